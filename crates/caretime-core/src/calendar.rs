@@ -1,0 +1,561 @@
+//! Business-day calendars: which dates count when a deadline is "N business days".
+//!
+//! A [`BusinessCalendar`] is a [`WeekdayMask`] (the working days of the week), a
+//! [`HolidayCalendar`] (rules that produce each year's holidays) and explicit closure dates (a
+//! clinic shut by a fire, a day the governor declares). A date is a business day when its weekday
+//! is in the mask, no holiday is observed on it and it is not a closure.
+//!
+//! Holidays are rules, not lists of dates, so a calendar works for any year: a fixed date
+//! (July 4), the nth weekday of a month (the fourth Thursday in November), the last weekday of a
+//! month (the last Monday in May), or the day after another holiday (the day after Thanksgiving).
+//! Each has an [`Observance`] that moves it off a weekend.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use jiff::ToSpan;
+use jiff::civil::{Date, Weekday};
+
+/// Errors from building calendars and from counting past the end of the supported dates.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CalendarError {
+    /// A calendar with no working weekday would never reach a deadline.
+    #[error("a business calendar needs at least one working weekday")]
+    NoWorkingDays,
+    /// A `day_after` rule names a holiday that is not defined before it.
+    #[error("holiday `{holiday}` is the day after `{target}`, which is not defined before it")]
+    UnknownDayAfter {
+        /// The holiday with the bad reference.
+        holiday: String,
+        /// The name it refers to.
+        target: String,
+    },
+    /// Two holidays with the same name.
+    #[error("holiday `{0}` is defined twice")]
+    DuplicateHoliday(String),
+    /// A month outside 1-12, a day the month never has, or an nth weekday outside 1-5.
+    #[error("holiday `{holiday}`: {reason}")]
+    InvalidDate {
+        /// The holiday.
+        holiday: String,
+        /// What is wrong with its date.
+        reason: String,
+    },
+    /// Counting ran past the dates the calendar supports (years -9999 to 9999).
+    #[error("date arithmetic out of range")]
+    OutOfRange,
+}
+
+/// The working days of the week.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct WeekdayMask(u8);
+
+impl WeekdayMask {
+    /// Monday to Friday.
+    pub const MONDAY_TO_FRIDAY: WeekdayMask = WeekdayMask(0b0011111);
+
+    /// A mask of the given weekdays; rejects an empty mask.
+    pub fn new(weekdays: &[Weekday]) -> Result<WeekdayMask, CalendarError> {
+        let bits = weekdays
+            .iter()
+            .fold(0u8, |bits, day| bits | Self::bit(*day));
+        if bits == 0 {
+            return Err(CalendarError::NoWorkingDays);
+        }
+        Ok(WeekdayMask(bits))
+    }
+
+    fn bit(day: Weekday) -> u8 {
+        1 << (day.to_monday_zero_offset())
+    }
+
+    /// Whether `day` is a working day.
+    pub fn contains(self, day: Weekday) -> bool {
+        self.0 & Self::bit(day) != 0
+    }
+
+    /// The working days, Monday first.
+    pub fn weekdays(self) -> impl Iterator<Item = Weekday> {
+        (0..7)
+            .map(|offset| {
+                Weekday::from_monday_zero_offset(offset).expect("0..7 are weekday offsets")
+            })
+            .filter(move |day| self.contains(*day))
+    }
+}
+
+impl fmt::Debug for WeekdayMask {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.weekdays().map(weekday_slug))
+            .finish()
+    }
+}
+
+/// The three-letter lowercase name of a weekday (`mon`), as used in files.
+pub fn weekday_slug(day: Weekday) -> &'static str {
+    match day {
+        Weekday::Monday => "mon",
+        Weekday::Tuesday => "tue",
+        Weekday::Wednesday => "wed",
+        Weekday::Thursday => "thu",
+        Weekday::Friday => "fri",
+        Weekday::Saturday => "sat",
+        Weekday::Sunday => "sun",
+    }
+}
+
+/// Parses a three-letter weekday name (`mon` ... `sun`).
+pub fn parse_weekday(name: &str) -> Option<Weekday> {
+    (0..7)
+        .map(|offset| Weekday::from_monday_zero_offset(offset).expect("0..7 are weekday offsets"))
+        .find(|day| weekday_slug(*day) == name)
+}
+
+/// How a holiday's date is found in a given year.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HolidayDate {
+    /// The same month and day every year (July 4).
+    Fixed {
+        /// 1-12.
+        month: i8,
+        /// 1-31, and valid for the month (February 29 falls only in leap years).
+        day: i8,
+    },
+    /// The nth (1-5) given weekday of a month (the fourth Thursday in November); a year whose
+    /// month has no fifth such weekday has no such holiday.
+    NthWeekday {
+        /// 1-5.
+        n: i8,
+        /// The weekday.
+        weekday: Weekday,
+        /// 1-12.
+        month: i8,
+    },
+    /// The last given weekday of a month (the last Monday in May).
+    LastWeekday {
+        /// The weekday.
+        weekday: Weekday,
+        /// 1-12.
+        month: i8,
+    },
+    /// The day after the actual (not observed) date of an earlier holiday in the same calendar,
+    /// given by its index (the day after Thanksgiving).
+    DayAfter(usize),
+}
+
+/// How a holiday that falls on a weekend is observed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Observance {
+    /// On its date, whatever the weekday.
+    Actual,
+    /// A Sunday holiday is observed the following Monday (Cal. Gov. Code § 19853(b)).
+    SundayToMonday,
+    /// A Saturday holiday is observed the Friday before, a Sunday one the Monday after
+    /// (5 U.S.C. § 6103(b); Cal. Gov. Code § 19853(b) for November 11).
+    NearestWeekday,
+}
+
+impl Observance {
+    /// The kebab-case name used in files.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Observance::Actual => "actual",
+            Observance::SundayToMonday => "sunday-to-monday",
+            Observance::NearestWeekday => "nearest-weekday",
+        }
+    }
+
+    fn apply(self, date: Date) -> Result<Date, CalendarError> {
+        let shift = match (self, date.weekday()) {
+            (Observance::SundayToMonday | Observance::NearestWeekday, Weekday::Sunday) => 1,
+            (Observance::NearestWeekday, Weekday::Saturday) => -1,
+            _ => 0,
+        };
+        date.checked_add(shift.days())
+            .map_err(|_| CalendarError::OutOfRange)
+    }
+}
+
+/// One holiday rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Holiday {
+    /// Its name ("Cesar Chavez Day").
+    pub name: String,
+    /// How its date is found.
+    pub date: HolidayDate,
+    /// How a weekend date is observed.
+    pub observance: Observance,
+    /// The law or document that makes it a holiday.
+    pub source: String,
+}
+
+/// A named set of holiday rules (`california-state`, `us-federal`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HolidayCalendar {
+    name: String,
+    title: String,
+    source: String,
+    holidays: Vec<Holiday>,
+}
+
+impl HolidayCalendar {
+    /// A calendar from its rules. Rejects duplicate names, invalid dates and `DayAfter` indexes
+    /// that do not point at an earlier holiday.
+    pub fn new(
+        name: String,
+        title: String,
+        source: String,
+        holidays: Vec<Holiday>,
+    ) -> Result<HolidayCalendar, CalendarError> {
+        for (index, holiday) in holidays.iter().enumerate() {
+            if holidays[..index]
+                .iter()
+                .any(|earlier| earlier.name == holiday.name)
+            {
+                return Err(CalendarError::DuplicateHoliday(holiday.name.clone()));
+            }
+            let invalid = |reason: &str| CalendarError::InvalidDate {
+                holiday: holiday.name.clone(),
+                reason: reason.to_owned(),
+            };
+            match holiday.date {
+                HolidayDate::Fixed { month, day } => {
+                    // 2000 is a leap year, so February 29 passes and falls only in leap years.
+                    Date::new(2000, month, day).map_err(|_| invalid("no such month and day"))?;
+                }
+                HolidayDate::NthWeekday { n, month, .. } => {
+                    if !(1..=5).contains(&n) {
+                        return Err(invalid("the nth weekday must be 1 to 5"));
+                    }
+                    if !(1..=12).contains(&month) {
+                        return Err(invalid("the month must be 1 to 12"));
+                    }
+                }
+                HolidayDate::LastWeekday { month, .. } => {
+                    if !(1..=12).contains(&month) {
+                        return Err(invalid("the month must be 1 to 12"));
+                    }
+                }
+                HolidayDate::DayAfter(target) => {
+                    if target >= index {
+                        return Err(CalendarError::UnknownDayAfter {
+                            holiday: holiday.name.clone(),
+                            target: holidays
+                                .get(target)
+                                .map_or_else(|| format!("#{target}"), |h| h.name.clone()),
+                        });
+                    }
+                }
+            }
+        }
+        Ok(HolidayCalendar {
+            name,
+            title,
+            source,
+            holidays,
+        })
+    }
+
+    /// A calendar with no holidays.
+    pub fn empty() -> HolidayCalendar {
+        HolidayCalendar {
+            name: "none".to_owned(),
+            title: "No holidays".to_owned(),
+            source: String::new(),
+            holidays: Vec::new(),
+        }
+    }
+
+    /// The calendar's name (`california-state`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// A human title.
+    pub fn title(&self) -> &str {
+        &self.title
+    }
+
+    /// The law the calendar follows.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The rules, in file order.
+    pub fn holidays(&self) -> &[Holiday] {
+        &self.holidays
+    }
+
+    /// The actual (unshifted) date of holiday `index` in `year`, or `None` when the holiday does
+    /// not fall that year (a fifth Monday the month lacks, February 29 of a common year).
+    fn actual_date(&self, index: usize, year: i16) -> Option<Date> {
+        match self.holidays[index].date {
+            HolidayDate::Fixed { month, day } => Date::new(year, month, day).ok(),
+            HolidayDate::NthWeekday { n, weekday, month } => {
+                let first = Date::new(year, month, 1).ok()?;
+                first.nth_weekday_of_month(n, weekday).ok()
+            }
+            HolidayDate::LastWeekday { weekday, month } => {
+                let first = Date::new(year, month, 1).ok()?;
+                first.nth_weekday_of_month(-1, weekday).ok()
+            }
+            HolidayDate::DayAfter(target) => self.actual_date(target, year)?.tomorrow().ok(),
+        }
+    }
+
+    /// The holidays observed in `year`, as (observed date, holiday), sorted by date. A holiday
+    /// whose observance moves it across a year boundary (January 1 on a Saturday, observed
+    /// December 31) belongs to the year it is observed in.
+    pub fn observed_in(&self, year: i16) -> Vec<(Date, &Holiday)> {
+        let mut observed: Vec<(Date, &Holiday)> =
+            [year.saturating_sub(1), year, year.saturating_add(1)]
+                .into_iter()
+                .flat_map(|y| (0..self.holidays.len()).map(move |index| (y, index)))
+                .filter_map(|(y, index)| {
+                    let holiday = &self.holidays[index];
+                    let date = holiday.observance.apply(self.actual_date(index, y)?).ok()?;
+                    (date.year() == year).then_some((date, holiday))
+                })
+                .collect();
+        observed.sort_by_key(|(date, _)| *date);
+        observed.dedup_by_key(|(date, _)| *date);
+        observed
+    }
+
+    /// The holiday observed on `date`, if any.
+    pub fn holiday_on(&self, date: Date) -> Option<&Holiday> {
+        // Observance moves a date by at most one day, so only the neighbouring years can reach it.
+        (date.year().saturating_sub(1)..=date.year().saturating_add(1))
+            .flat_map(|y| (0..self.holidays.len()).map(move |index| (y, index)))
+            .find(|&(y, index)| {
+                self.actual_date(index, y)
+                    .and_then(|actual| self.holidays[index].observance.apply(actual).ok())
+                    == Some(date)
+            })
+            .map(|(_, index)| &self.holidays[index])
+    }
+}
+
+/// Which dates are business days: working weekdays, less observed holidays, less closures.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BusinessCalendar {
+    weekdays: WeekdayMask,
+    holidays: HolidayCalendar,
+    closures: BTreeSet<Date>,
+}
+
+/// Why a date is not a business day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DayOff<'c> {
+    /// The weekday is not a working day (a weekend).
+    Weekend,
+    /// A holiday is observed on it.
+    Holiday(&'c Holiday),
+    /// An explicit closure.
+    Closure,
+}
+
+impl BusinessCalendar {
+    /// A calendar of the given working weekdays and holidays, with no closures.
+    pub fn new(weekdays: WeekdayMask, holidays: HolidayCalendar) -> BusinessCalendar {
+        BusinessCalendar {
+            weekdays,
+            holidays,
+            closures: BTreeSet::new(),
+        }
+    }
+
+    /// The same calendar with `date` closed as well.
+    pub fn with_closure(mut self, date: Date) -> BusinessCalendar {
+        self.closures.insert(date);
+        self
+    }
+
+    /// The working weekdays.
+    pub fn weekdays(&self) -> WeekdayMask {
+        self.weekdays
+    }
+
+    /// The holiday rules.
+    pub fn holidays(&self) -> &HolidayCalendar {
+        &self.holidays
+    }
+
+    /// The explicit closure dates.
+    pub fn closures(&self) -> &BTreeSet<Date> {
+        &self.closures
+    }
+
+    /// Why `date` is not a business day, or `None` when it is one.
+    pub fn day_off(&self, date: Date) -> Option<DayOff<'_>> {
+        if !self.weekdays.contains(date.weekday()) {
+            Some(DayOff::Weekend)
+        } else if self.closures.contains(&date) {
+            Some(DayOff::Closure)
+        } else {
+            self.holidays.holiday_on(date).map(DayOff::Holiday)
+        }
+    }
+
+    /// Whether `date` is a business day.
+    pub fn is_business_day(&self, date: Date) -> bool {
+        self.day_off(date).is_none()
+    }
+
+    /// The `n`th business day after `day0` (`day0` itself is day 0 and never counts); `n = 0`
+    /// gives `day0`.
+    pub fn nth_business_day_after(&self, day0: Date, n: u32) -> Result<Date, CalendarError> {
+        let mut date = day0;
+        let mut counted = 0;
+        while counted < n {
+            date = date.tomorrow().map_err(|_| CalendarError::OutOfRange)?;
+            if self.is_business_day(date) {
+                counted += 1;
+            }
+        }
+        Ok(date)
+    }
+
+    /// The number of business days in `(after, through]`: after `after`, up to and including
+    /// `through`. Zero when `through <= after`.
+    pub fn business_days_between(&self, after: Date, through: Date) -> u32 {
+        let mut count = 0;
+        let mut date = after;
+        while date < through {
+            match date.tomorrow() {
+                Ok(next) => date = next,
+                Err(_) => break,
+            }
+            if self.is_business_day(date) {
+                count += 1;
+            }
+        }
+        count
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::civil::date;
+
+    use super::*;
+    use crate::files::builtin;
+
+    fn california() -> BusinessCalendar {
+        BusinessCalendar::new(
+            WeekdayMask::MONDAY_TO_FRIDAY,
+            builtin::holiday_calendar("california-state").expect("built in"),
+        )
+    }
+
+    #[test]
+    fn california_state_holidays_2025() {
+        // The dates CalHR published for 2025, derived from Gov. Code § 19853: Jan 1 (Wed),
+        // MLK Jan 20, Presidents' Day Feb 17, Cesar Chavez Day Mar 31 (Mon), Memorial Day May 26,
+        // July 4 (Fri), Labor Day Sep 1, Veterans Day Nov 11 (Tue), Thanksgiving Nov 27 and the
+        // day after, Nov 28, Christmas Dec 25 (Thu).
+        let calendar = california();
+        let observed: Vec<Date> = calendar
+            .holidays()
+            .observed_in(2025)
+            .into_iter()
+            .map(|(d, _)| d)
+            .collect();
+        assert_eq!(
+            observed,
+            vec![
+                date(2025, 1, 1),
+                date(2025, 1, 20),
+                date(2025, 2, 17),
+                date(2025, 3, 31),
+                date(2025, 5, 26),
+                date(2025, 7, 4),
+                date(2025, 9, 1),
+                date(2025, 11, 11),
+                date(2025, 11, 27),
+                date(2025, 11, 28),
+                date(2025, 12, 25),
+            ]
+        );
+    }
+
+    #[test]
+    fn weekend_observance() {
+        let calendar = california();
+        // Cesar Chavez Day 2024 fell on a Sunday: observed Monday April 1 (§ 19853(b)).
+        assert!(!calendar.is_business_day(date(2024, 4, 1)));
+        // Veterans Day 2023 fell on a Saturday: observed Friday November 10 (§ 19853(b)).
+        assert!(!calendar.is_business_day(date(2023, 11, 10)));
+        // July 4, 2026 is a Saturday: California moves only November 11 back to Friday, so
+        // Friday July 3, 2026 is a business day for the state.
+        assert!(calendar.is_business_day(date(2026, 7, 3)));
+        let federal = builtin::holiday_calendar("us-federal").expect("built in");
+        // ... but a federal holiday observed Friday July 3, 2026 (5 U.S.C. § 6103(b)).
+        assert_eq!(
+            federal
+                .holiday_on(date(2026, 7, 3))
+                .map(|h| h.name.as_str()),
+            Some("Independence Day")
+        );
+        // New Year's Day 2022 fell on a Saturday: federally observed Friday December 31, 2021,
+        // which belongs to 2021's list.
+        assert!(
+            federal
+                .observed_in(2021)
+                .iter()
+                .any(|(d, _)| *d == date(2021, 12, 31))
+        );
+        assert!(
+            federal
+                .observed_in(2022)
+                .iter()
+                .all(|(d, _)| d.year() == 2022)
+        );
+    }
+
+    #[test]
+    fn counting_business_days() {
+        let calendar = california();
+        // Tuesday 2025-11-25 + 10 business days skips Thanksgiving and the day after:
+        // Nov 26, Dec 1-5, Dec 8-11 → Thursday 2025-12-11.
+        let last = calendar
+            .nth_business_day_after(date(2025, 11, 25), 10)
+            .expect("in range");
+        assert_eq!(last, date(2025, 12, 11));
+        assert_eq!(calendar.business_days_between(date(2025, 11, 25), last), 10);
+        let closed = california().with_closure(date(2025, 12, 1));
+        assert_eq!(
+            closed.nth_business_day_after(date(2025, 11, 25), 10),
+            Ok(date(2025, 12, 12))
+        );
+        assert_eq!(closed.day_off(date(2025, 12, 1)), Some(DayOff::Closure));
+    }
+
+    #[test]
+    fn rejects_bad_holiday_rules() {
+        let holiday = |name: &str, date| Holiday {
+            name: name.to_owned(),
+            date,
+            observance: Observance::Actual,
+            source: String::new(),
+        };
+        let build = |holidays| HolidayCalendar::new("t".into(), "t".into(), "t".into(), holidays);
+        assert!(matches!(
+            build(vec![holiday("a", HolidayDate::DayAfter(0))]),
+            Err(CalendarError::UnknownDayAfter { .. })
+        ));
+        assert!(matches!(
+            build(vec![holiday("a", HolidayDate::Fixed { month: 2, day: 30 })]),
+            Err(CalendarError::InvalidDate { .. })
+        ));
+        assert!(matches!(
+            build(vec![
+                holiday("a", HolidayDate::Fixed { month: 1, day: 1 }),
+                holiday("a", HolidayDate::Fixed { month: 1, day: 2 })
+            ]),
+            Err(CalendarError::DuplicateHoliday(_))
+        ));
+        assert_eq!(WeekdayMask::new(&[]), Err(CalendarError::NoWorkingDays));
+    }
+}

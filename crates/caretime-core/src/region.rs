@@ -1,0 +1,431 @@
+//! The people and places of a region: facilities, clinicians and members.
+
+use std::fmt;
+use std::str::FromStr;
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+
+use crate::id::{ClinicianId, FacilityId, MemberId, RegionId};
+use crate::phi::Phi;
+use crate::template::WeeklyHours;
+
+/// Errors from the checked constructors of this module.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VocabularyError {
+    /// An FTE outside (0, 1] or finer than hundredths.
+    #[error("FTE must be a number above 0 and at most 1.0, in hundredths (got {0})")]
+    Fte(String),
+    /// A latitude or longitude out of range.
+    #[error("location out of range: latitude must be within ±90 and longitude within ±180")]
+    GeoPoint,
+    /// A language tag that is not a lowercase ISO 639 code.
+    #[error(
+        "language must be a lowercase ISO 639-1 or 639-3 code such as `en` or `es` (got `{0}`)"
+    )]
+    Language(String),
+    /// An unknown discipline name.
+    #[error(
+        "unknown discipline `{0}` (expected psychologist, therapist, social-worker, psychiatric-nurse or psychiatrist)"
+    )]
+    Discipline(String),
+    /// An unknown modality name.
+    #[error("unknown modality `{0}` (expected in-person, video or phone)")]
+    Modality(String),
+}
+
+/// Full-time equivalent: the share of a full-time week a clinician works, in hundredths.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Fte(u16);
+
+impl Fte {
+    /// One full-time clinician.
+    pub const FULL_TIME: Fte = Fte(100);
+
+    /// An FTE from hundredths (50 is 0.5 FTE); 1 to 100.
+    pub fn from_hundredths(hundredths: u16) -> Result<Fte, VocabularyError> {
+        if (1..=100).contains(&hundredths) {
+            Ok(Fte(hundredths))
+        } else {
+            Err(VocabularyError::Fte(format!(
+                "{:.2}",
+                f64::from(hundredths) / 100.0
+            )))
+        }
+    }
+
+    /// An FTE from a decimal such as 0.5 or 0.75; rejects values finer than hundredths.
+    pub fn from_decimal(value: f64) -> Result<Fte, VocabularyError> {
+        let hundredths = (value * 100.0).round();
+        if !value.is_finite() || (value * 100.0 - hundredths).abs() > 1e-9 {
+            return Err(VocabularyError::Fte(value.to_string()));
+        }
+        if !(1.0..=100.0).contains(&hundredths) {
+            return Err(VocabularyError::Fte(value.to_string()));
+        }
+        // The range check above makes the cast exact.
+        Ok(Fte(hundredths as u16))
+    }
+
+    /// The FTE in hundredths.
+    pub fn hundredths(self) -> u16 {
+        self.0
+    }
+
+    /// Pro-rates a full-time amount of minutes to this FTE, rounding up to the whole minute so a
+    /// pro-rated guarantee is never shaved by rounding.
+    pub fn pro_rate_minutes(self, full_time_minutes: u32) -> u32 {
+        (full_time_minutes * u32::from(self.0)).div_ceil(100)
+    }
+}
+
+impl fmt::Display for Fte {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{:02}", self.0 / 100, self.0 % 100)
+    }
+}
+
+/// A point on the map, in millionths of a degree (about 11 cm: ample for travel distances).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct GeoPoint {
+    lat_e6: i32,
+    lon_e6: i32,
+}
+
+impl GeoPoint {
+    /// A point from degrees; rejects latitudes beyond ±90 and longitudes beyond ±180.
+    pub fn new(lat: f64, lon: f64) -> Result<GeoPoint, VocabularyError> {
+        if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
+            return Err(VocabularyError::GeoPoint);
+        }
+        // In range, so the products fit an i32.
+        Ok(GeoPoint {
+            lat_e6: (lat * 1e6).round() as i32,
+            lon_e6: (lon * 1e6).round() as i32,
+        })
+    }
+
+    /// Latitude in degrees.
+    pub fn lat(self) -> f64 {
+        f64::from(self.lat_e6) / 1e6
+    }
+
+    /// Longitude in degrees.
+    pub fn lon(self) -> f64 {
+        f64::from(self.lon_e6) / 1e6
+    }
+
+    /// Great-circle distance in kilometres (haversine, mean Earth radius 6371 km).
+    pub fn distance_km(self, other: GeoPoint) -> f64 {
+        let (lat1, lat2) = (self.lat().to_radians(), other.lat().to_radians());
+        let d_lat = lat2 - lat1;
+        let d_lon = (other.lon() - self.lon()).to_radians();
+        let a = (d_lat / 2.0).sin().powi(2) + lat1.cos() * lat2.cos() * (d_lon / 2.0).sin().powi(2);
+        2.0 * 6371.0 * a.sqrt().asin()
+    }
+}
+
+/// A spoken language, as a lowercase ISO 639 code (`en`, `es`, `zh`, `vi`, `tgl`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Language([u8; 3], u8);
+
+impl Language {
+    /// English.
+    pub const ENGLISH: Language = Language(*b"en\0", 2);
+    /// Spanish.
+    pub const SPANISH: Language = Language(*b"es\0", 2);
+
+    /// The code as text.
+    pub fn code(&self) -> &str {
+        // Built only from ASCII lowercase letters in `from_str`.
+        std::str::from_utf8(&self.0[..usize::from(self.1)]).expect("language codes are ASCII")
+    }
+}
+
+impl FromStr for Language {
+    type Err = VocabularyError;
+
+    fn from_str(code: &str) -> Result<Language, VocabularyError> {
+        let bytes = code.as_bytes();
+        if !(2..=3).contains(&bytes.len()) || !bytes.iter().all(u8::is_ascii_lowercase) {
+            return Err(VocabularyError::Language(code.to_owned()));
+        }
+        let mut buf = [0u8; 3];
+        buf[..bytes.len()].copy_from_slice(bytes);
+        // Length is 2 or 3, checked above.
+        Ok(Language(buf, bytes.len() as u8))
+    }
+}
+
+impl fmt::Display for Language {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// A clinician's licensed discipline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Discipline {
+    /// Licensed psychologist (PhD/PsyD).
+    Psychologist,
+    /// Licensed marriage and family therapist or professional clinical counselor.
+    Therapist,
+    /// Licensed clinical social worker.
+    SocialWorker,
+    /// Psychiatric nurse (including nurse practitioners).
+    PsychiatricNurse,
+    /// Psychiatrist (physician): the only discipline for psychiatry requests.
+    Psychiatrist,
+}
+
+impl Discipline {
+    /// Every discipline, in a fixed order.
+    pub const ALL: [Discipline; 5] = [
+        Discipline::Psychologist,
+        Discipline::Therapist,
+        Discipline::SocialWorker,
+        Discipline::PsychiatricNurse,
+        Discipline::Psychiatrist,
+    ];
+
+    /// The kebab-case name used in files, the CLI and the API.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Discipline::Psychologist => "psychologist",
+            Discipline::Therapist => "therapist",
+            Discipline::SocialWorker => "social-worker",
+            Discipline::PsychiatricNurse => "psychiatric-nurse",
+            Discipline::Psychiatrist => "psychiatrist",
+        }
+    }
+
+    /// Whether the discipline is a physician's (the law gives physicians' non-urgent appointments a
+    /// longer standard than non-physician mental health providers').
+    pub fn is_physician(self) -> bool {
+        self == Discipline::Psychiatrist
+    }
+}
+
+impl FromStr for Discipline {
+    type Err = VocabularyError;
+
+    fn from_str(name: &str) -> Result<Discipline, VocabularyError> {
+        Discipline::ALL
+            .into_iter()
+            .find(|discipline| discipline.slug() == name)
+            .ok_or_else(|| VocabularyError::Discipline(name.to_owned()))
+    }
+}
+
+impl fmt::Display for Discipline {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.slug())
+    }
+}
+
+/// Whether a clinician is employed by the plan's medical group or belongs to the external network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Affiliation {
+    /// Employed by the plan's medical group; works from the plan's templates.
+    Internal,
+    /// An external network provider with a small weekly capacity for plan members.
+    Network,
+}
+
+/// How an appointment takes place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Modality {
+    /// At the clinician's facility.
+    InPerson,
+    /// Video visit.
+    Video,
+    /// Telephone visit.
+    Phone,
+}
+
+impl Modality {
+    /// Every modality, in a fixed order.
+    pub const ALL: [Modality; 3] = [Modality::InPerson, Modality::Video, Modality::Phone];
+
+    /// The kebab-case name used in files, the CLI and the API.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Modality::InPerson => "in-person",
+            Modality::Video => "video",
+            Modality::Phone => "phone",
+        }
+    }
+
+    fn bit(self) -> u8 {
+        match self {
+            Modality::InPerson => 1,
+            Modality::Video => 2,
+            Modality::Phone => 4,
+        }
+    }
+}
+
+impl FromStr for Modality {
+    type Err = VocabularyError;
+
+    fn from_str(name: &str) -> Result<Modality, VocabularyError> {
+        Modality::ALL
+            .into_iter()
+            .find(|modality| modality.slug() == name)
+            .ok_or_else(|| VocabularyError::Modality(name.to_owned()))
+    }
+}
+
+/// A set of modalities (what a clinician offers, or what a member accepts).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct ModalitySet(u8);
+
+impl ModalitySet {
+    /// In person, video and phone.
+    pub const ALL: ModalitySet = ModalitySet(7);
+
+    /// The set of the given modalities.
+    pub fn of(modalities: &[Modality]) -> ModalitySet {
+        ModalitySet(
+            modalities
+                .iter()
+                .fold(0, |bits, modality| bits | modality.bit()),
+        )
+    }
+
+    /// Whether the set holds `modality`.
+    pub fn contains(self, modality: Modality) -> bool {
+        self.0 & modality.bit() != 0
+    }
+
+    /// The modalities in both sets.
+    pub fn intersection(self, other: ModalitySet) -> ModalitySet {
+        ModalitySet(self.0 & other.0)
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+/// A clinic or medical center, or a network provider's office.
+#[derive(Clone, Debug)]
+pub struct Facility {
+    /// The facility's id.
+    pub id: FacilityId,
+    /// Its public name ("Los Angeles Medical Center").
+    pub name: String,
+    /// Its street address as published.
+    pub address: String,
+    /// Where it is.
+    pub location: GeoPoint,
+    /// The zone its opening hours are in.
+    pub time_zone: TimeZone,
+    /// Its weekly opening hours; clinicians' templates must fit inside them.
+    pub hours: WeeklyHours,
+}
+
+/// A clinician. Clinicians' names are not PHI.
+#[derive(Clone, Debug)]
+pub struct Clinician {
+    /// The clinician's id.
+    pub id: ClinicianId,
+    /// The clinician's name.
+    pub name: String,
+    /// Licensed discipline.
+    pub discipline: Discipline,
+    /// Internal or network.
+    pub affiliation: Affiliation,
+    /// Languages the clinician conducts therapy in.
+    pub languages: Vec<Language>,
+    /// Modalities the clinician offers.
+    pub modalities: ModalitySet,
+    /// Share of a full-time week.
+    pub fte: Fte,
+    /// Where the clinician works from.
+    pub facility: FacilityId,
+}
+
+impl Clinician {
+    /// Whether the clinician conducts therapy in `language`.
+    pub fn speaks(&self, language: Language) -> bool {
+        self.languages.contains(&language)
+    }
+}
+
+/// A member of the plan. Everything that identifies the person is [`Phi`].
+#[derive(Clone, Debug)]
+pub struct Member {
+    /// Internal surrogate key.
+    pub id: MemberId,
+    /// The plan's member number.
+    pub plan_number: Phi<String>,
+    /// Full name.
+    pub name: Phi<String>,
+    /// Date of birth.
+    pub birth_date: Phi<Date>,
+    /// Preferred language for care.
+    pub language: Language,
+    /// Home location, for travel distance.
+    pub home: Phi<GeoPoint>,
+    /// Modalities the member accepts.
+    pub accepts: ModalitySet,
+}
+
+/// A service area: its facilities, clinicians (internal and network) and members.
+#[derive(Clone, Debug)]
+pub struct Region {
+    /// The region's id.
+    pub id: RegionId,
+    /// Its name ("Southern California").
+    pub name: String,
+    /// Facilities, indexed by [`FacilityId`].
+    pub facilities: Vec<Facility>,
+    /// Clinicians, indexed by [`ClinicianId`].
+    pub clinicians: Vec<Clinician>,
+    /// Members, indexed by [`MemberId`].
+    pub members: Vec<Member>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fte_parses_hundredths_and_pro_rates_upward() {
+        let half = Fte::from_decimal(0.5).expect("0.5 is a valid FTE");
+        assert_eq!(half.hundredths(), 50);
+        assert_eq!(half.pro_rate_minutes(300), 150);
+        // 7.5 h * 0.75 = 337.5 min: a guarantee rounds up, never down.
+        let three_quarters = Fte::from_decimal(0.75).expect("0.75 is a valid FTE");
+        assert_eq!(three_quarters.pro_rate_minutes(450), 338);
+        assert_eq!(three_quarters.to_string(), "0.75");
+        for bad in [0.0, -0.5, 1.01, 0.333, f64::NAN] {
+            assert!(Fte::from_decimal(bad).is_err(), "{bad} should be rejected");
+        }
+    }
+
+    #[test]
+    fn languages_are_lowercase_iso_codes() {
+        assert_eq!("es".parse::<Language>(), Ok(Language::SPANISH));
+        assert_eq!(
+            "tgl".parse::<Language>().map(|l| l.to_string()),
+            Ok("tgl".to_owned())
+        );
+        for bad in ["", "E", "ES", "english", "e1"] {
+            assert!(bad.parse::<Language>().is_err(), "{bad} should be rejected");
+        }
+    }
+
+    #[test]
+    fn distance_between_two_facilities() {
+        // Los Angeles Medical Center (Sunset Blvd) to West Los Angeles Medical Center
+        // (6041 Cadillac Ave): about 10.6 km apart as the crow flies (7.2 km north-south, 7.8 km
+        // east-west at 34° N).
+        let la = GeoPoint::new(34.0983, -118.2930).expect("valid point");
+        let west_la = GeoPoint::new(34.0335, -118.3776).expect("valid point");
+        let km = la.distance_km(west_la);
+        assert!((10.0..12.0).contains(&km), "got {km}");
+    }
+}

@@ -1,0 +1,456 @@
+//! Timely-access rule sets and deadline computation.
+//!
+//! A [`RuleSet`] is one regulator's standard: a [`DeadlineRule`] per [`RequestKind`], the time
+//! zone and [`BusinessCalendar`] its days are counted in, whether a clinical exception may extend
+//! a deadline, and the share of appointments that must be offered in time.
+//!
+//! # Deadline semantics
+//!
+//! These are exact, and the same for every rule set:
+//!
+//! - **Hours** ([`Within::Hours`]): the deadline is the anchor instant plus N elapsed hours. Across
+//!   a DST change "48 hours" stays 48 real hours, so the local wall time moves by an hour.
+//! - **Business or calendar days** ([`Within::BusinessDays`], [`Within::CalendarDays`]): the local
+//!   date of the anchor in the rule set's time zone is day 0 and never counts, whatever its
+//!   weekday or whether it is a holiday. The appointment must start on or before the Nth business
+//!   (or calendar) day after day 0, the *last day*; the deadline instant is local midnight at the
+//!   end of the last day, in the rule set's time zone. An appointment is timely when it starts
+//!   strictly before the deadline instant.
+//! - **Anchor** ([`Anchor`]): most deadlines count from the request. SB 221 follow-ups count from
+//!   the start of the prior appointment; when no prior appointment is known the request stands in
+//!   for it, and [`Deadline::anchor`] says so. A prior appointment long before the request can
+//!   give a deadline that is already past: the standard was missed before the request was made.
+//! - **Clinical exception**: where the rule set allows it, a treating clinician may document a
+//!   later date as not detrimental; the last day becomes that date and the deadline midnight at
+//!   its end. Reports count such deadlines separately. A documented date before the standard's
+//!   last day is rejected: an exception can only lengthen a wait.
+
+use std::fmt;
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp, ToSpan, Zoned};
+
+use crate::calendar::{BusinessCalendar, CalendarError};
+use crate::request::RequestKind;
+
+/// How long a deadline allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Within {
+    /// N elapsed hours.
+    Hours(u32),
+    /// N business days after day 0.
+    BusinessDays(u32),
+    /// N calendar days after day 0.
+    CalendarDays(u32),
+}
+
+impl fmt::Display for Within {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (n, unit) = match *self {
+            Within::Hours(n) => (n, "hour"),
+            Within::BusinessDays(n) => (n, "business day"),
+            Within::CalendarDays(n) => (n, "calendar day"),
+        };
+        write!(f, "{n} {unit}{}", if n == 1 { "" } else { "s" })
+    }
+}
+
+/// What a deadline counts from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Anchor {
+    /// The moment the request was made.
+    Request,
+    /// The start of the member's prior appointment (SB 221 follow-ups).
+    PriorAppointment,
+}
+
+impl Anchor {
+    /// The kebab-case name used in files and output.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Anchor::Request => "request",
+            Anchor::PriorAppointment => "prior-appointment",
+        }
+    }
+}
+
+/// One deadline of a rule set.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeadlineRule {
+    /// The request kind it covers.
+    pub kind: RequestKind,
+    /// How long it allows.
+    pub within: Within,
+    /// What it counts from.
+    pub from: Anchor,
+    /// The statute or regulation, section and effective date.
+    pub source: String,
+}
+
+/// A compliance rate between 0 and 1, in basis points (7000 is 70 %).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Rate(u16);
+
+impl Rate {
+    /// A rate from a fraction in (0, 1]; precision is one basis point.
+    pub fn from_fraction(fraction: f64) -> Option<Rate> {
+        // Within (0, 1] the cast below is exact enough: 10,000 basis points at most.
+        (fraction > 0.0 && fraction <= 1.0).then(|| Rate((fraction * 10_000.0).round() as u16))
+    }
+
+    /// The rate as a fraction.
+    pub fn fraction(self) -> f64 {
+        f64::from(self.0) / 10_000.0
+    }
+}
+
+impl fmt::Display for Rate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let percent = f64::from(self.0) / 100.0;
+        if self.0 % 100 == 0 {
+            write!(f, "{percent:.0}%")
+        } else {
+            write!(f, "{percent}%")
+        }
+    }
+}
+
+/// The share of appointments a network must offer within standard, and where that comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ComplianceThreshold {
+    /// The share.
+    pub rate: Rate,
+    /// Its source.
+    pub source: String,
+}
+
+/// Whether a documented clinical exception may extend a deadline, and the source saying so.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClinicalExceptionPolicy {
+    /// Whether the rule set allows it.
+    pub allowed: bool,
+    /// The source (or the statement that the source provides none).
+    pub source: String,
+}
+
+/// A telephone triage answer-time standard (a report row, not a booking rule).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TriageStandard {
+    /// Maximum wait to speak with a qualified professional.
+    pub within: SignedDuration,
+    /// Its source.
+    pub source: String,
+}
+
+/// Everything a rule set is made of; [`RuleSet::new`] checks it.
+#[derive(Clone, Debug)]
+pub struct RuleSetParts {
+    /// Short name (`ca-dmhc`).
+    pub name: String,
+    /// Human title.
+    pub title: String,
+    /// The laws the rule set implements.
+    pub source: String,
+    /// The zone days are counted in.
+    pub time_zone: TimeZone,
+    /// Which dates are business days.
+    pub calendar: BusinessCalendar,
+    /// One rule per request kind.
+    pub deadlines: Vec<DeadlineRule>,
+    /// The clinical-exception policy.
+    pub clinical_exception: ClinicalExceptionPolicy,
+    /// The compliance threshold, when the source sets one.
+    pub compliance_threshold: Option<ComplianceThreshold>,
+    /// The telephone triage standard, when the source sets one.
+    pub triage: Option<TriageStandard>,
+}
+
+/// A rule set that violates an invariant; `index` points into [`RuleSetParts::deadlines`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RuleSetError {
+    /// Two deadlines for the same kind.
+    #[error("request kind `{kind}` has a second deadline")]
+    DuplicateKind {
+        /// Index of the second rule.
+        index: usize,
+        /// The kind.
+        kind: RequestKind,
+    },
+    /// A deadline of zero.
+    #[error("a deadline must allow at least 1 hour or 1 day")]
+    ZeroDeadline {
+        /// Index of the rule.
+        index: usize,
+    },
+    /// No deadline at all.
+    #[error("a rule set needs at least one deadline")]
+    Empty,
+    /// A time zone with no IANA name (a fixed offset): results could not be reported by zone.
+    #[error("the time zone must be an IANA zone such as America/Los_Angeles")]
+    UnnamedTimeZone,
+}
+
+/// A regulator's timely-access standard.
+#[derive(Clone, Debug)]
+pub struct RuleSet {
+    parts: RuleSetParts,
+}
+
+/// What a deadline is computed from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeadlineQuery {
+    /// The request kind.
+    pub kind: RequestKind,
+    /// When the request was made.
+    pub requested: Timestamp,
+    /// Start of the prior appointment, for follow-ups.
+    pub prior_appointment: Option<Timestamp>,
+    /// A later date documented as not detrimental.
+    pub clinical_exception: Option<Date>,
+}
+
+/// A request's deadline under a rule set.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Deadline<'r> {
+    /// The rule that decided it.
+    pub rule: &'r DeadlineRule,
+    /// What the count started from (the request stands in for a missing prior appointment).
+    pub anchor: Anchor,
+    /// The anchor instant, in the rule set's zone.
+    pub anchor_instant: Zoned,
+    /// The deadline without any clinical exception: appointments must start before it.
+    pub standard: Zoned,
+    /// The deadline that applies: `standard`, or the end of the clinical-exception date.
+    pub instant: Zoned,
+    /// For day-based rules, the last day an appointment may start on.
+    pub last_day: Option<Date>,
+    /// The documented clinical-exception date, when one applies.
+    pub clinical_exception: Option<Date>,
+}
+
+impl Deadline<'_> {
+    /// Whether an appointment starting at `start` meets the deadline.
+    pub fn is_met_by(&self, start: Timestamp) -> bool {
+        start < self.instant.timestamp()
+    }
+}
+
+/// Why a deadline could not be computed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeadlineError {
+    /// The rule set has no deadline for the kind.
+    #[error(
+        "rule set `{rule_set}` has no deadline for request kind `{kind}` (it covers: {covered})"
+    )]
+    KindNotCovered {
+        /// The rule set.
+        rule_set: String,
+        /// The kind asked for.
+        kind: RequestKind,
+        /// The kinds it covers, comma-separated.
+        covered: String,
+    },
+    /// A clinical exception under a rule set that allows none.
+    #[error("rule set `{0}` allows no clinical exception")]
+    ClinicalExceptionNotAllowed(String),
+    /// A clinical-exception date before the standard's last day.
+    #[error(
+        "the clinical-exception date {documented} is before the standard's last day {last_day}; an exception can only lengthen a wait"
+    )]
+    ClinicalExceptionTooEarly {
+        /// The documented date.
+        documented: Date,
+        /// The standard's last day.
+        last_day: Date,
+    },
+    /// The deadline falls outside the dates jiff supports.
+    #[error("the deadline falls outside the supported dates")]
+    OutOfRange,
+}
+
+impl From<CalendarError> for DeadlineError {
+    fn from(_: CalendarError) -> DeadlineError {
+        DeadlineError::OutOfRange
+    }
+}
+
+impl From<jiff::Error> for DeadlineError {
+    fn from(_: jiff::Error) -> DeadlineError {
+        DeadlineError::OutOfRange
+    }
+}
+
+impl RuleSet {
+    /// A rule set from its parts; rejects duplicate kinds, zero deadlines, an empty list and a
+    /// time zone without an IANA name.
+    pub fn new(parts: RuleSetParts) -> Result<RuleSet, RuleSetError> {
+        if parts.deadlines.is_empty() {
+            return Err(RuleSetError::Empty);
+        }
+        if parts.time_zone.iana_name().is_none() {
+            return Err(RuleSetError::UnnamedTimeZone);
+        }
+        for (index, rule) in parts.deadlines.iter().enumerate() {
+            if parts.deadlines[..index]
+                .iter()
+                .any(|earlier| earlier.kind == rule.kind)
+            {
+                return Err(RuleSetError::DuplicateKind {
+                    index,
+                    kind: rule.kind,
+                });
+            }
+            let n = match rule.within {
+                Within::Hours(n) | Within::BusinessDays(n) | Within::CalendarDays(n) => n,
+            };
+            if n == 0 {
+                return Err(RuleSetError::ZeroDeadline { index });
+            }
+        }
+        Ok(RuleSet { parts })
+    }
+
+    /// Short name (`ca-dmhc`).
+    pub fn name(&self) -> &str {
+        &self.parts.name
+    }
+
+    /// Human title.
+    pub fn title(&self) -> &str {
+        &self.parts.title
+    }
+
+    /// The laws the rule set implements.
+    pub fn source(&self) -> &str {
+        &self.parts.source
+    }
+
+    /// The zone days are counted in.
+    pub fn time_zone(&self) -> &TimeZone {
+        &self.parts.time_zone
+    }
+
+    /// The IANA name of the zone.
+    pub fn time_zone_name(&self) -> &str {
+        self.parts
+            .time_zone
+            .iana_name()
+            .expect("RuleSet::new rejects unnamed zones")
+    }
+
+    /// Which dates are business days.
+    pub fn calendar(&self) -> &BusinessCalendar {
+        &self.parts.calendar
+    }
+
+    /// The same rule set with a different business calendar (adding a facility's closures).
+    pub fn with_calendar(&self, calendar: BusinessCalendar) -> RuleSet {
+        RuleSet {
+            parts: RuleSetParts {
+                calendar,
+                ..self.parts.clone()
+            },
+        }
+    }
+
+    /// The deadline rules, in file order.
+    pub fn deadlines(&self) -> &[DeadlineRule] {
+        &self.parts.deadlines
+    }
+
+    /// The rule for `kind`, if the rule set covers it.
+    pub fn rule(&self, kind: RequestKind) -> Option<&DeadlineRule> {
+        self.parts.deadlines.iter().find(|rule| rule.kind == kind)
+    }
+
+    /// The clinical-exception policy.
+    pub fn clinical_exception(&self) -> &ClinicalExceptionPolicy {
+        &self.parts.clinical_exception
+    }
+
+    /// The compliance threshold, when the source sets one.
+    pub fn compliance_threshold(&self) -> Option<&ComplianceThreshold> {
+        self.parts.compliance_threshold.as_ref()
+    }
+
+    /// The telephone triage standard, when the source sets one.
+    pub fn triage(&self) -> Option<&TriageStandard> {
+        self.parts.triage.as_ref()
+    }
+
+    /// The deadline of a request, by the semantics in the module documentation.
+    pub fn deadline(&self, query: &DeadlineQuery) -> Result<Deadline<'_>, DeadlineError> {
+        let rule = self
+            .rule(query.kind)
+            .ok_or_else(|| DeadlineError::KindNotCovered {
+                rule_set: self.name().to_owned(),
+                kind: query.kind,
+                covered: self
+                    .deadlines()
+                    .iter()
+                    .map(|rule| rule.kind.slug())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?;
+        let (anchor, anchor_timestamp) = match (rule.from, query.prior_appointment) {
+            (Anchor::PriorAppointment, Some(prior)) => (Anchor::PriorAppointment, prior),
+            _ => (Anchor::Request, query.requested),
+        };
+        let zone = self.time_zone().clone();
+        let anchor_instant = anchor_timestamp.to_zoned(zone.clone());
+        let day0 = anchor_instant.date();
+        let (standard, last_day) = match rule.within {
+            Within::Hours(hours) => {
+                let end =
+                    anchor_timestamp.checked_add(SignedDuration::from_hours(i64::from(hours)))?;
+                (end.to_zoned(zone.clone()), None)
+            }
+            Within::BusinessDays(days) => {
+                let last = self.calendar().nth_business_day_after(day0, days)?;
+                (end_of_day(last, &zone)?, Some(last))
+            }
+            Within::CalendarDays(days) => {
+                let last = day0.checked_add(i64::from(days).days())?;
+                (end_of_day(last, &zone)?, Some(last))
+            }
+        };
+        let (instant, last_day, clinical_exception) = match query.clinical_exception {
+            None => (standard.clone(), last_day, None),
+            Some(documented) => {
+                if !self.clinical_exception().allowed {
+                    return Err(DeadlineError::ClinicalExceptionNotAllowed(
+                        self.name().to_owned(),
+                    ));
+                }
+                // For an hour-based standard the last day is the day the standard ends on.
+                let standard_last_day = last_day.unwrap_or_else(|| standard.date());
+                if documented < standard_last_day {
+                    return Err(DeadlineError::ClinicalExceptionTooEarly {
+                        documented,
+                        last_day: standard_last_day,
+                    });
+                }
+                (
+                    end_of_day(documented, &zone)?,
+                    Some(documented),
+                    Some(documented),
+                )
+            }
+        };
+        Ok(Deadline {
+            rule,
+            anchor,
+            anchor_instant,
+            standard,
+            instant,
+            last_day,
+            clinical_exception,
+        })
+    }
+}
+
+/// Local midnight at the end of `day` (the start of the next day) in `zone`.
+fn end_of_day(day: Date, zone: &TimeZone) -> Result<Zoned, DeadlineError> {
+    Ok(day.tomorrow()?.to_zoned(zone.clone())?)
+}
