@@ -1,1 +1,82 @@
-fn main() {}
+//! The `caretime` command: glue between the terminal and the caretime crates.
+//!
+//! Every subcommand parses its arguments, calls the library, and prints text or JSON. Errors are
+//! one line on stderr (`error: ...`) with exit status 2; a check that finds violations (`template
+//! check`) exits 1; success exits 0. Messages never echo member data.
+
+mod deadline;
+mod demo;
+mod load;
+mod output;
+mod rules;
+mod template;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::output::Format;
+
+/// caretime: timely access to mental health care.
+///
+/// Computes appointment deadlines under a regulator's timely-access rules, and checks clinicians'
+/// weekly templates against the contract that protects their non-appointment care time. Rule sets,
+/// holiday calendars and contracts are data files; built-in ones are listed by `caretime rules
+/// list` and `caretime contracts list`, and any command that takes a name also takes a path to a
+/// TOML file of the same format.
+#[derive(Debug, Parser)]
+#[command(name = "caretime", version, max_term_width = 100)]
+struct Cli {
+    /// Output format: text for people, json for programs.
+    #[arg(long, value_enum, default_value_t = Format::Text, global = true)]
+    format: Format,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Compute a request's timely-access deadline under a rule set.
+    Deadline(deadline::DeadlineArgs),
+    /// List and show timely-access rule sets (regulators' deadlines).
+    #[command(subcommand)]
+    Rules(rules::RulesCommand),
+    /// List and show contracts (protected non-appointment hours per week).
+    #[command(subcommand)]
+    Contracts(rules::ContractsCommand),
+    /// Check clinicians' weekly templates.
+    #[command(subcommand)]
+    Template(template::TemplateCommand),
+    /// A guided tour: the same requests under every rule set, and what each contract does to a
+    /// clinician's week.
+    Demo,
+}
+
+/// What a command reports back to `main` when it did not fail.
+enum Outcome {
+    /// Done.
+    Ok,
+    /// A check ran and found violations (exit status 1).
+    Violations,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Deadline(args) => deadline::run(&args, cli.format),
+        Command::Rules(command) => rules::run_rules(&command, cli.format),
+        Command::Contracts(command) => rules::run_contracts(&command, cli.format),
+        Command::Template(command) => template::run(&command, cli.format),
+        Command::Demo => demo::run(cli.format),
+    };
+    match result {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::Violations) => ExitCode::from(1),
+        Err(err) => {
+            // `{:#}` joins the error chain on one line.
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -5,9 +5,9 @@ use crate::region::Fte;
 /// An invalid set of contract terms.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ContractError {
-    /// A full-time week of zero minutes.
-    #[error("a full-time week must be longer than zero")]
-    EmptyWeek,
+    /// A full-time week of zero minutes or more than 60 hours.
+    #[error("a full-time week must be more than 0 and at most 60 hours")]
+    WeekLength,
     /// Protected and meeting time that does not fit in the week.
     #[error("protected and meeting time ({0} min) exceed the full-time week ({1} min)")]
     Overfull(u32, u32),
@@ -41,10 +41,11 @@ pub struct Contract {
 }
 
 impl Contract {
-    /// A contract from its terms; rejects an empty week and terms that overfill it.
+    /// A contract from its terms; rejects a week of 0 or over 60 hours and terms that overfill it.
     pub fn new(parts: ContractParts) -> Result<Contract, ContractError> {
-        if parts.full_time_minutes == 0 {
-            return Err(ContractError::EmptyWeek);
+        // Standard templates lay a week over five days; 60 hours keeps every day within the clock.
+        if parts.full_time_minutes == 0 || parts.full_time_minutes > 60 * 60 {
+            return Err(ContractError::WeekLength);
         }
         let reserved =
             parts.protected_minutes + parts.meeting_minutes + parts.urgent_hold_slots * 60;
@@ -87,5 +88,10 @@ impl Contract {
     /// Meeting minutes a week at `fte`.
     pub fn meeting_minutes(&self, fte: Fte) -> u32 {
         fte.pro_rate_minutes(self.parts.meeting_minutes)
+    }
+
+    /// Urgent-hold one-hour slots a week at `fte`, rounded to the nearest slot (half up).
+    pub fn urgent_hold_slots(&self, fte: Fte) -> u32 {
+        (self.parts.urgent_hold_slots * u32::from(fte.hundredths()) + 50) / 100
     }
 }

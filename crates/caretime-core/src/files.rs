@@ -22,7 +22,7 @@ use toml::Spanned;
 use crate::calendar::{
     BusinessCalendar, Holiday, HolidayCalendar, HolidayDate, Observance, WeekdayMask, parse_weekday,
 };
-use crate::contract::{Contract, ContractParts};
+use crate::contract::{Contract, ContractError, ContractParts};
 use crate::region::Fte;
 use crate::request::RequestKind;
 use crate::rules::{
@@ -574,7 +574,10 @@ pub fn parse_contract(file: &str, text: &str) -> Result<Contract, FileError> {
         meeting_minutes,
         urgent_hold_slots: parsed.urgent_hold_slots,
     })
-    .map_err(|err| source.at(&parsed.protected_hours, "protected_hours", err))
+    .map_err(|err| match err {
+        ContractError::WeekLength => source.at(&parsed.full_time_hours, "full_time_hours", err),
+        ContractError::Overfull(..) => source.at(&parsed.protected_hours, "protected_hours", err),
+    })
 }
 
 // ---------------------------------------------------------------------------------------------

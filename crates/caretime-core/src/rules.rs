@@ -255,8 +255,9 @@ pub enum DeadlineError {
     #[error("rule set `{0}` allows no clinical exception")]
     ClinicalExceptionNotAllowed(String),
     /// A clinical-exception date before the standard's last day.
+    // The dates stay out of the message: dates tied to a member's care are PHI.
     #[error(
-        "the clinical-exception date {documented} is before the standard's last day {last_day}; an exception can only lengthen a wait"
+        "the clinical-exception date is before the standard's last day; an exception can only lengthen a wait"
     )]
     ClinicalExceptionTooEarly {
         /// The documented date.

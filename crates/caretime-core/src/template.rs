@@ -121,8 +121,8 @@ impl DayRange {
 
     /// Length in whole minutes.
     pub fn minutes(self) -> u32 {
-        // `end > start` within one day, so the difference is positive and below 1440 minutes.
-        (self.end - self.start).get_minutes() as u32
+        // `end > start` within one day, so the duration is positive and below 1440 minutes.
+        self.start.duration_until(self.end).as_mins() as u32
     }
 
     /// Whether the two ranges share any time.
@@ -401,5 +401,164 @@ pub fn check_template(
         required_protected_minutes,
         allowed_paid_minutes,
         violations,
+    }
+}
+
+/// The standard week a contract gives a clinician at `fte`: Monday to Friday from 08:00, paid time
+/// split evenly across the days (the remainder minutes going to the first days), with a one-hour
+/// unpaid break at 12:00 on days that run past noon.
+///
+/// Each day opens with its share of protected time, then direct time, then (on the first days) one
+/// urgent-hold hour, and closes with its share of meeting time. So the week's direct minutes are
+/// exactly `paid - protected - meetings - 60 * urgent holds`: each protected hour a contract adds
+/// removes one direct hour. The template passes [`check_template`] against `contract` for a facility
+/// open 08:00-18:00 on weekdays when the full-time week is at most 40 hours.
+pub fn standard_template(contract: &Contract, fte: Fte) -> Template {
+    const DAYS: [Weekday; 5] = [
+        Weekday::Monday,
+        Weekday::Tuesday,
+        Weekday::Wednesday,
+        Weekday::Thursday,
+        Weekday::Friday,
+    ];
+    const MORNING: u32 = 4 * 60;
+    // Splits `total` minutes over the five days, the remainder going to the first days.
+    let share = |total: u32, day_idx: u32| total / 5 + u32::from(day_idx < total % 5);
+    let paid = contract.paid_minutes(fte);
+    let protected = contract.protected_minutes(fte);
+    let meetings = contract.meeting_minutes(fte);
+    let urgent_holds = contract.urgent_hold_slots(fte);
+    let mut blocks = Vec::new();
+    for (day_idx, day) in (0u32..).zip(DAYS) {
+        let day_paid = share(paid, day_idx);
+        let hold = if day_idx < urgent_holds { 60 } else { 0 };
+        let (day_protected, day_meetings) = (share(protected, day_idx), share(meetings, day_idx));
+        let direct = day_paid.saturating_sub(day_protected + hold + day_meetings);
+        // Paid minute `t` of the day sits at 08:00 + t in the morning and 13:00 + (t - 240) after
+        // the break; an item that spans paid minute 240 is split there.
+        let mut paid_clock = 0;
+        for (kind, minutes) in [
+            (BlockKind::Protected, day_protected),
+            (BlockKind::Direct, direct),
+            (BlockKind::UrgentHold, hold),
+            (BlockKind::Meeting, day_meetings),
+        ] {
+            if minutes == 0 {
+                continue;
+            }
+            let (start, end) = (paid_clock, paid_clock + minutes);
+            if start < MORNING {
+                blocks.push(block_at(
+                    day,
+                    8 * 60 + start,
+                    8 * 60 + end.min(MORNING),
+                    kind,
+                ));
+            }
+            if end > MORNING {
+                let afternoon_start = start.max(MORNING) - MORNING;
+                blocks.push(block_at(
+                    day,
+                    13 * 60 + afternoon_start,
+                    13 * 60 + end - MORNING,
+                    kind,
+                ));
+            }
+            paid_clock = end;
+        }
+        if paid_clock > MORNING {
+            blocks.push(block_at(day, 12 * 60, 13 * 60, BlockKind::Break));
+        }
+    }
+    Template { fte, blocks }
+}
+
+fn block_at(day: Weekday, start_minute: u32, end_minute: u32, kind: BlockKind) -> Block {
+    // `Contract::new` bounds a full-time week to 60 hours, so a day's paid time is at most 12 hours
+    // and the latest end is 08:00 + 4 h + 1 h break + 8 h = 21:00.
+    let time = |minute: u32| {
+        Time::new((minute / 60) as i8, (minute % 60) as i8, 0, 0)
+            .expect("standard days end by 21:00")
+    };
+    let range = DayRange::new(time(start_minute), time(end_minute))
+        .expect("laid-out blocks have positive length");
+    Block { day, range, kind }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::files::builtin;
+
+    fn weekday_hours() -> WeeklyHours {
+        let open = DayRange::new(Time::constant(8, 0, 0, 0), Time::constant(18, 0, 0, 0))
+            .expect("valid range");
+        [
+            Weekday::Monday,
+            Weekday::Tuesday,
+            Weekday::Wednesday,
+            Weekday::Thursday,
+            Weekday::Friday,
+        ]
+        .into_iter()
+        .fold(WeeklyHours::closed(), |hours, day| {
+            hours.with_day(day, open)
+        })
+    }
+
+    #[test]
+    fn standard_templates_pass_their_contract_at_every_fte() {
+        for name in builtin::contract_names() {
+            let contract = builtin::contract(name).expect("built in");
+            for hundredths in 1..=100 {
+                let fte = Fte::from_hundredths(hundredths).expect("1..=100 is valid");
+                let template = standard_template(&contract, fte);
+                let check = check_template(&template, &contract, &weekday_hours());
+                assert!(check.is_valid(), "{name} at {fte}: {:?}", check.violations);
+                assert_eq!(
+                    template.paid_minutes(),
+                    contract.paid_minutes(fte),
+                    "{name} at {fte}"
+                );
+                assert_eq!(
+                    template.minutes(BlockKind::Protected),
+                    contract.protected_minutes(fte)
+                );
+                assert_eq!(
+                    template.minutes(BlockKind::Meeting),
+                    contract.meeting_minutes(fte)
+                );
+                assert_eq!(
+                    template.minutes(BlockKind::UrgentHold),
+                    60 * contract.urgent_hold_slots(fte)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn full_time_standard_week_layout() {
+        // socal-2025 full time: 8 paid hours a day = 1 h protected, 30 min meeting, an urgent hold
+        // on Monday and Tuesday, the rest direct: 40 - 5 - 2.5 - 2 = 30.5 direct hours.
+        let contract = builtin::contract("socal-2025").expect("built in");
+        let template = standard_template(&contract, Fte::FULL_TIME);
+        assert_eq!(template.minutes(BlockKind::Direct), 30 * 60 + 30);
+        let monday: Vec<String> = template
+            .blocks
+            .iter()
+            .filter(|b| b.day == Weekday::Monday)
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            monday,
+            [
+                "mon 08:00-09:00 protected",
+                "mon 09:00-12:00 direct",
+                "mon 13:00-15:30 direct",
+                "mon 15:30-16:30 urgent-hold",
+                "mon 16:30-17:00 meeting",
+                "mon 12:00-13:00 break",
+            ]
+        );
     }
 }
