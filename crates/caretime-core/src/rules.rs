@@ -424,8 +424,12 @@ impl RuleSet {
                         self.name().to_owned(),
                     ));
                 }
-                // For an hour-based standard the last day is the day the standard ends on.
-                let standard_last_day = last_day.unwrap_or_else(|| standard.date());
+                // For an hour-based standard the last day is the date of the last instant before
+                // the deadline (a standard ending exactly at midnight leaves the day before).
+                let standard_last_day = match last_day {
+                    Some(day) => day,
+                    None => standard.checked_sub(SignedDuration::from_nanos(1))?.date(),
+                };
                 if documented < standard_last_day {
                     return Err(DeadlineError::ClinicalExceptionTooEarly {
                         documented,
@@ -454,4 +458,34 @@ impl RuleSet {
 /// Local midnight at the end of `day` (the start of the next day) in `zone`.
 fn end_of_day(day: Date, zone: &TimeZone) -> Result<Zoned, DeadlineError> {
     Ok(day.tomorrow()?.to_zoned(zone.clone())?)
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::civil::date;
+
+    use super::*;
+    use crate::files::builtin;
+
+    #[test]
+    fn hour_standard_ending_at_midnight_allows_an_exception_on_the_day_before() {
+        // 48 hours from 2025-11-10T00:00-08:00 end at 2025-11-12T00:00-08:00, so the last day an
+        // appointment can start is 2025-11-11: documenting that day is not "earlier".
+        let rule_set = builtin::rule_set("ca-dmhc").expect("built in");
+        let requested: Timestamp = "2025-11-10T08:00:00Z".parse().expect("valid timestamp");
+        let query = |documented| DeadlineQuery {
+            kind: RequestKind::Urgent,
+            requested,
+            prior_appointment: None,
+            clinical_exception: Some(documented),
+        };
+        let deadline = rule_set
+            .deadline(&query(date(2025, 11, 11)))
+            .expect("allowed");
+        assert_eq!(deadline.instant, deadline.standard);
+        assert!(matches!(
+            rule_set.deadline(&query(date(2025, 11, 10))),
+            Err(DeadlineError::ClinicalExceptionTooEarly { .. })
+        ));
+    }
 }
