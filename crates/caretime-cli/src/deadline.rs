@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::output::{Format, print_json, rfc3339, table};
 use crate::{Outcome, load};
 
-const TIME_EXAMPLE: &str = "2025-11-25T16:30:00-08:00[America/Los_Angeles]";
+const TIME_EXAMPLE: &str = "2026-01-15T09:00:00-08:00[America/Los_Angeles]";
 
 /// Arguments of `caretime deadline`.
 #[derive(Debug, Args)]

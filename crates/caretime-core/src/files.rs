@@ -99,13 +99,27 @@ impl Source<'_> {
         let deserializer = toml::Deserializer::parse(self.text)
             .map_err(|err| self.error(err.span(), "", err.message()))?;
         serde_path_to_error::deserialize(deserializer).map_err(|err| {
-            let field = err.path().to_string();
+            let field = field_path(&err.path().to_string(), err.inner().message());
             let inner = err.into_inner();
-            // serde_path_to_error writes "." for the document root.
-            let field = if field == "." { String::new() } else { field };
             self.error(inner.span(), field, inner.message())
         })
     }
+}
+
+/// The user's view of a serde path: without the segments `toml::Spanned` adds internally, without
+/// serde_path_to_error's "." for the root, and ending with the field a "missing field" names.
+fn field_path(path: &str, message: &str) -> String {
+    let mut segments: Vec<&str> = path
+        .split('.')
+        .filter(|segment| !segment.is_empty() && !segment.starts_with("$__serde_spanned"))
+        .collect();
+    let missing = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split_once('`'));
+    if let Some((name, _)) = missing {
+        segments.push(name);
+    }
+    segments.join(".")
 }
 
 fn first_line(message: &str) -> String {
@@ -684,7 +698,7 @@ pub fn parse_template(file: &str, text: &str) -> Result<TemplateDocument, FileEr
     for (day, entries) in parsed.week.days() {
         for (index, entry) in entries.iter().flatten().enumerate() {
             let field = format!("week.{}[{index}]", crate::calendar::weekday_slug(day));
-            let (range, kind) = entry.get_ref().trim().split_once(' ').ok_or_else(|| {
+            let (range, kind) = entry.get_ref().trim().rsplit_once(' ').ok_or_else(|| {
                 source.at(
                     entry,
                     field.clone(),
@@ -837,6 +851,24 @@ mod tests {
             };
             assert_eq!(parsed_name, Ok(name.to_owned()), "{file}");
         }
+    }
+
+    #[test]
+    fn field_paths_hide_serde_internals() {
+        let spanned = "$__serde_spanned_private_value";
+        assert_eq!(
+            field_path(&format!("deadline[1].{spanned}"), "missing field `source`"),
+            "deadline[1].source"
+        );
+        assert_eq!(
+            field_path(
+                &format!("deadline[1].{spanned}.withn"),
+                "unknown field `withn`"
+            ),
+            "deadline[1].withn"
+        );
+        assert_eq!(field_path(".", "missing field `deadline`"), "deadline");
+        assert_eq!(field_path(".", "invalid type"), "");
     }
 
     #[test]
