@@ -6,6 +6,7 @@ use anyhow::bail;
 use caretime_core::calendar::DayOff;
 use caretime_core::request::RequestKind;
 use caretime_core::rules::{Anchor, Deadline, DeadlineQuery, RuleSet, Within};
+use caretime_core::slug::Slug;
 use clap::Args;
 use jiff::civil::{Date, DateTime};
 use jiff::{Timestamp, Zoned};

@@ -6,6 +6,7 @@ use caretime_core::files::builtin;
 use caretime_core::region::Fte;
 use caretime_core::request::RequestKind;
 use caretime_core::rules::{DeadlineQuery, RuleSet};
+use caretime_core::slug::Slug;
 use caretime_core::template::{BlockKind, check_template, format_minutes, standard_template};
 use jiff::Timestamp;
 use serde::Serialize;

@@ -4,6 +4,7 @@ use caretime_core::calendar::weekday_slug;
 use caretime_core::contract::Contract;
 use caretime_core::files::builtin;
 use caretime_core::rules::RuleSet;
+use caretime_core::slug::Slug;
 use caretime_core::template::format_minutes;
 use clap::Subcommand;
 use serde::Serialize;

@@ -2,6 +2,7 @@
 
 use caretime_core::contract::Contract;
 use caretime_core::files;
+use caretime_core::slug::Slug;
 use caretime_core::template::{TemplateCheck, check_template, format_minutes};
 use clap::Subcommand;
 use serde::Serialize;

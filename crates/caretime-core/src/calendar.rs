@@ -14,6 +14,8 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use jiff::ToSpan;
+
+use crate::slug::Slug;
 use jiff::civil::{Date, Weekday};
 
 /// Errors from building calendars and from counting past the end of the supported dates.
@@ -156,16 +158,23 @@ pub enum Observance {
     NearestWeekday,
 }
 
-impl Observance {
-    /// The kebab-case name used in files.
-    pub fn slug(self) -> &'static str {
+impl Slug for Observance {
+    const VARIANTS: &'static [Observance] = &[
+        Observance::Actual,
+        Observance::SundayToMonday,
+        Observance::NearestWeekday,
+    ];
+
+    fn slug(self) -> &'static str {
         match self {
             Observance::Actual => "actual",
             Observance::SundayToMonday => "sunday-to-monday",
             Observance::NearestWeekday => "nearest-weekday",
         }
     }
+}
 
+impl Observance {
     fn apply(self, date: Date) -> Result<Date, CalendarError> {
         let shift = match (self, date.weekday()) {
             (Observance::SundayToMonday | Observance::NearestWeekday, Weekday::Sunday) => 1,

@@ -29,6 +29,7 @@ use crate::rules::{
     Anchor, ClinicalExceptionPolicy, ComplianceThreshold, DeadlineRule, Rate, RuleSet,
     RuleSetError, RuleSetParts, TriageStandard, Within,
 };
+use crate::slug::Slug;
 use crate::template::{Block, BlockKind, DayRange, Template, WeeklyHours};
 
 /// A data file that could not be read into a domain type.
@@ -267,9 +268,7 @@ pub fn parse_holiday_calendar(file: &str, text: &str) -> Result<HolidayCalendar,
         };
         let observance = match &entry.observed {
             None => Observance::Actual,
-            Some(observed) => [Observance::Actual, Observance::SundayToMonday, Observance::NearestWeekday]
-                .into_iter()
-                .find(|o| o.slug() == observed.get_ref())
+            Some(observed) => Observance::from_slug(observed.get_ref())
                 .ok_or_else(|| {
                     source.at(
                         observed,
@@ -435,19 +434,16 @@ pub fn parse_rule_set(file: &str, text: &str) -> Result<RuleSet, FileError> {
             .map_err(|err| source.at(&entry.kind, field("kind"), err))?;
         let within = parse_within(entry.within.get_ref())
             .map_err(|err| source.at(&entry.within, field("within"), err))?;
-        let from = [Anchor::Request, Anchor::PriorAppointment]
-            .into_iter()
-            .find(|anchor| anchor.slug() == entry.from.get_ref())
-            .ok_or_else(|| {
-                source.at(
-                    &entry.from,
-                    field("from"),
-                    format!(
-                        "unknown anchor `{}` (expected request or prior-appointment)",
-                        entry.from.get_ref()
-                    ),
-                )
-            })?;
+        let from = Anchor::from_slug(entry.from.get_ref()).ok_or_else(|| {
+            source.at(
+                &entry.from,
+                field("from"),
+                format!(
+                    "unknown anchor `{}` (expected request or prior-appointment)",
+                    entry.from.get_ref()
+                ),
+            )
+        })?;
         deadlines.push(DeadlineRule {
             kind,
             within,

@@ -33,4 +33,5 @@ pub mod phi;
 pub mod region;
 pub mod request;
 pub mod rules;
+pub mod slug;
 pub mod template;

@@ -8,6 +8,7 @@ use jiff::tz::TimeZone;
 
 use crate::id::{ClinicianId, FacilityId, MemberId, RegionId};
 use crate::phi::Phi;
+use crate::slug::Slug;
 use crate::template::WeeklyHours;
 
 /// Errors from the checked constructors of this module.
@@ -178,6 +179,21 @@ pub enum Discipline {
     Psychiatrist,
 }
 
+impl Slug for Discipline {
+    const VARIANTS: &'static [Discipline] = &Discipline::ALL;
+
+    /// The kebab-case name used in files, the CLI and the API.
+    fn slug(self) -> &'static str {
+        match self {
+            Discipline::Psychologist => "psychologist",
+            Discipline::Therapist => "therapist",
+            Discipline::SocialWorker => "social-worker",
+            Discipline::PsychiatricNurse => "psychiatric-nurse",
+            Discipline::Psychiatrist => "psychiatrist",
+        }
+    }
+}
+
 impl Discipline {
     /// Every discipline, in a fixed order.
     pub const ALL: [Discipline; 5] = [
@@ -187,17 +203,6 @@ impl Discipline {
         Discipline::PsychiatricNurse,
         Discipline::Psychiatrist,
     ];
-
-    /// The kebab-case name used in files, the CLI and the API.
-    pub fn slug(self) -> &'static str {
-        match self {
-            Discipline::Psychologist => "psychologist",
-            Discipline::Therapist => "therapist",
-            Discipline::SocialWorker => "social-worker",
-            Discipline::PsychiatricNurse => "psychiatric-nurse",
-            Discipline::Psychiatrist => "psychiatrist",
-        }
-    }
 
     /// Whether the discipline is a physician's (the law gives physicians' non-urgent appointments a
     /// longer standard than non-physician mental health providers').
@@ -210,10 +215,7 @@ impl FromStr for Discipline {
     type Err = VocabularyError;
 
     fn from_str(name: &str) -> Result<Discipline, VocabularyError> {
-        Discipline::ALL
-            .into_iter()
-            .find(|discipline| discipline.slug() == name)
-            .ok_or_else(|| VocabularyError::Discipline(name.to_owned()))
+        Discipline::from_slug(name).ok_or_else(|| VocabularyError::Discipline(name.to_owned()))
     }
 }
 
@@ -243,18 +245,22 @@ pub enum Modality {
     Phone,
 }
 
-impl Modality {
-    /// Every modality, in a fixed order.
-    pub const ALL: [Modality; 3] = [Modality::InPerson, Modality::Video, Modality::Phone];
+impl Slug for Modality {
+    const VARIANTS: &'static [Modality] = &Modality::ALL;
 
     /// The kebab-case name used in files, the CLI and the API.
-    pub fn slug(self) -> &'static str {
+    fn slug(self) -> &'static str {
         match self {
             Modality::InPerson => "in-person",
             Modality::Video => "video",
             Modality::Phone => "phone",
         }
     }
+}
+
+impl Modality {
+    /// Every modality, in a fixed order.
+    pub const ALL: [Modality; 3] = [Modality::InPerson, Modality::Video, Modality::Phone];
 
     fn bit(self) -> u8 {
         match self {
@@ -269,10 +275,7 @@ impl FromStr for Modality {
     type Err = VocabularyError;
 
     fn from_str(name: &str) -> Result<Modality, VocabularyError> {
-        Modality::ALL
-            .into_iter()
-            .find(|modality| modality.slug() == name)
-            .ok_or_else(|| VocabularyError::Modality(name.to_owned()))
+        Modality::from_slug(name).ok_or_else(|| VocabularyError::Modality(name.to_owned()))
     }
 }
 

@@ -8,6 +8,7 @@ use jiff::civil::Date;
 
 use crate::id::{ClinicianId, MemberId, RequestId};
 use crate::rules::DeadlineQuery;
+use crate::slug::Slug;
 
 /// What a request asks for; each rule set gives a deadline per kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -33,6 +34,23 @@ pub enum RequestKind {
 #[error("unknown request kind `{0}` (expected one of: {known})", known = RequestKind::slugs())]
 pub struct UnknownRequestKind(pub String);
 
+impl Slug for RequestKind {
+    const VARIANTS: &'static [RequestKind] = &RequestKind::ALL;
+
+    /// The kebab-case name used in files, the CLI and the API.
+    fn slug(self) -> &'static str {
+        match self {
+            RequestKind::Initial => "initial",
+            RequestKind::FollowUp => "follow-up",
+            RequestKind::Urgent => "urgent",
+            RequestKind::UrgentPriorAuth => "urgent-prior-auth",
+            RequestKind::Psychiatry => "psychiatry",
+            RequestKind::PostDischarge => "post-discharge",
+            RequestKind::NonLifeThreateningEmergency => "non-life-threatening-emergency",
+        }
+    }
+}
+
 impl RequestKind {
     /// Every kind, in a fixed order.
     pub const ALL: [RequestKind; 7] = [
@@ -44,19 +62,6 @@ impl RequestKind {
         RequestKind::PostDischarge,
         RequestKind::NonLifeThreateningEmergency,
     ];
-
-    /// The kebab-case name used in files, the CLI and the API.
-    pub fn slug(self) -> &'static str {
-        match self {
-            RequestKind::Initial => "initial",
-            RequestKind::FollowUp => "follow-up",
-            RequestKind::Urgent => "urgent",
-            RequestKind::UrgentPriorAuth => "urgent-prior-auth",
-            RequestKind::Psychiatry => "psychiatry",
-            RequestKind::PostDischarge => "post-discharge",
-            RequestKind::NonLifeThreateningEmergency => "non-life-threatening-emergency",
-        }
-    }
 
     /// All slugs, comma-separated, for error messages and help.
     pub fn slugs() -> String {
@@ -83,10 +88,7 @@ impl FromStr for RequestKind {
     type Err = UnknownRequestKind;
 
     fn from_str(name: &str) -> Result<RequestKind, UnknownRequestKind> {
-        RequestKind::ALL
-            .into_iter()
-            .find(|kind| kind.slug() == name)
-            .ok_or_else(|| UnknownRequestKind(name.to_owned()))
+        RequestKind::from_slug(name).ok_or_else(|| UnknownRequestKind(name.to_owned()))
     }
 }
 

@@ -33,6 +33,7 @@ use jiff::{SignedDuration, Timestamp, ToSpan, Zoned};
 
 use crate::calendar::{BusinessCalendar, CalendarError};
 use crate::request::RequestKind;
+use crate::slug::Slug;
 
 /// How long a deadline allows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -65,9 +66,10 @@ pub enum Anchor {
     PriorAppointment,
 }
 
-impl Anchor {
-    /// The kebab-case name used in files and output.
-    pub fn slug(self) -> &'static str {
+impl Slug for Anchor {
+    const VARIANTS: &'static [Anchor] = &[Anchor::Request, Anchor::PriorAppointment];
+
+    fn slug(self) -> &'static str {
         match self {
             Anchor::Request => "request",
             Anchor::PriorAppointment => "prior-appointment",

@@ -13,6 +13,7 @@ use jiff::civil::{Time, Weekday};
 use crate::calendar::weekday_slug;
 use crate::contract::Contract;
 use crate::region::Fte;
+use crate::slug::Slug;
 
 /// A block or opening-hours interval that ends before it starts.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -50,6 +51,22 @@ pub enum BlockKind {
     Break,
 }
 
+impl Slug for BlockKind {
+    const VARIANTS: &'static [BlockKind] = &BlockKind::ALL;
+
+    /// The kebab-case name used in files, the CLI and the API.
+    fn slug(self) -> &'static str {
+        match self {
+            BlockKind::Direct => "direct",
+            BlockKind::Protected => "protected",
+            BlockKind::Group => "group",
+            BlockKind::Meeting => "meeting",
+            BlockKind::UrgentHold => "urgent-hold",
+            BlockKind::Break => "break",
+        }
+    }
+}
+
 impl BlockKind {
     /// Every kind, in a fixed order.
     pub const ALL: [BlockKind; 6] = [
@@ -61,18 +78,6 @@ impl BlockKind {
         BlockKind::Break,
     ];
 
-    /// The kebab-case name used in files and output.
-    pub fn slug(self) -> &'static str {
-        match self {
-            BlockKind::Direct => "direct",
-            BlockKind::Protected => "protected",
-            BlockKind::Group => "group",
-            BlockKind::Meeting => "meeting",
-            BlockKind::UrgentHold => "urgent-hold",
-            BlockKind::Break => "break",
-        }
-    }
-
     /// Whether the block counts as paid working time (everything but breaks).
     pub fn is_paid(self) -> bool {
         self != BlockKind::Break
@@ -83,10 +88,7 @@ impl FromStr for BlockKind {
     type Err = TemplateError;
 
     fn from_str(name: &str) -> Result<BlockKind, TemplateError> {
-        BlockKind::ALL
-            .into_iter()
-            .find(|kind| kind.slug() == name)
-            .ok_or_else(|| TemplateError::UnknownKind(name.to_owned()))
+        BlockKind::from_slug(name).ok_or_else(|| TemplateError::UnknownKind(name.to_owned()))
     }
 }
 

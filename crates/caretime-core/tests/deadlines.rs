@@ -24,6 +24,7 @@ use caretime_core::request::RequestKind;
 use caretime_core::rules::{
     Anchor, Deadline, DeadlineError, DeadlineQuery, DeadlineRule, RuleSet, RuleSetParts, Within,
 };
+use caretime_core::slug::Slug;
 use jiff::civil::{Date, date};
 use jiff::{SignedDuration, Timestamp, ToSpan, Zoned};
 use proptest::prelude::*;

@@ -1,0 +1,18 @@
+//! Kebab-case names for the domain's enums, as written in files, the CLI and the API.
+
+/// An enum whose variants each have one kebab-case name (`follow-up`, `urgent-hold`).
+pub trait Slug: Copy + 'static {
+    /// Every variant, in a fixed order.
+    const VARIANTS: &'static [Self];
+
+    /// The variant's name.
+    fn slug(self) -> &'static str;
+
+    /// The variant named `name`, if any.
+    fn from_slug(name: &str) -> Option<Self> {
+        Self::VARIANTS
+            .iter()
+            .copied()
+            .find(|variant| variant.slug() == name)
+    }
+}
