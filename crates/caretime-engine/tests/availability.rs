@@ -1,0 +1,418 @@
+//! The availability index against a naive oracle: every clinician's every minute, scanned.
+
+use std::collections::HashMap;
+
+use caretime_core::calendar::{BusinessCalendar, DayOff, WeekdayMask};
+use caretime_core::files::builtin;
+use caretime_core::id::ClinicianId;
+use caretime_core::region::Fte;
+use caretime_core::template::{Block, BlockKind, DayRange, Template};
+use caretime_engine::availability::{
+    Availability, AvailabilityError, FreeKind, GRID_MINUTES, Horizon, Minute, Schedule, Urgency,
+};
+use jiff::civil::{Date, Time, Weekday, date};
+use jiff::tz::TimeZone;
+use proptest::prelude::*;
+
+const RELEASE_MINUTES: i64 = 24 * 60;
+
+/// A day's blocks as consecutive segments from 08:00: (length in quarter hours, kind or a gap).
+fn day_blocks(day: Weekday, segments: &[(u8, Option<BlockKind>)]) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    let mut minute = 8 * 60;
+    for (quarters, kind) in segments {
+        let end = (minute + u32::from(*quarters) * 15).min(20 * 60);
+        if let (Some(kind), true) = (kind, end > minute) {
+            let time =
+                |m: u32| Time::new((m / 60) as i8, (m % 60) as i8, 0, 0).expect("within the day");
+            blocks.push(Block {
+                day,
+                range: DayRange::new(time(minute), time(end)).expect("end > start"),
+                kind: *kind,
+            });
+        }
+        minute = end;
+    }
+    blocks
+}
+
+fn kind_strategy() -> impl Strategy<Value = Option<BlockKind>> {
+    prop_oneof![
+        4 => Just(Some(BlockKind::Direct)),
+        1 => Just(Some(BlockKind::UrgentHold)),
+        1 => Just(Some(BlockKind::Protected)),
+        1 => Just(Some(BlockKind::Meeting)),
+        1 => Just(Some(BlockKind::Break)),
+        1 => Just(Some(BlockKind::Group)),
+        1 => Just(None),
+    ]
+}
+
+fn template_strategy() -> impl Strategy<Value = Template> {
+    let day = prop::collection::vec((1u8..9, kind_strategy()), 0..7);
+    prop::collection::vec(day, 7).prop_map(|days| {
+        let weekdays = [
+            Weekday::Monday,
+            Weekday::Tuesday,
+            Weekday::Wednesday,
+            Weekday::Thursday,
+            Weekday::Friday,
+            Weekday::Saturday,
+            Weekday::Sunday,
+        ];
+        // Weekends get blocks less often, as in real clinics.
+        let blocks = weekdays
+            .iter()
+            .zip(&days)
+            .enumerate()
+            .flat_map(|(idx, (day, segments))| {
+                day_blocks(
+                    *day,
+                    if idx >= 5 && segments.len() > 2 {
+                        &segments[..1]
+                    } else {
+                        segments
+                    },
+                )
+            });
+        Template {
+            fte: Fte::FULL_TIME,
+            blocks: blocks.collect(),
+        }
+    })
+}
+
+#[derive(Clone, Debug)]
+struct Query {
+    clinician: usize,
+    offset_minutes: i64,
+    length: u32,
+    urgent: bool,
+    now: NowOffset,
+    reserve: bool,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum NowOffset {
+    /// Minutes after the horizon starts.
+    Absolute(i64),
+    /// Minutes after the release time of a slot starting at the query's earliest grid start.
+    NearRelease(i64),
+}
+
+fn query_strategy(n_clinicians: usize) -> impl Strategy<Value = Query> {
+    // `now` is either anywhere in the horizon or on the grid within two hours of the release time
+    // of a slot starting at the query's earliest start, where an off-by-one in the release rule
+    // would show.
+    let now = prop_oneof![
+        (0i64..14 * 24 * 60).prop_map(NowOffset::Absolute),
+        (-8i64..=8).prop_map(|quarters| NowOffset::NearRelease(quarters * 15)),
+    ];
+    let lengths = prop::sample::select(vec![30u32, 45, 60, 90]);
+    (
+        0..n_clinicians,
+        0i64..14 * 24 * 60,
+        lengths,
+        any::<bool>(),
+        now,
+        any::<bool>(),
+    )
+        .prop_map(
+            |(clinician, offset_minutes, length, urgent, now, reserve)| Query {
+                clinician,
+                offset_minutes,
+                length,
+                urgent,
+                now,
+                reserve,
+            },
+        )
+}
+
+/// Every bookable minute of every clinician, with the kind of time and the block run it is in.
+struct Oracle {
+    minutes: HashMap<(usize, i64), FreeKind>,
+}
+
+impl Oracle {
+    fn new(schedules: &[Schedule], horizon: Horizon) -> Oracle {
+        let mut minutes = HashMap::new();
+        for (idx, schedule) in schedules.iter().enumerate() {
+            let mut day = horizon.first;
+            while day <= horizon.last {
+                let closed = matches!(
+                    schedule.calendar.day_off(day),
+                    Some(DayOff::Holiday(_) | DayOff::Closure)
+                );
+                let away = schedule
+                    .leave
+                    .iter()
+                    .any(|(first, last)| *first <= day && day <= *last);
+                for block in schedule
+                    .template
+                    .blocks
+                    .iter()
+                    .filter(|b| b.day == day.weekday() && !closed && !away)
+                {
+                    let kind = match block.kind {
+                        BlockKind::Direct => FreeKind::Direct,
+                        BlockKind::UrgentHold => FreeKind::UrgentHold,
+                        _ => continue,
+                    };
+                    let minute_at = |time: Time| {
+                        day.to_datetime(time)
+                            .to_zoned(schedule.time_zone.clone())
+                            .expect("in range")
+                            .timestamp()
+                            .as_second()
+                            / 60
+                    };
+                    for minute in minute_at(block.range.start())..minute_at(block.range.end()) {
+                        minutes.insert((idx, minute), kind);
+                    }
+                }
+                day = day.tomorrow().expect("in range");
+            }
+        }
+        Oracle { minutes }
+    }
+
+    fn earliest(
+        &self,
+        clinician: usize,
+        not_before: i64,
+        length: u32,
+        urgent: bool,
+        now: i64,
+    ) -> Option<i64> {
+        let last = self
+            .minutes
+            .keys()
+            .filter(|(c, _)| *c == clinician)
+            .map(|(_, m)| *m)
+            .max()?;
+        let mut start =
+            not_before + (GRID_MINUTES - not_before.rem_euclid(GRID_MINUTES)) % GRID_MINUTES;
+        while start <= last {
+            let first_kind = self.minutes.get(&(clinician, start));
+            let fits = first_kind.is_some_and(|kind| {
+                (start..start + i64::from(length))
+                    .all(|m| self.minutes.get(&(clinician, m)) == Some(kind))
+                    && (urgent || *kind == FreeKind::Direct || now >= start - RELEASE_MINUTES)
+            });
+            if fits {
+                return Some(start);
+            }
+            start += GRID_MINUTES;
+        }
+        None
+    }
+
+    fn reserve(&mut self, clinician: usize, start: i64, length: u32) {
+        for minute in start..start + i64::from(length) {
+            assert!(
+                self.minutes.remove(&(clinician, minute)).is_some(),
+                "reserved a minute that was not free"
+            );
+        }
+    }
+}
+
+fn california() -> BusinessCalendar {
+    BusinessCalendar::new(
+        WeekdayMask::MONDAY_TO_FRIDAY,
+        builtin::holiday_calendar("california-state").expect("built in"),
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    #[test]
+    fn index_agrees_with_a_minute_by_minute_scan(
+        templates in prop::collection::vec(template_strategy(), 1..4),
+        // Horizons over Thanksgiving, the fall DST change and the spring one.
+        first in prop::sample::select(vec![date(2025, 11, 20), date(2025, 10, 28), date(2026, 3, 3), date(2025, 12, 22)]),
+        closure_offset in prop::option::of(0i64..14),
+        leave in prop::option::of((0i64..14, 0i64..4)),
+        queries in prop::collection::vec(query_strategy(3), 1..40),
+    ) {
+        let horizon = Horizon { first, last: first.checked_add(jiff::ToSpan::days(13)).expect("in range") };
+        let offset = |days: i64| -> Date { first.checked_add(jiff::ToSpan::days(days)).expect("in range") };
+        let schedules: Vec<Schedule> = templates
+            .iter()
+            .enumerate()
+            .map(|(idx, template)| Schedule {
+                clinician: ClinicianId(idx as u32 * 7 + 3),
+                time_zone: TimeZone::get("America/Los_Angeles").expect("bundled zone"),
+                template: template.clone(),
+                calendar: match (idx, closure_offset) {
+                    (0, Some(days)) => california().with_closure(offset(days)),
+                    _ => california(),
+                },
+                leave: match (idx, leave) {
+                    (1, Some((start, length))) => vec![(offset(start), offset(start + length))],
+                    _ => Vec::new(),
+                },
+            })
+            .collect();
+        let mut index = Availability::build(&schedules, horizon, RELEASE_MINUTES).expect("templates do not overlap");
+        let mut oracle = Oracle::new(&schedules, horizon);
+        let horizon_start = first.to_zoned(TimeZone::get("America/Los_Angeles").expect("bundled zone")).expect("in range").timestamp().as_second() / 60;
+        for query in queries {
+            let clinician_idx = query.clinician % schedules.len();
+            let clinician = schedules[clinician_idx].clinician;
+            let not_before = horizon_start + query.offset_minutes;
+            let now = match query.now {
+                NowOffset::Absolute(minutes) => horizon_start + minutes,
+                NowOffset::NearRelease(minutes) => {
+                    Minute(not_before).ceil_to_grid().0 - RELEASE_MINUTES + minutes
+                }
+            };
+            let urgency = if query.urgent { Urgency::Urgent } else { Urgency::Routine };
+            let found = index
+                .earliest(clinician, Minute(not_before), query.length, urgency, Minute(now))
+                .expect("known clinician");
+            let expected = oracle.earliest(clinician_idx, not_before, query.length, query.urgent, now);
+            prop_assert_eq!(found.map(|m| m.0), expected, "{:?}", query);
+            if let (Some(start), true) = (found, query.reserve) {
+                index.reserve(clinician, start, query.length).expect("the offered time is free");
+                oracle.reserve(clinician_idx, start.0, query.length);
+                // A booked slot never appears again.
+                prop_assert_eq!(
+                    index.reserve(clinician, start, query.length),
+                    Err(AvailabilityError::NotFree { clinician })
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn protected_meeting_and_break_blocks_are_never_free() {
+    let template = Template {
+        fte: Fte::FULL_TIME,
+        blocks: day_blocks(
+            Weekday::Monday,
+            &[
+                (4, Some(BlockKind::Protected)),
+                (8, Some(BlockKind::Direct)),
+                (4, Some(BlockKind::Break)),
+                (2, Some(BlockKind::Meeting)),
+                (4, Some(BlockKind::UrgentHold)),
+            ],
+        ),
+    };
+    let schedule = Schedule {
+        clinician: ClinicianId(1),
+        time_zone: TimeZone::get("America/Los_Angeles").expect("bundled zone"),
+        template,
+        calendar: california(),
+        leave: Vec::new(),
+    };
+    // Monday 2025-12-01 and Monday 2025-12-08; Monday 2025-12-15 is outside the horizon.
+    let horizon = Horizon {
+        first: date(2025, 12, 1),
+        last: date(2025, 12, 14),
+    };
+    let index = Availability::build(&[schedule], horizon, RELEASE_MINUTES).expect("valid");
+    let free: Vec<(String, FreeKind)> = index
+        .free(ClinicianId(1))
+        .expect("known")
+        .iter()
+        .map(|interval| {
+            let zone = TimeZone::get("America/Los_Angeles").expect("bundled zone");
+            let local = |m: Minute| {
+                m.to_timestamp()
+                    .expect("in range")
+                    .to_zoned(zone.clone())
+                    .strftime("%m-%d %H:%M")
+                    .to_string()
+            };
+            (
+                format!("{}-{}", local(interval.start), &local(interval.end)[6..]),
+                interval.kind,
+            )
+        })
+        .collect();
+    // 08:00-09:00 protected, 09:00-11:00 direct, 11:00-12:00 break, 12:00-12:30 meeting,
+    // 12:30-13:30 urgent hold: only the direct and urgent-hold blocks are free.
+    assert_eq!(
+        free,
+        [
+            ("12-01 09:00-11:00".to_owned(), FreeKind::Direct),
+            ("12-01 12:30-13:30".to_owned(), FreeKind::UrgentHold),
+            ("12-08 09:00-11:00".to_owned(), FreeKind::Direct),
+            ("12-08 12:30-13:30".to_owned(), FreeKind::UrgentHold),
+        ]
+    );
+}
+
+#[test]
+fn overlapping_bookable_blocks_are_rejected() {
+    let mut blocks = day_blocks(Weekday::Tuesday, &[(8, Some(BlockKind::Direct))]);
+    blocks.extend(day_blocks(
+        Weekday::Tuesday,
+        &[(2, None), (4, Some(BlockKind::UrgentHold))],
+    ));
+    let schedule = Schedule {
+        clinician: ClinicianId(9),
+        time_zone: TimeZone::get("America/Los_Angeles").expect("bundled zone"),
+        template: Template {
+            fte: Fte::FULL_TIME,
+            blocks,
+        },
+        calendar: california(),
+        leave: Vec::new(),
+    };
+    let horizon = Horizon {
+        first: date(2025, 12, 1),
+        last: date(2025, 12, 7),
+    };
+    assert_eq!(
+        Availability::build(&[schedule], horizon, RELEASE_MINUTES).map(|_| ()),
+        Err(AvailabilityError::OverlappingBlocks(ClinicianId(9)))
+    );
+}
+
+#[test]
+fn urgent_hold_opens_to_routine_requests_at_the_release_time() {
+    // Monday 2025-12-01: 08:00-09:00 urgent hold, nothing else.
+    let schedule = Schedule {
+        clinician: ClinicianId(4),
+        time_zone: TimeZone::get("America/Los_Angeles").expect("bundled zone"),
+        template: Template {
+            fte: Fte::FULL_TIME,
+            blocks: day_blocks(Weekday::Monday, &[(4, Some(BlockKind::UrgentHold))]),
+        },
+        calendar: california(),
+        leave: Vec::new(),
+    };
+    let horizon = Horizon {
+        first: date(2025, 12, 1),
+        last: date(2025, 12, 1),
+    };
+    let index = Availability::build(&[schedule], horizon, RELEASE_MINUTES).expect("valid");
+    let start = Minute::from_timestamp("2025-12-01T08:00:00-08:00".parse().expect("valid time"));
+    let release = Minute(start.0 - RELEASE_MINUTES);
+    let query = |urgency, now: Minute| {
+        index
+            .earliest(ClinicianId(4), Minute(release.0 - 600), 60, urgency, now)
+            .expect("known")
+    };
+    assert_eq!(
+        query(Urgency::Routine, Minute(release.0 - 1)),
+        None,
+        "held one minute before release"
+    );
+    assert_eq!(
+        query(Urgency::Routine, release),
+        Some(start),
+        "released at the release time"
+    );
+    assert_eq!(
+        query(Urgency::Urgent, Minute(release.0 - 600)),
+        Some(start),
+        "urgent may always use it"
+    );
+}
