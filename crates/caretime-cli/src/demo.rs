@@ -7,8 +7,11 @@ use caretime_core::region::Fte;
 use caretime_core::request::RequestKind;
 use caretime_core::rules::{DeadlineQuery, RuleSet};
 use caretime_core::slug::Slug;
-use caretime_core::template::{BlockKind, check_template, format_minutes, standard_template};
+use caretime_core::template::{
+    BlockKind, DayRange, WeeklyHours, check_template, format_minutes, standard_template,
+};
 use jiff::Timestamp;
+use jiff::civil::Time;
 use serde::Serialize;
 
 use crate::Outcome;
@@ -88,22 +91,9 @@ fn deadlines(rule_sets: &[RuleSet], requested: Timestamp, prior: Timestamp) -> V
 
 fn contracts() -> Vec<DemoContract> {
     let half_time = Fte::from_hundredths(50).expect("0.50 is a valid FTE");
-    let open = caretime_core::template::DayRange::new(
-        jiff::civil::Time::constant(8, 0, 0, 0),
-        jiff::civil::Time::constant(18, 0, 0, 0),
-    )
-    .expect("08:00-18:00 is a valid range");
-    let hours = [
-        jiff::civil::Weekday::Monday,
-        jiff::civil::Weekday::Tuesday,
-        jiff::civil::Weekday::Wednesday,
-        jiff::civil::Weekday::Thursday,
-        jiff::civil::Weekday::Friday,
-    ]
-    .into_iter()
-    .fold(
-        caretime_core::template::WeeklyHours::closed(),
-        |hours, day| hours.with_day(day, open),
+    let hours = WeeklyHours::weekdays(
+        DayRange::new(Time::constant(8, 0, 0, 0), Time::constant(18, 0, 0, 0))
+            .expect("08:00-18:00 is a valid range"),
     );
     builtin::contract_names()
         .filter_map(builtin::contract)

@@ -14,9 +14,9 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use jiff::ToSpan;
+use jiff::civil::{Date, Weekday};
 
 use crate::slug::Slug;
-use jiff::civil::{Date, Weekday};
 
 /// Errors from building calendars and from counting past the end of the supported dates.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -177,10 +177,28 @@ pub struct WeeklyHours {
     days: [Option<DayRange>; 7],
 }
 
+/// Monday to Friday, the days of a standard week.
+const MONDAY_TO_FRIDAY: [Weekday; 5] = [
+    Weekday::Monday,
+    Weekday::Tuesday,
+    Weekday::Wednesday,
+    Weekday::Thursday,
+    Weekday::Friday,
+];
+
 impl WeeklyHours {
     /// Closed every day; open days with [`WeeklyHours::with_day`].
     pub fn closed() -> WeeklyHours {
         WeeklyHours::default()
+    }
+
+    /// Open over `range` Monday to Friday, closed at weekends.
+    pub fn weekdays(range: DayRange) -> WeeklyHours {
+        MONDAY_TO_FRIDAY
+            .into_iter()
+            .fold(WeeklyHours::closed(), |hours, day| {
+                hours.with_day(day, range)
+            })
     }
 
     /// The same hours with `day` open over `range`.
@@ -416,13 +434,6 @@ pub fn check_template(
 /// removes one direct hour. The template passes [`check_template`] against `contract` for a facility
 /// open 08:00-18:00 on weekdays when the full-time week is at most 40 hours.
 pub fn standard_template(contract: &Contract, fte: Fte) -> Template {
-    const DAYS: [Weekday; 5] = [
-        Weekday::Monday,
-        Weekday::Tuesday,
-        Weekday::Wednesday,
-        Weekday::Thursday,
-        Weekday::Friday,
-    ];
     const MORNING: u32 = 4 * 60;
     // Splits `total` minutes over the five days, the remainder going to the first days.
     let share = |total: u32, day_idx: u32| total / 5 + u32::from(day_idx < total % 5);
@@ -431,7 +442,7 @@ pub fn standard_template(contract: &Contract, fte: Fte) -> Template {
     let meetings = contract.meeting_minutes(fte);
     let urgent_holds = contract.urgent_hold_slots(fte);
     let mut blocks = Vec::new();
-    for (day_idx, day) in (0u32..).zip(DAYS) {
+    for (day_idx, day) in (0u32..).zip(MONDAY_TO_FRIDAY) {
         let day_paid = share(paid, day_idx);
         let hold = if day_idx < urgent_holds { 60 } else { 0 };
         let (day_protected, day_meetings) = (share(protected, day_idx), share(meetings, day_idx));
@@ -493,19 +504,10 @@ mod tests {
     use crate::files::builtin;
 
     fn weekday_hours() -> WeeklyHours {
-        let open = DayRange::new(Time::constant(8, 0, 0, 0), Time::constant(18, 0, 0, 0))
-            .expect("valid range");
-        [
-            Weekday::Monday,
-            Weekday::Tuesday,
-            Weekday::Wednesday,
-            Weekday::Thursday,
-            Weekday::Friday,
-        ]
-        .into_iter()
-        .fold(WeeklyHours::closed(), |hours, day| {
-            hours.with_day(day, open)
-        })
+        WeeklyHours::weekdays(
+            DayRange::new(Time::constant(8, 0, 0, 0), Time::constant(18, 0, 0, 0))
+                .expect("valid range"),
+        )
     }
 
     #[test]
