@@ -225,6 +225,20 @@ fn california() -> BusinessCalendar {
     )
 }
 
+/// A full-time clinician in Los Angeles with these blocks, the California state calendar and no leave.
+fn los_angeles_schedule(clinician: ClinicianId, blocks: Vec<Block>) -> Schedule {
+    Schedule {
+        clinician,
+        time_zone: TimeZone::get("America/Los_Angeles").expect("bundled zone"),
+        template: Template {
+            fte: Fte::FULL_TIME,
+            blocks,
+        },
+        calendar: california(),
+        leave: Vec::new(),
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
 
@@ -303,13 +317,7 @@ fn protected_meeting_and_break_blocks_are_never_free() {
             ],
         ),
     };
-    let schedule = Schedule {
-        clinician: ClinicianId(1),
-        time_zone: TimeZone::get("America/Los_Angeles").expect("bundled zone"),
-        template,
-        calendar: california(),
-        leave: Vec::new(),
-    };
+    let schedule = los_angeles_schedule(ClinicianId(1), template.blocks);
     // Monday 2025-12-01 and Monday 2025-12-08; Monday 2025-12-15 is outside the horizon.
     let horizon = Horizon {
         first: date(2025, 12, 1),
@@ -355,16 +363,7 @@ fn overlapping_bookable_blocks_are_rejected() {
         Weekday::Tuesday,
         &[(2, None), (4, Some(BlockKind::UrgentHold))],
     ));
-    let schedule = Schedule {
-        clinician: ClinicianId(9),
-        time_zone: TimeZone::get("America/Los_Angeles").expect("bundled zone"),
-        template: Template {
-            fte: Fte::FULL_TIME,
-            blocks,
-        },
-        calendar: california(),
-        leave: Vec::new(),
-    };
+    let schedule = los_angeles_schedule(ClinicianId(9), blocks);
     let horizon = Horizon {
         first: date(2025, 12, 1),
         last: date(2025, 12, 7),
@@ -378,16 +377,10 @@ fn overlapping_bookable_blocks_are_rejected() {
 #[test]
 fn urgent_hold_opens_to_routine_requests_at_the_release_time() {
     // Monday 2025-12-01: 08:00-09:00 urgent hold, nothing else.
-    let schedule = Schedule {
-        clinician: ClinicianId(4),
-        time_zone: TimeZone::get("America/Los_Angeles").expect("bundled zone"),
-        template: Template {
-            fte: Fte::FULL_TIME,
-            blocks: day_blocks(Weekday::Monday, &[(4, Some(BlockKind::UrgentHold))]),
-        },
-        calendar: california(),
-        leave: Vec::new(),
-    };
+    let schedule = los_angeles_schedule(
+        ClinicianId(4),
+        day_blocks(Weekday::Monday, &[(4, Some(BlockKind::UrgentHold))]),
+    );
     let horizon = Horizon {
         first: date(2025, 12, 1),
         last: date(2025, 12, 1),
