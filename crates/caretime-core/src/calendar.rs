@@ -55,6 +55,8 @@ pub struct WeekdayMask(u8);
 impl WeekdayMask {
     /// Monday to Friday.
     pub const MONDAY_TO_FRIDAY: WeekdayMask = WeekdayMask(0b0011111);
+    /// Every day of the week.
+    pub const EVERY_DAY: WeekdayMask = WeekdayMask(0b1111111);
 
     /// A mask of the given weekdays; rejects an empty mask.
     pub fn new(weekdays: &[Weekday]) -> Result<WeekdayMask, CalendarError> {

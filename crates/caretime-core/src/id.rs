@@ -52,3 +52,24 @@ id_newtype!(
     RequestId,
     "request"
 );
+id_newtype!(
+    /// A weekly template in a region's table of templates (clinicians with the same contract
+    /// and FTE share one).
+    TemplateId,
+    "template"
+);
+id_newtype!(
+    /// An appointment in a book.
+    AppointmentId,
+    "appointment"
+);
+id_newtype!(
+    /// An episode: one course of treatment.
+    EpisodeId,
+    "episode"
+);
+id_newtype!(
+    /// A recurring therapy group.
+    GroupId,
+    "group"
+);

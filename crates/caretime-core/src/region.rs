@@ -6,10 +6,11 @@ use std::str::FromStr;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 
-use crate::id::{ClinicianId, FacilityId, MemberId, RegionId};
+use crate::calendar::BusinessCalendar;
+use crate::id::{ClinicianId, FacilityId, MemberId, RegionId, TemplateId};
 use crate::phi::Phi;
 use crate::slug::Slug;
-use crate::template::WeeklyHours;
+use crate::template::{Template, WeeklyHours};
 
 /// Errors from the checked constructors of this module.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -327,6 +328,8 @@ pub struct Facility {
     pub time_zone: TimeZone,
     /// Its weekly opening hours; clinicians' templates must fit inside them.
     pub hours: WeeklyHours,
+    /// Its holidays and closures: nobody works there on those days.
+    pub calendar: BusinessCalendar,
 }
 
 /// A clinician. Clinicians' names are not PHI.
@@ -348,6 +351,8 @@ pub struct Clinician {
     pub fte: Fte,
     /// Where the clinician works from.
     pub facility: FacilityId,
+    /// The clinician's weekly template, in [`Region::templates`].
+    pub template: TemplateId,
 }
 
 impl Clinician {
@@ -389,6 +394,9 @@ pub struct Region {
     pub clinicians: Vec<Clinician>,
     /// Members, indexed by [`MemberId`].
     pub members: Vec<Member>,
+    /// Weekly templates, indexed by [`TemplateId`]; clinicians on the same contract and FTE
+    /// share one.
+    pub templates: Vec<Template>,
 }
 
 #[cfg(test)]

@@ -4,8 +4,9 @@ use std::fmt;
 use std::str::FromStr;
 
 use jiff::Timestamp;
-use jiff::civil::Date;
+use jiff::civil::{Date, Time};
 
+use crate::calendar::WeekdayMask;
 use crate::id::{ClinicianId, MemberId, RequestId};
 use crate::rules::DeadlineQuery;
 use crate::slug::Slug;
@@ -115,6 +116,39 @@ pub struct Request {
     pub clinical_exception: Option<Date>,
     /// The clinician treating the member, for continuity.
     pub treating_clinician: Option<ClinicianId>,
+    /// When the member can come.
+    pub preferences: Preferences,
+}
+
+/// The days and times a member can come, in the local time of the appointment's facility.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Preferences {
+    /// Weekdays the member can come.
+    pub weekdays: WeekdayMask,
+    /// Earliest local start time.
+    pub earliest_start: Time,
+    /// Latest local start time (inclusive).
+    pub latest_start: Time,
+}
+
+impl Preferences {
+    /// Any day, any time.
+    pub const ANY: Preferences = Preferences {
+        weekdays: WeekdayMask::EVERY_DAY,
+        earliest_start: Time::MIN,
+        latest_start: Time::MAX,
+    };
+
+    /// Whether a start on `day` at local `time` suits the member.
+    pub fn allow(&self, day: jiff::civil::Weekday, time: Time) -> bool {
+        self.weekdays.contains(day) && self.earliest_start <= time && time <= self.latest_start
+    }
+}
+
+impl Default for Preferences {
+    fn default() -> Preferences {
+        Preferences::ANY
+    }
 }
 
 impl Request {

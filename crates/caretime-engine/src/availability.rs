@@ -1,15 +1,26 @@
 //! The index of bookable time.
 //!
-//! Each clinician's weekly [`Template`] is expanded over a horizon of dates into concrete free
-//! intervals, in instants: `direct` blocks and `urgent-hold` blocks, on the dates the clinician's
-//! facility is open (no holiday, no closure) and the clinician is not on leave. Protected,
-//! meeting, group and break blocks never become free time, so nothing can book them. Adjacent
-//! blocks of the same kind merge; an appointment must fit inside one free interval, so it never
-//! spans a direct and an urgent-hold block.
+//! Each clinician's weekly [`Template`] is expanded over a horizon of dates into bookable time:
+//! `direct` blocks and `urgent-hold` blocks, on the dates the clinician's facility is open (no
+//! holiday, no closure) and the clinician is not on leave. Protected, meeting, group and break
+//! blocks never become bookable, so nothing can book them.
 //!
-//! Time is counted in whole [`Minute`]s since the Unix epoch, and appointments start on the
-//! 15-minute grid ([`GRID_MINUTES`]); wall times are converted with the clinician's zone, so a
-//! 09:00 block stays at 09:00 local time across a DST change.
+//! Time is cut into 15-minute slots ([`GRID_MINUTES`]) on the absolute grid (whole quarter hours
+//! since the Unix epoch, which are local quarter hours in every zone caretime serves). A slot is
+//! free when all of it lies in a bookable block and no appointment holds it. Appointments start on
+//! the grid and last a whole number of slots, inside one run of free slots of one kind, so an
+//! appointment never spans a direct and an urgent-hold block. Wall times are converted with the
+//! clinician's zone, so a 09:00 block stays at 09:00 local time across a DST change.
+//!
+//! The index keeps the same bits twice: per clinician (a row of slots, for one clinician's
+//! earliest start) and per slot (a column of clinicians, for "who is free at 10:00" across
+//! thousands of clinicians in a few word operations). Clinicians are ordered by a caller-chosen
+//! group (internal therapists, network psychiatrists, ...) so that a group is a contiguous range of
+//! rows, and per-group counts of free clinicians per slot let a search skip booked-out hours
+//! without reading the columns. [`Availability::reserve`] and [`Availability::release`] change
+//! both copies and the counts together; nothing else changes them.
+
+use std::ops::Range;
 
 use caretime_core::calendar::{BusinessCalendar, DayOff};
 use caretime_core::id::ClinicianId;
@@ -57,9 +68,24 @@ pub enum AvailabilityError {
     /// A date or instant outside the supported range.
     #[error("date arithmetic out of range")]
     OutOfRange,
+    /// A horizon whose last date is before its first.
+    #[error("the horizon ends before it starts")]
+    EmptyHorizon,
+    /// A length that is not a positive whole number of slots.
+    #[error("an appointment length must be a positive multiple of {GRID_MINUTES} minutes, not {0}")]
+    BadLength(u32),
+    /// A start that is not on the 15-minute grid.
+    #[error("an appointment must start on a quarter hour")]
+    OffGrid,
     /// A reservation of time that is not free in one piece.
     #[error("{clinician} is not free for that time")]
     NotFree {
+        /// The clinician.
+        clinician: ClinicianId,
+    },
+    /// A release of time that was never bookable or is already free.
+    #[error("{clinician}: that time is not reserved bookable time")]
+    NotReserved {
         /// The clinician.
         clinician: ClinicianId,
     },
@@ -73,6 +99,9 @@ pub enum AvailabilityError {
 pub struct Schedule {
     /// Whose schedule.
     pub clinician: ClinicianId,
+    /// The search group the clinician belongs to (rows of one group are contiguous; see
+    /// [`Availability::group_rows`]). Groups are numbered from 0.
+    pub group: u8,
     /// The zone of the clinician's facility: template times are wall times in it.
     pub time_zone: TimeZone,
     /// The weekly template.
@@ -84,7 +113,7 @@ pub struct Schedule {
     pub leave: Vec<(Date, Date)>,
 }
 
-/// What kind of free time an interval is.
+/// What kind of bookable time a slot is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FreeKind {
     /// Ordinary appointment time.
@@ -102,7 +131,7 @@ pub enum Urgency {
     Routine,
 }
 
-/// A free interval: `start < end`, both on the grid when the template is.
+/// A free interval: `start < end`, both on the grid.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct FreeInterval {
     /// First free minute.
@@ -122,12 +151,117 @@ pub struct Horizon {
     pub last: Date,
 }
 
-/// Bookable time per clinician.
+/// A set of rows of the index (clinicians), as a bitset.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowSet {
+    words: Vec<u64>,
+}
+
+impl RowSet {
+    /// An empty set able to hold `n_rows` rows.
+    pub fn empty(n_rows: usize) -> RowSet {
+        RowSet {
+            words: vec![0; n_rows.div_ceil(64)],
+        }
+    }
+
+    /// Adds a row.
+    pub fn insert(&mut self, row: usize) {
+        self.words[row / 64] |= 1 << (row % 64);
+    }
+
+    /// Whether the set holds `row`.
+    pub fn contains(&self, row: usize) -> bool {
+        self.words
+            .get(row / 64)
+            .is_some_and(|word| word & (1 << (row % 64)) != 0)
+    }
+
+    /// Adds every row of `other`.
+    pub fn union_with(&mut self, other: &RowSet) {
+        for (word, other) in self.words.iter_mut().zip(&other.words) {
+            *word |= other;
+        }
+    }
+
+    /// Keeps only the rows also in `other`.
+    pub fn intersect_with(&mut self, other: &RowSet) {
+        for (word, other) in self.words.iter_mut().zip(&other.words) {
+            *word &= other;
+        }
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.words.iter().all(|word| *word == 0)
+    }
+}
+
+/// A query over many clinicians: the earliest grid start, from `not_before` and before
+/// `before`, where `length` minutes fit in one run of free time some row in `rows` may use.
+#[derive(Clone, Copy, Debug)]
+pub struct Search<'a> {
+    /// The group to search.
+    pub group: u8,
+    /// The rows (of that group) that pass the request's filters.
+    pub rows: &'a RowSet,
+    /// Earliest start.
+    pub not_before: Minute,
+    /// Starts must be before this minute.
+    pub before: Minute,
+    /// Appointment length in minutes, a multiple of [`GRID_MINUTES`].
+    pub length: u32,
+    /// Who may use urgent-hold time.
+    pub urgency: Urgency,
+    /// The time of the search, for the release of urgent-hold time.
+    pub now: Minute,
+    /// Starts the member accepts, as slot indexes of the index ([`Availability::slot_of`]);
+    /// `None` accepts every start.
+    pub starts: Option<&'a [bool]>,
+}
+
+/// A start found by a search.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Found {
+    /// The clinician.
+    pub clinician: ClinicianId,
+    /// The start.
+    pub start: Minute,
+    /// The kind of time it uses.
+    pub kind: FreeKind,
+}
+
+/// Bookable time per clinician over a horizon.
 #[derive(Clone, Debug)]
 pub struct Availability {
+    /// Minute of slot 0 (on the grid).
+    base: i64,
+    n_slots: usize,
+    /// Words of a clinician's row.
+    row_words: usize,
+    /// Words of a slot's column.
+    column_words: usize,
+    /// Clinicians by row: sorted by (group, clinician).
     clinicians: Vec<ClinicianId>,
-    free: Vec<Vec<FreeInterval>>,
+    /// Row of each clinician, by clinician index (`u32::MAX`: none).
+    row_of: Vec<u32>,
+    /// Each group's first row; `group_starts[g]..group_starts[g + 1]` are its rows.
+    group_starts: Vec<usize>,
+    /// Per kind: free slots by row (`row * row_words`), the same bits by slot
+    /// (`slot * column_words`), and the free rows per group and slot (`group * n_slots + slot`).
+    direct: Bits,
+    urgent: Bits,
+    /// Bookable time as the templates made it, so that a release can never create time.
+    capacity_direct: Vec<u64>,
+    capacity_urgent: Vec<u64>,
     urgent_hold_release_minutes: i64,
+}
+
+#[derive(Clone, Debug)]
+struct Bits {
+    rows: Vec<u64>,
+    columns: Vec<u64>,
+    counts: Vec<u32>,
 }
 
 impl Availability {
@@ -138,123 +272,98 @@ impl Availability {
         horizon: Horizon,
         urgent_hold_release_minutes: i64,
     ) -> Result<Availability, AvailabilityError> {
+        if horizon.last < horizon.first {
+            return Err(AvailabilityError::EmptyHorizon);
+        }
         let mut order: Vec<usize> = (0..schedules.len()).collect();
-        order.sort_by_key(|&idx| schedules[idx].clinician);
+        order.sort_by_key(|&idx| (schedules[idx].group, schedules[idx].clinician));
         let mut clinicians = Vec::with_capacity(schedules.len());
-        let mut free = Vec::with_capacity(schedules.len());
-        for idx in order {
+        for &idx in &order {
             let schedule = &schedules[idx];
             if clinicians.last() == Some(&schedule.clinician) {
                 return Err(AvailabilityError::DuplicateClinician(schedule.clinician));
             }
+            check_no_overlap(schedule)?;
             clinicians.push(schedule.clinician);
-            free.push(expand(schedule, horizon)?);
         }
-        Ok(Availability {
-            clinicians,
-            free,
-            urgent_hold_release_minutes,
-        })
-    }
-
-    fn slot_of(&self, clinician: ClinicianId) -> Result<usize, AvailabilityError> {
-        self.clinicians
-            .binary_search(&clinician)
-            .map_err(|_| AvailabilityError::UnknownClinician(clinician))
-    }
-
-    /// The clinician's free intervals, in time order.
-    pub fn free(&self, clinician: ClinicianId) -> Result<&[FreeInterval], AvailabilityError> {
-        Ok(&self.free[self.slot_of(clinician)?])
-    }
-
-    /// Whether a request of `urgency` may use `interval` at `now`.
-    fn may_use(
-        &self,
-        interval: &FreeInterval,
-        start: Minute,
-        urgency: Urgency,
-        now: Minute,
-    ) -> bool {
-        match (interval.kind, urgency) {
-            (FreeKind::Direct, _) | (FreeKind::UrgentHold, Urgency::Urgent) => true,
-            (FreeKind::UrgentHold, Urgency::Routine) => {
-                now.0 >= start.0 - self.urgent_hold_release_minutes
-            }
-        }
-    }
-
-    /// The earliest grid start at or after `not_before` where `length` minutes fit inside one
-    /// free interval the request may use at `now`; `None` when nothing fits in the horizon.
-    pub fn earliest(
-        &self,
-        clinician: ClinicianId,
-        not_before: Minute,
-        length: u32,
-        urgency: Urgency,
-        now: Minute,
-    ) -> Result<Option<Minute>, AvailabilityError> {
-        let free = self.free(clinician)?;
-        let length = i64::from(length);
-        // Intervals are sorted and disjoint: skip those that end before the earliest start.
-        let first = free.partition_point(|interval| interval.end <= not_before);
-        for interval in &free[first..] {
-            let start = Minute(interval.start.0.max(not_before.0)).ceil_to_grid();
-            if start.0 + length <= interval.end.0 && self.may_use(interval, start, urgency, now) {
-                return Ok(Some(start));
-            }
-        }
-        Ok(None)
-    }
-
-    /// Takes `[start, start + length)` out of the clinician's free time; it must lie inside one
-    /// free interval.
-    pub fn reserve(
-        &mut self,
-        clinician: ClinicianId,
-        start: Minute,
-        length: u32,
-    ) -> Result<(), AvailabilityError> {
-        let slot = self.slot_of(clinician)?;
-        let free = &mut self.free[slot];
-        let end = Minute(start.0 + i64::from(length));
-        let idx = free.partition_point(|interval| interval.end <= start);
-        let Some(interval) = free.get(idx).copied() else {
-            return Err(AvailabilityError::NotFree { clinician });
+        // Whatever a zone's offset, a local date lies within a day and a half of UTC midnight.
+        let utc_day = |date: Date| -> Result<i64, AvailabilityError> {
+            Ok(date
+                .to_zoned(TimeZone::UTC)
+                .map_err(|_| AvailabilityError::OutOfRange)?
+                .timestamp()
+                .as_second()
+                / 60)
         };
-        if length == 0 || interval.start > start || interval.end < end {
-            return Err(AvailabilityError::NotFree { clinician });
-        }
-        let before = FreeInterval {
-            end: start,
-            ..interval
-        };
-        let after = FreeInterval {
-            start: end,
-            ..interval
-        };
-        let pieces: Vec<FreeInterval> = [before, after]
-            .into_iter()
-            .filter(|piece| piece.start < piece.end)
-            .collect();
-        free.splice(idx..=idx, pieces);
-        Ok(())
-    }
-}
-
-fn expand(schedule: &Schedule, horizon: Horizon) -> Result<Vec<FreeInterval>, AvailabilityError> {
-    let mut intervals = Vec::new();
-    let mut date = horizon.first;
-    while date <= horizon.last {
-        let closed = matches!(
-            schedule.calendar.day_off(date),
-            Some(DayOff::Holiday(_) | DayOff::Closure)
-        );
-        let on_leave = schedule
-            .leave
+        let base = utc_day(horizon.first)? - 36 * 60;
+        let end = utc_day(horizon.last)? + 60 * 60;
+        let n_slots = ((end - base) / GRID_MINUTES) as usize;
+        let row_words = n_slots.div_ceil(64);
+        let column_words = clinicians.len().div_ceil(64);
+        let n_groups = schedules
             .iter()
-            .any(|(first, last)| (*first..=*last).contains(&date));
-        if !closed && !on_leave {
+            .map(|schedule| usize::from(schedule.group) + 1)
+            .max()
+            .unwrap_or(0);
+        let mut group_starts = vec![0; n_groups + 1];
+        for schedule in schedules {
+            group_starts[usize::from(schedule.group) + 1] += 1;
+        }
+        for group in 0..n_groups {
+            group_starts[group + 1] += group_starts[group];
+        }
+        let n_clinician_ids = clinicians.iter().map(|c| c.index() + 1).max().unwrap_or(0);
+        let mut row_of = vec![u32::MAX; n_clinician_ids];
+        for (row, clinician) in clinicians.iter().enumerate() {
+            row_of[clinician.index()] = row as u32;
+        }
+        let empty_bits = || Bits {
+            rows: vec![0; row_words * clinicians.len()],
+            columns: vec![0; column_words * n_slots],
+            counts: vec![0; n_groups * n_slots],
+        };
+        let mut index = Availability {
+            base,
+            n_slots,
+            row_words,
+            column_words,
+            row_of,
+            group_starts,
+            direct: empty_bits(),
+            urgent: empty_bits(),
+            capacity_direct: Vec::new(),
+            capacity_urgent: Vec::new(),
+            clinicians,
+            urgent_hold_release_minutes,
+        };
+        let mut days = DayTables::default();
+        for (row, &idx) in order.iter().enumerate() {
+            index.expand(row, &schedules[idx], horizon, &mut days)?;
+        }
+        index.capacity_direct = index.direct.rows.clone();
+        index.capacity_urgent = index.urgent.rows.clone();
+        Ok(index)
+    }
+
+    fn expand(
+        &mut self,
+        row: usize,
+        schedule: &Schedule,
+        horizon: Horizon,
+        days: &mut DayTables,
+    ) -> Result<(), AvailabilityError> {
+        let open_idx = days.open_days(&schedule.calendar, horizon)?;
+        let starts_idx = days.day_starts(&schedule.time_zone, horizon)?;
+        let (open, starts) = (&days.open[open_idx].1, &days.starts[starts_idx].1);
+        let group = usize::from(schedule.group);
+        for (day_idx, &(date, is_open)) in open.iter().enumerate() {
+            let away = schedule
+                .leave
+                .iter()
+                .any(|(first, last)| *first <= date && date <= *last);
+            if !is_open || away {
+                continue;
+            }
             for block in schedule
                 .template
                 .blocks
@@ -269,35 +378,502 @@ fn expand(schedule: &Schedule, horizon: Horizon) -> Result<Vec<FreeInterval>, Av
                     | BlockKind::Meeting
                     | BlockKind::Break => continue,
                 };
-                let at = |time| -> Result<Minute, AvailabilityError> {
-                    let zoned = date.to_datetime(time).to_zoned(schedule.time_zone.clone());
-                    Ok(Minute::from_timestamp(
-                        zoned
-                            .map_err(|_| AvailabilityError::OutOfRange)?
-                            .timestamp(),
-                    ))
+                let at = |time: jiff::civil::Time| -> Result<i64, AvailabilityError> {
+                    match starts[day_idx] {
+                        DayStart::Uniform(midnight) => {
+                            Ok(midnight + i64::from(time.hour()) * 60 + i64::from(time.minute()))
+                        }
+                        DayStart::Transition => Ok(Minute::from_timestamp(
+                            date.to_datetime(time)
+                                .to_zoned(schedule.time_zone.clone())
+                                .map_err(|_| AvailabilityError::OutOfRange)?
+                                .timestamp(),
+                        )
+                        .0),
+                    }
                 };
-                intervals.push(FreeInterval {
-                    start: at(block.range.start())?,
-                    end: at(block.range.end())?,
-                    kind,
-                });
+                let (start, end) = (at(block.range.start())?, at(block.range.end())?);
+                // Only whole slots inside the block are bookable.
+                let first_slot = (Minute(start).ceil_to_grid().0 - self.base) / GRID_MINUTES;
+                let end_slot = (end - self.base).div_euclid(GRID_MINUTES);
+                for slot in first_slot.max(0)..end_slot.min(self.n_slots as i64) {
+                    self.set(kind, row, group, slot as usize, true);
+                }
             }
         }
+        Ok(())
+    }
+
+    fn bits(&self, kind: FreeKind) -> &Bits {
+        match kind {
+            FreeKind::Direct => &self.direct,
+            FreeKind::UrgentHold => &self.urgent,
+        }
+    }
+
+    fn set(&mut self, kind: FreeKind, row: usize, group: usize, slot: usize, free: bool) {
+        let (row_words, column_words, n_slots) = (self.row_words, self.column_words, self.n_slots);
+        let bits = match kind {
+            FreeKind::Direct => &mut self.direct,
+            FreeKind::UrgentHold => &mut self.urgent,
+        };
+        let row_word = &mut bits.rows[row * row_words + slot / 64];
+        let row_bit = 1u64 << (slot % 64);
+        if (*row_word & row_bit != 0) == free {
+            return;
+        }
+        *row_word ^= row_bit;
+        bits.columns[slot * column_words + row / 64] ^= 1u64 << (row % 64);
+        let count = &mut bits.counts[group * n_slots + slot];
+        if free {
+            *count += 1;
+        } else {
+            *count -= 1;
+        }
+    }
+
+    fn is_free(&self, kind: FreeKind, row: usize, slot: usize) -> bool {
+        self.bits(kind).rows[row * self.row_words + slot / 64] & (1 << (slot % 64)) != 0
+    }
+
+    fn row(&self, clinician: ClinicianId) -> Result<usize, AvailabilityError> {
+        match self.row_of.get(clinician.index()) {
+            Some(&row) if row != u32::MAX => Ok(row as usize),
+            _ => Err(AvailabilityError::UnknownClinician(clinician)),
+        }
+    }
+
+    fn group_of_row(&self, row: usize) -> usize {
+        self.group_starts.partition_point(|&start| start <= row) - 1
+    }
+
+    /// Number of rows (clinicians) in the index; rows are numbered `0..n_rows`.
+    pub fn n_rows(&self) -> usize {
+        self.clinicians.len()
+    }
+
+    /// The clinician's row, if the index knows the clinician.
+    pub fn row_of(&self, clinician: ClinicianId) -> Option<usize> {
+        self.row(clinician).ok()
+    }
+
+    /// The clinician in `row`.
+    pub fn clinician_at(&self, row: usize) -> ClinicianId {
+        self.clinicians[row]
+    }
+
+    /// The rows of a group, in clinician order.
+    pub fn group_rows(&self, group: u8) -> Range<usize> {
+        let group = usize::from(group);
+        match (
+            self.group_starts.get(group),
+            self.group_starts.get(group + 1),
+        ) {
+            (Some(&first), Some(&end)) => first..end,
+            _ => 0..0,
+        }
+    }
+
+    /// Number of slots in the index.
+    pub fn n_slots(&self) -> usize {
+        self.n_slots
+    }
+
+    /// The slot starting at `start`, if `start` is on the grid inside the index.
+    pub fn slot_of(&self, start: Minute) -> Option<usize> {
+        let offset = start.0 - self.base;
+        (offset >= 0 && offset % GRID_MINUTES == 0 && offset / GRID_MINUTES < self.n_slots as i64)
+            .then_some((offset / GRID_MINUTES) as usize)
+    }
+
+    /// The start of slot `slot`.
+    pub fn slot_start(&self, slot: usize) -> Minute {
+        Minute(self.base + slot as i64 * GRID_MINUTES)
+    }
+
+    /// The clinician's free intervals, in time order (adjacent slots of one kind merged).
+    pub fn free(&self, clinician: ClinicianId) -> Result<Vec<FreeInterval>, AvailabilityError> {
+        let row = self.row(clinician)?;
+        let mut intervals: Vec<FreeInterval> = Vec::new();
+        for slot in 0..self.n_slots {
+            for kind in [FreeKind::Direct, FreeKind::UrgentHold] {
+                if !self.is_free(kind, row, slot) {
+                    continue;
+                }
+                let start = self.slot_start(slot);
+                let end = Minute(start.0 + GRID_MINUTES);
+                match intervals.last_mut() {
+                    Some(last) if last.end == start && last.kind == kind => last.end = end,
+                    _ => intervals.push(FreeInterval { start, end, kind }),
+                }
+            }
+        }
+        Ok(intervals)
+    }
+
+    /// Whether a request of `urgency` may use `kind` time starting at `start` at `now`.
+    fn may_use(&self, kind: FreeKind, start: Minute, urgency: Urgency, now: Minute) -> bool {
+        match (kind, urgency) {
+            (FreeKind::Direct, _) | (FreeKind::UrgentHold, Urgency::Urgent) => true,
+            (FreeKind::UrgentHold, Urgency::Routine) => {
+                now.0 >= start.0 - self.urgent_hold_release_minutes
+            }
+        }
+    }
+
+    fn slots_of(length: u32) -> Result<usize, AvailabilityError> {
+        if length == 0 || i64::from(length) % GRID_MINUTES != 0 {
+            return Err(AvailabilityError::BadLength(length));
+        }
+        Ok((i64::from(length) / GRID_MINUTES) as usize)
+    }
+
+    /// The first slot at or after `minute`, clamped to the index.
+    fn first_slot_from(&self, minute: Minute) -> usize {
+        let offset = minute.ceil_to_grid().0 - self.base;
+        (offset.max(0) / GRID_MINUTES).min(self.n_slots as i64) as usize
+    }
+
+    /// The earliest grid start at or after `not_before` where `length` minutes fit inside one
+    /// run of free time the request may use at `now`; `None` when nothing fits in the horizon.
+    pub fn earliest(
+        &self,
+        clinician: ClinicianId,
+        not_before: Minute,
+        length: u32,
+        urgency: Urgency,
+        now: Minute,
+    ) -> Result<Option<Minute>, AvailabilityError> {
+        self.earliest_before(
+            clinician,
+            not_before,
+            Minute(i64::MAX),
+            length,
+            urgency,
+            now,
+            None,
+        )
+        .map(|found| found.map(|(start, _)| start))
+    }
+
+    /// Like [`Availability::earliest`], for starts before `before` that `starts` accepts (slot
+    /// indexes; `None` accepts all), also saying the kind of time used.
+    #[allow(clippy::too_many_arguments)]
+    pub fn earliest_before(
+        &self,
+        clinician: ClinicianId,
+        not_before: Minute,
+        before: Minute,
+        length: u32,
+        urgency: Urgency,
+        now: Minute,
+        starts: Option<&[bool]>,
+    ) -> Result<Option<(Minute, FreeKind)>, AvailabilityError> {
+        let row = self.row(clinician)?;
+        let n = Self::slots_of(length)?;
+        let first = self.first_slot_from(not_before);
+        let row_range = row * self.row_words..(row + 1) * self.row_words;
+        // A slot can start an appointment of kind K when it and the n - 1 after it are K-free:
+        // the run of K-free slots starting there is at least n long. Find it word by word.
+        let mut best: Option<(usize, FreeKind)> = None;
+        for kind in [FreeKind::Direct, FreeKind::UrgentHold] {
+            let row_bits = &self.bits(kind).rows[row_range.clone()];
+            let mut slot = first;
+            while let Some(candidate) = next_run_start(row_bits, slot, n, self.n_slots) {
+                if best.is_some_and(|(best_slot, _)| best_slot <= candidate) {
+                    break;
+                }
+                let start = self.slot_start(candidate);
+                if start >= before {
+                    break;
+                }
+                if self.may_use(kind, start, urgency, now)
+                    && starts.is_none_or(|starts| starts.get(candidate) == Some(&true))
+                {
+                    best = Some((candidate, kind));
+                    break;
+                }
+                slot = candidate + 1;
+            }
+        }
+        Ok(best.map(|(slot, kind)| (self.slot_start(slot), kind)))
+    }
+
+    /// The earliest start any row of the search may take, and the lowest row there. Ties between
+    /// rows at one start go to the lowest row (the lowest clinician id within a group).
+    pub fn earliest_among(&self, search: &Search<'_>) -> Result<Option<Found>, AvailabilityError> {
+        let n = Self::slots_of(search.length)?;
+        let rows = self.group_rows(search.group);
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let group = usize::from(search.group);
+        // The filter's nonzero words, clipped to the group's rows: a sparse filter (a rare
+        // language) then costs a few words per slot, not the whole column.
+        let mask: Vec<(usize, u64)> = (rows.start / 64..rows.end.div_ceil(64))
+            .filter_map(|word_idx| {
+                let first_row = word_idx * 64;
+                let mut word = search.rows.words.get(word_idx).copied().unwrap_or(0);
+                if rows.start > first_row {
+                    word &= !0u64 << (rows.start - first_row);
+                }
+                if rows.end < first_row + 64 {
+                    word &= (1u64 << (rows.end - first_row)) - 1;
+                }
+                (word != 0).then_some((word_idx, word))
+            })
+            .collect();
+        if mask.is_empty() {
+            return Ok(None);
+        }
+        let first = self.first_slot_from(search.not_before);
+        for slot in first..self.n_slots.saturating_sub(n - 1) {
+            let start = self.slot_start(slot);
+            if start >= search.before {
+                break;
+            }
+            if search
+                .starts
+                .is_some_and(|starts| starts.get(slot) != Some(&true))
+            {
+                continue;
+            }
+            let mut best_row: Option<(usize, FreeKind)> = None;
+            for kind in [FreeKind::Direct, FreeKind::UrgentHold] {
+                if !self.may_use(kind, start, search.urgency, search.now) {
+                    continue;
+                }
+                let bits = self.bits(kind);
+                let counts = &bits.counts[group * self.n_slots..(group + 1) * self.n_slots];
+                if counts[slot..slot + n].contains(&0) {
+                    continue;
+                }
+                // Words ascend, so the first word with a bit left holds the lowest row.
+                let lowest = mask.iter().find_map(|&(word_idx, mask_word)| {
+                    let word = (slot..slot + n).fold(mask_word, |word, run_slot| {
+                        word & bits.columns[run_slot * self.column_words + word_idx]
+                    });
+                    (word != 0).then(|| word_idx * 64 + word.trailing_zeros() as usize)
+                });
+                if let Some(row) = lowest
+                    && best_row.is_none_or(|(best, _)| row < best)
+                {
+                    best_row = Some((row, kind));
+                }
+            }
+            if let Some((row, kind)) = best_row {
+                return Ok(Some(Found {
+                    clinician: self.clinicians[row],
+                    start,
+                    kind,
+                }));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The kind of time `[start, start + length)` is for the clinician, if it is free in one run
+    /// of one kind.
+    pub fn free_kind(
+        &self,
+        clinician: ClinicianId,
+        start: Minute,
+        length: u32,
+    ) -> Result<Option<FreeKind>, AvailabilityError> {
+        let row = self.row(clinician)?;
+        let n = Self::slots_of(length)?;
+        let Some(first) = self.slot_of(start) else {
+            return Ok(None);
+        };
+        if first + n > self.n_slots {
+            return Ok(None);
+        }
+        Ok([FreeKind::Direct, FreeKind::UrgentHold]
+            .into_iter()
+            .find(|&kind| (first..first + n).all(|slot| self.is_free(kind, row, slot))))
+    }
+
+    /// Takes `[start, start + length)` out of the clinician's free time; it must be free, in one
+    /// run of one kind. Returns the kind of time it took.
+    pub fn reserve(
+        &mut self,
+        clinician: ClinicianId,
+        start: Minute,
+        length: u32,
+    ) -> Result<FreeKind, AvailabilityError> {
+        let row = self.row(clinician)?;
+        let n = Self::slots_of(length)?;
+        let Some(kind) = self.free_kind(clinician, start, length)? else {
+            return Err(AvailabilityError::NotFree { clinician });
+        };
+        let first = self.slot_of(start).ok_or(AvailabilityError::OffGrid)?;
+        let group = self.group_of_row(row);
+        for slot in first..first + n {
+            self.set(kind, row, group, slot, false);
+        }
+        Ok(kind)
+    }
+
+    /// Gives `[start, start + length)` back to the clinician as `kind` time (a cancellation).
+    /// Every slot must be template time of that kind and not free now, so a release can never
+    /// create bookable time (protected time stays protected).
+    pub fn release(
+        &mut self,
+        clinician: ClinicianId,
+        start: Minute,
+        length: u32,
+        kind: FreeKind,
+    ) -> Result<(), AvailabilityError> {
+        let row = self.row(clinician)?;
+        let n = Self::slots_of(length)?;
+        let first = self
+            .slot_of(start)
+            .filter(|first| first + n <= self.n_slots)
+            .ok_or(AvailabilityError::NotReserved { clinician })?;
+        let capacity = match kind {
+            FreeKind::Direct => &self.capacity_direct,
+            FreeKind::UrgentHold => &self.capacity_urgent,
+        };
+        let reserved = (first..first + n).all(|slot| {
+            capacity[row * self.row_words + slot / 64] & (1 << (slot % 64)) != 0
+                && !self.is_free(kind, row, slot)
+        });
+        if !reserved {
+            return Err(AvailabilityError::NotReserved { clinician });
+        }
+        let group = self.group_of_row(row);
+        for slot in first..first + n {
+            self.set(kind, row, group, slot, true);
+        }
+        Ok(())
+    }
+}
+
+/// The first slot `>= from` that starts a run of at least `n` set bits in `row` (`n_slots` bits).
+fn next_run_start(row: &[u64], from: usize, n: usize, n_slots: usize) -> Option<usize> {
+    let bit = |slot: usize| row[slot / 64] & (1 << (slot % 64)) != 0;
+    let mut slot = from;
+    while slot + n <= n_slots {
+        // Skip zero words quickly.
+        let word = row[slot / 64] >> (slot % 64);
+        if word == 0 {
+            slot = (slot / 64 + 1) * 64;
+            continue;
+        }
+        slot += word.trailing_zeros() as usize;
+        if slot + n > n_slots {
+            return None;
+        }
+        match (slot..slot + n).find(|&s| !bit(s)) {
+            None => return Some(slot),
+            Some(gap) => slot = gap + 1,
+        }
+    }
+    None
+}
+
+/// Bookable blocks of a template may not overlap: two appointments would share a minute.
+fn check_no_overlap(schedule: &Schedule) -> Result<(), AvailabilityError> {
+    let mut bookable: Vec<_> = schedule
+        .template
+        .blocks
+        .iter()
+        .filter(|block| matches!(block.kind, BlockKind::Direct | BlockKind::UrgentHold))
+        .map(|block| (block.day.to_monday_zero_offset(), block.range))
+        .collect();
+    bookable.sort_by_key(|(day, range)| (*day, range.start()));
+    for pair in bookable.windows(2) {
+        if pair[0].0 == pair[1].0 && pair[0].1.overlaps(pair[1].1) {
+            return Err(AvailabilityError::OverlappingBlocks(schedule.clinician));
+        }
+    }
+    Ok(())
+}
+
+/// Local midnight of a date, when the day has no offset change; otherwise each wall time is
+/// converted on its own.
+#[derive(Clone, Copy, Debug)]
+enum DayStart {
+    Uniform(i64),
+    Transition,
+}
+
+/// Per-calendar and per-zone tables over the horizon, computed once and shared by every clinician
+/// of the same facility calendar or zone (holiday rules and zone lookups are the costly part of
+/// expansion).
+#[derive(Default)]
+struct DayTables {
+    open: Vec<(BusinessCalendar, Vec<(Date, bool)>)>,
+    starts: Vec<(String, Vec<DayStart>)>,
+}
+
+impl DayTables {
+    fn open_days(
+        &mut self,
+        calendar: &BusinessCalendar,
+        horizon: Horizon,
+    ) -> Result<usize, AvailabilityError> {
+        let same = |known: &BusinessCalendar| {
+            known.holidays().name() == calendar.holidays().name()
+                && known.holidays().holidays() == calendar.holidays().holidays()
+                && known.closures() == calendar.closures()
+        };
+        if let Some(idx) = self.open.iter().position(|(known, _)| same(known)) {
+            return Ok(idx);
+        }
+        let mut days = Vec::new();
+        for date in dates(horizon)? {
+            let closed = matches!(
+                calendar.day_off(date),
+                Some(DayOff::Holiday(_) | DayOff::Closure)
+            );
+            days.push((date, !closed));
+        }
+        self.open.push((calendar.clone(), days));
+        Ok(self.open.len() - 1)
+    }
+
+    fn day_starts(
+        &mut self,
+        zone: &TimeZone,
+        horizon: Horizon,
+    ) -> Result<usize, AvailabilityError> {
+        let name = zone.iana_name().unwrap_or("").to_owned();
+        if !name.is_empty()
+            && let Some(idx) = self.starts.iter().position(|(known, _)| *known == name)
+        {
+            return Ok(idx);
+        }
+        let mut starts = Vec::new();
+        for date in dates(horizon)? {
+            let midnight = date
+                .to_zoned(zone.clone())
+                .map_err(|_| AvailabilityError::OutOfRange)?;
+            let next = date
+                .tomorrow()
+                .and_then(|next| next.to_zoned(zone.clone()))
+                .map_err(|_| AvailabilityError::OutOfRange)?;
+            let uniform = next.timestamp().as_second() - midnight.timestamp().as_second()
+                == 24 * 3600
+                && midnight.offset() == next.offset();
+            starts.push(if uniform {
+                DayStart::Uniform(Minute::from_timestamp(midnight.timestamp()).0)
+            } else {
+                DayStart::Transition
+            });
+        }
+        // Zones without a name (fixed offsets) are not shared.
+        self.starts.push((name, starts));
+        Ok(self.starts.len() - 1)
+    }
+}
+
+fn dates(horizon: Horizon) -> Result<Vec<Date>, AvailabilityError> {
+    let mut dates = Vec::new();
+    let mut date = horizon.first;
+    while date <= horizon.last {
+        dates.push(date);
         date = date.tomorrow().map_err(|_| AvailabilityError::OutOfRange)?;
     }
-    intervals.sort_by_key(|interval| (interval.start, interval.end));
-    let mut merged: Vec<FreeInterval> = Vec::with_capacity(intervals.len());
-    for interval in intervals {
-        match merged.last_mut() {
-            Some(last) if interval.start < last.end => {
-                return Err(AvailabilityError::OverlappingBlocks(schedule.clinician));
-            }
-            Some(last) if interval.start == last.end && interval.kind == last.kind => {
-                last.end = interval.end
-            }
-            _ => merged.push(interval),
-        }
-    }
-    Ok(merged)
+    Ok(dates)
 }

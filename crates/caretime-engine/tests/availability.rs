@@ -8,7 +8,8 @@ use caretime_core::id::ClinicianId;
 use caretime_core::region::Fte;
 use caretime_core::template::{Block, BlockKind, DayRange, Template};
 use caretime_engine::availability::{
-    Availability, AvailabilityError, FreeKind, GRID_MINUTES, Horizon, Minute, Schedule, Urgency,
+    Availability, AvailabilityError, FreeKind, GRID_MINUTES, Horizon, Minute, RowSet, Schedule,
+    Search, Urgency,
 };
 use jiff::civil::{Date, Time, Weekday, date};
 use jiff::tz::TimeZone;
@@ -90,6 +91,7 @@ struct Query {
     urgent: bool,
     now: NowOffset,
     reserve: bool,
+    release_last: bool,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -116,15 +118,17 @@ fn query_strategy(n_clinicians: usize) -> impl Strategy<Value = Query> {
         any::<bool>(),
         now,
         any::<bool>(),
+        prop::bool::weighted(0.2),
     )
         .prop_map(
-            |(clinician, offset_minutes, length, urgent, now, reserve)| Query {
+            |(clinician, offset_minutes, length, urgent, now, reserve, release_last)| Query {
                 clinician,
                 offset_minutes,
                 length,
                 urgent,
                 now,
                 reserve,
+                release_last,
             },
         )
 }
@@ -208,12 +212,25 @@ impl Oracle {
         None
     }
 
-    fn reserve(&mut self, clinician: usize, start: i64, length: u32) {
+    /// Takes the minutes out; returns their kind.
+    fn reserve(&mut self, clinician: usize, start: i64, length: u32) -> FreeKind {
+        let kinds: Vec<FreeKind> = (start..start + i64::from(length))
+            .map(|minute| {
+                self.minutes
+                    .remove(&(clinician, minute))
+                    .expect("reserved a minute that was not free")
+            })
+            .collect();
+        assert!(
+            kinds.iter().all(|kind| *kind == kinds[0]),
+            "one kind of time"
+        );
+        kinds[0]
+    }
+
+    fn release(&mut self, clinician: usize, start: i64, length: u32, kind: FreeKind) {
         for minute in start..start + i64::from(length) {
-            assert!(
-                self.minutes.remove(&(clinician, minute)).is_some(),
-                "reserved a minute that was not free"
-            );
+            assert!(self.minutes.insert((clinician, minute), kind).is_none());
         }
     }
 }
@@ -229,6 +246,7 @@ fn california() -> BusinessCalendar {
 fn los_angeles_schedule(clinician: ClinicianId, blocks: Vec<Block>) -> Schedule {
     Schedule {
         clinician,
+        group: 0,
         time_zone: TimeZone::get("America/Los_Angeles").expect("bundled zone"),
         template: Template {
             fte: Fte::FULL_TIME,
@@ -258,6 +276,7 @@ proptest! {
             .enumerate()
             .map(|(idx, template)| Schedule {
                 clinician: ClinicianId(idx as u32 * 7 + 3),
+                group: (idx % 2) as u8,
                 time_zone: TimeZone::get("America/Los_Angeles").expect("bundled zone"),
                 template: template.clone(),
                 calendar: match (idx, closure_offset) {
@@ -272,6 +291,7 @@ proptest! {
             .collect();
         let mut index = Availability::build(&schedules, horizon, RELEASE_MINUTES).expect("templates do not overlap");
         let mut oracle = Oracle::new(&schedules, horizon);
+        let mut reserved = Vec::new();
         let horizon_start = first.to_zoned(TimeZone::get("America/Los_Angeles").expect("bundled zone")).expect("in range").timestamp().as_second() / 60;
         for query in queries {
             let clinician_idx = query.clinician % schedules.len();
@@ -289,9 +309,56 @@ proptest! {
                 .expect("known clinician");
             let expected = oracle.earliest(clinician_idx, not_before, query.length, query.urgent, now);
             prop_assert_eq!(found.map(|m| m.0), expected, "{:?}", query);
+            // Across the clinician's group: the earliest start of any of them, lowest id on ties,
+            // within a bound that sometimes cuts the answer off.
+            let group = (clinician_idx % 2) as u8;
+            let all_rows = {
+                let mut rows = RowSet::empty(index.n_rows());
+                for row in index.group_rows(group) {
+                    rows.insert(row);
+                }
+                rows
+            };
+            let before = not_before + 3 * 24 * 60;
+            let among = index
+                .earliest_among(&Search {
+                    group,
+                    rows: &all_rows,
+                    not_before: Minute(not_before),
+                    before: Minute(before),
+                    length: query.length,
+                    urgency,
+                    now: Minute(now),
+                    starts: None,
+                })
+                .expect("valid length");
+            let expected_among = (0..schedules.len())
+                .filter(|idx| idx % 2 == clinician_idx % 2)
+                .filter_map(|idx| {
+                    oracle
+                        .earliest(idx, not_before, query.length, query.urgent, now)
+                        .filter(|start| *start < before)
+                        .map(|start| (start, schedules[idx].clinician))
+                })
+                .min();
+            prop_assert_eq!(among.map(|found| (found.start.0, found.clinician)), expected_among, "{:?}", query);
+            if query.release_last && let Some((clinician, start, length, kind)) = reserved.pop() {
+                let clinician_idx = schedules.iter().position(|s| s.clinician == clinician).expect("known");
+                index.release(clinician, start, length, kind).expect("reserved time can be released");
+                oracle.release(clinician_idx, start.0, length, kind);
+                // Released time is free again, and cannot be released twice.
+                prop_assert_eq!(index.free_kind(clinician, start, length), Ok(Some(kind)));
+                prop_assert_eq!(
+                    index.release(clinician, start, length, kind),
+                    Err(AvailabilityError::NotReserved { clinician })
+                );
+                continue;
+            }
             if let (Some(start), true) = (found, query.reserve) {
-                index.reserve(clinician, start, query.length).expect("the offered time is free");
-                oracle.reserve(clinician_idx, start.0, query.length);
+                let kind = index.reserve(clinician, start, query.length).expect("the offered time is free");
+                let removed = oracle.reserve(clinician_idx, start.0, query.length);
+                prop_assert_eq!(removed, kind);
+                reserved.push((clinician, start, query.length, kind));
                 // A booked slot never appears again.
                 prop_assert_eq!(
                     index.reserve(clinician, start, query.length),
