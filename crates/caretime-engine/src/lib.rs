@@ -6,11 +6,21 @@
 //!
 //! - [`availability::Availability`] is the index of bookable time: each clinician's template
 //!   expanded over a horizon of dates ([`availability::Schedule`]), less holidays, closures, leave
-//!   and reserved appointments, as sorted free intervals per clinician. Its queries
-//!   ([`availability::Availability::earliest`]) find the first start on the 15-minute grid where
-//!   an appointment of a given length fits inside one free block the request may use.
+//!   and reserved appointments, as 15-minute slot bitsets by clinician and by slot. Its queries
+//!   find the first start where an appointment fits in one run of free time, for one clinician
+//!   ([`availability::Availability::earliest`]) or across a group of thousands
+//!   ([`availability::Availability::earliest_among`]).
+//! - [`find::find`] ranks offers for a [`caretime_core::request::Request`]: continuity, internal
+//!   within the deadline, network within the deadline, else the earliest start anywhere with an
+//!   [`find::OutOfNetworkArrangement`]. [`find::Directory`] holds the filters (modality, distance,
+//!   language) as bitsets over the index's rows.
+//! - [`book::Book`] holds the index, the appointments, arrangements and the waitlist. Its
+//!   `decide_*` functions return an [`book::Outcome`] (changes, or every refusal) and
+//!   [`book::Book::apply`] applies changes all-or-nothing: the one path that changes the book.
 //!
-//! Still to come in this crate (issue 4): offers ranked by continuity and timeliness, hold / book /
-//! cancel decisions, follow-ups, groups, the waitlist and the network.
+//! Not here: persistence (caretime-store), FHIR (caretime-fhir), clocks and randomness (callers
+//! pass `now` and seeds).
 
 pub mod availability;
+pub mod book;
+pub mod find;

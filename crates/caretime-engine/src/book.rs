@@ -1,0 +1,1045 @@
+//! The book: appointments and the free time they leave, changed only by decisions.
+//!
+//! Every operation is two steps. A `decide_*` function reads the [`Book`] and returns an
+//! [`Outcome`]: either the [`Change`]s it would make, or every [`Refusal`] that stops it. Nothing
+//! changes until [`Book::apply`] applies an accepted decision, atomically (all of its changes or
+//! none). The server, the CLI, the simulator and the replanner all change the book this way, so
+//! the no-double-booking and protected-time invariants are kept in one place.
+//!
+//! Appointment statuses are FHIR R4's `Appointment.status` codes (proposed, pending, booked,
+//! arrived, fulfilled, cancelled, noshow, entered-in-error). A `$hold` makes a `pending`
+//! appointment that expires; a waitlist proposal makes a `proposed` one that expires too.
+//!
+//! Compliance counts the *offer*, not the member's choice (28 CCR § 1300.67.2.2(c)(5); DESIGN.md
+//! section 2): an appointment records both the offer it answered and the start the member chose.
+//! A cancellation by the plan counts against the plan and its rebooking keeps the original
+//! deadline ([`Book::rebooking_request`]); a member's cancellation starts a new clock.
+
+use caretime_core::id::{AppointmentId, ClinicianId, FacilityId, RequestId};
+use caretime_core::region::{Language, Modality, Region};
+use caretime_core::request::Request;
+use caretime_core::rules::RuleSet;
+use jiff::{SignedDuration, Timestamp};
+
+use crate::availability::{Availability, AvailabilityError, FreeKind, Horizon, Minute, Urgency};
+use crate::find::{
+    self, Directory, FindContext, FindError, FindPolicy, Offer, Offers, OutOfNetworkArrangement,
+    Route, Timeliness,
+};
+
+/// FHIR R4 `Appointment.status`, as far as caretime uses it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AppointmentStatus {
+    /// Proposed to the member (from the waitlist); holds its time until it expires.
+    Proposed,
+    /// Held (`$hold`); holds its time until it expires.
+    Pending,
+    /// Booked.
+    Booked,
+    /// The member has arrived.
+    Arrived,
+    /// The appointment took place.
+    Fulfilled,
+    /// Cancelled, with a reason and who cancelled.
+    Cancelled,
+    /// The member did not come.
+    NoShow,
+    /// Recorded in error; it never was.
+    EnteredInError,
+}
+
+impl AppointmentStatus {
+    /// The FHIR code.
+    pub fn code(self) -> &'static str {
+        match self {
+            AppointmentStatus::Proposed => "proposed",
+            AppointmentStatus::Pending => "pending",
+            AppointmentStatus::Booked => "booked",
+            AppointmentStatus::Arrived => "arrived",
+            AppointmentStatus::Fulfilled => "fulfilled",
+            AppointmentStatus::Cancelled => "cancelled",
+            AppointmentStatus::NoShow => "noshow",
+            AppointmentStatus::EnteredInError => "entered-in-error",
+        }
+    }
+
+    /// Whether an appointment in this status holds its clinician's time.
+    pub fn holds_time(self) -> bool {
+        matches!(
+            self,
+            AppointmentStatus::Proposed
+                | AppointmentStatus::Pending
+                | AppointmentStatus::Booked
+                | AppointmentStatus::Arrived
+                | AppointmentStatus::Fulfilled
+                | AppointmentStatus::NoShow
+        )
+    }
+}
+
+/// Who cancelled: it decides whether the cancellation counts against the plan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CancelledBy {
+    /// The member: does not count against the plan; a new request starts a new clock.
+    Member,
+    /// The plan (clinician unavailable, strike, closure): counts against the plan; the rebooking
+    /// keeps the original deadline.
+    Plan,
+}
+
+/// Why an appointment or a group session was cancelled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CancellationReason {
+    /// The member asked.
+    MemberRequest,
+    /// The clinician is unavailable (illness, emergency).
+    ClinicianUnavailable,
+    /// A strike.
+    Strike,
+    /// The clinician's leave.
+    Leave,
+    /// The facility is closed.
+    Closure,
+    /// Too few members for a group session.
+    LowEnrolment,
+    /// Moved by a replan or the member took another time.
+    Rescheduled,
+    /// A hold or proposal was not confirmed in time.
+    HoldExpired,
+    /// Anything else (say what in the system that records it).
+    Other,
+}
+
+impl CancellationReason {
+    /// The kebab-case name used in files, the CLI and reports.
+    pub fn slug(self) -> &'static str {
+        match self {
+            CancellationReason::MemberRequest => "member-request",
+            CancellationReason::ClinicianUnavailable => "clinician-unavailable",
+            CancellationReason::Strike => "strike",
+            CancellationReason::Leave => "leave",
+            CancellationReason::Closure => "closure",
+            CancellationReason::LowEnrolment => "low-enrolment",
+            CancellationReason::Rescheduled => "rescheduled",
+            CancellationReason::HoldExpired => "hold-expired",
+            CancellationReason::Other => "other",
+        }
+    }
+}
+
+/// A cancellation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cancellation {
+    /// Why.
+    pub reason: CancellationReason,
+    /// Who.
+    pub by: CancelledBy,
+    /// When it was recorded.
+    pub at: Timestamp,
+}
+
+/// What compliance counts: the offer an appointment answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OfferRecord {
+    /// The offered clinician.
+    pub clinician: ClinicianId,
+    /// The offered start.
+    pub start: Timestamp,
+    /// The offer's timeliness.
+    pub timeliness: Timeliness,
+}
+
+/// An appointment in the book.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Appointment {
+    /// Its id (its index in the book).
+    pub id: AppointmentId,
+    /// The request it answers.
+    pub request: Request,
+    /// The deadline it counts against (a rebooking after a plan cancellation keeps the original).
+    pub deadline: Timestamp,
+    /// The offer it answered: compliance counts this.
+    pub offered: OfferRecord,
+    /// Who sees the member.
+    pub clinician: ClinicianId,
+    /// Where.
+    pub facility: FacilityId,
+    /// When (the member's choice, which may be later than the offer).
+    pub start: Timestamp,
+    /// Minutes.
+    pub length: u32,
+    /// The kind of template time it took.
+    pub time: FreeKind,
+    /// How.
+    pub modality: Modality,
+    /// The interpreter booked for the same time, if any.
+    pub interpreter: Option<Language>,
+    /// Continuity, internal or network.
+    pub route: Route,
+    /// FHIR status.
+    pub status: AppointmentStatus,
+    /// When a proposed or pending appointment lets its time go.
+    pub expires: Option<Timestamp>,
+    /// Set when cancelled.
+    pub cancellation: Option<Cancellation>,
+    /// The plan-cancelled appointment this one replaces, if any.
+    pub replaces: Option<AppointmentId>,
+}
+
+/// One change to the book.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// A new appointment, taking its time.
+    Create(Box<Appointment>),
+    /// A status change; `Cancelled` gives the time back (as does `EnteredInError`).
+    SetStatus {
+        /// Which appointment.
+        appointment: AppointmentId,
+        /// From (checked when applying).
+        from: AppointmentStatus,
+        /// To.
+        to: AppointmentStatus,
+        /// For cancellations.
+        cancellation: Option<Cancellation>,
+    },
+    /// An out-of-network arrangement recorded (SB 855).
+    Arrange(OutOfNetworkArrangement),
+    /// A request put on the waitlist.
+    Wait(Box<WaitlistEntry>),
+    /// A request taken off the waitlist (proposed an appointment, or withdrawn).
+    Unwait(RequestId),
+}
+
+/// A request waiting for time that meets its deadline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WaitlistEntry {
+    /// The request.
+    pub request: Request,
+    /// Its deadline.
+    pub deadline: Timestamp,
+    /// When it started waiting.
+    pub since: Timestamp,
+}
+
+/// Why a decision could not be made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// The time is not free (taken, protected, outside the template or the horizon).
+    NotFree {
+        /// The clinician.
+        clinician: ClinicianId,
+        /// The start asked for.
+        start: Timestamp,
+    },
+    /// Urgent-hold time before its release, asked for by a routine request.
+    UrgentHoldNotReleased,
+    /// A start off the 15-minute grid.
+    OffGrid,
+    /// A start in the past.
+    InThePast,
+    /// The member chose a start before the offer (a choice may only be later).
+    ChoiceBeforeOffer,
+    /// The offer does not belong to the request's member's clinician set (unknown clinician).
+    UnknownClinician(ClinicianId),
+    /// The status cannot go from `from` to `to`.
+    Transition {
+        /// Current status.
+        from: AppointmentStatus,
+        /// Asked-for status.
+        to: AppointmentStatus,
+    },
+    /// The hold or proposal expired.
+    Expired,
+    /// Attendance recorded before the appointment starts.
+    NotStarted,
+    /// No such appointment.
+    UnknownAppointment(AppointmentId),
+    /// The request is already on the waitlist.
+    AlreadyWaiting(RequestId),
+    /// The request is not on the waitlist.
+    NotWaiting(RequestId),
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::NotFree { clinician, start } => {
+                write!(f, "{clinician} is not free at {start}")
+            }
+            Refusal::UrgentHoldNotReleased => {
+                f.write_str("urgent-hold time is not yet released to routine requests")
+            }
+            Refusal::OffGrid => f.write_str("appointments start on a quarter hour"),
+            Refusal::InThePast => f.write_str("the start is in the past"),
+            Refusal::ChoiceBeforeOffer => {
+                f.write_str("a member's choice may be later than the offer, not earlier")
+            }
+            Refusal::UnknownClinician(clinician) => write!(f, "{clinician} is not in the region"),
+            Refusal::Transition { from, to } => write!(
+                f,
+                "an appointment cannot go from {} to {}",
+                from.code(),
+                to.code()
+            ),
+            Refusal::Expired => f.write_str("the hold has expired"),
+            Refusal::NotStarted => f.write_str("the appointment has not started yet"),
+            Refusal::UnknownAppointment(id) => write!(f, "{id} is not in the book"),
+            Refusal::AlreadyWaiting(id) => write!(f, "{id} is already on the waitlist"),
+            Refusal::NotWaiting(id) => write!(f, "{id} is not on the waitlist"),
+        }
+    }
+}
+
+/// A decision: the changes to apply, or every reason it cannot be made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Apply these with [`Book::apply`].
+    Accepted(Vec<Change>),
+    /// Nothing to apply.
+    Refused(Vec<Refusal>),
+}
+
+impl Outcome {
+    /// The refusals, empty when accepted.
+    pub fn refusals(&self) -> &[Refusal] {
+        match self {
+            Outcome::Accepted(_) => &[],
+            Outcome::Refused(refusals) => refusals,
+        }
+    }
+}
+
+/// Failures applying changes: the decision was made against another state of the book (or
+/// built by hand). The book is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApplyError {
+    /// The appointment's time could not be taken or given back.
+    #[error(transparent)]
+    Availability(#[from] AvailabilityError),
+    /// A status change from a status the appointment is not in.
+    #[error("{appointment} is {actual}, not {expected}", actual = actual.code(), expected = expected.code())]
+    StaleStatus {
+        /// The appointment.
+        appointment: AppointmentId,
+        /// Its status.
+        actual: AppointmentStatus,
+        /// The status the change expected.
+        expected: AppointmentStatus,
+    },
+    /// A new appointment whose id is not the next one.
+    #[error("{0} is not the next appointment id")]
+    StaleId(AppointmentId),
+    /// No such appointment.
+    #[error("{0} is not in the book")]
+    UnknownAppointment(AppointmentId),
+    /// A waitlist change that does not match the waitlist.
+    #[error("{0}: the waitlist changed")]
+    StaleWaitlist(RequestId),
+}
+
+/// How long holds and proposals last.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HoldPolicy {
+    /// A `$hold` lasts this long.
+    pub hold: SignedDuration,
+    /// A waitlist proposal lasts this long.
+    pub proposal: SignedDuration,
+}
+
+impl HoldPolicy {
+    /// Holds last 15 minutes (long enough to confirm on the phone); proposals 24 hours
+    /// (assumptions; both are parameters).
+    pub const STANDARD: HoldPolicy = HoldPolicy {
+        hold: SignedDuration::from_mins(15),
+        proposal: SignedDuration::from_hours(24),
+    };
+}
+
+/// Everything that configures a book.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BookPolicy {
+    /// Finding offers.
+    pub find: FindPolicy,
+    /// Holds and proposals.
+    pub holds: HoldPolicy,
+    /// Urgent-hold time opens to routine requests this many minutes before it starts.
+    pub urgent_hold_release_minutes: i64,
+}
+
+impl BookPolicy {
+    /// Standard find and hold policies; urgent-hold time released 24 hours ahead (an assumption,
+    /// a parameter).
+    pub const STANDARD: BookPolicy = BookPolicy {
+        find: FindPolicy::STANDARD,
+        holds: HoldPolicy::STANDARD,
+        urgent_hold_release_minutes: 24 * 60,
+    };
+}
+
+/// The book of one region: its free time, appointments and arrangements.
+#[derive(Clone, Debug)]
+pub struct Book {
+    availability: Availability,
+    directory: Directory,
+    policy: BookPolicy,
+    appointments: Vec<Appointment>,
+    arrangements: Vec<OutOfNetworkArrangement>,
+    /// Sorted by (deadline, request id): the order proposals go out in.
+    waitlist: Vec<WaitlistEntry>,
+}
+
+/// A slot the member chose instead of the offer's start (same clinician or another).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Choice {
+    /// Who.
+    pub clinician: ClinicianId,
+    /// When.
+    pub start: Timestamp,
+}
+
+impl Book {
+    /// An empty book over `horizon` for the region's clinicians, with `leave` (clinician, first
+    /// and last date) taken out of their time.
+    pub fn new(
+        region: &Region,
+        horizon: Horizon,
+        leave: &[(ClinicianId, jiff::civil::Date, jiff::civil::Date)],
+        policy: BookPolicy,
+    ) -> Result<Book, AvailabilityError> {
+        let availability = Availability::build(
+            &find::schedules(region, leave),
+            horizon,
+            policy.urgent_hold_release_minutes,
+        )?;
+        let directory = Directory::new(region, &availability);
+        Ok(Book {
+            availability,
+            directory,
+            policy,
+            appointments: Vec::new(),
+            arrangements: Vec::new(),
+            waitlist: Vec::new(),
+        })
+    }
+
+    /// Free time.
+    pub fn availability(&self) -> &Availability {
+        &self.availability
+    }
+
+    /// The policy the book was made with.
+    pub fn policy(&self) -> &BookPolicy {
+        &self.policy
+    }
+
+    /// Every appointment, by id.
+    pub fn appointments(&self) -> &[Appointment] {
+        &self.appointments
+    }
+
+    /// An appointment.
+    pub fn appointment(&self, id: AppointmentId) -> Option<&Appointment> {
+        self.appointments.get(id.index())
+    }
+
+    /// Out-of-network arrangements recorded.
+    pub fn arrangements(&self) -> &[OutOfNetworkArrangement] {
+        &self.arrangements
+    }
+
+    /// The waitlist, in deadline order.
+    pub fn waitlist(&self) -> &[WaitlistEntry] {
+        &self.waitlist
+    }
+
+    /// Decides to put a request whose offers miss its deadline on the waitlist.
+    pub fn decide_wait(&self, request: &Request, offers: &Offers, now: Timestamp) -> Outcome {
+        if self
+            .waitlist
+            .iter()
+            .any(|entry| entry.request.id == request.id)
+        {
+            return Outcome::Refused(vec![Refusal::AlreadyWaiting(request.id)]);
+        }
+        Outcome::Accepted(vec![Change::Wait(Box::new(WaitlistEntry {
+            request: request.clone(),
+            deadline: offers.deadline,
+            since: now,
+        }))])
+    }
+
+    /// Decides to take a request off the waitlist (the member no longer waits).
+    pub fn decide_unwait(&self, request: RequestId) -> Outcome {
+        if self
+            .waitlist
+            .iter()
+            .any(|entry| entry.request.id == request)
+        {
+            Outcome::Accepted(vec![Change::Unwait(request)])
+        } else {
+            Outcome::Refused(vec![Refusal::NotWaiting(request)])
+        }
+    }
+
+    /// When capacity frees (a cancellation, a new template), proposes it to the waitlist in
+    /// deadline order: each waiting request whose best offer now meets its deadline gets a
+    /// `proposed` appointment (expiring) and leaves the waitlist. A request whose best offer
+    /// overlaps one proposed earlier in the same pass waits for the next pass.
+    pub fn decide_propose_waitlist(
+        &self,
+        region: &Region,
+        rules: &RuleSet,
+        now: Timestamp,
+    ) -> Result<Outcome, FindError> {
+        let mut changes = Vec::new();
+        let mut proposed: Vec<(ClinicianId, Timestamp, Timestamp)> = Vec::new();
+        let mut next_id = self.next_id().0;
+        for entry in &self.waitlist {
+            let offers = self.find(region, rules, &entry.request, now)?;
+            let Some(offer) = offers.best().filter(|offer| offer.timeliness.is_met()) else {
+                continue;
+            };
+            let end = offer.start + SignedDuration::from_mins(i64::from(offer.length));
+            if proposed.iter().any(|(clinician, start, stop)| {
+                *clinician == offer.clinician && *start < end && offer.start < *stop
+            }) {
+                continue;
+            }
+            let taking = TakeOffer {
+                request: &entry.request,
+                offers: &offers,
+                offer,
+                choice: None,
+                take: Take::Propose,
+            };
+            if let Outcome::Accepted(mut take_changes) = self.decide_take(region, &taking, now) {
+                for change in &mut take_changes {
+                    if let Change::Create(appointment) = change {
+                        appointment.id = AppointmentId(next_id);
+                        next_id += 1;
+                    }
+                }
+                proposed.push((offer.clinician, offer.start, end));
+                changes.extend(take_changes);
+                changes.push(Change::Unwait(entry.request.id));
+            }
+        }
+        Ok(Outcome::Accepted(changes))
+    }
+
+    /// Offers for `request` at `now` (see [`find::find`]).
+    pub fn find(
+        &self,
+        region: &Region,
+        rules: &RuleSet,
+        request: &Request,
+        now: Timestamp,
+    ) -> Result<Offers, FindError> {
+        find::find(&self.context(region, rules), request, now)
+    }
+
+    /// Offers that start no earlier than `not_before` (a follow-up at its cadence).
+    pub fn find_from(
+        &self,
+        region: &Region,
+        rules: &RuleSet,
+        request: &Request,
+        not_before: Timestamp,
+        now: Timestamp,
+    ) -> Result<Offers, FindError> {
+        find::find_from(&self.context(region, rules), request, not_before, now)
+    }
+
+    fn context<'a>(&'a self, region: &'a Region, rules: &'a RuleSet) -> FindContext<'a> {
+        FindContext {
+            region,
+            availability: &self.availability,
+            directory: &self.directory,
+            policy: &self.policy.find,
+            rules,
+        }
+    }
+
+    fn next_id(&self) -> AppointmentId {
+        AppointmentId(self.appointments.len() as u32)
+    }
+
+    /// Decides to hold (`$hold`: pending, expiring), propose or directly book an offer, or the
+    /// member's later choice instead of it. The offer and its deadline are recorded for
+    /// compliance.
+    pub fn decide_take(&self, region: &Region, taking: &TakeOffer<'_>, now: Timestamp) -> Outcome {
+        let TakeOffer {
+            request,
+            offers,
+            offer,
+            choice,
+            take,
+        } = *taking;
+        let mut refusals = Vec::new();
+        let (clinician_id, start) = match choice {
+            Some(choice) => (choice.clinician, choice.start),
+            None => (offer.clinician, offer.start),
+        };
+        if choice.is_some_and(|choice| choice.start < offer.start) {
+            refusals.push(Refusal::ChoiceBeforeOffer);
+        }
+        let Some(clinician) = region.clinicians.get(clinician_id.index()) else {
+            return Outcome::Refused(vec![Refusal::UnknownClinician(clinician_id)]);
+        };
+        if start < now {
+            refusals.push(Refusal::InThePast);
+        }
+        let minute = Minute::from_timestamp(start);
+        if minute.to_timestamp().ok() != Some(start) || minute.ceil_to_grid() != minute {
+            refusals.push(Refusal::OffGrid);
+        }
+        let time = match self
+            .availability
+            .free_kind(clinician_id, minute, offer.length)
+        {
+            Ok(Some(kind)) => Some(kind),
+            Ok(None) | Err(_) => {
+                refusals.push(Refusal::NotFree {
+                    clinician: clinician_id,
+                    start,
+                });
+                None
+            }
+        };
+        let urgency = if request.kind.is_urgent() {
+            Urgency::Urgent
+        } else {
+            Urgency::Routine
+        };
+        if time == Some(FreeKind::UrgentHold)
+            && urgency == Urgency::Routine
+            && Minute::from_timestamp(now).0 < minute.0 - self.policy.urgent_hold_release_minutes
+        {
+            refusals.push(Refusal::UrgentHoldNotReleased);
+        }
+        let (Some(time), true) = (time, refusals.is_empty()) else {
+            return Outcome::Refused(refusals);
+        };
+        let (status, expires) = match take {
+            Take::Hold => (
+                AppointmentStatus::Pending,
+                Some(now + self.policy.holds.hold),
+            ),
+            Take::Propose => (
+                AppointmentStatus::Proposed,
+                Some(now + self.policy.holds.proposal),
+            ),
+            Take::Book => (AppointmentStatus::Booked, None),
+        };
+        let modality = match choice {
+            Some(_) => find::modality_for(
+                region,
+                &region.members[request.member.index()],
+                clinician,
+                self.policy.find.max_travel_km,
+                true,
+            )
+            .unwrap_or(offer.modality),
+            None => offer.modality,
+        };
+        let member_language = region.members[request.member.index()].language;
+        let mut changes = vec![Change::Create(Box::new(Appointment {
+            id: self.next_id(),
+            request: request.clone(),
+            deadline: offers.deadline,
+            offered: OfferRecord {
+                clinician: offer.clinician,
+                start: offer.start,
+                timeliness: offer.timeliness,
+            },
+            clinician: clinician_id,
+            facility: clinician.facility,
+            start,
+            length: offer.length,
+            time,
+            modality,
+            interpreter: (!clinician.speaks(member_language)).then_some(member_language),
+            route: if choice.is_some_and(|c| c.clinician != offer.clinician) {
+                match clinician.affiliation {
+                    caretime_core::region::Affiliation::Internal => Route::Internal,
+                    caretime_core::region::Affiliation::Network => Route::Network,
+                }
+            } else {
+                offer.route
+            },
+            status,
+            expires,
+            cancellation: None,
+            replaces: self.replaced_by(request),
+        }))];
+        if let Some(arrangement) = &offers.arrangement {
+            changes.push(Change::Arrange(arrangement.clone()));
+        }
+        Outcome::Accepted(changes)
+    }
+
+    /// The latest plan-cancelled appointment of the same request, which a new one replaces.
+    fn replaced_by(&self, request: &Request) -> Option<AppointmentId> {
+        self.appointments
+            .iter()
+            .rev()
+            .find(|appointment| {
+                appointment.request.id == request.id
+                    && appointment
+                        .cancellation
+                        .is_some_and(|cancellation| cancellation.by == CancelledBy::Plan)
+            })
+            .map(|appointment| appointment.id)
+    }
+
+    /// Decides to confirm a hold or accept a proposal (`pending`/`proposed` → `booked`), before it
+    /// expires.
+    pub fn decide_confirm(&self, id: AppointmentId, now: Timestamp) -> Outcome {
+        let Some(appointment) = self.appointment(id) else {
+            return Outcome::Refused(vec![Refusal::UnknownAppointment(id)]);
+        };
+        let mut refusals = Vec::new();
+        if !matches!(
+            appointment.status,
+            AppointmentStatus::Pending | AppointmentStatus::Proposed
+        ) {
+            refusals.push(Refusal::Transition {
+                from: appointment.status,
+                to: AppointmentStatus::Booked,
+            });
+        } else if appointment.expires.is_some_and(|expires| expires <= now) {
+            refusals.push(Refusal::Expired);
+        }
+        self.status_outcome(appointment, AppointmentStatus::Booked, None, refusals)
+    }
+
+    /// Decides to cancel, with a reason and who cancelled; the time goes back to the clinician.
+    pub fn decide_cancel(
+        &self,
+        id: AppointmentId,
+        reason: CancellationReason,
+        by: CancelledBy,
+        now: Timestamp,
+    ) -> Outcome {
+        let Some(appointment) = self.appointment(id) else {
+            return Outcome::Refused(vec![Refusal::UnknownAppointment(id)]);
+        };
+        let refusals = match appointment.status {
+            AppointmentStatus::Proposed
+            | AppointmentStatus::Pending
+            | AppointmentStatus::Booked => Vec::new(),
+            from => vec![Refusal::Transition {
+                from,
+                to: AppointmentStatus::Cancelled,
+            }],
+        };
+        let cancellation = Cancellation {
+            reason,
+            by,
+            at: now,
+        };
+        self.status_outcome(
+            appointment,
+            AppointmentStatus::Cancelled,
+            Some(cancellation),
+            refusals,
+        )
+    }
+
+    /// Decides to record attendance: `arrived`, `fulfilled` or `noshow`, from the appointment's
+    /// start on.
+    pub fn decide_attendance(
+        &self,
+        id: AppointmentId,
+        to: AppointmentStatus,
+        now: Timestamp,
+    ) -> Outcome {
+        let Some(appointment) = self.appointment(id) else {
+            return Outcome::Refused(vec![Refusal::UnknownAppointment(id)]);
+        };
+        let allowed = matches!(
+            (appointment.status, to),
+            (AppointmentStatus::Booked, AppointmentStatus::Arrived)
+                | (AppointmentStatus::Booked, AppointmentStatus::Fulfilled)
+                | (AppointmentStatus::Booked, AppointmentStatus::NoShow)
+                | (AppointmentStatus::Arrived, AppointmentStatus::Fulfilled)
+        );
+        let mut refusals = Vec::new();
+        if !allowed {
+            refusals.push(Refusal::Transition {
+                from: appointment.status,
+                to,
+            });
+        }
+        // A member can arrive early; a no-show or a visit cannot be recorded before the start.
+        if to != AppointmentStatus::Arrived && now < appointment.start {
+            refusals.push(Refusal::NotStarted);
+        }
+        self.status_outcome(appointment, to, None, refusals)
+    }
+
+    /// Decides to mark an appointment entered in error (it never was); its time goes back.
+    pub fn decide_entered_in_error(&self, id: AppointmentId) -> Outcome {
+        let Some(appointment) = self.appointment(id) else {
+            return Outcome::Refused(vec![Refusal::UnknownAppointment(id)]);
+        };
+        let refusals = match appointment.status {
+            AppointmentStatus::EnteredInError => vec![Refusal::Transition {
+                from: appointment.status,
+                to: AppointmentStatus::EnteredInError,
+            }],
+            _ => Vec::new(),
+        };
+        self.status_outcome(
+            appointment,
+            AppointmentStatus::EnteredInError,
+            None,
+            refusals,
+        )
+    }
+
+    /// Decides to let every hold and proposal that expired by `now` go: cancelled with reason
+    /// `hold-expired`, on the member's side (the member did not confirm, so it does not count
+    /// against the plan), and the time goes back.
+    pub fn decide_expire(&self, now: Timestamp) -> Outcome {
+        let changes = self
+            .appointments
+            .iter()
+            .filter(|appointment| {
+                matches!(
+                    appointment.status,
+                    AppointmentStatus::Pending | AppointmentStatus::Proposed
+                ) && appointment.expires.is_some_and(|expires| expires <= now)
+            })
+            .map(|appointment| Change::SetStatus {
+                appointment: appointment.id,
+                from: appointment.status,
+                to: AppointmentStatus::Cancelled,
+                cancellation: Some(Cancellation {
+                    reason: CancellationReason::HoldExpired,
+                    by: CancelledBy::Member,
+                    at: now,
+                }),
+            })
+            .collect();
+        Outcome::Accepted(changes)
+    }
+
+    fn status_outcome(
+        &self,
+        appointment: &Appointment,
+        to: AppointmentStatus,
+        cancellation: Option<Cancellation>,
+        refusals: Vec<Refusal>,
+    ) -> Outcome {
+        if !refusals.is_empty() {
+            return Outcome::Refused(refusals);
+        }
+        Outcome::Accepted(vec![Change::SetStatus {
+            appointment: appointment.id,
+            from: appointment.status,
+            to,
+            cancellation,
+        }])
+    }
+
+    /// The request to rebook a cancelled appointment at `now`: a plan cancellation keeps the
+    /// original request and so its deadline (DESIGN.md section 2); a member's cancellation starts
+    /// a new clock at `now`.
+    pub fn rebooking_request(&self, id: AppointmentId, now: Timestamp) -> Option<Request> {
+        let appointment = self.appointment(id)?;
+        let cancellation = appointment.cancellation?;
+        let mut request = appointment.request.clone();
+        if cancellation.by == CancelledBy::Member {
+            request.requested = now;
+        }
+        Some(request)
+    }
+
+    /// Applies an accepted decision's changes, all or none.
+    pub fn apply(&mut self, changes: &[Change]) -> Result<(), ApplyError> {
+        let mut undo_log = Vec::with_capacity(changes.len());
+        for change in changes {
+            match self.apply_one(change) {
+                Ok(undo) => undo_log.push(undo),
+                Err(error) => {
+                    for undo in undo_log.into_iter().rev() {
+                        self.undo(undo);
+                    }
+                    return Err(error);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn apply_one(&mut self, change: &Change) -> Result<Undo, ApplyError> {
+        match change {
+            Change::Create(appointment) => {
+                if appointment.id != self.next_id() {
+                    return Err(ApplyError::StaleId(appointment.id));
+                }
+                let start = Minute::from_timestamp(appointment.start);
+                match self.availability.free_kind(
+                    appointment.clinician,
+                    start,
+                    appointment.length,
+                )? {
+                    Some(kind) if kind == appointment.time => {}
+                    _ => {
+                        return Err(ApplyError::Availability(AvailabilityError::NotFree {
+                            clinician: appointment.clinician,
+                        }));
+                    }
+                }
+                self.availability
+                    .reserve(appointment.clinician, start, appointment.length)?;
+                self.appointments.push((**appointment).clone());
+                Ok(Undo::Created)
+            }
+            Change::SetStatus {
+                appointment: id,
+                from,
+                to,
+                cancellation,
+            } => {
+                let before = self
+                    .appointments
+                    .get(id.index())
+                    .ok_or(ApplyError::UnknownAppointment(*id))?
+                    .clone();
+                if before.status != *from {
+                    return Err(ApplyError::StaleStatus {
+                        appointment: *id,
+                        actual: before.status,
+                        expected: *from,
+                    });
+                }
+                let releases = from.holds_time() && !to.holds_time();
+                if releases {
+                    self.availability.release(
+                        before.clinician,
+                        Minute::from_timestamp(before.start),
+                        before.length,
+                        before.time,
+                    )?;
+                }
+                let appointment = &mut self.appointments[id.index()];
+                appointment.status = *to;
+                if cancellation.is_some() {
+                    appointment.cancellation = *cancellation;
+                }
+                if !matches!(to, AppointmentStatus::Pending | AppointmentStatus::Proposed) {
+                    appointment.expires = None;
+                }
+                Ok(Undo::Status {
+                    before: Box::new(before),
+                    released: releases,
+                })
+            }
+            Change::Arrange(arrangement) => {
+                self.arrangements.push(arrangement.clone());
+                Ok(Undo::Arranged)
+            }
+            Change::Wait(entry) => {
+                if self
+                    .waitlist
+                    .iter()
+                    .any(|known| known.request.id == entry.request.id)
+                {
+                    return Err(ApplyError::StaleWaitlist(entry.request.id));
+                }
+                let at = self.waitlist.partition_point(|known| {
+                    (known.deadline, known.request.id) < (entry.deadline, entry.request.id)
+                });
+                self.waitlist.insert(at, (**entry).clone());
+                Ok(Undo::Waited(entry.request.id))
+            }
+            Change::Unwait(request) => {
+                let at = self
+                    .waitlist
+                    .iter()
+                    .position(|known| known.request.id == *request)
+                    .ok_or(ApplyError::StaleWaitlist(*request))?;
+                Ok(Undo::Unwaited(at, Box::new(self.waitlist.remove(at))))
+            }
+        }
+    }
+
+    /// Reverses one applied change (only to roll back a failed batch, so each reversal restores a
+    /// state that existed a moment ago).
+    fn undo(&mut self, undo: Undo) {
+        match undo {
+            Undo::Created => {
+                let appointment = self.appointments.pop().expect("the change created it");
+                self.availability
+                    .release(
+                        appointment.clinician,
+                        Minute::from_timestamp(appointment.start),
+                        appointment.length,
+                        appointment.time,
+                    )
+                    .expect("the time was reserved by the change being undone");
+            }
+            Undo::Status { before, released } => {
+                if released {
+                    self.availability
+                        .reserve(
+                            before.clinician,
+                            Minute::from_timestamp(before.start),
+                            before.length,
+                        )
+                        .expect("the time was released by the change being undone");
+                }
+                let id = before.id;
+                self.appointments[id.index()] = *before;
+            }
+            Undo::Arranged => {
+                self.arrangements.pop();
+            }
+            Undo::Waited(request) => {
+                self.waitlist.retain(|entry| entry.request.id != request);
+            }
+            Undo::Unwaited(at, entry) => self.waitlist.insert(at, *entry),
+        }
+    }
+}
+
+/// What rolling back one applied change needs.
+#[derive(Debug)]
+enum Undo {
+    Created,
+    Status {
+        before: Box<Appointment>,
+        released: bool,
+    },
+    Arranged,
+    Waited(RequestId),
+    Unwaited(usize, Box<WaitlistEntry>),
+}
+
+/// What [`Book::decide_take`] takes: an offer from a find for a request, or the member's choice.
+#[derive(Clone, Copy, Debug)]
+pub struct TakeOffer<'a> {
+    /// The request.
+    pub request: &'a Request,
+    /// The find the offer came from (its deadline and arrangement are recorded).
+    pub offers: &'a Offers,
+    /// The offer.
+    pub offer: &'a Offer,
+    /// The member's own choice instead of the offer's start, if any (never earlier).
+    pub choice: Option<Choice>,
+    /// Hold, propose or book.
+    pub take: Take,
+}
+
+/// How an offer is taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Take {
+    /// `$hold`: pending until confirmed or expired.
+    Hold,
+    /// A waitlist proposal: proposed until accepted or expired.
+    Propose,
+    /// `$book`: booked at once.
+    Book,
+}

@@ -1,0 +1,709 @@
+//! Offers for a request, ranked as DESIGN.md section 4 says.
+//!
+//! 1. **Continuity**: the treating clinician, when they can see the member within the deadline.
+//! 2. **Internal** clinicians within the deadline.
+//! 3. **Network** providers within the deadline (a referral).
+//! 4. Otherwise the **earliest slot anywhere**, late, with an [`OutOfNetworkArrangement`]
+//!    recorded: when in-network care is not available within the standards the plan must arrange
+//!    out-of-network care at in-network cost (Health & Safety Code § 1374.72(d), added by SB 855,
+//!    effective 2021-01-01; 28 CCR § 1300.67.2.2(c)(7)).
+//!
+//! Hard filters: discipline (a psychiatry request needs a psychiatrist; other requests go to
+//! non-physician mental health clinicians), modality (in person only within the travel distance,
+//! video or phone only when the member accepts them), the member's preferred days and times, and
+//! language: a clinician who speaks the member's language, or any clinician with an interpreter
+//! booked for the same time (28 CCR § 1300.67.2.2(c)(4); DESIGN.md section 2). Within the internal
+//! and network ranks, language-concordant care that meets the deadline comes before an earlier
+//! start with an interpreter; past the deadline, the earliest start wins. Ties at one start go to
+//! the lowest clinician id, so results are deterministic.
+
+use caretime_core::calendar::BusinessCalendar;
+use caretime_core::id::{ClinicianId, FacilityId, MemberId, RequestId};
+use caretime_core::region::{
+    Affiliation, Clinician, Discipline, Language, Member, Modality, Region,
+};
+use caretime_core::request::{Preferences, Request, RequestKind};
+use caretime_core::rules::{DeadlineError, RuleSet};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+
+use crate::availability::{
+    Availability, AvailabilityError, Found, FreeKind, Minute, RowSet, Schedule, Search, Urgency,
+};
+
+/// The search group of internal non-physician mental health clinicians.
+pub const GROUP_INTERNAL_THERAPY: u8 = 0;
+/// The search group of internal psychiatrists.
+pub const GROUP_INTERNAL_PSYCHIATRY: u8 = 1;
+/// The search group of network non-physician mental health clinicians.
+pub const GROUP_NETWORK_THERAPY: u8 = 2;
+/// The search group of network psychiatrists.
+pub const GROUP_NETWORK_PSYCHIATRY: u8 = 3;
+
+/// The availability search group of a clinician.
+pub fn group_of(clinician: &Clinician) -> u8 {
+    match (
+        clinician.affiliation,
+        clinician.discipline == Discipline::Psychiatrist,
+    ) {
+        (Affiliation::Internal, false) => GROUP_INTERNAL_THERAPY,
+        (Affiliation::Internal, true) => GROUP_INTERNAL_PSYCHIATRY,
+        (Affiliation::Network, false) => GROUP_NETWORK_THERAPY,
+        (Affiliation::Network, true) => GROUP_NETWORK_PSYCHIATRY,
+    }
+}
+
+/// Appointment length by request kind, in minutes (multiples of 15).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServiceLengths {
+    /// Intake (initial, post-discharge): 60-90 minutes.
+    pub intake: u32,
+    /// Individual follow-up: 45-60 minutes.
+    pub follow_up: u32,
+    /// Urgent visits.
+    pub urgent: u32,
+    /// Psychiatry: 30 minutes.
+    pub psychiatry: u32,
+}
+
+impl ServiceLengths {
+    /// One-hour intakes, follow-ups and urgent visits (the one-hour direct slots of DESIGN.md
+    /// section 6); 30-minute psychiatry visits.
+    pub const STANDARD: ServiceLengths = ServiceLengths {
+        intake: 60,
+        follow_up: 60,
+        urgent: 60,
+        psychiatry: 30,
+    };
+
+    /// The length of an appointment for `kind`.
+    pub fn minutes(&self, kind: RequestKind) -> u32 {
+        match kind {
+            RequestKind::Initial | RequestKind::PostDischarge => self.intake,
+            RequestKind::FollowUp => self.follow_up,
+            RequestKind::Urgent
+            | RequestKind::UrgentPriorAuth
+            | RequestKind::NonLifeThreateningEmergency => self.urgent,
+            RequestKind::Psychiatry => self.psychiatry,
+        }
+    }
+}
+
+/// Whether interpreters can be booked beside an appointment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Interpreters {
+    /// An interpreter (in person, video or phone, through the plan's language service) can be
+    /// booked for any appointment time; offers may go to clinicians who do not speak the member's
+    /// language.
+    Available,
+    /// Only clinicians who speak the member's language.
+    Unavailable,
+}
+
+/// How offers are found.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FindPolicy {
+    /// Appointment lengths.
+    pub lengths: ServiceLengths,
+    /// In-person care only at facilities within this distance of the member's home (km, as the
+    /// crow flies).
+    pub max_travel_km: f64,
+    /// Whether an interpreter can stand in for a shared language.
+    pub interpreters: Interpreters,
+}
+
+impl FindPolicy {
+    /// Standard lengths, interpreters available, and 24 km (15 miles) of travel: the Medi-Cal
+    /// time-and-distance standard for outpatient mental health in dense counties (Welfare &
+    /// Institutions Code § 14197(c), 15 miles or 30 minutes; up to 60 miles in rural counties).
+    /// Applying it to this plan's members is an assumption; the policy is a parameter.
+    pub const STANDARD: FindPolicy = FindPolicy {
+        lengths: ServiceLengths::STANDARD,
+        max_travel_km: 24.0,
+        interpreters: Interpreters::Available,
+    };
+}
+
+/// Where an offer comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Route {
+    /// The treating clinician.
+    Continuity,
+    /// Another internal clinician.
+    Internal,
+    /// A network provider (a referral).
+    Network,
+}
+
+impl Route {
+    /// The kebab-case name used in output.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Route::Continuity => "continuity",
+            Route::Internal => "internal",
+            Route::Network => "network",
+        }
+    }
+}
+
+/// Whether an offer meets the request's deadline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Timeliness {
+    /// It starts before the deadline.
+    Met,
+    /// It starts after the deadline: `business_days` is the number of business days (of the rule
+    /// set's calendar) after the deadline's last day up to the offer's date; 0 means later on the
+    /// deadline's own day (hour-based rules).
+    Late {
+        /// Business days late.
+        business_days: u32,
+    },
+}
+
+impl Timeliness {
+    /// Whether the deadline is met.
+    pub fn is_met(self) -> bool {
+        self == Timeliness::Met
+    }
+}
+
+/// A candidate appointment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Offer {
+    /// Who.
+    pub clinician: ClinicianId,
+    /// The clinician's facility (for in person care, where).
+    pub facility: FacilityId,
+    /// When.
+    pub start: Timestamp,
+    /// How long, in minutes.
+    pub length: u32,
+    /// How.
+    pub modality: Modality,
+    /// The interpreter to book for the same time, when the clinician does not speak the member's
+    /// language.
+    pub interpreter: Option<Language>,
+    /// Continuity, internal or network.
+    pub route: Route,
+    /// The kind of template time it uses.
+    pub time: FreeKind,
+    /// Met, or late by N business days.
+    pub timeliness: Timeliness,
+}
+
+/// Recorded when neither internal nor network capacity meets the deadline (SB 855): it carries
+/// the request and the deadline that could not be met.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutOfNetworkArrangement {
+    /// The request.
+    pub request: RequestId,
+    /// The member.
+    pub member: MemberId,
+    /// What was asked for.
+    pub kind: RequestKind,
+    /// The deadline nobody in network could meet.
+    pub deadline: Timestamp,
+}
+
+/// The answer to a find: the deadline, the rule that set it, and the offers, best first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Offers {
+    /// The request.
+    pub request: RequestId,
+    /// The deadline: appointments must start before it.
+    pub deadline: Timestamp,
+    /// For day-based rules, the last day an appointment may start on.
+    pub last_day: Option<Date>,
+    /// The rule set.
+    pub rule_set: String,
+    /// The source of the rule that set the deadline.
+    pub rule: String,
+    /// Whether a documented clinical exception set the deadline.
+    pub clinical_exception: bool,
+    /// Offers, best first; the best is the one compliance counts.
+    pub offers: Vec<Offer>,
+    /// Set when no offer meets the deadline.
+    pub arrangement: Option<OutOfNetworkArrangement>,
+}
+
+impl Offers {
+    /// The best offer, if any clinician has time in the horizon.
+    pub fn best(&self) -> Option<&Offer> {
+        self.offers.first()
+    }
+}
+
+/// Why offers could not be found.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FindError {
+    /// The member is not in the region.
+    #[error("{0} is not a member of the region")]
+    UnknownMember(MemberId),
+    /// The treating clinician is not in the region.
+    #[error("treating clinician {0} is not in the region")]
+    UnknownClinician(ClinicianId),
+    /// The rule set has no deadline for the request.
+    #[error(transparent)]
+    Deadline(#[from] DeadlineError),
+    /// The index rejected the query.
+    #[error(transparent)]
+    Availability(#[from] AvailabilityError),
+}
+
+/// Who works where, speaks what and offers which modality: bitsets over the availability index's
+/// rows, built once per region.
+#[derive(Clone, Debug)]
+pub struct Directory {
+    n_rows: usize,
+    video: RowSet,
+    phone: RowSet,
+    languages: Vec<(Language, RowSet)>,
+    /// Facilities sorted by latitude, for the travel-distance filter.
+    facilities_by_lat: Vec<(f64, FacilityId)>,
+    /// Rows offering in-person care, per facility.
+    in_person_rows: Vec<Vec<u32>>,
+}
+
+/// The schedules of every clinician of a region, for [`Availability::build`]; `leave` gives each
+/// clinician's absences (strike, leave) by clinician.
+pub fn schedules(region: &Region, leave: &[(ClinicianId, Date, Date)]) -> Vec<Schedule> {
+    region
+        .clinicians
+        .iter()
+        .map(|clinician| {
+            let facility = &region.facilities[clinician.facility.index()];
+            Schedule {
+                clinician: clinician.id,
+                group: group_of(clinician),
+                time_zone: facility.time_zone.clone(),
+                template: region.templates[clinician.template.index()].clone(),
+                calendar: facility.calendar.clone(),
+                leave: leave
+                    .iter()
+                    .filter(|(who, _, _)| *who == clinician.id)
+                    .map(|(_, first, last)| (*first, *last))
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+impl Directory {
+    /// Indexes the region's clinicians by the rows of `availability`.
+    pub fn new(region: &Region, availability: &Availability) -> Directory {
+        let n_rows = availability.n_rows();
+        let mut video = RowSet::empty(n_rows);
+        let mut phone = RowSet::empty(n_rows);
+        let mut languages: Vec<(Language, RowSet)> = Vec::new();
+        let mut in_person_rows = vec![Vec::new(); region.facilities.len()];
+        for row in 0..n_rows {
+            let clinician = &region.clinicians[availability.clinician_at(row).index()];
+            if clinician.modalities.contains(Modality::Video) {
+                video.insert(row);
+            }
+            if clinician.modalities.contains(Modality::Phone) {
+                phone.insert(row);
+            }
+            if clinician.modalities.contains(Modality::InPerson) {
+                in_person_rows[clinician.facility.index()].push(row as u32);
+            }
+            for language in &clinician.languages {
+                match languages.iter_mut().find(|(known, _)| known == language) {
+                    Some((_, rows)) => rows.insert(row),
+                    None => {
+                        let mut rows = RowSet::empty(n_rows);
+                        rows.insert(row);
+                        languages.push((*language, rows));
+                    }
+                }
+            }
+        }
+        languages.sort_by_key(|(language, _)| *language);
+        let mut facilities_by_lat: Vec<(f64, FacilityId)> = region
+            .facilities
+            .iter()
+            .map(|facility| (facility.location.lat(), facility.id))
+            .collect();
+        facilities_by_lat.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        Directory {
+            n_rows,
+            video,
+            phone,
+            languages,
+            facilities_by_lat,
+            in_person_rows,
+        }
+    }
+
+    /// Facilities within `max_km` of `home`.
+    fn facilities_near<'r>(
+        &'r self,
+        region: &'r Region,
+        home: caretime_core::region::GeoPoint,
+        max_km: f64,
+    ) -> impl Iterator<Item = FacilityId> + 'r {
+        // A degree of latitude is about 111.2 km everywhere: only a band of latitudes can be near.
+        let band = max_km / 111.0 + 0.01;
+        let first = self
+            .facilities_by_lat
+            .partition_point(|(lat, _)| *lat < home.lat() - band);
+        self.facilities_by_lat[first..]
+            .iter()
+            .take_while(move |(lat, _)| *lat <= home.lat() + band)
+            .map(|(_, facility)| *facility)
+            .filter(move |facility| {
+                region.facilities[facility.index()]
+                    .location
+                    .distance_km(home)
+                    <= max_km
+            })
+    }
+
+    /// Rows the member could see: in person nearby, or by a modality the member accepts.
+    fn reachable(&self, region: &Region, member: &Member, max_km: f64) -> RowSet {
+        let mut rows = RowSet::empty(self.n_rows);
+        if member.accepts.contains(Modality::Video) {
+            rows.union_with(&self.video);
+        }
+        if member.accepts.contains(Modality::Phone) {
+            rows.union_with(&self.phone);
+        }
+        if member.accepts.contains(Modality::InPerson) {
+            for facility in self.facilities_near(region, *member.home.expose(), max_km) {
+                for &row in &self.in_person_rows[facility.index()] {
+                    rows.insert(row as usize);
+                }
+            }
+        }
+        rows
+    }
+
+    fn speakers(&self, language: Language) -> Option<&RowSet> {
+        self.languages
+            .binary_search_by_key(&language, |(known, _)| *known)
+            .ok()
+            .map(|idx| &self.languages[idx].1)
+    }
+}
+
+/// How a member and a clinician can meet: in person when both can (and, unless `established`,
+/// the facility is within `max_km`), else video, else phone.
+pub fn modality_for(
+    region: &Region,
+    member: &Member,
+    clinician: &Clinician,
+    max_km: f64,
+    established: bool,
+) -> Option<Modality> {
+    Modality::ALL.into_iter().find(|&modality| {
+        member.accepts.contains(modality)
+            && clinician.modalities.contains(modality)
+            && (modality != Modality::InPerson
+                || established
+                || region.facilities[clinician.facility.index()]
+                    .location
+                    .distance_km(*member.home.expose())
+                    <= max_km)
+    })
+}
+
+/// Slots whose start suits the member's preferences (local time of the rule set's zone), from
+/// `not_before` on; `None` when the member takes any time.
+fn preferred_starts(
+    availability: &Availability,
+    preferences: &Preferences,
+    zone: &TimeZone,
+    not_before: Minute,
+) -> Result<Option<Vec<bool>>, AvailabilityError> {
+    if *preferences == Preferences::ANY {
+        return Ok(None);
+    }
+    let mut starts = vec![false; availability.n_slots()];
+    let first_slot = (0..availability.n_slots())
+        .find(|&slot| availability.slot_start(slot) >= Minute(not_before.0 - 24 * 60))
+        .unwrap_or(availability.n_slots());
+    if first_slot == availability.n_slots() {
+        return Ok(Some(starts));
+    }
+    let to_zoned = |minute: Minute| -> Result<jiff::Zoned, AvailabilityError> {
+        Ok(minute.to_timestamp()?.to_zoned(zone.clone()))
+    };
+    let mut date = to_zoned(availability.slot_start(first_slot))?.date();
+    let last = to_zoned(availability.slot_start(availability.n_slots() - 1))?.date();
+    while date <= last {
+        if preferences.weekdays.contains(date.weekday()) {
+            let at = |time| -> Result<Minute, AvailabilityError> {
+                Ok(Minute::from_timestamp(
+                    date.to_datetime(time)
+                        .to_zoned(zone.clone())
+                        .map_err(|_| AvailabilityError::OutOfRange)?
+                        .timestamp(),
+                ))
+            };
+            let (from, through) = (
+                at(preferences.earliest_start)?,
+                at(preferences.latest_start)?,
+            );
+            let mut slot = availability.slot_of(from.ceil_to_grid());
+            while let Some(idx) = slot {
+                if availability.slot_start(idx) > through {
+                    break;
+                }
+                starts[idx] = true;
+                slot = (idx + 1 < availability.n_slots()).then_some(idx + 1);
+            }
+        }
+        date = date.tomorrow().map_err(|_| AvailabilityError::OutOfRange)?;
+    }
+    Ok(Some(starts))
+}
+
+/// Business days from the deadline's last day to `start`'s date (see [`Timeliness::Late`]).
+pub fn timeliness(
+    deadline: Timestamp,
+    last_day: Option<Date>,
+    calendar: &BusinessCalendar,
+    zone: &TimeZone,
+    start: Timestamp,
+) -> Timeliness {
+    if start < deadline {
+        return Timeliness::Met;
+    }
+    let last_day = last_day.unwrap_or_else(|| {
+        // Hour-based deadlines: the day the deadline falls in (an instant exactly at midnight
+        // closes the day before).
+        deadline
+            .checked_sub(jiff::SignedDuration::from_secs(1))
+            .unwrap_or(deadline)
+            .to_zoned(zone.clone())
+            .date()
+    });
+    let start_day = start.to_zoned(zone.clone()).date();
+    Timeliness::Late {
+        business_days: calendar.business_days_between(last_day, start_day),
+    }
+}
+
+/// Everything a find reads.
+#[derive(Clone, Copy, Debug)]
+pub struct FindContext<'a> {
+    /// The region.
+    pub region: &'a Region,
+    /// Free time.
+    pub availability: &'a Availability,
+    /// Who is where and speaks what.
+    pub directory: &'a Directory,
+    /// Lengths, travel, interpreters.
+    pub policy: &'a FindPolicy,
+    /// The timely-access rules.
+    pub rules: &'a RuleSet,
+}
+
+/// Finds offers for `request` at `now`. Pure: reads the index, changes nothing.
+pub fn find(
+    context: &FindContext<'_>,
+    request: &Request,
+    now: Timestamp,
+) -> Result<Offers, FindError> {
+    find_from(context, request, request.requested, now)
+}
+
+/// Finds offers that start no earlier than `not_before` (nor `now`): a follow-up at its cadence,
+/// or a member who cannot come before a date. Timeliness still counts from the request's deadline.
+pub fn find_from(
+    context: &FindContext<'_>,
+    request: &Request,
+    not_before: Timestamp,
+    now: Timestamp,
+) -> Result<Offers, FindError> {
+    let FindContext {
+        region,
+        availability,
+        directory,
+        policy,
+        rules,
+    } = *context;
+    let member = region
+        .members
+        .get(request.member.index())
+        .ok_or(FindError::UnknownMember(request.member))?;
+    let deadline = rules.deadline(&request.deadline_query())?;
+    let deadline_instant = deadline.instant.timestamp();
+    let length = policy.lengths.minutes(request.kind);
+    let urgency = if request.kind.is_urgent() {
+        Urgency::Urgent
+    } else {
+        Urgency::Routine
+    };
+    let now_minute = Minute::from_timestamp(now);
+    let not_before = Minute(now_minute.0.max(Minute::from_timestamp(not_before).0));
+    let before = Minute::from_timestamp(deadline_instant).ceil_to_grid();
+    let starts = preferred_starts(
+        availability,
+        &request.preferences,
+        rules.time_zone(),
+        not_before,
+    )?;
+    let starts = starts.as_deref();
+
+    let timeliness_of = |start: Timestamp| {
+        timeliness(
+            deadline_instant,
+            deadline.last_day,
+            rules.calendar(),
+            rules.time_zone(),
+            start,
+        )
+    };
+    let mut offers: Vec<(u8, Offer)> = Vec::new();
+    let offer_of =
+        |found: Found, route: Route, established: bool| -> Result<Option<Offer>, FindError> {
+            let clinician = &region.clinicians[found.clinician.index()];
+            let Some(modality) =
+                modality_for(region, member, clinician, policy.max_travel_km, established)
+            else {
+                return Ok(None);
+            };
+            let start = found.start.to_timestamp()?;
+            Ok(Some(Offer {
+                clinician: found.clinician,
+                facility: clinician.facility,
+                start,
+                length,
+                modality,
+                interpreter: (!clinician.speaks(member.language)).then_some(member.language),
+                route,
+                time: found.kind,
+                timeliness: timeliness_of(start),
+            }))
+        };
+
+    // 1. Continuity with the treating clinician, when timely.
+    if let Some(treating) = request.treating_clinician {
+        let clinician = region
+            .clinicians
+            .get(treating.index())
+            .ok_or(FindError::UnknownClinician(treating))?;
+        let discipline_fits =
+            !request.kind.needs_psychiatrist() || clinician.discipline == Discipline::Psychiatrist;
+        let fits = discipline_fits
+            && modality_for(region, member, clinician, policy.max_travel_km, true).is_some()
+            && availability.row_of(treating).is_some();
+        if fits
+            && let Some((start, kind)) = availability.earliest_before(
+                treating,
+                not_before,
+                Minute(i64::MAX),
+                length,
+                urgency,
+                now_minute,
+                starts,
+            )?
+        {
+            let found = Found {
+                clinician: treating,
+                start,
+                kind,
+            };
+            if let Some(offer) = offer_of(found, Route::Continuity, true)? {
+                let rank = if offer.timeliness.is_met() { 0 } else { 9 };
+                offers.push((rank, offer));
+            }
+        }
+    }
+
+    // 2-3. Internal, then network, within the deadline: language-concordant first.
+    let reachable = directory.reachable(region, member, policy.max_travel_km);
+    let concordant = {
+        let mut rows = reachable.clone();
+        match directory.speakers(member.language) {
+            Some(speakers) => rows.intersect_with(speakers),
+            None => rows = RowSet::empty(directory.n_rows),
+        }
+        rows
+    };
+    let anyone = match policy.interpreters {
+        Interpreters::Available => &reachable,
+        Interpreters::Unavailable => &concordant,
+    };
+    let (internal_group, network_group) = if request.kind.needs_psychiatrist() {
+        (GROUP_INTERNAL_PSYCHIATRY, GROUP_NETWORK_PSYCHIATRY)
+    } else {
+        (GROUP_INTERNAL_THERAPY, GROUP_NETWORK_THERAPY)
+    };
+    let search = |group: u8, rows: &RowSet, before: Minute| -> Result<Option<Found>, FindError> {
+        Ok(availability.earliest_among(&Search {
+            group,
+            rows,
+            not_before,
+            before,
+            length,
+            urgency,
+            now: now_minute,
+            starts,
+        })?)
+    };
+    let has_timely = |offers: &[(u8, Offer)]| offers.iter().any(|(rank, _)| *rank < 9);
+    for (route, group, rank) in [
+        (Route::Internal, internal_group, 1),
+        (Route::Network, network_group, 3),
+    ] {
+        if has_timely(&offers) {
+            break;
+        }
+        if let Some(found) = search(group, &concordant, before)? {
+            offers.extend(offer_of(found, route, false)?.map(|offer| (rank, offer)));
+        } else if let Some(found) = search(group, anyone, before)? {
+            offers.extend(offer_of(found, route, false)?.map(|offer| (rank + 1, offer)));
+        }
+    }
+
+    // 4. Nobody in network in time: the earliest start anywhere, and an arrangement.
+    if !has_timely(&offers) {
+        let horizon_end = Minute(i64::MAX);
+        for (route, group) in [
+            (Route::Internal, internal_group),
+            (Route::Network, network_group),
+        ] {
+            if let Some(found) = search(group, anyone, horizon_end)? {
+                offers.extend(offer_of(found, route, false)?.map(|offer| (9, offer)));
+            }
+        }
+    }
+    // Late offers rank by start; ties keep continuity, then internal, then network.
+    offers.sort_by(|(rank_a, a), (rank_b, b)| {
+        rank_a
+            .cmp(rank_b)
+            .then_with(|| {
+                if *rank_a == 9 {
+                    a.start.cmp(&b.start)
+                } else {
+                    std::cmp::Ordering::Equal
+                }
+            })
+            .then_with(|| a.route.cmp(&b.route))
+            .then_with(|| a.clinician.cmp(&b.clinician))
+    });
+    offers.dedup_by(|(_, a), (_, b)| a.clinician == b.clinician && a.start == b.start);
+    let offers: Vec<Offer> = offers.into_iter().map(|(_, offer)| offer).collect();
+    let arrangement = (!offers
+        .first()
+        .is_some_and(|offer| offer.timeliness.is_met()))
+    .then_some(OutOfNetworkArrangement {
+        request: request.id,
+        member: request.member,
+        kind: request.kind,
+        deadline: deadline_instant,
+    });
+    Ok(Offers {
+        request: request.id,
+        deadline: deadline_instant,
+        last_day: deadline.last_day,
+        rule_set: rules.name().to_owned(),
+        rule: deadline.rule.source.clone(),
+        clinical_exception: deadline.clinical_exception.is_some(),
+        offers,
+        arrangement,
+    })
+}
