@@ -23,4 +23,5 @@
 
 pub mod availability;
 pub mod book;
+pub mod episode;
 pub mod find;

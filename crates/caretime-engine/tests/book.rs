@@ -1,136 +1,18 @@
 //! Hold, book, cancel, attendance and the waitlist, through decisions and one apply.
 
-use caretime_core::calendar::{BusinessCalendar, WeekdayMask};
-use caretime_core::files::builtin;
-use caretime_core::id::{
-    AppointmentId, ClinicianId, FacilityId, MemberId, RegionId, RequestId, TemplateId,
-};
-use caretime_core::phi::Phi;
-use caretime_core::region::{
-    Affiliation, Clinician, Discipline, Facility, Fte, GeoPoint, Language, Member, Modality,
-    ModalitySet, Region,
-};
-use caretime_core::request::{Preferences, Request, RequestKind};
-use caretime_core::rules::RuleSet;
-use caretime_core::template::{Block, BlockKind, DayRange, Template, WeeklyHours};
+mod support;
+
+use caretime_core::id::{AppointmentId, ClinicianId, RequestId};
+use caretime_core::region::Region;
+use caretime_core::request::{Request, RequestKind};
 use caretime_engine::availability::Horizon;
 use caretime_engine::book::{
     ApplyError, AppointmentStatus, Book, BookPolicy, CancellationReason, CancelledBy, Change,
     Choice, Outcome, Refusal, Take, TakeOffer,
 };
 use caretime_engine::find::{Offers, Route, Timeliness};
-use jiff::Timestamp;
-use jiff::civil::{Weekday, date};
-use jiff::tz::TimeZone;
-
-fn range(start: &str, end: &str) -> DayRange {
-    DayRange::new(start.parse().expect("time"), end.parse().expect("time")).expect("range")
-}
-
-/// Each weekday: 09:00-10:00 direct, 10:00-11:00 protected, 11:00-12:00 urgent hold.
-fn template() -> Template {
-    let days = [
-        Weekday::Monday,
-        Weekday::Tuesday,
-        Weekday::Wednesday,
-        Weekday::Thursday,
-        Weekday::Friday,
-    ];
-    let blocks = days
-        .iter()
-        .flat_map(|&day| {
-            [
-                ("09:00", "10:00", BlockKind::Direct),
-                ("10:00", "11:00", BlockKind::Protected),
-                ("11:00", "12:00", BlockKind::UrgentHold),
-            ]
-            .map(|(start, end, kind)| Block {
-                day,
-                range: range(start, end),
-                kind,
-            })
-        })
-        .collect();
-    Template {
-        fte: Fte::FULL_TIME,
-        blocks,
-    }
-}
-
-/// One Los Angeles clinic with two internal therapists (clinician-1 speaks Spanish) and one
-/// network therapist; member-0 speaks English, member-1 Spanish; both accept every modality.
-fn region() -> Region {
-    let zone = TimeZone::get("America/Los_Angeles").expect("bundled zone");
-    let la = GeoPoint::new(34.0983, -118.2930).expect("valid");
-    let clinician = |id: u32, affiliation, languages: Vec<Language>| Clinician {
-        id: ClinicianId(id),
-        name: format!("Clinician {id}"),
-        discipline: Discipline::Therapist,
-        affiliation,
-        languages,
-        modalities: ModalitySet::ALL,
-        fte: Fte::FULL_TIME,
-        facility: FacilityId(0),
-        template: TemplateId(0),
-    };
-    let member = |id: u32, language| Member {
-        id: MemberId(id),
-        plan_number: Phi::new(format!("SC{id:09}")),
-        name: Phi::new(format!("Test Member {id}")),
-        birth_date: Phi::new(date(1980, 1, 1)),
-        language,
-        home: Phi::new(la),
-        accepts: ModalitySet::of(&[Modality::InPerson, Modality::Video, Modality::Phone]),
-    };
-    Region {
-        id: RegionId(0),
-        name: "Test".to_owned(),
-        facilities: vec![Facility {
-            id: FacilityId(0),
-            name: "Los Angeles Medical Center".to_owned(),
-            address: "4867 Sunset Blvd".to_owned(),
-            location: la,
-            time_zone: zone,
-            hours: WeeklyHours::weekdays(range("08:00", "18:00")),
-            calendar: BusinessCalendar::new(
-                WeekdayMask::MONDAY_TO_FRIDAY,
-                builtin::holiday_calendar("california-state").expect("built in"),
-            ),
-        }],
-        clinicians: vec![
-            clinician(0, Affiliation::Internal, vec![Language::ENGLISH]),
-            clinician(
-                1,
-                Affiliation::Internal,
-                vec![Language::ENGLISH, Language::SPANISH],
-            ),
-            clinician(2, Affiliation::Network, vec![Language::ENGLISH]),
-        ],
-        members: vec![member(0, Language::ENGLISH), member(1, Language::SPANISH)],
-        templates: vec![template()],
-    }
-}
-
-fn rules() -> RuleSet {
-    builtin::rule_set("ca-dmhc").expect("built in")
-}
-
-fn at(text: &str) -> Timestamp {
-    text.parse().expect("valid instant")
-}
-
-fn request(id: u32, member: u32, kind: RequestKind, requested: &str) -> Request {
-    Request {
-        id: RequestId(id),
-        member: MemberId(member),
-        kind,
-        requested: at(requested),
-        prior_appointment: None,
-        clinical_exception: None,
-        treating_clinician: None,
-        preferences: Preferences::ANY,
-    }
-}
+use jiff::civil::date;
+use support::{at, region, request, rules};
 
 fn book(region: &Region) -> Book {
     // Monday 2025-12-01 to Friday 2025-12-05 only: a week of capacity.

@@ -1,0 +1,158 @@
+//! Episodes of care and the follow-up policy.
+//!
+//! An [`Episode`] is a course of treatment: an intake, follow-ups at a cadence the treating
+//! clinician sets (weekly, biweekly, monthly), and a discharge. California's SB 221 (Health &
+//! Safety Code § 1367.03(a)(5)(F), effective 2022-07-01) requires each non-urgent follow-up with
+//! a non-physician mental health provider to be offered within 10 business days of the prior
+//! appointment, unless the treating provider documents that a longer wait will not be
+//! detrimental (§ 1367.03(a)(5)(H)). [`next_follow_up`] turns an episode and its prior
+//! appointment into the follow-up [`Request`] and the earliest start to look from:
+//!
+//! - the cadence's target is the prior start plus one week, two weeks or one month **in local
+//!   wall time** (jiff's zoned arithmetic), so a Tuesday 09:00 session stays at 09:00 across a
+//!   DST change;
+//! - when the target falls after the SB 221 window, a documented clinical exception moves the
+//!   deadline to the target date; without one the follow-up is looked for from the prior
+//!   appointment on, within the 10 business days (the cadence yields to the law).
+
+use caretime_core::id::{ClinicianId, EpisodeId, MemberId, RequestId};
+use caretime_core::request::{Preferences, Request, RequestKind};
+use caretime_core::rules::{DeadlineError, RuleSet};
+use jiff::tz::TimeZone;
+use jiff::{Span, Timestamp, ToSpan, Zoned};
+
+/// How often the treating clinician wants to see the member.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Cadence {
+    /// Every week.
+    Weekly,
+    /// Every two weeks.
+    Biweekly,
+    /// Every month.
+    Monthly,
+}
+
+impl Cadence {
+    /// The step between sessions, in calendar units (wall time is kept).
+    pub fn span(self) -> Span {
+        match self {
+            Cadence::Weekly => 1.week(),
+            Cadence::Biweekly => 2.weeks(),
+            Cadence::Monthly => 1.month(),
+        }
+    }
+
+    /// The kebab-case name used in files and output.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Cadence::Weekly => "weekly",
+            Cadence::Biweekly => "biweekly",
+            Cadence::Monthly => "monthly",
+        }
+    }
+}
+
+/// Whether the treating clinician documented that waiting longer than the follow-up standard is
+/// not detrimental (an enum, not a bool, so a call site says which).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LongerWait {
+    /// Documented: the cadence's date becomes the deadline.
+    Documented,
+    /// Not documented: the follow-up standard applies.
+    NotDocumented,
+}
+
+/// A course of treatment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Episode {
+    /// Its id.
+    pub id: EpisodeId,
+    /// The member.
+    pub member: MemberId,
+    /// The treating clinician (continuity).
+    pub clinician: ClinicianId,
+    /// The cadence the clinician set.
+    pub cadence: Cadence,
+    /// Whether a longer wait than the standard is documented as not detrimental.
+    pub longer_wait: LongerWait,
+    /// The member's days and times.
+    pub preferences: Preferences,
+    /// When the episode ended, if it has.
+    pub discharged: Option<Timestamp>,
+}
+
+/// A follow-up to look for: the request and the earliest start.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FollowUp {
+    /// The request (kind follow-up, from the prior appointment, treating clinician set).
+    pub request: Request,
+    /// Look for starts from here: the cadence's target, or the prior appointment when the
+    /// cadence would break the standard.
+    pub not_before: Timestamp,
+    /// The cadence's target (local wall time kept).
+    pub target: Zoned,
+}
+
+/// The follow-up after a session that started at `prior_start` (in the facility's `zone`),
+/// requested at `now`.
+pub fn next_follow_up(
+    episode: &Episode,
+    request: RequestId,
+    prior_start: Timestamp,
+    zone: &TimeZone,
+    rules: &RuleSet,
+    now: Timestamp,
+) -> Result<FollowUp, DeadlineError> {
+    let prior = prior_start.to_zoned(zone.clone());
+    let target = prior
+        .checked_add(episode.cadence.span())
+        .map_err(|_| DeadlineError::OutOfRange)?;
+    let mut request = Request {
+        id: request,
+        member: episode.member,
+        kind: RequestKind::FollowUp,
+        requested: now,
+        prior_appointment: Some(prior_start),
+        clinical_exception: None,
+        treating_clinician: Some(episode.clinician),
+        preferences: episode.preferences,
+    };
+    let standard = rules.deadline(&request.deadline_query())?;
+    let within_standard = standard.is_met_by(target.timestamp());
+    let not_before = match (within_standard, episode.longer_wait) {
+        (true, _) => target.timestamp(),
+        (false, LongerWait::Documented) => {
+            request.clinical_exception = Some(target.date());
+            target.timestamp()
+        }
+        // The law wins over the cadence: look from the prior session on, within the standard.
+        (false, LongerWait::NotDocumented) => prior_start,
+    };
+    Ok(FollowUp {
+        request,
+        not_before,
+        target,
+    })
+}
+
+/// `count` session starts from `first` at the cadence, keeping local wall time across DST
+/// changes.
+pub fn recurrence(first: &Zoned, cadence: Cadence, count: usize) -> Vec<Zoned> {
+    let mut starts = Vec::with_capacity(count);
+    let mut step = 0i64;
+    while starts.len() < count {
+        // Each start is computed from the first (not the previous) so that a monthly series
+        // from the 31st keeps returning to the 31st where the month has one.
+        let span = match cadence {
+            Cadence::Weekly => step.weeks(),
+            Cadence::Biweekly => (2 * step).weeks(),
+            Cadence::Monthly => step.months(),
+        };
+        match first.checked_add(span) {
+            Ok(start) => starts.push(start),
+            Err(_) => break,
+        }
+        step += 1;
+    }
+    starts
+}

@@ -1,0 +1,160 @@
+//! Episodes: follow-ups at the clinician's cadence, SB 221's 10 business days, DST-safe wall times.
+
+mod support;
+
+use caretime_core::id::{ClinicianId, EpisodeId, MemberId, RequestId};
+use caretime_core::request::{Preferences, RequestKind};
+use caretime_engine::availability::Horizon;
+use caretime_engine::book::{Book, BookPolicy, Outcome, Take, TakeOffer};
+use caretime_engine::episode::{Cadence, Episode, LongerWait, next_follow_up, recurrence};
+use caretime_engine::find::{Route, Timeliness};
+use jiff::civil::date;
+use jiff::tz::TimeZone;
+use support::{at, region, request, rules};
+
+fn los_angeles() -> TimeZone {
+    TimeZone::get("America/Los_Angeles").expect("bundled zone")
+}
+
+fn episode(cadence: Cadence, longer_wait: LongerWait) -> Episode {
+    Episode {
+        id: EpisodeId(0),
+        member: MemberId(0),
+        clinician: ClinicianId(1),
+        cadence,
+        longer_wait,
+        preferences: Preferences::ANY,
+        discharged: None,
+    }
+}
+
+#[test]
+fn weekly_sessions_keep_their_wall_time_across_the_fall_dst_change() {
+    // Tuesday 2025-10-28 09:00 PDT (UTC-7); DST ends Sunday 2025-11-02; the next Tuesdays are
+    // 09:00 PST (UTC-8): 16:00Z, then 17:00Z.
+    let first = at("2025-10-28T16:00:00Z").to_zoned(los_angeles());
+    let starts: Vec<String> = recurrence(&first, Cadence::Weekly, 3)
+        .iter()
+        .map(|start| start.timestamp().to_string())
+        .collect();
+    assert_eq!(
+        starts,
+        [
+            "2025-10-28T16:00:00Z",
+            "2025-11-04T17:00:00Z",
+            "2025-11-11T17:00:00Z"
+        ]
+    );
+    // Monthly from January 31st: the 28th in February, back to the 31st in March.
+    let january = at("2026-01-31T17:00:00Z").to_zoned(los_angeles());
+    let dates: Vec<String> = recurrence(&january, Cadence::Monthly, 3)
+        .iter()
+        .map(|start| start.date().to_string())
+        .collect();
+    assert_eq!(dates, ["2026-01-31", "2026-02-28", "2026-03-31"]);
+}
+
+#[test]
+fn a_follow_up_across_the_dst_change_is_booked_at_the_same_wall_time_with_continuity() {
+    let region = region();
+    let rules = rules();
+    let horizon = Horizon {
+        first: date(2025, 10, 27),
+        last: date(2025, 11, 14),
+    };
+    let mut book = Book::new(&region, horizon, &[], BookPolicy::STANDARD).expect("valid");
+    // The intake: Tuesday 2025-10-28 09:00 PDT with clinician 1.
+    let now = at("2025-10-27T12:00:00-07:00");
+    let intake = request(0, 0, RequestKind::Initial, "2025-10-27T12:00:00-07:00");
+    let offers = book.find(&region, &rules, &intake, now).expect("find");
+    let offer = offers.best().expect("an offer").clone();
+    let choice = caretime_engine::book::Choice {
+        clinician: ClinicianId(1),
+        start: at("2025-10-28T09:00:00-07:00"),
+    };
+    let Outcome::Accepted(changes) = book.decide_take(
+        &region,
+        &TakeOffer {
+            request: &intake,
+            offers: &offers,
+            offer: &offer,
+            choice: Some(choice),
+            take: Take::Book,
+        },
+        now,
+    ) else {
+        panic!("the intake can be booked");
+    };
+    book.apply(&changes).expect("applies");
+
+    let after = at("2025-10-28T10:00:00-07:00");
+    let follow_up = next_follow_up(
+        &episode(Cadence::Weekly, LongerWait::NotDocumented),
+        RequestId(1),
+        choice.start,
+        &los_angeles(),
+        &rules,
+        after,
+    )
+    .expect("deadline");
+    assert_eq!(follow_up.request.clinical_exception, None);
+    let offers = book
+        .find_from(
+            &region,
+            &rules,
+            &follow_up.request,
+            follow_up.not_before,
+            after,
+        )
+        .expect("find");
+    let best = offers.best().expect("an offer");
+    assert_eq!(best.route, Route::Continuity);
+    assert_eq!(best.clinician, ClinicianId(1));
+    assert_eq!(best.start, at("2025-11-04T09:00:00-08:00"), "09:00 PST");
+    assert_eq!(best.timeliness, Timeliness::Met);
+    // SB 221: 10 business days after Tuesday 2025-10-28 is Tuesday 2025-11-11 (Veterans Day,
+    // 2025-11-11, is a California state holiday, so the last day is Wednesday 2025-11-12).
+    assert_eq!(offers.last_day, Some(date(2025, 11, 12)));
+}
+
+#[test]
+fn a_monthly_cadence_needs_a_documented_exception_or_yields_to_the_ten_business_days() {
+    let rules = rules();
+    let prior = at("2025-12-02T09:00:00-08:00");
+    let now = at("2025-12-02T10:00:00-08:00");
+    let documented = next_follow_up(
+        &episode(Cadence::Monthly, LongerWait::Documented),
+        RequestId(1),
+        prior,
+        &los_angeles(),
+        &rules,
+        now,
+    )
+    .expect("deadline");
+    assert_eq!(
+        documented.request.clinical_exception,
+        Some(date(2026, 1, 2))
+    );
+    assert_eq!(documented.not_before, at("2026-01-02T09:00:00-08:00"));
+    let deadline = rules
+        .deadline(&documented.request.deadline_query())
+        .expect("deadline");
+    assert_eq!(deadline.clinical_exception, Some(date(2026, 1, 2)));
+
+    let undocumented = next_follow_up(
+        &episode(Cadence::Monthly, LongerWait::NotDocumented),
+        RequestId(2),
+        prior,
+        &los_angeles(),
+        &rules,
+        now,
+    )
+    .expect("deadline");
+    assert_eq!(undocumented.request.clinical_exception, None);
+    assert_eq!(undocumented.not_before, prior);
+    // 10 business days after Tuesday 2025-12-02: Dec 3-5, 8-12, 15-16 → Tuesday 2025-12-16.
+    let deadline = rules
+        .deadline(&undocumented.request.deadline_query())
+        .expect("deadline");
+    assert_eq!(deadline.last_day, Some(date(2025, 12, 16)));
+}
