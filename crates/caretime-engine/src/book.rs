@@ -15,7 +15,7 @@
 //! A cancellation by the plan counts against the plan and its rebooking keeps the original
 //! deadline ([`Book::rebooking_request`]); a member's cancellation starts a new clock.
 
-use caretime_core::id::{AppointmentId, ClinicianId, FacilityId, RequestId};
+use caretime_core::id::{AppointmentId, ClinicianId, FacilityId, GroupId, MemberId, RequestId};
 use caretime_core::region::{Language, Modality, Region};
 use caretime_core::request::Request;
 use caretime_core::rules::RuleSet;
@@ -26,6 +26,7 @@ use crate::find::{
     self, Directory, FindContext, FindError, FindPolicy, Offer, Offers, OutOfNetworkArrangement,
     Route, Timeliness,
 };
+use crate::group::{Group, GroupRefusal, SeatOutcome, apply_group_change};
 
 /// FHIR R4 `Appointment.status`, as far as caretime uses it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -208,6 +209,39 @@ pub enum Change {
     Wait(Box<WaitlistEntry>),
     /// A request taken off the waitlist (proposed an appointment, or withdrawn).
     Unwait(RequestId),
+    /// A new group with its sessions.
+    CreateGroup(Box<Group>),
+    /// A member enrolled in a group: a seat in each of its sessions not cancelled.
+    Enrol {
+        /// The group.
+        group: GroupId,
+        /// The member.
+        member: MemberId,
+    },
+    /// A group session cancelled, and what happened to each booked seat.
+    CancelSession {
+        /// The group.
+        group: GroupId,
+        /// The session's index.
+        session: usize,
+        /// Reason, who, when.
+        cancellation: Cancellation,
+        /// Each booked member's seat: moved or cancelled.
+        seats: Vec<(MemberId, SeatOutcome)>,
+    },
+    /// A member's attendance at a group session.
+    SeatStatus {
+        /// The group.
+        group: GroupId,
+        /// The session's index.
+        session: usize,
+        /// The member.
+        member: MemberId,
+        /// From (checked when applying).
+        from: AppointmentStatus,
+        /// To.
+        to: AppointmentStatus,
+    },
 }
 
 /// A request waiting for time that meets its deadline.
@@ -258,6 +292,8 @@ pub enum Refusal {
     AlreadyWaiting(RequestId),
     /// The request is not on the waitlist.
     NotWaiting(RequestId),
+    /// A group decision's refusal.
+    Group(GroupRefusal),
 }
 
 impl std::fmt::Display for Refusal {
@@ -286,6 +322,7 @@ impl std::fmt::Display for Refusal {
             Refusal::UnknownAppointment(id) => write!(f, "{id} is not in the book"),
             Refusal::AlreadyWaiting(id) => write!(f, "{id} is already on the waitlist"),
             Refusal::NotWaiting(id) => write!(f, "{id} is not on the waitlist"),
+            Refusal::Group(refusal) => refusal.fmt(f),
         }
     }
 }
@@ -335,6 +372,9 @@ pub enum ApplyError {
     /// A waitlist change that does not match the waitlist.
     #[error("{0}: the waitlist changed")]
     StaleWaitlist(RequestId),
+    /// A group change that no longer fits the groups.
+    #[error("{0}")]
+    StaleGroup(String),
 }
 
 /// How long holds and proposals last.
@@ -386,6 +426,7 @@ pub struct Book {
     arrangements: Vec<OutOfNetworkArrangement>,
     /// Sorted by (deadline, request id): the order proposals go out in.
     waitlist: Vec<WaitlistEntry>,
+    pub(crate) groups: Vec<Group>,
 }
 
 /// A slot the member chose instead of the offer's start (same clinician or another).
@@ -419,6 +460,7 @@ impl Book {
             appointments: Vec::new(),
             arrangements: Vec::new(),
             waitlist: Vec::new(),
+            groups: Vec::new(),
         })
     }
 
@@ -963,6 +1005,14 @@ impl Book {
                     .ok_or(ApplyError::StaleWaitlist(*request))?;
                 Ok(Undo::Unwaited(at, Box::new(self.waitlist.remove(at))))
             }
+            Change::CreateGroup(_)
+            | Change::Enrol { .. }
+            | Change::CancelSession { .. }
+            | Change::SeatStatus { .. } => {
+                let before = self.groups.clone();
+                apply_group_change(&mut self.groups, change).map_err(ApplyError::StaleGroup)?;
+                Ok(Undo::Groups(before))
+            }
         }
     }
 
@@ -1001,6 +1051,7 @@ impl Book {
                 self.waitlist.retain(|entry| entry.request.id != request);
             }
             Undo::Unwaited(at, entry) => self.waitlist.insert(at, *entry),
+            Undo::Groups(before) => self.groups = before,
         }
     }
 }
@@ -1016,6 +1067,7 @@ enum Undo {
     Arranged,
     Waited(RequestId),
     Unwaited(usize, Box<WaitlistEntry>),
+    Groups(Vec<Group>),
 }
 
 /// What [`Book::decide_take`] takes: an offer from a find for a request, or the member's choice.

@@ -25,3 +25,4 @@ pub mod availability;
 pub mod book;
 pub mod episode;
 pub mod find;
+pub mod group;

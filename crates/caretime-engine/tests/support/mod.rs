@@ -21,7 +21,8 @@ pub fn range(start: &str, end: &str) -> DayRange {
     DayRange::new(start.parse().expect("time"), end.parse().expect("time")).expect("range")
 }
 
-/// Each weekday: 09:00-10:00 direct, 10:00-11:00 protected, 11:00-12:00 urgent hold.
+/// Each weekday: 09:00-10:00 direct, 10:00-11:00 protected, 11:00-12:00 urgent hold, 13:00-14:30
+/// group.
 pub fn template() -> Template {
     let days = [
         Weekday::Monday,
@@ -37,6 +38,7 @@ pub fn template() -> Template {
                 ("09:00", "10:00", BlockKind::Direct),
                 ("10:00", "11:00", BlockKind::Protected),
                 ("11:00", "12:00", BlockKind::UrgentHold),
+                ("13:00", "14:30", BlockKind::Group),
             ]
             .map(|(start, end, kind)| Block {
                 day,
