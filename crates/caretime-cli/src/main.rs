@@ -4,10 +4,13 @@
 //! one line on stderr (`error: ...`) with exit status 2; a check that finds violations (`template
 //! check`) exits 1; success exits 0. Messages never echo member data.
 
+mod bench;
 mod deadline;
 mod demo;
+mod find;
 mod load;
 mod output;
+mod region;
 mod rules;
 mod template;
 
@@ -48,6 +51,14 @@ enum Command {
     /// Check clinicians' weekly templates.
     #[command(subcommand)]
     Template(template::TemplateCommand),
+    /// Generate synthetic regions.
+    #[command(subcommand)]
+    Region(region::RegionCommand),
+    /// Ranked offers for one request in a region: continuity, internal, network, out-of-network.
+    Find(find::FindArgs),
+    /// Benchmarks (index build time, find latency).
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
     /// A guided tour: the same requests under every rule set, and what each contract does to a
     /// clinician's week.
     Demo,
@@ -68,6 +79,9 @@ fn main() -> ExitCode {
         Command::Rules(command) => rules::run_rules(&command, cli.format),
         Command::Contracts(command) => rules::run_contracts(&command, cli.format),
         Command::Template(command) => template::run(&command, cli.format),
+        Command::Region(command) => region::run(&command, cli.format),
+        Command::Find(args) => find::run(&args, cli.format),
+        Command::Bench(command) => bench::run(&command, cli.format),
         Command::Demo => demo::run(cli.format),
     };
     match result {

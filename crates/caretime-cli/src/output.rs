@@ -53,3 +53,34 @@ pub(crate) fn rfc3339(zoned: &jiff::Zoned) -> String {
         .display_with_offset(zoned.offset())
         .to_string()
 }
+
+/// A spinner on stderr for long work; hidden with `--format json` (and when stderr is not a
+/// terminal, as indicatif does by itself).
+pub(crate) fn spinner(format: Format, message: &'static str) -> indicatif::ProgressBar {
+    let bar = match format {
+        Format::Json => indicatif::ProgressBar::hidden(),
+        Format::Text => indicatif::ProgressBar::new_spinner(),
+    };
+    bar.set_message(message);
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
+/// A progress bar of `total` steps on stderr; hidden with `--format json`.
+pub(crate) fn progress_bar(
+    format: Format,
+    total: u64,
+    message: &'static str,
+) -> indicatif::ProgressBar {
+    let bar = match format {
+        Format::Json => indicatif::ProgressBar::hidden(),
+        Format::Text => indicatif::ProgressBar::new(total),
+    };
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta} left)")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(message);
+    bar
+}

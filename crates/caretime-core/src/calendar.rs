@@ -208,9 +208,16 @@ pub struct HolidayCalendar {
     title: String,
     source: String,
     holidays: Vec<Holiday>,
+    /// Observed dates of every holiday in [`HolidayCalendar::TABLE_YEARS`], sorted by date, with
+    /// the holiday's index: `holiday_on` is a binary search there (business-day counting asks it
+    /// for every day it counts, on every find).
+    observed: Vec<(Date, u16)>,
 }
 
 impl HolidayCalendar {
+    /// Years whose observed holidays are precomputed; other years are computed on demand.
+    pub const TABLE_YEARS: std::ops::RangeInclusive<i16> = 1970..=2100;
+
     /// A calendar from its rules. Rejects duplicate names, invalid dates and `DayAfter` indexes
     /// that do not point at an earlier holiday.
     pub fn new(
@@ -260,12 +267,34 @@ impl HolidayCalendar {
                 }
             }
         }
-        Ok(HolidayCalendar {
+        let mut calendar = HolidayCalendar {
             name,
             title,
             source,
             holidays,
-        })
+            observed: Vec::new(),
+        };
+        calendar.observed = calendar.observed_table();
+        Ok(calendar)
+    }
+
+    /// Every (observed date, holiday index) for the table's years (and the edges of the years
+    /// beside them), in the order `holiday_on_computed` would find them for each date.
+    fn observed_table(&self) -> Vec<(Date, u16)> {
+        let (first, last) = (*Self::TABLE_YEARS.start(), *Self::TABLE_YEARS.end());
+        let mut observed: Vec<(Date, u16)> = (first - 1..=last + 1)
+            .flat_map(|year| (0..self.holidays.len()).map(move |index| (year, index)))
+            .filter_map(|(year, index)| {
+                let actual = self.actual_date(index, year)?;
+                let date = self.holidays[index].observance.apply(actual).ok()?;
+                Some((date, index as u16))
+            })
+            .collect();
+        // A stable sort keeps the search order of `holiday_on_computed` (year, then rule) among
+        // holidays observed on the same date; the first one wins.
+        observed.sort_by_key(|(date, _)| *date);
+        observed.dedup_by_key(|(date, _)| *date);
+        observed
     }
 
     /// A calendar with no holidays.
@@ -275,6 +304,7 @@ impl HolidayCalendar {
             title: "No holidays".to_owned(),
             source: String::new(),
             holidays: Vec::new(),
+            observed: Vec::new(),
         }
     }
 
@@ -336,6 +366,18 @@ impl HolidayCalendar {
 
     /// The holiday observed on `date`, if any.
     pub fn holiday_on(&self, date: Date) -> Option<&Holiday> {
+        if Self::TABLE_YEARS.contains(&date.year()) {
+            return self
+                .observed
+                .binary_search_by_key(&date, |(observed, _)| *observed)
+                .ok()
+                .map(|idx| &self.holidays[usize::from(self.observed[idx].1)]);
+        }
+        self.holiday_on_computed(date)
+    }
+
+    /// [`HolidayCalendar::holiday_on`] from the rules, for any year.
+    fn holiday_on_computed(&self, date: Date) -> Option<&Holiday> {
         // Observance moves a date by at most one day, so only the neighbouring years can reach it.
         (date.year().saturating_sub(1)..=date.year().saturating_add(1))
             .flat_map(|y| (0..self.holidays.len()).map(move |index| (y, index)))
@@ -448,6 +490,22 @@ impl BusinessCalendar {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_holiday_table_agrees_with_the_rules_every_day() {
+        for name in ["california-state", "us-federal"] {
+            let calendar = crate::files::builtin::holiday_calendar(name).expect("built in");
+            let mut date = Date::constant(1969, 12, 1);
+            while date <= Date::constant(2101, 1, 31) {
+                assert_eq!(
+                    calendar.holiday_on(date).map(|h| &h.name),
+                    calendar.holiday_on_computed(date).map(|h| &h.name),
+                    "{name} {date}"
+                );
+                date = date.tomorrow().expect("in range");
+            }
+        }
+    }
+
     use jiff::civil::date;
 
     use super::*;

@@ -16,9 +16,10 @@
 //! earliest start) and per slot (a column of clinicians, for "who is free at 10:00" across
 //! thousands of clinicians in a few word operations). Clinicians are ordered by a caller-chosen
 //! group (internal therapists, network psychiatrists, ...) so that a group is a contiguous range of
-//! rows, and per-group counts of free clinicians per slot let a search skip booked-out hours
-//! without reading the columns. [`Availability::reserve`] and [`Availability::release`] change
-//! both copies and the counts together; nothing else changes them.
+//! rows. A summary bit per slot and column word says whether that word has any free clinician, so
+//! a search over a booked-out period or a sparse filter reads a few summary words per slot, not
+//! the columns. [`Availability::reserve`] and [`Availability::release`] change the rows, columns
+//! and summaries together; nothing else changes them.
 
 use std::ops::Range;
 
@@ -247,8 +248,10 @@ pub struct Availability {
     row_of: Vec<u32>,
     /// Each group's first row; `group_starts[g]..group_starts[g + 1]` are its rows.
     group_starts: Vec<usize>,
+    /// Words of a slot's summary (one bit per column word).
+    summary_words: usize,
     /// Per kind: free slots by row (`row * row_words`), the same bits by slot
-    /// (`slot * column_words`), and the free rows per group and slot (`group * n_slots + slot`).
+    /// (`slot * column_words`), and which column words are nonzero (`slot * summary_words`).
     direct: Bits,
     urgent: Bits,
     /// Bookable time as the templates made it, so that a release can never create time.
@@ -261,7 +264,7 @@ pub struct Availability {
 struct Bits {
     rows: Vec<u64>,
     columns: Vec<u64>,
-    counts: Vec<u32>,
+    summary: Vec<u64>,
 }
 
 impl Availability {
@@ -300,6 +303,7 @@ impl Availability {
         let n_slots = ((end - base) / GRID_MINUTES) as usize;
         let row_words = n_slots.div_ceil(64);
         let column_words = clinicians.len().div_ceil(64);
+        let summary_words = column_words.div_ceil(64);
         let n_groups = schedules
             .iter()
             .map(|schedule| usize::from(schedule.group) + 1)
@@ -320,13 +324,14 @@ impl Availability {
         let empty_bits = || Bits {
             rows: vec![0; row_words * clinicians.len()],
             columns: vec![0; column_words * n_slots],
-            counts: vec![0; n_groups * n_slots],
+            summary: vec![0; summary_words * n_slots],
         };
         let mut index = Availability {
             base,
             n_slots,
             row_words,
             column_words,
+            summary_words,
             row_of,
             group_starts,
             direct: empty_bits(),
@@ -355,7 +360,6 @@ impl Availability {
         let open_idx = days.open_days(&schedule.calendar, horizon)?;
         let starts_idx = days.day_starts(&schedule.time_zone, horizon)?;
         let (open, starts) = (&days.open[open_idx].1, &days.starts[starts_idx].1);
-        let group = usize::from(schedule.group);
         for (day_idx, &(date, is_open)) in open.iter().enumerate() {
             let away = schedule
                 .leave
@@ -397,7 +401,7 @@ impl Availability {
                 let first_slot = (Minute(start).ceil_to_grid().0 - self.base) / GRID_MINUTES;
                 let end_slot = (end - self.base).div_euclid(GRID_MINUTES);
                 for slot in first_slot.max(0)..end_slot.min(self.n_slots as i64) {
-                    self.set(kind, row, group, slot as usize, true);
+                    self.set(kind, row, slot as usize, true);
                 }
             }
         }
@@ -411,8 +415,9 @@ impl Availability {
         }
     }
 
-    fn set(&mut self, kind: FreeKind, row: usize, group: usize, slot: usize, free: bool) {
-        let (row_words, column_words, n_slots) = (self.row_words, self.column_words, self.n_slots);
+    fn set(&mut self, kind: FreeKind, row: usize, slot: usize, free: bool) {
+        let (row_words, column_words, summary_words) =
+            (self.row_words, self.column_words, self.summary_words);
         let bits = match kind {
             FreeKind::Direct => &mut self.direct,
             FreeKind::UrgentHold => &mut self.urgent,
@@ -423,12 +428,15 @@ impl Availability {
             return;
         }
         *row_word ^= row_bit;
-        bits.columns[slot * column_words + row / 64] ^= 1u64 << (row % 64);
-        let count = &mut bits.counts[group * n_slots + slot];
-        if free {
-            *count += 1;
+        let column_word_idx = row / 64;
+        let column_word = &mut bits.columns[slot * column_words + column_word_idx];
+        *column_word ^= 1u64 << (row % 64);
+        let summary_word = &mut bits.summary[slot * summary_words + column_word_idx / 64];
+        let summary_bit = 1u64 << (column_word_idx % 64);
+        if *column_word == 0 {
+            *summary_word &= !summary_bit;
         } else {
-            *count -= 1;
+            *summary_word |= summary_bit;
         }
     }
 
@@ -441,10 +449,6 @@ impl Availability {
             Some(&row) if row != u32::MAX => Ok(row as usize),
             _ => Err(AvailabilityError::UnknownClinician(clinician)),
         }
-    }
-
-    fn group_of_row(&self, row: usize) -> usize {
-        self.group_starts.partition_point(|&start| start <= row) - 1
     }
 
     /// Number of rows (clinicians) in the index; rows are numbered `0..n_rows`.
@@ -607,25 +611,32 @@ impl Availability {
         if rows.is_empty() {
             return Ok(None);
         }
-        let group = usize::from(search.group);
-        // The filter's nonzero words, clipped to the group's rows: a sparse filter (a rare
-        // language) then costs a few words per slot, not the whole column.
-        let mask: Vec<(usize, u64)> = (rows.start / 64..rows.end.div_ceil(64))
-            .filter_map(|word_idx| {
-                let first_row = word_idx * 64;
-                let mut word = search.rows.words.get(word_idx).copied().unwrap_or(0);
-                if rows.start > first_row {
-                    word &= !0u64 << (rows.start - first_row);
-                }
-                if rows.end < first_row + 64 {
-                    word &= (1u64 << (rows.end - first_row)) - 1;
-                }
-                (word != 0).then_some((word_idx, word))
-            })
-            .collect();
-        if mask.is_empty() {
-            return Ok(None);
+        // The filter clipped to the group's rows, and which of its words are nonzero: a sparse
+        // filter (a rare language, in person nearby) then costs a few words per slot.
+        let mut mask = vec![0u64; self.column_words];
+        let mut mask_summary = vec![0u64; self.summary_words];
+        for word_idx in rows.start / 64..rows.end.div_ceil(64) {
+            let first_row = word_idx * 64;
+            let mut word = search.rows.words.get(word_idx).copied().unwrap_or(0);
+            if rows.start > first_row {
+                word &= !0u64 << (rows.start - first_row);
+            }
+            if rows.end < first_row + 64 {
+                word &= (1u64 << (rows.end - first_row)) - 1;
+            }
+            if word != 0 {
+                mask[word_idx] = word;
+                mask_summary[word_idx / 64] |= 1 << (word_idx % 64);
+            }
         }
+        let summary_range = match (
+            mask_summary.iter().position(|word| *word != 0),
+            mask_summary.iter().rposition(|word| *word != 0),
+        ) {
+            (Some(first), Some(last)) => first..last + 1,
+            _ => return Ok(None),
+        };
+        let (column_words, summary_words) = (self.column_words, self.summary_words);
         let first = self.first_slot_from(search.not_before);
         for slot in first..self.n_slots.saturating_sub(n - 1) {
             let start = self.slot_start(slot);
@@ -644,16 +655,25 @@ impl Availability {
                     continue;
                 }
                 let bits = self.bits(kind);
-                let counts = &bits.counts[group * self.n_slots..(group + 1) * self.n_slots];
-                if counts[slot..slot + n].contains(&0) {
-                    continue;
-                }
-                // Words ascend, so the first word with a bit left holds the lowest row.
-                let lowest = mask.iter().find_map(|&(word_idx, mask_word)| {
-                    let word = (slot..slot + n).fold(mask_word, |word, run_slot| {
-                        word & bits.columns[run_slot * self.column_words + word_idx]
-                    });
-                    (word != 0).then(|| word_idx * 64 + word.trailing_zeros() as usize)
+                // Summary words ascend, and words within them, so the first hit is the lowest row.
+                let lowest = summary_range.clone().find_map(|summary_idx| {
+                    let mut candidates = (slot..slot + n).fold(
+                        mask_summary[summary_idx],
+                        |candidates, run_slot| {
+                            candidates & bits.summary[run_slot * summary_words + summary_idx]
+                        },
+                    );
+                    while candidates != 0 {
+                        let word_idx = summary_idx * 64 + candidates.trailing_zeros() as usize;
+                        let word = (slot..slot + n).fold(mask[word_idx], |word, run_slot| {
+                            word & bits.columns[run_slot * column_words + word_idx]
+                        });
+                        if word != 0 {
+                            return Some(word_idx * 64 + word.trailing_zeros() as usize);
+                        }
+                        candidates &= candidates - 1;
+                    }
+                    None
                 });
                 if let Some(row) = lowest
                     && best_row.is_none_or(|(best, _)| row < best)
@@ -707,9 +727,8 @@ impl Availability {
             return Err(AvailabilityError::NotFree { clinician });
         };
         let first = self.slot_of(start).ok_or(AvailabilityError::OffGrid)?;
-        let group = self.group_of_row(row);
         for slot in first..first + n {
-            self.set(kind, row, group, slot, false);
+            self.set(kind, row, slot, false);
         }
         Ok(kind)
     }
@@ -741,9 +760,8 @@ impl Availability {
         if !reserved {
             return Err(AvailabilityError::NotReserved { clinician });
         }
-        let group = self.group_of_row(row);
         for slot in first..first + n {
-            self.set(kind, row, group, slot, true);
+            self.set(kind, row, slot, true);
         }
         Ok(())
     }

@@ -19,6 +19,8 @@ use caretime_core::id::{AppointmentId, ClinicianId, FacilityId, GroupId, MemberI
 use caretime_core::region::{Language, Modality, Region};
 use caretime_core::request::Request;
 use caretime_core::rules::RuleSet;
+use std::collections::HashMap;
+
 use jiff::{SignedDuration, Timestamp};
 
 use crate::availability::{Availability, AvailabilityError, FreeKind, Horizon, Minute, Urgency};
@@ -427,6 +429,9 @@ pub struct Book {
     /// Sorted by (deadline, request id): the order proposals go out in.
     waitlist: Vec<WaitlistEntry>,
     pub(crate) groups: Vec<Group>,
+    /// The latest plan-cancelled appointment of each request (looked up, never iterated, so a
+    /// hash map keeps the book deterministic).
+    plan_cancelled: HashMap<RequestId, AppointmentId>,
 }
 
 /// A slot the member chose instead of the offer's start (same clinician or another).
@@ -461,6 +466,7 @@ impl Book {
             arrangements: Vec::new(),
             waitlist: Vec::new(),
             groups: Vec::new(),
+            plan_cancelled: HashMap::new(),
         })
     }
 
@@ -722,16 +728,7 @@ impl Book {
 
     /// The latest plan-cancelled appointment of the same request, which a new one replaces.
     fn replaced_by(&self, request: &Request) -> Option<AppointmentId> {
-        self.appointments
-            .iter()
-            .rev()
-            .find(|appointment| {
-                appointment.request.id == request.id
-                    && appointment
-                        .cancellation
-                        .is_some_and(|cancellation| cancellation.by == CancelledBy::Plan)
-            })
-            .map(|appointment| appointment.id)
+        self.plan_cancelled.get(&request.id).copied()
     }
 
     /// Decides to confirm a hold or accept a proposal (`pending`/`proposed` → `booked`), before it
@@ -966,6 +963,12 @@ impl Book {
                         before.time,
                     )?;
                 }
+                let previous_plan_cancelled =
+                    if cancellation.is_some_and(|c| c.by == CancelledBy::Plan) {
+                        Some(self.plan_cancelled.insert(before.request.id, *id))
+                    } else {
+                        None
+                    };
                 let appointment = &mut self.appointments[id.index()];
                 appointment.status = *to;
                 if cancellation.is_some() {
@@ -977,6 +980,7 @@ impl Book {
                 Ok(Undo::Status {
                     before: Box::new(before),
                     released: releases,
+                    previous_plan_cancelled,
                 })
             }
             Change::Arrange(arrangement) => {
@@ -1031,7 +1035,20 @@ impl Book {
                     )
                     .expect("the time was reserved by the change being undone");
             }
-            Undo::Status { before, released } => {
+            Undo::Status {
+                before,
+                released,
+                previous_plan_cancelled,
+            } => {
+                match previous_plan_cancelled {
+                    Some(Some(previous)) => {
+                        self.plan_cancelled.insert(before.request.id, previous);
+                    }
+                    Some(None) => {
+                        self.plan_cancelled.remove(&before.request.id);
+                    }
+                    None => {}
+                }
                 if released {
                     self.availability
                         .reserve(
@@ -1063,6 +1080,8 @@ enum Undo {
     Status {
         before: Box<Appointment>,
         released: bool,
+        /// `Some(previous entry)` when the change recorded a plan cancellation.
+        previous_plan_cancelled: Option<Option<AppointmentId>>,
     },
     Arranged,
     Waited(RequestId),

@@ -10,7 +10,8 @@
 //!
 //! Hard filters: discipline (a psychiatry request needs a psychiatrist; other requests go to
 //! non-physician mental health clinicians), modality (in person only within the travel distance,
-//! video or phone only when the member accepts them), the member's preferred days and times, and
+//! except with the treating clinician, whom the member already sees there; video or phone only
+//! when the member accepts them), the member's preferred days and times, and
 //! language: a clinician who speaks the member's language, or any clinician with an interpreter
 //! booked for the same time (28 CCR § 1300.67.2.2(c)(4); DESIGN.md section 2). Within the internal
 //! and network ranks, language-concordant care that meets the deadline comes before an earlier
@@ -343,8 +344,12 @@ impl Directory {
         home: caretime_core::region::GeoPoint,
         max_km: f64,
     ) -> impl Iterator<Item = FacilityId> + 'r {
-        // A degree of latitude is about 111.2 km everywhere: only a band of latitudes can be near.
+        // A degree of latitude is about 111.2 km everywhere, and a degree of longitude 111.3 km
+        // times the cosine of the latitude: only a box of latitudes and longitudes can be near,
+        // and only facilities in it pay for the exact (haversine) distance.
         let band = max_km / 111.0 + 0.01;
+        let widest_cos = (home.lat().abs() + band).min(89.0).to_radians().cos();
+        let lon_band = max_km / (111.0 * widest_cos) + 0.01;
         let first = self
             .facilities_by_lat
             .partition_point(|(lat, _)| *lat < home.lat() - band);
@@ -353,10 +358,9 @@ impl Directory {
             .take_while(move |(lat, _)| *lat <= home.lat() + band)
             .map(|(_, facility)| *facility)
             .filter(move |facility| {
-                region.facilities[facility.index()]
-                    .location
-                    .distance_km(home)
-                    <= max_km
+                let location = region.facilities[facility.index()].location;
+                (location.lon() - home.lon()).abs() <= lon_band
+                    && location.distance_km(home) <= max_km
             })
     }
 

@@ -25,4 +25,6 @@ pub mod availability;
 pub mod book;
 pub mod episode;
 pub mod find;
+pub mod generate;
 pub mod group;
+pub mod region_file;

@@ -1,0 +1,307 @@
+//! `caretime bench find`: index build time and find latency on a generated region.
+//!
+//! A benchmark, not a test: it generates the preset region, builds the book over a 12-week
+//! horizon (timed: the index build), fills it with random bookings through the same decisions as
+//! every other caller (so finds search a realistic, partly booked index), then times `find` on
+//! random requests and prints p50/p90/p99/max. Deterministic by seed except for the times.
+
+use std::time::Instant;
+
+use anyhow::Context;
+use caretime_core::id::{ClinicianId, MemberId, RequestId};
+use caretime_core::region::{Affiliation, Discipline, Region};
+use caretime_core::request::{Preferences, Request, RequestKind};
+use caretime_core::rules::RuleSet;
+use caretime_engine::availability::Horizon;
+use caretime_engine::book::{Book, BookPolicy, Outcome as Decision, Take, TakeOffer};
+use caretime_engine::find::Route;
+use caretime_engine::generate::generate;
+use clap::{Args, Subcommand};
+use jiff::civil::date;
+use jiff::{SignedDuration, Timestamp, ToSpan};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+use crate::output::{Format, print_json, progress_bar, spinner, table};
+use crate::region::Preset;
+use crate::{Outcome, load};
+
+/// `caretime bench ...`
+#[derive(Debug, Subcommand)]
+pub(crate) enum BenchCommand {
+    /// Index build time and find latency (p50/p99) on a generated region.
+    Find(BenchFindArgs),
+}
+
+/// Arguments of `caretime bench find`.
+#[derive(Debug, Args)]
+pub(crate) struct BenchFindArgs {
+    /// Region preset.
+    #[arg(long, value_enum, default_value_t = Preset::Socal)]
+    preset: Preset,
+    /// Scale factor (1 = full scale).
+    #[arg(long, default_value_t = 1.0)]
+    scale: f64,
+    /// Random seed for the region and the requests.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Random bookings made before timing, as demand fills the first weeks [default: 300,000 x
+    /// scale: at full scale that books internal capacity out for the first weeks, so most finds
+    /// search far ahead, the slow case].
+    #[arg(long)]
+    bookings: Option<u32>,
+    /// Timed finds.
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..))]
+    requests: u32,
+    /// Rule set.
+    #[arg(long, value_name = "NAME|PATH", default_value = "ca-dmhc")]
+    rules: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Latency {
+    p50_us: f64,
+    p90_us: f64,
+    p99_us: f64,
+    max_us: f64,
+    mean_us: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct BenchReport {
+    preset: &'static str,
+    scale: f64,
+    seed: u64,
+    members: usize,
+    clinicians: usize,
+    horizon_days: u32,
+    generate_seconds: f64,
+    index_build_seconds: f64,
+    bookings: u32,
+    booking_seconds: f64,
+    requests: u32,
+    find: Latency,
+    best_offer_routes: RouteShares,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct RouteShares {
+    continuity: u32,
+    internal: u32,
+    network: u32,
+    late_with_arrangement: u32,
+    none_in_horizon: u32,
+}
+
+const HORIZON_DAYS: u32 = 84;
+
+/// A random request at `now`: mostly initial, some follow-ups with a treating therapist, urgent
+/// and psychiatry requests (a mix for timing, not a demand model).
+fn random_request(
+    rng: &mut ChaCha8Rng,
+    region: &Region,
+    therapists: &[ClinicianId],
+    id: u32,
+    now: Timestamp,
+) -> Request {
+    let member = MemberId(rng.random_range(0..region.members.len() as u32));
+    let roll: f64 = rng.random();
+    let kind = match roll {
+        r if r < 0.6 => RequestKind::Initial,
+        r if r < 0.8 => RequestKind::FollowUp,
+        r if r < 0.9 => RequestKind::Urgent,
+        _ => RequestKind::Psychiatry,
+    };
+    let follow_up = kind == RequestKind::FollowUp;
+    Request {
+        id: RequestId(id),
+        member,
+        kind,
+        requested: now,
+        prior_appointment: follow_up.then(|| now - SignedDuration::from_hours(24 * 7)),
+        clinical_exception: None,
+        treating_clinician: (follow_up && !therapists.is_empty())
+            .then(|| therapists[rng.random_range(0..therapists.len())]),
+        preferences: Preferences::ANY,
+    }
+}
+
+/// A random weekday business-hours instant in the horizon's first `weeks` weeks.
+fn random_now(rng: &mut ChaCha8Rng, first: Timestamp, weeks: i64) -> Timestamp {
+    let day = rng.random_range(0..weeks * 7);
+    let minute = rng.random_range(8 * 60..17 * 60);
+    first + SignedDuration::from_mins(day * 24 * 60 + minute)
+}
+
+pub(crate) fn run(command: &BenchCommand, format: Format) -> anyhow::Result<Outcome> {
+    let BenchCommand::Find(args) = command;
+    let rules: RuleSet = load::rule_set(&args.rules)?;
+    let params = args.preset.params(args.scale, args.seed)?;
+    let bookings = args
+        .bookings
+        .unwrap_or((300_000.0 * args.scale).round() as u32);
+
+    let progress = spinner(format, "generating region");
+    let started = Instant::now();
+    let region = generate(&params)?;
+    let generate_seconds = started.elapsed().as_secs_f64();
+
+    progress.set_message("building the availability index");
+    // Monday 2025-12-01 for 12 weeks (about 60 business days).
+    let first = date(2025, 12, 1);
+    let horizon = Horizon {
+        first,
+        last: first
+            .checked_add(i64::from(HORIZON_DAYS - 1).days())
+            .context("horizon in range")?,
+    };
+    let started = Instant::now();
+    let mut book = Book::new(&region, horizon, &[], BookPolicy::STANDARD)?;
+    let index_build_seconds = started.elapsed().as_secs_f64();
+    progress.finish_and_clear();
+    let first_instant = first
+        .to_zoned(rules.time_zone().clone())
+        .context("horizon start in range")?
+        .timestamp();
+
+    let therapists: Vec<ClinicianId> = region
+        .clinicians
+        .iter()
+        .filter(|c| {
+            c.affiliation == Affiliation::Internal && c.discipline != Discipline::Psychiatrist
+        })
+        .map(|c| c.id)
+        .collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(args.seed ^ 0x6265_6e63_6866_696e);
+    let bar = progress_bar(format, u64::from(bookings), "booking");
+    let started = Instant::now();
+    for id in 0..bookings {
+        let now = random_now(&mut rng, first_instant, 2);
+        let request = random_request(&mut rng, &region, &therapists, id, now);
+        let offers = book.find(&region, &rules, &request, now)?;
+        if let Some(offer) = offers.best() {
+            let taking = TakeOffer {
+                request: &request,
+                offers: &offers,
+                offer,
+                choice: None,
+                take: Take::Book,
+            };
+            if let Decision::Accepted(changes) = book.decide_take(&region, &taking, now) {
+                book.apply(&changes)?;
+            }
+        }
+        if id % 1024 == 0 {
+            bar.set_position(u64::from(id));
+        }
+    }
+    bar.finish_and_clear();
+    let booking_seconds = started.elapsed().as_secs_f64();
+
+    let bar = progress_bar(format, u64::from(args.requests), "timing finds");
+    let mut micros = Vec::with_capacity(args.requests as usize);
+    let mut routes = RouteShares::default();
+    for idx in 0..args.requests {
+        let now = random_now(&mut rng, first_instant, 2);
+        let request = random_request(&mut rng, &region, &therapists, bookings + idx, now);
+        let started = Instant::now();
+        let offers = book.find(&region, &rules, &request, now)?;
+        micros.push(started.elapsed().as_secs_f64() * 1e6);
+        match (offers.best(), offers.arrangement.is_some()) {
+            (None, _) => routes.none_in_horizon += 1,
+            (Some(_), true) => routes.late_with_arrangement += 1,
+            (Some(offer), false) => match offer.route {
+                Route::Continuity => routes.continuity += 1,
+                Route::Internal => routes.internal += 1,
+                Route::Network => routes.network += 1,
+            },
+        }
+        if idx % 1024 == 0 {
+            bar.set_position(u64::from(idx));
+        }
+    }
+    bar.finish_and_clear();
+    micros.sort_by(f64::total_cmp);
+    let quantile = |q: f64| micros[((micros.len() - 1) as f64 * q).round() as usize];
+    let report = BenchReport {
+        preset: "socal",
+        scale: args.scale,
+        seed: args.seed,
+        members: region.members.len(),
+        clinicians: region.clinicians.len(),
+        horizon_days: HORIZON_DAYS,
+        generate_seconds,
+        index_build_seconds,
+        bookings,
+        booking_seconds,
+        requests: args.requests,
+        find: Latency {
+            p50_us: quantile(0.5),
+            p90_us: quantile(0.9),
+            p99_us: quantile(0.99),
+            max_us: quantile(1.0),
+            mean_us: micros.iter().sum::<f64>() / micros.len() as f64,
+        },
+        best_offer_routes: routes,
+    };
+    match format {
+        Format::Json => print_json(&report)?,
+        Format::Text => print!("{}", text(&report)),
+    }
+    Ok(Outcome::Ok)
+}
+
+fn text(report: &BenchReport) -> String {
+    let routes = &report.best_offer_routes;
+    table(&[
+        vec![
+            "region".to_owned(),
+            format!(
+                "{} x{} seed {}: {} members, {} clinicians",
+                report.preset, report.scale, report.seed, report.members, report.clinicians
+            ),
+        ],
+        vec![
+            "generate".to_owned(),
+            format!("{:.2} s", report.generate_seconds),
+        ],
+        vec![
+            "index build".to_owned(),
+            format!(
+                "{:.2} s ({} days)",
+                report.index_build_seconds, report.horizon_days
+            ),
+        ],
+        vec![
+            "bookings".to_owned(),
+            format!(
+                "{} in {:.2} s (find + decide + apply)",
+                report.bookings, report.booking_seconds
+            ),
+        ],
+        vec![
+            "find".to_owned(),
+            format!(
+                "{} requests: p50 {:.1} us, p90 {:.1} us, p99 {:.1} us, max {:.1} us, mean {:.1} us",
+                report.requests,
+                report.find.p50_us,
+                report.find.p90_us,
+                report.find.p99_us,
+                report.find.max_us,
+                report.find.mean_us
+            ),
+        ],
+        vec![
+            "best offers".to_owned(),
+            format!(
+                "continuity {}, internal {}, network {}, late + arrangement {}, none {}",
+                routes.continuity,
+                routes.internal,
+                routes.network,
+                routes.late_with_arrangement,
+                routes.none_in_horizon
+            ),
+        ],
+    ])
+}
