@@ -22,8 +22,9 @@ use crate::output::Format;
 
 /// caretime: timely access to mental health care.
 ///
-/// Computes appointment deadlines under a regulator's timely-access rules, and checks clinicians'
-/// weekly templates against the contract that protects their non-appointment care time. Rule sets,
+/// Computes appointment deadlines under a regulator's timely-access rules, checks clinicians'
+/// weekly templates against the contract that protects their non-appointment care time, generates
+/// synthetic regions and finds ranked offers that meet the deadlines. Rule sets,
 /// holiday calendars and contracts are data files; built-in ones are listed by `caretime rules
 /// list` and `caretime contracts list`, and any command that takes a name also takes a path to a
 /// TOML file of the same format.
