@@ -12,6 +12,7 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
+use std::sync::Arc;
 
 use jiff::ToSpan;
 use jiff::civil::{Date, Weekday};
@@ -211,7 +212,8 @@ pub struct HolidayCalendar {
     /// Observed dates of every holiday in [`HolidayCalendar::TABLE_YEARS`], sorted by date, with
     /// the holiday's index: `holiday_on` is a binary search there (business-day counting asks it
     /// for every day it counts, on every find).
-    observed: Vec<(Date, u16)>,
+    /// Shared between clones: every facility of a region carries its calendar.
+    observed: Arc<[(Date, u16)]>,
 }
 
 impl HolidayCalendar {
@@ -272,9 +274,9 @@ impl HolidayCalendar {
             title,
             source,
             holidays,
-            observed: Vec::new(),
+            observed: Arc::from(Vec::new()),
         };
-        calendar.observed = calendar.observed_table();
+        calendar.observed = Arc::from(calendar.observed_table());
         Ok(calendar)
     }
 
@@ -304,7 +306,7 @@ impl HolidayCalendar {
             title: "No holidays".to_owned(),
             source: String::new(),
             holidays: Vec::new(),
-            observed: Vec::new(),
+            observed: Arc::from(Vec::new()),
         }
     }
 
