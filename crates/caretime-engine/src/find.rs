@@ -15,8 +15,12 @@
 //! language: a clinician who speaks the member's language, or any clinician with an interpreter
 //! booked for the same time (28 CCR § 1300.67.2.2(c)(4); DESIGN.md section 2). Within the internal
 //! and network ranks, language-concordant care that meets the deadline comes before an earlier
-//! start with an interpreter; past the deadline, the earliest start wins. Ties at one start go to
-//! the lowest clinician id, so results are deterministic.
+//! start with an interpreter; past the deadline, the earliest start wins, ties going to
+//! continuity, then internal, then network. Within a rank, ties at one start go to the lowest
+//! clinician id, so results are deterministic. Continuity follows the same filters: the treating
+//! clinician must fit the request's discipline (a psychiatrist for psychiatry, a non-physician
+//! clinician otherwise) and speak the member's language when interpreters are unavailable. A
+//! clinician is offered at most once per start, and no start before `now` is offered.
 
 use caretime_core::calendar::BusinessCalendar;
 use caretime_core::id::{ClinicianId, FacilityId, MemberId, RequestId};
@@ -540,8 +544,17 @@ pub fn find_from(
     } else {
         Urgency::Routine
     };
+    // The release of urgent-hold time compares with `now` rounded down (14:59:30 is before a
+    // 15:00 release); starts compare with it rounded up (at 09:00:30, 09:00 has passed).
     let now_minute = Minute::from_timestamp(now);
-    let not_before = Minute(now_minute.0.max(Minute::from_timestamp(not_before).0));
+    let ceil_minute = |at: Timestamp| {
+        let floor = Minute::from_timestamp(at);
+        match floor.to_timestamp() {
+            Ok(exact) if exact == at => floor,
+            _ => Minute(floor.0 + 1),
+        }
+    };
+    let not_before = Minute(ceil_minute(now).0.max(ceil_minute(not_before).0));
     let before = Minute::from_timestamp(deadline_instant).ceil_to_grid();
     let starts = preferred_starts(
         availability,
@@ -590,8 +603,11 @@ pub fn find_from(
             .get(treating.index())
             .ok_or(FindError::UnknownClinician(treating))?;
         let discipline_fits =
-            !request.kind.needs_psychiatrist() || clinician.discipline == Discipline::Psychiatrist;
+            request.kind.needs_psychiatrist() == (clinician.discipline == Discipline::Psychiatrist);
+        let language_fits =
+            policy.interpreters == Interpreters::Available || clinician.speaks(member.language);
         let fits = discipline_fits
+            && language_fits
             && modality_for(region, member, clinician, policy.max_travel_km, true).is_some()
             && availability.row_of(treating).is_some();
         if fits
@@ -689,8 +705,18 @@ pub fn find_from(
             .then_with(|| a.route.cmp(&b.route))
             .then_with(|| a.clinician.cmp(&b.clinician))
     });
-    offers.dedup_by(|(_, a), (_, b)| a.clinician == b.clinician && a.start == b.start);
-    let offers: Vec<Offer> = offers.into_iter().map(|(_, offer)| offer).collect();
+    // One offer per clinician and start: the best-ranked copy stays.
+    let mut offered: Vec<(ClinicianId, Timestamp)> = Vec::with_capacity(offers.len());
+    let offers: Vec<Offer> = offers
+        .into_iter()
+        .map(|(_, offer)| offer)
+        .filter(|offer| {
+            let key = (offer.clinician, offer.start);
+            let first = !offered.contains(&key);
+            offered.push(key);
+            first
+        })
+        .collect();
     let arrangement = (!offers
         .first()
         .is_some_and(|offer| offer.timeliness.is_met()))

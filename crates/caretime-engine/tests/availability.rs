@@ -257,8 +257,24 @@ fn los_angeles_schedule(clinician: ClinicianId, blocks: Vec<Block>) -> Schedule 
     }
 }
 
+/// `fast` cases by default; `slow` when `CARETIME_SLOW_TESTS` is set (CI sets it); any number with
+/// `CARETIME_PROPTEST_CASES`.
+fn cases(fast: u32, slow: u32) -> u32 {
+    if let Some(cases) = std::env::var("CARETIME_PROPTEST_CASES")
+        .ok()
+        .and_then(|text| text.parse().ok())
+    {
+        return cases;
+    }
+    if std::env::var_os("CARETIME_SLOW_TESTS").is_some() {
+        slow
+    } else {
+        fast
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(96))]
+    #![proptest_config(ProptestConfig::with_cases(cases(96, 500)))]
 
     #[test]
     fn index_agrees_with_a_minute_by_minute_scan(
