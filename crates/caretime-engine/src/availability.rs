@@ -657,12 +657,10 @@ impl Availability {
                 let bits = self.bits(kind);
                 // Summary words ascend, and words within them, so the first hit is the lowest row.
                 let lowest = summary_range.clone().find_map(|summary_idx| {
-                    let mut candidates = (slot..slot + n).fold(
-                        mask_summary[summary_idx],
-                        |candidates, run_slot| {
+                    let mut candidates =
+                        (slot..slot + n).fold(mask_summary[summary_idx], |candidates, run_slot| {
                             candidates & bits.summary[run_slot * summary_words + summary_idx]
-                        },
-                    );
+                        });
                     while candidates != 0 {
                         let word_idx = summary_idx * 64 + candidates.trailing_zeros() as usize;
                         let word = (slot..slot + n).fold(mask[word_idx], |word, run_slot| {
