@@ -93,10 +93,13 @@ pub enum AvailabilityError {
     /// A clinician the index does not know.
     #[error("{0} is not in the availability index")]
     UnknownClinician(ClinicianId),
+    /// A new schedule that would move the clinician to another search group.
+    #[error("{0}: a new schedule cannot change the clinician's search group")]
+    GroupChange(ClinicianId),
 }
 
 /// What a clinician's week looks like and when it does not apply.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Schedule {
     /// Whose schedule.
     pub clinician: ClinicianId,
@@ -258,6 +261,7 @@ pub struct Availability {
     capacity_direct: Vec<u64>,
     capacity_urgent: Vec<u64>,
     urgent_hold_release_minutes: i64,
+    horizon: Horizon,
 }
 
 #[derive(Clone, Debug)]
@@ -340,6 +344,7 @@ impl Availability {
             capacity_urgent: Vec::new(),
             clinicians,
             urgent_hold_release_minutes,
+            horizon,
         };
         let mut days = DayTables::default();
         for (row, &idx) in order.iter().enumerate() {
@@ -348,6 +353,58 @@ impl Availability {
         index.capacity_direct = index.direct.rows.clone();
         index.capacity_urgent = index.urgent.rows.clone();
         Ok(index)
+    }
+
+    /// The horizon the index covers.
+    pub fn horizon(&self) -> Horizon {
+        self.horizon
+    }
+
+    /// Replaces a clinician's bookable time from local date `from` on with what `schedule` gives
+    /// (a new template, leave, a strike): every slot from `from`'s local midnight is first taken
+    /// away, then the new schedule's time is added, as template time (so it can be released
+    /// again). Appointments in that time must be reserved again by the caller; the book does it in
+    /// the same change. The schedule must keep the clinician's group.
+    pub fn reschedule(&mut self, schedule: &Schedule, from: Date) -> Result<(), AvailabilityError> {
+        let row = self.row(schedule.clinician)?;
+        if !self.group_rows(schedule.group).contains(&row) {
+            return Err(AvailabilityError::GroupChange(schedule.clinician));
+        }
+        check_no_overlap(schedule)?;
+        let from = from.max(self.horizon.first);
+        if from > self.horizon.last {
+            return Ok(());
+        }
+        let midnight = from
+            .to_zoned(schedule.time_zone.clone())
+            .map_err(|_| AvailabilityError::OutOfRange)?
+            .timestamp();
+        let first_slot = self.first_slot_from(Minute::from_timestamp(midnight));
+        for slot in first_slot..self.n_slots {
+            for kind in [FreeKind::Direct, FreeKind::UrgentHold] {
+                self.set(kind, row, slot, false);
+            }
+        }
+        let mut days = DayTables::default();
+        let horizon = Horizon {
+            first: from,
+            last: self.horizon.last,
+        };
+        self.expand(row, schedule, horizon, &mut days)?;
+        let words = row * self.row_words..(row + 1) * self.row_words;
+        for (word_idx, idx) in words.clone().enumerate() {
+            // Slots before `first_slot` keep their old capacity bits.
+            let keep = match (word_idx * 64 + 64).checked_sub(first_slot) {
+                _ if word_idx * 64 >= first_slot => 0,
+                Some(changed) if changed < 64 => !0u64 >> changed,
+                _ => !0u64,
+            };
+            self.capacity_direct[idx] =
+                (self.capacity_direct[idx] & keep) | (self.direct.rows[idx] & !keep);
+            self.capacity_urgent[idx] =
+                (self.capacity_urgent[idx] & keep) | (self.urgent.rows[idx] & !keep);
+        }
+        Ok(())
     }
 
     fn expand(

@@ -19,11 +19,15 @@ use caretime_core::id::{AppointmentId, ClinicianId, FacilityId, GroupId, MemberI
 use caretime_core::region::{Language, Modality, Region};
 use caretime_core::request::Request;
 use caretime_core::rules::RuleSet;
+use caretime_core::template::Template;
 use std::collections::HashMap;
 
+use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
 
-use crate::availability::{Availability, AvailabilityError, FreeKind, Horizon, Minute, Urgency};
+use crate::availability::{
+    Availability, AvailabilityError, FreeKind, Horizon, Minute, Schedule, Urgency,
+};
 use crate::find::{
     self, Directory, FindContext, FindError, FindPolicy, Offer, Offers, OutOfNetworkArrangement,
     Route, Timeliness,
@@ -231,6 +235,16 @@ pub enum Change {
         /// Each booked member's seat: moved or cancelled.
         seats: Vec<(MemberId, SeatOutcome)>,
     },
+    /// A clinician's schedule replaced from a date on (a new template, leave, a strike); the
+    /// clinician's appointments from that date must fit the new schedule.
+    Reschedule {
+        /// The clinician.
+        clinician: ClinicianId,
+        /// The new schedule (template, leave; the same zone, calendar and group).
+        schedule: Box<Schedule>,
+        /// The first local date it applies to.
+        from: Date,
+    },
     /// A member's attendance at a group session.
     SeatStatus {
         /// The group.
@@ -296,6 +310,9 @@ pub enum Refusal {
     NotWaiting(RequestId),
     /// A group decision's refusal.
     Group(GroupRefusal),
+    /// A new schedule would leave these appointments outside the clinician's time: move or
+    /// cancel them first.
+    Displaces(Vec<AppointmentId>),
 }
 
 impl std::fmt::Display for Refusal {
@@ -325,6 +342,11 @@ impl std::fmt::Display for Refusal {
             Refusal::AlreadyWaiting(id) => write!(f, "{id} is already on the waitlist"),
             Refusal::NotWaiting(id) => write!(f, "{id} is not on the waitlist"),
             Refusal::Group(refusal) => refusal.fmt(f),
+            Refusal::Displaces(ids) => write!(
+                f,
+                "the new schedule leaves {} appointment(s) outside the clinician's time",
+                ids.len()
+            ),
         }
     }
 }
@@ -432,6 +454,8 @@ pub struct Book {
     /// The latest plan-cancelled appointment of each request (looked up, never iterated, so a
     /// hash map keeps the book deterministic).
     plan_cancelled: HashMap<RequestId, AppointmentId>,
+    /// Each clinician's schedule as it stands, by clinician index.
+    schedules: Vec<Schedule>,
 }
 
 /// A slot the member chose instead of the offer's start (same clinician or another).
@@ -452,13 +476,12 @@ impl Book {
         leave: &[(ClinicianId, jiff::civil::Date, jiff::civil::Date)],
         policy: BookPolicy,
     ) -> Result<Book, AvailabilityError> {
-        let availability = Availability::build(
-            &find::schedules(region, leave),
-            horizon,
-            policy.urgent_hold_release_minutes,
-        )?;
+        let schedules = find::schedules(region, leave);
+        let availability =
+            Availability::build(&schedules, horizon, policy.urgent_hold_release_minutes)?;
         let directory = Directory::new(region, &availability);
         Ok(Book {
+            schedules,
             availability,
             directory,
             policy,
@@ -882,6 +905,116 @@ impl Book {
         }])
     }
 
+    /// The clinician's schedule as the book has it.
+    pub fn schedule(&self, clinician: ClinicianId) -> Option<&Schedule> {
+        self.schedules
+            .iter()
+            .find(|schedule| schedule.clinician == clinician)
+    }
+
+    /// Decides to replace a clinician's template and leave from local date `from` on. Refused,
+    /// listing them, when appointments that hold time from that date would fall outside the new
+    /// schedule (the replanner moves or cancels them first). Freed time goes to the waitlist with
+    /// [`Book::decide_propose_waitlist`].
+    pub fn decide_reschedule(
+        &self,
+        clinician: ClinicianId,
+        template: Template,
+        leave: Vec<(Date, Date)>,
+        from: Date,
+    ) -> Result<Outcome, AvailabilityError> {
+        let current = self
+            .schedule(clinician)
+            .ok_or(AvailabilityError::UnknownClinician(clinician))?;
+        let schedule = Schedule {
+            template,
+            leave,
+            ..current.clone()
+        };
+        let horizon = self.availability.horizon();
+        if from > horizon.last {
+            return Ok(Outcome::Accepted(Vec::new()));
+        }
+        // The new schedule alone, from `from` on: does every appointment still fit?
+        let alone = Availability::build(
+            std::slice::from_ref(&schedule),
+            Horizon {
+                first: from.max(horizon.first),
+                last: horizon.last,
+            },
+            self.policy.urgent_hold_release_minutes,
+        )?;
+        let from_instant = from
+            .to_zoned(schedule.time_zone.clone())
+            .map_err(|_| AvailabilityError::OutOfRange)?
+            .timestamp();
+        let mut displaced = Vec::new();
+        let mut alone = alone;
+        for appointment in self.holding(clinician, from_instant) {
+            let start = Minute::from_timestamp(appointment.start);
+            // Reserve as we go, so two appointments cannot both claim one free hour.
+            if alone.free_kind(clinician, start, appointment.length)? != Some(appointment.time) {
+                displaced.push(appointment.id);
+            } else {
+                alone.reserve(clinician, start, appointment.length)?;
+            }
+        }
+        if !displaced.is_empty() {
+            return Ok(Outcome::Refused(vec![Refusal::Displaces(displaced)]));
+        }
+        Ok(Outcome::Accepted(vec![Change::Reschedule {
+            clinician,
+            schedule: Box::new(schedule),
+            from,
+        }]))
+    }
+
+    /// The clinician's appointments that hold time and start at or after `from`.
+    fn holding(
+        &self,
+        clinician: ClinicianId,
+        from: Timestamp,
+    ) -> impl Iterator<Item = &Appointment> + '_ {
+        self.appointments.iter().filter(move |appointment| {
+            appointment.clinician == clinician
+                && appointment.status.holds_time()
+                && appointment.start >= from
+        })
+    }
+
+    /// Applies a new schedule and reserves the clinician's appointments in it again.
+    fn reschedule(
+        &mut self,
+        clinician: ClinicianId,
+        schedule: &Schedule,
+        from: Date,
+    ) -> Result<(), ApplyError> {
+        self.availability.reschedule(schedule, from)?;
+        let from_instant = from
+            .max(self.availability.horizon().first)
+            .to_zoned(schedule.time_zone.clone())
+            .map_err(|_| AvailabilityError::OutOfRange)?
+            .timestamp();
+        let held: Vec<(Minute, u32, FreeKind)> = self
+            .holding(clinician, from_instant)
+            .map(|appointment| {
+                (
+                    Minute::from_timestamp(appointment.start),
+                    appointment.length,
+                    appointment.time,
+                )
+            })
+            .collect();
+        for (start, length, kind) in held {
+            if self.availability.reserve(clinician, start, length)? != kind {
+                return Err(ApplyError::Availability(AvailabilityError::NotFree {
+                    clinician,
+                }));
+            }
+        }
+        Ok(())
+    }
+
     /// The request to rebook a cancelled appointment at `now`: a plan cancellation keeps the
     /// original request and so its deadline (DESIGN.md section 2); a member's cancellation starts
     /// a new clock at `now`.
@@ -1009,6 +1142,29 @@ impl Book {
                     .ok_or(ApplyError::StaleWaitlist(*request))?;
                 Ok(Undo::Unwaited(at, Box::new(self.waitlist.remove(at))))
             }
+            Change::Reschedule {
+                clinician,
+                schedule,
+                from,
+            } => {
+                let idx = self
+                    .schedules
+                    .iter()
+                    .position(|known| known.clinician == *clinician)
+                    .ok_or(AvailabilityError::UnknownClinician(*clinician))?;
+                let before = self.schedules[idx].clone();
+                if let Err(error) = self.reschedule(*clinician, schedule, *from) {
+                    self.reschedule(*clinician, &before, *from)
+                        .expect("the schedule the book had takes its appointments back");
+                    return Err(error);
+                }
+                self.schedules[idx] = (**schedule).clone();
+                Ok(Undo::Rescheduled {
+                    idx,
+                    before: Box::new(before),
+                    from: *from,
+                })
+            }
             Change::CreateGroup(_)
             | Change::Enrol { .. }
             | Change::CancelSession { .. }
@@ -1069,6 +1225,12 @@ impl Book {
             }
             Undo::Unwaited(at, entry) => self.waitlist.insert(at, *entry),
             Undo::Groups(before) => self.groups = before,
+            Undo::Rescheduled { idx, before, from } => {
+                let clinician = before.clinician;
+                self.reschedule(clinician, &before, from)
+                    .expect("the schedule the book had takes its appointments back");
+                self.schedules[idx] = *before;
+            }
         }
     }
 }
@@ -1087,6 +1249,11 @@ enum Undo {
     Waited(RequestId),
     Unwaited(usize, Box<WaitlistEntry>),
     Groups(Vec<Group>),
+    Rescheduled {
+        idx: usize,
+        before: Box<Schedule>,
+        from: Date,
+    },
 }
 
 /// What [`Book::decide_take`] takes: an offer from a find for a request, or the member's choice.

@@ -8,8 +8,8 @@ use caretime_core::id::ClinicianId;
 use caretime_core::region::Fte;
 use caretime_core::template::{Block, BlockKind, DayRange, Template};
 use caretime_engine::availability::{
-    Availability, AvailabilityError, FreeKind, GRID_MINUTES, Horizon, Minute, RowSet, Schedule,
-    Search, Urgency,
+    Availability, AvailabilityError, FreeInterval, FreeKind, GRID_MINUTES, Horizon, Minute, RowSet,
+    Schedule, Search, Urgency,
 };
 use jiff::civil::{Date, Time, Weekday, date};
 use jiff::tz::TimeZone;
@@ -491,4 +491,59 @@ fn urgent_hold_opens_to_routine_requests_at_the_release_time() {
         Some(start),
         "urgent may always use it"
     );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases(48, 300)))]
+
+    /// A new schedule from a date replaces exactly the time from that date's local midnight:
+    /// before it the old template's time, from it the new one's, as if built that way.
+    #[test]
+    fn reschedule_replaces_time_from_its_date(
+        old in template_strategy(),
+        new in template_strategy(),
+        from_offset in 0i64..14,
+        first in prop::sample::select(vec![date(2025, 10, 27), date(2025, 11, 20), date(2026, 3, 2)]),
+    ) {
+        let zone = TimeZone::get("America/Los_Angeles").expect("bundled zone");
+        let last = first.checked_add(jiff::ToSpan::days(13)).expect("in range");
+        let from = first.checked_add(jiff::ToSpan::days(from_offset)).expect("in range");
+        let schedule = |template: &Template| Schedule {
+            clinician: ClinicianId(5),
+            group: 0,
+            time_zone: zone.clone(),
+            template: template.clone(),
+            calendar: california(),
+            leave: Vec::new(),
+        };
+        let mut index = Availability::build(&[schedule(&old)], Horizon { first, last }, RELEASE_MINUTES)
+            .expect("valid");
+        index.reschedule(&schedule(&new), from).expect("same group");
+        let cutoff = Minute::from_timestamp(from.to_zoned(zone.clone()).expect("in range").timestamp());
+        let before = Availability::build(&[schedule(&old)], Horizon { first, last }, RELEASE_MINUTES)
+            .expect("valid");
+        let after = Availability::build(&[schedule(&new)], Horizon { first: from, last }, RELEASE_MINUTES)
+            .expect("valid");
+        let slots = |intervals: Vec<FreeInterval>| -> Vec<(i64, FreeKind)> {
+            intervals
+                .iter()
+                .flat_map(|interval| {
+                    (interval.start.0..interval.end.0)
+                        .step_by(GRID_MINUTES as usize)
+                        .map(move |minute| (minute, interval.kind))
+                })
+                .collect()
+        };
+        let mut expected: Vec<(i64, FreeKind)> = slots(before.free(ClinicianId(5)).expect("known"))
+            .into_iter()
+            .filter(|(minute, _)| *minute < cutoff.0)
+            .collect();
+        expected.extend(slots(after.free(ClinicianId(5)).expect("known")));
+        prop_assert_eq!(slots(index.free(ClinicianId(5)).expect("known")), expected);
+        // New time can be taken and given back (it is template time now).
+        if let Some(interval) = index.free(ClinicianId(5)).expect("known").into_iter().find(|i| i.start >= cutoff) {
+            let kind = index.reserve(ClinicianId(5), interval.start, 15).expect("free");
+            prop_assert_eq!(index.release(ClinicianId(5), interval.start, 15, kind), Ok(()));
+        }
+    }
 }

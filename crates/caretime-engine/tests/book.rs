@@ -443,3 +443,126 @@ fn the_waitlist_gets_freed_time_in_deadline_order() {
         [RequestId(21)]
     );
 }
+
+#[test]
+fn a_new_schedule_frees_time_for_the_waitlist_and_never_strands_an_appointment() {
+    use caretime_core::template::{Block, BlockKind, DayRange};
+    use jiff::civil::Weekday;
+
+    let region = region();
+    let rules = rules();
+    let mut book = book(&region);
+    // Book out everything a routine request may use on Monday at 08:00 (as in the waitlist test).
+    let mut id = 0;
+    while book
+        .find(
+            &region,
+            &rules,
+            &request(id, id % 2, RequestKind::Initial, MONDAY_8AM),
+            at(MONDAY_8AM),
+        )
+        .expect("find")
+        .best()
+        .is_some()
+    {
+        let next = request(id, id % 2, RequestKind::Initial, MONDAY_8AM);
+        take(&mut book, &region, &next, Take::Book, MONDAY_8AM);
+        id += 1;
+    }
+    let waiting = request(100, 0, RequestKind::Initial, MONDAY_8AM);
+    let offers = book
+        .find(&region, &rules, &waiting, at(MONDAY_8AM))
+        .expect("find");
+    book.apply(&accepted(book.decide_wait(
+        &waiting,
+        &offers,
+        at(MONDAY_8AM),
+    )))
+    .expect("applies");
+
+    // Clinician 0 adds a Wednesday 14:30-15:30 direct hour from Monday on: nothing is stranded,
+    // and the new hour goes to the waitlist.
+    let mut wider = book
+        .schedule(ClinicianId(0))
+        .expect("known")
+        .template
+        .clone();
+    wider.blocks.push(Block {
+        day: Weekday::Wednesday,
+        range: DayRange::new(
+            "14:30".parse().expect("time"),
+            "15:30".parse().expect("time"),
+        )
+        .expect("range"),
+        kind: BlockKind::Direct,
+    });
+    let reschedule = book
+        .decide_reschedule(ClinicianId(0), wider, Vec::new(), date(2025, 12, 1))
+        .expect("known clinician");
+    book.apply(&accepted(reschedule)).expect("applies");
+    let proposals = accepted(
+        book.decide_propose_waitlist(&region, &rules, at(MONDAY_8AM))
+            .expect("find"),
+    );
+    book.apply(&proposals).expect("applies");
+    let proposed = book.appointments().last().expect("a proposal");
+    assert_eq!(proposed.request.id, RequestId(100));
+    assert_eq!(
+        (proposed.clinician, proposed.start),
+        (ClinicianId(0), at("2025-12-03T14:30:00-08:00"))
+    );
+    assert!(book.waitlist().is_empty());
+
+    // Clinician 1 goes on leave Thursday and Friday: refused while appointments stand there.
+    let template = book
+        .schedule(ClinicianId(1))
+        .expect("known")
+        .template
+        .clone();
+    let leave = vec![(date(2025, 12, 4), date(2025, 12, 5))];
+    let outcome = book
+        .decide_reschedule(
+            ClinicianId(1),
+            template.clone(),
+            leave.clone(),
+            date(2025, 12, 1),
+        )
+        .expect("known clinician");
+    let stranded: Vec<AppointmentId> = book
+        .appointments()
+        .iter()
+        .filter(|appointment| {
+            appointment.clinician == ClinicianId(1)
+                && appointment.start >= at("2025-12-04T00:00:00-08:00")
+        })
+        .map(|appointment| appointment.id)
+        .collect();
+    assert_eq!(stranded.len(), 2, "Thursday and Friday 09:00");
+    assert_eq!(outcome.refusals(), [Refusal::Displaces(stranded.clone())]);
+    // Cancel them for the leave (the plan's doing), then the leave applies and that time is gone.
+    for appointment in &stranded {
+        let cancel = accepted(book.decide_cancel(
+            *appointment,
+            CancellationReason::Leave,
+            CancelledBy::Plan,
+            at(MONDAY_8AM),
+        ));
+        book.apply(&cancel).expect("applies");
+    }
+    let reschedule = book
+        .decide_reschedule(ClinicianId(1), template, leave, date(2025, 12, 1))
+        .expect("known clinician");
+    book.apply(&accepted(reschedule)).expect("applies");
+    let free = book.availability().free(ClinicianId(1)).expect("known");
+    assert!(
+        free.iter()
+            .all(|interval| interval.start.to_timestamp().expect("in range")
+                < at("2025-12-04T00:00:00-08:00")),
+        "time on leave days: {free:?}"
+    );
+    // The plan-cancelled appointments rebook with their original deadline.
+    let rebooking = book
+        .rebooking_request(stranded[0], at(MONDAY_8AM))
+        .expect("cancelled");
+    assert_eq!(rebooking.requested, at(MONDAY_8AM));
+}
