@@ -15,7 +15,9 @@
 //! A cancellation by the plan counts against the plan and its rebooking keeps the original
 //! deadline ([`Book::rebooking_request`]); a member's cancellation starts a new clock.
 
-use caretime_core::id::{AppointmentId, ClinicianId, FacilityId, GroupId, MemberId, RequestId};
+use caretime_core::id::{
+    AppointmentId, ClinicianId, EpisodeId, FacilityId, GroupId, MemberId, RequestId,
+};
 use caretime_core::region::{Language, Modality, Region};
 use caretime_core::request::Request;
 use caretime_core::rules::RuleSet;
@@ -28,6 +30,7 @@ use jiff::{SignedDuration, Timestamp};
 use crate::availability::{
     Availability, AvailabilityError, FreeKind, Horizon, Minute, Schedule, Urgency,
 };
+use crate::episode::{Cadence, Episode, EpisodeRefusal, FollowUp, LongerWait, next_follow_up};
 use crate::find::{
     self, Directory, FindContext, FindError, FindPolicy, Offer, Offers, OutOfNetworkArrangement,
     Route, Timeliness,
@@ -245,6 +248,22 @@ pub enum Change {
         /// The first local date it applies to.
         from: Date,
     },
+    /// A new episode of care.
+    OpenEpisode(Box<Episode>),
+    /// An appointment becomes part of an episode.
+    Attach {
+        /// The episode.
+        episode: EpisodeId,
+        /// The appointment.
+        appointment: AppointmentId,
+    },
+    /// An episode ends.
+    Discharge {
+        /// The episode.
+        episode: EpisodeId,
+        /// When.
+        at: Timestamp,
+    },
     /// A member's attendance at a group session.
     SeatStatus {
         /// The group.
@@ -313,6 +332,8 @@ pub enum Refusal {
     /// A new schedule would leave these appointments outside the clinician's time: move or
     /// cancel them first.
     Displaces(Vec<AppointmentId>),
+    /// An episode decision's refusal.
+    Episode(EpisodeRefusal),
 }
 
 impl std::fmt::Display for Refusal {
@@ -342,6 +363,7 @@ impl std::fmt::Display for Refusal {
             Refusal::AlreadyWaiting(id) => write!(f, "{id} is already on the waitlist"),
             Refusal::NotWaiting(id) => write!(f, "{id} is not on the waitlist"),
             Refusal::Group(refusal) => refusal.fmt(f),
+            Refusal::Episode(refusal) => refusal.fmt(f),
             Refusal::Displaces(ids) => write!(
                 f,
                 "the new schedule leaves {} appointment(s) outside the clinician's time",
@@ -399,6 +421,9 @@ pub enum ApplyError {
     /// A group change that no longer fits the groups.
     #[error("{0}")]
     StaleGroup(String),
+    /// An episode change that no longer fits the episodes.
+    #[error("{0}: the episode changed")]
+    StaleEpisode(EpisodeId),
 }
 
 /// How long holds and proposals last.
@@ -456,6 +481,9 @@ pub struct Book {
     plan_cancelled: HashMap<RequestId, AppointmentId>,
     /// Each clinician's schedule as it stands, by clinician index.
     schedules: Vec<Schedule>,
+    episodes: Vec<Episode>,
+    /// The episode of each attached appointment (looked up, never iterated).
+    episode_of: HashMap<AppointmentId, EpisodeId>,
 }
 
 /// A slot the member chose instead of the offer's start (same clinician or another).
@@ -490,6 +518,8 @@ impl Book {
             waitlist: Vec::new(),
             groups: Vec::new(),
             plan_cancelled: HashMap::new(),
+            episodes: Vec::new(),
+            episode_of: HashMap::new(),
         })
     }
 
@@ -905,6 +935,126 @@ impl Book {
         }])
     }
 
+    /// Every episode, by id.
+    pub fn episodes(&self) -> &[Episode] {
+        &self.episodes
+    }
+
+    /// The episode an appointment belongs to.
+    pub fn episode_of(&self, appointment: AppointmentId) -> Option<EpisodeId> {
+        self.episode_of.get(&appointment).copied()
+    }
+
+    /// Decides to open an episode: the treating clinician sets its cadence and says whether a
+    /// wait longer than the follow-up standard is documented as not detrimental.
+    pub fn decide_open_episode(
+        &self,
+        member: MemberId,
+        clinician: ClinicianId,
+        cadence: Cadence,
+        longer_wait: LongerWait,
+        preferences: caretime_core::request::Preferences,
+    ) -> Outcome {
+        Outcome::Accepted(vec![Change::OpenEpisode(Box::new(Episode {
+            id: EpisodeId(self.episodes.len() as u32),
+            member,
+            clinician,
+            cadence,
+            longer_wait,
+            preferences,
+            discharged: None,
+            appointments: Vec::new(),
+        }))])
+    }
+
+    /// Decides to make an appointment (the intake, a follow-up) part of an episode.
+    pub fn decide_attach(&self, episode: EpisodeId, appointment: AppointmentId) -> Outcome {
+        let refuse = |refusal| Outcome::Refused(vec![Refusal::Episode(refusal)]);
+        let Some(known) = self.episodes.get(episode.index()) else {
+            return refuse(EpisodeRefusal::UnknownEpisode(episode));
+        };
+        let Some(booked) = self.appointment(appointment) else {
+            return refuse(EpisodeRefusal::UnknownAppointment(appointment));
+        };
+        let mut refusals = Vec::new();
+        if known.discharged.is_some() {
+            refusals.push(Refusal::Episode(EpisodeRefusal::Discharged));
+        }
+        if booked.request.member != known.member {
+            refusals.push(Refusal::Episode(EpisodeRefusal::OtherMember));
+        }
+        if self.episode_of.contains_key(&appointment) {
+            refusals.push(Refusal::Episode(EpisodeRefusal::AlreadyAttached));
+        }
+        if !refusals.is_empty() {
+            return Outcome::Refused(refusals);
+        }
+        Outcome::Accepted(vec![Change::Attach {
+            episode,
+            appointment,
+        }])
+    }
+
+    /// Decides to discharge: the episode ends at `now`.
+    pub fn decide_discharge(&self, episode: EpisodeId, now: Timestamp) -> Outcome {
+        match self.episodes.get(episode.index()) {
+            None => Outcome::Refused(vec![Refusal::Episode(EpisodeRefusal::UnknownEpisode(
+                episode,
+            ))]),
+            Some(known) if known.discharged.is_some() => {
+                Outcome::Refused(vec![Refusal::Episode(EpisodeRefusal::Discharged)])
+            }
+            Some(_) => Outcome::Accepted(vec![Change::Discharge { episode, at: now }]),
+        }
+    }
+
+    /// The next follow-up of an open episode: from its latest appointment that took or holds
+    /// place (not cancelled, not a no-show), at the clinician's cadence and within SB 221 (see
+    /// [`next_follow_up`]). `None` when the episode has ended or has no such appointment yet.
+    pub fn next_follow_up(
+        &self,
+        episode: EpisodeId,
+        request: RequestId,
+        rules: &RuleSet,
+        now: Timestamp,
+    ) -> Result<Option<FollowUp>, crate::episode::FollowUpError> {
+        let known = self
+            .episodes
+            .get(episode.index())
+            .ok_or(crate::episode::FollowUpError::UnknownEpisode(episode))?;
+        if known.discharged.is_some() {
+            return Ok(None);
+        }
+        let prior = known
+            .appointments
+            .iter()
+            .filter_map(|id| self.appointment(*id))
+            .filter(|appointment| {
+                matches!(
+                    appointment.status,
+                    AppointmentStatus::Booked
+                        | AppointmentStatus::Arrived
+                        | AppointmentStatus::Fulfilled
+                )
+            })
+            .max_by_key(|appointment| appointment.start);
+        let Some(prior) = prior else {
+            return Ok(None);
+        };
+        let zone = self
+            .schedule(prior.clinician)
+            .map(|schedule| schedule.time_zone.clone())
+            .unwrap_or_else(|| rules.time_zone().clone());
+        Ok(Some(next_follow_up(
+            known,
+            request,
+            prior.start,
+            &zone,
+            rules,
+            now,
+        )?))
+    }
+
     /// The clinician's schedule as the book has it.
     pub fn schedule(&self, clinician: ClinicianId) -> Option<&Schedule> {
         self.schedules
@@ -1142,6 +1292,40 @@ impl Book {
                     .ok_or(ApplyError::StaleWaitlist(*request))?;
                 Ok(Undo::Unwaited(at, Box::new(self.waitlist.remove(at))))
             }
+            Change::OpenEpisode(episode) => {
+                if episode.id.index() != self.episodes.len() {
+                    return Err(ApplyError::StaleEpisode(episode.id));
+                }
+                self.episodes.push((**episode).clone());
+                Ok(Undo::Opened)
+            }
+            Change::Attach {
+                episode,
+                appointment,
+            } => {
+                let known = self
+                    .episodes
+                    .get_mut(episode.index())
+                    .ok_or(ApplyError::StaleEpisode(*episode))?;
+                if known.discharged.is_some()
+                    || self.episode_of.contains_key(appointment)
+                    || appointment.index() >= self.appointments.len()
+                {
+                    return Err(ApplyError::StaleEpisode(*episode));
+                }
+                known.appointments.push(*appointment);
+                self.episode_of.insert(*appointment, *episode);
+                Ok(Undo::Attached(*episode, *appointment))
+            }
+            Change::Discharge { episode, at } => {
+                let known = self
+                    .episodes
+                    .get_mut(episode.index())
+                    .filter(|known| known.discharged.is_none())
+                    .ok_or(ApplyError::StaleEpisode(*episode))?;
+                known.discharged = Some(*at);
+                Ok(Undo::Discharged(*episode))
+            }
             Change::Reschedule {
                 clinician,
                 schedule,
@@ -1225,6 +1409,14 @@ impl Book {
             }
             Undo::Unwaited(at, entry) => self.waitlist.insert(at, *entry),
             Undo::Groups(before) => self.groups = before,
+            Undo::Opened => {
+                self.episodes.pop();
+            }
+            Undo::Attached(episode, appointment) => {
+                self.episodes[episode.index()].appointments.pop();
+                self.episode_of.remove(&appointment);
+            }
+            Undo::Discharged(episode) => self.episodes[episode.index()].discharged = None,
             Undo::Rescheduled { idx, before, from } => {
                 let clinician = before.clinician;
                 self.reschedule(clinician, &before, from)
@@ -1249,6 +1441,9 @@ enum Undo {
     Waited(RequestId),
     Unwaited(usize, Box<WaitlistEntry>),
     Groups(Vec<Group>),
+    Opened,
+    Attached(EpisodeId, AppointmentId),
+    Discharged(EpisodeId),
     Rescheduled {
         idx: usize,
         before: Box<Schedule>,

@@ -15,7 +15,7 @@
 //!   deadline to the target date; without one the follow-up is looked for from the prior
 //!   appointment on, within the 10 business days (the cadence yields to the law).
 
-use caretime_core::id::{ClinicianId, EpisodeId, MemberId, RequestId};
+use caretime_core::id::{AppointmentId, ClinicianId, EpisodeId, MemberId, RequestId};
 use caretime_core::request::{Preferences, Request, RequestKind};
 use caretime_core::rules::{DeadlineError, RuleSet};
 use jiff::tz::TimeZone;
@@ -79,6 +79,8 @@ pub struct Episode {
     pub preferences: Preferences,
     /// When the episode ended, if it has.
     pub discharged: Option<Timestamp>,
+    /// Its appointments (intake, follow-ups), in the order they were attached.
+    pub appointments: Vec<AppointmentId>,
 }
 
 /// A follow-up to look for: the request and the earliest start.
@@ -155,4 +157,46 @@ pub fn recurrence(first: &Zoned, cadence: Cadence, count: usize) -> Vec<Zoned> {
         step += 1;
     }
     starts
+}
+
+/// Why an episode decision could not be made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EpisodeRefusal {
+    /// No such episode.
+    UnknownEpisode(EpisodeId),
+    /// No such appointment.
+    UnknownAppointment(AppointmentId),
+    /// The episode has ended.
+    Discharged,
+    /// The appointment is another member's.
+    OtherMember,
+    /// The appointment already belongs to an episode.
+    AlreadyAttached,
+}
+
+impl std::fmt::Display for EpisodeRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EpisodeRefusal::UnknownEpisode(id) => write!(f, "{id} is not in the book"),
+            EpisodeRefusal::UnknownAppointment(id) => write!(f, "{id} is not in the book"),
+            EpisodeRefusal::Discharged => f.write_str("the episode has ended"),
+            EpisodeRefusal::OtherMember => {
+                f.write_str("the appointment is for another member than the episode")
+            }
+            EpisodeRefusal::AlreadyAttached => {
+                f.write_str("the appointment already belongs to an episode")
+            }
+        }
+    }
+}
+
+/// Why a follow-up could not be worked out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FollowUpError {
+    /// No such episode.
+    #[error("{0} is not in the book")]
+    UnknownEpisode(EpisodeId),
+    /// The rule set cannot give the follow-up a deadline.
+    #[error(transparent)]
+    Deadline(#[from] DeadlineError),
 }

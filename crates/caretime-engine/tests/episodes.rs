@@ -25,6 +25,7 @@ fn episode(cadence: Cadence, longer_wait: LongerWait) -> Episode {
         longer_wait,
         preferences: Preferences::ANY,
         discharged: None,
+        appointments: Vec::new(),
     }
 }
 
@@ -157,4 +158,98 @@ fn a_monthly_cadence_needs_a_documented_exception_or_yields_to_the_ten_business_
         .deadline(&undocumented.request.deadline_query())
         .expect("deadline");
     assert_eq!(deadline.last_day, Some(date(2025, 12, 16)));
+}
+
+#[test]
+fn the_book_keeps_episodes_and_proposes_each_follow_up_from_the_latest_session() {
+    use caretime_core::id::{AppointmentId, EpisodeId};
+    use caretime_engine::book::{AppointmentStatus, Refusal};
+    use caretime_engine::episode::EpisodeRefusal;
+
+    let region = region();
+    let rules = rules();
+    let horizon = Horizon {
+        first: date(2025, 12, 1),
+        last: date(2025, 12, 31),
+    };
+    let mut book = Book::new(&region, horizon, &[], BookPolicy::STANDARD).expect("valid");
+    let apply = |book: &mut Book, outcome: Outcome| match outcome {
+        Outcome::Accepted(changes) => book.apply(&changes).expect("applies"),
+        Outcome::Refused(refusals) => panic!("refused: {refusals:?}"),
+    };
+    let now = at("2025-12-01T08:00:00-08:00");
+    // Intake with clinician 1 on Monday 09:00 (the earliest concordant time for member 1, who
+    // speaks Spanish), then an episode with a biweekly cadence.
+    let intake = request(0, 1, RequestKind::Initial, "2025-12-01T08:00:00-08:00");
+    let offers = book.find(&region, &rules, &intake, now).expect("find");
+    let offer = offers.best().expect("offer").clone();
+    assert_eq!(
+        (offer.clinician, offer.start),
+        (ClinicianId(1), at("2025-12-01T09:00:00-08:00"))
+    );
+    let take = book.decide_take(
+        &region,
+        &TakeOffer {
+            request: &intake,
+            offers: &offers,
+            offer: &offer,
+            choice: None,
+            take: Take::Book,
+        },
+        now,
+    );
+    apply(&mut book, take);
+    let open = book.decide_open_episode(
+        MemberId(1),
+        ClinicianId(1),
+        Cadence::Biweekly,
+        LongerWait::NotDocumented,
+        Preferences::ANY,
+    );
+    apply(&mut book, open);
+    let attach = book.decide_attach(EpisodeId(0), AppointmentId(0));
+    apply(&mut book, attach);
+    assert_eq!(book.episode_of(AppointmentId(0)), Some(EpisodeId(0)));
+    assert_eq!(
+        book.decide_attach(EpisodeId(0), AppointmentId(0))
+            .refusals(),
+        [Refusal::Episode(EpisodeRefusal::AlreadyAttached)]
+    );
+
+    // Two weeks after Monday 12-01 09:00 is Monday 12-15 09:00: 10 business days after 12-01
+    // is 12-15 itself (Dec 2-5, 8-12, 15), so the cadence meets SB 221.
+    let follow_up = book
+        .next_follow_up(EpisodeId(0), RequestId(1), &rules, now)
+        .expect("deadline")
+        .expect("an open episode with a session");
+    assert_eq!(follow_up.not_before, at("2025-12-15T09:00:00-08:00"));
+    let offers = book
+        .find_from(
+            &region,
+            &rules,
+            &follow_up.request,
+            follow_up.not_before,
+            now,
+        )
+        .expect("find");
+    let best = offers.best().expect("offer");
+    assert_eq!(
+        (best.route, best.start),
+        (Route::Continuity, at("2025-12-15T09:00:00-08:00"))
+    );
+    assert_eq!(best.timeliness, Timeliness::Met);
+
+    // After discharge there is no next follow-up, and no second discharge.
+    assert_eq!(book.appointments()[0].status, AppointmentStatus::Booked);
+    let discharge = book.decide_discharge(EpisodeId(0), at("2025-12-02T10:00:00-08:00"));
+    apply(&mut book, discharge);
+    assert_eq!(
+        book.next_follow_up(EpisodeId(0), RequestId(2), &rules, now)
+            .expect("known"),
+        None
+    );
+    assert_eq!(
+        book.decide_discharge(EpisodeId(0), now).refusals(),
+        [Refusal::Episode(EpisodeRefusal::Discharged)]
+    );
 }
