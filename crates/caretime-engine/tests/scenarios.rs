@@ -811,8 +811,29 @@ expect ana 2025-11-02 09:00 in-person internal late 0 urgent-hold arrangement
     );
 }
 
+#[test]
+fn a_weekly_follow_up_keeps_its_wall_time_across_the_dst_week() {
+    check(
+        "
+horizon 2025-10-27 2025-11-21
+facility la 34.0983 -118.2930
+clinician ana internal therapist en in-person,video @la | tue 09:00-10:00 direct
+clinician bo internal therapist en in-person,video @la | mon-fri 08:00-09:00 direct
+member m1 en in-person,video home 34.1016 -118.2871
+booked ana 2025-10-28 09:00 60
+
+# The session on Tuesday Oct 28 at 09:00 PDT; the follow-up is asked for after it. Clocks go back
+# on Sunday Nov 2. SB 221: 10 business days after Oct 28 are Oct 29-31, Nov 3-7, 10 and (Nov 11
+# being Veterans Day) Nov 12. Ana's next Tuesday is Nov 4, still 09:00 on the wall clock (17:00Z,
+# not 16:00Z), and continuity wins over Bo's earlier Wednesday 08:00.
+request follow-up m1 at 2025-10-28 10:00 treating ana prior 2025-10-28 09:00
+expect ana 2025-11-04 09:00 in-person continuity met
+",
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
-// Where `find` and its module documentation disagree (see the report of these tests' author)
+// Edge cases the oracle found (each was once wrong in `find`)
 
 #[test]
 fn a_follow_up_goes_to_a_non_physician_even_when_a_psychiatrist_treats_the_member() {
