@@ -628,7 +628,9 @@ impl Book {
         Ok(Outcome::Accepted(changes))
     }
 
-    /// Offers for `request` at `now` (see [`find::find`]).
+    /// Offers for `request` at `now` (see [`find::find`]). A hold that expired but whose expiry
+    /// has not been applied ([`Book::decide_expire`]) still holds its time: apply expiries first
+    /// to offer it again.
     pub fn find(
         &self,
         region: &Region,
