@@ -652,11 +652,15 @@ pub fn find_from(
     } else {
         (GROUP_INTERNAL_THERAPY, GROUP_NETWORK_THERAPY)
     };
-    let search = |group: u8, rows: &RowSet, before: Minute| -> Result<Option<Found>, FindError> {
+    let search = |group: u8,
+                  rows: &RowSet,
+                  from: Minute,
+                  before: Minute|
+     -> Result<Option<Found>, FindError> {
         Ok(availability.earliest_among(&Search {
             group,
             rows,
-            not_before,
+            not_before: from,
             before,
             length,
             urgency,
@@ -665,28 +669,45 @@ pub fn find_from(
         })?)
     };
     let has_timely = |offers: &[(u8, Offer)]| offers.iter().any(|(rank, _)| *rank < 9);
-    for (route, group, rank) in [
-        (Route::Internal, internal_group, 1),
-        (Route::Network, network_group, 3),
+    // Where each group's late search may start: a timely search that found nothing for `anyone`
+    // has already covered every start before the deadline.
+    let mut late_from = [not_before, not_before];
+    for (side, route, group, rank) in [
+        (0, Route::Internal, internal_group, 1),
+        (1, Route::Network, network_group, 3),
     ] {
         if has_timely(&offers) {
             break;
         }
-        if let Some(found) = search(group, &concordant, before)? {
-            offers.extend(offer_of(found, route, false)?.map(|offer| (rank, offer)));
-        } else if let Some(found) = search(group, anyone, before)? {
-            offers.extend(offer_of(found, route, false)?.map(|offer| (rank + 1, offer)));
-        }
+        // Anyone first: when nobody is timely, no language-concordant clinician is either (the
+        // common case when capacity is short, so it is the case to make cheap).
+        let Some(earliest) = search(group, anyone, not_before, before)? else {
+            late_from[side] = Minute(not_before.0.max(before.0));
+            continue;
+        };
+        let speaks =
+            |found: &Found| region.clinicians[found.clinician.index()].speaks(member.language);
+        // The earliest timely start is concordant: then it is also the earliest concordant one
+        // (the lowest row at that start among a superset).
+        let (found, found_rank) = if speaks(&earliest) {
+            (earliest, rank)
+        } else {
+            match search(group, &concordant, not_before, before)? {
+                Some(concordant_found) => (concordant_found, rank),
+                None => (earliest, rank + 1),
+            }
+        };
+        offers.extend(offer_of(found, route, false)?.map(|offer| (found_rank, offer)));
     }
 
     // 4. Nobody in network in time: the earliest start anywhere, and an arrangement.
     if !has_timely(&offers) {
         let horizon_end = Minute(i64::MAX);
-        for (route, group) in [
-            (Route::Internal, internal_group),
-            (Route::Network, network_group),
+        for (side, route, group) in [
+            (0, Route::Internal, internal_group),
+            (1, Route::Network, network_group),
         ] {
-            if let Some(found) = search(group, anyone, horizon_end)? {
+            if let Some(found) = search(group, anyone, late_from[side], horizon_end)? {
                 offers.extend(offer_of(found, route, false)?.map(|offer| (9, offer)));
             }
         }
