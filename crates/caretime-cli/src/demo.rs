@@ -1,17 +1,23 @@
-//! `caretime demo`: a tour of what caretime computes today, on built-in data only.
+//! `caretime demo`: a tour of what caretime computes today, on built-in data and a generated
+//! region only.
 //!
 //! It grows with the product: each capability adds its part of the tour.
 
 use caretime_core::files::builtin;
-use caretime_core::region::Fte;
-use caretime_core::request::RequestKind;
+use caretime_core::id::{MemberId, RequestId};
+use caretime_core::region::{Affiliation, Fte, Language};
+use caretime_core::request::{Preferences, Request, RequestKind};
 use caretime_core::rules::{DeadlineQuery, RuleSet};
 use caretime_core::slug::Slug;
 use caretime_core::template::{
     BlockKind, DayRange, WeeklyHours, check_template, format_minutes, standard_template,
 };
-use jiff::Timestamp;
-use jiff::civil::Time;
+use caretime_engine::availability::Horizon;
+use caretime_engine::book::{Book, BookPolicy, Outcome as Decision, Take, TakeOffer};
+use caretime_engine::find::Timeliness;
+use caretime_engine::generate::{RegionParams, generate};
+use jiff::civil::{Time, date};
+use jiff::{Timestamp, ToSpan};
 use serde::Serialize;
 
 use crate::Outcome;
@@ -40,11 +46,31 @@ struct DemoContract {
 }
 
 #[derive(Debug, Serialize)]
+struct DemoOffer {
+    request: String,
+    route: &'static str,
+    clinician: String,
+    start: String,
+    modality: &'static str,
+    interpreter: Option<String>,
+    timeliness: String,
+    out_of_network_arrangement: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct DemoBooking {
+    region: String,
+    booked: usize,
+    offers: Vec<DemoOffer>,
+}
+
+#[derive(Debug, Serialize)]
 struct Demo {
     requested: String,
     prior_appointment: String,
     deadlines: Vec<DemoDeadline>,
     contracts: Vec<DemoContract>,
+    booking: DemoBooking,
 }
 
 pub(crate) fn run(format: Format) -> anyhow::Result<Outcome> {
@@ -58,6 +84,7 @@ pub(crate) fn run(format: Format) -> anyhow::Result<Outcome> {
         prior_appointment: PRIOR_APPOINTMENT.to_owned(),
         deadlines: deadlines(&rule_sets, requested, prior),
         contracts: contracts(),
+        booking: booking()?,
     };
     match format {
         Format::Json => print_json(&demo)?,
@@ -112,6 +139,124 @@ fn contracts() -> Vec<DemoContract> {
         .collect()
 }
 
+/// A small generated region (the `socal` preset at 0.2 %: 9,600 members), its first week booked
+/// through the engine's decisions, then offers for four requests.
+fn booking() -> anyhow::Result<DemoBooking> {
+    let region = generate(&RegionParams::socal(0.002, 1))?;
+    let rules = builtin::rule_set("ca-dmhc").expect("ca-dmhc is built in");
+    let first = date(2025, 12, 1);
+    let horizon = Horizon {
+        first,
+        last: first.checked_add(83.days())?,
+    };
+    let mut book = Book::new(&region, horizon, &[], BookPolicy::STANDARD)?;
+    let monday = parse_instant("demo", "2025-12-01T08:00:00-08:00[America/Los_Angeles]")?;
+    let request = |id: u32, member: u32, kind: RequestKind| Request {
+        id: RequestId(id),
+        member: MemberId(member),
+        kind,
+        requested: monday,
+        prior_appointment: None,
+        clinical_exception: None,
+        treating_clinician: None,
+        preferences: Preferences::ANY,
+    };
+    // Demand for a week and a half of internal capacity, all asked for on Monday morning.
+    let mut booked = 0;
+    for id in 0..250 {
+        let asked = request(id, id, RequestKind::Initial);
+        let offers = book.find(&region, &rules, &asked, monday)?;
+        let Some(offer) = offers.best() else { continue };
+        let taking = TakeOffer {
+            request: &asked,
+            offers: &offers,
+            offer,
+            choice: None,
+            take: Take::Book,
+        };
+        if let Decision::Accepted(changes) = book.decide_take(&region, &taking, monday) {
+            book.apply(&changes)?;
+            booked += 1;
+        }
+    }
+    let spanish = region
+        .members
+        .iter()
+        .position(|member| member.language == Language::SPANISH)
+        .unwrap_or(0) as u32;
+    let therapist = book
+        .appointments()
+        .first()
+        .map(|appointment| appointment.clinician);
+    let mut follow_up = request(1003, 3, RequestKind::FollowUp);
+    follow_up.prior_appointment = Some(parse_instant(
+        "demo",
+        "2025-11-24T09:00:00-08:00[America/Los_Angeles]",
+    )?);
+    follow_up.treating_clinician = therapist;
+    let asks = [
+        (
+            "initial, Spanish-speaking member",
+            request(1000, spanish, RequestKind::Initial),
+        ),
+        ("urgent", request(1001, 1, RequestKind::Urgent)),
+        ("psychiatry", request(1002, 2, RequestKind::Psychiatry)),
+        ("follow-up, treating clinician booked", follow_up),
+    ];
+    let zone = rules.time_zone().clone();
+    let mut offers = Vec::new();
+    for (label, asked) in asks {
+        let found = book.find(&region, &rules, &asked, monday)?;
+        let Some(best) = found.best() else {
+            // Nobody who fits (here: an in-person-only member far from every psychiatrist).
+            offers.push(DemoOffer {
+                request: label.to_owned(),
+                route: "-",
+                clinician: "none within reach".to_owned(),
+                start: "-".to_owned(),
+                modality: "-",
+                interpreter: None,
+                timeliness: "no offer".to_owned(),
+                out_of_network_arrangement: found.arrangement.is_some(),
+            });
+            continue;
+        };
+        offers.push(DemoOffer {
+            request: label.to_owned(),
+            route: best.route.slug(),
+            clinician: format!(
+                "{} ({})",
+                best.clinician,
+                region.clinicians[best.clinician.index()].discipline.slug()
+            ),
+            start: rfc3339(&best.start.to_zoned(zone.clone())),
+            modality: best.modality.slug(),
+            interpreter: best.interpreter.map(|language| language.to_string()),
+            timeliness: match best.timeliness {
+                Timeliness::Met => "met".to_owned(),
+                Timeliness::Late { business_days } => {
+                    format!("late by {business_days} business days")
+                }
+            },
+            out_of_network_arrangement: found.arrangement.is_some(),
+        });
+    }
+    Ok(DemoBooking {
+        region: format!(
+            "socal x0.002, seed 1: {} members, {} clinicians ({} network)",
+            region.members.len(),
+            region.clinicians.len(),
+            region
+                .clinicians
+                .iter()
+                .filter(|c| c.affiliation == Affiliation::Network)
+                .count()
+        ),
+        booked,
+        offers,
+    })
+}
+
 fn text(demo: &Demo, rule_sets: &[RuleSet]) -> String {
     let mut out = String::from(
         "caretime demo\n=============\n\n1. Deadlines. The same requests, made on Tuesday of Thanksgiving week\n",
@@ -164,7 +309,47 @@ fn text(demo: &Demo, rule_sets: &[RuleSet]) -> String {
     }));
     out.push_str(&table(&rows));
     out.push_str(
-        "\n   Every protected hour a contract adds removes one direct (bookable) hour per full-time week.\n   Try: caretime template check examples/templates/short-protected.toml --contract socal-2025\n",
+        "\n   Every protected hour a contract adds removes one direct (bookable) hour per full-time week.\n   Try: caretime template check examples/templates/short-protected.toml --contract socal-2025\n\n",
+    );
+    out.push_str(&format!(
+        "3. Booking. A generated region ({}),\n   {} initial requests booked on Monday 2025-12-01 at 08:00 through find, decide and apply;\n   then the best offer for four more requests (ca-dmhc):\n\n",
+        demo.booking.region, demo.booking.booked
+    ));
+    let mut rows = vec![
+        [
+            "REQUEST",
+            "ROUTE",
+            "CLINICIAN",
+            "START",
+            "MODALITY",
+            "INTERPRETER",
+            "TIMELINESS",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    rows.extend(demo.booking.offers.iter().map(|offer| {
+        vec![
+            offer.request.clone(),
+            offer.route.to_owned(),
+            offer.clinician.clone(),
+            offer
+                .start
+                .get(..16)
+                .unwrap_or(&offer.start)
+                .replace('T', " "),
+            offer.modality.to_owned(),
+            offer.interpreter.clone().unwrap_or_else(|| "-".to_owned()),
+            if offer.out_of_network_arrangement {
+                format!("{} + out-of-network arrangement", offer.timeliness)
+            } else {
+                offer.timeliness.clone()
+            },
+        ]
+    }));
+    out.push_str(&table(&rows));
+    out.push_str(
+        "\n   Offers go to the treating clinician when timely, then internal clinicians, then the network;\n   when nobody is in time, the earliest start anywhere with an out-of-network arrangement (SB 855).\n   Try: caretime region generate --scale 0.01 -o region.json && caretime find --region region.json --member 42 --kind initial --requested '2025-12-01T08:00:00-08:00[America/Los_Angeles]'\n",
     );
     out
 }

@@ -273,7 +273,10 @@ fn text(report: &FindReport) -> String {
         ]);
     }
     if report.offers.is_empty() {
-        out.push_str("no clinician has time in the horizon\n");
+        out.push_str(
+            "no offer: no clinician who fits the request (discipline, modality and distance, \
+             language) has time in the horizon\n",
+        );
     } else {
         out.push_str(&table(&rows));
     }
