@@ -8,23 +8,19 @@
 use std::time::Instant;
 
 use anyhow::Context;
-use caretime_core::id::{ClinicianId, MemberId, RequestId};
-use caretime_core::region::{Affiliation, Discipline, Region};
-use caretime_core::request::{Preferences, Request, RequestKind};
 use caretime_core::rules::RuleSet;
 use caretime_engine::availability::Horizon;
-use caretime_engine::book::{Book, BookPolicy, Outcome as Decision, Take, TakeOffer};
+use caretime_engine::book::{Book, BookPolicy};
 use caretime_engine::find::Route;
 use caretime_engine::generate::generate;
 use clap::{Args, Subcommand};
+use jiff::ToSpan;
 use jiff::civil::date;
-use jiff::{SignedDuration, Timestamp, ToSpan};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use crate::output::{Format, print_json, progress_bar, spinner, table};
 use crate::region::Preset;
+use crate::workload::Workload;
 use crate::{Outcome, load};
 
 /// `caretime bench ...`
@@ -96,44 +92,6 @@ struct RouteShares {
 
 const HORIZON_DAYS: u32 = 84;
 
-/// A random request at `now`: mostly initial, some follow-ups with a treating therapist, urgent
-/// and psychiatry requests (a mix for timing, not a demand model).
-fn random_request(
-    rng: &mut ChaCha8Rng,
-    region: &Region,
-    therapists: &[ClinicianId],
-    id: u32,
-    now: Timestamp,
-) -> Request {
-    let member = MemberId(rng.random_range(0..region.members.len() as u32));
-    let roll: f64 = rng.random();
-    let kind = match roll {
-        r if r < 0.6 => RequestKind::Initial,
-        r if r < 0.8 => RequestKind::FollowUp,
-        r if r < 0.9 => RequestKind::Urgent,
-        _ => RequestKind::Psychiatry,
-    };
-    let follow_up = kind == RequestKind::FollowUp;
-    Request {
-        id: RequestId(id),
-        member,
-        kind,
-        requested: now,
-        prior_appointment: follow_up.then(|| now - SignedDuration::from_hours(24 * 7)),
-        clinical_exception: None,
-        treating_clinician: (follow_up && !therapists.is_empty())
-            .then(|| therapists[rng.random_range(0..therapists.len())]),
-        preferences: Preferences::ANY,
-    }
-}
-
-/// A random weekday business-hours instant in the horizon's first `weeks` weeks.
-fn random_now(rng: &mut ChaCha8Rng, first: Timestamp, weeks: i64) -> Timestamp {
-    let day = rng.random_range(0..weeks * 7);
-    let minute = rng.random_range(8 * 60..17 * 60);
-    first + SignedDuration::from_mins(day * 24 * 60 + minute)
-}
-
 pub(crate) fn run(command: &BenchCommand, format: Format) -> anyhow::Result<Outcome> {
     let BenchCommand::Find(args) = command;
     let rules: RuleSet = load::rule_set(&args.rules)?;
@@ -165,37 +123,12 @@ pub(crate) fn run(command: &BenchCommand, format: Format) -> anyhow::Result<Outc
         .context("horizon start in range")?
         .timestamp();
 
-    let therapists: Vec<ClinicianId> = region
-        .clinicians
-        .iter()
-        .filter(|c| {
-            c.affiliation == Affiliation::Internal && c.discipline != Discipline::Psychiatrist
-        })
-        .map(|c| c.id)
-        .collect();
-    let mut rng = ChaCha8Rng::seed_from_u64(args.seed ^ 0x6265_6e63_6866_696e);
+    let mut workload = Workload::new(&region, args.seed, first_instant, 2);
     let bar = progress_bar(format, u64::from(bookings), "booking");
     let started = Instant::now();
-    for id in 0..bookings {
-        let now = random_now(&mut rng, first_instant, 2);
-        let request = random_request(&mut rng, &region, &therapists, id, now);
-        let offers = book.find(&region, &rules, &request, now)?;
-        if let Some(offer) = offers.best() {
-            let taking = TakeOffer {
-                request: &request,
-                offers: &offers,
-                offer,
-                choice: None,
-                take: Take::Book,
-            };
-            if let Decision::Accepted(changes) = book.decide_take(&region, &taking, now) {
-                book.apply(&changes)?;
-            }
-        }
-        if id % 1024 == 0 {
-            bar.set_position(u64::from(id));
-        }
-    }
+    workload.book(&mut book, &rules, 0, bookings, &mut |done| {
+        bar.set_position(u64::from(done))
+    })?;
     bar.finish_and_clear();
     let booking_seconds = started.elapsed().as_secs_f64();
 
@@ -203,8 +136,7 @@ pub(crate) fn run(command: &BenchCommand, format: Format) -> anyhow::Result<Outc
     let mut micros = Vec::with_capacity(args.requests as usize);
     let mut routes = RouteShares::default();
     for idx in 0..args.requests {
-        let now = random_now(&mut rng, first_instant, 2);
-        let request = random_request(&mut rng, &region, &therapists, bookings + idx, now);
+        let (request, now) = workload.request(bookings + idx);
         let started = Instant::now();
         let offers = book.find(&region, &rules, &request, now)?;
         micros.push(started.elapsed().as_secs_f64() * 1e6);

@@ -13,6 +13,7 @@ mod output;
 mod region;
 mod rules;
 mod template;
+mod workload;
 
 use std::process::ExitCode;
 

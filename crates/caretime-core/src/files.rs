@@ -107,6 +107,12 @@ impl Source<'_> {
     }
 }
 
+/// Parses TOML into a serde file type with this module's errors (file, line, field path): for the
+/// file types other crates own (a disruption, a scenario), so every data file reports alike.
+pub fn parse_toml<T: DeserializeOwned>(file: &str, text: &str) -> Result<T, FileError> {
+    Source { file, text }.parse()
+}
+
 /// The user's view of a serde path: without the segments `toml::Spanned` adds internally, without
 /// serde_path_to_error's "." for the root, and ending with the field a "missing field" names.
 fn field_path(path: &str, message: &str) -> String {

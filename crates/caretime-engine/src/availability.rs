@@ -199,6 +199,20 @@ impl RowSet {
     pub fn is_empty(&self) -> bool {
         self.words.iter().all(|word| *word == 0)
     }
+
+    /// The rows in the set, ascending.
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.words.iter().enumerate().flat_map(|(word_idx, &word)| {
+            let mut rest = word;
+            std::iter::from_fn(move || {
+                (rest != 0).then(|| {
+                    let bit = rest.trailing_zeros() as usize;
+                    rest &= rest - 1;
+                    word_idx * 64 + bit
+                })
+            })
+        })
+    }
 }
 
 /// A query over many clinicians: the earliest grid start, from `not_before` and before
@@ -745,6 +759,50 @@ impl Availability {
             }
         }
         Ok(None)
+    }
+
+    /// The earliest start in `[from, before)` where `length` minutes fit in the clinician's free
+    /// direct time (urgent-hold time is never used).
+    pub fn earliest_direct(
+        &self,
+        clinician: ClinicianId,
+        from: Minute,
+        before: Minute,
+        length: u32,
+    ) -> Result<Option<Minute>, AvailabilityError> {
+        let row = self.row(clinician)?;
+        let n = Self::slots_of(length)?;
+        let row_bits = &self.direct.rows[row * self.row_words..(row + 1) * self.row_words];
+        let found = next_run_start(row_bits, self.first_slot_from(from), n, self.n_slots)
+            .map(|slot| self.slot_start(slot))
+            .filter(|start| *start < before);
+        Ok(found)
+    }
+
+    /// How many appointments of `length` minutes fit, one after another, in the clinician's free
+    /// direct time starting in `[from, before)` (a greedy packing from the earliest start, which
+    /// is the most that fit for one length).
+    pub fn direct_fits(
+        &self,
+        clinician: ClinicianId,
+        from: Minute,
+        before: Minute,
+        length: u32,
+    ) -> Result<u32, AvailabilityError> {
+        let row = self.row(clinician)?;
+        let n = Self::slots_of(length)?;
+        let row_bits = &self.direct.rows[row * self.row_words..(row + 1) * self.row_words];
+        let end = self.first_slot_from(before);
+        let mut slot = self.first_slot_from(from);
+        let mut fits = 0;
+        while let Some(start) = next_run_start(row_bits, slot, n, self.n_slots) {
+            if start >= end {
+                break;
+            }
+            fits += 1;
+            slot = start + n;
+        }
+        Ok(fits)
     }
 
     /// The kind of time `[start, start + length)` is for the clinician, if it is free in one run

@@ -369,7 +369,7 @@ impl Directory {
     }
 
     /// Rows the member could see: in person nearby, or by a modality the member accepts.
-    fn reachable(&self, region: &Region, member: &Member, max_km: f64) -> RowSet {
+    pub(crate) fn reachable(&self, region: &Region, member: &Member, max_km: f64) -> RowSet {
         let mut rows = RowSet::empty(self.n_rows);
         if member.accepts.contains(Modality::Video) {
             rows.union_with(&self.video);
@@ -387,7 +387,7 @@ impl Directory {
         rows
     }
 
-    fn speakers(&self, language: Language) -> Option<&RowSet> {
+    pub(crate) fn speakers(&self, language: Language) -> Option<&RowSet> {
         self.languages
             .binary_search_by_key(&language, |(known, _)| *known)
             .ok()

@@ -55,6 +55,20 @@ pub struct GroupSession {
     pub cancellation: Option<Cancellation>,
     /// One seat per member expected.
     pub seats: Vec<Seat>,
+    /// Facilitators standing in for this session: (absent facilitator, substitute).
+    pub substitutes: Vec<(ClinicianId, ClinicianId)>,
+}
+
+impl GroupSession {
+    /// Who facilitates this session: the group's facilitators with this session's substitutes.
+    pub fn facilitators<'a>(&'a self, group: &'a Group) -> impl Iterator<Item = ClinicianId> + 'a {
+        group.facilitators.iter().map(|facilitator| {
+            self.substitutes
+                .iter()
+                .find(|(absent, _)| absent == facilitator)
+                .map_or(*facilitator, |(_, substitute)| *substitute)
+        })
+    }
 }
 
 /// A member's seat in a session.
@@ -184,7 +198,12 @@ impl std::fmt::Display for GroupRefusal {
 }
 
 /// Whether `[start, start + length)` lies in one of the clinician's `group` blocks.
-fn in_group_time(region: &Region, clinician: ClinicianId, start: &Zoned, length: u32) -> bool {
+pub(crate) fn in_group_time(
+    region: &Region,
+    clinician: ClinicianId,
+    start: &Zoned,
+    length: u32,
+) -> bool {
     let Some(clinician) = region.clinicians.get(clinician.index()) else {
         return false;
     };
@@ -262,6 +281,7 @@ impl Book {
                     length: new.length,
                     cancellation: None,
                     seats: Vec::new(),
+                    substitutes: Vec::new(),
                 })
                 .collect(),
         }))])
@@ -495,6 +515,22 @@ pub(crate) fn apply_group_change(groups: &mut Vec<Group>, change: &Change) -> Re
                     });
                 }
             }
+        }
+        Change::Substitute {
+            group,
+            session,
+            absent,
+            substitute,
+        } => {
+            let meeting = groups
+                .get_mut(group.index())
+                .and_then(|known| known.sessions.get_mut(*session))
+                .ok_or_else(|| format!("{group} has no session {session}"))?;
+            if meeting.cancellation.is_some() {
+                return Err(format!("{group}: session {session} is cancelled"));
+            }
+            meeting.substitutes.retain(|(known, _)| known != absent);
+            meeting.substitutes.push((*absent, *substitute));
         }
         Change::SeatStatus {
             group,
