@@ -8,6 +8,7 @@ mod bench;
 mod deadline;
 mod demo;
 mod find;
+mod flow;
 mod load;
 mod output;
 mod region;
@@ -61,6 +62,9 @@ enum Command {
     /// Benchmarks (index build time, find latency).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Min-cost flow: solve a DIMACS file, generate the replanning benchmark.
+    #[command(subcommand)]
+    Flow(flow::FlowCommand),
     /// A guided tour: the same requests under every rule set, and what each contract does to a
     /// clinician's week.
     Demo,
@@ -84,6 +88,7 @@ fn main() -> ExitCode {
         Command::Region(command) => region::run(&command, cli.format),
         Command::Find(args) => find::run(&args, cli.format),
         Command::Bench(command) => bench::run(&command, cli.format),
+        Command::Flow(command) => flow::run(&command, cli.format),
         Command::Demo => demo::run(cli.format),
     };
     match result {
