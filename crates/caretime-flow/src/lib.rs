@@ -19,7 +19,9 @@
 //! # Algorithms, measured
 //!
 //! Two algorithms are implemented, both exact in `i64`; [`solve`] uses **network simplex**, the
-//! faster on the replanning benchmark by a factor of 4.
+//! faster on the replanning benchmark by a factor of 3. When capacity is scarce (most of the
+//! receiving capacity needed), cost scaling is 2.5x faster: callers that know so should pick it
+//! with [`solve_using`]. Neither is within half of OR-Tools' time there (below).
 //!
 //! - [`Algorithm::NetworkSimplex`]: primal network simplex as in LEMON's `NetworkSimplex`: a
 //!   spanning tree stored as parent, predecessor arc (and its direction), thread, reverse thread,
@@ -39,34 +41,54 @@
 //!   that cannot reach any deficit) and price refinement (before each ε phase, try to reach
 //!   ε-optimality by changing prices only). It starts from the zero flow, so the first phase also
 //!   finds a feasible flow (no separate max-flow run), and stops as soon as no residual arc has a
-//!   negative reduced cost. Worst case `O(n² m log(n C))`; needs `8 · 16 (n + 1)² C ≤ 2^63`.
-//!   Kept as the polynomial alternative (it is twice as fast as network simplex when capacity is
-//!   scarce, below) and as a second, independent solver that the tests compare against.
+//!   negative reduced cost, or as soon as price refinement straight to ε = 1 succeeds (tried
+//!   after a phase that pushed along at most n/2 paths), which proves the flow optimal phases
+//!   early. Worst case `O(n² m log(n C))`; needs `8 · 16 (n + 1)² C ≤ 2^63`. Kept as the
+//!   polynomial alternative (2.5x faster than network simplex when capacity is scarce, below)
+//!   and as a second, independent solver that the tests compare against.
 //!
 //! Measured with `caretime flow solve` (release build, 2-core machine, solve time without
 //! reading the file; `bench/README.md` has the commands) on the replanning benchmark that
 //! `caretime flow generate` writes: 250,001 nodes, 6,370,000 arcs, costs 0 to about 3,300 and
 //! 10,000 out of network. Every solver found the same optimal cost on each instance (43,952,248
-//! on the default one). Ranges are repeated runs.
+//! on the default one, 63,244,198 with `--providers 5000`, 50,710,588 with `--providers 8000`,
+//! 43,980,384 with `--reach 100000`). Ranges are repeated runs; the first two rows and the last
+//! were measured back to back in one session (while another build kept the second core busy).
 //!
-//! | solver | default | `--providers 5000` (scarce capacity) | `--reach 100000` (members sent anywhere) |
-//! |---|---|---|---|
-//! | OR-Tools 9.15 `SimpleMinCostFlow`, same file | 6.7 to 7.8 s | 5.9 s | 6.4 s |
-//! | **network simplex, blocks of 0.3 √m (kept)** | **1.9 to 2.3 s** | 20 to 22 s | 2.2 s |
-//! | network simplex, blocks of √m (LEMON's) | 4.4 s | 17 to 18 s | 4.5 s |
-//! | network simplex, blocks of 0.5 √m / 0.2 √m | 2.7 s / 1.6 s | 20 s / 28 s | |
-//! | network simplex, blocks of 0.1 √m / 0.05 √m | 1.3 to 1.7 s / 1.0 to 1.4 s | — / 53 s | 1.5 s / 1.1 s |
-//! | network simplex, 0.05 √m, arcs not interleaved | 63 s | | |
-//! | network simplex, 0.06 √m, pricing arcs as structs | 1.6 to 1.8 s (SoA: 1.2 to 1.4 s) | | |
-//! | cost scaling as in LEMON (24-byte residual arcs) | 13.1 to 14.2 s | 12.7 s | |
-//! | cost scaling, final (below) | 9.9 s | 10.1 s | 11.5 s |
+//! | solver | default | `--providers 5000` (scarce capacity) | `--providers 8000` | `--reach 100000` (members sent anywhere) |
+//! |---|---|---|---|---|
+//! | OR-Tools 9.15 `SimpleMinCostFlow`, same file | 6.6 to 6.9 s | 6.6 to 7.2 s | 7.1 to 7.5 s | 7.7 to 7.9 s |
+//! | **network simplex, blocks of 0.3 √m (kept)** | **2.3 to 2.7 s** | 19.6 to 21.0 s | 2.9 to 3.0 s | 2.3 to 2.4 s |
+//! | network simplex, blocks of √m (LEMON's) | 4.4 s | 17 to 18 s | | 4.5 s |
+//! | network simplex, blocks of 3 √m | | 29 s | | |
+//! | network simplex, blocks of 0.5 √m / 0.2 √m | 2.7 s / 1.6 s | 20 s / 28 s | | |
+//! | network simplex, blocks of 0.1 √m / 0.05 √m | 1.3 to 1.7 s / 1.0 to 1.4 s | — / 53 s | | 1.5 s / 1.1 s |
+//! | network simplex, 0.05 √m, arcs not interleaved | 63 s | | | |
+//! | network simplex, 0.06 √m, pricing arcs as structs | 1.6 to 1.8 s (SoA: 1.2 to 1.4 s) | | | |
+//! | cost scaling as in LEMON (24-byte residual arcs) | 13.1 to 14.2 s | 12.7 s | | |
+//! | cost scaling without the early proof of optimality | 8.9 to 9.6 s | 8.7 to 9.7 s | | 11.5 s |
+//! | cost scaling, final (below) | 8.0 to 8.8 s | 6.8 to 8.5 s | 7.6 to 7.7 s | 9.0 to 9.8 s |
 //!
 //! On a tenth of the default instance network simplex takes 147 ms with blocks of √m, 64 ms with
 //! 0.3 √m and 55 to 76 ms with 0.1 to 0.05 √m. Smaller blocks win when improving arcs are
 //! everywhere (a pivot chosen from fewer arcs is almost as good and much cheaper) and lose when
 //! capacity is scarce (poorer pivots, many more of them); 0.3 √m is within 15 to 25 % of the best
-//! on all four instances. Scarce capacity is the known weak spot: there network simplex is 3x
-//! slower than OR-Tools, and cost scaling 1.7x.
+//! on all four instances.
+//!
+//! Scarce capacity is the known weak spot: there network simplex is 3x slower than OR-Tools, and
+//! cost scaling about 1.15x. Network simplex's trouble is degeneracy, not its start or its
+//! pricing: with `--providers 5000` it makes 4.5 million pivots (26 per node, against 2.9 on the
+//! default instance), 97 % of them degenerate, and its cycles average 103 arcs (5 on the default
+//! instance), because most provider-day buckets are full and hang from one another in long
+//! alternating chains. A feasible flow within 4 % of the optimal cost is reached after 1.25
+//! million pivots (4.7 s); the other 3.25 million pivots (15 s) close the last 4 %. So a better
+//! first basis (a greedy crash) could save at most the first quarter, and larger blocks cut the
+//! pivots (2.1 million with √m, 1.5 million with 3 √m) but not the time. In cost scaling, the
+//! flow is optimal after phase 6 of 10 on that instance (after phase 5 on the default one), and
+//! the remaining phases only refined prices, 0.6 s each: the early proof of optimality replaces
+//! them by one refinement. Skipping the refinements that fail (those after a phase that moved
+//! much flow) made it slower (9.3 s against 7.5 s): a failed refinement still lowers prices that
+//! the next phase's pushes would otherwise have to lower one relabel at a time.
 //!
 //! Arrays of structs against structs of arrays: network simplex's pricing loop reads source,
 //! target, cost and state of consecutive arcs; four parallel arrays (kept) beat one array of
@@ -186,10 +208,10 @@ impl std::error::Error for FlowError {}
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Algorithm {
     /// Primal network simplex with block-search pivoting (the default: the faster on the
-    /// replanning benchmark by a factor of 4).
+    /// replanning benchmark by a factor of 3, but 2.5x slower when capacity is scarce).
     #[default]
     NetworkSimplex,
-    /// Cost-scaling push-relabel (polynomial; 4x slower on the benchmark, 2x faster when
+    /// Cost-scaling push-relabel (polynomial; 3.5x slower on the benchmark, 2.5x faster when
     /// capacity is scarce).
     CostScaling,
 }
