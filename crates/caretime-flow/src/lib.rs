@@ -13,6 +13,9 @@
 //!   for exact 64-bit arithmetic ([`FlowError::TooLarge`]).
 //! - [`solve_with`] does the same and reports [`Progress`] now and then, for a spinner;
 //!   [`solve_using`] picks the [`Algorithm`]: network simplex (the default) or cost scaling.
+//! - [`potentials`] turns an optimal flow into optimal dual prices (node potentials): the
+//!   certificate of optimality, and what column generation prices arcs not yet in the network
+//!   with (the replanner does).
 //! - [`dimacs`] reads and writes the DIMACS min-cost-flow format (lower bounds included), so that
 //!   any instance can be checked against another solver.
 //!
@@ -121,10 +124,12 @@ mod cost_scaling;
 pub mod dimacs;
 mod network;
 mod network_simplex;
+mod potentials;
 
 use std::fmt;
 
 pub use network::{Arc, ArcId, MAX_COST, Network, NodeId};
+pub use potentials::potentials;
 
 /// An optimal flow.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,6 +143,9 @@ pub struct Solution {
 /// Why a network has no optimal flow, or could not be built.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FlowError {
+    /// A flow given to [`potentials`] is not optimal (its residual network has a negative-cost
+    /// cycle) or not a flow of the network.
+    NotOptimal,
     /// Supplies and demands do not cancel out.
     Unbalanced {
         /// The sum of all supplies (demands counted negative).
@@ -178,6 +186,10 @@ impl fmt::Display for FlowError {
             FlowError::Unbalanced { total } => write!(
                 f,
                 "supplies and demands sum to {total}, not 0 (the network is unbalanced)"
+            ),
+            FlowError::NotOptimal => write!(
+                f,
+                "the flow is not optimal: its residual network has a negative-cost cycle"
             ),
             FlowError::Infeasible => write!(
                 f,

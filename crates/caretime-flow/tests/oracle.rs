@@ -241,3 +241,59 @@ proptest! {
         check(&problem, expected)?;
     }
 }
+
+/// Potentials certify every optimum: no residual arc has a negative reduced cost.
+fn check_potentials(problem: &Problem) -> Result<(), TestCaseError> {
+    let network = problem.network();
+    let Ok(solution) = solve(&network) else {
+        return Ok(());
+    };
+    let potentials = caretime_flow::potentials(&network, &solution.flow)
+        .map_err(|err| TestCaseError::fail(format!("potentials of an optimum: {err}")))?;
+    for (&(from, to, capacity, cost), &flow) in problem.arcs.iter().zip(&solution.flow) {
+        let reduced = cost + potentials[from] - potentials[to];
+        if flow < capacity {
+            prop_assert!(
+                reduced >= 0,
+                "arc {from}->{to} with room: reduced {reduced}"
+            );
+        }
+        if flow > 0 {
+            prop_assert!(
+                reduced <= 0,
+                "arc {from}->{to} with flow: reduced {reduced}"
+            );
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases() / 4))]
+
+    /// Potentials of the solver's optimum are dual feasible (complementary slackness holds).
+    #[test]
+    fn potentials_certify_optima(problem in problems_with_costs(12, 40, 6, -20..=50)) {
+        check_potentials(&problem)?;
+    }
+}
+
+/// A flow that is not optimal has no potentials: two parallel arcs, the dear one used.
+#[test]
+fn a_suboptimal_flow_is_refused() {
+    let problem = Problem {
+        supply: vec![1, -1],
+        arcs: vec![(0, 1, 1, 5), (0, 1, 1, 1)],
+    };
+    let network = problem.network();
+    assert_eq!(
+        caretime_flow::potentials(&network, &[1, 0]),
+        Err(FlowError::NotOptimal)
+    );
+    assert!(caretime_flow::potentials(&network, &[0, 1]).is_ok());
+    assert_eq!(
+        caretime_flow::potentials(&network, &[2, 0]),
+        Err(FlowError::NotOptimal),
+        "beyond capacity"
+    );
+}
