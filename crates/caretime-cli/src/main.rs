@@ -12,6 +12,7 @@ mod flow;
 mod load;
 mod output;
 mod region;
+mod replan;
 mod rules;
 mod template;
 mod workload;
@@ -62,6 +63,9 @@ enum Command {
     /// Benchmarks (index build time, find latency).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Replan a disruption (strike, leave, closure): the optimal moves of every displaced
+    /// appointment, previewed, then applied in one step.
+    Replan(replan::ReplanArgs),
     /// Min-cost flow: solve a DIMACS file, generate the replanning benchmark.
     #[command(subcommand)]
     Flow(flow::FlowCommand),
@@ -89,6 +93,7 @@ fn main() -> ExitCode {
         Command::Find(args) => find::run(&args, cli.format),
         Command::Bench(command) => bench::run(&command, cli.format),
         Command::Flow(command) => flow::run(&command, cli.format),
+        Command::Replan(args) => replan::run(&args, cli.format),
         Command::Demo => demo::run(cli.format),
     };
     match result {

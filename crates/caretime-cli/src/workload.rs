@@ -1,11 +1,15 @@
 //! Random requests booked through the engine's decisions: the load `bench find` times against and
 //! `replan` disrupts. Seeded: the same seed books the same appointments.
 
-use caretime_core::id::{ClinicianId, MemberId, RequestId};
+use caretime_core::id::{ClinicianId, GroupId, MemberId, RequestId};
 use caretime_core::region::{Affiliation, Discipline, Region};
 use caretime_core::request::{Preferences, Request, RequestKind};
 use caretime_core::rules::RuleSet;
+use caretime_core::template::BlockKind;
 use caretime_engine::book::{Book, Outcome as Decision, Take, TakeOffer};
+use caretime_engine::episode::Cadence;
+use caretime_engine::group::{DEFAULT_GROUP_CAPACITY, NewGroup};
+use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -103,5 +107,64 @@ impl<'r> Workload<'r> {
             }
         }
         Ok(booked)
+    }
+
+    /// Starts a weekly group for each internal therapist whose template has group time (a share
+    /// `per_therapist` of them, picked at random), `weeks` sessions from the first group block on
+    /// or after `first`, at most 90 minutes, 8 seats of which 5 to 8 are filled with random
+    /// members; through decide and apply. Returns how many groups were made.
+    pub(crate) fn groups(
+        &mut self,
+        book: &mut Book,
+        first: Date,
+        per_therapist: f64,
+        weeks: usize,
+    ) -> anyhow::Result<u32> {
+        let mut made = 0;
+        for &therapist in &self.therapists {
+            if !self.rng.random_bool(per_therapist) {
+                continue;
+            }
+            let clinician = &self.region.clinicians[therapist.index()];
+            let template = &self.region.templates[clinician.template.index()];
+            let Some(block) = template.blocks.iter().find(|b| b.kind == BlockKind::Group) else {
+                continue;
+            };
+            let length = (block.range.minutes()).min(90);
+            let mut day = first;
+            while day.weekday() != block.day {
+                day = day.tomorrow()?;
+            }
+            // Templates are in the facility's zone.
+            let zone = &self.region.facilities[clinician.facility.index()].time_zone;
+            let start = day
+                .to_datetime(block.range.start())
+                .to_zoned(zone.clone())?;
+            let new = NewGroup {
+                name: format!("Group of {therapist}"),
+                facilitators: vec![therapist],
+                capacity: DEFAULT_GROUP_CAPACITY,
+                first: start,
+                cadence: Cadence::Weekly,
+                sessions: weeks,
+                length,
+            };
+            let Decision::Accepted(changes) = book.decide_create_group(self.region, &new) else {
+                continue;
+            };
+            book.apply(&changes)?;
+            let group = GroupId(book.groups().len() as u32 - 1);
+            made += 1;
+            let seats = self
+                .rng
+                .random_range(5..=usize::from(DEFAULT_GROUP_CAPACITY));
+            for _ in 0..seats {
+                let member = MemberId(self.rng.random_range(0..self.region.members.len() as u32));
+                if let Decision::Accepted(changes) = book.decide_enrol(group, member) {
+                    book.apply(&changes)?;
+                }
+            }
+        }
+        Ok(made)
     }
 }

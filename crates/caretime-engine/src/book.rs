@@ -675,7 +675,6 @@ impl Book {
     }
 
     /// The directory of filters (modality, language, facility) over the index's rows.
-    #[expect(dead_code, reason = "the replanner (next commit) uses it")]
     pub(crate) fn directory(&self) -> &Directory {
         &self.directory
     }

@@ -18,13 +18,20 @@
 //!   `decide_*` functions return an [`book::Outcome`] (changes, or every refusal) and
 //!   [`book::Book::apply`] applies changes all-or-nothing: the one path that changes the book.
 //!
+//! - [`replan::plan`] moves every appointment a [`replan::Disruption`] (strike, leave, closure)
+//!   displaces to the cheapest feasible place, optimally, by a min-cost flow (caretime-flow);
+//!   [`replan::Replan::changes`] turns the plan into changes that [`book::Book::apply`] applies in
+//!   one step. [`disruption_file`] reads a disruption from TOML.
+//!
 //! Not here: persistence (caretime-store), FHIR (caretime-fhir), clocks and randomness (callers
 //! pass `now` and seeds).
 
 pub mod availability;
 pub mod book;
+pub mod disruption_file;
 pub mod episode;
 pub mod find;
 pub mod generate;
 pub mod group;
 pub mod region_file;
+pub mod replan;

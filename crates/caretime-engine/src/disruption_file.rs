@@ -1,0 +1,146 @@
+//! The disruption file: who is unavailable, when and why (TOML).
+//!
+//! ```toml
+//! reason = "strike"            # strike | leave | closure
+//! first = "2025-12-08"         # first local date
+//! last = "2025-12-19"          # last local date, inclusive
+//! # Who: the union of any of these.
+//! clinicians = [3, 7]          # clinician ids
+//! facilities = [0]             # every clinician working at these facilities
+//! internal-therapist-share = 0.85  # this share of internal non-physician clinicians,
+//! seed = 1                         #   picked by this seed (the same seed picks the same people)
+//! ```
+
+use caretime_core::files::{FileError, parse_toml};
+use caretime_core::id::{ClinicianId, FacilityId};
+use caretime_core::region::{Affiliation, Discipline, Region};
+use jiff::civil::Date;
+use rand::{RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Deserialize;
+
+use crate::replan::{Disruption, DisruptionReason};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct DisruptionFile {
+    reason: String,
+    first: String,
+    last: String,
+    #[serde(default)]
+    clinicians: Vec<u32>,
+    #[serde(default)]
+    facilities: Vec<u32>,
+    internal_therapist_share: Option<f64>,
+    #[serde(default)]
+    seed: u64,
+}
+
+fn invalid(file: &str, field: &str, message: impl Into<String>) -> FileError {
+    FileError {
+        file: file.to_owned(),
+        line: None,
+        field: field.to_owned(),
+        message: message.into(),
+    }
+}
+
+fn date(file: &str, field: &str, text: &str) -> Result<Date, FileError> {
+    text.parse()
+        .map_err(|_| invalid(file, field, "expected a date such as \"2025-12-08\""))
+}
+
+/// Reads a disruption file against `region` (clinician and facility ids must exist).
+pub fn read_disruption(file: &str, text: &str, region: &Region) -> Result<Disruption, FileError> {
+    let parsed: DisruptionFile = parse_toml(file, text)?;
+    let reason = match parsed.reason.as_str() {
+        "strike" => DisruptionReason::Strike,
+        "leave" => DisruptionReason::Leave,
+        "closure" => DisruptionReason::Closure,
+        _ => {
+            return Err(invalid(
+                file,
+                "reason",
+                "expected one of: strike, leave, closure",
+            ));
+        }
+    };
+    let first = date(file, "first", &parsed.first)?;
+    let last = date(file, "last", &parsed.last)?;
+    if last < first {
+        return Err(invalid(
+            file,
+            "last",
+            "the disruption ends before it starts",
+        ));
+    }
+    let mut clinicians = Vec::new();
+    for (idx, &id) in parsed.clinicians.iter().enumerate() {
+        if id as usize >= region.clinicians.len() {
+            return Err(invalid(
+                file,
+                &format!("clinicians[{idx}]"),
+                format!("clinician-{id} is not in the region"),
+            ));
+        }
+        clinicians.push(ClinicianId(id));
+    }
+    for (idx, &id) in parsed.facilities.iter().enumerate() {
+        if id as usize >= region.facilities.len() {
+            return Err(invalid(
+                file,
+                &format!("facilities[{idx}]"),
+                format!("facility-{id} is not in the region"),
+            ));
+        }
+        clinicians.extend(
+            region
+                .clinicians
+                .iter()
+                .filter(|clinician| clinician.facility == FacilityId(id))
+                .map(|clinician| clinician.id),
+        );
+    }
+    if let Some(share) = parsed.internal_therapist_share {
+        if !(0.0..=1.0).contains(&share) {
+            return Err(invalid(
+                file,
+                "internal-therapist-share",
+                "expected a share from 0 to 1",
+            ));
+        }
+        let mut therapists: Vec<ClinicianId> = region
+            .clinicians
+            .iter()
+            .filter(|clinician| {
+                clinician.affiliation == Affiliation::Internal
+                    && clinician.discipline != Discipline::Psychiatrist
+            })
+            .map(|clinician| clinician.id)
+            .collect();
+        // Fisher-Yates on raw words (not `rand`'s shuffle, whose draws may change between
+        // versions): the same seed picks the same people on every build.
+        let mut rng = ChaCha8Rng::seed_from_u64(parsed.seed);
+        for idx in (1..therapists.len()).rev() {
+            let pick = (rng.next_u64() % (idx as u64 + 1)) as usize;
+            therapists.swap(idx, pick);
+        }
+        let count = (share * therapists.len() as f64).round() as usize;
+        clinicians.extend_from_slice(&therapists[..count]);
+    }
+    clinicians.sort();
+    clinicians.dedup();
+    if clinicians.is_empty() {
+        return Err(invalid(
+            file,
+            "",
+            "nobody is disrupted: give clinicians, facilities or internal-therapist-share",
+        ));
+    }
+    Ok(Disruption {
+        clinicians,
+        first,
+        last,
+        reason,
+    })
+}

@@ -1,0 +1,1204 @@
+//! Replanning a disruption: where every displaced appointment goes, optimally.
+//!
+//! A [`Disruption`] takes clinicians away over a period (a strike, leave, a closure). [`plan`]
+//! finds the appointments it displaces and builds a min-cost-flow network ([`caretime_flow`]):
+//!
+//! ```text
+//!   appointment (supply 1) ──cost──► (clinician, day) bucket ──capacity = free fits──► sink
+//!        └──────────── out-of-network arrangement (expensive, capacity 1) ───────────────┘
+//! ```
+//!
+//! Each appointment's arcs go to the buckets the booking filters allow (discipline, reachable
+//! modality and distance, language or an interpreter; disrupted clinicians only after the
+//! disruption), at most [`ReplanCosts::candidates`] per appointment, earliest days first. Arc costs
+//! price lateness against the appointment's own deadline (a plan cancellation keeps it), waiting,
+//! travel, a change of modality, an interpreter, losing continuity, and network over internal. The
+//! out-of-network arc makes every instance feasible. The solver's optimum is then placed on
+//! concrete starts inside each bucket's day.
+//!
+//! Group sessions facilitated by a disrupted clinician keep their group when a clinician of the
+//! same discipline at the same facility, not disrupted, has group time free then; otherwise the
+//! session is cancelled with the disruption's reason and every seat is moved or cancelled.
+//!
+//! [`Replan::changes`] turns the plan into the book's changes (cancellations by the plan,
+//! the disrupted clinicians' leave, new appointments, arrangements, group decisions), applied
+//! atomically by [`Book::apply`]: the same path as every booking.
+
+use std::cell::Cell;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+
+use caretime_core::calendar::BusinessCalendar;
+use caretime_core::id::{AppointmentId, ClinicianId, FacilityId, GroupId};
+use caretime_core::region::{Affiliation, Discipline, Language, Modality, Region};
+use caretime_core::rules::RuleSet;
+use caretime_flow::{ArcId, FlowError, Network, NodeId, Progress};
+use jiff::Timestamp;
+use jiff::civil::Date;
+
+use crate::availability::{Availability, AvailabilityError, FreeKind, Minute, RowSet};
+use crate::book::{
+    Appointment, AppointmentStatus, Book, Cancellation, CancellationReason, CancelledBy, Change,
+    OfferRecord, Outcome,
+};
+use crate::find::{
+    GROUP_INTERNAL_PSYCHIATRY, GROUP_INTERNAL_THERAPY, GROUP_NETWORK_PSYCHIATRY,
+    GROUP_NETWORK_THERAPY, Interpreters, OutOfNetworkArrangement, Route, Timeliness, modality_for,
+    timeliness,
+};
+use crate::group::in_group_time;
+
+/// Why clinicians are unavailable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DisruptionReason {
+    /// A strike (e.g. NUHW's from 2024-10-21, 196 days).
+    Strike,
+    /// Leave (illness, parental, vacation).
+    Leave,
+    /// A facility closure.
+    Closure,
+}
+
+impl DisruptionReason {
+    /// The cancellation reason appointments and group sessions get.
+    pub fn cancellation_reason(self) -> CancellationReason {
+        match self {
+            DisruptionReason::Strike => CancellationReason::Strike,
+            DisruptionReason::Leave => CancellationReason::Leave,
+            DisruptionReason::Closure => CancellationReason::Closure,
+        }
+    }
+
+    /// The kebab-case name used in files and output.
+    pub fn slug(self) -> &'static str {
+        match self {
+            DisruptionReason::Strike => "strike",
+            DisruptionReason::Leave => "leave",
+            DisruptionReason::Closure => "closure",
+        }
+    }
+}
+
+/// Clinicians unavailable over a period.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Disruption {
+    /// Who (sorted, no duplicates).
+    pub clinicians: Vec<ClinicianId>,
+    /// First local date.
+    pub first: Date,
+    /// Last local date (inclusive).
+    pub last: Date,
+    /// Why.
+    pub reason: DisruptionReason,
+}
+
+/// What the replanner pays for each property of a move (integers, so the optimum is exact).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReplanCosts {
+    /// Once, for a start past the deadline.
+    pub late: i64,
+    /// Per business day past the deadline's last day.
+    pub late_per_business_day: i64,
+    /// Per calendar day after the original appointment's date.
+    pub wait_per_day: i64,
+    /// A network provider rather than an internal clinician.
+    pub network: i64,
+    /// Per km of travel to in-person care.
+    pub travel_per_km: i64,
+    /// In person before, video or phone now.
+    pub modality_change: i64,
+    /// An interpreter needed where none was.
+    pub interpreter: i64,
+    /// Another clinician than the one the member saw.
+    pub continuity: i64,
+    /// An out-of-network arrangement instead of any in-network time.
+    pub out_of_network: i64,
+    /// At most this many (clinician, day) buckets per appointment in the first round of
+    /// column generation (a third as many more in each later round).
+    pub candidates: usize,
+    /// At most this many rounds of column generation (see [`plan`]).
+    pub max_rounds: usize,
+}
+
+impl ReplanCosts {
+    /// Weights chosen so that lateness dominates, then network and continuity, then comfort; an
+    /// out-of-network arrangement costs more than being 40 business days late in network (an
+    /// assumption to revisit with the people who run the network: the weights are parameters).
+    pub const STANDARD: ReplanCosts = ReplanCosts {
+        late: 1_000,
+        late_per_business_day: 200,
+        wait_per_day: 5,
+        network: 150,
+        travel_per_km: 4,
+        modality_change: 60,
+        interpreter: 40,
+        continuity: 120,
+        out_of_network: 10_000,
+        candidates: 48,
+        max_rounds: 12,
+    };
+}
+
+/// Where an appointment goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Placement {
+    /// Who.
+    pub clinician: ClinicianId,
+    /// Where.
+    pub facility: FacilityId,
+    /// When.
+    pub start: Timestamp,
+    /// How.
+    pub modality: Modality,
+    /// The interpreter to book, if any.
+    pub interpreter: Option<Language>,
+    /// Internal (or back to the treating clinician after the disruption) or network.
+    pub route: Route,
+}
+
+/// One displaced appointment's fate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Move {
+    /// The displaced appointment.
+    pub appointment: AppointmentId,
+    /// Its new time, or `None` for an out-of-network arrangement.
+    pub to: Option<Placement>,
+    /// The new time against the appointment's original deadline (`None` out of network).
+    pub timeliness: Option<Timeliness>,
+    /// The displaced appointment's own time against the same deadline: a move cannot be timely
+    /// where the appointment it replaces was already late.
+    pub before: Timeliness,
+}
+
+/// A group session the disruption touches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GroupDecision {
+    /// A substitute keeps the whole group.
+    Substituted {
+        /// The group.
+        group: GroupId,
+        /// The session.
+        session: usize,
+        /// The disrupted facilitator.
+        absent: ClinicianId,
+        /// Who stands in.
+        substitute: ClinicianId,
+    },
+    /// No substitute: cancelled with the disruption's reason.
+    Cancelled {
+        /// The group.
+        group: GroupId,
+        /// The session.
+        session: usize,
+    },
+}
+
+/// The plan for a disruption: previewed, then applied with [`Replan::changes`].
+#[derive(Clone, Debug)]
+pub struct Replan {
+    /// The disruption.
+    pub disruption: Disruption,
+    /// One per displaced appointment, in appointment order.
+    pub moves: Vec<Move>,
+    /// Group sessions kept or cancelled.
+    pub groups: Vec<GroupDecision>,
+    /// The flow network solved (for `--export-dimacs`).
+    pub network: Network,
+    /// Its optimal cost.
+    pub cost: i128,
+    /// Rounds of candidate generation it took (see [`plan`]).
+    pub rounds: usize,
+    /// Whether the last round found no cheaper free time for any appointment (rather than
+    /// stopping at the round limit).
+    pub converged: bool,
+    /// The first date the disrupted clinicians' time is taken away: the disruption's first day,
+    /// or the day after `now` when it has already begun (today's past sessions stay as they
+    /// were; today's remaining free time stays bookable).
+    pub leave_from: Date,
+}
+
+/// Counts for the preview.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReplanSummary {
+    /// Appointments displaced.
+    pub displaced: usize,
+    /// Moved to internal clinicians (incl. back to the treating clinician after the disruption).
+    pub internal: usize,
+    /// Moved to network providers.
+    pub network: usize,
+    /// Out-of-network arrangements.
+    pub out_of_network: usize,
+    /// Moves within the deadline.
+    pub timely: usize,
+    /// Displaced appointments that were themselves within the deadline.
+    pub timely_before: usize,
+    /// Late moves by business days late.
+    pub late_by_business_days: BTreeMap<u32, usize>,
+    /// Group sessions kept with a substitute.
+    pub groups_kept: usize,
+    /// Group sessions cancelled.
+    pub groups_cancelled: usize,
+}
+
+/// Why a replan could not be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReplanError {
+    /// The disruption ends before it starts.
+    #[error("the disruption ends before it starts")]
+    EmptyPeriod,
+    /// A clinician the region does not have.
+    #[error("{0} is not a clinician of the region")]
+    UnknownClinician(ClinicianId),
+    /// The index failed.
+    #[error(transparent)]
+    Availability(#[from] AvailabilityError),
+    /// The solver failed.
+    #[error("min-cost flow: {0}")]
+    Flow(#[from] FlowError),
+}
+
+impl Replan {
+    /// The preview's counts.
+    pub fn summary(&self) -> ReplanSummary {
+        let mut summary = ReplanSummary {
+            displaced: self.moves.len(),
+            ..ReplanSummary::default()
+        };
+        for displaced in &self.moves {
+            summary.timely_before += usize::from(displaced.before.is_met());
+            match &displaced.to {
+                None => summary.out_of_network += 1,
+                Some(placement) if placement.route == Route::Network => summary.network += 1,
+                Some(_) => summary.internal += 1,
+            }
+            match displaced.timeliness {
+                None => {}
+                Some(Timeliness::Met) => summary.timely += 1,
+                Some(Timeliness::Late { business_days }) => {
+                    *summary
+                        .late_by_business_days
+                        .entry(business_days)
+                        .or_default() += 1;
+                }
+            }
+        }
+        for decision in &self.groups {
+            match decision {
+                GroupDecision::Substituted { .. } => summary.groups_kept += 1,
+                GroupDecision::Cancelled { .. } => summary.groups_cancelled += 1,
+            }
+        }
+        summary
+    }
+
+    /// The book's changes that carry the plan out, for [`Book::apply`] (all or nothing): each
+    /// displaced appointment cancelled by the plan with the disruption's reason; the disrupted
+    /// clinicians' leave; the new appointments (same request, so the same deadline; each records
+    /// the move as the offer compliance counts); out-of-network arrangements; group substitutes
+    /// and cancellations.
+    pub fn changes(&self, book: &Book, now: Timestamp) -> Vec<Change> {
+        let reason = self.disruption.reason.cancellation_reason();
+        let cancellation = Cancellation {
+            reason,
+            by: CancelledBy::Plan,
+            at: now,
+        };
+        let mut changes = Vec::new();
+        for displaced in &self.moves {
+            let original = &book.appointments()[displaced.appointment.index()];
+            changes.push(Change::SetStatus {
+                appointment: original.id,
+                from: original.status,
+                to: AppointmentStatus::Cancelled,
+                cancellation: Some(cancellation),
+            });
+        }
+        for &clinician in &self.disruption.clinicians {
+            if let Some(schedule) = book.schedule(clinician) {
+                let mut schedule = schedule.clone();
+                schedule
+                    .leave
+                    .push((self.disruption.first, self.disruption.last));
+                changes.push(Change::Reschedule {
+                    clinician,
+                    schedule: Box::new(schedule),
+                    from: self.leave_from,
+                });
+            }
+        }
+        let mut next_id = book.next_id().0;
+        for displaced in &self.moves {
+            let original = &book.appointments()[displaced.appointment.index()];
+            match &displaced.to {
+                Some(placement) => {
+                    changes.push(Change::Create(Box::new(Appointment {
+                        id: AppointmentId(next_id),
+                        request: original.request.clone(),
+                        deadline: original.deadline,
+                        offered: OfferRecord {
+                            clinician: placement.clinician,
+                            start: placement.start,
+                            timeliness: displaced.timeliness.unwrap_or(Timeliness::Met),
+                        },
+                        clinician: placement.clinician,
+                        facility: placement.facility,
+                        start: placement.start,
+                        length: original.length,
+                        time: FreeKind::Direct,
+                        modality: placement.modality,
+                        interpreter: placement.interpreter,
+                        route: placement.route,
+                        status: AppointmentStatus::Booked,
+                        expires: None,
+                        cancellation: None,
+                        replaces: Some(original.id),
+                    })));
+                    next_id += 1;
+                }
+                None => changes.push(Change::Arrange(OutOfNetworkArrangement {
+                    request: original.request.id,
+                    member: original.request.member,
+                    kind: original.request.kind,
+                    deadline: original.deadline,
+                })),
+            }
+        }
+        // Cancelled sessions one after the other on a scratch copy of the groups' state, so that
+        // a seat moved into a session the plan also cancels is moved (or cancelled) again.
+        let mut scratch: Option<Book> = None;
+        for decision in &self.groups {
+            match *decision {
+                GroupDecision::Substituted {
+                    group,
+                    session,
+                    absent,
+                    substitute,
+                } => changes.push(Change::Substitute {
+                    group,
+                    session,
+                    absent,
+                    substitute,
+                }),
+                GroupDecision::Cancelled { group, session } => {
+                    let scratch = scratch.get_or_insert_with(|| book.clone());
+                    if let Outcome::Accepted(cancel) = scratch.decide_cancel_session(
+                        group,
+                        session,
+                        reason,
+                        CancelledBy::Plan,
+                        now,
+                    ) && scratch.apply(&cancel).is_ok()
+                    {
+                        changes.extend(cancel);
+                    }
+                }
+            }
+        }
+        changes
+    }
+}
+
+/// Everything a replan reads.
+#[derive(Clone, Copy, Debug)]
+pub struct ReplanContext<'a> {
+    /// The region.
+    pub region: &'a Region,
+    /// The book as it stands.
+    pub book: &'a Book,
+    /// The timely-access rules (for lateness).
+    pub rules: &'a RuleSet,
+    /// The weights.
+    pub costs: &'a ReplanCosts,
+}
+
+/// How many days with free time of the treating clinician after the disruption each
+/// appointment is offered (continuity).
+const TREATING_DAYS: usize = 3;
+
+/// At most this many (facility, day) pairs are searched for one appointment's candidates: when
+/// the nearest thousands are all offered to others already, capacity is gone and the
+/// out-of-network arc is the answer.
+const MAX_PAIRS: usize = 1_024;
+
+/// The first round's candidates of an appointment span at least this many days.
+const FIRST_ROUND_DAYS: usize = 8;
+
+/// In rounds after the first, a bucket is offered in at most this many new arcs per unit of its
+/// capacity.
+const ROUND_QUOTA: u32 = 2;
+
+/// A (row, day) bucket of the flow network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct Bucket {
+    day: u32,
+    row: u32,
+}
+
+impl Bucket {
+    fn new(row: usize, day: usize) -> Bucket {
+        Bucket {
+            row: row as u32,
+            day: day as u32,
+        }
+    }
+}
+
+/// A count per bucket, dense (4 bytes per row and day: 6 MB at full scale).
+#[derive(Clone, Debug)]
+struct Buckets {
+    n_rows: usize,
+    counts: Vec<u32>,
+}
+
+impl Buckets {
+    fn new(n_rows: usize, n_days: usize) -> Buckets {
+        Buckets {
+            n_rows,
+            counts: vec![0; n_rows * n_days],
+        }
+    }
+
+    fn index(&self, bucket: Bucket) -> usize {
+        bucket.day as usize * self.n_rows + bucket.row as usize
+    }
+
+    fn get(&self, bucket: Bucket) -> u32 {
+        self.counts[self.index(bucket)]
+    }
+
+    fn set(&mut self, bucket: Bucket, count: u32) {
+        let idx = self.index(bucket);
+        self.counts[idx] = count;
+    }
+}
+
+/// Per day and facility, the rows with room; per discipline kind (therapists 0, psychiatrists
+/// 1) and facility, the days with such rows.
+#[allow(clippy::type_complexity)]
+fn free_lists(
+    region: &Region,
+    availability: &Availability,
+    n_days: usize,
+    room: &Buckets,
+) -> (Vec<Vec<Vec<u32>>>, [Vec<Vec<u32>>; 2]) {
+    let n_facilities = region.facilities.len();
+    let mut free = vec![vec![Vec::new(); n_facilities]; n_days];
+    let mut facility_days: [Vec<Vec<u32>>; 2] = [
+        vec![Vec::new(); n_facilities],
+        vec![Vec::new(); n_facilities],
+    ];
+    for (day, by_facility) in free.iter_mut().enumerate() {
+        for row in 0..availability.n_rows() {
+            if room.get(Bucket::new(row, day)) == 0 {
+                continue;
+            }
+            let who = &region.clinicians[availability.clinician_at(row).index()];
+            let facility = who.facility.index();
+            by_facility[facility].push(row as u32);
+            let days = &mut facility_days[usize::from(who.discipline == Discipline::Psychiatrist)]
+                [facility];
+            if days.last() != Some(&(day as u32)) {
+                days.push(day as u32);
+            }
+        }
+    }
+    (free, facility_days)
+}
+
+/// Plans the disruption at `now`: the optimal moves of every appointment it displaces (and the
+/// group sessions it touches). Pure: the book is not changed.
+pub fn plan(
+    context: &ReplanContext<'_>,
+    disruption: &Disruption,
+    now: Timestamp,
+    observer: &mut dyn FnMut(Progress),
+) -> Result<Replan, ReplanError> {
+    let ReplanContext {
+        region,
+        book,
+        rules,
+        costs,
+    } = *context;
+    if disruption.last < disruption.first {
+        return Err(ReplanError::EmptyPeriod);
+    }
+    for clinician in &disruption.clinicians {
+        if region.clinicians.get(clinician.index()).is_none() {
+            return Err(ReplanError::UnknownClinician(*clinician));
+        }
+    }
+    let availability = book.availability();
+    let zone = rules.time_zone();
+    let horizon = availability.horizon();
+    let disrupted =
+        |clinician: ClinicianId| disruption.clinicians.binary_search(&clinician).is_ok();
+    let in_period = |date: Date| disruption.first <= date && date <= disruption.last;
+
+    // The displaced appointments.
+    let displaced: Vec<&Appointment> = book
+        .appointments()
+        .iter()
+        .filter(|appointment| {
+            matches!(
+                appointment.status,
+                AppointmentStatus::Proposed
+                    | AppointmentStatus::Pending
+                    | AppointmentStatus::Booked
+            ) && appointment.start >= now
+                && disrupted(appointment.clinician)
+                && in_period(appointment.start.to_zoned(zone.clone()).date())
+        })
+        .collect();
+
+    // Days of the horizon, as [start, end) minutes in the rules' zone.
+    let mut days: Vec<(Date, Minute, Minute)> = Vec::new();
+    let mut date = horizon.first;
+    while date <= horizon.last {
+        let next = date.tomorrow().map_err(|_| AvailabilityError::OutOfRange)?;
+        let at = |day: Date| -> Result<Minute, AvailabilityError> {
+            Ok(Minute::from_timestamp(
+                day.to_zoned(zone.clone())
+                    .map_err(|_| AvailabilityError::OutOfRange)?
+                    .timestamp(),
+            ))
+        };
+        days.push((date, at(date)?, at(next)?));
+        date = next;
+    }
+    let now_minute = Minute::from_timestamp(now);
+    let today = now.to_zoned(zone.clone()).date();
+    let leave_from = if disruption.first <= today {
+        today
+            .tomorrow()
+            .map_err(|_| AvailabilityError::OutOfRange)?
+    } else {
+        disruption.first
+    };
+
+    // Free direct time per (row, day): each bucket's capacity (fits of the longest displaced
+    // appointment), the disrupted clinicians' none during the disruption.
+    let max_length = displaced.iter().map(|a| a.length).max().unwrap_or(60);
+    let n_rows = availability.n_rows();
+    let mut capacity = Buckets::new(n_rows, days.len());
+    for (day, (date, day_start, day_end)) in days.iter().enumerate() {
+        let from = Minute(day_start.0.max(now_minute.0)).ceil_to_grid();
+        if from < *day_end {
+            for row in 0..n_rows {
+                let clinician = availability.clinician_at(row);
+                if disrupted(clinician) && in_period(*date) {
+                    continue;
+                }
+                let fits = availability.direct_fits(clinician, from, *day_end, max_length)?;
+                capacity.set(Bucket::new(row, day), fits);
+            }
+        }
+    }
+    // Facilities with an internal clinician.
+    let mut facility_internal = vec![false; region.facilities.len()];
+    for row in 0..n_rows {
+        let who = &region.clinicians[availability.clinician_at(row).index()];
+        facility_internal[who.facility.index()] |= who.affiliation == Affiliation::Internal;
+    }
+    // Business days counted through each day of the horizon, for lateness.
+    let calendar = rules.calendar();
+    let mut business_through: Vec<u32> = Vec::with_capacity(days.len());
+    let mut count = 0;
+    for (date, _, _) in &days {
+        count += u32::from(calendar.is_business_day(*date));
+        business_through.push(count);
+    }
+
+    // Column generation. The first round gives each appointment its cheapest `candidates`
+    // buckets and solves. The optimum's dual prices (caretime_flow::potentials) then say which
+    // arcs not yet in the network could lower it: an arc from appointment a to bucket b of cost
+    // c with c + p(a) - p(b) < 0, where a bucket not in the network is priced as the sink. Each
+    // later round adds, for every appointment (dearest first), up to a third as many such arcs,
+    // a bucket offered to at most ROUND_QUOTA times its capacity in new arcs per round, and
+    // solves again. When a round finds none anywhere (every search complete), the plan is
+    // optimal over every bucket the filters allow, not only the candidates: `converged`.
+    let (free, facility_days) = free_lists(region, availability, days.len(), &capacity);
+    let n_facilities = region.facilities.len();
+    let mut facility_max = vec![0i64; n_facilities];
+    let mut pair_max = vec![0i64; n_facilities * days.len()];
+    let mut candidates: Vec<Vec<(Bucket, i64)>> = vec![Vec::new(); displaced.len()];
+    let mut current_cost: Vec<i64> = vec![i64::MAX; displaced.len()];
+    // Dual prices of the last optimum: per appointment, per bucket (dense), and the largest.
+    let mut prices: Option<(Vec<i64>, Vec<i64>, i64)> = None;
+    let mut rounds = 0;
+    let mut last = None;
+    let mut converged = false;
+    let (network, arc_targets, solution) = loop {
+        rounds += 1;
+        let mut added = 0;
+        let mut proven = true;
+        let mut order: Vec<usize> = (0..displaced.len()).collect();
+        order.sort_by_key(|&idx| (Reverse(current_cost[idx]), idx));
+        let mut offered = Buckets::new(n_rows, days.len());
+        let search = Search {
+            region,
+            book,
+            costs,
+            availability,
+            disruption,
+            days: &days,
+            zone,
+            horizon_first: horizon.first,
+            now,
+            free: &free,
+            capacity: &capacity,
+            facility_internal: &facility_internal,
+            facility_days: &facility_days,
+            business_through: &business_through,
+            calendar,
+            facility_max: &facility_max,
+            pair_max: &pair_max,
+        };
+        for idx in order {
+            let known = &mut candidates[idx];
+            known.sort_unstable_by_key(|(bucket, _)| *bucket);
+            // The first round spreads each appointment's candidates over at least
+            // FIRST_ROUND_DAYS days: the earliest days are the most contested.
+            let (threshold, want, per_day, own_price) = match &prices {
+                None => (
+                    i64::MAX,
+                    costs.candidates,
+                    costs.candidates.div_ceil(FIRST_ROUND_DAYS),
+                    0,
+                ),
+                Some((appointment_prices, _, _)) => (
+                    -appointment_prices[idx],
+                    costs.candidates.div_ceil(3),
+                    usize::MAX,
+                    appointment_prices[idx],
+                ),
+            };
+            let mut accept = |bucket: Bucket, cost: i64| -> bool {
+                if known.binary_search_by_key(&bucket, |(b, _)| *b).is_ok() {
+                    return false;
+                }
+                let Some((_, bucket_prices, _)) = &prices else {
+                    return true;
+                };
+                if cost + own_price - bucket_prices[offered.index(bucket)] >= 0 {
+                    return false;
+                }
+                let offers = offered.get(bucket);
+                if offers >= capacity.get(bucket) * ROUND_QUOTA {
+                    proven = false;
+                    return false;
+                }
+                offered.set(bucket, offers + 1);
+                true
+            };
+            let (found, complete) =
+                search.candidates(displaced[idx], want, per_day, threshold, &mut accept)?;
+            proven &= complete || !found.is_empty();
+            added += found.len();
+            known.extend(found);
+        }
+        if let (0, Some(last)) = (added, last.take()) {
+            rounds -= 1;
+            converged = proven;
+            break last;
+        }
+        let (network, arc_targets, bucket_nodes) = build_network(&candidates, &capacity, costs)?;
+        let solution = caretime_flow::solve_with(&network, observer)?;
+        let potentials = caretime_flow::potentials(&network, &solution.flow)?;
+        let sink_price = potentials[0];
+        let mut bucket_prices = vec![sink_price; n_rows * days.len()];
+        for (bucket, node) in &bucket_nodes {
+            bucket_prices[capacity.index(*bucket)] = potentials[node.0 as usize];
+        }
+        let max_price = bucket_prices.iter().copied().max().unwrap_or(sink_price);
+        facility_max.fill(i64::MIN);
+        pair_max.fill(i64::MIN);
+        for (day, by_facility) in free.iter().enumerate() {
+            for (facility, rows) in by_facility.iter().enumerate() {
+                for &row in rows {
+                    let price = bucket_prices[capacity.index(Bucket::new(row as usize, day))];
+                    let pair = &mut pair_max[day * n_facilities + facility];
+                    *pair = (*pair).max(price);
+                    facility_max[facility] = facility_max[facility].max(price);
+                }
+            }
+        }
+        let appointment_prices = (0..displaced.len())
+            .map(|idx| potentials[idx + 1])
+            .collect();
+        prices = Some((appointment_prices, bucket_prices, max_price));
+        for (idx, targets) in arc_targets.iter().enumerate() {
+            for (arc, _) in targets {
+                if solution.flow[arc.0 as usize] > 0 {
+                    current_cost[idx] = network.arc(*arc).cost;
+                }
+            }
+        }
+        if rounds >= costs.max_rounds {
+            break (network, arc_targets, solution);
+        }
+        last = Some((network, arc_targets, solution));
+    };
+
+    // Place each bucket's appointments on concrete starts, earliest original start first.
+    let mut assigned: BTreeMap<Bucket, Vec<usize>> = BTreeMap::new();
+    for (idx, targets) in arc_targets.iter().enumerate() {
+        for (arc, bucket) in targets {
+            if let (true, Some(bucket)) = (solution.flow[arc.0 as usize] > 0, bucket) {
+                assigned.entry(*bucket).or_default().push(idx);
+            }
+        }
+    }
+    let mut scratch: Availability = availability.clone();
+    let mut placements: Vec<Option<Placement>> = vec![None; displaced.len()];
+    for (bucket, mut members) in assigned {
+        members.sort_by_key(|&idx| (displaced[idx].start, displaced[idx].id));
+        let clinician = scratch.clinician_at(bucket.row as usize);
+        let (_, day_start, day_end) = days[bucket.day as usize];
+        for idx in members {
+            let appointment = displaced[idx];
+            let from = Minute(day_start.0.max(now_minute.0)).ceil_to_grid();
+            // Direct time only: the bucket counted direct fits, so one is left for each
+            // appointment the solver sent here.
+            let Some(start) =
+                scratch.earliest_direct(clinician, from, day_end, appointment.length)?
+            else {
+                continue;
+            };
+            scratch.reserve(clinician, start, appointment.length)?;
+            let who = &region.clinicians[clinician.index()];
+            let member = &region.members[appointment.request.member.index()];
+            let established = clinician == appointment.clinician;
+            let modality = modality_for(
+                region,
+                member,
+                who,
+                book.policy().find.max_travel_km,
+                established,
+            )
+            .unwrap_or(appointment.modality);
+            placements[idx] = Some(Placement {
+                clinician,
+                facility: who.facility,
+                start: start.to_timestamp()?,
+                modality,
+                interpreter: (!who.speaks(member.language)).then_some(member.language),
+                route: match (established, who.affiliation) {
+                    (true, _) => Route::Continuity,
+                    (false, Affiliation::Internal) => Route::Internal,
+                    (false, Affiliation::Network) => Route::Network,
+                },
+            });
+        }
+    }
+    let moves = displaced
+        .iter()
+        .zip(placements)
+        .map(|(appointment, placement)| Move {
+            appointment: appointment.id,
+            timeliness: placement.as_ref().map(|placement| {
+                timeliness(
+                    appointment.deadline,
+                    None,
+                    rules.calendar(),
+                    zone,
+                    placement.start,
+                )
+            }),
+            to: placement,
+            before: timeliness(
+                appointment.deadline,
+                None,
+                rules.calendar(),
+                zone,
+                appointment.start,
+            ),
+        })
+        .collect();
+
+    // Group sessions in the period with a disrupted facilitator.
+    let mut group_decisions = Vec::new();
+    let mut substitutes_taken: Vec<(ClinicianId, Timestamp)> = Vec::new();
+    for group in book.groups() {
+        for (session_idx, session) in group.sessions.iter().enumerate() {
+            if session.cancellation.is_some()
+                || session.start < now
+                || !in_period(session.start.to_zoned(zone.clone()).date())
+            {
+                continue;
+            }
+            let absent: Vec<ClinicianId> = session
+                .facilitators(group)
+                .filter(|facilitator| disrupted(*facilitator))
+                .collect();
+            let mut all_covered = true;
+            let mut decisions = Vec::new();
+            for facilitator in absent {
+                let discipline = region.clinicians[facilitator.index()].discipline;
+                let start = session.start.to_zoned(zone.clone());
+                let busy = |candidate: ClinicianId| {
+                    substitutes_taken.contains(&(candidate, session.start))
+                        || book.groups().iter().any(|other| {
+                            other.sessions.iter().any(|other_session| {
+                                other_session.start == session.start
+                                    && other_session.cancellation.is_none()
+                                    && other_session.facilitators(other).any(|f| f == candidate)
+                            })
+                        })
+                };
+                let substitute = region.clinicians.iter().find(|candidate| {
+                    candidate.discipline == discipline
+                        && candidate.facility == group.facility
+                        && candidate.affiliation == Affiliation::Internal
+                        && !disrupted(candidate.id)
+                        && in_group_time(region, candidate.id, &start, session.length)
+                        && !busy(candidate.id)
+                });
+                match substitute {
+                    Some(substitute) => {
+                        substitutes_taken.push((substitute.id, session.start));
+                        decisions.push(GroupDecision::Substituted {
+                            group: group.id,
+                            session: session_idx,
+                            absent: facilitator,
+                            substitute: substitute.id,
+                        });
+                    }
+                    None => all_covered = false,
+                }
+            }
+            if all_covered {
+                group_decisions.extend(decisions);
+            } else if session.facilitators(group).any(disrupted) {
+                group_decisions.push(GroupDecision::Cancelled {
+                    group: group.id,
+                    session: session_idx,
+                });
+            }
+        }
+    }
+
+    Ok(Replan {
+        disruption: disruption.clone(),
+        moves,
+        groups: group_decisions,
+        network,
+        cost: solution.cost,
+        rounds,
+        converged,
+        leave_from,
+    })
+}
+
+/// What the candidate search reads, shared by every appointment.
+struct Search<'a> {
+    region: &'a Region,
+    book: &'a Book,
+    costs: &'a ReplanCosts,
+    availability: &'a Availability,
+    disruption: &'a Disruption,
+    /// The horizon's days: date, first minute, end minute.
+    days: &'a [(Date, Minute, Minute)],
+    zone: &'a jiff::tz::TimeZone,
+    horizon_first: Date,
+    now: Timestamp,
+    /// Per day, per facility, rows with free direct time.
+    free: &'a [Vec<Vec<u32>>],
+    /// Free direct fits per bucket.
+    capacity: &'a Buckets,
+    facility_internal: &'a [bool],
+    /// Per facility, the days it has free rows of therapists (0) or psychiatrists (1).
+    facility_days: &'a [Vec<Vec<u32>>; 2],
+    /// Business days counted through each day of the horizon.
+    business_through: &'a [u32],
+    /// The rules' business calendar.
+    calendar: &'a BusinessCalendar,
+    /// Per facility, the highest dual price of its buckets (0 before any prices).
+    facility_max: &'a [i64],
+    /// Per day and facility (`day * facilities + facility`), the same for one day.
+    pair_max: &'a [i64],
+}
+
+impl Search<'_> {
+    fn day_of(&self, at: Timestamp) -> Option<usize> {
+        let local = at.to_zoned(self.zone.clone()).date();
+        self.days.iter().position(|(day, _, _)| *day == local)
+    }
+
+    /// Up to `want` buckets `accept` takes, cheapest first as far as a lower bound of their cost
+    /// orders them, each cheaper than `threshold`, with their exact costs.
+    fn candidates(
+        &self,
+        appointment: &Appointment,
+        want: usize,
+        per_day: usize,
+        threshold: i64,
+        accept: &mut dyn FnMut(Bucket, i64) -> bool,
+    ) -> Result<(Vec<(Bucket, i64)>, bool), ReplanError> {
+        let (region, costs, availability) = (self.region, self.costs, self.availability);
+        let member = &region.members[appointment.request.member.index()];
+        let psychiatry =
+            region.clinicians[appointment.clinician.index()].discipline == Discipline::Psychiatrist;
+        let row_groups = if psychiatry {
+            [
+                availability.group_rows(GROUP_INTERNAL_PSYCHIATRY),
+                availability.group_rows(GROUP_NETWORK_PSYCHIATRY),
+            ]
+        } else {
+            [
+                availability.group_rows(GROUP_INTERNAL_THERAPY),
+                availability.group_rows(GROUP_NETWORK_THERAPY),
+            ]
+        };
+        let max_km = self.book.policy().find.max_travel_km;
+        let mut allowed = self.book.directory().reachable(region, member, max_km);
+        if self.book.policy().find.interpreters == Interpreters::Unavailable {
+            match self.book.directory().speakers(member.language) {
+                Some(speakers) => allowed.intersect_with(speakers),
+                None => allowed = RowSet::empty(availability.n_rows()),
+            }
+        }
+        let first_day = self.day_of(appointment.start.max(self.now)).unwrap_or(0);
+        let original_day = self.day_of(appointment.start);
+
+        // What each day costs: lateness against the appointment's own deadline (a plan
+        // cancellation keeps it) and the wait past the original date.
+        let last_day = appointment
+            .deadline
+            .checked_sub(jiff::SignedDuration::from_secs(1))
+            .unwrap_or(appointment.deadline)
+            .to_zoned(self.zone.clone())
+            .date();
+        let calendar = self.calendar;
+        let late_offset = match self.days.iter().position(|(day, _, _)| *day == last_day) {
+            Some(idx) => Some(-i64::from(self.business_through[idx])),
+            None if last_day < self.horizon_first => Some(i64::from(
+                calendar.business_days_between(last_day, self.horizon_first)
+                    - u32::from(calendar.is_business_day(self.horizon_first)),
+            )),
+            None => None,
+        };
+        let day_cost = |day: usize| -> i64 {
+            let mut cost = 0;
+            if let Some(offset) = late_offset
+                && self.days[day]
+                    .1
+                    .to_timestamp()
+                    .is_ok_and(|start| start >= appointment.deadline)
+            {
+                let business_days = (offset + i64::from(self.business_through[day])).max(0);
+                cost += costs.late + costs.late_per_business_day * business_days;
+            }
+            if let Some(original_day) = original_day {
+                cost += costs.wait_per_day * (day as i64 - original_day as i64).max(0);
+            }
+            cost
+        };
+        // The exact cost of a row on a day, if the member may go there.
+        // Distances from the member's home, each computed once per search.
+        let home = *member.home.expose();
+        let km_cache: Vec<Cell<f64>> = vec![Cell::new(-1.0); region.facilities.len()];
+        let km = |facility: usize| -> f64 {
+            let known = km_cache[facility].get();
+            if known >= 0.0 {
+                return known;
+            }
+            let km = region.facilities[facility].location.distance_km(home);
+            km_cache[facility].set(km);
+            km
+        };
+        // Within reach in person; a degree of latitude is at least 110.5 km, so most facilities
+        // are ruled out without trigonometry.
+        let near = |facility: usize| -> bool {
+            (region.facilities[facility].location.lat() - home.lat()).abs() * 110.5 <= max_km
+                && km(facility) <= max_km
+        };
+        let row_cost = |row: usize, day: usize| -> Option<i64> {
+            let clinician = availability.clinician_at(row);
+            let who = &region.clinicians[clinician.index()];
+            let facility = who.facility.index();
+            let established = clinician == appointment.clinician;
+            // As `find::modality_for`, with the distance cached.
+            let modality = Modality::ALL.into_iter().find(|&modality| {
+                member.accepts.contains(modality)
+                    && who.modalities.contains(modality)
+                    && (modality != Modality::InPerson || established || near(facility))
+            })?;
+            let mut cost = day_cost(day);
+            if who.affiliation == Affiliation::Network {
+                cost += costs.network;
+            }
+            if modality == Modality::InPerson {
+                cost += costs.travel_per_km * km(facility).round() as i64;
+            } else if appointment.modality == Modality::InPerson {
+                cost += costs.modality_change;
+            }
+            if !who.speaks(member.language) && appointment.interpreter.is_none() {
+                cost += costs.interpreter;
+            }
+            if !established {
+                cost += costs.continuity;
+            }
+            Some(cost)
+        };
+        let disrupted_then = |row: usize, day: usize| {
+            self.disruption
+                .clinicians
+                .binary_search(&availability.clinician_at(row))
+                .is_ok()
+                && self.days[day].0 <= self.disruption.last
+        };
+        let mut found: Vec<(Bucket, i64)> = Vec::new();
+        let mut on_day = vec![0usize; self.days.len()];
+        let mut offer = |row: usize, day: usize, found: &mut Vec<(Bucket, i64)>| {
+            let bucket = Bucket::new(row, day);
+            if self.capacity.get(bucket) == 0 || on_day[day] >= per_day || disrupted_then(row, day)
+            {
+                return;
+            }
+            if let Some(cost) = row_cost(row, day)
+                && accept(bucket, cost)
+            {
+                on_day[day] += 1;
+                found.push((bucket, cost));
+            }
+        };
+
+        // The treating clinician once the disruption is over (continuity, whatever the
+        // filters), on the first few days with time.
+        let treating_row = availability.row_of(appointment.clinician);
+        if let Some(row) = treating_row {
+            for day in first_day..self.days.len() {
+                if found.len() >= TREATING_DAYS.min(want) {
+                    break;
+                }
+                offer(row, day, &mut found);
+            }
+        }
+
+        // Everyone else: (facility, day) pairs with free time in the order of a lower bound of
+        // their cost, until enough are found or the bound reaches the threshold. Days cost more
+        // the later they are, so a heap holding each facility's next day with free time merges
+        // them in order. The bound: continuity; the cheaper of travel and a change of modality
+        // where the member could come in person; network unless the facility has internal
+        // clinicians.
+        let change = if appointment.modality == Modality::InPerson {
+            costs.modality_change
+        } else {
+            0
+        };
+        let facility_bound = |facility: usize| -> i64 {
+            let mut cost = costs.continuity + change;
+            if member.accepts.contains(Modality::InPerson) && near(facility) {
+                cost = costs.continuity
+                    + (costs.travel_per_km * km(facility).round() as i64).min(change);
+            }
+            if !self.facility_internal[facility] {
+                cost += costs.network;
+            }
+            cost
+        };
+        let day_costs: Vec<i64> = (0..self.days.len()).map(day_cost).collect();
+        let facility_days = &self.facility_days[usize::from(psychiatry)];
+        // Keys: the bound less the facility's highest bucket price (0 before any prices), so
+        // that with prices the search stops where no bucket can have a negative reduced cost.
+        let n_facilities = self.facility_max.len();
+        let mut pairs: BinaryHeap<Reverse<(i64, usize, usize)>> = facility_days
+            .iter()
+            .enumerate()
+            .filter_map(|(facility, days)| {
+                let next = days.partition_point(|&day| (day as usize) < first_day);
+                let &day = days.get(next)?;
+                let bound = facility_bound(facility) - self.facility_max[facility];
+                let at = bound + day_costs[day as usize];
+                (at < threshold).then_some(Reverse((at, facility, next)))
+            })
+            .collect();
+        let mut popped = 0;
+        while let Some(Reverse((key, facility, next))) = pairs.pop() {
+            if found.len() >= want || key >= threshold || popped == MAX_PAIRS {
+                break;
+            }
+            popped += 1;
+            let days = &facility_days[facility];
+            let day = days[next] as usize;
+            if let Some(&later) = days.get(next + 1) {
+                let at = key - day_costs[day] + day_costs[later as usize];
+                pairs.push(Reverse((at, facility, next + 1)));
+            }
+            // This day's own highest price may rule it out at once.
+            let pair_key =
+                key + self.facility_max[facility] - self.pair_max[day * n_facilities + facility];
+            if pair_key >= threshold {
+                continue;
+            }
+            for &row in &self.free[day][facility] {
+                let row = row as usize;
+                if Some(row) != treating_row
+                    && allowed.contains(row)
+                    && row_groups.iter().any(|group| group.contains(&row))
+                {
+                    offer(row, day, &mut found);
+                    if found.len() >= want {
+                        break;
+                    }
+                }
+            }
+        }
+        // Complete unless the pair limit cut the search short.
+        Ok((found, popped < MAX_PAIRS))
+    }
+}
+
+/// The flow network of the candidates: the sink (node 0), one node per appointment (supply 1),
+/// one per bucket that is anyone's candidate (an arc to the sink with its capacity); each
+/// appointment's arcs to its candidates and its out-of-network arc to the sink. Returns the
+/// network and, per appointment, its arcs with their buckets (`None` for out of network).
+#[allow(clippy::type_complexity)]
+fn build_network(
+    candidates: &[Vec<(Bucket, i64)>],
+    capacity: &Buckets,
+    costs: &ReplanCosts,
+) -> Result<
+    (
+        Network,
+        Vec<Vec<(ArcId, Option<Bucket>)>>,
+        BTreeMap<Bucket, NodeId>,
+    ),
+    ReplanError,
+> {
+    let mut network = Network::new(0);
+    let sink = network.add_node();
+    let appointment_nodes: Vec<NodeId> = candidates
+        .iter()
+        .map(|_| {
+            let node = network.add_node();
+            network.set_supply(node, 1);
+            node
+        })
+        .collect();
+    network.set_supply(sink, -(candidates.len() as i64));
+    let mut bucket_nodes: BTreeMap<Bucket, NodeId> = BTreeMap::new();
+    for arcs in candidates {
+        for (bucket, _) in arcs {
+            bucket_nodes.entry(*bucket).or_insert(NodeId(0));
+        }
+    }
+    for node in bucket_nodes.values_mut() {
+        *node = network.add_node();
+    }
+    let mut arc_targets = Vec::with_capacity(candidates.len());
+    for (arcs, &from) in candidates.iter().zip(&appointment_nodes) {
+        let mut targets = Vec::with_capacity(arcs.len() + 1);
+        for (bucket, cost) in arcs {
+            let arc = network.add_arc(from, bucket_nodes[bucket], 1, *cost)?;
+            targets.push((arc, Some(*bucket)));
+        }
+        let arc = network.add_arc(from, sink, 1, costs.out_of_network)?;
+        targets.push((arc, None));
+        arc_targets.push(targets);
+    }
+    for (bucket, node) in &bucket_nodes {
+        network.add_arc(*node, sink, i64::from(capacity.get(*bucket)), 0)?;
+    }
+    Ok((network, arc_targets, bucket_nodes))
+}
