@@ -8,13 +8,19 @@
 //!        └──────────── out-of-network arrangement (expensive, capacity 1) ───────────────┘
 //! ```
 //!
-//! Each appointment's arcs go to the buckets the booking filters allow (discipline, reachable
+//! Each appointment may go to the buckets the booking filters allow (discipline, reachable
 //! modality and distance, language or an interpreter; disrupted clinicians only after the
-//! disruption), at most [`ReplanCosts::candidates`] per appointment, earliest days first. Arc costs
-//! price lateness against the appointment's own deadline (a plan cancellation keeps it), waiting,
-//! travel, a change of modality, an interpreter, losing continuity, and network over internal. The
-//! out-of-network arc makes every instance feasible. The solver's optimum is then placed on
-//! concrete starts inside each bucket's day.
+//! disruption). Arc costs price lateness against the appointment's own deadline (a plan
+//! cancellation keeps it), waiting, travel, a change of modality, an interpreter, losing
+//! continuity, and network over internal. The out-of-network arc makes every instance feasible.
+//!
+//! A full-scale strike allows billions of (appointment, bucket) arcs, so the network is built by
+//! column generation: the first round gives each appointment its cheapest buckets (spread over
+//! several days), later rounds add the arcs whose reduced cost under the last optimum's dual
+//! potentials is negative, the only arcs that can lower it. When a round finds none, the plan is
+//! optimal over every allowed bucket ([`Replan::converged`]); otherwise it is optimal over the
+//! arcs generated, and the report says so. The solver's optimum is then placed on concrete starts
+//! inside each bucket's day.
 //!
 //! Group sessions facilitated by a disrupted clinician keep their group when a clinician of the
 //! same discipline at the same facility, not disrupted, has group time free then; otherwise the
