@@ -31,8 +31,10 @@ use crate::{Outcome, load};
     after_help = "The book is a seeded workload: --bookings random requests made over the \
 two weeks before --now and booked through find, decide and apply. The plan moves every \
 appointment the disruption displaces (another internal clinician, the treating clinician after the \
-disruption, a network provider, or an out-of-network arrangement) at minimum total cost, solved \
-exactly by min-cost flow."
+disruption, a network provider, or an out-of-network arrangement) at minimum total cost: a \
+min-cost flow over candidate (clinician, day) buckets, grown by column generation priced with the \
+optimum's dual potentials. The report says whether that converged (the plan is then optimal over \
+every allowed bucket) or stopped at --rounds (optimal over the candidates found)."
 )]
 pub(crate) struct ReplanArgs {
     /// Region file (JSON); without it, --preset is generated.
