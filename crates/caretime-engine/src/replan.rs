@@ -354,8 +354,10 @@ impl Replan {
                         modality: placement.modality,
                         interpreter: placement.interpreter,
                         route: placement.route,
-                        status: AppointmentStatus::Booked,
-                        expires: None,
+                        // A hold or a proposal stays one (same expiry): the member has not
+                        // confirmed the original either.
+                        status: original.status,
+                        expires: original.expires,
                         cancellation: None,
                         replaces: Some(original.id),
                     })));
