@@ -7,8 +7,7 @@
 //! the benchmark of issue 5, a bipartite replanning network at the scale of a strike; see
 //! `bench/README.md` for the side-by-side run against OR-Tools.
 
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
@@ -19,7 +18,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use crate::Outcome;
-use crate::output::{Format, print_json, progress_bar, spinner};
+use crate::output::{Format, print_json, progress_bar, spinner, write_file};
 
 /// `caretime flow ...`
 #[derive(Debug, Subcommand)]
@@ -150,20 +149,6 @@ fn run_solve(args: &SolveArgs, format: Format) -> anyhow::Result<Outcome> {
         }
     }
     Ok(Outcome::Ok)
-}
-
-/// Creates `path` and hands a buffered writer to `write`.
-fn write_file(
-    path: &Path,
-    write: impl FnOnce(&mut BufWriter<std::fs::File>) -> std::io::Result<()>,
-) -> anyhow::Result<()> {
-    let shown = path.display();
-    let file = std::fs::File::create(path).with_context(|| format!("cannot create `{shown}`"))?;
-    let mut out = BufWriter::with_capacity(1 << 20, file);
-    write(&mut out).with_context(|| format!("cannot write `{shown}`"))?;
-    out.flush()
-        .with_context(|| format!("cannot write `{shown}`"))?;
-    Ok(())
 }
 
 #[derive(Debug, Serialize)]

@@ -1,5 +1,9 @@
 //! Output formats and small text-table printing.
 
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+use anyhow::Context;
 use clap::ValueEnum;
 use serde::Serialize;
 
@@ -83,4 +87,18 @@ pub(crate) fn progress_bar(
     }
     bar.set_message(message);
     bar
+}
+
+/// Creates `path` and hands a buffered writer to `write`.
+pub(crate) fn write_file(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<std::fs::File>) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
+    let shown = path.display();
+    let file = std::fs::File::create(path).with_context(|| format!("cannot create `{shown}`"))?;
+    let mut out = BufWriter::with_capacity(1 << 20, file);
+    write(&mut out).with_context(|| format!("cannot write `{shown}`"))?;
+    out.flush()
+        .with_context(|| format!("cannot write `{shown}`"))?;
+    Ok(())
 }

@@ -1,7 +1,7 @@
 //! `caretime replan`: preview (and apply) the optimal moves for a disruption.
 
 use std::collections::BTreeMap;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -20,7 +20,7 @@ use jiff::{ToSpan, Zoned};
 use serde::Serialize;
 
 use crate::deadline::parse_instant;
-use crate::output::{Format, print_json, progress_bar, rfc3339, spinner, table};
+use crate::output::{Format, print_json, progress_bar, rfc3339, spinner, table, write_file};
 use crate::region::Preset;
 use crate::workload::Workload;
 use crate::{Outcome, load};
@@ -197,45 +197,40 @@ pub(crate) fn run(args: &ReplanArgs, format: Format) -> anyhow::Result<Outcome> 
     progress.finish_and_clear();
 
     if let Some(path) = &args.export_dimacs {
-        let file = std::fs::File::create(path)
-            .with_context(|| format!("cannot create `{}`", path.display()))?;
-        let mut out = BufWriter::new(file);
-        caretime_flow::dimacs::write(&replan.network, &mut out)?;
-        out.flush()
-            .with_context(|| format!("cannot write `{}`", path.display()))?;
+        write_file(path, |out| {
+            caretime_flow::dimacs::write(&replan.network, out)
+        })?;
     }
     if let Some(path) = &args.moves {
-        let file = std::fs::File::create(path)
-            .with_context(|| format!("cannot create `{}`", path.display()))?;
-        let mut out = BufWriter::new(file);
         let local = |at: jiff::Timestamp| rfc3339(&at.to_zoned(zone.clone()));
-        for displaced in &replan.moves {
-            let original = &book.appointments()[displaced.appointment.index()];
-            let line = MoveLine {
-                appointment: displaced.appointment.to_string(),
-                from_clinician: original.clinician.to_string(),
-                from_start: local(original.start),
-                to: match &displaced.to {
-                    None => "out-of-network",
-                    Some(placement) => placement.route.slug(),
-                },
-                clinician: displaced.to.map(|p| p.clinician.to_string()),
-                start: displaced.to.map(|p| local(p.start)),
-                modality: displaced.to.map(|p| p.modality.slug()),
-                interpreter: displaced
-                    .to
-                    .and_then(|p| p.interpreter.map(|language| language.to_string())),
-                timely: displaced.timeliness.map(Timeliness::is_met),
-                late_business_days: match displaced.timeliness {
-                    Some(Timeliness::Late { business_days }) => Some(business_days),
-                    _ => None,
-                },
-            };
-            serde_json::to_writer(&mut out, &line)?;
-            out.write_all(b"\n")?;
-        }
-        out.flush()
-            .with_context(|| format!("cannot write `{}`", path.display()))?;
+        write_file(path, |out| {
+            for displaced in &replan.moves {
+                let original = &book.appointments()[displaced.appointment.index()];
+                let line = MoveLine {
+                    appointment: displaced.appointment.to_string(),
+                    from_clinician: original.clinician.to_string(),
+                    from_start: local(original.start),
+                    to: match &displaced.to {
+                        None => "out-of-network",
+                        Some(placement) => placement.route.slug(),
+                    },
+                    clinician: displaced.to.map(|p| p.clinician.to_string()),
+                    start: displaced.to.map(|p| local(p.start)),
+                    modality: displaced.to.map(|p| p.modality.slug()),
+                    interpreter: displaced
+                        .to
+                        .and_then(|p| p.interpreter.map(|language| language.to_string())),
+                    timely: displaced.timeliness.map(Timeliness::is_met),
+                    late_business_days: match displaced.timeliness {
+                        Some(Timeliness::Late { business_days }) => Some(business_days),
+                        _ => None,
+                    },
+                };
+                serde_json::to_writer(&mut *out, &line)?;
+                out.write_all(b"\n")?;
+            }
+            Ok(())
+        })?;
     }
 
     let summary = replan.summary();
