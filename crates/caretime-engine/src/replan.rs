@@ -630,8 +630,8 @@ pub fn plan(
     let mut pair_max = vec![0i64; n_facilities * days.len()];
     let mut candidates: Vec<Vec<(Bucket, i64)>> = vec![Vec::new(); displaced.len()];
     let mut current_cost: Vec<i64> = vec![i64::MAX; displaced.len()];
-    // Dual prices of the last optimum: per appointment, per bucket (dense), and the largest.
-    let mut prices: Option<(Vec<i64>, Vec<i64>, i64)> = None;
+    // Dual prices of the last optimum: per appointment, and per bucket (dense).
+    let mut prices: Option<(Vec<i64>, Vec<i64>)> = None;
     let mut rounds = 0;
     let mut last = None;
     let mut converged = false;
@@ -647,7 +647,6 @@ pub fn plan(
             book,
             costs,
             availability,
-            disruption,
             days: &days,
             zone,
             horizon_first: horizon.first,
@@ -673,7 +672,7 @@ pub fn plan(
                     costs.candidates.div_ceil(FIRST_ROUND_DAYS),
                     0,
                 ),
-                Some((appointment_prices, _, _)) => (
+                Some((appointment_prices, _)) => (
                     -appointment_prices[idx],
                     costs.candidates.div_ceil(3),
                     usize::MAX,
@@ -684,7 +683,7 @@ pub fn plan(
                 if known.binary_search_by_key(&bucket, |(b, _)| *b).is_ok() {
                     return false;
                 }
-                let Some((_, bucket_prices, _)) = &prices else {
+                let Some((_, bucket_prices)) = &prices else {
                     return true;
                 };
                 if cost + own_price - bucket_prices[offered.index(bucket)] >= 0 {
@@ -717,7 +716,6 @@ pub fn plan(
         for (bucket, node) in &bucket_nodes {
             bucket_prices[capacity.index(*bucket)] = potentials[node.0 as usize];
         }
-        let max_price = bucket_prices.iter().copied().max().unwrap_or(sink_price);
         facility_max.fill(i64::MIN);
         pair_max.fill(i64::MIN);
         for (day, by_facility) in free.iter().enumerate() {
@@ -733,7 +731,7 @@ pub fn plan(
         let appointment_prices = (0..displaced.len())
             .map(|idx| potentials[idx + 1])
             .collect();
-        prices = Some((appointment_prices, bucket_prices, max_price));
+        prices = Some((appointment_prices, bucket_prices));
         for (idx, targets) in arc_targets.iter().enumerate() {
             for (arc, _) in targets {
                 if solution.flow[arc.0 as usize] > 0 {
@@ -903,7 +901,6 @@ struct Search<'a> {
     book: &'a Book,
     costs: &'a ReplanCosts,
     availability: &'a Availability,
-    disruption: &'a Disruption,
     /// The horizon's days: date, first minute, end minute.
     days: &'a [(Date, Minute, Minute)],
     zone: &'a jiff::tz::TimeZone,
@@ -1048,19 +1045,13 @@ impl Search<'_> {
             }
             Some(cost)
         };
-        let disrupted_then = |row: usize, day: usize| {
-            self.disruption
-                .clinicians
-                .binary_search(&availability.clinician_at(row))
-                .is_ok()
-                && self.days[day].0 <= self.disruption.last
-        };
         let mut found: Vec<(Bucket, i64)> = Vec::new();
         let mut on_day = vec![0usize; self.days.len()];
         let mut offer = |row: usize, day: usize, found: &mut Vec<(Bucket, i64)>| {
+            // Disrupted clinicians have no capacity during the disruption, and the search starts
+            // no earlier than the appointment's own day, inside it.
             let bucket = Bucket::new(row, day);
-            if self.capacity.get(bucket) == 0 || on_day[day] >= per_day || disrupted_then(row, day)
-            {
+            if self.capacity.get(bucket) == 0 || on_day[day] >= per_day {
                 return;
             }
             if let Some(cost) = row_cost(row, day)
