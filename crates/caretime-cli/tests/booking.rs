@@ -1,38 +1,10 @@
 //! `caretime region generate`, `find` and `bench find` as a user runs them.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-struct Run {
-    status: i32,
-    stdout: Vec<u8>,
-    stderr: String,
-}
+mod support;
 
-fn caretime(args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_caretime"))
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    Run {
-        status: output.status.code().expect("exited, not killed"),
-        stdout: output.stdout,
-        stderr: String::from_utf8(output.stderr).expect("utf-8 stderr"),
-    }
-}
-
-fn json(run: &Run) -> serde_json::Value {
-    assert_eq!(run.status, 0, "stderr: {}", run.stderr);
-    serde_json::from_slice(&run.stdout).expect("stdout is one JSON document")
-}
-
-/// A fresh scratch directory under the target directory (removed first if a past run left it).
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
+use support::{Run, caretime, json, scratch};
 
 fn generate(dir: &Path, name: &str, seed: &str) -> (PathBuf, Vec<u8>) {
     let path = dir.join(name);
@@ -133,7 +105,7 @@ fn find_reports_the_deadline_the_rule_and_ranked_offers() {
         REQUESTED,
     ]);
     assert_eq!(text.status, 0, "stderr: {}", text.stderr);
-    let text = String::from_utf8(text.stdout).expect("utf-8");
+    let text = text.stdout;
     assert!(text.contains("route"), "{text}");
     assert!(text.contains("(psychiatrist)"), "{text}");
 }

@@ -1,35 +1,10 @@
 //! The `caretime` binary as a user runs it: arguments in, stdout, stderr and exit status out.
 
 use std::io::Write;
-use std::process::{Command, Output};
 
-/// What one run of `caretime` printed and how it exited.
-struct Run {
-    status: i32,
-    stdout: String,
-    stderr: String,
-}
+mod support;
 
-fn caretime(args: &[&str]) -> Run {
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = Command::new(env!("CARGO_BIN_EXE_caretime"))
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    Run {
-        status: status.code().expect("exited, not killed"),
-        stdout: String::from_utf8(stdout).expect("utf-8 stdout"),
-        stderr: String::from_utf8(stderr).expect("utf-8 stderr"),
-    }
-}
-
-fn json(run: &Run) -> serde_json::Value {
-    assert_eq!(run.status, 0, "stderr: {}", run.stderr);
-    serde_json::from_str(&run.stdout).expect("stdout is one JSON document")
-}
+use support::{caretime, json};
 
 const THANKSGIVING_TUESDAY: &str = "2025-11-25T16:30:00-08:00[America/Los_Angeles]";
 

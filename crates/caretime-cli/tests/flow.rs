@@ -1,32 +1,10 @@
 //! `caretime flow solve` and `caretime flow generate` as a user runs them.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-struct Run {
-    status: i32,
-    stdout: String,
-    stderr: String,
-}
+mod support;
 
-fn caretime(args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_caretime"))
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    Run {
-        status: output.status.code().expect("exited, not killed"),
-        stdout: String::from_utf8(output.stdout).expect("utf-8 stdout"),
-        stderr: String::from_utf8(output.stderr).expect("utf-8 stderr"),
-    }
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
+use support::{caretime, scratch};
 
 fn path(path: &Path) -> &str {
     path.to_str().expect("utf-8 path")

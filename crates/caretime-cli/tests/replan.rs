@@ -1,37 +1,8 @@
 //! `caretime replan` as a user runs it: a generated strike, previewed, exported and applied.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod support;
 
-struct Run {
-    status: i32,
-    stdout: Vec<u8>,
-    stderr: String,
-}
-
-fn caretime(args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_caretime"))
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    Run {
-        status: output.status.code().expect("exited, not killed"),
-        stdout: output.stdout,
-        stderr: String::from_utf8(output.stderr).expect("utf-8 stderr"),
-    }
-}
-
-fn json(run: &Run) -> serde_json::Value {
-    assert_eq!(run.status, 0, "stderr: {}", run.stderr);
-    serde_json::from_slice(&run.stdout).expect("stdout is one JSON document")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
+use support::{caretime, json, scratch};
 
 const STRIKE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),

@@ -1,0 +1,43 @@
+//! What every CLI suite shares: run the binary, read its JSON, make a scratch directory.
+
+#![allow(dead_code, reason = "each suite uses what it needs")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// What one run of `caretime` printed and how it exited.
+pub(crate) struct Run {
+    pub(crate) status: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+}
+
+pub(crate) fn caretime(args: &[&str]) -> Run {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = Command::new(env!("CARGO_BIN_EXE_caretime"))
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    Run {
+        status: status.code().expect("exited, not killed"),
+        stdout: String::from_utf8(stdout).expect("utf-8 stdout"),
+        stderr: String::from_utf8(stderr).expect("utf-8 stderr"),
+    }
+}
+
+/// The one JSON document a successful run printed.
+pub(crate) fn json(run: &Run) -> serde_json::Value {
+    assert_eq!(run.status, 0, "stderr: {}", run.stderr);
+    serde_json::from_str(&run.stdout).expect("stdout is one JSON document")
+}
+
+/// A fresh scratch directory under the target directory (removed first if a past run left it).
+pub(crate) fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
