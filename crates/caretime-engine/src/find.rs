@@ -342,7 +342,7 @@ impl Directory {
     }
 
     /// Facilities within `max_km` of `home`.
-    fn facilities_near<'r>(
+    pub(crate) fn facilities_near<'r>(
         &'r self,
         region: &'r Region,
         home: caretime_core::region::GeoPoint,

@@ -22,6 +22,16 @@
 //! arcs generated, and the report says so. The solver's optimum is then placed on concrete starts
 //! inside each bucket's day.
 //!
+//! The search for such arcs must be complete for that proof, and cheap enough to run for every
+//! appointment in every round. It splits the allowed buckets in two: in person (only the
+//! facilities within reach of the member's home, searched by day under a bound of travel and
+//! the facility's highest price from that day on) and by video or phone (where every clinician
+//! of the same search group and remote modalities costs the same but for an interpreter, so
+//! each day's rows, listed dearest first, are searched in the order of their reduced cost). A
+//! round's searches are complete unless a bucket reached its quota of new arcs or a search
+//! reached its step budget; only a complete round with nothing to add proves convergence. The
+//! test `tests/replan_optimal.rs` checks the converged plan against the complete network.
+//!
 //! Group sessions facilitated by a disrupted clinician keep their group when a clinician of the
 //! same discipline at the same facility, not disrupted, has group time free then; otherwise the
 //! session is cancelled with the disruption's reason and every seat is moved or cancelled.
@@ -30,27 +40,28 @@
 //! the disrupted clinicians' leave, new appointments, arrangements, group decisions), applied
 //! atomically by [`Book::apply`]: the same path as every booking.
 
-use std::cell::Cell;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 
 use caretime_core::calendar::BusinessCalendar;
 use caretime_core::id::{AppointmentId, ClinicianId, FacilityId, GroupId};
-use caretime_core::region::{Affiliation, Discipline, Language, Modality, Region};
+use caretime_core::region::{
+    Affiliation, Clinician, Discipline, Language, Modality, ModalitySet, Region,
+};
 use caretime_core::rules::RuleSet;
 use caretime_flow::{ArcId, FlowError, Network, NodeId, Progress};
 use jiff::Timestamp;
 use jiff::civil::Date;
 
-use crate::availability::{Availability, AvailabilityError, FreeKind, Minute, RowSet};
+use crate::availability::{Availability, AvailabilityError, FreeKind, Minute};
 use crate::book::{
     Appointment, AppointmentStatus, Book, Cancellation, CancellationReason, CancelledBy, Change,
     OfferRecord, Outcome,
 };
 use crate::find::{
     GROUP_INTERNAL_PSYCHIATRY, GROUP_INTERNAL_THERAPY, GROUP_NETWORK_PSYCHIATRY,
-    GROUP_NETWORK_THERAPY, Interpreters, OutOfNetworkArrangement, Route, Timeliness, modality_for,
-    timeliness,
+    GROUP_NETWORK_THERAPY, Interpreters, OutOfNetworkArrangement, Route, Timeliness, group_of,
+    modality_for, timeliness,
 };
 use crate::group::in_group_time;
 
@@ -423,10 +434,15 @@ pub struct ReplanContext<'a> {
 /// appointment is offered (continuity).
 const TREATING_DAYS: usize = 3;
 
-/// At most this many (facility, day) pairs are searched for one appointment's candidates: when
-/// the nearest thousands are all offered to others already, capacity is gone and the
-/// out-of-network arc is the answer.
-const MAX_PAIRS: usize = 1_024;
+/// The remote search lists rows by search group (find's `GROUP_*`, 0 to 3) and the remote
+/// modalities they offer (video 1, phone 2): key `group * 4 + bits`.
+const REMOTE_KEYS: usize = 16;
+
+/// The remote-modality bits of a set of modalities (see [`REMOTE_KEYS`]).
+fn remote_bits(modalities: ModalitySet) -> usize {
+    usize::from(modalities.contains(Modality::Video))
+        | usize::from(modalities.contains(Modality::Phone)) << 1
+}
 
 /// The first round's candidates of an appointment span at least this many days.
 const FIRST_ROUND_DAYS: usize = 8;
@@ -512,6 +528,130 @@ fn free_lists(
     }
     (free, facility_days)
 }
+
+/// Per day and remote key (`day * REMOTE_KEYS + key`), the rows with room that offer video or
+/// phone: dearest first under `prices` (by row without them, when every price is 0).
+fn remote_lists(
+    region: &Region,
+    availability: &Availability,
+    free: &[Vec<Vec<u32>>],
+    prices: Option<&[i64]>,
+    capacity: &Buckets,
+) -> Vec<Vec<u32>> {
+    let mut lists = vec![Vec::new(); free.len() * REMOTE_KEYS];
+    for (day, by_facility) in free.iter().enumerate() {
+        for &row in by_facility.iter().flatten() {
+            let who = &region.clinicians[availability.clinician_at(row as usize).index()];
+            let bits = remote_bits(who.modalities);
+            if bits != 0 {
+                lists[day * REMOTE_KEYS + usize::from(group_of(who)) * 4 + bits].push(row);
+            }
+        }
+    }
+    for (idx, list) in lists.iter_mut().enumerate() {
+        let day = idx / REMOTE_KEYS;
+        match prices {
+            Some(prices) => list.sort_unstable_by_key(|&row| {
+                (
+                    Reverse(prices[capacity.index(Bucket::new(row as usize, day))]),
+                    row,
+                )
+            }),
+            None => list.sort_unstable(),
+        }
+    }
+    lists
+}
+
+/// How many candidates one search looks for, and how good they must be.
+#[derive(Clone, Copy, Debug)]
+struct Limits {
+    /// At most this many.
+    want: usize,
+    /// At most this many on one day.
+    per_day: usize,
+    /// Each one's cost less its bucket's price below this.
+    threshold: i64,
+}
+
+/// A bucket takes at most [`ROUND_QUOTA`] new arcs per unit of capacity in one round, so that
+/// the appointments searched later in the round find other buckets than the first ones did.
+/// Full buckets leave the remote lists: per list, a disjoint-set forest over its positions
+/// points each position to the next one that may still be open.
+#[derive(Debug)]
+struct Quota {
+    /// New arcs per bucket this round.
+    offered: Buckets,
+    /// Per bucket, its remote list and position (`u32::MAX` for none).
+    at: Vec<(u32, u32)>,
+    /// Per remote list, where its positions start in `next`.
+    list_start: Vec<u32>,
+    /// Per position of each remote list, and one past each list's end: the next position
+    /// that may be open (itself while open).
+    next: Vec<u32>,
+    /// Whether any bucket filled its quota this round (then the round proves nothing).
+    filled: bool,
+}
+
+impl Quota {
+    fn new(remote: &[Vec<u32>], capacity: &Buckets, n_rows: usize, n_days: usize) -> Quota {
+        let mut at = vec![(u32::MAX, u32::MAX); n_rows * n_days];
+        let mut list_start = Vec::with_capacity(remote.len());
+        let mut next = Vec::new();
+        for (list, rows) in remote.iter().enumerate() {
+            list_start.push(next.len() as u32);
+            let day = list / REMOTE_KEYS;
+            for (position, &row) in rows.iter().enumerate() {
+                at[capacity.index(Bucket::new(row as usize, day))] = (list as u32, position as u32);
+                next.push(next.len() as u32);
+            }
+            next.push(next.len() as u32);
+        }
+        Quota {
+            offered: Buckets::new(n_rows, n_days),
+            at,
+            list_start,
+            next,
+            filled: false,
+        }
+    }
+
+    /// The first position at or after `position` in `list` whose bucket is not full (the
+    /// list's length when none is).
+    fn open(&mut self, list: usize, position: usize) -> usize {
+        let start = self.list_start[list] as usize;
+        let mut idx = start + position;
+        while self.next[idx] as usize != idx {
+            // Path halving.
+            let skip = self.next[self.next[idx] as usize];
+            self.next[idx] = skip;
+            idx = skip as usize;
+        }
+        idx - start
+    }
+
+    fn full(&self, bucket: Bucket, capacity: &Buckets) -> bool {
+        self.offered.get(bucket) >= capacity.get(bucket) * ROUND_QUOTA
+    }
+
+    /// Counts a new arc to `bucket`.
+    fn take(&mut self, bucket: Bucket, capacity: &Buckets) {
+        let offers = self.offered.get(bucket) + 1;
+        self.offered.set(bucket, offers);
+        if offers >= capacity.get(bucket) * ROUND_QUOTA {
+            self.filled = true;
+            let (list, position) = self.at[capacity.index(bucket)];
+            if list != u32::MAX {
+                let idx = (self.list_start[list as usize] + position) as usize;
+                self.next[idx] = idx as u32 + 1;
+            }
+        }
+    }
+}
+
+/// At most this many steps (leads taken, rows looked at) in one appointment's search; a search
+/// cut short proves nothing.
+const SEARCH_BUDGET: usize = 4_096;
 
 /// Plans the disruption at `now`: the optimal moves of every appointment it displaces (and the
 /// group sessions it touches). Pure: the book is not changed.
@@ -622,12 +762,15 @@ pub fn plan(
     // c with c + p(a) - p(b) < 0, where a bucket not in the network is priced as the sink. Each
     // later round adds, for every appointment (dearest first), up to a third as many such arcs,
     // a bucket offered to at most ROUND_QUOTA times its capacity in new arcs per round, and
-    // solves again. When a round finds none anywhere (every search complete), the plan is
-    // optimal over every bucket the filters allow, not only the candidates: `converged`.
+    // solves again. Every search is complete (see `Search::candidates`), so when a round finds
+    // none anywhere and no bucket's quota held an arc back, the plan is optimal over every
+    // bucket the filters allow, not only the candidates: `converged`.
     let (free, facility_days) = free_lists(region, availability, days.len(), &capacity);
     let n_facilities = region.facilities.len();
-    let mut facility_max = vec![0i64; n_facilities];
-    let mut pair_max = vec![0i64; n_facilities * days.len()];
+    let n_days = days.len();
+    let mut pair_max = vec![0i64; n_facilities * n_days];
+    let mut suffix_max = vec![0i64; n_facilities * n_days];
+    let mut remote = remote_lists(region, availability, &free, None, &capacity);
     let mut candidates: Vec<Vec<(Bucket, i64)>> = vec![Vec::new(); displaced.len()];
     let mut current_cost: Vec<i64> = vec![i64::MAX; displaced.len()];
     // Dual prices of the last optimum: per appointment, and per bucket (dense).
@@ -641,7 +784,9 @@ pub fn plan(
         let mut proven = true;
         let mut order: Vec<usize> = (0..displaced.len()).collect();
         order.sort_by_key(|&idx| (Reverse(current_cost[idx]), idx));
-        let mut offered = Buckets::new(n_rows, days.len());
+        let mut quota = prices
+            .is_some()
+            .then(|| Quota::new(&remote, &capacity, n_rows, n_days));
         let search = Search {
             region,
             book,
@@ -657,8 +802,12 @@ pub fn plan(
             facility_days: &facility_days,
             business_through: &business_through,
             calendar,
-            facility_max: &facility_max,
+            remote: &remote,
+            prices: prices
+                .as_ref()
+                .map(|(_, bucket_prices)| bucket_prices.as_slice()),
             pair_max: &pair_max,
+            suffix_max: &suffix_max,
         };
         for idx in order {
             let known = &mut candidates[idx];
@@ -679,30 +828,35 @@ pub fn plan(
                     appointment_prices[idx],
                 ),
             };
+            // New arcs only, and with prices only those of negative reduced cost.
             let mut accept = |bucket: Bucket, cost: i64| -> bool {
                 if known.binary_search_by_key(&bucket, |(b, _)| *b).is_ok() {
                     return false;
                 }
-                let Some((_, bucket_prices)) = &prices else {
-                    return true;
-                };
-                if cost + own_price - bucket_prices[offered.index(bucket)] >= 0 {
-                    return false;
+                match &prices {
+                    None => true,
+                    Some((_, bucket_prices)) => {
+                        cost + own_price - bucket_prices[capacity.index(bucket)] < 0
+                    }
                 }
-                let offers = offered.get(bucket);
-                if offers >= capacity.get(bucket) * ROUND_QUOTA {
-                    proven = false;
-                    return false;
-                }
-                offered.set(bucket, offers + 1);
-                true
             };
-            let (found, complete) =
-                search.candidates(displaced[idx], want, per_day, threshold, &mut accept)?;
-            proven &= complete || !found.is_empty();
+            let (found, complete) = search.candidates(
+                displaced[idx],
+                idx,
+                Limits {
+                    want,
+                    per_day,
+                    threshold,
+                },
+                quota.as_mut(),
+                &mut accept,
+            )?;
+            proven &= complete;
             added += found.len();
             known.extend(found);
         }
+        // A bucket that filled its quota may have been passed over.
+        proven &= quota.is_none_or(|quota| !quota.filled);
         if let (0, Some(last)) = (added, last.take()) {
             rounds -= 1;
             converged = proven;
@@ -716,7 +870,6 @@ pub fn plan(
         for (bucket, node) in &bucket_nodes {
             bucket_prices[capacity.index(*bucket)] = potentials[node.0 as usize];
         }
-        facility_max.fill(i64::MIN);
         pair_max.fill(i64::MIN);
         for (day, by_facility) in free.iter().enumerate() {
             for (facility, rows) in by_facility.iter().enumerate() {
@@ -724,10 +877,17 @@ pub fn plan(
                     let price = bucket_prices[capacity.index(Bucket::new(row as usize, day))];
                     let pair = &mut pair_max[day * n_facilities + facility];
                     *pair = (*pair).max(price);
-                    facility_max[facility] = facility_max[facility].max(price);
                 }
             }
         }
+        for facility in 0..n_facilities {
+            let mut highest = i64::MIN;
+            for day in (0..n_days).rev() {
+                highest = highest.max(pair_max[day * n_facilities + facility]);
+                suffix_max[facility * n_days + day] = highest;
+            }
+        }
+        remote = remote_lists(region, availability, &free, Some(&bucket_prices), &capacity);
         let appointment_prices = (0..displaced.len())
             .map(|idx| potentials[idx + 1])
             .collect();
@@ -917,10 +1077,28 @@ struct Search<'a> {
     business_through: &'a [u32],
     /// The rules' business calendar.
     calendar: &'a BusinessCalendar,
-    /// Per facility, the highest dual price of its buckets (0 before any prices).
-    facility_max: &'a [i64],
-    /// Per day and facility (`day * facilities + facility`), the same for one day.
+    /// Per day and remote key, the rows with room that offer video or phone, dearest first
+    /// (see [`remote_lists`]).
+    remote: &'a [Vec<u32>],
+    /// The last optimum's bucket prices (dense, by [`Buckets::index`]); none in the first round,
+    /// where every price counts as 0.
+    prices: Option<&'a [i64]>,
+    /// Per day and facility (`day * facilities + facility`), the highest price of its buckets
+    /// with room (0 before any prices).
     pair_max: &'a [i64],
+    /// Per facility and day (`facility * days + day`), the highest of `pair_max` from that day
+    /// to the end of the horizon.
+    suffix_max: &'a [i64],
+}
+
+/// Where the candidate search goes next, in a heap ordered by a lower bound of the cost less
+/// the price of what it finds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Lead {
+    /// A remote list (`day * REMOTE_KEYS + key`) at a position.
+    Remote { list: u32, position: u32 },
+    /// A facility within reach in person, at an index into its days with free rows.
+    Near { facility: u32, next: u32 },
 }
 
 impl Search<'_> {
@@ -929,39 +1107,51 @@ impl Search<'_> {
         self.days.iter().position(|(day, _, _)| *day == local)
     }
 
-    /// Up to `want` buckets `accept` takes, cheapest first as far as a lower bound of their cost
-    /// orders them, each cheaper than `threshold`, with their exact costs.
+    fn price(&self, row: usize, day: usize) -> i64 {
+        self.prices.map_or(0, |prices| {
+            prices[self.capacity.index(Bucket::new(row, day))]
+        })
+    }
+
+    /// Up to `want` buckets `accept` takes, each with `cost - price(bucket) < threshold` (the
+    /// reduced-cost test), in the order of a lower bound of that difference, with their exact
+    /// costs; and whether the search was complete.
+    ///
+    /// The search is complete unless it stops at [`SEARCH_BUDGET`]: when it stops with `want`
+    /// found or runs out of leads, every bucket it passed over is one the filters rule out, one
+    /// whose bound already reaches the threshold, or one whose `quota` is full. The treating clinician comes first. Then two kinds of leads share one heap:
+    /// facilities within reach in person, by day (bounded by travel, continuity and the
+    /// highest price of the facility's days from then on), and, for video and phone, the rows
+    /// of each day listed by search group and remote modalities, dearest first, where the
+    /// cost is the same for every row but for an interpreter (so the list's order is the
+    /// bound's). `spread` rotates the lists while every price is 0, so that appointments do not
+    /// all start on the same rows.
     fn candidates(
         &self,
         appointment: &Appointment,
-        want: usize,
-        per_day: usize,
-        threshold: i64,
+        spread: usize,
+        limits: Limits,
+        mut quota: Option<&mut Quota>,
         accept: &mut dyn FnMut(Bucket, i64) -> bool,
     ) -> Result<(Vec<(Bucket, i64)>, bool), ReplanError> {
+        let Limits {
+            want,
+            per_day,
+            threshold,
+        } = limits;
         let (region, costs, availability) = (self.region, self.costs, self.availability);
+        let n_days = self.days.len();
         let member = &region.members[appointment.request.member.index()];
         let psychiatry =
             region.clinicians[appointment.clinician.index()].discipline == Discipline::Psychiatrist;
-        let row_groups = if psychiatry {
-            [
-                availability.group_rows(GROUP_INTERNAL_PSYCHIATRY),
-                availability.group_rows(GROUP_NETWORK_PSYCHIATRY),
-            ]
+        let groups = if psychiatry {
+            [GROUP_INTERNAL_PSYCHIATRY, GROUP_NETWORK_PSYCHIATRY]
         } else {
-            [
-                availability.group_rows(GROUP_INTERNAL_THERAPY),
-                availability.group_rows(GROUP_NETWORK_THERAPY),
-            ]
+            [GROUP_INTERNAL_THERAPY, GROUP_NETWORK_THERAPY]
         };
-        let max_km = self.book.policy().find.max_travel_km;
-        let mut allowed = self.book.directory().reachable(region, member, max_km);
-        if self.book.policy().find.interpreters == Interpreters::Unavailable {
-            match self.book.directory().speakers(member.language) {
-                Some(speakers) => allowed.intersect_with(speakers),
-                None => allowed = RowSet::empty(availability.n_rows()),
-            }
-        }
+        let policy = &self.book.policy().find;
+        let max_km = policy.max_travel_km;
+        let speakers_only = policy.interpreters == Interpreters::Unavailable;
         let first_day = self.day_of(appointment.start.max(self.now)).unwrap_or(0);
         let original_day = self.day_of(appointment.start);
 
@@ -998,44 +1188,63 @@ impl Search<'_> {
             }
             cost
         };
-        // The exact cost of a row on a day, if the member may go there.
-        // Distances from the member's home, each computed once per search.
+        let day_costs: Vec<i64> = (0..n_days).map(day_cost).collect();
+
+        // Facilities within reach in person, by index, with their distance from the member's
+        // home (none when the member does not come in person).
         let home = *member.home.expose();
-        let km_cache: Vec<Cell<f64>> = vec![Cell::new(-1.0); region.facilities.len()];
-        let km = |facility: usize| -> f64 {
-            let known = km_cache[facility].get();
-            if known >= 0.0 {
-                return known;
-            }
-            let km = region.facilities[facility].location.distance_km(home);
-            km_cache[facility].set(km);
-            km
+        let mut near: Vec<(usize, f64)> = if member.accepts.contains(Modality::InPerson) {
+            self.book
+                .directory()
+                .facilities_near(region, home, max_km)
+                .map(|facility| {
+                    let km = region.facilities[facility.index()]
+                        .location
+                        .distance_km(home);
+                    (facility.index(), km)
+                })
+                .collect()
+        } else {
+            Vec::new()
         };
-        // Within reach in person; a degree of latitude is at least 110.5 km, so most facilities
-        // are ruled out without trigonometry.
-        let near = |facility: usize| -> bool {
-            (region.facilities[facility].location.lat() - home.lat()).abs() * 110.5 <= max_km
-                && km(facility) <= max_km
+        near.sort_unstable_by_key(|&(facility, _)| facility);
+        let near_km = |facility: usize| -> Option<f64> {
+            near.binary_search_by_key(&facility, |&(known, _)| known)
+                .ok()
+                .map(|idx| near[idx].1)
         };
+        // Whether the member and `who` would meet in person (`find::modality_for`'s first
+        // choice, for anyone but the treating clinician).
+        let in_person = |who: &Clinician| -> bool {
+            who.modalities.contains(Modality::InPerson) && near_km(who.facility.index()).is_some()
+        };
+        let change = if appointment.modality == Modality::InPerson {
+            costs.modality_change
+        } else {
+            0
+        };
+        // The exact cost of a row on a day, if the member may go there.
         let row_cost = |row: usize, day: usize| -> Option<i64> {
             let clinician = availability.clinician_at(row);
             let who = &region.clinicians[clinician.index()];
-            let facility = who.facility.index();
             let established = clinician == appointment.clinician;
-            // As `find::modality_for`, with the distance cached.
+            let facility = &region.facilities[who.facility.index()];
+            let km = near_km(who.facility.index());
+            // As `find::modality_for`, with the distance known.
             let modality = Modality::ALL.into_iter().find(|&modality| {
                 member.accepts.contains(modality)
                     && who.modalities.contains(modality)
-                    && (modality != Modality::InPerson || established || near(facility))
+                    && (modality != Modality::InPerson || established || km.is_some())
             })?;
-            let mut cost = day_cost(day);
+            let mut cost = day_costs[day];
             if who.affiliation == Affiliation::Network {
                 cost += costs.network;
             }
             if modality == Modality::InPerson {
-                cost += costs.travel_per_km * km(facility).round() as i64;
-            } else if appointment.modality == Modality::InPerson {
-                cost += costs.modality_change;
+                let km = km.unwrap_or_else(|| facility.location.distance_km(home));
+                cost += costs.travel_per_km * km.round() as i64;
+            } else {
+                cost += change;
             }
             if !who.speaks(member.language) && appointment.interpreter.is_none() {
                 cost += costs.interpreter;
@@ -1046,17 +1255,30 @@ impl Search<'_> {
             Some(cost)
         };
         let mut found: Vec<(Bucket, i64)> = Vec::new();
-        let mut on_day = vec![0usize; self.days.len()];
-        let mut offer = |row: usize, day: usize, found: &mut Vec<(Bucket, i64)>| {
+        let mut on_day = vec![0usize; n_days];
+        let mut steps = 0;
+        let mut offer = |row: usize,
+                         day: usize,
+                         found: &mut Vec<(Bucket, i64)>,
+                         on_day: &mut [usize],
+                         quota: &mut Option<&mut Quota>| {
             // Disrupted clinicians have no capacity during the disruption, and the search starts
             // no earlier than the appointment's own day, inside it.
             let bucket = Bucket::new(row, day);
-            if self.capacity.get(bucket) == 0 || on_day[day] >= per_day {
+            if self.capacity.get(bucket) == 0
+                || on_day[day] >= per_day
+                || quota
+                    .as_ref()
+                    .is_some_and(|quota| quota.full(bucket, self.capacity))
+            {
                 return;
             }
             if let Some(cost) = row_cost(row, day)
                 && accept(bucket, cost)
             {
+                if let Some(quota) = quota {
+                    quota.take(bucket, self.capacity);
+                }
                 on_day[day] += 1;
                 found.push((bucket, cost));
             }
@@ -1066,85 +1288,164 @@ impl Search<'_> {
         // filters), on the first few days with time.
         let treating_row = availability.row_of(appointment.clinician);
         if let Some(row) = treating_row {
-            for day in first_day..self.days.len() {
+            for day in first_day..n_days {
                 if found.len() >= TREATING_DAYS.min(want) {
                     break;
                 }
-                offer(row, day, &mut found);
+                offer(row, day, &mut found, &mut on_day, &mut quota);
             }
         }
 
-        // Everyone else: (facility, day) pairs with free time in the order of a lower bound of
-        // their cost, until enough are found or the bound reaches the threshold. Days cost more
-        // the later they are, so a heap holding each facility's next day with free time merges
-        // them in order. The bound: continuity; the cheaper of travel and a change of modality
-        // where the member could come in person; network unless the facility has internal
-        // clinicians.
-        let change = if appointment.modality == Modality::InPerson {
-            costs.modality_change
-        } else {
-            0
+        // Everyone else, merged in the order of a lower bound of cost less price.
+        let mut leads: BinaryHeap<Reverse<(i64, Lead)>> = BinaryHeap::new();
+        // Remote: every row of a list costs the same but for an interpreter.
+        let remote_bound = |list: usize| -> i64 {
+            let group = (list % REMOTE_KEYS / 4) as u8;
+            let network = if group == GROUP_NETWORK_THERAPY || group == GROUP_NETWORK_PSYCHIATRY {
+                costs.network
+            } else {
+                0
+            };
+            day_costs[list / REMOTE_KEYS] + costs.continuity + change + network
         };
-        let facility_bound = |facility: usize| -> i64 {
-            let mut cost = costs.continuity + change;
-            if member.accepts.contains(Modality::InPerson) && near(facility) {
-                cost = costs.continuity
-                    + (costs.travel_per_km * km(facility).round() as i64).min(change);
-            }
-            if !self.facility_internal[facility] {
-                cost += costs.network;
-            }
-            cost
+        let remote_row = |list: usize, position: usize| -> usize {
+            let rows = &self.remote[list];
+            // While every price is 0, each appointment starts at its own place in the list.
+            let offset = if self.prices.is_some() { 0 } else { spread };
+            rows[(offset + position) % rows.len()] as usize
         };
-        let day_costs: Vec<i64> = (0..self.days.len()).map(day_cost).collect();
-        let facility_days = &self.facility_days[usize::from(psychiatry)];
-        // Keys: the bound less the facility's highest bucket price (0 before any prices), so
-        // that with prices the search stops where no bucket can have a negative reduced cost.
-        let n_facilities = self.facility_max.len();
-        let mut pairs: BinaryHeap<Reverse<(i64, usize, usize)>> = facility_days
-            .iter()
-            .enumerate()
-            .filter_map(|(facility, days)| {
-                let next = days.partition_point(|&day| (day as usize) < first_day);
-                let &day = days.get(next)?;
-                let bound = facility_bound(facility) - self.facility_max[facility];
-                let at = bound + day_costs[day as usize];
-                (at < threshold).then_some(Reverse((at, facility, next)))
-            })
-            .collect();
-        let mut popped = 0;
-        while let Some(Reverse((key, facility, next))) = pairs.pop() {
-            if found.len() >= want || key >= threshold || popped == MAX_PAIRS {
-                break;
-            }
-            popped += 1;
-            let days = &facility_days[facility];
-            let day = days[next] as usize;
-            if let Some(&later) = days.get(next + 1) {
-                let at = key - day_costs[day] + day_costs[later as usize];
-                pairs.push(Reverse((at, facility, next + 1)));
-            }
-            // This day's own highest price may rule it out at once.
-            let pair_key =
-                key + self.facility_max[facility] - self.pair_max[day * n_facilities + facility];
-            if pair_key >= threshold {
-                continue;
-            }
-            for &row in &self.free[day][facility] {
-                let row = row as usize;
-                if Some(row) != treating_row
-                    && allowed.contains(row)
-                    && row_groups.iter().any(|group| group.contains(&row))
-                {
-                    offer(row, day, &mut found);
-                    if found.len() >= want {
-                        break;
+        let remote_key = |list: usize, position: usize| -> i64 {
+            remote_bound(list) - self.price(remote_row(list, position), list / REMOTE_KEYS)
+        };
+        let member_bits = remote_bits(member.accepts);
+        for day in first_day..n_days {
+            for group in groups {
+                for bits in 1..4 {
+                    let list = day * REMOTE_KEYS + usize::from(group) * 4 + bits;
+                    if bits & member_bits == 0 || self.remote[list].is_empty() {
+                        continue;
+                    }
+                    let key = remote_key(list, 0);
+                    if key < threshold {
+                        let (list, position) = (list as u32, 0);
+                        leads.push(Reverse((key, Lead::Remote { list, position })));
                     }
                 }
             }
         }
-        // Complete unless the pair limit cut the search short.
-        Ok((found, popped < MAX_PAIRS))
+        // In person: the bound is continuity, travel, and network unless the facility has
+        // internal clinicians.
+        let facility_days = &self.facility_days[usize::from(psychiatry)];
+        let n_facilities = region.facilities.len();
+        let near_bound = |facility: usize, km: f64| -> i64 {
+            let network = if self.facility_internal[facility] {
+                0
+            } else {
+                costs.network
+            };
+            costs.continuity + costs.travel_per_km * km.round() as i64 + network
+        };
+        let near_key = |facility: usize, km: f64, day: usize| -> i64 {
+            near_bound(facility, km) + day_costs[day] - self.suffix_max[facility * n_days + day]
+        };
+        for &(facility, km) in &near {
+            let days = &facility_days[facility];
+            let next = days.partition_point(|&day| (day as usize) < first_day);
+            if let Some(&day) = days.get(next) {
+                let key = near_key(facility, km, day as usize);
+                if key < threshold {
+                    let (facility, next) = (facility as u32, next as u32);
+                    leads.push(Reverse((key, Lead::Near { facility, next })));
+                }
+            }
+        }
+        let mut complete = true;
+        while let Some(Reverse((key, lead))) = leads.pop() {
+            if found.len() >= want || key >= threshold {
+                break;
+            }
+            steps += 1;
+            if steps > SEARCH_BUDGET {
+                complete = false;
+                break;
+            }
+            match lead {
+                Lead::Remote { list, position } => {
+                    let (list, position) = (list as usize, position as usize);
+                    let day = list / REMOTE_KEYS;
+                    if on_day[day] >= per_day {
+                        // This day has its share of candidates: leave the list.
+                        continue;
+                    }
+                    // Past the buckets that are full this round, at the next one's key.
+                    let open = quota
+                        .as_mut()
+                        .map_or(position, |quota| quota.open(list, position));
+                    if open >= self.remote[list].len() {
+                        continue;
+                    }
+                    if open != position {
+                        let key = remote_key(list, open);
+                        if key < threshold {
+                            let (list, position) = (list as u32, open as u32);
+                            leads.push(Reverse((key, Lead::Remote { list, position })));
+                        }
+                        continue;
+                    }
+                    if position + 1 < self.remote[list].len() {
+                        let key = remote_key(list, position + 1);
+                        if key < threshold {
+                            let (list, position) = (list as u32, position as u32 + 1);
+                            leads.push(Reverse((key, Lead::Remote { list, position })));
+                        }
+                    }
+                    let row = remote_row(list, position);
+                    let who = &region.clinicians[availability.clinician_at(row).index()];
+                    // In-person rows are the near leads' (at their own cost).
+                    if Some(row) != treating_row
+                        && !(member.accepts.contains(Modality::InPerson) && in_person(who))
+                        && (!speakers_only || who.speaks(member.language))
+                    {
+                        offer(row, day, &mut found, &mut on_day, &mut quota);
+                    }
+                }
+                Lead::Near { facility, next } => {
+                    let (facility, next) = (facility as usize, next as usize);
+                    let days = &facility_days[facility];
+                    let day = days[next] as usize;
+                    let km = near_km(facility).expect("near leads are near");
+                    if let Some(&later) = days.get(next + 1) {
+                        let key = near_key(facility, km, later as usize);
+                        if key < threshold {
+                            let (facility, next) = (facility as u32, next as u32 + 1);
+                            leads.push(Reverse((key, Lead::Near { facility, next })));
+                        }
+                    }
+                    // This day's own highest price may rule it out at once.
+                    let pair_key = near_bound(facility, km) + day_costs[day]
+                        - self.pair_max[day * n_facilities + facility];
+                    if on_day[day] >= per_day || pair_key >= threshold {
+                        continue;
+                    }
+                    for &row in &self.free[day][facility] {
+                        steps += 1;
+                        let row = row as usize;
+                        let who = &region.clinicians[availability.clinician_at(row).index()];
+                        if Some(row) != treating_row
+                            && groups.contains(&group_of(who))
+                            && who.modalities.contains(Modality::InPerson)
+                            && (!speakers_only || who.speaks(member.language))
+                        {
+                            offer(row, day, &mut found, &mut on_day, &mut quota);
+                            if found.len() >= want {
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok((found, complete))
     }
 }
 

@@ -246,13 +246,13 @@ fn complete_optimum(case: &Case, costs: &ReplanCosts, displaced: &[&Appointment]
         network
             .add_arc(node, sink, 1, costs.out_of_network)
             .expect("valid arc");
-        for row in 0..availability.n_rows() {
+        for (row, row_buckets) in buckets.iter_mut().enumerate() {
             let clinician = availability.clinician_at(row);
             for (day, date) in dates.iter().enumerate() {
                 let Some(cost) = move_cost(case, costs, appointment, clinician, *date) else {
                     continue;
                 };
-                let bucket = match buckets[row][day] {
+                let bucket = match row_buckets[day] {
                     Some(bucket) => bucket,
                     None => {
                         let out = case.disruption.clinicians.contains(&clinician)
@@ -278,7 +278,7 @@ fn complete_optimum(case: &Case, costs: &ReplanCosts, displaced: &[&Appointment]
                         network
                             .add_arc(bucket, sink, i64::from(fits), 0)
                             .expect("valid arc");
-                        buckets[row][day] = Some(bucket);
+                        row_buckets[day] = Some(bucket);
                         bucket
                     }
                 };
