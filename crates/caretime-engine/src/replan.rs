@@ -41,7 +41,8 @@
 //! atomically by [`Book::apply`]: the same path as every booking.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 
 use caretime_core::calendar::BusinessCalendar;
 use caretime_core::id::{AppointmentId, ClinicianId, FacilityId, GroupId};
@@ -49,7 +50,7 @@ use caretime_core::region::{
     Affiliation, Clinician, Discipline, Language, Modality, ModalitySet, Region,
 };
 use caretime_core::rules::RuleSet;
-use caretime_flow::{ArcId, FlowError, Network, NodeId, Progress};
+use caretime_flow::{ArcId, Basis, FlowError, Network, NodeId, Progress, Solution};
 use jiff::Timestamp;
 use jiff::civil::Date;
 
@@ -431,7 +432,7 @@ pub struct ReplanContext<'a> {
 }
 
 /// How many days with free time of the treating clinician after the disruption each
-/// appointment is offered (continuity).
+/// appointment is offered in the first round (continuity).
 const TREATING_DAYS: usize = 3;
 
 /// The remote search lists rows by search group (find's `GROUP_*`, 0 to 3) and the remote
@@ -448,8 +449,10 @@ fn remote_bits(modalities: ModalitySet) -> usize {
 const FIRST_ROUND_DAYS: usize = 8;
 
 /// In rounds after the first, a bucket is offered in at most this many new arcs per unit of its
-/// capacity.
-const ROUND_QUOTA: u32 = 2;
+/// capacity. Measured on the 10 % strike: 2 took 25 rounds to converge (6.5 s), 4 took 14,
+/// 16 took 6, 32 took 5 (1.7 s, the fewest arcs), 128 took 6 with 44 % more arcs, and no limit 46
+/// rounds and six times the arcs (every appointment then asks for the same dear buckets).
+const ROUND_QUOTA: u32 = 32;
 
 /// A (row, day) bucket of the flow network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -776,9 +779,25 @@ pub fn plan(
     // Dual prices of the last optimum: per appointment, and per bucket (dense).
     let mut prices: Option<(Vec<i64>, Vec<i64>)> = None;
     let mut rounds = 0;
-    let mut last = None;
     let mut converged = false;
-    let (network, arc_targets, solution) = loop {
+    // The network grows round by round, nodes and arcs appended, so that each solve starts from
+    // the last optimum's basis (only the new arcs need pivots). Node 0 is the sink, node
+    // `idx + 1` the appointment `idx`, then the buckets as they are first offered.
+    let mut network = Network::new(0);
+    let sink = network.add_node();
+    network.set_supply(sink, -(displaced.len() as i64));
+    // Per appointment, its arcs with their buckets (`None` for out of network).
+    let mut arc_targets: Vec<Vec<(ArcId, Option<Bucket>)>> = Vec::with_capacity(displaced.len());
+    for _ in &displaced {
+        let node = network.add_node();
+        network.set_supply(node, 1);
+        let arc = network.add_arc(node, sink, 1, costs.out_of_network)?;
+        arc_targets.push(vec![(arc, None)]);
+    }
+    let mut bucket_nodes: HashMap<Bucket, NodeId> = HashMap::new();
+    let mut basis: Option<Basis> = None;
+    let mut solution: Option<Solution> = None;
+    loop {
         rounds += 1;
         let mut added = 0;
         let mut proven = true;
@@ -853,18 +872,31 @@ pub fn plan(
             )?;
             proven &= complete;
             added += found.len();
+            let from = NodeId(idx as u32 + 1);
+            for &(bucket, cost) in &found {
+                let to = match bucket_nodes.entry(bucket) {
+                    Entry::Occupied(known) => *known.get(),
+                    Entry::Vacant(vacant) => {
+                        let node = network.add_node();
+                        network.add_arc(node, sink, i64::from(capacity.get(bucket)), 0)?;
+                        *vacant.insert(node)
+                    }
+                };
+                let arc = network.add_arc(from, to, 1, cost)?;
+                arc_targets[idx].push((arc, Some(bucket)));
+            }
             known.extend(found);
         }
         // A bucket that filled its quota may have been passed over.
         proven &= quota.is_none_or(|quota| !quota.filled);
-        if let (0, Some(last)) = (added, last.take()) {
+        if added == 0 && solution.is_some() {
             rounds -= 1;
             converged = proven;
-            break last;
+            break;
         }
-        let (network, arc_targets, bucket_nodes) = build_network(&candidates, &capacity, costs)?;
-        let solution = caretime_flow::solve_with(&network, observer)?;
-        let potentials = caretime_flow::potentials(&network, &solution.flow)?;
+        let (solved, next) = caretime_flow::solve_from(&network, basis.as_ref(), observer)?;
+        basis = Some(next);
+        let potentials = caretime_flow::potentials(&network, &solved.flow)?;
         let sink_price = potentials[0];
         let mut bucket_prices = vec![sink_price; n_rows * days.len()];
         for (bucket, node) in &bucket_nodes {
@@ -894,16 +926,17 @@ pub fn plan(
         prices = Some((appointment_prices, bucket_prices));
         for (idx, targets) in arc_targets.iter().enumerate() {
             for (arc, _) in targets {
-                if solution.flow[arc.0 as usize] > 0 {
+                if solved.flow[arc.0 as usize] > 0 {
                     current_cost[idx] = network.arc(*arc).cost;
                 }
             }
         }
+        solution = Some(solved);
         if rounds >= costs.max_rounds {
-            break (network, arc_targets, solution);
+            break;
         }
-        last = Some((network, arc_targets, solution));
-    };
+    }
+    let solution = solution.expect("the first round is always solved");
 
     // Place each bucket's appointments on concrete starts, earliest original start first.
     let mut assigned: BTreeMap<Bucket, Vec<usize>> = BTreeMap::new();
@@ -1095,6 +1128,8 @@ struct Search<'a> {
 /// the price of what it finds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Lead {
+    /// The treating clinician on a day (at the exact cost less price).
+    Treating { day: u32 },
     /// A remote list (`day * REMOTE_KEYS + key`) at a position.
     Remote { list: u32, position: u32 },
     /// A facility within reach in person, at an index into its days with free rows.
@@ -1285,19 +1320,29 @@ impl Search<'_> {
         };
 
         // The treating clinician once the disruption is over (continuity, whatever the
-        // filters), on the first few days with time.
+        // filters): without prices, on the first few days with time; with prices, every day,
+        // at its exact reduced cost among the other leads.
+        let mut leads: BinaryHeap<Reverse<(i64, Lead)>> = BinaryHeap::new();
         let treating_row = availability.row_of(appointment.clinician);
         if let Some(row) = treating_row {
             for day in first_day..n_days {
-                if found.len() >= TREATING_DAYS.min(want) {
-                    break;
+                if self.prices.is_none() {
+                    if found.len() >= TREATING_DAYS.min(want) {
+                        break;
+                    }
+                    offer(row, day, &mut found, &mut on_day, &mut quota);
+                } else if self.capacity.get(Bucket::new(row, day)) > 0
+                    && let Some(cost) = row_cost(row, day)
+                    && cost - self.price(row, day) < threshold
+                {
+                    let key = cost - self.price(row, day);
+                    let day = day as u32;
+                    leads.push(Reverse((key, Lead::Treating { day })));
                 }
-                offer(row, day, &mut found, &mut on_day, &mut quota);
             }
         }
 
         // Everyone else, merged in the order of a lower bound of cost less price.
-        let mut leads: BinaryHeap<Reverse<(i64, Lead)>> = BinaryHeap::new();
         // Remote: every row of a list costs the same but for an interpreter.
         let remote_bound = |list: usize| -> i64 {
             let group = (list % REMOTE_KEYS / 4) as u8;
@@ -1370,6 +1415,11 @@ impl Search<'_> {
                 break;
             }
             match lead {
+                Lead::Treating { day } => {
+                    if let Some(row) = treating_row {
+                        offer(row, day as usize, &mut found, &mut on_day, &mut quota);
+                    }
+                }
                 Lead::Remote { list, position } => {
                     let (list, position) = (list as usize, position as usize);
                     let day = list / REMOTE_KEYS;
@@ -1447,58 +1497,4 @@ impl Search<'_> {
         }
         Ok((found, complete))
     }
-}
-
-/// The flow network of the candidates: the sink (node 0), one node per appointment (supply 1),
-/// one per bucket that is anyone's candidate (an arc to the sink with its capacity); each
-/// appointment's arcs to its candidates and its out-of-network arc to the sink. Returns the
-/// network and, per appointment, its arcs with their buckets (`None` for out of network).
-#[allow(clippy::type_complexity)]
-fn build_network(
-    candidates: &[Vec<(Bucket, i64)>],
-    capacity: &Buckets,
-    costs: &ReplanCosts,
-) -> Result<
-    (
-        Network,
-        Vec<Vec<(ArcId, Option<Bucket>)>>,
-        BTreeMap<Bucket, NodeId>,
-    ),
-    ReplanError,
-> {
-    let mut network = Network::new(0);
-    let sink = network.add_node();
-    let appointment_nodes: Vec<NodeId> = candidates
-        .iter()
-        .map(|_| {
-            let node = network.add_node();
-            network.set_supply(node, 1);
-            node
-        })
-        .collect();
-    network.set_supply(sink, -(candidates.len() as i64));
-    let mut bucket_nodes: BTreeMap<Bucket, NodeId> = BTreeMap::new();
-    for arcs in candidates {
-        for (bucket, _) in arcs {
-            bucket_nodes.entry(*bucket).or_insert(NodeId(0));
-        }
-    }
-    for node in bucket_nodes.values_mut() {
-        *node = network.add_node();
-    }
-    let mut arc_targets = Vec::with_capacity(candidates.len());
-    for (arcs, &from) in candidates.iter().zip(&appointment_nodes) {
-        let mut targets = Vec::with_capacity(arcs.len() + 1);
-        for (bucket, cost) in arcs {
-            let arc = network.add_arc(from, bucket_nodes[bucket], 1, *cost)?;
-            targets.push((arc, Some(*bucket)));
-        }
-        let arc = network.add_arc(from, sink, 1, costs.out_of_network)?;
-        targets.push((arc, None));
-        arc_targets.push(targets);
-    }
-    for (bucket, node) in &bucket_nodes {
-        network.add_arc(*node, sink, i64::from(capacity.get(*bucket)), 0)?;
-    }
-    Ok((network, arc_targets, bucket_nodes))
 }

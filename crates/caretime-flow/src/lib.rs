@@ -118,7 +118,8 @@
 //! # What it does not do
 //!
 //! No floating point, no lower bounds in [`Network`] (see [`dimacs::Instance`] for how they are
-//! transformed away), no dual prices in the solution, no warm starts, no threads.
+//! transformed away), no dual prices in the solution, no threads; warm starts for network simplex only
+//! ([`solve_from`]).
 
 mod cost_scaling;
 pub mod dimacs;
@@ -129,6 +130,7 @@ mod potentials;
 use std::fmt;
 
 pub use network::{Arc, ArcId, MAX_COST, Network, NodeId};
+pub use network_simplex::Basis;
 pub use potentials::potentials;
 
 /// An optimal flow.
@@ -167,6 +169,14 @@ pub enum FlowError {
         /// The capacity given.
         capacity: i64,
     },
+    /// A [`Basis`] given to [`solve_from`] is not one of an optimum of the network's first
+    /// nodes and arcs.
+    BasisMismatch {
+        /// The nodes of the basis's network.
+        nodes: usize,
+        /// The arcs of the basis's network.
+        arcs: usize,
+    },
     /// A number is too large for the solver's exact 64-bit arithmetic.
     TooLarge {
         /// What is too large.
@@ -198,6 +208,11 @@ impl fmt::Display for FlowError {
             FlowError::BadArc { from, to, n_nodes } => write!(
                 f,
                 "arc from node {from} to node {to} names a node outside a network of {n_nodes} nodes"
+            ),
+            FlowError::BasisMismatch { nodes, arcs } => write!(
+                f,
+                "the starting basis (of {nodes} nodes and {arcs} arcs) does not fit the network: \
+                 not the same first nodes, supplies and arcs, or new nodes with a supply"
             ),
             FlowError::NegativeCapacity { capacity } => {
                 write!(f, "arc capacity {capacity} is negative")
@@ -274,10 +289,35 @@ pub fn solve_using(
             cost_scaling::solve(network, observer)
         }
         Algorithm::NetworkSimplex if bounds.network_simplex_fits() => {
-            network_simplex::solve(network, observer)
+            network_simplex::solve(network, None, observer).map(|(solution, _)| solution)
         }
         _ => Err(bounds.too_large(algorithm)),
     }
+}
+
+/// Solves `network` by network simplex, starting from `start` when given: the [`Basis`] of an
+/// optimum of the same network before it grew (more nodes, with no supply, and more arcs, both
+/// appended; the first arcs' costs may change). Returns the optimum and its basis, to start the
+/// next solve from. Column generation grows a network this way and solves it again after each
+/// round: the old optimum stays feasible, so only the new arcs need pivots.
+pub fn solve_from(
+    network: &Network,
+    start: Option<&Basis>,
+    observer: &mut dyn FnMut(Progress),
+) -> Result<(Solution, Basis), FlowError> {
+    let bounds = check(network)?;
+    if !bounds.network_simplex_fits() {
+        return Err(bounds.too_large(Algorithm::NetworkSimplex));
+    }
+    if let Some(basis) = start
+        && !basis.fits(network)
+    {
+        return Err(FlowError::BasisMismatch {
+            nodes: basis.n_nodes(),
+            arcs: basis.n_arcs(),
+        });
+    }
+    network_simplex::solve(network, start, observer)
 }
 
 /// The magnitudes that decide whether an algorithm's exact arithmetic fits in `i64`.

@@ -26,12 +26,18 @@ const DIR_DOWN: i8 = -1;
 const BLOCK_SIZE_FACTOR: f64 = 0.3;
 const MIN_BLOCK_SIZE: f64 = 10.0;
 
-/// Solves `network` (already checked by [`crate::check`]) by network simplex.
+/// Solves `network` (already checked by [`crate::check`]) by network simplex, from `start` when
+/// given (already checked to fit the network by [`Basis::fits`]); returns the optimal flow and
+/// its basis.
 pub(crate) fn solve(
     network: &Network,
+    start: Option<&Basis>,
     observer: &mut dyn FnMut(Progress),
-) -> Result<Solution, FlowError> {
+) -> Result<(Solution, Basis), FlowError> {
     let mut simplex = Simplex::new(network);
+    if let Some(basis) = start {
+        simplex.start_from(basis);
+    }
     simplex.run(observer);
     // With a big-M large enough, an optimum that still routes flow through the root proves that
     // no feasible flow exists.
@@ -43,8 +49,76 @@ pub(crate) fn solve(
         .iter()
         .map(|&pos| simplex.flow[pos as usize])
         .collect();
+    let basis = simplex.basis(&flow, network.supplies());
     let cost = total_cost(network, &flow);
-    Ok(Solution { cost, flow })
+    Ok((Solution { cost, flow }, basis))
+}
+
+/// The spanning tree of a network simplex optimum: where a later solve of the same network
+/// grown by more nodes and arcs can start (a warm start), since the old optimum is still a
+/// feasible basis there and only the new arcs can improve it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Basis {
+    /// Per node, its parent in the tree (`NONE`: the extra root).
+    parent: Vec<u32>,
+    /// Per node, the arc to its parent (`NONE`: the node's artificial arc to the root).
+    pred: Vec<u32>,
+    /// Per arc, its flow.
+    flow: Vec<i64>,
+    /// Per node, its supply when the basis was made.
+    supply: Vec<i64>,
+}
+
+impl Basis {
+    /// The number of nodes of the network the basis was made for.
+    pub fn n_nodes(&self) -> usize {
+        self.parent.len()
+    }
+
+    /// The number of arcs of the network the basis was made for.
+    pub fn n_arcs(&self) -> usize {
+        self.flow.len()
+    }
+
+    /// Whether `network` grows the basis's network: the same first nodes with the same
+    /// supplies (new nodes with none), the same first arcs between the same nodes with room for
+    /// the basis's flow. Costs may change: the basis stays feasible, only its optimality goes.
+    pub(crate) fn fits(&self, network: &Network) -> bool {
+        let (from, to, capacities) = (network.arc_from(), network.arc_to(), network.capacities());
+        if network.n_nodes() < self.n_nodes()
+            || network.n_arcs() < self.n_arcs()
+            || network.supplies()[..self.n_nodes()] != self.supply[..]
+            || network.supplies()[self.n_nodes()..]
+                .iter()
+                .any(|&supply| supply != 0)
+        {
+            return false;
+        }
+        let mut in_tree = vec![false; self.n_arcs()];
+        for (node, (&parent, &arc)) in self.parent.iter().zip(&self.pred).enumerate() {
+            if (arc == NONE) != (parent == NONE) {
+                return false;
+            }
+            if arc != NONE {
+                // A tree arc joins its node to the node's parent.
+                let (tail, head) = (from[arc as usize], to[arc as usize]);
+                let joins = (tail == parent && head as usize == node)
+                    || (head == parent && tail as usize == node);
+                if !joins {
+                    return false;
+                }
+                in_tree[arc as usize] = true;
+            }
+        }
+        // Arcs outside the tree sit at a bound, inside it within the capacity.
+        self.flow
+            .iter()
+            .zip(capacities)
+            .zip(&in_tree)
+            .all(|((&flow, &capacity), &tree)| {
+                (0..=capacity).contains(&flow) && (tree || flow == 0 || flow == capacity)
+            })
+    }
 }
 
 struct Simplex {
@@ -187,6 +261,141 @@ impl Simplex {
             }
         }
         simplex
+    }
+
+    /// Replaces the first basis (every node hanging from the root) by `basis`, for the nodes
+    /// and arcs it knows; newer nodes keep hanging from the root by their artificial arc, at
+    /// flow 0. The tree's thread order, subtree sizes and potentials are rebuilt from the parents.
+    fn start_from(&mut self, basis: &Basis) {
+        let n_nodes = self.pi.len() - 1;
+        let root = n_nodes;
+        for (arc, &flow) in basis.flow.iter().enumerate() {
+            let pos = self.position[arc] as usize;
+            self.flow[pos] = flow;
+            self.state[pos] = if flow > 0 && flow == self.capacity[pos] {
+                STATE_UPPER
+            } else {
+                STATE_LOWER
+            };
+        }
+        for node in 0..basis.n_nodes() {
+            // Nodes whose tree arc is their artificial one keep it as `new` made it, but without
+            // flow: the basis came from an optimum of a feasible network.
+            let artificial = self.n_arcs + node;
+            self.flow[artificial] = 0;
+            if basis.pred[node] == NONE {
+                continue;
+            }
+            self.state[artificial] = STATE_LOWER;
+            let arc = self.position[basis.pred[node] as usize] as usize;
+            self.state[arc] = STATE_TREE;
+            self.parent[node] = basis.parent[node];
+            self.pred[node] = arc as u32;
+            self.pred_dir[node] = if self.source[arc] as usize == node {
+                DIR_UP
+            } else {
+                DIR_DOWN
+            };
+        }
+        self.rebuild_tree(root);
+    }
+
+    /// Thread order (depth first from the root), its reverse, subtree sizes, last successors and
+    /// potentials, from `parent`, `pred` and `pred_dir`.
+    fn rebuild_tree(&mut self, root: usize) {
+        let n_all = self.pi.len();
+        // Children in CSR form.
+        let mut first_child = vec![0u32; n_all + 1];
+        for node in 0..n_all {
+            if node != root {
+                first_child[self.parent[node] as usize + 1] += 1;
+            }
+        }
+        for idx in 0..n_all {
+            first_child[idx + 1] += first_child[idx];
+        }
+        let mut fill = first_child.clone();
+        let mut children = vec![0u32; n_all.saturating_sub(1)];
+        for node in 0..n_all {
+            if node != root {
+                let parent = self.parent[node] as usize;
+                children[fill[parent] as usize] = node as u32;
+                fill[parent] += 1;
+            }
+        }
+        // Preorder from the root.
+        let mut order = Vec::with_capacity(n_all);
+        let mut stack = vec![root as u32];
+        while let Some(node) = stack.pop() {
+            order.push(node);
+            let node = node as usize;
+            let kids = &children[first_child[node] as usize..first_child[node + 1] as usize];
+            stack.extend(kids.iter().rev());
+        }
+        for (idx, &node) in order.iter().enumerate() {
+            let next = order[(idx + 1) % order.len()];
+            self.thread[node as usize] = next;
+            self.rev_thread[next as usize] = node;
+        }
+        // Subtree sizes and last successors, children before parents.
+        for &node in &order {
+            self.succ_num[node as usize] = 1;
+        }
+        for &node in order.iter().rev() {
+            let node = node as usize;
+            if node != root {
+                let parent = self.parent[node] as usize;
+                self.succ_num[parent] += self.succ_num[node];
+            }
+        }
+        let mut index = vec![0u32; n_all];
+        for (idx, &node) in order.iter().enumerate() {
+            index[node as usize] = idx as u32;
+        }
+        for &node in &order {
+            let node = node as usize;
+            let last = index[node] as usize + self.succ_num[node] as usize - 1;
+            self.last_succ[node] = order[last];
+        }
+        // Potentials: every tree arc has reduced cost 0.
+        self.pi[root] = 0;
+        for &node in &order[1..] {
+            let node = node as usize;
+            let (parent, arc) = (self.parent[node] as usize, self.pred[node] as usize);
+            self.pi[node] = if self.pred_dir[node] == DIR_UP {
+                self.pi[parent] - self.cost[arc]
+            } else {
+                self.pi[parent] + self.cost[arc]
+            };
+        }
+    }
+
+    /// The basis of the current tree, with `flow` by original arc.
+    fn basis(&self, flow: &[i64], supply: &[i64]) -> Basis {
+        let n_nodes = self.pi.len() - 1;
+        let mut arc_at = vec![NONE; self.n_arcs];
+        for (arc, &pos) in self.position.iter().enumerate() {
+            arc_at[pos as usize] = arc as u32;
+        }
+        let root = n_nodes as u32;
+        Basis {
+            parent: self.parent[..n_nodes]
+                .iter()
+                .map(|&parent| if parent == root { NONE } else { parent })
+                .collect(),
+            pred: self.pred[..n_nodes]
+                .iter()
+                .map(|&pos| {
+                    if (pos as usize) < self.n_arcs {
+                        arc_at[pos as usize]
+                    } else {
+                        NONE
+                    }
+                })
+                .collect(),
+            flow: flow.to_vec(),
+            supply: supply.to_vec(),
+        }
     }
 
     fn run(&mut self, observer: &mut dyn FnMut(Progress)) {

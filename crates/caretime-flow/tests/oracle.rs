@@ -6,7 +6,9 @@
 //! 256 cases per property by default; 16,384 when `CARETIME_SLOW_TESTS` is set (CI sets it);
 //! the medium-sized property runs a quarter of that.
 
-use caretime_flow::{Algorithm, FlowError, Network, NodeId, Solution, solve, solve_using};
+use caretime_flow::{
+    Algorithm, FlowError, Network, NodeId, Solution, solve, solve_from, solve_using,
+};
 use proptest::prelude::*;
 
 /// A small problem as plain data: supplies by node, arcs as (from, to, capacity, cost).
@@ -296,4 +298,95 @@ fn a_suboptimal_flow_is_refused() {
         Err(FlowError::NotOptimal),
         "beyond capacity"
     );
+}
+
+/// Warm starts: solve a network, grow it (new nodes without supply, new arcs anywhere, some
+/// old costs changed), and solve it again from the first optimum's basis. The answer must be the
+/// oracle's optimum of the grown network, with a feasible flow, and its basis must start the
+/// next growth too.
+fn check_warm_start(problem: &Problem, growths: &[Growth]) -> Result<(), TestCaseError> {
+    // Dear arcs to and from node 0 make every network feasible: a basis to start from.
+    let mut problem = problem.clone();
+    for node in 1..problem.supply.len() {
+        problem.arcs.push((node, 0, 40, 60));
+        problem.arcs.push((0, node, 40, 60));
+    }
+    let (first, mut basis) = solve_from(&problem.network(), None, &mut |_| {})
+        .map_err(|err| TestCaseError::fail(format!("first solve: {err}")))?;
+    prop_assert_eq!(Some(first.cost), successive_shortest_paths(&problem));
+    for (new_nodes, new_arcs, new_costs) in growths {
+        let n_before = problem.supply.len();
+        problem.supply.extend(std::iter::repeat_n(0, *new_nodes));
+        let n = problem.supply.len();
+        for &(from, to, capacity, cost) in new_arcs {
+            problem.arcs.push((from % n, to % n, capacity, cost));
+        }
+        for &(arc, cost) in new_costs {
+            if !problem.arcs.is_empty() {
+                let arc = arc % problem.arcs.len();
+                problem.arcs[arc].3 = cost;
+            }
+        }
+        let expected = successive_shortest_paths(&problem);
+        let network = problem.network();
+        let (solution, next) = solve_from(&network, Some(&basis), &mut |_| {}).map_err(|err| {
+            TestCaseError::fail(format!("warm start from {n_before} nodes: {err}"))
+        })?;
+        let cost = problem
+            .check_flow(&solution.flow)
+            .map_err(|err| TestCaseError::fail(format!("warm start: {err}")))?;
+        prop_assert_eq!(cost, solution.cost, "claimed cost");
+        prop_assert_eq!(Some(solution.cost), expected, "optimum after growth");
+        basis = next;
+    }
+    Ok(())
+}
+
+/// A growth step: new nodes, new arcs (ends taken modulo the grown node count), changed costs
+/// (arc index modulo the arc count, new cost).
+type Growth = (usize, Vec<(usize, usize, i64, i64)>, Vec<(usize, i64)>);
+
+fn growths() -> impl Strategy<Value = Vec<Growth>> {
+    proptest::collection::vec(
+        (
+            0usize..4,
+            proptest::collection::vec((0usize..64, 0usize..64, 0i64..=6, -20i64..=50), 0..20),
+            proptest::collection::vec((0usize..1_000, -20i64..=50), 0..4),
+        ),
+        1..4,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases() / 4))]
+
+    #[test]
+    fn warm_starts_find_the_grown_networks_optimum(
+        problem in problems_with_costs(12, 30, 6, -20..=50),
+        growths in growths(),
+    ) {
+        check_warm_start(&problem, &growths)?;
+    }
+}
+
+/// A basis does not start a network that is not its own grown: other supplies, or arcs whose
+/// ends moved.
+#[test]
+fn a_basis_of_another_network_is_refused() {
+    let problem = Problem {
+        supply: vec![2, 0, -2],
+        arcs: vec![(0, 1, 2, 1), (1, 2, 2, 1), (0, 2, 1, 5)],
+    };
+    let (_, basis) = solve_from(&problem.network(), None, &mut |_| {}).expect("feasible");
+    let mut other_supply = problem.clone();
+    other_supply.supply = vec![1, 0, -1];
+    let mut other_arcs = problem.clone();
+    other_arcs.arcs[0] = (0, 2, 2, 1);
+    other_arcs.arcs[1] = (2, 1, 2, 1);
+    for other in [other_supply, other_arcs] {
+        assert!(matches!(
+            solve_from(&other.network(), Some(&basis), &mut |_| {}),
+            Err(FlowError::BasisMismatch { nodes: 3, arcs: 3 })
+        ));
+    }
 }
