@@ -499,7 +499,7 @@ impl Buckets {
     }
 }
 
-/// Per day and facility, the rows with room; per discipline kind (therapists 0, psychiatrists
+/// Per day and facility, the rows with room (dearest first once there are prices); per discipline kind (therapists 0, psychiatrists
 /// 1) and facility, the days with such rows.
 #[allow(clippy::type_complexity)]
 fn free_lists(
@@ -532,38 +532,90 @@ fn free_lists(
     (free, facility_days)
 }
 
-/// Per day and remote key (`day * REMOTE_KEYS + key`), the rows with room that offer video or
-/// phone: dearest first under `prices` (by row without them, when every price is 0).
-fn remote_lists(
-    region: &Region,
-    availability: &Availability,
-    free: &[Vec<Vec<u32>>],
-    prices: Option<&[i64]>,
-    capacity: &Buckets,
-) -> Vec<Vec<u32>> {
-    let mut lists = vec![Vec::new(); free.len() * REMOTE_KEYS];
-    for (day, by_facility) in free.iter().enumerate() {
-        for &row in by_facility.iter().flatten() {
-            let who = &region.clinicians[availability.clinician_at(row as usize).index()];
-            let bits = remote_bits(who.modalities);
-            if bits != 0 {
-                lists[day * REMOTE_KEYS + usize::from(group_of(who)) * 4 + bits].push(row);
+/// The rows with room that offer video or phone, per day, remote key (see [`REMOTE_KEYS`]) and
+/// language slot: slot 0 lists every row, slot `1 + l` the rows that speak language `l` of
+/// `languages` (so that a member's own language and an interpreter are two exact bounds, not
+/// one loose one). Dearest first under the last prices (by row before any, when all are 0).
+#[derive(Debug)]
+struct RemoteLists {
+    /// Every language some clinician speaks, sorted.
+    languages: Vec<Language>,
+    /// `1 + languages.len()`.
+    n_slots: usize,
+    /// By `(day * REMOTE_KEYS + key) * n_slots + slot`.
+    lists: Vec<Vec<u32>>,
+}
+
+impl RemoteLists {
+    fn new(
+        region: &Region,
+        availability: &Availability,
+        free: &[Vec<Vec<u32>>],
+        prices: Option<&[i64]>,
+        capacity: &Buckets,
+    ) -> RemoteLists {
+        let mut languages: Vec<Language> = region
+            .clinicians
+            .iter()
+            .flat_map(|who| who.languages.iter().copied())
+            .collect();
+        languages.sort_unstable();
+        languages.dedup();
+        let n_slots = 1 + languages.len();
+        let mut lists = vec![Vec::new(); free.len() * REMOTE_KEYS * n_slots];
+        for (day, by_facility) in free.iter().enumerate() {
+            for &row in by_facility.iter().flatten() {
+                let who = &region.clinicians[availability.clinician_at(row as usize).index()];
+                let bits = remote_bits(who.modalities);
+                if bits == 0 {
+                    continue;
+                }
+                let base = (day * REMOTE_KEYS + usize::from(group_of(who)) * 4 + bits) * n_slots;
+                lists[base].push(row);
+                for language in &who.languages {
+                    if let Ok(idx) = languages.binary_search(language) {
+                        lists[base + 1 + idx].push(row);
+                    }
+                }
             }
         }
-    }
-    for (idx, list) in lists.iter_mut().enumerate() {
-        let day = idx / REMOTE_KEYS;
-        match prices {
-            Some(prices) => list.sort_unstable_by_key(|&row| {
-                (
-                    Reverse(prices[capacity.index(Bucket::new(row as usize, day))]),
-                    row,
-                )
-            }),
-            None => list.sort_unstable(),
+        for (idx, list) in lists.iter_mut().enumerate() {
+            let day = idx / (REMOTE_KEYS * n_slots);
+            match prices {
+                Some(prices) => list.sort_unstable_by_key(|&row| {
+                    (
+                        Reverse(prices[capacity.index(Bucket::new(row as usize, day))]),
+                        row,
+                    )
+                }),
+                None => list.sort_unstable(),
+            }
+        }
+        RemoteLists {
+            languages,
+            n_slots,
+            lists,
         }
     }
-    lists
+
+    fn index(&self, day: usize, key: usize, slot: usize) -> usize {
+        (day * REMOTE_KEYS + key) * self.n_slots + slot
+    }
+
+    /// The day, key and slot of a list.
+    fn parts(&self, list: usize) -> (usize, usize, usize) {
+        let slot = list % self.n_slots;
+        let key = list / self.n_slots % REMOTE_KEYS;
+        (list / (self.n_slots * REMOTE_KEYS), key, slot)
+    }
+
+    /// The slot of a language's speakers, if anyone speaks it.
+    fn slot(&self, language: Language) -> Option<usize> {
+        self.languages
+            .binary_search(&language)
+            .ok()
+            .map(|idx| idx + 1)
+    }
 }
 
 /// How many candidates one search looks for, and how good they must be.
@@ -585,7 +637,9 @@ struct Limits {
 struct Quota {
     /// New arcs per bucket this round.
     offered: Buckets,
-    /// Per bucket, its remote list and position (`u32::MAX` for none).
+    /// Per bucket, where its (list, position) pairs start in `at` (one more entry at the end).
+    at_start: Vec<u32>,
+    /// The remote lists and positions of every bucket, bucket by bucket.
     at: Vec<(u32, u32)>,
     /// Per remote list, where its positions start in `next`.
     list_start: Vec<u32>,
@@ -597,21 +651,35 @@ struct Quota {
 }
 
 impl Quota {
-    fn new(remote: &[Vec<u32>], capacity: &Buckets, n_rows: usize, n_days: usize) -> Quota {
-        let mut at = vec![(u32::MAX, u32::MAX); n_rows * n_days];
-        let mut list_start = Vec::with_capacity(remote.len());
+    fn new(remote: &RemoteLists, capacity: &Buckets, n_rows: usize, n_days: usize) -> Quota {
+        let mut at_start = vec![0u32; n_rows * n_days + 1];
+        for (list, rows) in remote.lists.iter().enumerate() {
+            let (day, _, _) = remote.parts(list);
+            for &row in rows {
+                at_start[capacity.index(Bucket::new(row as usize, day)) + 1] += 1;
+            }
+        }
+        for idx in 0..n_rows * n_days {
+            at_start[idx + 1] += at_start[idx];
+        }
+        let mut fill = at_start.clone();
+        let mut at = vec![(0u32, 0u32); at_start[n_rows * n_days] as usize];
+        let mut list_start = Vec::with_capacity(remote.lists.len());
         let mut next = Vec::new();
-        for (list, rows) in remote.iter().enumerate() {
+        for (list, rows) in remote.lists.iter().enumerate() {
             list_start.push(next.len() as u32);
-            let day = list / REMOTE_KEYS;
+            let (day, _, _) = remote.parts(list);
             for (position, &row) in rows.iter().enumerate() {
-                at[capacity.index(Bucket::new(row as usize, day))] = (list as u32, position as u32);
+                let bucket = capacity.index(Bucket::new(row as usize, day));
+                at[fill[bucket] as usize] = (list as u32, position as u32);
+                fill[bucket] += 1;
                 next.push(next.len() as u32);
             }
             next.push(next.len() as u32);
         }
         Quota {
             offered: Buckets::new(n_rows, n_days),
+            at_start,
             at,
             list_start,
             next,
@@ -643,8 +711,10 @@ impl Quota {
         self.offered.set(bucket, offers);
         if offers >= capacity.get(bucket) * ROUND_QUOTA {
             self.filled = true;
-            let (list, position) = self.at[capacity.index(bucket)];
-            if list != u32::MAX {
+            let bucket = capacity.index(bucket);
+            for &(list, position) in
+                &self.at[self.at_start[bucket] as usize..self.at_start[bucket + 1] as usize]
+            {
                 let idx = (self.list_start[list as usize] + position) as usize;
                 self.next[idx] = idx as u32 + 1;
             }
@@ -768,12 +838,12 @@ pub fn plan(
     // solves again. Every search is complete (see `Search::candidates`), so when a round finds
     // none anywhere and no bucket's quota held an arc back, the plan is optimal over every
     // bucket the filters allow, not only the candidates: `converged`.
-    let (free, facility_days) = free_lists(region, availability, days.len(), &capacity);
+    let (mut free, facility_days) = free_lists(region, availability, days.len(), &capacity);
     let n_facilities = region.facilities.len();
     let n_days = days.len();
-    let mut pair_max = vec![0i64; n_facilities * n_days];
-    let mut suffix_max = vec![0i64; n_facilities * n_days];
-    let mut remote = remote_lists(region, availability, &free, None, &capacity);
+    let mut pair_max = vec![0i64; n_facilities * n_days * 4];
+    let mut suffix_max = vec![0i64; n_facilities * n_days * 4];
+    let mut remote = RemoteLists::new(region, availability, &free, None, &capacity);
     let mut candidates: Vec<Vec<(Bucket, i64)>> = vec![Vec::new(); displaced.len()];
     let mut current_cost: Vec<i64> = vec![i64::MAX; displaced.len()];
     // Dual prices of the last optimum: per appointment, and per bucket (dense).
@@ -903,23 +973,29 @@ pub fn plan(
             bucket_prices[capacity.index(*bucket)] = potentials[node.0 as usize];
         }
         pair_max.fill(i64::MIN);
-        for (day, by_facility) in free.iter().enumerate() {
-            for (facility, rows) in by_facility.iter().enumerate() {
-                for &row in rows {
-                    let price = bucket_prices[capacity.index(Bucket::new(row as usize, day))];
-                    let pair = &mut pair_max[day * n_facilities + facility];
-                    *pair = (*pair).max(price);
+        for (day, by_facility) in free.iter_mut().enumerate() {
+            for (facility, rows) in by_facility.iter_mut().enumerate() {
+                let price =
+                    |row: u32| bucket_prices[capacity.index(Bucket::new(row as usize, day))];
+                rows.sort_unstable_by_key(|&row| (Reverse(price(row)), row));
+                for &row in rows.iter() {
+                    let who = &region.clinicians[availability.clinician_at(row as usize).index()];
+                    let pair = &mut pair_max
+                        [(day * n_facilities + facility) * 4 + usize::from(group_of(who))];
+                    *pair = (*pair).max(price(row));
                 }
             }
         }
         for facility in 0..n_facilities {
-            let mut highest = i64::MIN;
-            for day in (0..n_days).rev() {
-                highest = highest.max(pair_max[day * n_facilities + facility]);
-                suffix_max[facility * n_days + day] = highest;
+            for group in 0..4 {
+                let mut highest = i64::MIN;
+                for day in (0..n_days).rev() {
+                    highest = highest.max(pair_max[(day * n_facilities + facility) * 4 + group]);
+                    suffix_max[(facility * n_days + day) * 4 + group] = highest;
+                }
             }
         }
-        remote = remote_lists(region, availability, &free, Some(&bucket_prices), &capacity);
+        remote = RemoteLists::new(region, availability, &free, Some(&bucket_prices), &capacity);
         let appointment_prices = (0..displaced.len())
             .map(|idx| potentials[idx + 1])
             .collect();
@@ -1110,17 +1186,16 @@ struct Search<'a> {
     business_through: &'a [u32],
     /// The rules' business calendar.
     calendar: &'a BusinessCalendar,
-    /// Per day and remote key, the rows with room that offer video or phone, dearest first
-    /// (see [`remote_lists`]).
-    remote: &'a [Vec<u32>],
+    /// The rows with room that offer video or phone, dearest first.
+    remote: &'a RemoteLists,
     /// The last optimum's bucket prices (dense, by [`Buckets::index`]); none in the first round,
     /// where every price counts as 0.
     prices: Option<&'a [i64]>,
-    /// Per day and facility (`day * facilities + facility`), the highest price of its buckets
-    /// with room (0 before any prices).
+    /// Per day, facility and search group (`(day * facilities + facility) * 4 + group`), the
+    /// highest price of its buckets with room (0 before any prices).
     pair_max: &'a [i64],
-    /// Per facility and day (`facility * days + day`), the highest of `pair_max` from that day
-    /// to the end of the horizon.
+    /// Per facility, day and search group (`(facility * days + day) * 4 + group`), the highest
+    /// of `pair_max` from that day to the end of the horizon.
     suffix_max: &'a [i64],
 }
 
@@ -1130,7 +1205,7 @@ struct Search<'a> {
 enum Lead {
     /// The treating clinician on a day (at the exact cost less price).
     Treating { day: u32 },
-    /// A remote list (`day * REMOTE_KEYS + key`) at a position.
+    /// A remote list (see [`RemoteLists::index`]) at a position.
     Remote { list: u32, position: u32 },
     /// A facility within reach in person, at an index into its days with free rows.
     Near { facility: u32, next: u32 },
@@ -1343,37 +1418,60 @@ impl Search<'_> {
         }
 
         // Everyone else, merged in the order of a lower bound of cost less price.
-        // Remote: every row of a list costs the same but for an interpreter.
+        // Remote: every row of a list costs the same. The member's own language's list needs
+        // no interpreter; the list of every row is searched for the others, at the interpreter's
+        // cost, unless the appointment had one already (then it costs nothing) or only speakers
+        // may be offered.
+        let remote = self.remote;
+        let member_slot = remote.slot(member.language);
+        let needs_interpreter = appointment.interpreter.is_none();
+        let slots: &[usize] = match (speakers_only, member_slot, needs_interpreter) {
+            (true, Some(slot), _) => &[slot],
+            (true, None, _) => &[],
+            (false, Some(slot), true) => &[slot, 0],
+            (false, _, _) => &[0],
+        };
         let remote_bound = |list: usize| -> i64 {
-            let group = (list % REMOTE_KEYS / 4) as u8;
+            let (day, key, slot) = remote.parts(list);
+            let group = (key / 4) as u8;
             let network = if group == GROUP_NETWORK_THERAPY || group == GROUP_NETWORK_PSYCHIATRY {
                 costs.network
             } else {
                 0
             };
-            day_costs[list / REMOTE_KEYS] + costs.continuity + change + network
+            let interpreter = if slot == 0 && needs_interpreter {
+                costs.interpreter
+            } else {
+                0
+            };
+            day_costs[day] + costs.continuity + change + network + interpreter
         };
         let remote_row = |list: usize, position: usize| -> usize {
-            let rows = &self.remote[list];
+            let rows = &remote.lists[list];
             // While every price is 0, each appointment starts at its own place in the list.
             let offset = if self.prices.is_some() { 0 } else { spread };
             rows[(offset + position) % rows.len()] as usize
         };
         let remote_key = |list: usize, position: usize| -> i64 {
-            remote_bound(list) - self.price(remote_row(list, position), list / REMOTE_KEYS)
+            remote_bound(list) - self.price(remote_row(list, position), remote.parts(list).0)
         };
         let member_bits = remote_bits(member.accepts);
         for day in first_day..n_days {
             for group in groups {
                 for bits in 1..4 {
-                    let list = day * REMOTE_KEYS + usize::from(group) * 4 + bits;
-                    if bits & member_bits == 0 || self.remote[list].is_empty() {
+                    if bits & member_bits == 0 {
                         continue;
                     }
-                    let key = remote_key(list, 0);
-                    if key < threshold {
-                        let (list, position) = (list as u32, 0);
-                        leads.push(Reverse((key, Lead::Remote { list, position })));
+                    for &slot in slots {
+                        let list = remote.index(day, usize::from(group) * 4 + bits, slot);
+                        if remote.lists[list].is_empty() {
+                            continue;
+                        }
+                        let key = remote_key(list, 0);
+                        if key < threshold {
+                            let (list, position) = (list as u32, 0);
+                            leads.push(Reverse((key, Lead::Remote { list, position })));
+                        }
                     }
                 }
             }
@@ -1390,8 +1488,16 @@ impl Search<'_> {
             };
             costs.continuity + costs.travel_per_km * km.round() as i64 + network
         };
+        let highest = |table: &[i64], at: usize| -> i64 {
+            groups
+                .iter()
+                .map(|&group| table[at * 4 + usize::from(group)])
+                .max()
+                .unwrap_or(i64::MIN)
+        };
         let near_key = |facility: usize, km: f64, day: usize| -> i64 {
-            near_bound(facility, km) + day_costs[day] - self.suffix_max[facility * n_days + day]
+            near_bound(facility, km) + day_costs[day]
+                - highest(self.suffix_max, facility * n_days + day)
         };
         for &(facility, km) in &near {
             let days = &facility_days[facility];
@@ -1422,7 +1528,7 @@ impl Search<'_> {
                 }
                 Lead::Remote { list, position } => {
                     let (list, position) = (list as usize, position as usize);
-                    let day = list / REMOTE_KEYS;
+                    let (day, _, slot) = remote.parts(list);
                     if on_day[day] >= per_day {
                         // This day has its share of candidates: leave the list.
                         continue;
@@ -1431,7 +1537,7 @@ impl Search<'_> {
                     let open = quota
                         .as_mut()
                         .map_or(position, |quota| quota.open(list, position));
-                    if open >= self.remote[list].len() {
+                    if open >= remote.lists[list].len() {
                         continue;
                     }
                     if open != position {
@@ -1442,7 +1548,7 @@ impl Search<'_> {
                         }
                         continue;
                     }
-                    if position + 1 < self.remote[list].len() {
+                    if position + 1 < remote.lists[list].len() {
                         let key = remote_key(list, position + 1);
                         if key < threshold {
                             let (list, position) = (list as u32, position as u32 + 1);
@@ -1451,10 +1557,11 @@ impl Search<'_> {
                     }
                     let row = remote_row(list, position);
                     let who = &region.clinicians[availability.clinician_at(row).index()];
-                    // In-person rows are the near leads' (at their own cost).
+                    // In-person rows are the near leads' (at their own cost), and in the list of
+                    // every row, the member's language's speakers are their list's.
                     if Some(row) != treating_row
                         && !(member.accepts.contains(Modality::InPerson) && in_person(who))
-                        && (!speakers_only || who.speaks(member.language))
+                        && !(slot == 0 && slots.len() == 2 && who.speaks(member.language))
                     {
                         offer(row, day, &mut found, &mut on_day, &mut quota);
                     }
@@ -1472,14 +1579,18 @@ impl Search<'_> {
                         }
                     }
                     // This day's own highest price may rule it out at once.
-                    let pair_key = near_bound(facility, km) + day_costs[day]
-                        - self.pair_max[day * n_facilities + facility];
+                    let bound = near_bound(facility, km) + day_costs[day];
+                    let pair_key = bound - highest(self.pair_max, day * n_facilities + facility);
                     if on_day[day] >= per_day || pair_key >= threshold {
                         continue;
                     }
+                    // Dearest first: past the first row whose bound reaches the threshold, all do.
                     for &row in &self.free[day][facility] {
                         steps += 1;
                         let row = row as usize;
+                        if bound - self.price(row, day) >= threshold {
+                            break;
+                        }
                         let who = &region.clinicians[availability.clinician_at(row).index()];
                         if Some(row) != treating_row
                             && groups.contains(&group_of(who))
