@@ -365,9 +365,9 @@ fn text(report: &ReplanReport, now: Zoned) -> String {
                 report.cost,
                 report.rounds,
                 if report.converged {
-                    ""
+                    " (converged: optimal over every allowed clinician-day)"
                 } else {
-                    " (round limit)"
+                    " (round limit: optimal over the candidates found)"
                 },
                 report.plan_seconds
             ),

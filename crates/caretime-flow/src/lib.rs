@@ -16,6 +16,12 @@
 //! - [`potentials`] turns an optimal flow into optimal dual prices (node potentials): the
 //!   certificate of optimality, and what column generation prices arcs not yet in the network
 //!   with (the replanner does).
+//! - [`solve_from`] solves by network simplex from a [`Basis`]: the spanning tree of an optimum of
+//!   the same network before it grew (nodes and arcs appended, some costs changed). The old
+//!   optimum is still feasible, so only the new arcs need pivots: column generation re-solves
+//!   after each round this way (the replanner does). The basis costs 8 bytes per node and 8 per
+//!   arc; the tree's thread order, subtree sizes and potentials are rebuilt from its parents in
+//!   `O(n)`.
 //! - [`dimacs`] reads and writes the DIMACS min-cost-flow format (lower bounds included), so that
 //!   any instance can be checked against another solver.
 //!
