@@ -26,8 +26,9 @@
 //! appointment in every round. It splits the allowed buckets in two: in person (only the
 //! facilities within reach of the member's home, searched by day under a bound of travel and
 //! the facility's highest price from that day on) and by video or phone (where every clinician
-//! of the same search group and remote modalities costs the same but for an interpreter, so
-//! each day's rows, listed dearest first, are searched in the order of their reduced cost). A
+//! of the same search group and remote modalities costs the same, the member's language's
+//! speakers without an interpreter and everyone else with one, so each day's rows, listed per
+//! language and dearest first, are searched in the exact order of their reduced cost). A
 //! round's searches are complete unless a bucket reached its quota of new arcs or a search
 //! reached its step budget; only a complete round with nothing to add proves convergence. The
 //! test `tests/replan_optimal.rs` checks the converged plan against the complete network.
