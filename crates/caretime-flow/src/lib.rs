@@ -295,7 +295,7 @@ pub fn solve_using(
             cost_scaling::solve(network, observer)
         }
         Algorithm::NetworkSimplex if bounds.network_simplex_fits() => {
-            network_simplex::solve(network, None, observer).map(|(solution, _)| solution)
+            network_simplex::solve(network, None, false, observer).map(|(solution, _)| solution)
         }
         _ => Err(bounds.too_large(algorithm)),
     }
@@ -323,7 +323,8 @@ pub fn solve_from(
             arcs: basis.n_arcs(),
         });
     }
-    network_simplex::solve(network, start, observer)
+    let (solution, basis) = network_simplex::solve(network, start, true, observer)?;
+    Ok((solution, basis.expect("kept when asked for")))
 }
 
 /// The magnitudes that decide whether an algorithm's exact arithmetic fits in `i64`.
