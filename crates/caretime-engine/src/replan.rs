@@ -500,8 +500,9 @@ impl Buckets {
     }
 }
 
-/// Per day and facility, the rows with room (dearest first once there are prices); per discipline kind (therapists 0, psychiatrists
-/// 1) and facility, the days with such rows.
+/// Per day and facility, the rows with room (`plan` sorts them dearest first once there are
+/// prices); per discipline kind (therapists 0, psychiatrists 1) and facility, the days with such
+/// rows.
 #[allow(clippy::type_complexity)]
 fn free_lists(
     region: &Region,
@@ -548,13 +549,8 @@ struct RemoteLists {
 }
 
 impl RemoteLists {
-    fn new(
-        region: &Region,
-        availability: &Availability,
-        free: &[Vec<Vec<u32>>],
-        prices: Option<&[i64]>,
-        capacity: &Buckets,
-    ) -> RemoteLists {
+    /// Empty lists for the region's languages over `n_days` days.
+    fn new(region: &Region, n_days: usize) -> RemoteLists {
         let mut languages: Vec<Language> = region
             .clinicians
             .iter()
@@ -563,7 +559,26 @@ impl RemoteLists {
         languages.sort_unstable();
         languages.dedup();
         let n_slots = 1 + languages.len();
-        let mut lists = vec![Vec::new(); free.len() * REMOTE_KEYS * n_slots];
+        RemoteLists {
+            languages,
+            n_slots,
+            lists: vec![Vec::new(); n_days * REMOTE_KEYS * n_slots],
+        }
+    }
+
+    /// Lists the rows with room in `free` anew, dearest first under `prices`.
+    fn fill(
+        &mut self,
+        region: &Region,
+        availability: &Availability,
+        free: &[Vec<Vec<u32>>],
+        prices: Option<&[i64]>,
+        capacity: &Buckets,
+    ) {
+        let (languages, n_slots, lists) = (&self.languages, self.n_slots, &mut self.lists);
+        for list in lists.iter_mut() {
+            list.clear();
+        }
         for (day, by_facility) in free.iter().enumerate() {
             for &row in by_facility.iter().flatten() {
                 let who = &region.clinicians[availability.clinician_at(row as usize).index()];
@@ -591,11 +606,6 @@ impl RemoteLists {
                 }),
                 None => list.sort_unstable(),
             }
-        }
-        RemoteLists {
-            languages,
-            n_slots,
-            lists,
         }
     }
 
@@ -836,15 +846,17 @@ pub fn plan(
     // c with c + p(a) - p(b) < 0, where a bucket not in the network is priced as the sink. Each
     // later round adds, for every appointment (dearest first), up to a third as many such arcs,
     // a bucket offered to at most ROUND_QUOTA times its capacity in new arcs per round, and
-    // solves again. Every search is complete (see `Search::candidates`), so when a round finds
-    // none anywhere and no bucket's quota held an arc back, the plan is optimal over every
-    // bucket the filters allow, not only the candidates: `converged`.
+    // solves again. A search passes over only what cannot lower the optimum unless a bucket's
+    // quota held an arc back or the search hit its step budget (see `Search::candidates`), so
+    // when a round with neither finds nothing anywhere, the plan is optimal over every bucket
+    // the filters allow, not only the candidates: `converged`.
     let (mut free, facility_days) = free_lists(region, availability, days.len(), &capacity);
     let n_facilities = region.facilities.len();
     let n_days = days.len();
     let mut pair_max = vec![0i64; n_facilities * n_days * 4];
     let mut suffix_max = vec![0i64; n_facilities * n_days * 4];
-    let mut remote = RemoteLists::new(region, availability, &free, None, &capacity);
+    let mut remote = RemoteLists::new(region, n_days);
+    remote.fill(region, availability, &free, None, &capacity);
     let mut candidates: Vec<Vec<(Bucket, i64)>> = vec![Vec::new(); displaced.len()];
     let mut current_cost: Vec<i64> = vec![i64::MAX; displaced.len()];
     // Dual prices of the last optimum: per appointment, and per bucket (dense).
@@ -996,7 +1008,7 @@ pub fn plan(
                 }
             }
         }
-        remote = RemoteLists::new(region, availability, &free, Some(&bucket_prices), &capacity);
+        remote.fill(region, availability, &free, Some(&bucket_prices), &capacity);
         let appointment_prices = (0..displaced.len())
             .map(|idx| potentials[idx + 1])
             .collect();
@@ -1230,13 +1242,17 @@ impl Search<'_> {
     ///
     /// The search is complete unless it stops at [`SEARCH_BUDGET`]: when it stops with `want`
     /// found or runs out of leads, every bucket it passed over is one the filters rule out, one
-    /// whose bound already reaches the threshold, or one whose `quota` is full. The treating clinician comes first. Then two kinds of leads share one heap:
-    /// facilities within reach in person, by day (bounded by travel, continuity and the
-    /// highest price of the facility's days from then on), and, for video and phone, the rows
-    /// of each day listed by search group and remote modalities, dearest first, where the
-    /// cost is the same for every row but for an interpreter (so the list's order is the
-    /// bound's). `spread` rotates the lists while every price is 0, so that appointments do not
-    /// all start on the same rows.
+    /// whose bound already reaches the threshold, or one whose `quota` is full.
+    ///
+    /// Without prices (the first round) the treating clinician's first days with time come
+    /// first. Then three kinds of leads share one heap: the treating clinician's days (with
+    /// prices, at their exact reduced cost); facilities within reach in person, by day (bounded
+    /// by travel, continuity and the highest price of the search groups' buckets there from that
+    /// day on; each day's rows dearest first); and, for video and phone, the [`RemoteLists`] of
+    /// the member's language (no interpreter) and of every row (an interpreter), where every
+    /// row of a list costs the same, so the list's order is the exact order of reduced cost.
+    /// `spread` rotates the lists while every price is 0, so that appointments do not all start
+    /// on the same rows.
     fn candidates(
         &self,
         appointment: &Appointment,
@@ -1399,6 +1415,8 @@ impl Search<'_> {
         // filters): without prices, on the first few days with time; with prices, every day,
         // at its exact reduced cost among the other leads.
         let mut leads: BinaryHeap<Reverse<(i64, Lead)>> = BinaryHeap::new();
+        // A lead worth following: one whose bound is below the threshold.
+        let lead_if = |key: i64, lead: Lead| (key < threshold).then_some(Reverse((key, lead)));
         let treating_row = availability.row_of(appointment.clinician);
         if let Some(row) = treating_row {
             for day in first_day..n_days {
@@ -1409,11 +1427,9 @@ impl Search<'_> {
                     offer(row, day, &mut found, &mut on_day, &mut quota);
                 } else if self.capacity.get(Bucket::new(row, day)) > 0
                     && let Some(cost) = row_cost(row, day)
-                    && cost - self.price(row, day) < threshold
                 {
-                    let key = cost - self.price(row, day);
-                    let day = day as u32;
-                    leads.push(Reverse((key, Lead::Treating { day })));
+                    let lead = Lead::Treating { day: day as u32 };
+                    leads.extend(lead_if(cost - self.price(row, day), lead));
                 }
             }
         }
@@ -1468,11 +1484,11 @@ impl Search<'_> {
                         if remote.lists[list].is_empty() {
                             continue;
                         }
-                        let key = remote_key(list, 0);
-                        if key < threshold {
-                            let (list, position) = (list as u32, 0);
-                            leads.push(Reverse((key, Lead::Remote { list, position })));
-                        }
+                        let lead = Lead::Remote {
+                            list: list as u32,
+                            position: 0,
+                        };
+                        leads.extend(lead_if(remote_key(list, 0), lead));
                     }
                 }
             }
@@ -1504,11 +1520,11 @@ impl Search<'_> {
             let days = &facility_days[facility];
             let next = days.partition_point(|&day| (day as usize) < first_day);
             if let Some(&day) = days.get(next) {
-                let key = near_key(facility, km, day as usize);
-                if key < threshold {
-                    let (facility, next) = (facility as u32, next as u32);
-                    leads.push(Reverse((key, Lead::Near { facility, next })));
-                }
+                let lead = Lead::Near {
+                    facility: facility as u32,
+                    next: next as u32,
+                };
+                leads.extend(lead_if(near_key(facility, km, day as usize), lead));
             }
         }
         let mut complete = true;
@@ -1541,20 +1557,18 @@ impl Search<'_> {
                     if open >= remote.lists[list].len() {
                         continue;
                     }
-                    if open != position {
-                        let key = remote_key(list, open);
-                        if key < threshold {
-                            let (list, position) = (list as u32, open as u32);
-                            leads.push(Reverse((key, Lead::Remote { list, position })));
-                        }
-                        continue;
+                    // Past full buckets, the list goes back on the heap at its first open
+                    // position (whose key may be higher); otherwise its next row follows.
+                    let follow = if open != position { open } else { position + 1 };
+                    if follow < remote.lists[list].len() {
+                        let lead = Lead::Remote {
+                            list: list as u32,
+                            position: follow as u32,
+                        };
+                        leads.extend(lead_if(remote_key(list, follow), lead));
                     }
-                    if position + 1 < remote.lists[list].len() {
-                        let key = remote_key(list, position + 1);
-                        if key < threshold {
-                            let (list, position) = (list as u32, position as u32 + 1);
-                            leads.push(Reverse((key, Lead::Remote { list, position })));
-                        }
+                    if open != position {
+                        continue;
                     }
                     let row = remote_row(list, position);
                     let who = &region.clinicians[availability.clinician_at(row).index()];
@@ -1573,11 +1587,11 @@ impl Search<'_> {
                     let day = days[next] as usize;
                     let km = near_km(facility).expect("near leads are near");
                     if let Some(&later) = days.get(next + 1) {
-                        let key = near_key(facility, km, later as usize);
-                        if key < threshold {
-                            let (facility, next) = (facility as u32, next as u32 + 1);
-                            leads.push(Reverse((key, Lead::Near { facility, next })));
-                        }
+                        let lead = Lead::Near {
+                            facility: facility as u32,
+                            next: next as u32 + 1,
+                        };
+                        leads.extend(lead_if(near_key(facility, km, later as usize), lead));
                     }
                     // This day's own highest price may rule it out at once.
                     let bound = near_bound(facility, km) + day_costs[day];

@@ -19,8 +19,8 @@
 //! - [`solve_from`] solves by network simplex from a [`Basis`]: the spanning tree of an optimum of
 //!   the same network before it grew (nodes and arcs appended, some costs changed). The old
 //!   optimum is still feasible, so only the new arcs need pivots: column generation re-solves
-//!   after each round this way (the replanner does). The basis costs 8 bytes per node and 8 per
-//!   arc; the tree's thread order, subtree sizes and potentials are rebuilt from its parents in
+//!   after each round this way (the replanner does). The basis costs 16 bytes per node and 8
+//!   per arc; the tree's thread order, subtree sizes and potentials are rebuilt from its parents in
 //!   `O(n)`.
 //! - [`dimacs`] reads and writes the DIMACS min-cost-flow format (lower bounds included), so that
 //!   any instance can be checked against another solver.
@@ -124,8 +124,8 @@
 //! # What it does not do
 //!
 //! No floating point, no lower bounds in [`Network`] (see [`dimacs::Instance`] for how they are
-//! transformed away), no dual prices in the solution, no threads; warm starts for network simplex only
-//! ([`solve_from`]).
+//! transformed away), no dual prices in the solution, no threads; warm starts for network
+//! simplex only ([`solve_from`]).
 
 mod cost_scaling;
 pub mod dimacs;
