@@ -14,6 +14,7 @@ mod output;
 mod region;
 mod replan;
 mod rules;
+mod simulate;
 mod template;
 mod workload;
 
@@ -69,6 +70,10 @@ enum Command {
     /// Min-cost flow: solve a DIMACS file, generate the replanning benchmark.
     #[command(subcommand)]
     Flow(flow::FlowCommand),
+    /// Simulate a region over months (every booking through the engine), with replications and
+    /// 95 % confidence intervals: timely-access compliance, waits, follow-up intervals, routes,
+    /// attendance and the workforce.
+    Simulate(simulate::SimulateArgs),
     /// A guided tour: the same requests under every rule set, and what each contract does to a
     /// clinician's week.
     Demo,
@@ -94,6 +99,7 @@ fn main() -> ExitCode {
         Command::Bench(command) => bench::run(&command, cli.format),
         Command::Flow(command) => flow::run(&command, cli.format),
         Command::Replan(args) => replan::run(&args, cli.format),
+        Command::Simulate(args) => simulate::run(&args, cli.format),
         Command::Demo => demo::run(cli.format),
     };
     match result {

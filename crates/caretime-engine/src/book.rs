@@ -257,6 +257,15 @@ pub enum Change {
         /// The appointment.
         appointment: AppointmentId,
     },
+    /// The treating clinician changes an episode's cadence (weekly at first, then biweekly).
+    SetCadence {
+        /// The episode.
+        episode: EpisodeId,
+        /// From (checked when applying).
+        from: Cadence,
+        /// To.
+        to: Cadence,
+    },
     /// An episode ends.
     Discharge {
         /// The episode.
@@ -1013,6 +1022,23 @@ impl Book {
         }])
     }
 
+    /// Decides to change an open episode's cadence from its next follow-up on.
+    pub fn decide_cadence(&self, episode: EpisodeId, cadence: Cadence) -> Outcome {
+        match self.episodes.get(episode.index()) {
+            None => Outcome::Refused(vec![Refusal::Episode(EpisodeRefusal::UnknownEpisode(
+                episode,
+            ))]),
+            Some(known) if known.discharged.is_some() => {
+                Outcome::Refused(vec![Refusal::Episode(EpisodeRefusal::Discharged)])
+            }
+            Some(known) => Outcome::Accepted(vec![Change::SetCadence {
+                episode,
+                from: known.cadence,
+                to: cadence,
+            }]),
+        }
+    }
+
     /// Decides to discharge: the episode ends at `now`.
     pub fn decide_discharge(&self, episode: EpisodeId, now: Timestamp) -> Outcome {
         match self.episodes.get(episode.index()) {
@@ -1075,9 +1101,16 @@ impl Book {
 
     /// The clinician's schedule as the book has it.
     pub fn schedule(&self, clinician: ClinicianId) -> Option<&Schedule> {
+        // Schedules are made in the region's clinician order, so the clinician's index finds
+        // theirs at once; the scan is for a book whose schedules came otherwise.
         self.schedules
-            .iter()
-            .find(|schedule| schedule.clinician == clinician)
+            .get(clinician.index())
+            .filter(|schedule| schedule.clinician == clinician)
+            .or_else(|| {
+                self.schedules
+                    .iter()
+                    .find(|schedule| schedule.clinician == clinician)
+            })
     }
 
     /// Decides to replace a clinician's template and leave from local date `from` on. Refused,
@@ -1335,6 +1368,15 @@ impl Book {
                 self.episode_of.insert(*appointment, *episode);
                 Ok(Undo::Attached(*episode, *appointment))
             }
+            Change::SetCadence { episode, from, to } => {
+                let known = self
+                    .episodes
+                    .get_mut(episode.index())
+                    .filter(|known| known.discharged.is_none() && known.cadence == *from)
+                    .ok_or(ApplyError::StaleEpisode(*episode))?;
+                known.cadence = *to;
+                Ok(Undo::Cadence(*episode, *from))
+            }
             Change::Discharge { episode, at } => {
                 let known = self
                     .episodes
@@ -1436,6 +1478,7 @@ impl Book {
                 self.episode_of.remove(&appointment);
             }
             Undo::Discharged(episode) => self.episodes[episode.index()].discharged = None,
+            Undo::Cadence(episode, before) => self.episodes[episode.index()].cadence = before,
             Undo::Rescheduled { idx, before, from } => {
                 let clinician = before.clinician;
                 self.reschedule(clinician, &before, from)
@@ -1463,6 +1506,7 @@ enum Undo {
     Opened,
     Attached(EpisodeId, AppointmentId),
     Discharged(EpisodeId),
+    Cadence(EpisodeId, Cadence),
     Rescheduled {
         idx: usize,
         before: Box<Schedule>,

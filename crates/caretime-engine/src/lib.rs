@@ -35,3 +35,4 @@ pub mod generate;
 pub mod group;
 pub mod region_file;
 pub mod replan;
+pub mod report;

@@ -1,0 +1,119 @@
+//! `caretime simulate`: a scenario's replications, summarised with confidence intervals.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, anyhow};
+use caretime_sim::render;
+use caretime_sim::scenario::{self, MAX_MONTHS, MAX_REPLICATIONS, Scenario};
+use clap::Args;
+
+use crate::load;
+use crate::output::{Format, progress_bar};
+
+/// Arguments of `caretime simulate`.
+#[derive(Debug, Args)]
+pub(crate) struct SimulateArgs {
+    /// A built-in scenario (socal-2024, norcal-2022) or the path of a scenario .toml file.
+    pub(crate) scenario: String,
+    /// Months to simulate and report (after the warm-up); overrides the scenario's.
+    #[arg(long)]
+    pub(crate) months: Option<u32>,
+    /// Months simulated first and not reported; overrides the scenario's.
+    #[arg(long)]
+    pub(crate) warm_up_months: Option<u32>,
+    /// Independent replications (run in parallel); overrides the scenario's.
+    #[arg(long)]
+    pub(crate) replications: Option<u32>,
+    /// Region scale (1 = the scenario's full size); overrides the scenario's.
+    #[arg(long)]
+    pub(crate) scale: Option<f64>,
+    /// The first replication's seed; overrides the scenario's.
+    #[arg(long)]
+    pub(crate) seed: Option<u64>,
+    /// Write summary.txt, summary.json and summary.csv into this directory (created if missing).
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
+}
+
+/// A scenario by built-in name or path.
+pub(crate) fn load_scenario(name: &str) -> anyhow::Result<Scenario> {
+    if let Some(found) = scenario::builtin_scenario(name) {
+        return Ok(found?);
+    }
+    if name.ends_with(".toml") || name.contains('/') || std::path::Path::new(name).exists() {
+        return Ok(scenario::parse_scenario(name, &load::read(name)?)?);
+    }
+    Err(anyhow!(
+        "unknown scenario `{name}` (built in: {}; or give the path of a scenario .toml file)",
+        scenario::BUILTIN
+            .iter()
+            .map(|(known, _)| *known)
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+}
+
+/// The scenario with the command line's overrides, checked as the file's values are.
+pub(crate) fn with_overrides(
+    mut scenario: Scenario,
+    args: &SimulateArgs,
+) -> anyhow::Result<Scenario> {
+    let sim = &mut scenario.simulation;
+    if let Some(months) = args.months {
+        sim.months = months;
+    }
+    if let Some(warm_up) = args.warm_up_months {
+        sim.warm_up_months = warm_up;
+    }
+    if sim.months == 0 || sim.months + sim.warm_up_months > MAX_MONTHS {
+        return Err(anyhow!(
+            "--months must be at least 1, and with the warm-up at most {MAX_MONTHS}"
+        ));
+    }
+    if let Some(replications) = args.replications {
+        if !(1..=MAX_REPLICATIONS).contains(&replications) {
+            return Err(anyhow!("--replications must be 1 to {MAX_REPLICATIONS}"));
+        }
+        sim.replications = replications;
+    }
+    if let Some(seed) = args.seed {
+        sim.seed = seed;
+    }
+    if let Some(scale) = args.scale {
+        if !scale.is_finite() || scale <= 0.0 || scale > 10.0 {
+            return Err(anyhow!("--scale must be above 0 and at most 10"));
+        }
+        scenario.region.scale = scale;
+    }
+    Ok(scenario)
+}
+
+pub(crate) fn run(args: &SimulateArgs, format: Format) -> anyhow::Result<crate::Outcome> {
+    let scenario = with_overrides(load_scenario(&args.scenario)?, args)?;
+    let bar = progress_bar(format, 0, "simulating");
+    let (summary, _) = caretime_sim::simulate(&scenario, &|done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })?;
+    bar.finish_and_clear();
+    if let Some(dir) = &args.out {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create `{}`", dir.display()))?;
+        let json = serde_json::to_string_pretty(&render::json(&summary))?;
+        let files = [
+            ("summary.txt", render::text(&summary)),
+            ("summary.json", json + "\n"),
+            ("summary.csv", render::csv(&summary)?),
+        ];
+        for (name, text) in files {
+            let path = dir.join(name);
+            std::fs::write(&path, text)
+                .with_context(|| format!("cannot write `{}`", path.display()))?;
+        }
+    }
+    match format {
+        Format::Text => print!("{}", render::text(&summary)),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&render::json(&summary))?),
+    }
+    Ok(crate::Outcome::Ok)
+}

@@ -1,0 +1,714 @@
+//! Timely-access and workforce reports over a book, in the regulator's terms.
+//!
+//! [`access_report`] reads a [`Book`] (its appointments, the offers they answered, arrangements,
+//! groups) and the [`Region`] over a [`Period`] of request dates and counts:
+//!
+//! - **compliance**: of the requests made in the period, the share whose *offer* (the best offer
+//!   [`crate::find`] made, which is what the regulator counts; the member may choose a later time)
+//!   was within the rule set's standard, overall and by request kind, facility, discipline,
+//!   language and month, with the rule set's threshold (DMHC: 70 % of appointments offered within
+//!   standard, 28 CCR 1300.67.2.2);
+//! - **waits** to the offered start, in business days of the rule set's calendar (median, p90);
+//! - **follow-up intervals**: business days from the prior appointment to the follow-up that was
+//!   kept, against the follow-up standard (SB 221: 10 business days, Health & Safety Code
+//!   § 1367.03(a)(5)(F), effective 2022-07-01), and how many stayed with the treating clinician;
+//! - **routes**: internal, network and out-of-network (SB 855) shares;
+//! - **attendance**, **group sessions** held and cancelled with their reasons, and the
+//!   **workforce**: members per internal FTE, template hours by kind (direct against non-direct),
+//!   sessions per clinician-day.
+//!
+//! Counts are exact integers; rates and quantiles are derived on demand. A report is a value: the
+//! simulator keeps one per replication and the CLI renders it; nothing here prints.
+//!
+//! Which appointments count: one per request, the first one made for it (a rebooking after a plan
+//! cancellation keeps the original request and deadline, and is not a second offer), none entered
+//! in error, and only requests made on the period's dates (local dates of the rule set's zone).
+
+use caretime_core::calendar::BusinessCalendar;
+use caretime_core::region::{Affiliation, Discipline, Region};
+use caretime_core::request::RequestKind;
+use caretime_core::rules::RuleSet;
+use caretime_core::slug::Slug;
+use caretime_core::template::BlockKind;
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+
+use crate::book::{AppointmentStatus, Book, CancelledBy};
+use crate::find::{Route, Timeliness};
+
+/// The dates whose requests a report counts, local to the rule set's zone, inclusive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Period {
+    /// First date.
+    pub first: Date,
+    /// Last date.
+    pub last: Date,
+}
+
+/// Why a report could not be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReportError {
+    /// The period ends before it starts.
+    #[error("the report period ends before it starts")]
+    EmptyPeriod,
+    /// A date beyond the calendar's range.
+    #[error("a date of the report is out of range")]
+    OutOfRange,
+}
+
+/// Counts of whole days (waits, intervals): one bucket per day up to [`Days::CAP`], the rest in
+/// the last bucket.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Days {
+    counts: Vec<u64>,
+    sum: u64,
+}
+
+impl Days {
+    /// Days beyond this go to one bucket (their sum stays exact for the mean).
+    pub const CAP: u32 = 400;
+
+    /// Counts one value.
+    pub fn add(&mut self, days: u32) {
+        let bucket = days.min(Days::CAP) as usize;
+        if self.counts.len() <= bucket {
+            self.counts.resize(bucket + 1, 0);
+        }
+        self.counts[bucket] += 1;
+        self.sum += u64::from(days);
+    }
+
+    /// Adds every value of `other`.
+    pub fn merge(&mut self, other: &Days) {
+        if self.counts.len() < other.counts.len() {
+            self.counts.resize(other.counts.len(), 0);
+        }
+        for (mine, theirs) in self.counts.iter_mut().zip(&other.counts) {
+            *mine += theirs;
+        }
+        self.sum += other.sum;
+    }
+
+    /// How many values.
+    pub fn total(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    /// The smallest value with at least `share` of the values at or below it (the median is
+    /// `quantile(0.5)`); `None` without values.
+    pub fn quantile(&self, share: f64) -> Option<u32> {
+        let total = self.total();
+        if total == 0 {
+            return None;
+        }
+        // The rank of the value, 1-based: ceil(share * total), at least 1.
+        let rank = ((share * total as f64).ceil() as u64).clamp(1, total);
+        let mut seen = 0;
+        for (days, count) in self.counts.iter().enumerate() {
+            seen += count;
+            if seen >= rank {
+                return Some(days as u32);
+            }
+        }
+        None
+    }
+
+    /// The mean; `None` without values.
+    pub fn mean(&self) -> Option<f64> {
+        let total = self.total();
+        (total > 0).then(|| self.sum as f64 / total as f64)
+    }
+
+    /// How many values are at most `days`.
+    pub fn at_most(&self, days: u32) -> u64 {
+        self.counts
+            .iter()
+            .take(days.min(Days::CAP) as usize + 1)
+            .sum()
+    }
+}
+
+/// Offers within standard for one slice of the requests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ComplianceRow {
+    /// What the slice is ("initial", "Anaheim Medical Center", "es", "2025-03").
+    pub label: String,
+    /// Requests with an offer.
+    pub offers: u64,
+    /// Offers within the standard.
+    pub timely: u64,
+    /// Requests whose deadline a documented clinical exception set (counted apart, as DMHC asks).
+    pub clinical_exceptions: u64,
+    /// Business days from the request's date to the offered start's date.
+    pub waits: Days,
+}
+
+impl ComplianceRow {
+    fn new(label: impl Into<String>) -> ComplianceRow {
+        ComplianceRow {
+            label: label.into(),
+            offers: 0,
+            timely: 0,
+            clinical_exceptions: 0,
+            waits: Days::default(),
+        }
+    }
+
+    /// The share of offers within standard; `None` without offers.
+    pub fn rate(&self) -> Option<f64> {
+        (self.offers > 0).then(|| self.timely as f64 / self.offers as f64)
+    }
+}
+
+/// What a breakdown slices requests by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dimension {
+    /// Request kind.
+    Kind,
+    /// The offered clinician's facility (network providers in one row).
+    Facility,
+    /// The offered clinician's discipline.
+    Discipline,
+    /// The member's language.
+    Language,
+    /// The month of the request.
+    Month,
+}
+
+impl Dimension {
+    /// Every dimension, in report order.
+    pub const ALL: [Dimension; 5] = [
+        Dimension::Kind,
+        Dimension::Facility,
+        Dimension::Discipline,
+        Dimension::Language,
+        Dimension::Month,
+    ];
+
+    /// The kebab-case name used in output.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Dimension::Kind => "kind",
+            Dimension::Facility => "facility",
+            Dimension::Discipline => "discipline",
+            Dimension::Language => "language",
+            Dimension::Month => "month",
+        }
+    }
+}
+
+/// Compliance rows along one dimension.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Breakdown {
+    /// The dimension.
+    pub dimension: Dimension,
+    /// Rows in a fixed order (kinds and disciplines in their declared order, facilities by id
+    /// then the network, languages by code, months in order); only slices with requests.
+    pub rows: Vec<ComplianceRow>,
+}
+
+/// Follow-ups that were kept: how long after the prior appointment.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FollowUpIntervals {
+    /// The follow-up standard in business days, when the rule set has one.
+    pub standard_business_days: Option<u32>,
+    /// Business days from the prior appointment's date to the follow-up's date.
+    pub business_days: Days,
+    /// Calendar days, the same pairs.
+    pub calendar_days: Days,
+    /// Follow-ups with the treating clinician (continuity of care).
+    pub with_treating_clinician: u64,
+}
+
+impl FollowUpIntervals {
+    /// The share within the standard; `None` without a standard or follow-ups.
+    pub fn within_standard(&self) -> Option<f64> {
+        let standard = self.standard_business_days?;
+        let total = self.business_days.total();
+        (total > 0).then(|| self.business_days.at_most(standard) as f64 / total as f64)
+    }
+}
+
+/// Where requests were booked.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Routes {
+    /// With the treating clinician.
+    pub continuity: u64,
+    /// With another internal clinician.
+    pub internal: u64,
+    /// With a network provider (a referral).
+    pub network: u64,
+    /// Out-of-network arrangements (SB 855): requests whose best offer missed the deadline (the
+    /// book records an arrangement with each; the booking itself still counts in its route).
+    pub arrangements: u64,
+}
+
+/// What became of the appointments that were due in the period.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Attendance {
+    /// Visits that took place.
+    pub fulfilled: u64,
+    /// Members who did not come.
+    pub no_show: u64,
+    /// Cancelled by the member.
+    pub cancelled_by_member: u64,
+    /// Cancelled by the plan (clinician unavailable, strike, leave, closure, replan).
+    pub cancelled_by_plan: u64,
+}
+
+impl Attendance {
+    /// No-shows among the visits due (fulfilled or not shown); `None` without any.
+    pub fn no_show_rate(&self) -> Option<f64> {
+        let due = self.fulfilled + self.no_show;
+        (due > 0).then(|| self.no_show as f64 / due as f64)
+    }
+}
+
+/// Group sessions scheduled in the period.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GroupSessions {
+    /// Sessions not cancelled.
+    pub held: u64,
+    /// Cancelled sessions by reason slug, in the order of [`crate::book::CancellationReason`].
+    pub cancelled: Vec<(&'static str, u64)>,
+    /// Seats in sessions held.
+    pub seats: u64,
+}
+
+/// The internal workforce.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Workforce {
+    /// Members of the region.
+    pub members: u64,
+    /// Internal non-physician clinicians.
+    pub therapists: u64,
+    /// Their FTE, in hundredths.
+    pub therapist_fte_hundredths: u64,
+    /// Their template minutes per week by block kind, in [`BlockKind::ALL`] order.
+    pub weekly_minutes: Vec<(BlockKind, u64)>,
+    /// Visits with internal clinicians that took place in the period.
+    pub sessions: u64,
+    /// Working days of internal clinicians in the period (template days that are business days
+    /// of their facility).
+    pub clinician_days: u64,
+}
+
+impl Workforce {
+    /// Members per internal non-physician FTE.
+    pub fn members_per_fte(&self) -> Option<f64> {
+        (self.therapist_fte_hundredths > 0)
+            .then(|| self.members as f64 * 100.0 / self.therapist_fte_hundredths as f64)
+    }
+
+    /// Direct (bookable: direct and urgent-hold) share of paid template time.
+    pub fn direct_share(&self) -> Option<f64> {
+        let minutes = |kind: BlockKind| {
+            self.weekly_minutes
+                .iter()
+                .find(|(known, _)| *known == kind)
+                .map_or(0, |(_, minutes)| *minutes)
+        };
+        let paid: u64 = BlockKind::ALL
+            .into_iter()
+            .filter(|kind| kind.is_paid())
+            .map(minutes)
+            .sum();
+        let direct = minutes(BlockKind::Direct) + minutes(BlockKind::UrgentHold);
+        (paid > 0).then(|| direct as f64 / paid as f64)
+    }
+
+    /// Visits per internal clinician working day.
+    pub fn sessions_per_clinician_day(&self) -> Option<f64> {
+        (self.clinician_days > 0).then(|| self.sessions as f64 / self.clinician_days as f64)
+    }
+}
+
+/// A report over a book.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AccessReport {
+    /// The request dates counted.
+    pub period: Period,
+    /// The rule set's name.
+    pub rule_set: String,
+    /// The rule set's compliance threshold (a share), when it sets one.
+    pub threshold: Option<f64>,
+    /// Every request of the period.
+    pub overall: ComplianceRow,
+    /// The same requests sliced, one breakdown per [`Dimension`].
+    pub breakdowns: Vec<Breakdown>,
+    /// Kept follow-ups of the period.
+    pub follow_ups: FollowUpIntervals,
+    /// Where the period's requests were booked.
+    pub routes: Routes,
+    /// Appointments due in the period.
+    pub attendance: Attendance,
+    /// Group sessions scheduled in the period.
+    pub groups: GroupSessions,
+    /// The internal workforce.
+    pub workforce: Workforce,
+}
+
+/// Local dates and business-day ordinals over a range of days, so that a report converts millions
+/// of instants without a time-zone lookup each.
+struct LocalDays {
+    zone: TimeZone,
+    first: Date,
+    /// The instant each date starts, in order.
+    midnights: Vec<Timestamp>,
+    /// Business days from `first` through each date.
+    ordinals: Vec<u32>,
+}
+
+impl LocalDays {
+    fn new(
+        zone: &TimeZone,
+        calendar: &BusinessCalendar,
+        first: Date,
+        last: Date,
+    ) -> Result<LocalDays, ReportError> {
+        let mut midnights = Vec::new();
+        let mut ordinals = Vec::new();
+        let mut date = first;
+        let mut ordinal = 0;
+        while date <= last {
+            midnights.push(
+                date.to_zoned(zone.clone())
+                    .map_err(|_| ReportError::OutOfRange)?
+                    .timestamp(),
+            );
+            ordinal += u32::from(calendar.is_business_day(date) && date != first);
+            ordinals.push(ordinal);
+            date = date.tomorrow().map_err(|_| ReportError::OutOfRange)?;
+        }
+        Ok(LocalDays {
+            zone: zone.clone(),
+            first,
+            midnights,
+            ordinals,
+        })
+    }
+
+    /// The index of `at`'s local date, when inside the table.
+    fn index(&self, at: Timestamp) -> Option<usize> {
+        let after = self.midnights.partition_point(|midnight| *midnight <= at);
+        // Before the first midnight, or past the last date's end (which the table cannot see:
+        // treat the last date as open-ended only when `at` is within a day of its midnight).
+        if after == 0 {
+            return None;
+        }
+        let idx = after - 1;
+        (idx + 1 < self.midnights.len()).then_some(idx)
+    }
+
+    fn date(&self, at: Timestamp) -> Date {
+        match self.index(at) {
+            Some(idx) => self
+                .first
+                .checked_add(jiff::Span::new().days(idx as i64))
+                .unwrap_or_else(|_| at.to_zoned(self.zone.clone()).date()),
+            None => at.to_zoned(self.zone.clone()).date(),
+        }
+    }
+
+    /// Business days in `(after, through]`, as [`BusinessCalendar::business_days_between`].
+    fn business_days_between(
+        &self,
+        calendar: &BusinessCalendar,
+        after: Timestamp,
+        through: Timestamp,
+    ) -> u32 {
+        match (self.index(after), self.index(through)) {
+            (Some(a), Some(b)) => self.ordinals[b].saturating_sub(self.ordinals[a]),
+            _ => calendar.business_days_between(self.date(after), self.date(through)),
+        }
+    }
+
+    fn calendar_days_between(&self, after: Timestamp, through: Timestamp) -> u32 {
+        match (self.index(after), self.index(through)) {
+            (Some(a), Some(b)) => b.saturating_sub(a) as u32,
+            _ => {
+                let (a, b) = (self.date(after), self.date(through));
+                if b <= a {
+                    0
+                } else {
+                    a.until(b).map_or(0, |span| span.get_days().max(0) as u32)
+                }
+            }
+        }
+    }
+}
+
+/// The row of each slice, made on first use and kept in a fixed order at the end.
+struct Slices<K: Ord> {
+    rows: std::collections::BTreeMap<K, ComplianceRow>,
+}
+
+impl<K: Ord> Slices<K> {
+    fn new() -> Slices<K> {
+        Slices {
+            rows: std::collections::BTreeMap::new(),
+        }
+    }
+
+    fn row(&mut self, key: K, label: impl FnOnce() -> String) -> &mut ComplianceRow {
+        self.rows
+            .entry(key)
+            .or_insert_with(|| ComplianceRow::new(label()))
+    }
+
+    fn into_breakdown(self, dimension: Dimension) -> Breakdown {
+        Breakdown {
+            dimension,
+            rows: self.rows.into_values().collect(),
+        }
+    }
+}
+
+/// Reports on the requests made on the period's dates, the appointments due and the group
+/// sessions scheduled then.
+pub fn access_report(
+    book: &Book,
+    region: &Region,
+    rules: &RuleSet,
+    period: Period,
+) -> Result<AccessReport, ReportError> {
+    if period.last < period.first {
+        return Err(ReportError::EmptyPeriod);
+    }
+    let zone = rules.time_zone();
+    let calendar = rules.calendar();
+    // Prior appointments come before the period, offers after it: the table spans the book's
+    // horizon and the period with a margin, and falls back to the zone beyond it.
+    let horizon = book.availability().horizon();
+    let table_first = period
+        .first
+        .min(horizon.first)
+        .checked_sub(jiff::Span::new().days(60))
+        .map_err(|_| ReportError::OutOfRange)?;
+    let table_last = period
+        .last
+        .max(horizon.last)
+        .checked_add(jiff::Span::new().days(2))
+        .map_err(|_| ReportError::OutOfRange)?;
+    let days = LocalDays::new(zone, calendar, table_first, table_last)?;
+    let in_period = |at: Timestamp| {
+        let date = days.date(at);
+        period.first <= date && date <= period.last
+    };
+    let follow_up_standard = rules
+        .rule(RequestKind::FollowUp)
+        .and_then(|rule| match rule.within {
+            caretime_core::rules::Within::BusinessDays(n) => Some(n),
+            _ => None,
+        });
+
+    let mut overall = ComplianceRow::new("all");
+    let mut by_kind = Slices::new();
+    let mut by_facility = Slices::new();
+    let mut by_discipline = Slices::new();
+    let mut by_language = Slices::new();
+    let mut by_month = Slices::new();
+    let mut follow_ups = FollowUpIntervals {
+        standard_business_days: follow_up_standard,
+        ..FollowUpIntervals::default()
+    };
+    let mut routes = Routes::default();
+    let mut attendance = Attendance::default();
+    let mut internal_sessions = 0;
+
+    for appointment in book.appointments() {
+        if appointment.status == AppointmentStatus::EnteredInError {
+            continue;
+        }
+        if in_period(appointment.start) {
+            match appointment.status {
+                AppointmentStatus::Fulfilled => {
+                    attendance.fulfilled += 1;
+                    let clinician = &region.clinicians[appointment.clinician.index()];
+                    internal_sessions += u64::from(clinician.affiliation == Affiliation::Internal);
+                }
+                AppointmentStatus::NoShow => attendance.no_show += 1,
+                AppointmentStatus::Cancelled => match appointment.cancellation.map(|c| c.by) {
+                    Some(CancelledBy::Member) => attendance.cancelled_by_member += 1,
+                    Some(CancelledBy::Plan) => attendance.cancelled_by_plan += 1,
+                    _ => {}
+                },
+                _ => {}
+            }
+        }
+        let request = &appointment.request;
+        // Kept follow-ups: the interval the member lived, whoever offered what.
+        if request.kind == RequestKind::FollowUp
+            && appointment.status == AppointmentStatus::Fulfilled
+            && in_period(appointment.start)
+            && let Some(prior) = request.prior_appointment
+        {
+            follow_ups.business_days.add(days.business_days_between(
+                calendar,
+                prior,
+                appointment.start,
+            ));
+            follow_ups
+                .calendar_days
+                .add(days.calendar_days_between(prior, appointment.start));
+            follow_ups.with_treating_clinician +=
+                u64::from(request.treating_clinician == Some(appointment.clinician));
+        }
+        if appointment.replaces.is_some() || !in_period(request.requested) {
+            continue;
+        }
+        match appointment.route {
+            Route::Continuity => routes.continuity += 1,
+            Route::Internal => routes.internal += 1,
+            Route::Network => routes.network += 1,
+        }
+        let offered = &region.clinicians[appointment.offered.clinician.index()];
+        let member = &region.members[request.member.index()];
+        let timely = appointment.offered.timeliness == Timeliness::Met;
+        let exception = request.clinical_exception.is_some();
+        let wait =
+            days.business_days_between(calendar, request.requested, appointment.offered.start);
+        let request_date = days.date(request.requested);
+        let rows: [&mut ComplianceRow; 6] = [
+            &mut overall,
+            by_kind.row(request.kind, || request.kind.slug().to_owned()),
+            match offered.affiliation {
+                Affiliation::Internal => by_facility.row((0, offered.facility.index()), || {
+                    region.facilities[offered.facility.index()].name.clone()
+                }),
+                Affiliation::Network => by_facility.row((1, 0), || "network providers".to_owned()),
+            },
+            by_discipline.row(offered.discipline, || offered.discipline.slug().to_owned()),
+            by_language.row(member.language, || member.language.code().to_owned()),
+            by_month.row((request_date.year(), request_date.month()), || {
+                format!("{:04}-{:02}", request_date.year(), request_date.month())
+            }),
+        ];
+        // The book records an out-of-network arrangement with every booking whose best offer
+        // missed the deadline (SB 855), so the period's arrangements are its late offers.
+        routes.arrangements += u64::from(!timely);
+        for row in rows {
+            row.offers += 1;
+            row.timely += u64::from(timely);
+            row.clinical_exceptions += u64::from(exception);
+            row.waits.add(wait);
+        }
+    }
+    Ok(AccessReport {
+        period,
+        rule_set: rules.name().to_owned(),
+        threshold: rules
+            .compliance_threshold()
+            .map(|threshold| threshold.rate.fraction()),
+        overall,
+        breakdowns: vec![
+            by_kind.into_breakdown(Dimension::Kind),
+            by_facility.into_breakdown(Dimension::Facility),
+            by_discipline.into_breakdown(Dimension::Discipline),
+            by_language.into_breakdown(Dimension::Language),
+            by_month.into_breakdown(Dimension::Month),
+        ],
+        follow_ups,
+        routes,
+        attendance,
+        groups: group_sessions(book, &in_period),
+        workforce: workforce(region, period, internal_sessions)?,
+    })
+}
+
+fn group_sessions(book: &Book, in_period: &dyn Fn(Timestamp) -> bool) -> GroupSessions {
+    use crate::book::CancellationReason as Reason;
+    const REASONS: [Reason; 9] = [
+        Reason::MemberRequest,
+        Reason::ClinicianUnavailable,
+        Reason::Strike,
+        Reason::Leave,
+        Reason::Closure,
+        Reason::LowEnrolment,
+        Reason::Rescheduled,
+        Reason::HoldExpired,
+        Reason::Other,
+    ];
+    let mut counts = [0u64; REASONS.len()];
+    let mut held = 0;
+    let mut seats = 0;
+    for group in book.groups() {
+        for session in group.sessions.iter().filter(|s| in_period(s.start)) {
+            match session.cancellation {
+                Some(cancellation) => {
+                    let idx = REASONS
+                        .iter()
+                        .position(|reason| *reason == cancellation.reason)
+                        .expect("REASONS lists every cancellation reason");
+                    counts[idx] += 1;
+                }
+                None => {
+                    held += 1;
+                    seats += session.seats.len() as u64;
+                }
+            }
+        }
+    }
+    GroupSessions {
+        held,
+        cancelled: REASONS
+            .iter()
+            .zip(counts)
+            .filter(|(_, count)| *count > 0)
+            .map(|(reason, count)| (reason.slug(), count))
+            .collect(),
+        seats,
+    }
+}
+
+fn workforce(region: &Region, period: Period, sessions: u64) -> Result<Workforce, ReportError> {
+    let mut weekly = [0u64; BlockKind::ALL.len()];
+    let mut therapists = 0;
+    let mut fte = 0;
+    let mut clinician_days = 0;
+    // Working days per (facility, template), counted once.
+    let mut known: std::collections::BTreeMap<(usize, usize), u64> =
+        std::collections::BTreeMap::new();
+    for clinician in &region.clinicians {
+        if clinician.affiliation != Affiliation::Internal {
+            continue;
+        }
+        let template = &region.templates[clinician.template.index()];
+        if clinician.discipline != Discipline::Psychiatrist {
+            therapists += 1;
+            fte += u64::from(clinician.fte.hundredths());
+            for (idx, kind) in BlockKind::ALL.into_iter().enumerate() {
+                weekly[idx] += u64::from(template.minutes(kind));
+            }
+        }
+        let key = (clinician.facility.index(), clinician.template.index());
+        let working = match known.get(&key) {
+            Some(days) => *days,
+            None => {
+                let calendar = &region.facilities[clinician.facility.index()].calendar;
+                let mut count = 0;
+                let mut date = period.first;
+                while date <= period.last {
+                    let works = template
+                        .blocks
+                        .iter()
+                        .any(|block| block.day == date.weekday() && block.kind != BlockKind::Break);
+                    count += u64::from(works && calendar.is_business_day(date));
+                    date = date.tomorrow().map_err(|_| ReportError::OutOfRange)?;
+                }
+                known.insert(key, count);
+                count
+            }
+        };
+        clinician_days += working;
+    }
+    Ok(Workforce {
+        members: region.members.len() as u64,
+        therapists,
+        therapist_fte_hundredths: fte,
+        weekly_minutes: BlockKind::ALL.into_iter().zip(weekly).collect(),
+        sessions,
+        clinician_days,
+    })
+}

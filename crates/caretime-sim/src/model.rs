@@ -1,0 +1,620 @@
+//! One replication: a discrete-event simulation of a region over months, every booking made by
+//! the engine's decisions.
+//!
+//! Events, in time order (ties in the order they were scheduled):
+//!
+//! - **arrival**: a member without an open episode asks for care (a Poisson process at the
+//!   scenario's rate per member-year). The request is urgent, for a psychiatrist, or a non-urgent
+//!   initial appointment; the book finds offers and the member takes the best one. Apart from a
+//!   psychiatry evaluation (one visit here), the booking opens an episode with the clinician
+//!   who takes it, of a length drawn from the scenario's right-skewed distribution.
+//! - **visit end**: the member came or did not (the no-show chance grows with the lead time, as
+//!   the scenario's curve says). After a visit the clinician books the next follow-up at the
+//!   episode's cadence (weekly, then biweekly), within SB 221's standard when the cadence allows;
+//!   a member offered another clinician keeps their own, later, with the scenario's chance (the
+//!   regulator counts the offer, the member lives the wait). After a no-show the member drops out
+//!   or books again, counting from the missed appointment. The last session discharges.
+//! - **member cancellation**: a member cancels a booked appointment (at a uniform time before it)
+//!   and asks again at once.
+//!
+//! Planned leave (whole weeks, drawn per internal clinician) is known ahead: the book is made
+//! with it, so it is never offered. The replication ends with an [`AccessReport`] over the request
+//! dates after the warm-up.
+//!
+//! Randomness: one ChaCha8 stream per replication, read as raw 64-bit words and turned into
+//! numbers here (uniforms from 53 bits, exponentials with `libm`'s portable logarithm), so the
+//! same scenario and seed give the same result on every build and platform.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use caretime_core::id::{AppointmentId, ClinicianId, EpisodeId, MemberId, RequestId};
+use caretime_core::region::{Affiliation, Region};
+use caretime_core::request::{Preferences, Request, RequestKind};
+use caretime_engine::availability::Horizon;
+use caretime_engine::book::{
+    AppointmentStatus, Book, BookPolicy, CancellationReason, CancelledBy, Choice, Outcome, Take,
+    TakeOffer,
+};
+use caretime_engine::episode::{Cadence, LongerWait, next_follow_up};
+use caretime_engine::find::Route;
+use caretime_engine::report::{AccessReport, Period, access_report};
+use jiff::civil::Date;
+use jiff::{SignedDuration, Timestamp, ToSpan};
+use rand::{RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::SimError;
+use crate::scenario::Scenario;
+
+/// What one replication counted besides the report.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunCounts {
+    /// Requests for a new episode (or a psychiatry evaluation).
+    pub arrivals: u64,
+    /// Arrivals for a member already in an episode (not a new request; counted to show demand
+    /// the open episodes absorb).
+    pub busy_members: u64,
+    /// Episodes opened.
+    pub episodes: u64,
+    /// Requests nobody had time for within the booking horizon.
+    pub unserved: u64,
+    /// Episodes that ended with their last session.
+    pub discharged: u64,
+    /// Episodes that ended after a no-show.
+    pub dropouts: u64,
+    /// Visits that took place (warm-up included): the throughput figure.
+    pub visits: u64,
+    /// Appointments missed.
+    pub no_shows: u64,
+    /// Appointments the member cancelled.
+    pub member_cancellations: u64,
+    /// Events handled.
+    pub events: u64,
+}
+
+/// The result of one replication.
+#[derive(Clone, Debug)]
+pub struct Replication {
+    /// Its index (its seed is the scenario's seed plus this).
+    pub index: u32,
+    /// The report over the dates after the warm-up.
+    pub report: AccessReport,
+    /// What the run counted.
+    pub counts: RunCounts,
+}
+
+/// The simulated dates: warm-up first, then the reported months.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Dates {
+    /// First simulated date.
+    pub start: Date,
+    /// First reported date.
+    pub report_first: Date,
+    /// The day after the last simulated date.
+    pub end: Date,
+    /// The last date the book offers.
+    pub horizon_last: Date,
+}
+
+impl Dates {
+    /// The dates a scenario simulates.
+    pub fn of(scenario: &Scenario) -> Result<Dates, SimError> {
+        let sim = &scenario.simulation;
+        let out_of_range = |_| SimError::OutOfRange;
+        let report_first = sim
+            .start
+            .checked_add((sim.warm_up_months as i64).months())
+            .map_err(out_of_range)?;
+        let end = report_first
+            .checked_add((sim.months as i64).months())
+            .map_err(out_of_range)?;
+        let horizon_last = end
+            .checked_add((sim.booking_horizon_weeks as i64 * 7).days())
+            .map_err(out_of_range)?;
+        Ok(Dates {
+            start: sim.start,
+            report_first,
+            end,
+            horizon_last,
+        })
+    }
+
+    /// Simulated days, warm-up included.
+    pub fn days(&self) -> u32 {
+        self.start
+            .until(self.end)
+            .map_or(0, |span| span.get_days().max(0) as u32)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Event {
+    Arrival,
+    VisitEnd(AppointmentId),
+    MemberCancel(AppointmentId),
+}
+
+/// The episode's drawn length and progress.
+#[derive(Clone, Copy, Debug)]
+struct EpisodeState {
+    sessions: u32,
+    done: u32,
+}
+
+const NO_EPISODE: u32 = u32::MAX;
+
+/// Uniform numbers from a ChaCha8 stream, version-proof (no `rand` distributions).
+struct Draws {
+    rng: ChaCha8Rng,
+}
+
+impl Draws {
+    /// A uniform number in [0, 1).
+    fn uniform(&mut self) -> f64 {
+        (self.rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+
+    /// Whether an event of chance `share` happens.
+    fn chance(&mut self, share: f64) -> bool {
+        self.uniform() < share
+    }
+
+    /// A uniform index below `n` (multiply-shift: no modulo bias worth a thought at 64 bits).
+    fn below(&mut self, n: u64) -> u64 {
+        ((u128::from(self.rng.next_u64()) * u128::from(n)) >> 64) as u64
+    }
+
+    /// An exponential draw with mean `mean`.
+    fn exponential(&mut self, mean: f64) -> f64 {
+        // 1 - u is in (0, 1], so the logarithm is finite.
+        -mean * libm::log(1.0 - self.uniform())
+    }
+
+    /// Failures before the first success, with mean `mean`.
+    fn geometric(&mut self, mean: f64) -> u32 {
+        if mean <= 0.0 {
+            return 0;
+        }
+        let p = 1.0 / (mean + 1.0);
+        let u = 1.0 - self.uniform();
+        (libm::log(u) / libm::log(1.0 - p))
+            .floor()
+            .min(f64::from(u32::MAX)) as u32
+    }
+}
+
+/// The simulation state of one replication.
+struct Run<'a> {
+    scenario: &'a Scenario,
+    region: &'a Region,
+    book: Book,
+    draws: Draws,
+    queue: BinaryHeap<Reverse<(Timestamp, u64, Event)>>,
+    seq: u64,
+    next_request: u32,
+    /// The open episode of each member, by member index.
+    member_episode: Vec<u32>,
+    episodes: Vec<EpisodeState>,
+    counts: RunCounts,
+}
+
+/// Draws each internal clinician's planned leave: `weeks_per_year` pro-rated over the dates, as
+/// distinct Monday-to-Friday weeks.
+fn planned_leave(
+    scenario: &Scenario,
+    region: &Region,
+    dates: &Dates,
+    draws: &mut Draws,
+) -> Result<Vec<(ClinicianId, Date, Date)>, SimError> {
+    let weeks_per_year = scenario.leave.weeks_per_year;
+    if weeks_per_year == 0 {
+        return Ok(Vec::new());
+    }
+    let mut first_monday = dates.start;
+    while first_monday.weekday() != jiff::civil::Weekday::Monday {
+        first_monday = first_monday.tomorrow().map_err(|_| SimError::OutOfRange)?;
+    }
+    let n_weeks = (first_monday
+        .until(dates.horizon_last)
+        .map_or(0, |span| span.get_days().max(0))
+        / 7) as u64;
+    let weeks_each =
+        ((f64::from(weeks_per_year) * n_weeks as f64 / 52.0).round() as u64).min(n_weeks);
+    let mut leave = Vec::new();
+    let mut picked = Vec::new();
+    for clinician in &region.clinicians {
+        if clinician.affiliation != Affiliation::Internal {
+            continue;
+        }
+        picked.clear();
+        while (picked.len() as u64) < weeks_each {
+            let week = draws.below(n_weeks);
+            if !picked.contains(&week) {
+                picked.push(week);
+            }
+        }
+        picked.sort_unstable();
+        for &week in &picked {
+            let monday = first_monday
+                .checked_add((week as i64 * 7).days())
+                .map_err(|_| SimError::OutOfRange)?;
+            let friday = monday
+                .checked_add(4.days())
+                .map_err(|_| SimError::OutOfRange)?;
+            leave.push((clinician.id, monday, friday));
+        }
+    }
+    Ok(leave)
+}
+
+/// Runs replication `index` of the scenario over `region` (generated from the scenario's region
+/// parameters). `progress` is told each simulated day that ends.
+pub fn run(
+    scenario: &Scenario,
+    region: &Region,
+    index: u32,
+    progress: &(dyn Fn() + Sync),
+) -> Result<Replication, SimError> {
+    let dates = Dates::of(scenario)?;
+    let zone = scenario.rules.time_zone().clone();
+    let midnight = |date: Date| -> Result<Timestamp, SimError> {
+        Ok(date
+            .to_zoned(zone.clone())
+            .map_err(|_| SimError::OutOfRange)?
+            .timestamp())
+    };
+    // Seeds far apart per replication, mixed so that neighbouring seeds share nothing.
+    let seed = scenario
+        .simulation
+        .seed
+        .wrapping_add(u64::from(index))
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ 0x7369_6d75_6c61_7465;
+    let mut draws = Draws {
+        rng: ChaCha8Rng::seed_from_u64(seed),
+    };
+    let leave = planned_leave(scenario, region, &dates, &mut draws)?;
+    let book = Book::new(
+        region,
+        Horizon {
+            first: dates.start,
+            last: dates.horizon_last,
+        },
+        &leave,
+        BookPolicy::STANDARD,
+    )?;
+    let mut run = Run {
+        scenario,
+        region,
+        book,
+        draws,
+        queue: BinaryHeap::new(),
+        seq: 0,
+        next_request: 0,
+        member_episode: vec![NO_EPISODE; region.members.len()],
+        episodes: Vec::new(),
+        counts: RunCounts::default(),
+    };
+    let start = midnight(dates.start)?;
+    let end = midnight(dates.end)?;
+    if !region.members.is_empty() && scenario.demand.episodes_per_member_year > 0.0 {
+        let first = run.next_arrival(start);
+        run.schedule(first, Event::Arrival);
+    }
+    let mut next_midnight = midnight(dates.start.tomorrow().map_err(|_| SimError::OutOfRange)?)?;
+    while let Some(Reverse((at, _, event))) = run.queue.pop() {
+        if at >= end {
+            break;
+        }
+        while at >= next_midnight {
+            progress();
+            let date = next_midnight.to_zoned(zone.clone()).date();
+            next_midnight = midnight(date.tomorrow().map_err(|_| SimError::OutOfRange)?)?;
+        }
+        run.counts.events += 1;
+        match event {
+            Event::Arrival => run.arrival(at)?,
+            Event::VisitEnd(id) => run.visit_end(id, at)?,
+            Event::MemberCancel(id) => run.member_cancel(id, at)?,
+        }
+    }
+    while next_midnight <= end {
+        progress();
+        let date = next_midnight.to_zoned(zone.clone()).date();
+        next_midnight = midnight(date.tomorrow().map_err(|_| SimError::OutOfRange)?)?;
+    }
+    let last = dates.end.yesterday().map_err(|_| SimError::OutOfRange)?;
+    let report = access_report(
+        &run.book,
+        region,
+        &scenario.rules,
+        Period {
+            first: dates.report_first,
+            last,
+        },
+    )?;
+    Ok(Replication {
+        index,
+        report,
+        counts: run.counts,
+    })
+}
+
+impl Run<'_> {
+    fn schedule(&mut self, at: Timestamp, event: Event) {
+        self.queue.push(Reverse((at, self.seq, event)));
+        self.seq += 1;
+    }
+
+    fn next_arrival(&mut self, now: Timestamp) -> Timestamp {
+        let per_year =
+            self.region.members.len() as f64 * self.scenario.demand.episodes_per_member_year;
+        let mean_seconds = 365.25 * 86_400.0 / per_year;
+        let gap = self.draws.exponential(mean_seconds).max(1.0);
+        now.checked_add(SignedDuration::from_secs(gap.min(1e12) as i64))
+            .unwrap_or(Timestamp::MAX)
+    }
+
+    fn request_id(&mut self) -> RequestId {
+        let id = RequestId(self.next_request);
+        self.next_request += 1;
+        id
+    }
+
+    fn arrival(&mut self, now: Timestamp) -> Result<(), SimError> {
+        let next = self.next_arrival(now);
+        self.schedule(next, Event::Arrival);
+        self.counts.arrivals += 1;
+        let member = MemberId(self.draws.below(self.region.members.len() as u64) as u32);
+        if self.member_episode[member.index()] != NO_EPISODE {
+            self.counts.busy_members += 1;
+            return Ok(());
+        }
+        let demand = &self.scenario.demand;
+        let roll = self.draws.uniform();
+        let kind = if roll < demand.urgent_share {
+            RequestKind::Urgent
+        } else if roll < demand.urgent_share + demand.psychiatry_share {
+            RequestKind::Psychiatry
+        } else {
+            RequestKind::Initial
+        };
+        let request = Request {
+            id: self.request_id(),
+            member,
+            kind,
+            requested: now,
+            prior_appointment: None,
+            clinical_exception: None,
+            treating_clinician: None,
+            preferences: Preferences::ANY,
+        };
+        let Some(appointment) = self.book_request(&request, now, now)? else {
+            return Ok(());
+        };
+        if kind == RequestKind::Psychiatry {
+            return Ok(());
+        }
+        // A course of treatment with the clinician who took the intake.
+        let clinician = self.book.appointments()[appointment.index()].clinician;
+        let cadence = if self.scenario.episodes.weekly_sessions > 0 {
+            Cadence::Weekly
+        } else {
+            Cadence::Biweekly
+        };
+        let episode = EpisodeId(self.book.episodes().len() as u32);
+        let open = self.book.decide_open_episode(
+            member,
+            clinician,
+            cadence,
+            LongerWait::NotDocumented,
+            Preferences::ANY,
+        );
+        self.apply(open)?;
+        let attach = self.book.decide_attach(episode, appointment);
+        self.apply(attach)?;
+        let sessions = self.episode_length();
+        self.episodes.push(EpisodeState { sessions, done: 0 });
+        self.member_episode[member.index()] = episode.0;
+        self.counts.episodes += 1;
+        Ok(())
+    }
+
+    /// Sessions of a new episode: one with the scenario's chance, else 2 and a geometric rest.
+    fn episode_length(&mut self) -> u32 {
+        let model = &self.scenario.episodes;
+        if self.draws.chance(model.one_visit_share) {
+            1
+        } else {
+            2 + self.draws.geometric(model.continuing_mean_sessions - 2.0)
+        }
+    }
+
+    /// Finds offers from `not_before`, takes the best one (or the treating clinician's later time
+    /// when the member keeps them), books it and schedules what follows. `None`: nobody had time.
+    fn book_request(
+        &mut self,
+        request: &Request,
+        not_before: Timestamp,
+        now: Timestamp,
+    ) -> Result<Option<AppointmentId>, SimError> {
+        let offers =
+            self.book
+                .find_from(self.region, &self.scenario.rules, request, not_before, now)?;
+        let Some(best) = offers.best() else {
+            self.counts.unserved += 1;
+            return Ok(None);
+        };
+        let choice = match request.treating_clinician {
+            Some(treating)
+                if best.route != Route::Continuity
+                    && self
+                        .draws
+                        .chance(self.scenario.episodes.keep_treating_clinician) =>
+            {
+                offers
+                    .offers
+                    .iter()
+                    .find(|offer| offer.clinician == treating)
+                    .map(|offer| Choice {
+                        clinician: offer.clinician,
+                        start: offer.start,
+                    })
+            }
+            _ => None,
+        };
+        let taking = TakeOffer {
+            request,
+            offers: &offers,
+            offer: best,
+            choice,
+            take: Take::Book,
+        };
+        let decision = self.book.decide_take(self.region, &taking, now);
+        self.apply(decision)?;
+        let id = AppointmentId(self.book.appointments().len() as u32 - 1);
+        let appointment = &self.book.appointments()[id.index()];
+        let (start, length) = (appointment.start, appointment.length);
+        let visit_end = start + SignedDuration::from_mins(i64::from(length));
+        self.schedule(visit_end, Event::VisitEnd(id));
+        if self
+            .draws
+            .chance(self.scenario.attendance.member_cancellation)
+        {
+            let lead = start.duration_since(now).as_secs().max(0) as f64;
+            let at = now + SignedDuration::from_secs((self.draws.uniform() * lead) as i64);
+            self.schedule(at, Event::MemberCancel(id));
+        }
+        Ok(Some(id))
+    }
+
+    fn apply(&mut self, outcome: Outcome) -> Result<(), SimError> {
+        match outcome {
+            Outcome::Accepted(changes) => Ok(self.book.apply(&changes)?),
+            Outcome::Refused(refusals) => Err(SimError::Refused(
+                refusals
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )),
+        }
+    }
+
+    fn visit_end(&mut self, id: AppointmentId, now: Timestamp) -> Result<(), SimError> {
+        let appointment = &self.book.appointments()[id.index()];
+        if appointment.status != AppointmentStatus::Booked {
+            return Ok(());
+        }
+        let lead_days = appointment
+            .start
+            .duration_since(appointment.request.requested)
+            .as_secs()
+            .max(0)
+            / 86_400;
+        let share = self
+            .scenario
+            .attendance
+            .no_show_share(lead_days.min(i64::from(u32::MAX)) as u32);
+        let came = !self.draws.chance(share);
+        let status = if came {
+            AppointmentStatus::Fulfilled
+        } else {
+            AppointmentStatus::NoShow
+        };
+        let decision = self.book.decide_attendance(id, status, now);
+        self.apply(decision)?;
+        if came {
+            self.counts.visits += 1;
+        } else {
+            self.counts.no_shows += 1;
+        }
+        let Some(episode) = self.book.episode_of(id) else {
+            return Ok(());
+        };
+        let state = &mut self.episodes[episode.index()];
+        if came {
+            state.done += 1;
+            if state.done >= state.sessions {
+                self.counts.discharged += 1;
+                return self.discharge(episode, now);
+            }
+            if state.done == self.scenario.episodes.weekly_sessions
+                && self.book.episodes()[episode.index()].cadence == Cadence::Weekly
+            {
+                let change = self.book.decide_cadence(episode, Cadence::Biweekly);
+                self.apply(change)?;
+            }
+        } else if self
+            .draws
+            .chance(self.scenario.attendance.dropout_after_no_show)
+        {
+            self.counts.dropouts += 1;
+            return self.discharge(episode, now);
+        }
+        // The next session counts from this one, kept or missed (an assumption: a missed
+        // appointment restarts the follow-up clock, since the member, not the plan, missed it).
+        let start = self.book.appointments()[id.index()].start;
+        self.follow_up(episode, start, now)
+    }
+
+    fn follow_up(
+        &mut self,
+        episode: EpisodeId,
+        prior_start: Timestamp,
+        now: Timestamp,
+    ) -> Result<(), SimError> {
+        let request = self.request_id();
+        let known = &self.book.episodes()[episode.index()];
+        let clinician = &self.region.clinicians[known.clinician.index()];
+        let zone = &self.region.facilities[clinician.facility.index()].time_zone;
+        let follow_up =
+            next_follow_up(known, request, prior_start, zone, &self.scenario.rules, now)?;
+        let not_before = follow_up.not_before.max(now);
+        match self.book_request(&follow_up.request, not_before, now)? {
+            Some(appointment) => {
+                let attach = self.book.decide_attach(episode, appointment);
+                self.apply(attach)
+            }
+            // Nobody has time within the horizon: the episode ends.
+            None => self.discharge(episode, now),
+        }
+    }
+
+    fn discharge(&mut self, episode: EpisodeId, now: Timestamp) -> Result<(), SimError> {
+        let member = self.book.episodes()[episode.index()].member;
+        let decision = self.book.decide_discharge(episode, now);
+        self.apply(decision)?;
+        self.member_episode[member.index()] = NO_EPISODE;
+        Ok(())
+    }
+
+    fn member_cancel(&mut self, id: AppointmentId, now: Timestamp) -> Result<(), SimError> {
+        let appointment = &self.book.appointments()[id.index()];
+        if appointment.status != AppointmentStatus::Booked || appointment.start <= now {
+            return Ok(());
+        }
+        let mut request = appointment.request.clone();
+        let decision = self.book.decide_cancel(
+            id,
+            CancellationReason::MemberRequest,
+            CancelledBy::Member,
+            now,
+        );
+        self.apply(decision)?;
+        self.counts.member_cancellations += 1;
+        // The member asks again at once: a new request, same kind, same course of treatment.
+        request.id = self.request_id();
+        request.requested = now;
+        let episode = self.book.episode_of(id);
+        match (self.book_request(&request, now, now)?, episode) {
+            (Some(appointment), Some(episode)) => {
+                let attach = self.book.decide_attach(episode, appointment);
+                self.apply(attach)
+            }
+            (None, Some(episode)) => self.discharge(episode, now),
+            _ => Ok(()),
+        }
+    }
+}

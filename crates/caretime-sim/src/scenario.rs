@@ -1,0 +1,484 @@
+//! Scenario files: a region, its contract and staffing, the demand for care and how members
+//! behave, as TOML. The built-in scenarios (`socal-2024`, `norcal-2022`) live in `scenarios/`
+//! beside this crate, every figure with its source or marked as an assumption.
+//!
+//! ```toml
+//! name = "socal-2024"
+//! title = "Southern California, 2024"
+//! rule-set = "ca-dmhc"
+//!
+//! [simulation]
+//! start = "2025-01-06"          # first simulated date
+//! months = 12                   # simulated months after the warm-up
+//! warm-up-months = 3            # simulated first, not reported (the book starts empty)
+//! replications = 5
+//! seed = 2024
+//! booking-horizon-weeks = 26    # how far past the end the calendar is open
+//!
+//! [region]                      # the generator's preset and what the scenario changes in it
+//! preset = "socal"
+//! scale = 1.0
+//! seed = 1
+//! members = 4800000
+//! members-per-therapist = 3000
+//! contract = "socal-2025"
+//! network-providers = 13000
+//! network-hours-per-week = 2
+//!
+//! [demand]
+//! episodes-per-member-year = 0.115
+//! urgent-share = 0.05
+//! psychiatry-share = 0.10
+//!
+//! [episodes]
+//! one-visit-share = 0.33
+//! continuing-mean-sessions = 18
+//! weekly-sessions = 4
+//! keep-treating-clinician = 0.9
+//!
+//! [attendance]
+//! no-show = [{ up-to-days = 0, share = 0.05 }, { up-to-days = 7, share = 0.24 }]
+//! no-show-beyond = 0.33
+//! member-cancellation = 0.08
+//! dropout-after-no-show = 0.25
+//!
+//! [leave]
+//! weeks-per-year = 5
+//! ```
+
+use caretime_core::files::{FileError, builtin, parse_toml};
+use caretime_core::rules::RuleSet;
+use caretime_engine::generate::RegionParams;
+use jiff::civil::Date;
+use serde::Deserialize;
+
+/// The scenarios shipped with caretime: (name, file text).
+pub const BUILTIN: [(&str, &str); 2] = [
+    ("socal-2024", include_str!("../scenarios/socal-2024.toml")),
+    ("norcal-2022", include_str!("../scenarios/norcal-2022.toml")),
+];
+
+/// A built-in scenario by name, parsed.
+pub fn builtin_scenario(name: &str) -> Option<Result<Scenario, FileError>> {
+    BUILTIN
+        .iter()
+        .find(|(known, _)| *known == name)
+        .map(|(known, text)| parse_scenario(&format!("{known}.toml"), text))
+}
+
+/// What the simulator runs: a region and the behaviour of its members and clinicians.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// Short name (`socal-2024`).
+    pub name: String,
+    /// One line for people.
+    pub title: String,
+    /// The timely-access rules the book enforces and the report measures against.
+    pub rules: RuleSet,
+    /// The simulated time and replications.
+    pub simulation: Simulation,
+    /// The region, as generator parameters.
+    pub region: RegionParams,
+    /// Who asks for care.
+    pub demand: Demand,
+    /// How courses of treatment run.
+    pub episodes: EpisodeModel,
+    /// Who comes and who cancels.
+    pub attendance: AttendanceModel,
+    /// Planned leave of internal clinicians.
+    pub leave: Leave,
+}
+
+/// Simulated time and replications.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Simulation {
+    /// The first simulated date (the warm-up starts here).
+    pub start: Date,
+    /// Months simulated and reported, after the warm-up.
+    pub months: u32,
+    /// Months simulated first and not reported: the book starts empty, and waits need time to
+    /// reach their steady level.
+    pub warm_up_months: u32,
+    /// Independent replications (seeds `seed`, `seed + 1`, ...).
+    pub replications: u32,
+    /// The first replication's seed.
+    pub seed: u64,
+    /// Weeks after the last simulated date that the calendar still offers (a request that finds
+    /// nobody with time before then is counted unserved).
+    pub booking_horizon_weeks: u32,
+}
+
+/// Who asks for care and what for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Demand {
+    /// Episodes of care started per member per year (requests arrive as a Poisson process).
+    pub episodes_per_member_year: f64,
+    /// Share of new requests that are urgent (48 hours).
+    pub urgent_share: f64,
+    /// Share of new requests for a psychiatrist (one evaluation visit in this model).
+    pub psychiatry_share: f64,
+}
+
+/// How a course of treatment runs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EpisodeModel {
+    /// Share of episodes that end after the first visit.
+    pub one_visit_share: f64,
+    /// Mean number of sessions of the other episodes (2 and more, geometric beyond 2).
+    pub continuing_mean_sessions: f64,
+    /// Weekly sessions before the cadence becomes biweekly.
+    pub weekly_sessions: u32,
+    /// Chance that a member offered another clinician for a follow-up keeps their own, later.
+    pub keep_treating_clinician: f64,
+}
+
+/// One step of the no-show curve: appointments booked at most `up_to_days` ahead miss with this
+/// chance.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NoShowStep {
+    /// Lead time in whole days, inclusive.
+    pub up_to_days: u32,
+    /// The chance of a no-show.
+    pub share: f64,
+}
+
+/// Who comes and who cancels.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AttendanceModel {
+    /// The no-show chance by lead time, steps in increasing `up_to_days`.
+    pub no_show: Vec<NoShowStep>,
+    /// The chance beyond the last step.
+    pub no_show_beyond: f64,
+    /// Chance that the member cancels a booked appointment (at a uniform time before it) and asks
+    /// for another.
+    pub member_cancellation: f64,
+    /// Chance that a member who did not come ends the episode.
+    pub dropout_after_no_show: f64,
+}
+
+impl AttendanceModel {
+    /// The no-show chance for an appointment booked `lead_days` whole days ahead.
+    pub fn no_show_share(&self, lead_days: u32) -> f64 {
+        self.no_show
+            .iter()
+            .find(|step| lead_days <= step.up_to_days)
+            .map_or(self.no_show_beyond, |step| step.share)
+    }
+}
+
+/// Planned leave (vacation, training) of internal clinicians: known ahead, so the calendar never
+/// offers it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Leave {
+    /// Whole weeks per year, taken as separate weeks at random.
+    pub weeks_per_year: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct ScenarioFile {
+    name: String,
+    title: String,
+    rule_set: String,
+    simulation: SimulationFile,
+    region: RegionFile,
+    demand: DemandFile,
+    episodes: EpisodesFile,
+    attendance: AttendanceFile,
+    leave: LeaveFile,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct SimulationFile {
+    start: String,
+    months: u32,
+    warm_up_months: u32,
+    replications: u32,
+    seed: u64,
+    booking_horizon_weeks: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RegionFile {
+    preset: String,
+    scale: f64,
+    seed: u64,
+    members: Option<u64>,
+    members_per_therapist: Option<u32>,
+    contract: Option<String>,
+    network_providers: Option<u32>,
+    network_hours_per_week: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct DemandFile {
+    episodes_per_member_year: f64,
+    urgent_share: f64,
+    psychiatry_share: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct EpisodesFile {
+    one_visit_share: f64,
+    continuing_mean_sessions: f64,
+    weekly_sessions: u32,
+    keep_treating_clinician: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct NoShowFile {
+    up_to_days: u32,
+    share: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct AttendanceFile {
+    no_show: Vec<NoShowFile>,
+    no_show_beyond: f64,
+    member_cancellation: f64,
+    dropout_after_no_show: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct LeaveFile {
+    weeks_per_year: u32,
+}
+
+fn invalid(file: &str, field: &str, message: impl Into<String>) -> FileError {
+    FileError {
+        file: file.to_owned(),
+        line: None,
+        field: field.to_owned(),
+        message: message.into(),
+    }
+}
+
+fn share(file: &str, field: &str, value: f64) -> Result<f64, FileError> {
+    if (0.0..=1.0).contains(&value) {
+        Ok(value)
+    } else {
+        Err(invalid(file, field, "expected a share from 0 to 1"))
+    }
+}
+
+/// The most replications a scenario may ask for.
+pub const MAX_REPLICATIONS: u32 = 1_000;
+/// The most simulated months (warm-up included).
+pub const MAX_MONTHS: u32 = 120;
+
+/// Reads a scenario file: TOML, validated (every share within 0 to 1, months and replications in
+/// range, a built-in rule set and contract, the no-show curve in increasing lead time).
+pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
+    let parsed: ScenarioFile = parse_toml(file, text)?;
+    if parsed.name.is_empty() {
+        return Err(invalid(file, "name", "expected a name"));
+    }
+    let rules = builtin::rule_set(&parsed.rule_set).ok_or_else(|| {
+        invalid(
+            file,
+            "rule-set",
+            format!(
+                "unknown rule set `{}` (expected a built-in rule set)",
+                parsed.rule_set
+            ),
+        )
+    })?;
+    let simulation = {
+        let sim = &parsed.simulation;
+        let start: Date = sim.start.parse().map_err(|_| {
+            invalid(
+                file,
+                "simulation.start",
+                "expected a date such as \"2025-01-06\"",
+            )
+        })?;
+        if sim.months == 0 {
+            return Err(invalid(file, "simulation.months", "must be at least 1"));
+        }
+        if sim.months + sim.warm_up_months > MAX_MONTHS {
+            return Err(invalid(
+                file,
+                "simulation.months",
+                format!("months and warm-up together must be at most {MAX_MONTHS}"),
+            ));
+        }
+        if !(1..=MAX_REPLICATIONS).contains(&sim.replications) {
+            return Err(invalid(
+                file,
+                "simulation.replications",
+                format!("must be 1 to {MAX_REPLICATIONS}"),
+            ));
+        }
+        if !(1..=104).contains(&sim.booking_horizon_weeks) {
+            return Err(invalid(
+                file,
+                "simulation.booking-horizon-weeks",
+                "must be 1 to 104",
+            ));
+        }
+        Simulation {
+            start,
+            months: sim.months,
+            warm_up_months: sim.warm_up_months,
+            replications: sim.replications,
+            seed: sim.seed,
+            booking_horizon_weeks: sim.booking_horizon_weeks,
+        }
+    };
+    let region = {
+        let spec = &parsed.region;
+        if spec.preset != "socal" {
+            return Err(invalid(
+                file,
+                "region.preset",
+                format!("unknown preset `{}` (expected socal)", spec.preset),
+            ));
+        }
+        if !spec.scale.is_finite() || spec.scale <= 0.0 || spec.scale > 10.0 {
+            return Err(invalid(
+                file,
+                "region.scale",
+                "expected a scale above 0 and at most 10",
+            ));
+        }
+        let mut region = RegionParams::socal(spec.scale, spec.seed);
+        if let Some(members) = spec.members {
+            region.members = members;
+        }
+        if let Some(ratio) = spec.members_per_therapist {
+            region.members_per_therapist = ratio;
+        }
+        if let Some(contract) = &spec.contract {
+            if builtin::contract(contract).is_none() {
+                return Err(invalid(
+                    file,
+                    "region.contract",
+                    format!("unknown contract `{contract}` (expected a built-in contract)"),
+                ));
+            }
+            region.internal_contract = contract.clone();
+        }
+        if let Some(providers) = spec.network_providers {
+            region.network_providers = providers;
+        }
+        if let Some(hours) = spec.network_hours_per_week {
+            region.network_hours_per_week = hours;
+        }
+        region
+            .counts()
+            .map_err(|err| invalid(file, "region", err.to_string()))?;
+        region
+    };
+    let demand = Demand {
+        episodes_per_member_year: {
+            let rate = parsed.demand.episodes_per_member_year;
+            if !(0.0..=12.0).contains(&rate) {
+                return Err(invalid(
+                    file,
+                    "demand.episodes-per-member-year",
+                    "expected a rate from 0 to 12",
+                ));
+            }
+            rate
+        },
+        urgent_share: share(file, "demand.urgent-share", parsed.demand.urgent_share)?,
+        psychiatry_share: share(
+            file,
+            "demand.psychiatry-share",
+            parsed.demand.psychiatry_share,
+        )?,
+    };
+    if demand.urgent_share + demand.psychiatry_share > 1.0 {
+        return Err(invalid(
+            file,
+            "demand",
+            "urgent-share and psychiatry-share must add up to at most 1",
+        ));
+    }
+    let episodes = EpisodeModel {
+        one_visit_share: share(
+            file,
+            "episodes.one-visit-share",
+            parsed.episodes.one_visit_share,
+        )?,
+        continuing_mean_sessions: {
+            let mean = parsed.episodes.continuing_mean_sessions;
+            if !(2.0..=200.0).contains(&mean) {
+                return Err(invalid(
+                    file,
+                    "episodes.continuing-mean-sessions",
+                    "expected a mean from 2 to 200 sessions",
+                ));
+            }
+            mean
+        },
+        weekly_sessions: parsed.episodes.weekly_sessions,
+        keep_treating_clinician: share(
+            file,
+            "episodes.keep-treating-clinician",
+            parsed.episodes.keep_treating_clinician,
+        )?,
+    };
+    let attendance = {
+        let spec = &parsed.attendance;
+        let mut steps = Vec::with_capacity(spec.no_show.len());
+        for (idx, step) in spec.no_show.iter().enumerate() {
+            let field = format!("attendance.no-show[{idx}]");
+            if steps
+                .last()
+                .is_some_and(|last: &NoShowStep| last.up_to_days >= step.up_to_days)
+            {
+                return Err(invalid(
+                    file,
+                    &format!("{field}.up-to-days"),
+                    "steps must be in increasing up-to-days",
+                ));
+            }
+            steps.push(NoShowStep {
+                up_to_days: step.up_to_days,
+                share: share(file, &format!("{field}.share"), step.share)?,
+            });
+        }
+        AttendanceModel {
+            no_show: steps,
+            no_show_beyond: share(file, "attendance.no-show-beyond", spec.no_show_beyond)?,
+            member_cancellation: share(
+                file,
+                "attendance.member-cancellation",
+                spec.member_cancellation,
+            )?,
+            dropout_after_no_show: share(
+                file,
+                "attendance.dropout-after-no-show",
+                spec.dropout_after_no_show,
+            )?,
+        }
+    };
+    if parsed.leave.weeks_per_year > 26 {
+        return Err(invalid(
+            file,
+            "leave.weeks-per-year",
+            "expected at most 26 weeks",
+        ));
+    }
+    Ok(Scenario {
+        name: parsed.name,
+        title: parsed.title,
+        rules,
+        simulation,
+        region,
+        demand,
+        episodes,
+        attendance,
+        leave: Leave {
+            weeks_per_year: parsed.leave.weeks_per_year,
+        },
+    })
+}
