@@ -1,4 +1,5 @@
-//! `caretime bench find`: index build time and find latency on a generated region.
+//! `caretime bench find`: index build time and find latency on a generated region;
+//! `caretime bench simulate`: visits simulated per second over one replication, on one core.
 //!
 //! A benchmark, not a test: it generates the preset region, builds the book over a 12-week
 //! horizon (timed: the index build), fills it with random bookings through the same decisions as
@@ -28,6 +29,140 @@ use crate::{Outcome, load};
 pub(crate) enum BenchCommand {
     /// Index build time and find latency (p50/p99) on a generated region.
     Find(BenchFindArgs),
+    /// One replication of a scenario on one core: visits simulated per second and peak memory.
+    Simulate(BenchSimulateArgs),
+}
+
+/// Arguments of `caretime bench simulate`.
+#[derive(Debug, Args)]
+pub(crate) struct BenchSimulateArgs {
+    /// A built-in scenario (socal-2024, norcal-2022) or the path of a scenario .toml file.
+    #[arg(default_value = "socal-2024")]
+    scenario: String,
+    /// Region scale (1 = full scale).
+    #[arg(long, default_value_t = 1.0)]
+    scale: f64,
+    /// Simulated months (no warm-up: the benchmark times the months it names).
+    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=120))]
+    months: u32,
+    /// The replication's seed [default: the scenario's].
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+#[derive(Debug, Serialize)]
+struct SimulateReport {
+    scenario: String,
+    scale: f64,
+    months: u32,
+    members: usize,
+    clinicians: usize,
+    generate_seconds: f64,
+    simulate_seconds: f64,
+    visits: u64,
+    events: u64,
+    visits_per_second: f64,
+    events_per_second: f64,
+    peak_rss_mib: Option<f64>,
+}
+
+/// The process's peak resident set (Linux `VmHWM`), in MiB.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn bench_simulate(args: &BenchSimulateArgs, format: Format) -> anyhow::Result<Outcome> {
+    let mut scenario = crate::simulate::load_scenario(&args.scenario)?;
+    if !args.scale.is_finite() || args.scale <= 0.0 || args.scale > 10.0 {
+        anyhow::bail!("--scale must be above 0 and at most 10");
+    }
+    scenario.region.scale = args.scale;
+    scenario.simulation.months = args.months;
+    scenario.simulation.warm_up_months = 0;
+    scenario.simulation.replications = 1;
+    if let Some(seed) = args.seed {
+        scenario.simulation.seed = seed;
+    }
+    let progress = spinner(format, "generating region");
+    let started = Instant::now();
+    let region = generate(&scenario.region)?;
+    let generate_seconds = started.elapsed().as_secs_f64();
+    progress.finish_and_clear();
+    let days = caretime_sim::model::Dates::of(&scenario)?.days();
+    let bar = progress_bar(format, u64::from(days), "simulating");
+    let started = Instant::now();
+    let replication = caretime_sim::model::run(&scenario, &region, 0, &|| bar.inc(1))?;
+    let simulate_seconds = started.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    let counts = &replication.counts;
+    let report = SimulateReport {
+        scenario: scenario.name.clone(),
+        scale: args.scale,
+        months: args.months,
+        members: region.members.len(),
+        clinicians: region.clinicians.len(),
+        generate_seconds,
+        simulate_seconds,
+        visits: counts.visits,
+        events: counts.events,
+        visits_per_second: counts.visits as f64 / simulate_seconds,
+        events_per_second: counts.events as f64 / simulate_seconds,
+        peak_rss_mib: peak_rss_mib(),
+    };
+    match format {
+        Format::Json => print_json(&report)?,
+        Format::Text => print!(
+            "{}",
+            table(&[
+                vec![
+                    "scenario".to_owned(),
+                    format!(
+                        "{} x{}: {} members, {} clinicians, {} months on one core",
+                        report.scenario,
+                        report.scale,
+                        report.members,
+                        report.clinicians,
+                        report.months
+                    ),
+                ],
+                vec![
+                    "generate".to_owned(),
+                    format!("{:.2} s (not counted below)", report.generate_seconds),
+                ],
+                vec![
+                    "simulate".to_owned(),
+                    format!(
+                        "{:.2} s (index build, events, report)",
+                        report.simulate_seconds
+                    ),
+                ],
+                vec![
+                    "visits".to_owned(),
+                    format!(
+                        "{} ({:.0} per second)",
+                        report.visits, report.visits_per_second
+                    ),
+                ],
+                vec![
+                    "events".to_owned(),
+                    format!(
+                        "{} ({:.0} per second)",
+                        report.events, report.events_per_second
+                    ),
+                ],
+                vec![
+                    "peak memory".to_owned(),
+                    report
+                        .peak_rss_mib
+                        .map_or("unknown".to_owned(), |mib| format!("{mib:.0} MiB")),
+                ],
+            ])
+        ),
+    }
+    Ok(Outcome::Ok)
 }
 
 /// Arguments of `caretime bench find`.
@@ -93,7 +228,10 @@ struct RouteShares {
 const HORIZON_DAYS: u32 = 84;
 
 pub(crate) fn run(command: &BenchCommand, format: Format) -> anyhow::Result<Outcome> {
-    let BenchCommand::Find(args) = command;
+    let args = match command {
+        BenchCommand::Find(args) => args,
+        BenchCommand::Simulate(args) => return bench_simulate(args, format),
+    };
     let rules: RuleSet = load::rule_set(&args.rules)?;
     let params = args.preset.params(args.scale, args.seed)?;
     let bookings = args

@@ -265,6 +265,8 @@ pub struct Availability {
     row_of: Vec<u32>,
     /// Each group's first row; `group_starts[g]..group_starts[g + 1]` are its rows.
     group_starts: Vec<usize>,
+    /// The group of each row.
+    row_group: Vec<u8>,
     /// Words of a slot's summary (one bit per column word).
     summary_words: usize,
     /// Per kind: free slots by row (`row * row_words`), the same bits by slot
@@ -283,6 +285,11 @@ struct Bits {
     rows: Vec<u64>,
     columns: Vec<u64>,
     summary: Vec<u64>,
+    /// Per group, how many of its rows are free at each slot (`group * n_slots + slot`), and
+    /// the same as bits (`group * row_words + slot / 64`): a slot where nobody of the group is
+    /// free, at night, on a weekend or a full day, is skipped 64 at a time by a search.
+    group_counts: Vec<u32>,
+    group_free: Vec<u64>,
 }
 
 impl Availability {
@@ -343,7 +350,16 @@ impl Availability {
             rows: vec![0; row_words * clinicians.len()],
             columns: vec![0; column_words * n_slots],
             summary: vec![0; summary_words * n_slots],
+            group_counts: vec![0; n_groups * n_slots],
+            group_free: vec![0; n_groups * row_words],
         };
+        let mut row_group = vec![0u8; clinicians.len()];
+        for group in 0..n_groups {
+            for row in group_starts[group]..group_starts[group + 1] {
+                // Groups are numbered by a u8 (`Schedule::group`).
+                row_group[row] = group as u8;
+            }
+        }
         let mut index = Availability {
             base,
             n_slots,
@@ -352,6 +368,7 @@ impl Availability {
             summary_words,
             row_of,
             group_starts,
+            row_group,
             direct: empty_bits(),
             urgent: empty_bits(),
             capacity_direct: Vec::new(),
@@ -487,8 +504,13 @@ impl Availability {
     }
 
     fn set(&mut self, kind: FreeKind, row: usize, slot: usize, free: bool) {
-        let (row_words, column_words, summary_words) =
-            (self.row_words, self.column_words, self.summary_words);
+        let (row_words, column_words, summary_words, n_slots) = (
+            self.row_words,
+            self.column_words,
+            self.summary_words,
+            self.n_slots,
+        );
+        let group = usize::from(self.row_group[row]);
         let bits = match kind {
             FreeKind::Direct => &mut self.direct,
             FreeKind::UrgentHold => &mut self.urgent,
@@ -508,6 +530,18 @@ impl Availability {
             *summary_word &= !summary_bit;
         } else {
             *summary_word |= summary_bit;
+        }
+        let count = &mut bits.group_counts[group * n_slots + slot];
+        if free {
+            *count += 1;
+        } else {
+            *count -= 1;
+        }
+        let group_word = &mut bits.group_free[group * row_words + slot / 64];
+        if *count == 0 {
+            *group_word &= !row_bit;
+        } else {
+            *group_word |= row_bit;
         }
     }
 
@@ -709,7 +743,23 @@ impl Availability {
         };
         let (column_words, summary_words) = (self.column_words, self.summary_words);
         let first = self.first_slot_from(search.not_before);
-        for slot in first..self.n_slots.saturating_sub(n - 1) {
+        // Only starts where some row of the group has a run of `n` free slots of one kind can
+        // serve: the group's occupancy bits skip the rest a word at a time.
+        let group_words = usize::from(search.group) * self.row_words
+            ..(usize::from(search.group) + 1) * self.row_words;
+        let direct_free = &self.direct.group_free[group_words.clone()];
+        let urgent_free = &self.urgent.group_free[group_words];
+        let mut next = first;
+        loop {
+            let slot = match (
+                next_run_start(direct_free, next, n, self.n_slots),
+                next_run_start(urgent_free, next, n, self.n_slots),
+            ) {
+                (Some(direct), Some(urgent)) => direct.min(urgent),
+                (Some(slot), None) | (None, Some(slot)) => slot,
+                (None, None) => break,
+            };
+            next = slot + 1;
             let start = self.slot_start(slot);
             if start >= search.before {
                 break;

@@ -508,6 +508,11 @@ pub struct FindContext<'a> {
     pub rules: &'a RuleSet,
 }
 
+/// Whether any ranked offer is timely (ranks below 9).
+fn has_timely_offer(offers: &[(u8, Offer)]) -> bool {
+    offers.iter().any(|(rank, _)| *rank < 9)
+}
+
 /// Finds offers for `request` at `now`. Pure: reads the index, changes nothing.
 pub fn find(
     context: &FindContext<'_>,
@@ -633,82 +638,86 @@ pub fn find_from(
         }
     }
 
-    // 2-3. Internal, then network, within the deadline: language-concordant first.
-    let reachable = directory.reachable(region, member, policy.max_travel_km);
-    let concordant = {
-        let mut rows = reachable.clone();
-        match directory.speakers(member.language) {
-            Some(speakers) => rows.intersect_with(speakers),
-            None => rows = RowSet::empty(directory.n_rows),
-        }
-        rows
-    };
-    let anyone = match policy.interpreters {
-        Interpreters::Available => &reachable,
-        Interpreters::Unavailable => &concordant,
-    };
-    let (internal_group, network_group) = if request.kind.needs_psychiatrist() {
-        (GROUP_INTERNAL_PSYCHIATRY, GROUP_NETWORK_PSYCHIATRY)
-    } else {
-        (GROUP_INTERNAL_THERAPY, GROUP_NETWORK_THERAPY)
-    };
-    let search = |group: u8,
-                  rows: &RowSet,
-                  from: Minute,
-                  before: Minute|
-     -> Result<Option<Found>, FindError> {
-        Ok(availability.earliest_among(&Search {
-            group,
-            rows,
-            not_before: from,
-            before,
-            length,
-            urgency,
-            now: now_minute,
-            starts,
-        })?)
-    };
-    let has_timely = |offers: &[(u8, Offer)]| offers.iter().any(|(rank, _)| *rank < 9);
-    // Where each group's late search may start: a timely search that found nothing for `anyone`
-    // has already covered every start before the deadline.
-    let mut late_from = [not_before, not_before];
-    for (side, route, group, rank) in [
-        (0, Route::Internal, internal_group, 1),
-        (1, Route::Network, network_group, 3),
-    ] {
-        if has_timely(&offers) {
-            break;
-        }
-        // Anyone first: when nobody is timely, no language-concordant clinician is either (the
-        // common case when capacity is short, so it is the case to make cheap).
-        let Some(earliest) = search(group, anyone, not_before, before)? else {
-            late_from[side] = Minute(not_before.0.max(before.0));
-            continue;
-        };
-        let speaks =
-            |found: &Found| region.clinicians[found.clinician.index()].speaks(member.language);
-        // The earliest timely start is concordant: then it is also the earliest concordant one
-        // (the lowest row at that start among a superset).
-        let (found, found_rank) = if speaks(&earliest) {
-            (earliest, rank)
-        } else {
-            match search(group, &concordant, not_before, before)? {
-                Some(concordant_found) => (concordant_found, rank),
-                None => (earliest, rank + 1),
+    // A timely offer from the treating clinician is the best there can be: the searches of the
+    // other clinicians (and the filters they need) are skipped, which is most follow-ups.
+    if !has_timely_offer(&offers) {
+        // 2-3. Internal, then network, within the deadline: language-concordant first.
+        let reachable = directory.reachable(region, member, policy.max_travel_km);
+        let concordant = {
+            let mut rows = reachable.clone();
+            match directory.speakers(member.language) {
+                Some(speakers) => rows.intersect_with(speakers),
+                None => rows = RowSet::empty(directory.n_rows),
             }
+            rows
         };
-        offers.extend(offer_of(found, route, false)?.map(|offer| (found_rank, offer)));
-    }
-
-    // 4. Nobody in network in time: the earliest start anywhere, and an arrangement.
-    if !has_timely(&offers) {
-        let horizon_end = Minute(i64::MAX);
-        for (side, route, group) in [
-            (0, Route::Internal, internal_group),
-            (1, Route::Network, network_group),
+        let anyone = match policy.interpreters {
+            Interpreters::Available => &reachable,
+            Interpreters::Unavailable => &concordant,
+        };
+        let (internal_group, network_group) = if request.kind.needs_psychiatrist() {
+            (GROUP_INTERNAL_PSYCHIATRY, GROUP_NETWORK_PSYCHIATRY)
+        } else {
+            (GROUP_INTERNAL_THERAPY, GROUP_NETWORK_THERAPY)
+        };
+        let search = |group: u8,
+                      rows: &RowSet,
+                      from: Minute,
+                      before: Minute|
+         -> Result<Option<Found>, FindError> {
+            Ok(availability.earliest_among(&Search {
+                group,
+                rows,
+                not_before: from,
+                before,
+                length,
+                urgency,
+                now: now_minute,
+                starts,
+            })?)
+        };
+        let has_timely = has_timely_offer;
+        // Where each group's late search may start: a timely search that found nothing for `anyone`
+        // has already covered every start before the deadline.
+        let mut late_from = [not_before, not_before];
+        for (side, route, group, rank) in [
+            (0, Route::Internal, internal_group, 1),
+            (1, Route::Network, network_group, 3),
         ] {
-            if let Some(found) = search(group, anyone, late_from[side], horizon_end)? {
-                offers.extend(offer_of(found, route, false)?.map(|offer| (9, offer)));
+            if has_timely(&offers) {
+                break;
+            }
+            // Anyone first: when nobody is timely, no language-concordant clinician is either (the
+            // common case when capacity is short, so it is the case to make cheap).
+            let Some(earliest) = search(group, anyone, not_before, before)? else {
+                late_from[side] = Minute(not_before.0.max(before.0));
+                continue;
+            };
+            let speaks =
+                |found: &Found| region.clinicians[found.clinician.index()].speaks(member.language);
+            // The earliest timely start is concordant: then it is also the earliest concordant one
+            // (the lowest row at that start among a superset).
+            let (found, found_rank) = if speaks(&earliest) {
+                (earliest, rank)
+            } else {
+                match search(group, &concordant, not_before, before)? {
+                    Some(concordant_found) => (concordant_found, rank),
+                    None => (earliest, rank + 1),
+                }
+            };
+            offers.extend(offer_of(found, route, false)?.map(|offer| (found_rank, offer)));
+        }
+
+        // 4. Nobody in network in time: the earliest start anywhere, and an arrangement.
+        if !has_timely(&offers) {
+            let horizon_end = Minute(i64::MAX);
+            for (side, route, group) in [
+                (0, Route::Internal, internal_group),
+                (1, Route::Network, network_group),
+            ] {
+                if let Some(found) = search(group, anyone, late_from[side], horizon_end)? {
+                    offers.extend(offer_of(found, route, false)?.map(|offer| (9, offer)));
+                }
             }
         }
     }
