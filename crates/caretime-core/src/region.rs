@@ -125,6 +125,58 @@ impl GeoPoint {
         let a = (d_lat / 2.0).sin().powi(2) + lat1.cos() * lat2.cos() * (d_lon / 2.0).sin().powi(2);
         2.0 * 6371.0 * a.sqrt().asin()
     }
+
+    /// The points within `km` of this one, for testing many points against one centre fast.
+    pub fn radius(self, km: f64) -> Radius {
+        let lat = self.lat().to_radians();
+        Radius {
+            centre: self,
+            km,
+            lat,
+            lon: self.lon().to_radians(),
+            cos_lat: lat.cos(),
+            fast: km.is_finite() && km <= Radius::FAST_KM && self.lat().abs() <= 60.0,
+        }
+    }
+}
+
+/// The points within a distance of a centre: [`Radius::contains`] decides exactly as
+/// `centre.distance_km(point) <= km` does, but most points cost no trigonometry.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Radius {
+    centre: GeoPoint,
+    km: f64,
+    lat: f64,
+    lon: f64,
+    cos_lat: f64,
+    /// Whether the flat-earth estimate is close enough to decide clear cases.
+    fast: bool,
+}
+
+impl Radius {
+    /// The flat estimate is used up to this radius and within 60° of the equator.
+    const FAST_KM: f64 = 100.0;
+    /// Estimates within this share of the radius are checked exactly. For distances up to
+    /// 1.05 x 100 km and latitudes up to 60°, using the centre's cosine for the whole pair errs by
+    /// at most tan(60°) x (105 km / 6371 km) / 2 = 1.4 %, and the plane against the sphere by
+    /// far less (d² / 6R², under 0.005 %): a 5 % band leaves room.
+    const MARGIN: f64 = 0.05;
+
+    /// Whether `point` is within the radius (its haversine distance at most `km`).
+    pub fn contains(&self, point: GeoPoint) -> bool {
+        if self.fast {
+            let d_lat = point.lat().to_radians() - self.lat;
+            let d_lon = (point.lon().to_radians() - self.lon) * self.cos_lat;
+            let flat = 6371.0 * (d_lat * d_lat + d_lon * d_lon).sqrt();
+            if flat < self.km * (1.0 - Radius::MARGIN) {
+                return true;
+            }
+            if flat > self.km * (1.0 + Radius::MARGIN) {
+                return false;
+            }
+        }
+        self.centre.distance_km(point) <= self.km
+    }
 }
 
 /// A spoken language, as a lowercase ISO 639 code (`en`, `es`, `zh`, `vi`, `tgl`).
@@ -438,5 +490,37 @@ mod tests {
         let west_la = GeoPoint::new(34.0335, -118.3776).expect("valid point");
         let km = la.distance_km(west_la);
         assert!((10.0..12.0).contains(&km), "got {km}");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(
+            if std::env::var_os("CARETIME_SLOW_TESTS").is_some() { 200_000 } else { 20_000 }
+        ))]
+
+        /// The fast radius test decides exactly as the haversine distance does, near the edge
+        /// too: points are drawn around the centre at distances close to the radius.
+        #[test]
+        fn radius_agrees_with_the_haversine_distance(
+            lat in -89.0f64..89.0,
+            lon in -179.0f64..179.0,
+            km in 0.5f64..150.0,
+            bearing in 0.0f64..std::f64::consts::TAU,
+            ratio in 0.9f64..1.1,
+            far in proptest::bool::weighted(0.1),
+        ) {
+            let centre = GeoPoint::new(lat, lon).expect("in range");
+            let reach = if far { km * 20.0 * ratio } else { km * ratio };
+            let d_lat = reach / 111.2 * bearing.cos();
+            let d_lon = reach / (111.2 * lat.to_radians().cos().max(0.05)) * bearing.sin();
+            let point = GeoPoint::new(
+                (lat + d_lat).clamp(-90.0, 90.0),
+                (lon + d_lon).clamp(-180.0, 180.0),
+            )
+            .expect("clamped in range");
+            proptest::prop_assert_eq!(
+                centre.radius(km).contains(point),
+                centre.distance_km(point) <= km
+            );
+        }
     }
 }

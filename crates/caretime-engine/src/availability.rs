@@ -174,6 +174,23 @@ impl RowSet {
         self.words[row / 64] |= 1 << (row % 64);
     }
 
+    /// Adds the rows `start..end`.
+    pub fn insert_range(&mut self, start: usize, end: usize) {
+        let mut row = start;
+        while row < end {
+            let word = row / 64;
+            let upto = end.min((word + 1) * 64);
+            let width = upto - row;
+            let bits = if width == 64 {
+                !0u64
+            } else {
+                ((1u64 << width) - 1) << (row % 64)
+            };
+            self.words[word] |= bits;
+            row = upto;
+        }
+    }
+
     /// Whether the set holds `row`.
     pub fn contains(&self, row: usize) -> bool {
         self.words
@@ -569,6 +586,11 @@ impl Availability {
     /// The clinician in `row`.
     pub fn clinician_at(&self, row: usize) -> ClinicianId {
         self.clinicians[row]
+    }
+
+    /// The search group of `row`.
+    pub fn group_of_row(&self, row: usize) -> u8 {
+        self.row_group[row]
     }
 
     /// The rows of a group, in clinician order.

@@ -264,10 +264,52 @@ pub struct Directory {
     video: RowSet,
     phone: RowSet,
     languages: Vec<(Language, RowSet)>,
-    /// Facilities sorted by latitude, for the travel-distance filter.
-    facilities_by_lat: Vec<(f64, FacilityId)>,
-    /// Rows offering in-person care, per facility.
-    in_person_rows: Vec<Vec<u32>>,
+    /// Facilities by grid cell ([`GRID_DEGREES`] of latitude and longitude), sorted by cell then
+    /// id, for the travel-distance filter.
+    grid: Vec<((i32, i32), FacilityId)>,
+    /// The same per search group: the facilities with in-person rows of that group.
+    group_grids: Vec<Vec<((i32, i32), FacilityId)>>,
+    /// Rows offering in-person care, per facility, as runs `start..end` (a facility's clinicians
+    /// have neighbouring ids, so their rows come in a few runs, one per search group).
+    in_person_runs: Vec<Vec<(u32, u32)>>,
+}
+
+/// The size of the facility grid's cells, in degrees (about 28 km of latitude): a 24 km travel
+/// radius then spans a few cells each way.
+const GRID_DEGREES: f64 = 0.25;
+
+fn grid_cell(point: caretime_core::region::GeoPoint) -> (i32, i32) {
+    (
+        (point.lat() / GRID_DEGREES).floor() as i32,
+        (point.lon() / GRID_DEGREES).floor() as i32,
+    )
+}
+
+/// The facilities of `grid` within `max_km` of `home` (haversine distance), in grid order.
+fn near_in<'r>(
+    grid: &'r [((i32, i32), FacilityId)],
+    region: &'r Region,
+    home: caretime_core::region::GeoPoint,
+    max_km: f64,
+) -> impl Iterator<Item = FacilityId> + 'r {
+    // A degree of latitude is about 111.2 km everywhere, and a degree of longitude 111.3 km
+    // times the cosine of the latitude: only the grid cells of a box of latitudes and longitudes
+    // can be near, and only facilities in them are measured.
+    let band = max_km / 111.0 + 0.01;
+    let widest_cos = (home.lat().abs() + band).min(89.0).to_radians().cos();
+    let lon_band = (max_km / (111.0 * widest_cos) + 0.01).min(360.0);
+    let cell = |degrees: f64| (degrees / GRID_DEGREES).floor() as i32;
+    let (lat_first, lat_last) = (cell(home.lat() - band), cell(home.lat() + band));
+    let (lon_first, lon_last) = (cell(home.lon() - lon_band), cell(home.lon() + lon_band));
+    let radius = home.radius(max_km);
+    (lat_first..=lat_last).flat_map(move |lat_cell| {
+        let from = grid.partition_point(|(known, _)| *known < (lat_cell, lon_first));
+        grid[from..]
+            .iter()
+            .take_while(move |(known, _)| *known <= (lat_cell, lon_last))
+            .map(|(_, facility)| *facility)
+            .filter(move |facility| radius.contains(region.facilities[facility.index()].location))
+    })
 }
 
 /// The schedules of every clinician of a region, for [`Availability::build`]; `leave` gives each
@@ -301,7 +343,7 @@ impl Directory {
         let mut video = RowSet::empty(n_rows);
         let mut phone = RowSet::empty(n_rows);
         let mut languages: Vec<(Language, RowSet)> = Vec::new();
-        let mut in_person_rows = vec![Vec::new(); region.facilities.len()];
+        let mut in_person_runs: Vec<Vec<(u32, u32)>> = vec![Vec::new(); region.facilities.len()];
         for row in 0..n_rows {
             let clinician = &region.clinicians[availability.clinician_at(row).index()];
             if clinician.modalities.contains(Modality::Video) {
@@ -311,7 +353,19 @@ impl Directory {
                 phone.insert(row);
             }
             if clinician.modalities.contains(Modality::InPerson) {
-                in_person_rows[clinician.facility.index()].push(row as u32);
+                let runs = &mut in_person_runs[clinician.facility.index()];
+                let row = row as u32;
+                match runs.last_mut() {
+                    // A run stays within one search group.
+                    Some((start, end))
+                        if *end == row
+                            && availability.group_of_row(*start as usize)
+                                == availability.group_of_row(row as usize) =>
+                    {
+                        *end = row + 1
+                    }
+                    _ => runs.push((row, row + 1)),
+                }
             }
             for language in &clinician.languages {
                 match languages.iter_mut().find(|(known, _)| known == language) {
@@ -325,51 +379,60 @@ impl Directory {
             }
         }
         languages.sort_by_key(|(language, _)| *language);
-        let mut facilities_by_lat: Vec<(f64, FacilityId)> = region
+        let mut grid: Vec<((i32, i32), FacilityId)> = region
             .facilities
             .iter()
-            .map(|facility| (facility.location.lat(), facility.id))
+            .map(|facility| (grid_cell(facility.location), facility.id))
             .collect();
-        facilities_by_lat.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        grid.sort_unstable();
+        let n_groups = in_person_runs
+            .iter()
+            .flatten()
+            .map(|&(start, _)| usize::from(availability.group_of_row(start as usize)) + 1)
+            .max()
+            .unwrap_or(0);
+        let mut group_grids = vec![Vec::new(); n_groups];
+        for &(cell, facility) in &grid {
+            let mut groups: Vec<u8> = in_person_runs[facility.index()]
+                .iter()
+                .map(|&(start, _)| availability.group_of_row(start as usize))
+                .collect();
+            groups.dedup();
+            for group in groups {
+                group_grids[usize::from(group)].push((cell, facility));
+            }
+        }
         Directory {
             n_rows,
             video,
             phone,
             languages,
-            facilities_by_lat,
-            in_person_rows,
+            grid,
+            group_grids,
+            in_person_runs,
         }
     }
 
-    /// Facilities within `max_km` of `home`.
+    /// Facilities within `max_km` of `home` (haversine distance), in grid order.
     pub(crate) fn facilities_near<'r>(
         &'r self,
         region: &'r Region,
         home: caretime_core::region::GeoPoint,
         max_km: f64,
     ) -> impl Iterator<Item = FacilityId> + 'r {
-        // A degree of latitude is about 111.2 km everywhere, and a degree of longitude 111.3 km
-        // times the cosine of the latitude: only a box of latitudes and longitudes can be near,
-        // and only facilities in it pay for the exact (haversine) distance.
-        let band = max_km / 111.0 + 0.01;
-        let widest_cos = (home.lat().abs() + band).min(89.0).to_radians().cos();
-        let lon_band = max_km / (111.0 * widest_cos) + 0.01;
-        let first = self
-            .facilities_by_lat
-            .partition_point(|(lat, _)| *lat < home.lat() - band);
-        self.facilities_by_lat[first..]
-            .iter()
-            .take_while(move |(lat, _)| *lat <= home.lat() + band)
-            .map(|(_, facility)| *facility)
-            .filter(move |facility| {
-                let location = region.facilities[facility.index()].location;
-                (location.lon() - home.lon()).abs() <= lon_band
-                    && location.distance_km(home) <= max_km
-            })
+        near_in(&self.grid, region, home, max_km)
     }
 
-    /// Rows the member could see: in person nearby, or by a modality the member accepts.
-    pub(crate) fn reachable(&self, region: &Region, member: &Member, max_km: f64) -> RowSet {
+    /// Rows of search group `group` the member could see (in person nearby), and every row
+    /// offering a remote modality the member accepts (whatever its group: searches clip the
+    /// filter to their group's rows).
+    pub(crate) fn reachable(
+        &self,
+        region: &Region,
+        member: &Member,
+        max_km: f64,
+        group: u8,
+    ) -> RowSet {
         let mut rows = RowSet::empty(self.n_rows);
         if member.accepts.contains(Modality::Video) {
             rows.union_with(&self.video);
@@ -377,10 +440,12 @@ impl Directory {
         if member.accepts.contains(Modality::Phone) {
             rows.union_with(&self.phone);
         }
-        if member.accepts.contains(Modality::InPerson) {
-            for facility in self.facilities_near(region, *member.home.expose(), max_km) {
-                for &row in &self.in_person_rows[facility.index()] {
-                    rows.insert(row as usize);
+        if member.accepts.contains(Modality::InPerson)
+            && let Some(grid) = self.group_grids.get(usize::from(group))
+        {
+            for facility in near_in(grid, region, *member.home.expose(), max_km) {
+                for &(start, end) in &self.in_person_runs[facility.index()] {
+                    rows.insert_range(start as usize, end as usize);
                 }
             }
         }
@@ -409,10 +474,11 @@ pub fn modality_for(
             && clinician.modalities.contains(modality)
             && (modality != Modality::InPerson
                 || established
-                || region.facilities[clinician.facility.index()]
-                    .location
-                    .distance_km(*member.home.expose())
-                    <= max_km)
+                || member
+                    .home
+                    .expose()
+                    .radius(max_km)
+                    .contains(region.facilities[clinician.facility.index()].location))
     })
 }
 
@@ -641,19 +707,24 @@ pub fn find_from(
     // A timely offer from the treating clinician is the best there can be: the searches of the
     // other clinicians (and the filters they need) are skipped, which is most follow-ups.
     if !has_timely_offer(&offers) {
-        // 2-3. Internal, then network, within the deadline: language-concordant first.
-        let reachable = directory.reachable(region, member, policy.max_travel_km);
-        let concordant = {
-            let mut rows = reachable.clone();
+        // 2-3. Internal, then network, within the deadline: language-concordant first. Each
+        // side's filters (who the member can reach, who speaks the language) are built the first
+        // time that side is searched: a timely internal offer spares the network's.
+        let masks_for = |group: u8| -> (RowSet, RowSet) {
+            let reachable = directory.reachable(region, member, policy.max_travel_km, group);
+            let mut concordant = reachable.clone();
             match directory.speakers(member.language) {
-                Some(speakers) => rows.intersect_with(speakers),
-                None => rows = RowSet::empty(directory.n_rows),
+                Some(speakers) => concordant.intersect_with(speakers),
+                None => concordant = RowSet::empty(directory.n_rows),
             }
-            rows
+            (reachable, concordant)
         };
-        let anyone = match policy.interpreters {
-            Interpreters::Available => &reachable,
-            Interpreters::Unavailable => &concordant,
+        let mut masks: [Option<(RowSet, RowSet)>; 2] = [None, None];
+        let anyone_of = |masks: &(RowSet, RowSet)| -> RowSet {
+            match policy.interpreters {
+                Interpreters::Available => masks.0.clone(),
+                Interpreters::Unavailable => masks.1.clone(),
+            }
         };
         let (internal_group, network_group) = if request.kind.needs_psychiatrist() {
             (GROUP_INTERNAL_PSYCHIATRY, GROUP_NETWORK_PSYCHIATRY)
@@ -687,9 +758,12 @@ pub fn find_from(
             if has_timely(&offers) {
                 break;
             }
+            let side_masks = masks[side].get_or_insert_with(|| masks_for(group));
+            let anyone = anyone_of(side_masks);
+            let concordant = &side_masks.1;
             // Anyone first: when nobody is timely, no language-concordant clinician is either (the
             // common case when capacity is short, so it is the case to make cheap).
-            let Some(earliest) = search(group, anyone, not_before, before)? else {
+            let Some(earliest) = search(group, &anyone, not_before, before)? else {
                 late_from[side] = Minute(not_before.0.max(before.0));
                 continue;
             };
@@ -700,7 +774,7 @@ pub fn find_from(
             let (found, found_rank) = if speaks(&earliest) {
                 (earliest, rank)
             } else {
-                match search(group, &concordant, not_before, before)? {
+                match search(group, concordant, not_before, before)? {
                     Some(concordant_found) => (concordant_found, rank),
                     None => (earliest, rank + 1),
                 }
@@ -715,7 +789,9 @@ pub fn find_from(
                 (0, Route::Internal, internal_group),
                 (1, Route::Network, network_group),
             ] {
-                if let Some(found) = search(group, anyone, late_from[side], horizon_end)? {
+                let side_masks = masks[side].get_or_insert_with(|| masks_for(group));
+                let anyone = anyone_of(side_masks);
+                if let Some(found) = search(group, &anyone, late_from[side], horizon_end)? {
                     offers.extend(offer_of(found, route, false)?.map(|offer| (9, offer)));
                 }
             }
