@@ -372,10 +372,8 @@ impl Availability {
         };
         let mut row_group = vec![0u8; clinicians.len()];
         for group in 0..n_groups {
-            for row in group_starts[group]..group_starts[group + 1] {
-                // Groups are numbered by a u8 (`Schedule::group`).
-                row_group[row] = group as u8;
-            }
+            // Groups are numbered by a u8 (`Schedule::group`).
+            row_group[group_starts[group]..group_starts[group + 1]].fill(group as u8);
         }
         let mut index = Availability {
             base,

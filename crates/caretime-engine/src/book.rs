@@ -502,8 +502,9 @@ pub struct Book {
     /// Each clinician's schedule as it stands, by clinician index.
     schedules: Vec<Schedule>,
     episodes: Vec<Episode>,
-    /// The episode of each attached appointment (looked up, never iterated).
-    episode_of: HashMap<AppointmentId, EpisodeId>,
+    /// The episode of each appointment, by appointment index (`u32::MAX`: none; appointments
+    /// past the end have none).
+    episode_of: Vec<u32>,
 }
 
 /// A slot the member chose instead of the offer's start (same clinician or another).
@@ -539,7 +540,7 @@ impl Book {
             groups: Vec::new(),
             plan_cancelled: HashMap::new(),
             episodes: Vec::new(),
-            episode_of: HashMap::new(),
+            episode_of: Vec::new(),
         })
     }
 
@@ -969,7 +970,10 @@ impl Book {
 
     /// The episode an appointment belongs to.
     pub fn episode_of(&self, appointment: AppointmentId) -> Option<EpisodeId> {
-        self.episode_of.get(&appointment).copied()
+        self.episode_of
+            .get(appointment.index())
+            .filter(|episode| **episode != u32::MAX)
+            .map(|episode| EpisodeId(*episode))
     }
 
     /// Decides to open an episode: the treating clinician sets its cadence and says whether a
@@ -1010,7 +1014,7 @@ impl Book {
         if booked.request.member != known.member {
             refusals.push(Refusal::Episode(EpisodeRefusal::OtherMember));
         }
-        if self.episode_of.contains_key(&appointment) {
+        if self.episode_of(appointment).is_some() {
             refusals.push(Refusal::Episode(EpisodeRefusal::AlreadyAttached));
         }
         if !refusals.is_empty() {
@@ -1358,14 +1362,21 @@ impl Book {
                     .episodes
                     .get_mut(episode.index())
                     .ok_or(ApplyError::StaleEpisode(*episode))?;
+                let attached = self
+                    .episode_of
+                    .get(appointment.index())
+                    .is_some_and(|known| *known != u32::MAX);
                 if known.discharged.is_some()
-                    || self.episode_of.contains_key(appointment)
+                    || attached
                     || appointment.index() >= self.appointments.len()
                 {
                     return Err(ApplyError::StaleEpisode(*episode));
                 }
                 known.appointments.push(*appointment);
-                self.episode_of.insert(*appointment, *episode);
+                if self.episode_of.len() <= appointment.index() {
+                    self.episode_of.resize(appointment.index() + 1, u32::MAX);
+                }
+                self.episode_of[appointment.index()] = episode.0;
                 Ok(Undo::Attached(*episode, *appointment))
             }
             Change::SetCadence { episode, from, to } => {
@@ -1475,7 +1486,7 @@ impl Book {
             }
             Undo::Attached(episode, appointment) => {
                 self.episodes[episode.index()].appointments.pop();
-                self.episode_of.remove(&appointment);
+                self.episode_of[appointment.index()] = u32::MAX;
             }
             Undo::Discharged(episode) => self.episodes[episode.index()].discharged = None,
             Undo::Cadence(episode, before) => self.episodes[episode.index()].cadence = before,

@@ -353,7 +353,8 @@ pub struct AccessReport {
 /// of instants without a time-zone lookup each.
 struct LocalDays {
     zone: TimeZone,
-    first: Date,
+    /// The dates, in order.
+    dates: Vec<Date>,
     /// The instant each date starts, in order.
     midnights: Vec<Timestamp>,
     /// Business days from `first` through each date.
@@ -367,6 +368,7 @@ impl LocalDays {
         first: Date,
         last: Date,
     ) -> Result<LocalDays, ReportError> {
+        let mut dates = Vec::new();
         let mut midnights = Vec::new();
         let mut ordinals = Vec::new();
         let mut date = first;
@@ -379,11 +381,12 @@ impl LocalDays {
             );
             ordinal += u32::from(calendar.is_business_day(date) && date != first);
             ordinals.push(ordinal);
+            dates.push(date);
             date = date.tomorrow().map_err(|_| ReportError::OutOfRange)?;
         }
         Ok(LocalDays {
             zone: zone.clone(),
-            first,
+            dates,
             midnights,
             ordinals,
         })
@@ -403,10 +406,7 @@ impl LocalDays {
 
     fn date(&self, at: Timestamp) -> Date {
         match self.index(at) {
-            Some(idx) => self
-                .first
-                .checked_add(jiff::Span::new().days(idx as i64))
-                .unwrap_or_else(|_| at.to_zoned(self.zone.clone()).date()),
+            Some(idx) => self.dates[idx],
             None => at.to_zoned(self.zone.clone()).date(),
         }
     }

@@ -135,6 +135,57 @@ enum Event {
     MemberCancel(AppointmentId),
 }
 
+/// Future events in time order, ties in the order they were scheduled: a bucket per quarter
+/// hour of the simulated dates, and a heap for the bucket being run. Every event is scheduled
+/// at or after the one being handled, so buckets before the current one stay empty, and the heap
+/// stays small (a binary heap of every booked visit cost a tenth of the run in cache misses).
+struct EventQueue {
+    /// The first bucket's start, in seconds since the Unix epoch.
+    base: i64,
+    buckets: Vec<Vec<(Timestamp, u64, Event)>>,
+    current: usize,
+    heap: BinaryHeap<Reverse<(Timestamp, u64, Event)>>,
+    seq: u64,
+}
+
+impl EventQueue {
+    const BUCKET_SECONDS: i64 = 15 * 60;
+
+    /// A queue for events from `start` until `end`; later events are dropped (never run).
+    fn new(start: Timestamp, end: Timestamp) -> EventQueue {
+        let base = start.as_second();
+        let n_buckets = ((end.as_second() - base).max(0) / Self::BUCKET_SECONDS + 1) as usize;
+        EventQueue {
+            base,
+            buckets: vec![Vec::new(); n_buckets],
+            current: 0,
+            heap: BinaryHeap::new(),
+            seq: 0,
+        }
+    }
+
+    fn push(&mut self, at: Timestamp, event: Event) {
+        let entry = (at, self.seq, event);
+        self.seq += 1;
+        let bucket = ((at.as_second() - self.base).max(0) / Self::BUCKET_SECONDS) as usize;
+        if bucket <= self.current {
+            self.heap.push(Reverse(entry));
+        } else if let Some(events) = self.buckets.get_mut(bucket) {
+            events.push(entry);
+        }
+    }
+
+    fn pop(&mut self) -> Option<(Timestamp, Event)> {
+        while self.heap.is_empty() {
+            self.current += 1;
+            let events = self.buckets.get_mut(self.current)?;
+            self.heap
+                .extend(std::mem::take(events).into_iter().map(Reverse));
+        }
+        self.heap.pop().map(|Reverse((at, _, event))| (at, event))
+    }
+}
+
 /// The episode's drawn length and progress.
 #[derive(Clone, Copy, Debug)]
 struct EpisodeState {
@@ -190,8 +241,7 @@ struct Run<'a> {
     region: &'a Region,
     book: Book,
     draws: Draws,
-    queue: BinaryHeap<Reverse<(Timestamp, u64, Event)>>,
-    seq: u64,
+    queue: EventQueue,
     next_request: u32,
     /// The open episode of each member, by member index.
     member_episode: Vec<u32>,
@@ -284,26 +334,25 @@ pub fn run(
         &leave,
         BookPolicy::STANDARD,
     )?;
+    let start = midnight(dates.start)?;
+    let end = midnight(dates.end)?;
     let mut run = Run {
         scenario,
         region,
         book,
         draws,
-        queue: BinaryHeap::new(),
-        seq: 0,
+        queue: EventQueue::new(start, end),
         next_request: 0,
         member_episode: vec![NO_EPISODE; region.members.len()],
         episodes: Vec::new(),
         counts: RunCounts::default(),
     };
-    let start = midnight(dates.start)?;
-    let end = midnight(dates.end)?;
     if !region.members.is_empty() && scenario.demand.episodes_per_member_year > 0.0 {
         let first = run.next_arrival(start);
         run.schedule(first, Event::Arrival);
     }
     let mut next_midnight = midnight(dates.start.tomorrow().map_err(|_| SimError::OutOfRange)?)?;
-    while let Some(Reverse((at, _, event))) = run.queue.pop() {
+    while let Some((at, event)) = run.queue.pop() {
         if at >= end {
             break;
         }
@@ -343,8 +392,7 @@ pub fn run(
 
 impl Run<'_> {
     fn schedule(&mut self, at: Timestamp, event: Event) {
-        self.queue.push(Reverse((at, self.seq, event)));
-        self.seq += 1;
+        self.queue.push(at, event);
     }
 
     fn next_arrival(&mut self, now: Timestamp) -> Timestamp {
