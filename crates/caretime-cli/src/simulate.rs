@@ -30,7 +30,8 @@ pub(crate) struct SimulateArgs {
     /// The first replication's seed; overrides the scenario's.
     #[arg(long)]
     pub(crate) seed: Option<u64>,
-    /// Write summary.txt, summary.json and summary.csv into this directory (created if missing).
+    /// Write summary.txt, summary.json, summary.csv and summary.html (a report with charts) into
+    /// this directory (created if missing).
     #[arg(long)]
     pub(crate) out: Option<PathBuf>,
 }
@@ -104,6 +105,7 @@ pub(crate) fn run(args: &SimulateArgs, format: Format) -> anyhow::Result<crate::
             ("summary.txt", render::text(&summary)),
             ("summary.json", json + "\n"),
             ("summary.csv", render::csv(&summary)?),
+            ("summary.html", caretime_sim::html::html(&summary)),
         ];
         for (name, text) in files {
             let path = dir.join(name);

@@ -8,7 +8,8 @@
 //! engine** (`Book::find_from`, `decide_take`, `apply`: the same path the CLI and the server use),
 //! ending in a [`caretime_engine::report::AccessReport`]. [`simulate`] runs the replications in
 //! parallel (rayon; one seed each) and [`summary`] turns them into tables of means with 95 %
-//! confidence intervals, which [`render`] writes as text, JSON or CSV.
+//! confidence intervals, which [`render`] writes as text, JSON or CSV and [`html`] as a
+//! self-contained page with SVG charts.
 //!
 //! Deterministic: the same scenario and seed give byte-identical output whatever the number of
 //! threads (replications are independent and collected in order).
@@ -17,6 +18,7 @@
 //! referrals, unplanned leave and strikes inside a run (the replanner exists; wiring it into the
 //! event loop is the next step), psychiatric follow-ups.
 
+pub mod html;
 pub mod model;
 pub mod render;
 pub mod scenario;

@@ -18,7 +18,7 @@ fn unit_slug(unit: Unit) -> &'static str {
 }
 
 /// A value for people: shares as percentages, counts whole, the rest with one decimal.
-fn number(unit: Unit, value: f64) -> String {
+pub fn number(unit: Unit, value: f64) -> String {
     match unit {
         Unit::Share => format!("{:.1}%", value * 100.0),
         Unit::Count => format!("{:.0}", value),
@@ -26,7 +26,9 @@ fn number(unit: Unit, value: f64) -> String {
     }
 }
 
-fn cell(unit: Unit, estimate: &Estimate) -> String {
+/// A figure for people, as every format for people writes it (the text tables, the HTML report and
+/// its charts): the mean, then "± half-width" when there is an interval, "-" without a value.
+pub fn cell(unit: Unit, estimate: &Estimate) -> String {
     match (estimate.mean, estimate.half_width) {
         (None, _) => "-".to_owned(),
         (Some(mean), None) => number(unit, mean),
