@@ -44,6 +44,10 @@
 //!
 //! [leave]
 //! weeks-per-year = 5
+//!
+//! [wages]                       # for the staffing planner
+//! annual-cost-per-fte = 185000
+//! yearly-raises = [0.055, 0.045, 0.045, 0.045]
 //! ```
 
 use caretime_core::files::{FileError, builtin, parse_toml};
@@ -87,6 +91,30 @@ pub struct Scenario {
     pub attendance: AttendanceModel,
     /// Planned leave of internal clinicians.
     pub leave: Leave,
+    /// What an internal clinician costs, for the staffing planner.
+    pub wages: Wages,
+}
+
+/// What an internal clinician costs a year, and the raises a contract schedules.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Wages {
+    /// Cost of one full-time internal clinician in the first year (salary and benefits).
+    pub annual_cost_per_fte: f64,
+    /// Raises in the following years, one share per year (0.05 = 5 %), compounding.
+    pub yearly_raises: Vec<f64>,
+}
+
+impl Wages {
+    /// The cost of one FTE in each year of the schedule: the first year, then after each raise.
+    pub fn cost_by_year(&self) -> Vec<f64> {
+        let mut cost = self.annual_cost_per_fte;
+        let mut years = vec![cost];
+        for raise in &self.yearly_raises {
+            cost *= 1.0 + raise;
+            years.push(cost);
+        }
+        years
+    }
 }
 
 /// Simulated time and replications.
@@ -186,6 +214,7 @@ struct ScenarioFile {
     episodes: EpisodesFile,
     attendance: AttendanceFile,
     leave: LeaveFile,
+    wages: WagesFile,
 }
 
 #[derive(Debug, Deserialize)]
@@ -249,6 +278,13 @@ struct AttendanceFile {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct LeaveFile {
     weeks_per_year: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct WagesFile {
+    annual_cost_per_fte: f64,
+    yearly_raises: Vec<f64>,
 }
 
 fn invalid(file: &str, field: &str, message: impl Into<String>) -> FileError {
@@ -468,6 +504,36 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
             "expected at most 26 weeks",
         ));
     }
+    let wages = {
+        let spec = &parsed.wages;
+        if !spec.annual_cost_per_fte.is_finite() || spec.annual_cost_per_fte < 0.0 {
+            return Err(invalid(
+                file,
+                "wages.annual-cost-per-fte",
+                "expected a cost of 0 or more",
+            ));
+        }
+        if spec.yearly_raises.len() > 50 {
+            return Err(invalid(
+                file,
+                "wages.yearly-raises",
+                "expected at most 50 years of raises",
+            ));
+        }
+        for (idx, raise) in spec.yearly_raises.iter().enumerate() {
+            if !(-0.5..=1.0).contains(raise) {
+                return Err(invalid(
+                    file,
+                    &format!("wages.yearly-raises[{idx}]"),
+                    "expected a raise from -0.5 to 1 (a share of the year before)",
+                ));
+            }
+        }
+        Wages {
+            annual_cost_per_fte: spec.annual_cost_per_fte,
+            yearly_raises: spec.yearly_raises.clone(),
+        }
+    };
     Ok(Scenario {
         name: parsed.name,
         title: parsed.title,
@@ -480,5 +546,6 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
         leave: Leave {
             weeks_per_year: parsed.leave.weeks_per_year,
         },
+        wages,
     })
 }
