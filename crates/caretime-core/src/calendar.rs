@@ -393,11 +393,52 @@ impl HolidayCalendar {
 }
 
 /// Which dates are business days: working weekdays, less observed holidays, less closures.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct BusinessCalendar {
     weekdays: WeekdayMask,
     holidays: HolidayCalendar,
     closures: BTreeSet<Date>,
+    /// Whether each day of the holiday table's years is a business day, one bit a day from
+    /// 1970-01-01, made on first use: deadlines and waits count business days millions of times
+    /// in a simulation, and a bit test beats a holiday lookup per day. Not part of the value
+    /// (equality and `Debug` ignore it); a clone shares it once made.
+    table: std::sync::OnceLock<Arc<[u64]>>,
+}
+
+impl PartialEq for BusinessCalendar {
+    fn eq(&self, other: &BusinessCalendar) -> bool {
+        self.weekdays == other.weekdays
+            && self.holidays == other.holidays
+            && self.closures == other.closures
+    }
+}
+
+impl Eq for BusinessCalendar {}
+
+impl fmt::Debug for BusinessCalendar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BusinessCalendar")
+            .field("weekdays", &self.weekdays)
+            .field("holidays", &self.holidays)
+            .field("closures", &self.closures)
+            .finish()
+    }
+}
+
+/// Days from 1970-01-01 to `date` (negative before it), by the civil-calendar arithmetic of
+/// Howard Hinnant's `days_from_civil` (proleptic Gregorian).
+fn epoch_day(date: Date) -> i64 {
+    let (year, month, day) = (
+        i64::from(date.year()),
+        i64::from(date.month()),
+        i64::from(date.day()),
+    );
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let day_of_year = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
 }
 
 /// Why a date is not a business day.
@@ -418,13 +459,54 @@ impl BusinessCalendar {
             weekdays,
             holidays,
             closures: BTreeSet::new(),
+            table: std::sync::OnceLock::new(),
         }
     }
 
     /// The same calendar with `date` closed as well.
     pub fn with_closure(mut self, date: Date) -> BusinessCalendar {
         self.closures.insert(date);
+        self.table = std::sync::OnceLock::new();
         self
+    }
+
+    /// The first and last epoch day of the table (the holiday table's years).
+    fn table_days() -> (i64, i64) {
+        let first = Date::new(*HolidayCalendar::TABLE_YEARS.start(), 1, 1)
+            .expect("the table's first year is a valid year");
+        let last = Date::new(*HolidayCalendar::TABLE_YEARS.end(), 12, 31)
+            .expect("the table's last year is a valid year");
+        (epoch_day(first), epoch_day(last))
+    }
+
+    /// The business-day bits, made on first use.
+    fn table(&self) -> &[u64] {
+        self.table.get_or_init(|| {
+            let (first, last) = Self::table_days();
+            let n_days = (last - first + 1) as usize;
+            let mut bits = vec![0u64; n_days.div_ceil(64)];
+            let mut date = Date::new(*HolidayCalendar::TABLE_YEARS.start(), 1, 1)
+                .expect("the table's first year is a valid year");
+            for idx in 0..n_days {
+                if self.day_off(date).is_none() {
+                    bits[idx / 64] |= 1 << (idx % 64);
+                }
+                match date.tomorrow() {
+                    Ok(next) => date = next,
+                    Err(_) => break,
+                }
+            }
+            Arc::from(bits)
+        })
+    }
+
+    /// The table index of `date`, when the table covers it.
+    fn table_index(date: Date) -> Option<usize> {
+        let (first, last) = Self::table_days();
+        let day = epoch_day(date);
+        (first..=last)
+            .contains(&day)
+            .then(|| (day - first) as usize)
     }
 
     /// The working weekdays.
@@ -455,12 +537,40 @@ impl BusinessCalendar {
 
     /// Whether `date` is a business day.
     pub fn is_business_day(&self, date: Date) -> bool {
-        self.day_off(date).is_none()
+        match Self::table_index(date) {
+            Some(idx) => self.table()[idx / 64] & (1 << (idx % 64)) != 0,
+            None => self.day_off(date).is_none(),
+        }
     }
 
     /// The `n`th business day after `day0` (`day0` itself is day 0 and never counts); `n = 0`
     /// gives `day0`.
     pub fn nth_business_day_after(&self, day0: Date, n: u32) -> Result<Date, CalendarError> {
+        // Within the table: count set bits after day0's a word at a time, then step to the date.
+        if n > 0
+            && let Some(start) = Self::table_index(day0)
+        {
+            let table = self.table();
+            let mut remaining = n;
+            let mut idx = start + 1;
+            while idx / 64 < table.len() {
+                let word = table[idx / 64] >> (idx % 64);
+                let ones = word.count_ones();
+                if ones >= remaining {
+                    // The remaining-th set bit of `word`.
+                    let mut word = word;
+                    for _ in 1..remaining {
+                        word &= word - 1;
+                    }
+                    let found = idx + word.trailing_zeros() as usize;
+                    return day0
+                        .checked_add(((found - start) as i64).days())
+                        .map_err(|_| CalendarError::OutOfRange);
+                }
+                remaining -= ones;
+                idx = (idx / 64 + 1) * 64;
+            }
+        }
         let mut date = day0;
         let mut counted = 0;
         while counted < n {
@@ -475,6 +585,28 @@ impl BusinessCalendar {
     /// The number of business days in `(after, through]`: after `after`, up to and including
     /// `through`. Zero when `through <= after`.
     pub fn business_days_between(&self, after: Date, through: Date) -> u32 {
+        if through <= after {
+            return 0;
+        }
+        if let (Some(from), Some(to)) = (Self::table_index(after), Self::table_index(through)) {
+            // Set bits in (from, to].
+            let table = self.table();
+            let (first, last) = (from + 1, to);
+            let mut count = 0;
+            let mut idx = first;
+            while idx <= last {
+                let word_end = ((idx / 64 + 1) * 64).min(last + 1);
+                let width = word_end - idx;
+                let mask = if width == 64 {
+                    !0u64
+                } else {
+                    (1u64 << width) - 1
+                };
+                count += ((table[idx / 64] >> (idx % 64)) & mask).count_ones();
+                idx = word_end;
+            }
+            return count;
+        }
         let mut count = 0;
         let mut date = after;
         while date < through {
@@ -518,6 +650,75 @@ mod tests {
             WeekdayMask::MONDAY_TO_FRIDAY,
             builtin::holiday_calendar("california-state").expect("built in"),
         )
+    }
+
+    #[test]
+    fn epoch_days_agree_with_jiff() {
+        let epoch = Date::constant(1970, 1, 1);
+        let mut date = Date::constant(1899, 12, 25);
+        while date <= Date::constant(2102, 1, 5) {
+            let expected = i64::from(
+                epoch
+                    .until((jiff::Unit::Day, date))
+                    .expect("in range")
+                    .get_days(),
+            );
+            assert_eq!(super::epoch_day(date), expected, "{date}");
+            date = date.tomorrow().expect("in range");
+        }
+    }
+
+    proptest::proptest! {
+        /// The bit table answers as the day-by-day definitions do (weekday mask, holidays,
+        /// closures), inside the table's years, across its edges and beyond them.
+        #[test]
+        fn the_business_day_table_agrees_with_the_definitions(
+            day in 0i64..(140 * 366),
+            n in 0u32..60,
+            span in 0i64..120,
+            closures in proptest::collection::vec(0i64..(140 * 366), 0..4),
+            saturday in proptest::bool::ANY,
+        ) {
+            let base = Date::constant(1965, 1, 1);
+            let at = |offset: i64| base.checked_add(offset.days()).expect("in range");
+            let weekdays = if saturday {
+                WeekdayMask::new(&[
+                    Weekday::Monday, Weekday::Tuesday, Weekday::Wednesday, Weekday::Thursday,
+                    Weekday::Friday, Weekday::Saturday,
+                ]).expect("working days")
+            } else {
+                WeekdayMask::MONDAY_TO_FRIDAY
+            };
+            let mut calendar = BusinessCalendar::new(
+                weekdays,
+                builtin::holiday_calendar("california-state").expect("built in"),
+            );
+            for closure in &closures {
+                calendar = calendar.with_closure(at(*closure));
+            }
+            let day0 = at(day);
+            let through = at(day + span);
+            // The definitions, one day at a time.
+            let open = |date: Date| calendar.day_off(date).is_none();
+            let mut date = day0;
+            let mut counted = 0;
+            while counted < n {
+                date = date.tomorrow().expect("in range");
+                if open(date) {
+                    counted += 1;
+                }
+            }
+            let mut between = 0;
+            let mut step = day0;
+            while step < through {
+                step = step.tomorrow().expect("in range");
+                between += u32::from(open(step));
+            }
+            proptest::prop_assert_eq!(calendar.is_business_day(day0), open(day0));
+            proptest::prop_assert_eq!(calendar.nth_business_day_after(day0, n), Ok(date));
+            proptest::prop_assert_eq!(calendar.business_days_between(day0, through), between);
+            proptest::prop_assert_eq!(calendar.business_days_between(through, day0), 0);
+        }
     }
 
     #[test]
