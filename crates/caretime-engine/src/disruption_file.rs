@@ -50,6 +50,30 @@ fn date(file: &str, field: &str, text: &str) -> Result<Date, FileError> {
         .map_err(|_| invalid(file, field, "expected a date such as \"2025-12-08\""))
 }
 
+/// A share of the region's internal non-physician clinicians, picked by `seed` (the same seed
+/// picks the same people on every build), in pick order.
+pub fn internal_therapists_by_share(region: &Region, share: f64, seed: u64) -> Vec<ClinicianId> {
+    let mut therapists: Vec<ClinicianId> = region
+        .clinicians
+        .iter()
+        .filter(|clinician| {
+            clinician.affiliation == Affiliation::Internal
+                && clinician.discipline != Discipline::Psychiatrist
+        })
+        .map(|clinician| clinician.id)
+        .collect();
+    // Fisher-Yates on raw words (not `rand`'s shuffle, whose draws may change between
+    // versions).
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    for idx in (1..therapists.len()).rev() {
+        let pick = (rng.next_u64() % (idx as u64 + 1)) as usize;
+        therapists.swap(idx, pick);
+    }
+    let count = (share.clamp(0.0, 1.0) * therapists.len() as f64).round() as usize;
+    therapists.truncate(count);
+    therapists
+}
+
 /// Reads a disruption file against `region` (clinician and facility ids must exist).
 pub fn read_disruption(file: &str, text: &str, region: &Region) -> Result<Disruption, FileError> {
     let parsed: DisruptionFile = parse_toml(file, text)?;
@@ -109,24 +133,7 @@ pub fn read_disruption(file: &str, text: &str, region: &Region) -> Result<Disrup
                 "expected a share from 0 to 1",
             ));
         }
-        let mut therapists: Vec<ClinicianId> = region
-            .clinicians
-            .iter()
-            .filter(|clinician| {
-                clinician.affiliation == Affiliation::Internal
-                    && clinician.discipline != Discipline::Psychiatrist
-            })
-            .map(|clinician| clinician.id)
-            .collect();
-        // Fisher-Yates on raw words (not `rand`'s shuffle, whose draws may change between
-        // versions): the same seed picks the same people on every build.
-        let mut rng = ChaCha8Rng::seed_from_u64(parsed.seed);
-        for idx in (1..therapists.len()).rev() {
-            let pick = (rng.next_u64() % (idx as u64 + 1)) as usize;
-            therapists.swap(idx, pick);
-        }
-        let count = (share * therapists.len() as f64).round() as usize;
-        clinicians.extend_from_slice(&therapists[..count]);
+        clinicians.extend(internal_therapists_by_share(region, share, parsed.seed));
     }
     clinicians.sort();
     clinicians.dedup();

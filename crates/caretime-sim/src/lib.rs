@@ -15,8 +15,8 @@
 //! threads (replications are independent and collected in order).
 //!
 //! Not here: reading files (callers pass text), printing, clocks. Not yet modelled: group
-//! referrals, unplanned leave and strikes inside a run (the replanner exists; wiring it into the
-//! event loop is the next step), psychiatric follow-ups.
+//! referrals, unplanned leave (planned leave and a scenario's disruption, replanned by the
+//! engine's replanner, are), psychiatric follow-ups.
 
 pub mod html;
 pub mod model;
@@ -55,6 +55,9 @@ pub enum SimError {
     /// Applying accepted changes failed (a bug in the engine).
     #[error("applying a decision: {0}")]
     Apply(#[from] caretime_engine::book::ApplyError),
+    /// The replanner failed on the scenario's disruption.
+    #[error("replanning the disruption: {0}")]
+    Replan(#[from] caretime_engine::replan::ReplanError),
     /// The report failed.
     #[error("the report: {0}")]
     Report(#[from] caretime_engine::report::ReportError),

@@ -36,8 +36,10 @@ use caretime_engine::book::{
     AppointmentStatus, Book, BookPolicy, CancellationReason, CancelledBy, Choice, Outcome, Take,
     TakeOffer,
 };
+use caretime_engine::disruption_file::internal_therapists_by_share;
 use caretime_engine::episode::{Cadence, LongerWait, next_follow_up};
 use caretime_engine::find::Route;
+use caretime_engine::replan::{self, Disruption, ReplanContext, ReplanCosts};
 use caretime_engine::report::{AccessReport, Period, access_report};
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp, ToSpan};
@@ -71,6 +73,12 @@ pub struct RunCounts {
     pub member_cancellations: u64,
     /// Events handled.
     pub events: u64,
+    /// Appointments a disruption displaced (each moved by the replanner or arranged out of
+    /// network).
+    pub displaced: u64,
+    /// Displaced appointments the replanner arranged out of network (SB 855); their episodes
+    /// leave the plan's book.
+    pub arranged_out_of_network: u64,
 }
 
 /// The result of one replication.
@@ -130,6 +138,8 @@ impl Dates {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Event {
+    /// A disruption is announced: the replanner runs.
+    Disruption,
     Arrival,
     VisitEnd(AppointmentId),
     MemberCancel(AppointmentId),
@@ -243,6 +253,8 @@ struct Run<'a> {
     draws: Draws,
     queue: EventQueue,
     next_request: u32,
+    /// Who the scenario's disruption takes out, if it has one.
+    disrupted: Vec<ClinicianId>,
     /// The open episode of each member, by member index.
     member_episode: Vec<u32>,
     episodes: Vec<EpisodeState>,
@@ -343,10 +355,29 @@ pub fn run(
         draws,
         queue: EventQueue::new(start, end),
         next_request: 0,
+        disrupted: Vec::new(),
         member_episode: vec![NO_EPISODE; region.members.len()],
         episodes: Vec::new(),
         counts: RunCounts::default(),
     };
+    if let Some(spec) = &scenario.disruption {
+        run.disrupted =
+            internal_therapists_by_share(region, spec.internal_therapist_share, spec.seed);
+        run.disrupted.sort_unstable();
+        // Announced at 08:00 local time, `notice_days` before the first day out (a strike at a
+        // health care institution needs ten days' notice: NLRA section 8(g), 29 U.S.C. 158(g)).
+        let announced = spec
+            .first
+            .checked_sub((i64::from(spec.notice_days)).days())
+            .map_err(|_| SimError::OutOfRange)?
+            .to_datetime(jiff::civil::time(8, 0, 0, 0))
+            .to_zoned(zone.clone())
+            .map_err(|_| SimError::OutOfRange)?
+            .timestamp();
+        if !run.disrupted.is_empty() {
+            run.schedule(announced.max(start), Event::Disruption);
+        }
+    }
     if !region.members.is_empty() && scenario.demand.episodes_per_member_year > 0.0 {
         let first = run.next_arrival(start);
         run.schedule(first, Event::Arrival);
@@ -363,6 +394,7 @@ pub fn run(
         }
         run.counts.events += 1;
         match event {
+            Event::Disruption => run.disruption(at)?,
             Event::Arrival => run.arrival(at)?,
             Event::VisitEnd(id) => run.visit_end(id, at)?,
             Event::MemberCancel(id) => run.member_cancel(id, at)?,
@@ -635,6 +667,66 @@ impl Run<'_> {
         let decision = self.book.decide_discharge(episode, now);
         self.apply(decision)?;
         self.member_episode[member.index()] = NO_EPISODE;
+        Ok(())
+    }
+
+    /// Replans the scenario's disruption at `now` and applies the plan in one step: displaced
+    /// appointments move (their replacements join the episode and are visited), or are arranged
+    /// out of network (the episode leaves the book), and the disrupted clinicians' time is taken
+    /// away for the period.
+    fn disruption(&mut self, now: Timestamp) -> Result<(), SimError> {
+        let Some(spec) = &self.scenario.disruption else {
+            return Ok(());
+        };
+        let last = spec
+            .first
+            .checked_add((i64::from(spec.days) - 1).days())
+            .map_err(|_| SimError::OutOfRange)?;
+        let disruption = Disruption {
+            clinicians: self.disrupted.clone(),
+            first: spec.first,
+            last,
+            reason: spec.reason,
+        };
+        let replan = replan::plan(
+            &ReplanContext {
+                region: self.region,
+                book: &self.book,
+                rules: &self.scenario.rules,
+                costs: &ReplanCosts::STANDARD,
+            },
+            &disruption,
+            now,
+            &mut |_| {},
+        )?;
+        let first_new = self.book.appointments().len();
+        let changes = replan.changes(&self.book, now);
+        self.book.apply(&changes)?;
+        self.counts.displaced += replan.moves.len() as u64;
+        for moved in &replan.moves {
+            if moved.to.is_none() {
+                self.counts.arranged_out_of_network += 1;
+                if let Some(episode) = self.book.episode_of(moved.appointment)
+                    && self.book.episodes()[episode.index()].discharged.is_none()
+                {
+                    self.discharge(episode, now)?;
+                }
+            }
+        }
+        for idx in first_new..self.book.appointments().len() {
+            let id = AppointmentId(idx as u32);
+            let appointment = &self.book.appointments()[idx];
+            let visit_end =
+                appointment.start + SignedDuration::from_mins(i64::from(appointment.length));
+            if let Some(replaced) = appointment.replaces
+                && let Some(episode) = self.book.episode_of(replaced)
+                && self.book.episodes()[episode.index()].discharged.is_none()
+            {
+                let attach = self.book.decide_attach(episode, id);
+                self.apply(attach)?;
+            }
+            self.schedule(visit_end, Event::VisitEnd(id));
+        }
         Ok(())
     }
 

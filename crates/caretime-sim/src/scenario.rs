@@ -48,6 +48,14 @@
 //! [wages]                       # for the staffing planner
 //! annual-cost-per-fte = 185000
 //! yearly-raises = [0.055, 0.045, 0.045, 0.045]
+//!
+//! [disruption]                  # optional: a strike, leave or closure during the run
+//! reason = "strike"
+//! first = "2024-10-21"
+//! days = 196
+//! internal-therapist-share = 0.85
+//! seed = 1
+//! notice-days = 10
 //! ```
 
 use caretime_core::files::{FileError, builtin, parse_toml};
@@ -57,8 +65,12 @@ use jiff::civil::Date;
 use serde::Deserialize;
 
 /// The scenarios shipped with caretime: (name, file text).
-pub const BUILTIN: [(&str, &str); 2] = [
+pub const BUILTIN: [(&str, &str); 3] = [
     ("socal-2024", include_str!("../scenarios/socal-2024.toml")),
+    (
+        "socal-2024-strike",
+        include_str!("../scenarios/socal-2024-strike.toml"),
+    ),
     ("norcal-2022", include_str!("../scenarios/norcal-2022.toml")),
 ];
 
@@ -93,6 +105,27 @@ pub struct Scenario {
     pub leave: Leave,
     /// What an internal clinician costs, for the staffing planner.
     pub wages: Wages,
+    /// A strike, leave or closure during the run, replanned by the engine's replanner.
+    pub disruption: Option<DisruptionSpec>,
+}
+
+/// A disruption during the run: a share of internal therapists out from a date for some days.
+/// When it is announced, the replanner moves every appointment it displaces (optimally, by
+/// min-cost flow), and the calendar stops offering the disrupted clinicians' time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DisruptionSpec {
+    /// Strike, leave or closure (the cancellation reason the displaced appointments get).
+    pub reason: caretime_engine::replan::DisruptionReason,
+    /// The first day out.
+    pub first: Date,
+    /// Days out, from `first` (calendar days).
+    pub days: u32,
+    /// The share of internal non-physician clinicians out, picked by `seed`.
+    pub internal_therapist_share: f64,
+    /// Picks who is out.
+    pub seed: u64,
+    /// Days between the announcement (when the replanner runs) and the first day out.
+    pub notice_days: u32,
 }
 
 /// What an internal clinician costs a year, and the raises a contract schedules.
@@ -215,6 +248,18 @@ struct ScenarioFile {
     attendance: AttendanceFile,
     leave: LeaveFile,
     wages: WagesFile,
+    disruption: Option<DisruptionFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct DisruptionFile {
+    reason: String,
+    first: String,
+    days: u32,
+    internal_therapist_share: f64,
+    seed: u64,
+    notice_days: u32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -534,6 +579,53 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
             yearly_raises: spec.yearly_raises.clone(),
         }
     };
+    let disruption = match &parsed.disruption {
+        None => None,
+        Some(spec) => {
+            use caretime_engine::replan::DisruptionReason;
+            let reason = match spec.reason.as_str() {
+                "strike" => DisruptionReason::Strike,
+                "leave" => DisruptionReason::Leave,
+                "closure" => DisruptionReason::Closure,
+                _ => {
+                    return Err(invalid(
+                        file,
+                        "disruption.reason",
+                        "expected one of: strike, leave, closure",
+                    ));
+                }
+            };
+            let first: Date = spec.first.parse().map_err(|_| {
+                invalid(
+                    file,
+                    "disruption.first",
+                    "expected a date such as \"2024-10-21\"",
+                )
+            })?;
+            if !(1..=3660).contains(&spec.days) {
+                return Err(invalid(file, "disruption.days", "must be 1 to 3660"));
+            }
+            if spec.notice_days > 365 {
+                return Err(invalid(
+                    file,
+                    "disruption.notice-days",
+                    "must be at most 365",
+                ));
+            }
+            Some(DisruptionSpec {
+                reason,
+                first,
+                days: spec.days,
+                internal_therapist_share: share(
+                    file,
+                    "disruption.internal-therapist-share",
+                    spec.internal_therapist_share,
+                )?,
+                seed: spec.seed,
+                notice_days: spec.notice_days,
+            })
+        }
+    };
     Ok(Scenario {
         name: parsed.name,
         title: parsed.title,
@@ -547,5 +639,6 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
             weeks_per_year: parsed.leave.weeks_per_year,
         },
         wages,
+        disruption,
     })
 }

@@ -201,7 +201,7 @@ const WORKFORCE: [Column; 5] = [
     column("sessions-per-day", "visits per clinician-day", Unit::Number),
 ];
 
-const RUN: [Column; 8] = [
+const RUN: [Column; 10] = [
     column("arrivals", "new requests", Unit::Count),
     column("busy-members", "already in care", Unit::Count),
     column("episodes", "episodes", Unit::Count),
@@ -209,6 +209,8 @@ const RUN: [Column; 8] = [
     column("discharged", "discharged", Unit::Count),
     column("dropouts", "dropped out", Unit::Count),
     column("visits", "visits", Unit::Count),
+    column("displaced", "displaced by the disruption", Unit::Count),
+    column("out-of-network", "of which out of network", Unit::Count),
     column("events", "events", Unit::Count),
 ];
 
@@ -388,6 +390,8 @@ fn raw_tables(replication: &Replication) -> Vec<RawTable> {
                 counts.discharged,
                 counts.dropouts,
                 counts.visits,
+                counts.displaced,
+                counts.arranged_out_of_network,
                 counts.events,
             ]
             .map(|count| Some(count as f64))
