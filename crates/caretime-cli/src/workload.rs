@@ -144,7 +144,7 @@ impl<'r> Workload<'r> {
                 name: format!("Group of {therapist}"),
                 facilitators: vec![therapist],
                 capacity: DEFAULT_GROUP_CAPACITY,
-                first: start,
+                first: start.clone(),
                 cadence: Cadence::Weekly,
                 sessions: weeks,
                 length,
@@ -160,7 +160,10 @@ impl<'r> Workload<'r> {
                 .random_range(5..=usize::from(DEFAULT_GROUP_CAPACITY));
             for _ in 0..seats {
                 let member = MemberId(self.rng.random_range(0..self.region.members.len() as u32));
-                if let Decision::Accepted(changes) = book.decide_enrol(group, member) {
+                // Enrolled before the first session: a seat in every one.
+                if let Decision::Accepted(changes) =
+                    book.decide_enrol(group, member, start.timestamp())
+                {
                     book.apply(&changes)?;
                 }
             }

@@ -35,7 +35,7 @@ use crate::find::{
     self, Directory, FindContext, FindError, FindPolicy, Offer, Offers, OutOfNetworkArrangement,
     Route, Timeliness,
 };
-use crate::group::{Group, GroupRefusal, SeatOutcome, apply_group_change};
+use crate::group::{Group, GroupRefusal, SeatOutcome, apply_group_change, touched_groups};
 
 /// FHIR R4 `Appointment.status`, as far as caretime uses it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -220,12 +220,25 @@ pub enum Change {
     Unwait(RequestId),
     /// A new group with its sessions.
     CreateGroup(Box<Group>),
-    /// A member enrolled in a group: a seat in each of its sessions not cancelled.
+    /// A member enrolled in a group: a seat in each of its sessions from `from` on that is not
+    /// cancelled.
     Enrol {
         /// The group.
         group: GroupId,
         /// The member.
         member: MemberId,
+        /// Sessions starting at or after this get the member's seat.
+        from: Timestamp,
+    },
+    /// A member leaves a group: off the roster, and their booked seats in sessions from `from`
+    /// on are given up.
+    Unenrol {
+        /// The group.
+        group: GroupId,
+        /// The member.
+        member: MemberId,
+        /// Sessions starting at or after this lose the member's seat.
+        from: Timestamp,
     },
     /// A group session cancelled, and what happened to each booked seat.
     CancelSession {
@@ -1420,14 +1433,49 @@ impl Book {
                     from: *from,
                 })
             }
+            Change::SeatStatus {
+                group,
+                session,
+                member,
+                from,
+                to,
+            } => {
+                // The one change made for every seat of every session: undone in place rather
+                // than by a copy of the group.
+                apply_group_change(&mut self.groups, change).map_err(ApplyError::StaleGroup)?;
+                Ok(Undo::Seat {
+                    group: *group,
+                    session: *session,
+                    member: *member,
+                    from: *from,
+                    to: *to,
+                })
+            }
             Change::CreateGroup(_)
             | Change::Substitute { .. }
             | Change::Enrol { .. }
-            | Change::CancelSession { .. }
-            | Change::SeatStatus { .. } => {
-                let before = self.groups.clone();
-                apply_group_change(&mut self.groups, change).map_err(ApplyError::StaleGroup)?;
-                Ok(Undo::Groups(before))
+            | Change::Unenrol { .. }
+            | Change::CancelSession { .. } => {
+                // Only the groups the change touches are kept for the undo (every group of a
+                // region would be copied on each seat's change otherwise).
+                let before: Vec<(GroupId, Group)> = touched_groups(change)
+                    .into_iter()
+                    .filter_map(|group| {
+                        self.groups
+                            .get(group.index())
+                            .map(|known| (group, known.clone()))
+                    })
+                    .collect();
+                let n_groups = self.groups.len();
+                apply_group_change(&mut self.groups, change).map_err(|error| {
+                    // A failed change may have half-applied: put the touched groups back.
+                    self.groups.truncate(n_groups);
+                    for (group, known) in &before {
+                        self.groups[group.index()] = known.clone();
+                    }
+                    ApplyError::StaleGroup(error)
+                })?;
+                Ok(Undo::Groups { n_groups, before })
             }
         }
     }
@@ -1480,7 +1528,26 @@ impl Book {
                 self.waitlist.retain(|entry| entry.request.id != request);
             }
             Undo::Unwaited(at, entry) => self.waitlist.insert(at, *entry),
-            Undo::Groups(before) => self.groups = before,
+            Undo::Seat {
+                group,
+                session,
+                member,
+                from,
+                to,
+            } => {
+                let seat = self.groups[group.index()].sessions[session]
+                    .seats
+                    .iter_mut()
+                    .find(|seat| seat.member == member && seat.status == to)
+                    .expect("the seat was changed by the change being undone");
+                seat.status = from;
+            }
+            Undo::Groups { n_groups, before } => {
+                self.groups.truncate(n_groups);
+                for (group, known) in before {
+                    self.groups[group.index()] = known;
+                }
+            }
             Undo::Opened => {
                 self.episodes.pop();
             }
@@ -1513,7 +1580,19 @@ enum Undo {
     Arranged,
     Waited(RequestId),
     Unwaited(usize, Box<WaitlistEntry>),
-    Groups(Vec<Group>),
+    /// A seat's status as it was.
+    Seat {
+        group: GroupId,
+        session: usize,
+        member: MemberId,
+        from: AppointmentStatus,
+        to: AppointmentStatus,
+    },
+    /// The number of groups before the change and the touched groups as they were.
+    Groups {
+        n_groups: usize,
+        before: Vec<(GroupId, Group)>,
+    },
     Opened,
     Attached(EpisodeId, AppointmentId),
     Discharged(EpisodeId),

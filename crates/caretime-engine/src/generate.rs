@@ -181,6 +181,9 @@ pub struct RegionParams {
     pub internal_disciplines: Vec<(Discipline, u32)>,
     /// Relative weights of internal clinicians' FTEs.
     pub internal_fte: Vec<(Fte, u32)>,
+    /// Share of internal non-physician clinicians who run a weekly group: their standard
+    /// template turns [`GROUP_MINUTES`] of Wednesday afternoon's direct time into group time.
+    pub group_facilitator_share: f64,
     /// Internal facilities at full scale, named ones included; at least 1 at any scale.
     pub internal_facilities: u32,
     /// Facilities named in the public reports, used first and in order.
@@ -381,6 +384,9 @@ impl RegionParams {
             ],
             // Assumption: most clinicians full time, some at 0.8 and 0.5.
             internal_fte: vec![(fte(100), 80), (fte(80), 12), (fte(50), 8)],
+            // No group time unless a scenario asks for it (groups are the simulator's; a region
+            // generated for the other commands keeps every direct hour).
+            group_facilitator_share: 0.0,
             // Assumption: about 40 internal sites with mental health offices, "from San Diego to
             // Bakersfield" (NUHW).
             internal_facilities: 40,
@@ -610,6 +616,7 @@ impl Plan<'_> {
         )?;
         check_share("member_video_share", params.member_video_share)?;
         check_share("member_phone_share", params.member_phone_share)?;
+        check_share("group_facilitator_share", params.group_facilitator_share)?;
         let full_time_hours = contract.terms().full_time_minutes / 60;
         let max_network_hours = NETWORK_SLOTS.min(full_time_hours);
         if !(1..=max_network_hours).contains(&params.network_hours_per_week) {
@@ -1199,11 +1206,59 @@ fn members(plan: &Plan<'_>, facilities: &[Facility]) -> (Vec<Member>, Vec<u64>) 
     (members, members_at)
 }
 
+/// Minutes of a group session (DESIGN.md section 6: groups of 8, 90 minutes).
+pub const GROUP_MINUTES: u32 = 90;
+
+/// The standard template with [`GROUP_MINUTES`] of group time carved from the first direct block
+/// long enough on Wednesday afternoon (else Tuesday's or Thursday's); the standard template itself
+/// when no afternoon has that much direct time.
+pub fn group_template(standard: &Template) -> Template {
+    for day in [Weekday::Wednesday, Weekday::Tuesday, Weekday::Thursday] {
+        let noon = Time::new(12, 0, 0, 0).expect("noon is a time");
+        let Some(idx) = standard.blocks.iter().position(|block| {
+            block.day == day
+                && block.kind == BlockKind::Direct
+                && block.range.start() >= noon
+                && block.range.minutes() >= GROUP_MINUTES
+        }) else {
+            continue;
+        };
+        let block = standard.blocks[idx];
+        let split = block
+            .range
+            .start()
+            .checked_add(jiff::SignedDuration::from_mins(i64::from(GROUP_MINUTES)))
+            .expect("the block is at least that long");
+        let mut blocks = standard.blocks.clone();
+        blocks[idx] = Block {
+            day,
+            range: DayRange::new(block.range.start(), split).expect("90 minutes"),
+            kind: BlockKind::Group,
+        };
+        if split < block.range.end() {
+            blocks.insert(
+                idx + 1,
+                Block {
+                    day,
+                    range: DayRange::new(split, block.range.end()).expect("the rest of the block"),
+                    kind: BlockKind::Direct,
+                },
+            );
+        }
+        return Template {
+            fte: standard.fte,
+            blocks,
+        };
+    }
+    standard.clone()
+}
+
 /// The region's templates, each made once and shared by every clinician who works it.
 #[derive(Default)]
 struct TemplateTable {
     templates: Vec<Template>,
     standard: BTreeMap<Fte, TemplateId>,
+    with_group: BTreeMap<Fte, TemplateId>,
     network: BTreeMap<Vec<u8>, TemplateId>,
 }
 
@@ -1219,6 +1274,16 @@ impl TemplateTable {
         }
         let id = self.push(standard_template(contract, fte));
         self.standard.insert(fte, id);
+        id
+    }
+
+    /// The standard template with group time ([`group_template`]).
+    fn with_group(&mut self, contract: &Contract, fte: Fte) -> TemplateId {
+        if let Some(id) = self.with_group.get(&fte) {
+            return *id;
+        }
+        let id = self.push(group_template(&standard_template(contract, fte)));
+        self.with_group.insert(fte, id);
         id
     }
 
@@ -1290,6 +1355,11 @@ fn internal_clinicians(
                 let fte = plan.internal_fte.draw(&mut dice);
                 let languages = clinician_languages(plan, &mut dice);
                 let name = person_name(&mut dice);
+                // Drawn only when the share is above 0, so regions without groups keep their
+                // draws (and every field) as they were.
+                let facilitates = discipline != Discipline::Psychiatrist
+                    && plan.params.group_facilitator_share > 0.0
+                    && dice.chance(plan.params.group_facilitator_share);
                 clinicians.push(Clinician {
                     id: ClinicianId(id_of(clinicians.len())),
                     name,
@@ -1300,7 +1370,11 @@ fn internal_clinicians(
                     modalities: ModalitySet::ALL,
                     fte,
                     facility: facilities[facility_idx].id,
-                    template: templates.standard(&plan.contract, fte),
+                    template: if facilitates {
+                        templates.with_group(&plan.contract, fte)
+                    } else {
+                        templates.standard(&plan.contract, fte)
+                    },
                 });
             }
         }

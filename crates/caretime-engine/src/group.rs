@@ -294,7 +294,7 @@ impl Book {
     }
 
     /// Decides to enrol a member: a seat in every session from `now` on that is not cancelled.
-    pub fn decide_enrol(&self, group: GroupId, member: MemberId) -> Outcome {
+    pub fn decide_enrol(&self, group: GroupId, member: MemberId, now: Timestamp) -> Outcome {
         let known = match self.group(group) {
             Ok(known) => known,
             Err(refused) => return refused,
@@ -309,7 +309,28 @@ impl Book {
         if !refusals.is_empty() {
             return refused(refusals);
         }
-        Outcome::Accepted(vec![Change::Enrol { group, member }])
+        Outcome::Accepted(vec![Change::Enrol {
+            group,
+            member,
+            from: now,
+        }])
+    }
+
+    /// Decides that a member leaves a group at `now`: off the roster, and their seats in sessions
+    /// from `now` on are given up (past sessions keep their attendance).
+    pub fn decide_unenrol(&self, group: GroupId, member: MemberId, now: Timestamp) -> Outcome {
+        let known = match self.group(group) {
+            Ok(known) => known,
+            Err(refused) => return refused,
+        };
+        if !known.roster.contains(&member) {
+            return refused(vec![GroupRefusal::NotEnrolled]);
+        }
+        Outcome::Accepted(vec![Change::Unenrol {
+            group,
+            member,
+            from: now,
+        }])
     }
 
     /// Decides to cancel a session, with its reason and who cancelled: each member's seat moves to
@@ -450,6 +471,28 @@ impl Book {
 
 /// Applies a group change (called by `Book::apply`, which snapshots the groups it touches so a
 /// failed batch rolls back); `Err` says why the change no longer fits the book.
+/// The groups a change writes to (a created group is new and needs no copy).
+pub(crate) fn touched_groups(change: &Change) -> Vec<GroupId> {
+    match change {
+        Change::Enrol { group, .. }
+        | Change::Unenrol { group, .. }
+        | Change::Substitute { group, .. }
+        | Change::SeatStatus { group, .. } => vec![*group],
+        Change::CancelSession { group, seats, .. } => {
+            let mut groups = vec![*group];
+            for (_, outcome) in seats {
+                if let SeatOutcome::Moved { group: other, .. } = outcome
+                    && !groups.contains(other)
+                {
+                    groups.push(*other);
+                }
+            }
+            groups
+        }
+        _ => Vec::new(),
+    }
+}
+
 pub(crate) fn apply_group_change(groups: &mut Vec<Group>, change: &Change) -> Result<(), String> {
     match change {
         Change::CreateGroup(group) => {
@@ -458,7 +501,11 @@ pub(crate) fn apply_group_change(groups: &mut Vec<Group>, change: &Change) -> Re
             }
             groups.push((**group).clone());
         }
-        Change::Enrol { group, member } => {
+        Change::Enrol {
+            group,
+            member,
+            from,
+        } => {
             let known = groups
                 .get_mut(group.index())
                 .ok_or_else(|| format!("{group} is not in the book"))?;
@@ -466,14 +513,39 @@ pub(crate) fn apply_group_change(groups: &mut Vec<Group>, change: &Change) -> Re
                 return Err(format!("{group}: the roster changed"));
             }
             known.roster.push(*member);
+            // Past sessions took place without the member.
             for session in known
                 .sessions
                 .iter_mut()
-                .filter(|session| session.cancellation.is_none())
+                .filter(|session| session.cancellation.is_none() && session.start >= *from)
             {
                 session.seats.push(Seat {
                     member: *member,
                     status: AppointmentStatus::Booked,
+                });
+            }
+        }
+        Change::Unenrol {
+            group,
+            member,
+            from,
+        } => {
+            let known = groups
+                .get_mut(group.index())
+                .ok_or_else(|| format!("{group} is not in the book"))?;
+            let at = known
+                .roster
+                .iter()
+                .position(|known| known == member)
+                .ok_or_else(|| format!("{group}: the roster changed"))?;
+            known.roster.remove(at);
+            for session in known
+                .sessions
+                .iter_mut()
+                .filter(|session| session.start >= *from)
+            {
+                session.seats.retain(|seat| {
+                    !(seat.member == *member && seat.status == AppointmentStatus::Booked)
                 });
             }
         }

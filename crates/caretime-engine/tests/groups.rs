@@ -34,6 +34,11 @@ fn new_group(name: &str, facilitator: u32, first: &str, capacity: u8) -> NewGrou
     }
 }
 
+/// When the tests' members enrol: before every session of the tests' groups.
+fn enrolled() -> jiff::Timestamp {
+    at("2025-10-27T08:00:00-07:00")
+}
+
 /// Decides on the book, then applies the accepted changes.
 fn apply(book: &mut Book, decide: impl FnOnce(&Book) -> Outcome) -> Vec<Change> {
     match decide(book) {
@@ -103,11 +108,11 @@ fn a_group_runs_in_group_time_with_at_most_twelve_seats_at_the_same_wall_time() 
     // Enrol eight: the ninth is refused.
     for member in 0..8 {
         apply(&mut book, |book| {
-            book.decide_enrol(GroupId(0), MemberId(member))
+            book.decide_enrol(GroupId(0), MemberId(member), enrolled())
         });
     }
     assert_eq!(
-        group_refusals(&book.decide_enrol(GroupId(0), MemberId(8))),
+        group_refusals(&book.decide_enrol(GroupId(0), MemberId(8), enrolled())),
         [GroupRefusal::Full]
     );
     assert!(
@@ -137,10 +142,12 @@ fn cancelling_a_session_needs_a_reason_and_moves_or_cancels_every_seat() {
     });
     for member in 0..3 {
         apply(&mut book, |book| {
-            book.decide_enrol(GroupId(0), MemberId(member))
+            book.decide_enrol(GroupId(0), MemberId(member), enrolled())
         });
     }
-    apply(&mut book, |book| book.decide_enrol(GroupId(1), MemberId(9)));
+    apply(&mut book, |book| {
+        book.decide_enrol(GroupId(1), MemberId(9), enrolled())
+    });
     // Strike on Tuesday 2025-11-11, decided on Friday 11-07. Sessions of other groups at the same
     // clinic within a week of it and still ahead: only Thursday 11-13 (11-06 is past, 11-20 is
     // nine days away), which has member 9 and so two free seats. Members 0 and 1 move there;
@@ -222,4 +229,73 @@ fn cancelling_a_session_needs_a_reason_and_moves_or_cancels_every_seat() {
             to: AppointmentStatus::Fulfilled
         }]
     );
+}
+
+#[test]
+fn a_member_who_leaves_gives_up_the_seats_ahead_and_a_failed_batch_leaves_the_groups_as_they_were()
+{
+    let region = region();
+    let mut book = book();
+    apply(&mut book, |book| {
+        book.decide_create_group(
+            &region,
+            &new_group("Tuesday", 0, "2025-10-28T13:00:00-07:00", 3),
+        )
+    });
+    for member in 0..3 {
+        apply(&mut book, |book| {
+            book.decide_enrol(GroupId(0), MemberId(member), enrolled())
+        });
+    }
+    // Member 1 leaves after the first session (on 2025-11-01): the first session keeps the seat,
+    // the two after it lose it, and the roster has room again.
+    apply(&mut book, |book| {
+        book.decide_unenrol(GroupId(0), MemberId(1), at("2025-11-01T09:00:00-07:00"))
+    });
+    let seats = |book: &Book, session: usize| -> Vec<MemberId> {
+        book.groups()[0].sessions[session]
+            .seats
+            .iter()
+            .map(|seat| seat.member)
+            .collect()
+    };
+    assert_eq!(seats(&book, 0), [MemberId(0), MemberId(1), MemberId(2)]);
+    assert_eq!(seats(&book, 1), [MemberId(0), MemberId(2)]);
+    assert_eq!(seats(&book, 2), [MemberId(0), MemberId(2)]);
+    assert_eq!(book.groups()[0].roster, [MemberId(0), MemberId(2)]);
+    // Member 5 joins on the same day: a seat in the sessions ahead, none in the one past.
+    apply(&mut book, |book| {
+        book.decide_enrol(GroupId(0), MemberId(5), at("2025-11-01T09:00:00-07:00"))
+    });
+    assert_eq!(seats(&book, 0), [MemberId(0), MemberId(1), MemberId(2)]);
+    assert_eq!(seats(&book, 1), [MemberId(0), MemberId(2), MemberId(5)]);
+    assert_eq!(
+        book.groups()[0].roster,
+        [MemberId(0), MemberId(2), MemberId(5)]
+    );
+    assert_eq!(
+        group_refusals(&book.decide_unenrol(
+            GroupId(0),
+            MemberId(1),
+            at("2025-11-02T09:00:00-08:00")
+        )),
+        [GroupRefusal::NotEnrolled]
+    );
+    // A batch whose second change is stale (member 0 is already enrolled) fails whole: the
+    // first change (member 7 enrolled) is undone too.
+    let before = book.groups().to_vec();
+    let batch = [
+        Change::Enrol {
+            group: GroupId(0),
+            member: MemberId(7),
+            from: enrolled(),
+        },
+        Change::Enrol {
+            group: GroupId(0),
+            member: MemberId(0),
+            from: enrolled(),
+        },
+    ];
+    assert!(book.apply(&batch).is_err());
+    assert_eq!(book.groups(), &before[..]);
 }

@@ -188,7 +188,11 @@ fn book_with_groups() -> Book {
         book.apply(&changes).expect("applies");
     }
     for (group, member) in [(0, 0), (0, 1), (1, 9)] {
-        let Outcome::Accepted(changes) = book.decide_enrol(GroupId(group), MemberId(member)) else {
+        // Enrolled before any session (the series start in November 2025).
+        let enrolled = at("2025-10-01T09:00:00-07:00");
+        let Outcome::Accepted(changes) =
+            book.decide_enrol(GroupId(group), MemberId(member), enrolled)
+        else {
             panic!("room");
         };
         book.apply(&changes).expect("applies");

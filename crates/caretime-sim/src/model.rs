@@ -28,9 +28,10 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use caretime_core::id::{AppointmentId, ClinicianId, EpisodeId, MemberId, RequestId};
+use caretime_core::id::{AppointmentId, ClinicianId, EpisodeId, GroupId, MemberId, RequestId};
 use caretime_core::region::{Affiliation, Region};
 use caretime_core::request::{Preferences, Request, RequestKind};
+use caretime_core::template::BlockKind;
 use caretime_engine::availability::Horizon;
 use caretime_engine::book::{
     AppointmentStatus, Book, BookPolicy, CancellationReason, CancelledBy, Choice, Outcome, Take,
@@ -39,6 +40,8 @@ use caretime_engine::book::{
 use caretime_engine::disruption_file::internal_therapists_by_share;
 use caretime_engine::episode::{Cadence, LongerWait, next_follow_up};
 use caretime_engine::find::Route;
+use caretime_engine::generate::GROUP_MINUTES;
+use caretime_engine::group::NewGroup;
 use caretime_engine::replan::{self, Disruption, ReplanContext, ReplanCosts};
 use caretime_engine::report::{AccessReport, Period, access_report};
 use jiff::civil::Date;
@@ -79,6 +82,12 @@ pub struct RunCounts {
     /// Displaced appointments the replanner arranged out of network (SB 855); their episodes
     /// leave the plan's book.
     pub arranged_out_of_network: u64,
+    /// Groups run (one per facilitator).
+    pub groups: u64,
+    /// Members referred to a group who got a seat.
+    pub group_referrals: u64,
+    /// Members referred to a group who found none with room at their clinician's facility.
+    pub group_referrals_unplaced: u64,
 }
 
 /// The result of one replication.
@@ -143,6 +152,12 @@ enum Event {
     Arrival,
     VisitEnd(AppointmentId),
     MemberCancel(AppointmentId),
+    /// A day before a group session: too few seats booked cancels it (low enrolment).
+    GroupCheck(GroupId, u32),
+    /// A group session ends: each booked member came or did not.
+    GroupEnd(GroupId, u32),
+    /// A member's referral to a group ends.
+    GroupLeave(GroupId, MemberId),
 }
 
 /// Future events in time order, ties in the order they were scheduled: a bucket per quarter
@@ -255,6 +270,8 @@ struct Run<'a> {
     next_request: u32,
     /// Who the scenario's disruption takes out, if it has one.
     disrupted: Vec<ClinicianId>,
+    /// Each facility's groups, by facility index.
+    groups_at: Vec<Vec<GroupId>>,
     /// The open episode of each member, by member index.
     member_episode: Vec<u32>,
     episodes: Vec<EpisodeState>,
@@ -356,10 +373,12 @@ pub fn run(
         queue: EventQueue::new(start, end),
         next_request: 0,
         disrupted: Vec::new(),
+        groups_at: vec![Vec::new(); region.facilities.len()],
         member_episode: vec![NO_EPISODE; region.members.len()],
         episodes: Vec::new(),
         counts: RunCounts::default(),
     };
+    run.start_groups(start, &leave)?;
     if let Some(spec) = &scenario.disruption {
         run.disrupted =
             internal_therapists_by_share(region, spec.internal_therapist_share, spec.seed);
@@ -398,6 +417,9 @@ pub fn run(
             Event::Arrival => run.arrival(at)?,
             Event::VisitEnd(id) => run.visit_end(id, at)?,
             Event::MemberCancel(id) => run.member_cancel(id, at)?,
+            Event::GroupCheck(group, session) => run.group_check(group, session as usize, at)?,
+            Event::GroupEnd(group, session) => run.group_end(group, session as usize)?,
+            Event::GroupLeave(group, member) => run.group_leave(group, member, at)?,
         }
     }
     while next_midnight <= end {
@@ -616,6 +638,14 @@ impl Run<'_> {
         let state = &mut self.episodes[episode.index()];
         if came {
             state.done += 1;
+            let intake = state.done == 1;
+            if intake
+                && self.scenario.groups.referral_share > 0.0
+                && self.draws.chance(self.scenario.groups.referral_share)
+            {
+                self.refer_to_group(episode, now)?;
+            }
+            let state = &mut self.episodes[episode.index()];
             if state.done >= state.sessions {
                 self.counts.discharged += 1;
                 return self.discharge(episode, now);
@@ -726,6 +756,189 @@ impl Run<'_> {
                 self.apply(attach)?;
             }
             self.schedule(visit_end, Event::VisitEnd(id));
+        }
+        Ok(())
+    }
+
+    /// One weekly group per internal clinician whose template has group time, from the first
+    /// group block of the run to the end of the horizon; sessions in the facilitator's planned
+    /// leave are cancelled at once (reason: leave).
+    fn start_groups(
+        &mut self,
+        now: Timestamp,
+        leave: &[(ClinicianId, Date, Date)],
+    ) -> Result<(), SimError> {
+        let model = &self.scenario.groups;
+        if model.facilitator_share <= 0.0 {
+            return Ok(());
+        }
+        let horizon = self.book.availability().horizon();
+        for clinician in &self.region.clinicians {
+            if clinician.affiliation != Affiliation::Internal {
+                continue;
+            }
+            let template = &self.region.templates[clinician.template.index()];
+            let Some(block) = template
+                .blocks
+                .iter()
+                .find(|block| block.kind == BlockKind::Group)
+            else {
+                continue;
+            };
+            let zone = &self.region.facilities[clinician.facility.index()].time_zone;
+            let mut day = horizon.first;
+            while day.weekday() != block.day {
+                day = day.tomorrow().map_err(|_| SimError::OutOfRange)?;
+            }
+            let first = day
+                .to_datetime(block.range.start())
+                .to_zoned(zone.clone())
+                .map_err(|_| SimError::OutOfRange)?;
+            let weeks = day
+                .until(horizon.last)
+                .map_or(0, |span| span.get_days().max(0) / 7) as usize;
+            if weeks == 0 {
+                continue;
+            }
+            let new = NewGroup {
+                name: format!("Weekly group of {}", clinician.id),
+                facilitators: vec![clinician.id],
+                capacity: model.capacity,
+                first,
+                cadence: Cadence::Weekly,
+                sessions: weeks,
+                length: block.range.minutes().min(GROUP_MINUTES),
+            };
+            let group = GroupId(self.book.groups().len() as u32);
+            let decision = self.book.decide_create_group(self.region, &new);
+            self.apply(decision)?;
+            self.counts.groups += 1;
+            self.groups_at[clinician.facility.index()].push(group);
+            let away: Vec<(Date, Date)> = leave
+                .iter()
+                .filter(|(who, _, _)| *who == clinician.id)
+                .map(|(_, first, last)| (*first, *last))
+                .collect();
+            let sessions: Vec<(Timestamp, u32)> = self.book.groups()[group.index()]
+                .sessions
+                .iter()
+                .map(|session| (session.start, session.length))
+                .collect();
+            for (idx, (start, length)) in sessions.into_iter().enumerate() {
+                let date = start.to_zoned(zone.clone()).date();
+                if away
+                    .iter()
+                    .any(|(first, last)| *first <= date && date <= *last)
+                {
+                    let cancel = self.book.decide_cancel_session(
+                        group,
+                        idx,
+                        CancellationReason::Leave,
+                        CancelledBy::Plan,
+                        now,
+                    );
+                    self.apply(cancel)?;
+                    continue;
+                }
+                let check = start - SignedDuration::from_hours(24);
+                self.schedule(check.max(now), Event::GroupCheck(group, idx as u32));
+                let end = start + SignedDuration::from_mins(i64::from(length));
+                self.schedule(end, Event::GroupEnd(group, idx as u32));
+            }
+        }
+        Ok(())
+    }
+
+    /// Refers the member of an episode whose intake just took place to a group at the treating
+    /// clinician's facility with room (the lowest id), for the scenario's weeks.
+    fn refer_to_group(&mut self, episode: EpisodeId, now: Timestamp) -> Result<(), SimError> {
+        let known = &self.book.episodes()[episode.index()];
+        let (member, clinician) = (known.member, known.clinician);
+        let facility = self.region.clinicians[clinician.index()].facility;
+        let Some(groups) = self.groups_at.get(facility.index()) else {
+            return Ok(());
+        };
+        let open = groups.iter().copied().find(|group| {
+            let known = &self.book.groups()[group.index()];
+            known.roster.len() < usize::from(known.capacity) && !known.roster.contains(&member)
+        });
+        let Some(group) = open else {
+            self.counts.group_referrals_unplaced += 1;
+            return Ok(());
+        };
+        let decision = self.book.decide_enrol(group, member, now);
+        self.apply(decision)?;
+        self.counts.group_referrals += 1;
+        let leave =
+            now + SignedDuration::from_hours(24 * 7 * i64::from(self.scenario.groups.weeks));
+        self.schedule(leave, Event::GroupLeave(group, member));
+        Ok(())
+    }
+
+    fn group_check(
+        &mut self,
+        group: GroupId,
+        session: usize,
+        now: Timestamp,
+    ) -> Result<(), SimError> {
+        let meeting = &self.book.groups()[group.index()].sessions[session];
+        if meeting.cancellation.is_some() || meeting.start <= now {
+            return Ok(());
+        }
+        let booked = meeting
+            .seats
+            .iter()
+            .filter(|seat| seat.status == AppointmentStatus::Booked)
+            .count();
+        if booked < usize::from(self.scenario.groups.min_seats) {
+            let cancel = self.book.decide_cancel_session(
+                group,
+                session,
+                CancellationReason::LowEnrolment,
+                CancelledBy::Plan,
+                now,
+            );
+            self.apply(cancel)?;
+        }
+        Ok(())
+    }
+
+    fn group_end(&mut self, group: GroupId, session: usize) -> Result<(), SimError> {
+        let meeting = &self.book.groups()[group.index()].sessions[session];
+        if meeting.cancellation.is_some() {
+            return Ok(());
+        }
+        let members: Vec<MemberId> = meeting
+            .seats
+            .iter()
+            .filter(|seat| seat.status == AppointmentStatus::Booked)
+            .map(|seat| seat.member)
+            .collect();
+        // A standing weekly session: the no-show chance of an appointment booked a week ahead.
+        let share = self.scenario.attendance.no_show_share(7);
+        for member in members {
+            let status = if self.draws.chance(share) {
+                AppointmentStatus::NoShow
+            } else {
+                AppointmentStatus::Fulfilled
+            };
+            let decision = self
+                .book
+                .decide_group_attendance(group, session, member, status);
+            self.apply(decision)?;
+        }
+        Ok(())
+    }
+
+    fn group_leave(
+        &mut self,
+        group: GroupId,
+        member: MemberId,
+        now: Timestamp,
+    ) -> Result<(), SimError> {
+        if self.book.groups()[group.index()].roster.contains(&member) {
+            let decision = self.book.decide_unenrol(group, member, now);
+            self.apply(decision)?;
         }
         Ok(())
     }

@@ -49,6 +49,13 @@
 //! annual-cost-per-fte = 185000
 //! yearly-raises = [0.055, 0.045, 0.045, 0.045]
 //!
+//! [groups]                      # optional: therapy groups
+//! facilitator-share = 0.25
+//! referral-share = 0.10
+//! weeks = 12
+//! capacity = 8
+//! min-seats = 3
+//!
 //! [disruption]                  # optional: a strike, leave or closure during the run
 //! reason = "strike"
 //! first = "2024-10-21"
@@ -107,6 +114,35 @@ pub struct Scenario {
     pub wages: Wages,
     /// A strike, leave or closure during the run, replanned by the engine's replanner.
     pub disruption: Option<DisruptionSpec>,
+    /// Therapy groups: who runs them and who is referred.
+    pub groups: GroupModel,
+}
+
+/// Therapy groups. Facilitators' templates carve a weekly group block from direct time (the
+/// generator's `group_template`); each runs one weekly group over the whole run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupModel {
+    /// Share of internal non-physician clinicians who run a weekly group.
+    pub facilitator_share: f64,
+    /// Share of episodes referred to a group at the clinician's facility after the intake.
+    pub referral_share: f64,
+    /// Weekly sessions a referral lasts.
+    pub weeks: u32,
+    /// Seats per group (at most 12).
+    pub capacity: u8,
+    /// A session with fewer seats booked a day ahead is cancelled (low enrolment).
+    pub min_seats: u8,
+}
+
+impl GroupModel {
+    /// No groups.
+    pub const NONE: GroupModel = GroupModel {
+        facilitator_share: 0.0,
+        referral_share: 0.0,
+        weeks: 0,
+        capacity: 8,
+        min_seats: 0,
+    };
 }
 
 /// A disruption during the run: a share of internal therapists out from a date for some days.
@@ -249,6 +285,17 @@ struct ScenarioFile {
     leave: LeaveFile,
     wages: WagesFile,
     disruption: Option<DisruptionFile>,
+    groups: Option<GroupsFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct GroupsFile {
+    facilitator_share: f64,
+    referral_share: f64,
+    weeks: u32,
+    capacity: u8,
+    min_seats: u8,
 }
 
 #[derive(Debug, Deserialize)]
@@ -626,6 +673,40 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
             })
         }
     };
+    let groups = match &parsed.groups {
+        None => GroupModel::NONE,
+        Some(spec) => {
+            if !(1..=caretime_engine::group::MAX_GROUP_CAPACITY).contains(&spec.capacity) {
+                return Err(invalid(
+                    file,
+                    "groups.capacity",
+                    format!(
+                        "a group has 1 to {} seats",
+                        caretime_engine::group::MAX_GROUP_CAPACITY
+                    ),
+                ));
+            }
+            if spec.min_seats > spec.capacity {
+                return Err(invalid(
+                    file,
+                    "groups.min-seats",
+                    "must be at most the capacity",
+                ));
+            }
+            if !(1..=104).contains(&spec.weeks) {
+                return Err(invalid(file, "groups.weeks", "must be 1 to 104"));
+            }
+            GroupModel {
+                facilitator_share: share(file, "groups.facilitator-share", spec.facilitator_share)?,
+                referral_share: share(file, "groups.referral-share", spec.referral_share)?,
+                weeks: spec.weeks,
+                capacity: spec.capacity,
+                min_seats: spec.min_seats,
+            }
+        }
+    };
+    let mut region = region;
+    region.group_facilitator_share = groups.facilitator_share;
     Ok(Scenario {
         name: parsed.name,
         title: parsed.title,
@@ -640,5 +721,6 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
         },
         wages,
         disruption,
+        groups,
     })
 }

@@ -201,7 +201,7 @@ const WORKFORCE: [Column; 5] = [
     column("sessions-per-day", "visits per clinician-day", Unit::Number),
 ];
 
-const RUN: [Column; 10] = [
+const RUN: [Column; 13] = [
     column("arrivals", "new requests", Unit::Count),
     column("busy-members", "already in care", Unit::Count),
     column("episodes", "episodes", Unit::Count),
@@ -211,6 +211,9 @@ const RUN: [Column; 10] = [
     column("visits", "visits", Unit::Count),
     column("displaced", "displaced by the disruption", Unit::Count),
     column("out-of-network", "of which out of network", Unit::Count),
+    column("groups", "groups", Unit::Count),
+    column("group-referrals", "referred to a group", Unit::Count),
+    column("group-referrals-unplaced", "no group had room", Unit::Count),
     column("events", "events", Unit::Count),
 ];
 
@@ -392,6 +395,9 @@ fn raw_tables(replication: &Replication) -> Vec<RawTable> {
                 counts.visits,
                 counts.displaced,
                 counts.arranged_out_of_network,
+                counts.groups,
+                counts.group_referrals,
+                counts.group_referrals_unplaced,
                 counts.events,
             ]
             .map(|count| Some(count as f64))
