@@ -65,12 +65,55 @@ struct DemoBooking {
 }
 
 #[derive(Debug, Serialize)]
+struct DemoScenario {
+    scenario: String,
+    contract: String,
+    members_per_therapist: u32,
+    offers_within_standard: Option<f64>,
+    follow_up_mean_business_days: Option<f64>,
+    follow_ups_within_sb_221: Option<f64>,
+    visits_per_clinician_day: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
 struct Demo {
     requested: String,
     prior_appointment: String,
     deadlines: Vec<DemoDeadline>,
     contracts: Vec<DemoContract>,
     booking: DemoBooking,
+    simulation: Vec<DemoScenario>,
+}
+
+/// The demo's simulation: small, so that it runs in seconds (`caretime simulate` for more).
+const DEMO_SCALE: f64 = 0.02;
+const DEMO_MONTHS: u32 = 6;
+const DEMO_REPLICATIONS: u32 = 3;
+
+/// socal-2024 and norcal-2022, small and short, summarised in the figures the dispute was about.
+fn simulation() -> anyhow::Result<Vec<DemoScenario>> {
+    let mut rows = Vec::new();
+    for name in ["socal-2024", "norcal-2022"] {
+        let mut scenario = caretime_sim::scenario::builtin_scenario(name)
+            .ok_or_else(|| anyhow::anyhow!("scenario {name} is built in"))??;
+        scenario.region.scale = DEMO_SCALE;
+        scenario.simulation.months = DEMO_MONTHS;
+        scenario.simulation.replications = DEMO_REPLICATIONS;
+        let (summary, _) = caretime_sim::simulate(&scenario, &|_, _| {})?;
+        let mean = |table: &str, row: &str, column: &str| {
+            summary.cell(table, row, column).and_then(|cell| cell.mean)
+        };
+        rows.push(DemoScenario {
+            scenario: name.to_owned(),
+            contract: summary.contract.clone(),
+            members_per_therapist: summary.members_per_therapist,
+            offers_within_standard: mean("compliance", "all", "within-standard"),
+            follow_up_mean_business_days: mean("follow-ups", "all", "mean-business-days"),
+            follow_ups_within_sb_221: mean("follow-ups", "all", "within-standard"),
+            visits_per_clinician_day: mean("workforce", "internal", "sessions-per-day"),
+        });
+    }
+    Ok(rows)
 }
 
 pub(crate) fn run(format: Format) -> anyhow::Result<Outcome> {
@@ -85,6 +128,7 @@ pub(crate) fn run(format: Format) -> anyhow::Result<Outcome> {
         deadlines: deadlines(&rule_sets, requested, prior),
         contracts: contracts(),
         booking: booking()?,
+        simulation: simulation()?,
     };
     match format {
         Format::Json => print_json(&demo)?,
@@ -349,7 +393,41 @@ fn text(demo: &Demo, rule_sets: &[RuleSet]) -> String {
     }));
     out.push_str(&table(&rows));
     out.push_str(
-        "\n   Offers go to the treating clinician when timely, then internal clinicians, then the network;\n   when nobody is in time, the earliest start anywhere with an out-of-network arrangement (SB 855).\n   Try: caretime region generate --scale 0.01 -o region.json && caretime find --region region.json --member 42 --kind initial --requested '2025-12-01T08:00:00-08:00[America/Los_Angeles]'\n",
+        "\n   Offers go to the treating clinician when timely, then internal clinicians, then the network;\n   when nobody is in time, the earliest start anywhere with an out-of-network arrangement (SB 855).\n   Try: caretime region generate --scale 0.01 -o region.json && caretime find --region region.json --member 42 --kind initial --requested '2025-12-01T08:00:00-08:00[America/Los_Angeles]'\n\n",
+    );
+    out.push_str(&format!(
+        "4. Simulation. Two built-in scenarios at {DEMO_SCALE} scale, {DEMO_MONTHS} months after a warm-up, {DEMO_REPLICATIONS} replications\n   (means), every booking through the same engine:\n\n"
+    ));
+    let percent =
+        |value: Option<f64>| value.map_or("-".to_owned(), |v| format!("{:.1}%", v * 100.0));
+    let number = |value: Option<f64>| value.map_or("-".to_owned(), |v| format!("{v:.1}"));
+    let mut rows = vec![
+        [
+            "SCENARIO",
+            "CONTRACT",
+            "MEMBERS/THERAPIST",
+            "OFFERS IN TIME",
+            "FOLLOW-UP (BD)",
+            "WITHIN SB 221",
+            "VISITS/DAY",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    rows.extend(demo.simulation.iter().map(|row| {
+        vec![
+            row.scenario.clone(),
+            row.contract.clone(),
+            row.members_per_therapist.to_string(),
+            percent(row.offers_within_standard),
+            number(row.follow_up_mean_business_days),
+            percent(row.follow_ups_within_sb_221),
+            number(row.visits_per_clinician_day),
+        ]
+    }));
+    out.push_str(&table(&rows));
+    out.push_str(
+        "\n   Follow-up: business days from one session to the next that took place (SB 221: within 10).\n   Try: caretime simulate socal-2024 --scale 0.05 --replications 3 --out sim/\n",
     );
     out
 }
