@@ -315,6 +315,22 @@ fn near_in<'r>(
 /// The schedules of every clinician of a region, for [`Availability::build`]; `leave` gives each
 /// clinician's absences (strike, leave) by clinician.
 pub fn schedules(region: &Region, leave: &[(ClinicianId, Date, Date)]) -> Vec<Schedule> {
+    // Each clinician's leave, in the order given, found by binary search (a scan of the whole
+    // list per clinician was quadratic in a region's planned leave).
+    let mut by_clinician: Vec<(ClinicianId, usize)> = leave
+        .iter()
+        .enumerate()
+        .map(|(idx, (who, _, _))| (*who, idx))
+        .collect();
+    by_clinician.sort_unstable();
+    let leave_of = |clinician: ClinicianId| -> Vec<(Date, Date)> {
+        let first = by_clinician.partition_point(|(who, _)| *who < clinician);
+        by_clinician[first..]
+            .iter()
+            .take_while(|(who, _)| *who == clinician)
+            .map(|&(_, idx)| (leave[idx].1, leave[idx].2))
+            .collect()
+    };
     region
         .clinicians
         .iter()
@@ -326,11 +342,7 @@ pub fn schedules(region: &Region, leave: &[(ClinicianId, Date, Date)]) -> Vec<Sc
                 time_zone: facility.time_zone.clone(),
                 template: region.templates[clinician.template.index()].clone(),
                 calendar: facility.calendar.clone(),
-                leave: leave
-                    .iter()
-                    .filter(|(who, _, _)| *who == clinician.id)
-                    .map(|(_, first, last)| (*first, *last))
-                    .collect(),
+                leave: leave_of(clinician.id),
             }
         })
         .collect()
