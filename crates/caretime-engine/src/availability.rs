@@ -736,11 +736,12 @@ impl Availability {
         if rows.is_empty() {
             return Ok(None);
         }
-        // The filter clipped to the group's rows, and which of its words are nonzero: a sparse
-        // filter (a rare language, in person nearby) then costs a few words per slot.
-        let mut mask = vec![0u64; self.column_words];
-        let mut mask_summary = vec![0u64; self.summary_words];
-        for word_idx in rows.start / 64..rows.end.div_ceil(64) {
+        // The filter clipped to the group's rows, read in place (no copy per search): the group's
+        // first and last words are masked to its rows. Which filter words are nonzero is kept per
+        // summary word, on the stack for up to 32,768 rows: a sparse filter (a rare language, in
+        // person nearby) then costs a few words per slot.
+        let (first_word, end_word) = (rows.start / 64, rows.end.div_ceil(64));
+        let clipped = |word_idx: usize| -> u64 {
             let first_row = word_idx * 64;
             let mut word = search.rows.words.get(word_idx).copied().unwrap_or(0);
             if rows.start > first_row {
@@ -749,11 +750,22 @@ impl Availability {
             if rows.end < first_row + 64 {
                 word &= (1u64 << (rows.end - first_row)) - 1;
             }
-            if word != 0 {
-                mask[word_idx] = word;
+            word
+        };
+        let mut summary_stack = [0u64; 8];
+        let mut summary_heap = Vec::new();
+        let mask_summary: &mut [u64] = if self.summary_words <= summary_stack.len() {
+            &mut summary_stack[..self.summary_words]
+        } else {
+            summary_heap.resize(self.summary_words, 0);
+            &mut summary_heap
+        };
+        for word_idx in first_word..end_word {
+            if clipped(word_idx) != 0 {
                 mask_summary[word_idx / 64] |= 1 << (word_idx % 64);
             }
         }
+        let mask_summary = &*mask_summary;
         let summary_range = match (
             mask_summary.iter().position(|word| *word != 0),
             mask_summary.iter().rposition(|word| *word != 0),
@@ -804,7 +816,7 @@ impl Availability {
                         });
                     while candidates != 0 {
                         let word_idx = summary_idx * 64 + candidates.trailing_zeros() as usize;
-                        let word = (slot..slot + n).fold(mask[word_idx], |word, run_slot| {
+                        let word = (slot..slot + n).fold(clipped(word_idx), |word, run_slot| {
                             word & bits.columns[run_slot * column_words + word_idx]
                         });
                         if word != 0 {

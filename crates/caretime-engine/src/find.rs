@@ -732,12 +732,14 @@ pub fn find_from(
             (reachable, concordant)
         };
         let mut masks: [Option<(RowSet, RowSet)>; 2] = [None, None];
-        let anyone_of = |masks: &(RowSet, RowSet)| -> RowSet {
-            match policy.interpreters {
-                Interpreters::Available => masks.0.clone(),
-                Interpreters::Unavailable => masks.1.clone(),
+        // Who may take the request: anyone reachable when an interpreter can stand in for a
+        // shared language, else only speakers of it.
+        fn anyone_of(masks: &(RowSet, RowSet), interpreters: Interpreters) -> &RowSet {
+            match interpreters {
+                Interpreters::Available => &masks.0,
+                Interpreters::Unavailable => &masks.1,
             }
-        };
+        }
         let (internal_group, network_group) = if request.kind.needs_psychiatrist() {
             (GROUP_INTERNAL_PSYCHIATRY, GROUP_NETWORK_PSYCHIATRY)
         } else {
@@ -771,11 +773,11 @@ pub fn find_from(
                 break;
             }
             let side_masks = masks[side].get_or_insert_with(|| masks_for(group));
-            let anyone = anyone_of(side_masks);
+            let anyone = anyone_of(side_masks, policy.interpreters);
             let concordant = &side_masks.1;
             // Anyone first: when nobody is timely, no language-concordant clinician is either (the
             // common case when capacity is short, so it is the case to make cheap).
-            let Some(earliest) = search(group, &anyone, not_before, before)? else {
+            let Some(earliest) = search(group, anyone, not_before, before)? else {
                 late_from[side] = Minute(not_before.0.max(before.0));
                 continue;
             };
@@ -802,8 +804,8 @@ pub fn find_from(
                 (1, Route::Network, network_group),
             ] {
                 let side_masks = masks[side].get_or_insert_with(|| masks_for(group));
-                let anyone = anyone_of(side_masks);
-                if let Some(found) = search(group, &anyone, late_from[side], horizon_end)? {
+                let anyone = anyone_of(side_masks, policy.interpreters);
+                if let Some(found) = search(group, anyone, late_from[side], horizon_end)? {
                     offers.extend(offer_of(found, route, false)?.map(|offer| (9, offer)));
                 }
             }
