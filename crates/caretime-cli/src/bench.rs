@@ -36,7 +36,7 @@ pub(crate) enum BenchCommand {
 /// Arguments of `caretime bench simulate`.
 #[derive(Debug, Args)]
 pub(crate) struct BenchSimulateArgs {
-    /// A built-in scenario (socal-2024, norcal-2022) or the path of a scenario .toml file.
+    /// A built-in scenario (socal-2024, norcal-2022, socal-2024-strike) or the path of a scenario .toml file.
     #[arg(default_value = "socal-2024")]
     scenario: String,
     /// Region scale (1 = full scale).

@@ -5,12 +5,14 @@
 //! check`) exits 1; success exits 0. Messages never echo member data.
 
 mod bench;
+mod compare;
 mod deadline;
 mod demo;
 mod find;
 mod flow;
 mod load;
 mod output;
+mod plan;
 mod region;
 mod replan;
 mod rules;
@@ -74,6 +76,13 @@ enum Command {
     /// 95 % confidence intervals: timely-access compliance, waits, follow-up intervals, routes,
     /// attendance and the workforce.
     Simulate(simulate::SimulateArgs),
+    /// Run variants of a scenario side by side (contracts × staffing ratios, the same seeds):
+    /// compliance, waits, follow-ups, visits, and the appointments a week each protected hour
+    /// costs.
+    Compare(compare::CompareArgs),
+    /// The fewest internal therapists whose simulated compliance reaches a target under a
+    /// contract, and their wage cost under the scenario's wage schedule.
+    Plan(plan::PlanArgs),
     /// A guided tour: the same requests under every rule set, and what each contract does to a
     /// clinician's week.
     Demo,
@@ -100,6 +109,8 @@ fn main() -> ExitCode {
         Command::Flow(command) => flow::run(&command, cli.format),
         Command::Replan(args) => replan::run(&args, cli.format),
         Command::Simulate(args) => simulate::run(&args, cli.format),
+        Command::Compare(args) => compare::run(&args, cli.format),
+        Command::Plan(args) => plan::run(&args, cli.format),
         Command::Demo => demo::run(cli.format),
     };
     match result {

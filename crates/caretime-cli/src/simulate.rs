@@ -13,8 +13,19 @@ use crate::output::{Format, progress_bar};
 /// Arguments of `caretime simulate`.
 #[derive(Debug, Args)]
 pub(crate) struct SimulateArgs {
-    /// A built-in scenario (socal-2024, norcal-2022) or the path of a scenario .toml file.
+    /// A built-in scenario (socal-2024, norcal-2022, socal-2024-strike) or the path of a scenario .toml file.
     pub(crate) scenario: String,
+    #[command(flatten)]
+    pub(crate) run: RunOverrides,
+    /// Write summary.txt, summary.json, summary.csv and summary.html (a report with charts) into
+    /// this directory (created if missing).
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
+}
+
+/// What every simulating command (simulate, compare, plan) may change in a scenario's run.
+#[derive(Debug, Args)]
+pub(crate) struct RunOverrides {
     /// Months to simulate and report (after the warm-up); overrides the scenario's.
     #[arg(long)]
     pub(crate) months: Option<u32>,
@@ -30,10 +41,6 @@ pub(crate) struct SimulateArgs {
     /// The first replication's seed; overrides the scenario's.
     #[arg(long)]
     pub(crate) seed: Option<u64>,
-    /// Write summary.txt, summary.json, summary.csv and summary.html (a report with charts) into
-    /// this directory (created if missing).
-    #[arg(long)]
-    pub(crate) out: Option<PathBuf>,
 }
 
 /// A scenario by built-in name or path.
@@ -57,7 +64,7 @@ pub(crate) fn load_scenario(name: &str) -> anyhow::Result<Scenario> {
 /// The scenario with the command line's overrides, checked as the file's values are.
 pub(crate) fn with_overrides(
     mut scenario: Scenario,
-    args: &SimulateArgs,
+    args: &RunOverrides,
 ) -> anyhow::Result<Scenario> {
     let sim = &mut scenario.simulation;
     if let Some(months) = args.months {
@@ -90,7 +97,7 @@ pub(crate) fn with_overrides(
 }
 
 pub(crate) fn run(args: &SimulateArgs, format: Format) -> anyhow::Result<crate::Outcome> {
-    let scenario = with_overrides(load_scenario(&args.scenario)?, args)?;
+    let scenario = with_overrides(load_scenario(&args.scenario)?, &args.run)?;
     let bar = progress_bar(format, 0, "simulating");
     let (summary, _) = caretime_sim::simulate(&scenario, &|done, total| {
         bar.set_length(total);

@@ -9,7 +9,9 @@
 //! ending in a [`caretime_engine::report::AccessReport`]. [`simulate`] runs the replications in
 //! parallel (rayon; one seed each) and [`summary`] turns them into tables of means with 95 %
 //! confidence intervals, which [`render`] writes as text, JSON or CSV and [`html`] as a
-//! self-contained page with SVG charts.
+//! self-contained page with SVG charts. [`compare`] runs variants of a scenario (contracts ×
+//! staffing ratios) with the same seeds side by side, and [`plan`] searches the staffing that
+//! reaches a compliance target and prices it under the scenario's wage schedule.
 //!
 //! Deterministic: the same scenario and seed give byte-identical output whatever the number of
 //! threads (replications are independent and collected in order).
@@ -18,8 +20,10 @@
 //! referrals, unplanned leave (planned leave and a scenario's disruption, replanned by the
 //! engine's replanner, are), psychiatric follow-ups.
 
+pub mod compare;
 pub mod html;
 pub mod model;
+pub mod plan;
 pub mod render;
 pub mod scenario;
 pub mod summary;

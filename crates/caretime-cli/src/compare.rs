@@ -1,0 +1,95 @@
+//! `caretime compare`: variants of a scenario (contracts × staffing ratios) side by side, every
+//! variant with the same seeds, and what each protected hour costs in appointments a week.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, anyhow};
+use caretime_core::files::builtin;
+use caretime_sim::compare::{self, Variant};
+use clap::Args;
+
+use crate::output::{Format, progress_bar};
+use crate::simulate::{RunOverrides, load_scenario, with_overrides};
+
+/// Arguments of `caretime compare`.
+#[derive(Debug, Args)]
+pub(crate) struct CompareArgs {
+    /// A built-in scenario (socal-2024, norcal-2022, socal-2024-strike) or the path of a scenario .toml file.
+    pub(crate) scenario: String,
+    /// Built-in contracts to compare, comma-separated (socal-2025,employer-2024,union-2024);
+    /// the scenario's own contract when absent.
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub(crate) contracts: Vec<String>,
+    /// Members per internal therapist to compare, comma-separated (3000,2000); the scenario's own
+    /// ratio when absent. Every contract runs at every ratio.
+    #[arg(long, alias = "ratios", value_delimiter = ',', value_name = "MEMBERS")]
+    pub(crate) ratio: Vec<u32>,
+    #[command(flatten)]
+    pub(crate) run: RunOverrides,
+    /// Write compare.txt, compare.json, compare.csv and compare.html (a page with charts) into
+    /// this directory (created if missing).
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
+}
+
+/// `name` if it is a built-in contract, else an error that lists the built-in ones (the region
+/// generator only knows those).
+pub(crate) fn builtin_contract(name: &str) -> anyhow::Result<String> {
+    let name = name.trim();
+    if builtin::contract(name).is_some() {
+        return Ok(name.to_owned());
+    }
+    Err(anyhow!(
+        "unknown contract `{name}` (built in: {})",
+        builtin::contract_names().collect::<Vec<_>>().join(", ")
+    ))
+}
+
+pub(crate) fn run(args: &CompareArgs, format: Format) -> anyhow::Result<crate::Outcome> {
+    let scenario = with_overrides(load_scenario(&args.scenario)?, &args.run)?;
+    let contracts = if args.contracts.is_empty() {
+        vec![scenario.region.internal_contract.clone()]
+    } else {
+        args.contracts
+            .iter()
+            .map(|name| builtin_contract(name))
+            .collect::<anyhow::Result<Vec<_>>>()?
+    };
+    let ratios = if args.ratio.is_empty() {
+        vec![scenario.region.members_per_therapist]
+    } else {
+        args.ratio.clone()
+    };
+    if ratios.contains(&0) {
+        return Err(anyhow!("--ratio must be at least 1 member per therapist"));
+    }
+    let variants = Variant::grid(&contracts, &ratios);
+    compare::check_variants(&variants)?;
+    let bar = progress_bar(format, 0, "comparing");
+    let comparison = compare::compare(&scenario, &variants, &|done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })?;
+    bar.finish_and_clear();
+    let json = serde_json::to_string_pretty(&compare::json(&comparison))?;
+    if let Some(dir) = &args.out {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create `{}`", dir.display()))?;
+        let files = [
+            ("compare.txt", compare::text(&comparison)),
+            ("compare.json", json.clone() + "\n"),
+            ("compare.csv", compare::csv(&comparison)?),
+            ("compare.html", compare::html(&comparison)),
+        ];
+        for (name, text) in files {
+            let path = dir.join(name);
+            std::fs::write(&path, text)
+                .with_context(|| format!("cannot write `{}`", path.display()))?;
+        }
+    }
+    match format {
+        Format::Text => print!("{}", compare::text(&comparison)),
+        Format::Json => println!("{json}"),
+    }
+    Ok(crate::Outcome::Ok)
+}
