@@ -360,6 +360,8 @@ pub enum Refusal {
     AlreadyWaiting(RequestId),
     /// The request is not on the waitlist.
     NotWaiting(RequestId),
+    /// The request has an offer (or no arrangement): book or wait, not arrange.
+    HasOffers(RequestId),
     /// A group decision's refusal.
     Group(GroupRefusal),
     /// A new schedule would leave these appointments outside the clinician's time: move or
@@ -395,6 +397,7 @@ impl std::fmt::Display for Refusal {
             Refusal::UnknownAppointment(id) => write!(f, "{id} is not in the book"),
             Refusal::AlreadyWaiting(id) => write!(f, "{id} is already on the waitlist"),
             Refusal::NotWaiting(id) => write!(f, "{id} is not on the waitlist"),
+            Refusal::HasOffers(id) => write!(f, "{id} has offers: book one or wait"),
             Refusal::Group(refusal) => refusal.fmt(f),
             Refusal::Episode(refusal) => refusal.fmt(f),
             Refusal::Displaces(ids) => write!(
@@ -585,6 +588,18 @@ impl Book {
     /// The waitlist, in deadline order.
     pub fn waitlist(&self) -> &[WaitlistEntry] {
         &self.waitlist
+    }
+
+    /// Decides to record the out-of-network arrangement of a request that got no offer at all
+    /// (nobody in network has time within the book's horizon): SB 855 still obliges the plan to
+    /// arrange care, and compliance counts the request as not offered in time.
+    pub fn decide_arrange(&self, offers: &Offers) -> Outcome {
+        match (&offers.arrangement, offers.best()) {
+            (Some(arrangement), None) => {
+                Outcome::Accepted(vec![Change::Arrange(arrangement.clone())])
+            }
+            _ => Outcome::Refused(vec![Refusal::HasOffers(offers.request)]),
+        }
     }
 
     /// Decides to put a request whose offers miss its deadline on the waitlist.

@@ -203,6 +203,8 @@ pub struct Offer {
 pub struct OutOfNetworkArrangement {
     /// The request.
     pub request: RequestId,
+    /// When the request was made (the clock's start).
+    pub requested: Timestamp,
     /// The member.
     pub member: MemberId,
     /// What was asked for.
@@ -842,6 +844,7 @@ pub fn find_from(
         .is_some_and(|offer| offer.timeliness.is_met()))
     .then_some(OutOfNetworkArrangement {
         request: request.id,
+        requested: request.requested,
         member: request.member,
         kind: request.kind,
         deadline: deadline_instant,

@@ -378,6 +378,7 @@ impl Replan {
                 }
                 None => changes.push(Change::Arrange(OutOfNetworkArrangement {
                     request: original.request.id,
+                    requested: original.request.requested,
                     member: original.request.member,
                     kind: original.request.kind,
                     deadline: original.deadline,

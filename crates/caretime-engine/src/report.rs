@@ -61,21 +61,30 @@ pub enum ReportError {
 /// the last bucket.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Days {
+    /// Values below [`Days::CAP`], counted by value.
     counts: Vec<u64>,
+    /// Values from [`Days::CAP`] on, kept exactly and sorted (rare: a wait of over a year and a
+    /// half of business days).
+    beyond: Vec<u32>,
     sum: u64,
 }
 
 impl Days {
-    /// Days beyond this go to one bucket (their sum stays exact for the mean).
+    /// Values below this are counted in buckets; larger ones are kept one by one.
     pub const CAP: u32 = 400;
 
     /// Counts one value.
     pub fn add(&mut self, days: u32) {
-        let bucket = days.min(Days::CAP) as usize;
-        if self.counts.len() <= bucket {
-            self.counts.resize(bucket + 1, 0);
+        if days >= Days::CAP {
+            let at = self.beyond.partition_point(|known| *known <= days);
+            self.beyond.insert(at, days);
+        } else {
+            let bucket = days as usize;
+            if self.counts.len() <= bucket {
+                self.counts.resize(bucket + 1, 0);
+            }
+            self.counts[bucket] += 1;
         }
-        self.counts[bucket] += 1;
         self.sum += u64::from(days);
     }
 
@@ -87,12 +96,14 @@ impl Days {
         for (mine, theirs) in self.counts.iter_mut().zip(&other.counts) {
             *mine += theirs;
         }
+        self.beyond.extend_from_slice(&other.beyond);
+        self.beyond.sort_unstable();
         self.sum += other.sum;
     }
 
     /// How many values.
     pub fn total(&self) -> u64 {
-        self.counts.iter().sum()
+        self.counts.iter().sum::<u64>() + self.beyond.len() as u64
     }
 
     /// The smallest value with at least `share` of the values at or below it (the median is
@@ -111,7 +122,7 @@ impl Days {
                 return Some(days as u32);
             }
         }
-        None
+        self.beyond.get((rank - seen - 1) as usize).copied()
     }
 
     /// The mean; `None` without values.
@@ -122,10 +133,12 @@ impl Days {
 
     /// How many values are at most `days`.
     pub fn at_most(&self, days: u32) -> u64 {
-        self.counts
+        let below: u64 = self
+            .counts
             .iter()
-            .take(days.min(Days::CAP) as usize + 1)
-            .sum()
+            .take(days.min(Days::CAP - 1) as usize + 1)
+            .sum();
+        below + self.beyond.partition_point(|known| *known <= days) as u64
     }
 }
 
@@ -136,6 +149,9 @@ pub struct ComplianceRow {
     pub label: String,
     /// Requests with an offer.
     pub offers: u64,
+    /// Requests with no offer at all: nobody in network had time within the book's horizon (an
+    /// out-of-network arrangement was recorded). They count as not offered within the standard.
+    pub unserved: u64,
     /// Offers within the standard.
     pub timely: u64,
     /// Requests whose deadline a documented clinical exception set (counted apart, as DMHC asks).
@@ -149,15 +165,23 @@ impl ComplianceRow {
         ComplianceRow {
             label: label.into(),
             offers: 0,
+            unserved: 0,
             timely: 0,
             clinical_exceptions: 0,
             waits: Days::default(),
         }
     }
 
-    /// The share of offers within standard; `None` without offers.
+    /// Requests counted: with an offer or without any.
+    pub fn requests(&self) -> u64 {
+        self.offers + self.unserved
+    }
+
+    /// The share of requests offered an appointment within the standard; `None` without
+    /// requests.
     pub fn rate(&self) -> Option<f64> {
-        (self.offers > 0).then(|| self.timely as f64 / self.offers as f64)
+        let requests = self.requests();
+        (requests > 0).then(|| self.timely as f64 / requests as f64)
     }
 }
 
@@ -240,7 +264,8 @@ pub struct Routes {
     /// With a network provider (a referral).
     pub network: u64,
     /// Out-of-network arrangements (SB 855): requests whose best offer missed the deadline (the
-    /// book records an arrangement with each; the booking itself still counts in its route).
+    /// book records an arrangement with each; the booking itself still counts in its route),
+    /// and requests with no offer at all.
     pub arrangements: u64,
 }
 
@@ -579,7 +604,9 @@ pub fn access_report(
                 }),
                 Affiliation::Network => by_facility.row((1, 0), || "network providers".to_owned()),
             },
-            by_discipline.row(offered.discipline, || offered.discipline.slug().to_owned()),
+            by_discipline.row(Some(offered.discipline), || {
+                offered.discipline.slug().to_owned()
+            }),
             by_language.row(member.language, || member.language.code().to_owned()),
             by_month.row((request_date.year(), request_date.month()), || {
                 format!("{:04}-{:02}", request_date.year(), request_date.month())
@@ -593,6 +620,38 @@ pub fn access_report(
             row.timely += u64::from(timely);
             row.clinical_exceptions += u64::from(exception);
             row.waits.add(wait);
+        }
+    }
+    // Requests that got no offer at all: only their arrangement is in the book. Each counts as
+    // a request not offered in time, with no wait to measure.
+    let mut answered: Vec<caretime_core::id::RequestId> = book
+        .appointments()
+        .iter()
+        .map(|appointment| appointment.request.id)
+        .collect();
+    answered.sort_unstable();
+    answered.dedup();
+    for arrangement in book.arrangements() {
+        if answered.binary_search(&arrangement.request).is_ok() || !in_period(arrangement.requested)
+        {
+            continue;
+        }
+        let member = &region.members[arrangement.member.index()];
+        let request_date = days.date(arrangement.requested);
+        let rows: [&mut ComplianceRow; 6] = [
+            &mut overall,
+            by_kind.row(arrangement.kind, || arrangement.kind.slug().to_owned()),
+            by_facility.row((2, 0), || "no offer in the horizon".to_owned()),
+            // `None` sorts before every discipline; the label says what it is.
+            by_discipline.row(None, || "no offer".to_owned()),
+            by_language.row(member.language, || member.language.code().to_owned()),
+            by_month.row((request_date.year(), request_date.month()), || {
+                format!("{:04}-{:02}", request_date.year(), request_date.month())
+            }),
+        ];
+        routes.arrangements += 1;
+        for row in rows {
+            row.unserved += 1;
         }
     }
     Ok(AccessReport {

@@ -545,7 +545,11 @@ impl Run<'_> {
             self.book
                 .find_from(self.region, &self.scenario.rules, request, not_before, now)?;
         let Some(best) = offers.best() else {
+            // Nobody in network has time within the horizon: the plan must arrange care out of
+            // network (SB 855), and the report counts the request as not offered in time.
             self.counts.unserved += 1;
+            let arrange = self.book.decide_arrange(&offers);
+            self.apply(arrange)?;
             return Ok(None);
         };
         let choice = match request.treating_clinician {

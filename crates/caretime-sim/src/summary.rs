@@ -155,8 +155,9 @@ const fn column(slug: &'static str, title: &'static str, unit: Unit) -> Column {
 }
 
 /// Columns of every compliance table.
-pub const COMPLIANCE: [Column; 5] = [
-    column("offers", "offers", Unit::Count),
+pub const COMPLIANCE: [Column; 6] = [
+    column("requests", "requests", Unit::Count),
+    column("no-offer", "no offer in horizon", Unit::Count),
     column("within-standard", "within standard", Unit::Share),
     column("wait-median", "wait p50 (bd)", Unit::Days),
     column("wait-p90", "wait p90 (bd)", Unit::Days),
@@ -231,7 +232,8 @@ fn quantile(days: &Days, share: f64) -> Option<f64> {
 
 fn compliance_cells(row: &ComplianceRow) -> Vec<Option<f64>> {
     vec![
-        Some(row.offers as f64),
+        Some(row.requests() as f64),
+        Some(row.unserved as f64),
         row.rate(),
         quantile(&row.waits, 0.5),
         quantile(&row.waits, 0.9),
