@@ -424,37 +424,116 @@ pub fn check_template(
     }
 }
 
-/// The standard week a contract gives a clinician at `fte`: Monday to Friday from 08:00, paid time
-/// split evenly across the days (the remainder minutes going to the first days), with a one-hour
-/// unpaid break at 12:00 on days that run past noon.
+/// The standard week a contract gives a clinician at `fte`: Monday to Friday from 08:00, with a
+/// one-hour unpaid break at 12:00 on days that run past noon.
 ///
-/// Each day opens with its share of protected time, then direct time, then (on the first days) one
-/// urgent-hold hour, and closes with its share of meeting time. So the week's direct minutes are
-/// exactly `paid - protected - meetings - 60 * urgent holds`: each protected hour a contract adds
-/// removes one direct hour. The template passes [`check_template`] against `contract` for a facility
-/// open 08:00-18:00 on weekdays when the full-time week is at most 40 hours.
+/// Time is laid out in whole hours wherever it can be, so that one-hour appointments fit the
+/// direct time without leftovers: paid hours are shared over the days (any minutes beyond whole
+/// hours on the last day), protected hours from Monday on and meeting hours from Friday back, one
+/// urgent-hold hour on each of the first days, and the minutes beyond whole hours of protected and
+/// meeting time together at the end of the last day that has room. Each day opens with its
+/// protected hours, then direct time, the urgent hold and the meetings. So the week's direct
+/// minutes are exactly `paid - protected - meetings - 60 * urgent holds`, and each protected hour
+/// a contract adds removes one direct hour and, in a full-time week, one one-hour appointment.
+/// The template passes [`check_template`] against `contract` for a facility open 08:00-18:00 on
+/// weekdays when the full-time week is at most 40 hours.
 pub fn standard_template(contract: &Contract, fte: Fte) -> Template {
     const MORNING: u32 = 4 * 60;
-    // Splits `total` minutes over the five days, the remainder going to the first days.
-    let share = |total: u32, day_idx: u32| total / 5 + u32::from(day_idx < total % 5);
+    const DAYS: usize = 5;
     let paid = contract.paid_minutes(fte);
     let protected = contract.protected_minutes(fte);
     let meetings = contract.meeting_minutes(fte);
     let urgent_holds = contract.urgent_hold_slots(fte);
+    // Paid hours shared over the days, the first days taking the odd hours; minutes beyond whole
+    // hours on the last day.
+    let paid_hours = paid / 60;
+    let mut day_paid: [u32; DAYS] = std::array::from_fn(|day_idx| {
+        60 * (paid_hours / DAYS as u32 + u32::from((day_idx as u32) < paid_hours % DAYS as u32))
+    });
+    day_paid[DAYS - 1] += paid % 60;
+    let mut day_protected = [0u32; DAYS];
+    let mut day_meetings = [0u32; DAYS];
+    let mut day_rest = [(0u32, 0u32); DAYS];
+    let day_holds: [u32; DAYS] = std::array::from_fn(|day_idx| {
+        if (day_idx as u32) < urgent_holds {
+            60
+        } else {
+            0
+        }
+    });
+    let room = |day_idx: usize,
+                protected: &[u32; DAYS],
+                meetings: &[u32; DAYS],
+                rest: &[(u32, u32); DAYS]| {
+        day_paid[day_idx].saturating_sub(
+            protected[day_idx]
+                + meetings[day_idx]
+                + day_holds[day_idx]
+                + rest[day_idx].0
+                + rest[day_idx].1,
+        )
+    };
+    // Whole hours, one at a time, to the next day in `order` with an hour of room (else the day
+    // with the most room, which only a contract beyond a full week of paid time would need).
+    let mut next_protected = 0;
+    for _ in 0..protected / 60 {
+        let order = (0..DAYS).map(|step| (next_protected + step) % DAYS);
+        let day_idx = order
+            .clone()
+            .find(|&day_idx| room(day_idx, &day_protected, &day_meetings, &day_rest) >= 60)
+            .unwrap_or(next_protected);
+        day_protected[day_idx] += 60;
+        next_protected = (day_idx + 1) % DAYS;
+    }
+    let mut next_meeting = DAYS - 1;
+    for _ in 0..meetings / 60 {
+        let order = (0..DAYS).map(|step| (next_meeting + DAYS - step) % DAYS);
+        let day_idx = order
+            .clone()
+            .find(|&day_idx| room(day_idx, &day_protected, &day_meetings, &day_rest) >= 60)
+            .unwrap_or(next_meeting);
+        day_meetings[day_idx] += 60;
+        next_meeting = (day_idx + DAYS - 1) % DAYS;
+    }
+    // The minutes beyond whole hours: together on the last day with room for both, else each
+    // spread over the days from the last one (short part-time days).
+    let (protected_rest, meeting_rest) = (protected % 60, meetings % 60);
+    match (0..DAYS).rev().find(|&day_idx| {
+        room(day_idx, &day_protected, &day_meetings, &day_rest) >= protected_rest + meeting_rest
+    }) {
+        Some(day_idx) => day_rest[day_idx] = (protected_rest, meeting_rest),
+        None => {
+            for (rest, is_protected) in [(protected_rest, true), (meeting_rest, false)] {
+                let mut left = rest;
+                for day_idx in (0..DAYS).rev() {
+                    let take = left.min(room(day_idx, &day_protected, &day_meetings, &day_rest));
+                    if is_protected {
+                        day_rest[day_idx].0 += take;
+                    } else {
+                        day_rest[day_idx].1 += take;
+                    }
+                    left -= take;
+                }
+                // Only a contract whose unpaid-by-direct time exceeds its paid time leaves some.
+                day_rest[DAYS - 1].0 += if is_protected { left } else { 0 };
+                day_rest[DAYS - 1].1 += if is_protected { 0 } else { left };
+            }
+        }
+    }
+
     let mut blocks = Vec::new();
-    for (day_idx, day) in (0u32..).zip(MONDAY_TO_FRIDAY) {
-        let day_paid = share(paid, day_idx);
-        let hold = if day_idx < urgent_holds { 60 } else { 0 };
-        let (day_protected, day_meetings) = (share(protected, day_idx), share(meetings, day_idx));
-        let direct = day_paid.saturating_sub(day_protected + hold + day_meetings);
+    for (day_idx, day) in MONDAY_TO_FRIDAY.into_iter().enumerate() {
+        let direct = room(day_idx, &day_protected, &day_meetings, &day_rest);
         // Paid minute `t` of the day sits at 08:00 + t in the morning and 13:00 + (t - 240) after
         // the break; an item that spans paid minute 240 is split there.
         let mut paid_clock = 0;
         for (kind, minutes) in [
-            (BlockKind::Protected, day_protected),
+            (BlockKind::Protected, day_protected[day_idx]),
             (BlockKind::Direct, direct),
-            (BlockKind::UrgentHold, hold),
-            (BlockKind::Meeting, day_meetings),
+            (BlockKind::UrgentHold, day_holds[day_idx]),
+            (BlockKind::Meeting, day_meetings[day_idx]),
+            (BlockKind::Protected, day_rest[day_idx].0),
+            (BlockKind::Meeting, day_rest[day_idx].1),
         ] {
             if minutes == 0 {
                 continue;
@@ -558,11 +637,57 @@ mod tests {
             [
                 "mon 08:00-09:00 protected",
                 "mon 09:00-12:00 direct",
-                "mon 13:00-15:30 direct",
-                "mon 15:30-16:30 urgent-hold",
-                "mon 16:30-17:00 meeting",
+                "mon 13:00-16:00 direct",
+                "mon 16:00-17:00 urgent-hold",
                 "mon 12:00-13:00 break",
             ]
         );
+        // Meeting hours from Friday back, and the half hour beyond them at the end of Friday.
+        let friday: Vec<String> = template
+            .blocks
+            .iter()
+            .filter(|b| b.day == Weekday::Friday)
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            friday,
+            [
+                "fri 08:00-09:00 protected",
+                "fri 09:00-12:00 direct",
+                "fri 13:00-15:30 direct",
+                "fri 15:30-16:30 meeting",
+                "fri 16:30-17:00 meeting",
+                "fri 12:00-13:00 break",
+            ]
+        );
+    }
+
+    /// One-hour appointments on the quarter-hour grid that fit the template's direct time.
+    fn hour_slots(template: &Template) -> u32 {
+        template
+            .blocks
+            .iter()
+            .filter(|block| block.kind == BlockKind::Direct)
+            .map(|block| block.range.minutes() / 60)
+            .sum()
+    }
+
+    #[test]
+    fn each_protected_hour_costs_one_hour_appointment_in_a_full_time_week() {
+        // Full time, 40 paid hours, 2.5 meeting hours, 2 urgent holds: 35.5 hours less the
+        // protected ones are direct; with whole-hour layout, all but the half hour that the
+        // meetings' and protected time's odd minutes leave fit one-hour appointments.
+        for (name, protected_hours, slots) in [
+            ("socal-2025", 5.0, 30),
+            ("employer-2024", 6.0, 29),
+            ("union-2024", 7.0, 28),
+            ("norcal-2022", 7.5, 28),
+        ] {
+            let contract = builtin::contract(name).expect("built in");
+            let template = standard_template(&contract, Fte::FULL_TIME);
+            let direct_hours = f64::from(template.minutes(BlockKind::Direct)) / 60.0;
+            assert_eq!(direct_hours, 40.0 - 2.5 - 2.0 - protected_hours, "{name}");
+            assert_eq!(hour_slots(&template), slots, "{name}");
+        }
     }
 }

@@ -100,13 +100,22 @@ fn ample_capacity_gives_near_total_compliance_and_next_day_waits() {
     );
     assert!(initial_p90 <= 1.0, "initial p90 wait {initial_p90}");
     assert!(initial_mean < 1.0, "initial mean wait {initial_mean}");
-    // Ten business days are always enough for an initial appointment or a follow-up (the
-    // follow-up is looked for at its cadence when the cadence keeps within SB 221's ten
-    // business days, else from the prior visit on).
-    for kind in ["initial", "follow-up"] {
-        let share = figure(&summary, "compliance-by-kind", kind, "within-standard");
-        assert_eq!(share, 1.0, "{kind} offers within standard");
-    }
+    // Ten business days are always enough for an initial appointment. A follow-up is looked
+    // for from its cadence's target when that keeps within SB 221's ten business days: a target
+    // late on the tenth business day (a biweekly session at the same wall time) leaves only the
+    // rest of that day, and now and then nobody is free then (one in a few thousand here).
+    let initial = figure(&summary, "compliance-by-kind", "initial", "within-standard");
+    assert_eq!(initial, 1.0, "initial offers within standard");
+    let follow_up = figure(
+        &summary,
+        "compliance-by-kind",
+        "follow-up",
+        "within-standard",
+    );
+    assert!(
+        follow_up >= 0.999,
+        "follow-up offers within standard: {follow_up}"
+    );
     // Only urgent requests can miss: 48 hours from Friday afternoon (after the last bookable
     // hour) to Saturday morning (48 hours before Monday's first one) end on a weekend, about
     // 17 of the week's 168 hours, and longer before a Monday holiday. Urgent requests are 5 %
@@ -646,14 +655,17 @@ fn queue(utilisation: f64, replications: u32) -> Scenario {
     scenario.simulation.warm_up_months = 1;
     scenario.simulation.months = 12;
     scenario.simulation.replications = replications;
-    // A 0.2 FTE socal-2025 week: 8 paid hours (96 minutes a day) less 1 protected hour (12
-    // minutes a day) and 0.5 meeting hours (6 minutes a day), and no urgent-hold hour
-    // ((2 x 20 + 50) / 100 rounds to 0): 78 direct minutes a day, 08:12-09:30, which hold one
-    // one-hour appointment (08:15-09:15). So each therapist sees one member a business day, two
-    // between them. The reported year (2024-02-01 to 2025-01-31) has 262 weekdays, less 11
-    // California holidays: 251 business days, 502 slots. Requests come at
-    // `utilisation x 502` a year from 2,000 members.
-    scenario.demand.episodes_per_member_year = utilisation * 502.0 / 2_000.0;
+    // A 0.2 FTE socal-2025 week: 8 paid hours, laid out in whole hours (2, 2, 2, 1, 1 from
+    // Monday), less 1 protected hour (Monday's first) and 0.5 meeting hours (the end of Friday),
+    // and no urgent-hold hour ((2 x 20 + 50) / 100 rounds to 0): direct time Monday 09:00-10:00,
+    // Tuesday and Wednesday 08:00-10:00, Thursday 08:00-09:00, Friday 08:00-08:30. One-hour
+    // appointments a week: 1 + 2 + 2 + 1 + 0 = 6. The reported year (2024-02-01 to 2025-01-31)
+    // has 52 Mondays, Tuesdays and Wednesdays and 53 Thursdays and Fridays; its 11 California
+    // holidays fall on 6 Mondays (Feb 19, Apr 1 for Cesar Chavez Day, May 27, Sep 2, Nov 11,
+    // Jan 20), 2 Wednesdays (Dec 25, Jan 1), 2 Thursdays (Jul 4, Nov 28) and a Friday (Nov 29).
+    // Slots: 46 x 1 + 52 x 2 + 50 x 2 + 51 x 1 + 52 x 0 = 301 a therapist, 602 between the two.
+    // Requests come at `utilisation x 602` a year from 2,000 members.
+    scenario.demand.episodes_per_member_year = utilisation * 602.0 / 2_000.0;
     scenario
 }
 
@@ -666,7 +678,11 @@ fn waits_explode_as_utilisation_approaches_one() {
     assert_eq!(therapists.len(), 2, "two identical therapists");
     for therapist in &therapists {
         let template = &region.templates[therapist.template.index()];
-        assert_eq!(one_hour_slots_a_week(template), 5, "one slot a weekday");
+        assert_eq!(
+            one_hour_slots_a_week(template),
+            6,
+            "six one-hour slots a week"
+        );
     }
     assert!(
         region
@@ -682,13 +698,13 @@ fn waits_explode_as_utilisation_approaches_one() {
         let (summary, _) = simulate(&queue(utilisation, replications));
         let wait = figure(&summary, "compliance", "all", "wait-mean");
         // Every request is served (one visit, nobody missing), so the visits of the year are
-        // the utilisation of its 502 slots, up to the Poisson noise (about 16 requests a year)
+        // the utilisation of its 602 slots, up to the Poisson noise (about 16 requests a year)
         // and the queue still waiting at the end.
         let visits = figure(&summary, "attendance", "all", "fulfilled");
-        let realised = visits / 502.0;
+        let realised = visits / 602.0;
         assert!(
             (realised - utilisation).abs() < 0.06,
-            "utilisation {utilisation}: {visits} visits of 502 slots"
+            "utilisation {utilisation}: {visits} visits of 602 slots"
         );
         waits.push(wait);
     }
