@@ -3,12 +3,12 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, anyhow};
+use anyhow::anyhow;
 use caretime_core::files::builtin;
 use caretime_sim::compare::{self, Variant};
 use clap::Args;
 
-use crate::output::{Format, progress_bar};
+use crate::output::{Format, with_progress, write_files};
 use crate::simulate::{RunOverrides, load_scenario, with_overrides};
 
 /// Arguments of `caretime compare`.
@@ -65,27 +65,20 @@ pub(crate) fn run(args: &CompareArgs, format: Format) -> anyhow::Result<crate::O
     }
     let variants = Variant::grid(&contracts, &ratios);
     compare::check_variants(&variants)?;
-    let bar = progress_bar(format, 0, "comparing");
-    let comparison = compare::compare(&scenario, &variants, &|done, total| {
-        bar.set_length(total);
-        bar.set_position(done);
+    let comparison = with_progress(format, "comparing", |progress| {
+        compare::compare(&scenario, &variants, progress)
     })?;
-    bar.finish_and_clear();
     let json = serde_json::to_string_pretty(&compare::json(&comparison))?;
     if let Some(dir) = &args.out {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create `{}`", dir.display()))?;
-        let files = [
-            ("compare.txt", compare::text(&comparison)),
-            ("compare.json", json.clone() + "\n"),
-            ("compare.csv", compare::csv(&comparison)?),
-            ("compare.html", compare::html(&comparison)),
-        ];
-        for (name, text) in files {
-            let path = dir.join(name);
-            std::fs::write(&path, text)
-                .with_context(|| format!("cannot write `{}`", path.display()))?;
-        }
+        write_files(
+            dir,
+            [
+                ("compare.txt", compare::text(&comparison)),
+                ("compare.json", json.clone() + "\n"),
+                ("compare.csv", compare::csv(&comparison)?),
+                ("compare.html", compare::html(&comparison)),
+            ],
+        )?;
     }
     match format {
         Format::Text => print!("{}", compare::text(&comparison)),

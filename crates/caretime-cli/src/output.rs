@@ -89,6 +89,37 @@ pub(crate) fn progress_bar(
     bar
 }
 
+/// Runs `work` with a progress bar of unknown length on stderr (hidden with `--format json`);
+/// `work` moves it by calling its argument with (done, total). The bar is cleared when `work`
+/// returns.
+pub(crate) fn with_progress<T>(
+    format: Format,
+    message: &'static str,
+    work: impl FnOnce(&(dyn Fn(u64, u64) + Sync)) -> T,
+) -> T {
+    let bar = progress_bar(format, 0, message);
+    let result = work(&|done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    });
+    bar.finish_and_clear();
+    result
+}
+
+/// Writes each (file name, text) into `dir`, which is created if missing.
+pub(crate) fn write_files(
+    dir: &Path,
+    files: impl IntoIterator<Item = (&'static str, String)>,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
+    for (name, text) in files {
+        let path = dir.join(name);
+        std::fs::write(&path, text)
+            .with_context(|| format!("cannot write `{}`", path.display()))?;
+    }
+    Ok(())
+}
+
 /// Creates `path` and hands a buffered writer to `write`.
 pub(crate) fn write_file(
     path: &Path,

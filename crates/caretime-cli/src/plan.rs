@@ -6,7 +6,7 @@ use caretime_sim::plan::{self, Measure, Search};
 use clap::{Args, ValueEnum};
 
 use crate::compare::builtin_contract;
-use crate::output::{Format, progress_bar};
+use crate::output::{Format, with_progress};
 use crate::simulate::{RunOverrides, load_scenario, with_overrides};
 
 /// Which compliance the target is about.
@@ -58,12 +58,9 @@ pub(crate) fn run(args: &PlanArgs, format: Format) -> anyhow::Result<crate::Outc
         scenario.region.internal_contract = builtin_contract(contract)?;
     }
     let search = Search::around(&scenario, args.target, args.measure.measure());
-    let bar = progress_bar(format, 0, "planning");
-    let found = plan::plan(&scenario, &search, &|done, total| {
-        bar.set_length(total);
-        bar.set_position(done);
+    let found = with_progress(format, "planning", |progress| {
+        plan::plan(&scenario, &search, progress)
     })?;
-    bar.finish_and_clear();
     match format {
         Format::Text => print!("{}", plan::text(&found)),
         Format::Json => println!("{}", serde_json::to_string_pretty(&plan::json(&found))?),

@@ -2,13 +2,13 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, anyhow};
+use anyhow::anyhow;
 use caretime_sim::render;
 use caretime_sim::scenario::{self, MAX_MONTHS, MAX_REPLICATIONS, Scenario};
 use clap::Args;
 
 use crate::load;
-use crate::output::{Format, progress_bar};
+use crate::output::{Format, with_progress, write_files};
 
 /// Arguments of `caretime simulate`.
 #[derive(Debug, Args)]
@@ -98,27 +98,20 @@ pub(crate) fn with_overrides(
 
 pub(crate) fn run(args: &SimulateArgs, format: Format) -> anyhow::Result<crate::Outcome> {
     let scenario = with_overrides(load_scenario(&args.scenario)?, &args.run)?;
-    let bar = progress_bar(format, 0, "simulating");
-    let (summary, _) = caretime_sim::simulate(&scenario, &|done, total| {
-        bar.set_length(total);
-        bar.set_position(done);
+    let (summary, _) = with_progress(format, "simulating", |progress| {
+        caretime_sim::simulate(&scenario, progress)
     })?;
-    bar.finish_and_clear();
     if let Some(dir) = &args.out {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create `{}`", dir.display()))?;
         let json = serde_json::to_string_pretty(&render::json(&summary))?;
-        let files = [
-            ("summary.txt", render::text(&summary)),
-            ("summary.json", json + "\n"),
-            ("summary.csv", render::csv(&summary)?),
-            ("summary.html", caretime_sim::html::html(&summary)),
-        ];
-        for (name, text) in files {
-            let path = dir.join(name);
-            std::fs::write(&path, text)
-                .with_context(|| format!("cannot write `{}`", path.display()))?;
-        }
+        write_files(
+            dir,
+            [
+                ("summary.txt", render::text(&summary)),
+                ("summary.json", json + "\n"),
+                ("summary.csv", render::csv(&summary)?),
+                ("summary.html", caretime_sim::html::html(&summary)),
+            ],
+        )?;
     }
     match format {
         Format::Text => print!("{}", render::text(&summary)),

@@ -45,7 +45,7 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::model::{Dates, Replication};
-use crate::render::{cell, number};
+use crate::render::{aligned, cell, estimate_json, figures_csv, number, thousands, unit_slug};
 use crate::scenario::Scenario;
 use crate::summary::{Estimate, Summary, Unit};
 use crate::{SimError, run_replications, summarise};
@@ -655,6 +655,30 @@ impl Comparison {
             cost.members_per_therapist
         )
     }
+
+    /// The protected hours a pair goes from and to: `5.0 → 6.0`.
+    pub(crate) fn protected_hours_change(&self, cost: &ProtectedHourCost) -> String {
+        format!(
+            "{} → {}",
+            number(Unit::Number, self.variants[cost.from].protected_hours),
+            number(Unit::Number, self.variants[cost.to].protected_hours)
+        )
+    }
+
+    /// A pair's figures for people, as the text and the HTML page show them after its label: the
+    /// protected hours it goes from and to, then direct hours, therapist FTE, one-hour
+    /// appointments and psychiatrist hours lost (template arithmetic), then the internal visits
+    /// lost (simulated).
+    pub(crate) fn cost_cells(&self, cost: &ProtectedHourCost) -> Vec<String> {
+        vec![
+            self.protected_hours_change(cost),
+            number(Unit::Number, cost.direct_hours),
+            number(Unit::Number, cost.therapist_fte),
+            number(Unit::Number, cost.hour_appointments),
+            number(Unit::Number, cost.psychiatrist_direct_hours),
+            cell(Unit::Number, &cost.simulated),
+        ]
+    }
 }
 
 /// The employer's claim the per-protected-hour figures answer, as DESIGN.md section 1 reports it.
@@ -675,35 +699,6 @@ pub fn protected_hour_note(scale: f64) -> String {
     )
 }
 
-/// Aligned text: the first column left, the others right, two spaces between.
-fn aligned(out: &mut String, grid: &[Vec<String>]) {
-    let n_columns = grid.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..n_columns)
-        .map(|col| {
-            grid.iter()
-                .filter_map(|line| line.get(col))
-                .map(|text| text.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for line in grid {
-        let mut text = String::new();
-        for (col, value) in line.iter().enumerate() {
-            let pad = " ".repeat(widths[col] - value.chars().count());
-            if col == 0 {
-                text.push_str(value);
-                text.push_str(&pad);
-            } else {
-                text.push_str("  ");
-                text.push_str(&pad);
-                text.push_str(value);
-            }
-        }
-        let _ = writeln!(out, "{}", text.trim_end());
-    }
-}
-
 /// `text` broken into lines of at most `width` characters at spaces (a longer word stays whole).
 fn wrap(text: &str, width: usize) -> String {
     let mut out = String::new();
@@ -719,19 +714,6 @@ fn wrap(text: &str, width: usize) -> String {
         }
         out.push_str(word);
         line_length += length;
-    }
-    out
-}
-
-/// `count` with commas between thousands.
-pub(crate) fn thousands(count: u64) -> String {
-    let digits = count.to_string();
-    let mut out = String::new();
-    for (idx, digit) in digits.chars().enumerate() {
-        if idx > 0 && (digits.len() - idx) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(digit);
     }
     out
 }
@@ -805,7 +787,7 @@ pub fn text(comparison: &Comparison) -> String {
                 .collect(),
         );
     }
-    aligned(&mut out, &grid);
+    out.push_str(&aligned(&grid));
 
     let _ = writeln!(
         out,
@@ -829,21 +811,13 @@ pub fn text(comparison: &Comparison) -> String {
             "internal visits lost (simulated)".to_owned(),
         ]];
         for cost in &comparison.protected_hour_costs {
-            grid.push(vec![
-                comparison.pair_label(cost),
-                format!(
-                    "{} → {}",
-                    number(Unit::Number, comparison.variants[cost.from].protected_hours),
-                    number(Unit::Number, comparison.variants[cost.to].protected_hours)
-                ),
-                number(Unit::Number, cost.direct_hours),
-                number(Unit::Number, cost.therapist_fte),
-                number(Unit::Number, cost.hour_appointments),
-                number(Unit::Number, cost.psychiatrist_direct_hours),
-                cell(Unit::Number, &cost.simulated),
-            ]);
+            grid.push(
+                std::iter::once(comparison.pair_label(cost))
+                    .chain(comparison.cost_cells(cost))
+                    .collect(),
+            );
         }
-        aligned(&mut out, &grid);
+        out.push_str(&aligned(&grid));
         for paragraph in [
             protected_hour_note(comparison.scale),
             EMPLOYER_CLAIM.to_owned(),
@@ -852,23 +826,6 @@ pub fn text(comparison: &Comparison) -> String {
         }
     }
     out
-}
-
-fn estimate_json(estimate: &Estimate) -> Value {
-    json!({
-        "mean": estimate.mean,
-        "ci95_half_width": estimate.half_width,
-        "n": estimate.n,
-    })
-}
-
-fn unit_slug(unit: Unit) -> &'static str {
-    match unit {
-        Unit::Count => "count",
-        Unit::Share => "share",
-        Unit::Days => "days",
-        Unit::Number => "number",
-    }
 }
 
 /// The comparison as one JSON document, each variant's whole summary included.
@@ -932,34 +889,21 @@ pub fn json(comparison: &Comparison) -> Value {
 /// side-by-side table is `compare`; the per-protected-hour figures are `protected-hour-cost`,
 /// whose variant is the pair and whose contract is `from->to`.
 pub fn csv(comparison: &Comparison) -> Result<String, csv::Error> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record([
-        "scenario",
-        "table",
-        "row",
-        "variant",
-        "contract",
-        "members_per_therapist",
-        "unit",
-        "mean",
-        "ci95_half_width",
-        "n",
-    ])?;
-    let optional = |value: Option<f64>| value.map_or(String::new(), |v| v.to_string());
+    let mut figures = Vec::new();
     for row in &comparison.rows {
         for (result, estimate) in comparison.variants.iter().zip(&row.cells) {
-            writer.write_record([
-                comparison.scenario.as_str(),
-                "compare",
-                row.slug,
-                result.variant.label.as_str(),
-                result.variant.contract.as_str(),
-                &result.variant.members_per_therapist.to_string(),
-                unit_slug(row.unit),
-                &optional(estimate.mean),
-                &optional(estimate.half_width),
-                &estimate.n.to_string(),
-            ])?;
+            figures.push((
+                [
+                    comparison.scenario.clone(),
+                    "compare".to_owned(),
+                    row.slug.to_owned(),
+                    result.variant.label.clone(),
+                    result.variant.contract.clone(),
+                    result.variant.members_per_therapist.to_string(),
+                    unit_slug(row.unit).to_owned(),
+                ],
+                *estimate,
+            ));
         }
     }
     for cost in &comparison.protected_hour_costs {
@@ -985,24 +929,32 @@ pub fn csv(comparison: &Comparison) -> Result<String, csv::Error> {
             ),
             ("simulated-internal-visits", cost.simulated),
         ] {
-            writer.write_record([
-                comparison.scenario.as_str(),
-                "protected-hour-cost",
-                slug,
-                pair.as_str(),
-                contracts.as_str(),
-                &cost.members_per_therapist.to_string(),
-                "number",
-                &optional(estimate.mean),
-                &optional(estimate.half_width),
-                &estimate.n.to_string(),
-            ])?;
+            figures.push((
+                [
+                    comparison.scenario.clone(),
+                    "protected-hour-cost".to_owned(),
+                    slug.to_owned(),
+                    pair.clone(),
+                    contracts.clone(),
+                    cost.members_per_therapist.to_string(),
+                    "number".to_owned(),
+                ],
+                estimate,
+            ));
         }
     }
-    let bytes = writer
-        .into_inner()
-        .map_err(|err| csv::Error::from(err.into_error()))?;
-    Ok(String::from_utf8(bytes).expect("the CSV writer writes the UTF-8 it was given"))
+    figures_csv(
+        [
+            "scenario",
+            "table",
+            "row",
+            "variant",
+            "contract",
+            "members_per_therapist",
+            "unit",
+        ],
+        figures,
+    )
 }
 
 #[cfg(test)]

@@ -6,6 +6,8 @@
 //! and prints on A4 as it shows on screen. It is deterministic: the same summary gives the same
 //! bytes (no dates of rendering, no random identifiers). The page itself is an askama template
 //! (`templates/summary.html`), which escapes every text it inserts; the charts escape their own.
+//! It extends `templates/page.html` (the head, the CSS and the frame every report page shares)
+//! and includes `templates/figures.html` (the charts by section), as the comparison page does.
 //!
 //! [`chart`] and [`svg`] take plain labels and estimates rather than a [`Summary`], so that a page
 //! comparing several summaries can draw the same charts with one series per summary.
@@ -15,7 +17,7 @@ pub mod svg;
 
 use askama::Template;
 
-use crate::render::cell;
+use crate::render::{cell, thousands};
 use crate::summary::{Estimate, Summary, Table, Unit};
 
 use self::chart::{BarChart, BarGroup, LineChart, LineSeries, Reference, StackedChart, StackedRow};
@@ -64,7 +66,7 @@ struct HtmlTable<'a> {
 pub fn html(summary: &Summary) -> String {
     let page = Page {
         summary,
-        members_per_therapist: thousands(summary.members_per_therapist),
+        members_per_therapist: thousands(u64::from(summary.members_per_therapist)),
         threshold: summary
             .threshold
             .map(|threshold| format!("{:.0}%", threshold * 100.0)),
@@ -73,19 +75,6 @@ pub fn html(summary: &Summary) -> String {
     };
     page.render()
         .expect("the template has no fallible filters and writes into a String, which cannot fail")
-}
-
-/// `value` with commas between thousands ("4,800,000").
-fn thousands(value: u32) -> String {
-    let digits = value.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (idx, digit) in digits.chars().enumerate() {
-        if idx > 0 && (digits.len() - idx) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
 }
 
 fn html_table(table: &Table) -> HtmlTable<'_> {
@@ -130,6 +119,20 @@ fn overall(summary: &Summary, table: &str, column_slug: &str) -> Option<Estimate
         .into_iter()
         .next()
         .map(|(_, estimate)| estimate)
+}
+
+/// One bar group of one bar per (label, column slug): the single row of a one-row table's
+/// column; a column the summary lacks has no group.
+fn overall_groups(summary: &Summary, table: &str, columns: &[(&str, &str)]) -> Vec<BarGroup> {
+    columns
+        .iter()
+        .filter_map(|(label, slug)| {
+            overall(summary, table, slug).map(|estimate| BarGroup {
+                label: (*label).to_owned(),
+                values: vec![estimate],
+            })
+        })
+        .collect()
 }
 
 fn threshold_line(summary: &Summary) -> Option<Reference> {
@@ -214,19 +217,15 @@ fn sections(summary: &Summary) -> Vec<Section> {
     }
 
     let mut follow_ups = Vec::new();
-    let intervals: Vec<BarGroup> = [
-        ("mean", "mean-business-days"),
-        ("median (p50)", "median-business-days"),
-        ("90th percentile (p90)", "p90-business-days"),
-    ]
-    .into_iter()
-    .filter_map(|(label, slug)| {
-        overall(summary, "follow-ups", slug).map(|estimate| BarGroup {
-            label: label.to_owned(),
-            values: vec![estimate],
-        })
-    })
-    .collect();
+    let intervals = overall_groups(
+        summary,
+        "follow-ups",
+        &[
+            ("mean", "mean-business-days"),
+            ("median (p50)", "median-business-days"),
+            ("90th percentile (p90)", "p90-business-days"),
+        ],
+    );
     if !intervals.is_empty() {
         follow_ups.push(Figure {
             svg: chart::bar_chart(&BarChart {
@@ -245,18 +244,14 @@ fn sections(summary: &Summary) -> Vec<Section> {
                       follow-up within 10 business days of the prior appointment.",
         });
     }
-    let shares: Vec<BarGroup> = [
-        ("within SB 221", "within-standard"),
-        ("with the same clinician", "continuity"),
-    ]
-    .into_iter()
-    .filter_map(|(label, slug)| {
-        overall(summary, "follow-ups", slug).map(|estimate| BarGroup {
-            label: label.to_owned(),
-            values: vec![estimate],
-        })
-    })
-    .collect();
+    let shares = overall_groups(
+        summary,
+        "follow-ups",
+        &[
+            ("within SB 221", "within-standard"),
+            ("with the same clinician", "continuity"),
+        ],
+    );
     if !shares.is_empty() {
         follow_ups.push(Figure {
             svg: chart::bar_chart(&BarChart {
@@ -323,17 +318,4 @@ fn sections(summary: &Summary) -> Vec<Section> {
     .filter(|(_, figures)| !figures.is_empty())
     .map(|(heading, figures)| Section { heading, figures })
     .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn thousands_are_separated() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(3000), "3,000");
-        assert_eq!(thousands(4_800_000), "4,800,000");
-    }
 }

@@ -28,7 +28,7 @@ use jiff::civil::Date;
 use serde_json::{Value, json};
 
 use crate::model::Dates;
-use crate::render::cell;
+use crate::render::{aligned, cell, estimate_json, thousands};
 use crate::scenario::Scenario;
 use crate::summary::{Estimate, Summary, Unit};
 use crate::{SimError, run_replications, summarise};
@@ -445,49 +445,8 @@ pub fn plan(
 
 /// Whole dollars with commas between thousands, a minus sign before a negative amount.
 fn dollars(amount: f64) -> String {
-    let whole = amount.abs().round() as u64;
-    let digits = whole.to_string();
-    let mut out = String::new();
-    if amount.round() < 0.0 {
-        out.push('-');
-    }
-    out.push('$');
-    for (idx, digit) in digits.chars().enumerate() {
-        if idx > 0 && (digits.len() - idx) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
-}
-
-/// Aligned text: the first column left, the others right, two spaces between.
-fn aligned(out: &mut String, grid: &[Vec<String>]) {
-    let n_columns = grid.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..n_columns)
-        .map(|col| {
-            grid.iter()
-                .filter_map(|line| line.get(col))
-                .map(|text| text.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for line in grid {
-        let mut text = String::new();
-        for (col, value) in line.iter().enumerate() {
-            let pad = " ".repeat(widths[col] - value.chars().count());
-            if col == 0 {
-                text.push_str(value);
-                text.push_str(&pad);
-            } else {
-                text.push_str("  ");
-                text.push_str(&pad);
-                text.push_str(value);
-            }
-        }
-        let _ = writeln!(out, "{}", text.trim_end());
-    }
+    let sign = if amount.round() < 0.0 { "-" } else { "" };
+    format!("{sign}${}", thousands(amount.abs().round() as u64))
 }
 
 /// "1 therapist per 1875 members, 128 therapists (119.8 FTE): 90.4% ± 1.2"
@@ -520,7 +479,7 @@ pub fn text(plan: &Plan) -> String {
          the same seeds in every one; judged by the mean, shown ± half-width of the 95% \
          confidence interval",
         plan.scale,
-        crate::compare::thousands(u64::from(plan.members)),
+        thousands(u64::from(plan.members)),
         plan.period.0,
         plan.period.1,
         plan.replications,
@@ -545,7 +504,7 @@ pub fn text(plan: &Plan) -> String {
             if evaluation.meets { "yes" } else { "no" }.to_owned(),
         ]);
     }
-    aligned(&mut out, &grid);
+    out.push_str(&aligned(&grid));
     let _ = writeln!(out);
     match (plan.outcome, &plan.answer, &plan.missed) {
         (Outcome::Found, Some(answer), Some(missed)) => {
@@ -648,7 +607,7 @@ pub fn text(plan: &Plan) -> String {
             None => vec![label, dollars(baseline)],
         });
     }
-    aligned(&mut out, &grid);
+    out.push_str(&aligned(&grid));
     if plan.scale != 1.0 {
         let _ = writeln!(
             out,
@@ -659,14 +618,6 @@ pub fn text(plan: &Plan) -> String {
         );
     }
     out
-}
-
-fn estimate_json(estimate: &Estimate) -> Value {
-    json!({
-        "mean": estimate.mean,
-        "ci95_half_width": estimate.half_width,
-        "n": estimate.n,
-    })
 }
 
 fn evaluation_json(evaluation: &Evaluation) -> Value {

@@ -1,6 +1,10 @@
 //! A summary as text (aligned tables for people), JSON (one document for programs) or CSV (one
 //! line per figure, for spreadsheets). Every format carries the same figures: the mean over the
 //! replications, the half-width of its 95 % confidence interval and how many replications have it.
+//!
+//! It also holds what every report writes the same way ([`compare`](crate::compare) and
+//! [`plan`](crate::plan) too): a figure's cell, aligned text tables, thousands separators and
+//! CSV lines of figures.
 
 use std::fmt::Write as _;
 
@@ -8,7 +12,8 @@ use serde_json::{Value, json};
 
 use crate::summary::{Estimate, Summary, Table, Unit};
 
-fn unit_slug(unit: Unit) -> &'static str {
+/// A unit's name in JSON and CSV.
+pub(crate) fn unit_slug(unit: Unit) -> &'static str {
     match unit {
         Unit::Count => "count",
         Unit::Share => "share",
@@ -89,29 +94,53 @@ fn text_table(out: &mut String, table: &Table) {
                 .collect(),
         );
     }
-    let widths: Vec<usize> = (0..grid[0].len())
+    out.push_str(&aligned(&grid));
+}
+
+/// Aligned text, one line per row of `grid`: the first column left-aligned, the others
+/// right-aligned, two spaces between columns, no spaces at the end of a line. Rows may be shorter
+/// than others (a column is as wide as its widest cell in any row).
+pub fn aligned(grid: &[Vec<String>]) -> String {
+    let n_columns = grid.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..n_columns)
         .map(|col| {
             grid.iter()
-                .map(|line| line[col].chars().count())
+                .filter_map(|line| line.get(col))
+                .map(|text| text.chars().count())
                 .max()
                 .unwrap_or(0)
         })
         .collect();
-    for line in &grid {
+    let mut out = String::new();
+    for line in grid {
         let mut text = String::new();
         for (col, value) in line.iter().enumerate() {
-            let pad = widths[col] - value.chars().count();
+            let pad = " ".repeat(widths[col] - value.chars().count());
             if col == 0 {
                 text.push_str(value);
-                text.push_str(&" ".repeat(pad));
+                text.push_str(&pad);
             } else {
                 text.push_str("  ");
-                text.push_str(&" ".repeat(pad));
+                text.push_str(&pad);
                 text.push_str(value);
             }
         }
         let _ = writeln!(out, "{}", text.trim_end());
     }
+    out
+}
+
+/// `count` with commas between thousands ("4,800,000").
+pub fn thousands(count: u64) -> String {
+    let digits = count.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (idx, digit) in digits.chars().enumerate() {
+        if idx > 0 && (digits.len() - idx) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }
 
 /// The summary as aligned text tables.
@@ -123,7 +152,8 @@ pub fn text(summary: &Summary) -> String {
     out
 }
 
-fn estimate_json(estimate: &Estimate) -> Value {
+/// An estimate in JSON: `{"mean", "ci95_half_width", "n"}`.
+pub(crate) fn estimate_json(estimate: &Estimate) -> Value {
     json!({
         "mean": estimate.mean,
         "ci95_half_width": estimate.half_width,
@@ -164,36 +194,79 @@ pub fn json(summary: &Summary) -> Value {
 /// The summary as CSV: `scenario,table,row,column,unit,mean,ci95_half_width,n`, one line per
 /// figure (empty fields where a figure has no value).
 pub fn csv(summary: &Summary) -> Result<String, csv::Error> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record([
-        "scenario",
-        "table",
-        "row",
-        "column",
-        "unit",
-        "mean",
-        "ci95_half_width",
-        "n",
-    ])?;
-    let optional = |value: Option<f64>| value.map_or(String::new(), |v| v.to_string());
+    let mut figures = Vec::new();
     for table in &summary.tables {
         for row in &table.rows {
             for (column, estimate) in table.columns.iter().zip(&row.cells) {
-                writer.write_record([
-                    summary.scenario.as_str(),
-                    table.slug,
-                    row.label.as_str(),
-                    column.slug,
-                    unit_slug(column.unit),
-                    &optional(estimate.mean),
-                    &optional(estimate.half_width),
-                    &estimate.n.to_string(),
-                ])?;
+                figures.push((
+                    [
+                        summary.scenario.as_str(),
+                        table.slug,
+                        row.label.as_str(),
+                        column.slug,
+                        unit_slug(column.unit),
+                    ],
+                    *estimate,
+                ));
             }
         }
+    }
+    figures_csv(["scenario", "table", "row", "column", "unit"], figures)
+}
+
+/// CSV of figures, one line each: the fields that name the figure (`key_columns` in the header),
+/// then its `mean,ci95_half_width,n` (empty fields where the figure has no value).
+pub(crate) fn figures_csv<const N: usize, K: AsRef<str>>(
+    key_columns: [&str; N],
+    figures: impl IntoIterator<Item = ([K; N], Estimate)>,
+) -> Result<String, csv::Error> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(
+        key_columns
+            .into_iter()
+            .chain(["mean", "ci95_half_width", "n"]),
+    )?;
+    let optional = |value: Option<f64>| value.map_or(String::new(), |v| v.to_string());
+    for (key, estimate) in figures {
+        let values = [
+            optional(estimate.mean),
+            optional(estimate.half_width),
+            estimate.n.to_string(),
+        ];
+        writer.write_record(
+            key.iter()
+                .map(AsRef::as_ref)
+                .chain(values.iter().map(String::as_str)),
+        )?;
     }
     let bytes = writer
         .into_inner()
         .map_err(|err| csv::Error::from(err.into_error()))?;
     Ok(String::from_utf8(bytes).expect("the CSV writer writes the UTF-8 it was given"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_are_separated() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(3000), "3,000");
+        assert_eq!(thousands(4_800_000), "4,800,000");
+    }
+
+    #[test]
+    fn tables_align_labels_left_and_figures_right() {
+        let grid = [
+            vec![String::new(), "visits".to_owned()],
+            vec!["all".to_owned(), "12".to_owned(), "3".to_owned()],
+            vec!["in network".to_owned(), "1,234".to_owned()],
+        ];
+        assert_eq!(
+            aligned(&grid),
+            "            visits\nall             12  3\nin network   1,234\n"
+        );
+    }
 }

@@ -6,10 +6,10 @@
 use askama::Template;
 
 use crate::html::chart::{self, BarChart, BarGroup, Reference};
-use crate::render::{cell, number};
+use crate::render::{cell, number, thousands};
 use crate::summary::{Estimate, Unit};
 
-use super::{Comparison, EMPLOYER_CLAIM, protected_hour_note, thousands};
+use super::{Comparison, EMPLOYER_CLAIM, protected_hour_note};
 
 /// The page's askama template and what it shows.
 #[derive(Template)]
@@ -92,24 +92,17 @@ pub fn html(comparison: &Comparison) -> String {
             .protected_hour_costs
             .iter()
             .map(|cost| {
-                vec![
+                [
                     format!(
                         "{} → {}",
                         comparison.variants[cost.from].variant.contract,
                         comparison.variants[cost.to].variant.contract
                     ),
                     format!("1:{}", cost.members_per_therapist),
-                    format!(
-                        "{} → {}",
-                        number(Unit::Number, comparison.variants[cost.from].protected_hours),
-                        number(Unit::Number, comparison.variants[cost.to].protected_hours)
-                    ),
-                    number(Unit::Number, cost.direct_hours),
-                    number(Unit::Number, cost.therapist_fte),
-                    number(Unit::Number, cost.hour_appointments),
-                    number(Unit::Number, cost.psychiatrist_direct_hours),
-                    cell(Unit::Number, &cost.simulated),
                 ]
+                .into_iter()
+                .chain(comparison.cost_cells(cost))
+                .collect()
             })
             .collect(),
         cost_note: protected_hour_note(comparison.scale),
@@ -171,9 +164,8 @@ fn terms(comparison: &Comparison) -> Vec<(&'static str, String)> {
 /// A pair's short label for a chart: `5 → 6 h, 1:3000` (the table names the contracts).
 fn short_pair_label(comparison: &Comparison, cost: &super::ProtectedHourCost) -> String {
     format!(
-        "{} → {} h, 1:{}",
-        number(Unit::Number, comparison.variants[cost.from].protected_hours),
-        number(Unit::Number, comparison.variants[cost.to].protected_hours),
+        "{} h, 1:{}",
+        comparison.protected_hours_change(cost),
         cost.members_per_therapist
     )
 }
