@@ -1054,16 +1054,26 @@ impl Book {
         }])
     }
 
+    /// An episode that has not ended, or the refusal to decide on it.
+    fn open_episode(&self, episode: EpisodeId) -> Result<&Episode, Outcome> {
+        match self.episodes.get(episode.index()) {
+            None => Err(Outcome::Refused(vec![Refusal::Episode(
+                EpisodeRefusal::UnknownEpisode(episode),
+            )])),
+            Some(known) if known.discharged.is_some() => {
+                Err(Outcome::Refused(vec![Refusal::Episode(
+                    EpisodeRefusal::Discharged,
+                )]))
+            }
+            Some(known) => Ok(known),
+        }
+    }
+
     /// Decides to change an open episode's cadence from its next follow-up on.
     pub fn decide_cadence(&self, episode: EpisodeId, cadence: Cadence) -> Outcome {
-        match self.episodes.get(episode.index()) {
-            None => Outcome::Refused(vec![Refusal::Episode(EpisodeRefusal::UnknownEpisode(
-                episode,
-            ))]),
-            Some(known) if known.discharged.is_some() => {
-                Outcome::Refused(vec![Refusal::Episode(EpisodeRefusal::Discharged)])
-            }
-            Some(known) => Outcome::Accepted(vec![Change::SetCadence {
+        match self.open_episode(episode) {
+            Err(refused) => refused,
+            Ok(known) => Outcome::Accepted(vec![Change::SetCadence {
                 episode,
                 from: known.cadence,
                 to: cadence,
@@ -1073,14 +1083,9 @@ impl Book {
 
     /// Decides to discharge: the episode ends at `now`.
     pub fn decide_discharge(&self, episode: EpisodeId, now: Timestamp) -> Outcome {
-        match self.episodes.get(episode.index()) {
-            None => Outcome::Refused(vec![Refusal::Episode(EpisodeRefusal::UnknownEpisode(
-                episode,
-            ))]),
-            Some(known) if known.discharged.is_some() => {
-                Outcome::Refused(vec![Refusal::Episode(EpisodeRefusal::Discharged)])
-            }
-            Some(_) => Outcome::Accepted(vec![Change::Discharge { episode, at: now }]),
+        match self.open_episode(episode) {
+            Err(refused) => refused,
+            Ok(_) => Outcome::Accepted(vec![Change::Discharge { episode, at: now }]),
         }
     }
 

@@ -77,18 +77,8 @@ pub fn internal_therapists_by_share(region: &Region, share: f64, seed: u64) -> V
 /// Reads a disruption file against `region` (clinician and facility ids must exist).
 pub fn read_disruption(file: &str, text: &str, region: &Region) -> Result<Disruption, FileError> {
     let parsed: DisruptionFile = parse_toml(file, text)?;
-    let reason = match parsed.reason.as_str() {
-        "strike" => DisruptionReason::Strike,
-        "leave" => DisruptionReason::Leave,
-        "closure" => DisruptionReason::Closure,
-        _ => {
-            return Err(invalid(
-                file,
-                "reason",
-                "expected one of: strike, leave, closure",
-            ));
-        }
-    };
+    let reason = DisruptionReason::from_slug(&parsed.reason)
+        .ok_or_else(|| invalid(file, "reason", "expected one of: strike, leave, closure"))?;
     let first = date(file, "first", &parsed.first)?;
     let last = date(file, "last", &parsed.last)?;
     if last < first {

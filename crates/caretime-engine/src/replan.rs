@@ -88,6 +88,20 @@ impl DisruptionReason {
         }
     }
 
+    /// Every reason, in a fixed order.
+    pub const ALL: [DisruptionReason; 3] = [
+        DisruptionReason::Strike,
+        DisruptionReason::Leave,
+        DisruptionReason::Closure,
+    ];
+
+    /// The reason a file names (`strike`, `leave`, `closure`).
+    pub fn from_slug(name: &str) -> Option<DisruptionReason> {
+        DisruptionReason::ALL
+            .into_iter()
+            .find(|reason| reason.slug() == name)
+    }
+
     /// The kebab-case name used in files and output.
     pub fn slug(self) -> &'static str {
         match self {

@@ -239,7 +239,28 @@ fn the_book_keeps_episodes_and_proposes_each_follow_up_from_the_latest_session()
     );
     assert_eq!(best.timeliness, Timeliness::Met);
 
-    // After discharge there is no next follow-up, and no second discharge.
+    // The clinician goes weekly: the next follow-up is looked for a week after the session
+    // (Monday 12-08 09:00). A batch with a stale second change leaves the cadence as it was.
+    let weekly = book.decide_cadence(EpisodeId(0), Cadence::Weekly);
+    apply(&mut book, weekly);
+    assert_eq!(book.episodes()[0].cadence, Cadence::Weekly);
+    let follow_up = book
+        .next_follow_up(EpisodeId(0), RequestId(1), &rules, now)
+        .expect("deadline")
+        .expect("an open episode with a session");
+    assert_eq!(follow_up.not_before, at("2025-12-08T09:00:00-08:00"));
+    let Outcome::Accepted(mut back) = book.decide_cadence(EpisodeId(0), Cadence::Biweekly) else {
+        panic!("an open episode");
+    };
+    back.push(caretime_engine::book::Change::SetCadence {
+        episode: EpisodeId(0),
+        from: Cadence::Monthly,
+        to: Cadence::Weekly,
+    });
+    assert!(book.apply(&back).is_err());
+    assert_eq!(book.episodes()[0].cadence, Cadence::Weekly);
+
+    // After discharge there is no next follow-up, no second discharge and no cadence change.
     assert_eq!(book.appointments()[0].status, AppointmentStatus::Booked);
     let discharge = book.decide_discharge(EpisodeId(0), at("2025-12-02T10:00:00-08:00"));
     apply(&mut book, discharge);
@@ -250,6 +271,11 @@ fn the_book_keeps_episodes_and_proposes_each_follow_up_from_the_latest_session()
     );
     assert_eq!(
         book.decide_discharge(EpisodeId(0), now).refusals(),
+        [Refusal::Episode(EpisodeRefusal::Discharged)]
+    );
+    assert_eq!(
+        book.decide_cadence(EpisodeId(0), Cadence::Monthly)
+            .refusals(),
         [Refusal::Episode(EpisodeRefusal::Discharged)]
     );
 }

@@ -629,19 +629,14 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
     let disruption = match &parsed.disruption {
         None => None,
         Some(spec) => {
-            use caretime_engine::replan::DisruptionReason;
-            let reason = match spec.reason.as_str() {
-                "strike" => DisruptionReason::Strike,
-                "leave" => DisruptionReason::Leave,
-                "closure" => DisruptionReason::Closure,
-                _ => {
-                    return Err(invalid(
+            let reason = caretime_engine::replan::DisruptionReason::from_slug(&spec.reason)
+                .ok_or_else(|| {
+                    invalid(
                         file,
                         "disruption.reason",
                         "expected one of: strike, leave, closure",
-                    ));
-                }
-            };
+                    )
+                })?;
             let first: Date = spec.first.parse().map_err(|_| {
                 invalid(
                     file,
