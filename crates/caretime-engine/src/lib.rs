@@ -23,6 +23,11 @@
 //!   [`replan::Replan::changes`] turns the plan into changes that [`book::Book::apply`] applies in
 //!   one step. [`disruption_file`] reads a disruption from TOML.
 //!
+//! - [`report::access_report`] counts a book in the regulator's terms over a period of request
+//!   dates: compliance by request kind, facility, discipline, language and month against the rule
+//!   set's threshold, waits and follow-up intervals in business days, routes, attendance, group
+//!   sessions and the workforce. The simulator and (later) the server share it.
+//!
 //! Not here: persistence (caretime-store), FHIR (caretime-fhir), clocks and randomness (callers
 //! pass `now` and seeds).
 
