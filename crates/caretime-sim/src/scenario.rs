@@ -8,9 +8,9 @@
 //! rule-set = "ca-dmhc"
 //!
 //! [simulation]
-//! start = "2025-01-06"          # first simulated date
+//! start = "2023-07-01"          # first simulated date
 //! months = 12                   # simulated months after the warm-up
-//! warm-up-months = 3            # simulated first, not reported (the book starts empty)
+//! warm-up-months = 6            # simulated first, not reported (the book starts empty)
 //! replications = 5
 //! seed = 2024
 //! booking-horizon-weeks = 26    # how far past the end the calendar is open
