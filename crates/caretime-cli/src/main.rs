@@ -30,7 +30,8 @@ use crate::output::Format;
 ///
 /// Computes appointment deadlines under a regulator's timely-access rules, checks clinicians'
 /// weekly templates against the contract that protects their non-appointment care time, generates
-/// synthetic regions and finds ranked offers that meet the deadlines. Rule sets,
+/// synthetic regions, finds ranked offers that meet the deadlines, replans disruptions optimally,
+/// and simulates a region to compare contract terms and staffing. Rule sets,
 /// holiday calendars and contracts are data files; built-in ones are listed by `caretime rules
 /// list` and `caretime contracts list`, and any command that takes a name also takes a path to a
 /// TOML file of the same format.
