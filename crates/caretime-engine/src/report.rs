@@ -315,7 +315,7 @@ pub struct Workforce {
     /// Visits with internal clinicians that took place in the period.
     pub sessions: u64,
     /// Working days of internal clinicians in the period (template days that are business days
-    /// of their facility).
+    /// of their facility, less the days their schedule in the book takes away: leave, a strike).
     pub clinician_days: u64,
 }
 
@@ -672,7 +672,7 @@ pub fn access_report(
         routes,
         attendance,
         groups: group_sessions(book, &in_period),
-        workforce: workforce(region, period, internal_sessions)?,
+        workforce: workforce(book, region, period, internal_sessions)?,
     })
 }
 
@@ -721,7 +721,12 @@ fn group_sessions(book: &Book, in_period: &dyn Fn(Timestamp) -> bool) -> GroupSe
     }
 }
 
-fn workforce(region: &Region, period: Period, sessions: u64) -> Result<Workforce, ReportError> {
+fn workforce(
+    book: &Book,
+    region: &Region,
+    period: Period,
+    sessions: u64,
+) -> Result<Workforce, ReportError> {
     let mut weekly = [0u64; BlockKind::ALL.len()];
     let mut therapists = 0;
     let mut fte = 0;
@@ -760,7 +765,29 @@ fn workforce(region: &Region, period: Period, sessions: u64) -> Result<Workforce
                 count
             }
         };
-        clinician_days += working;
+        // Less the days the clinician's schedule in the book takes away (leave, a strike).
+        let away: u64 = match book.schedule(clinician.id) {
+            Some(schedule) if !schedule.leave.is_empty() => {
+                let calendar = &region.facilities[clinician.facility.index()].calendar;
+                let mut days = 0;
+                let mut date = period.first;
+                while date <= period.last {
+                    let on_leave = schedule
+                        .leave
+                        .iter()
+                        .any(|(first, last)| *first <= date && date <= *last);
+                    let works = template
+                        .blocks
+                        .iter()
+                        .any(|block| block.day == date.weekday() && block.kind != BlockKind::Break);
+                    days += u64::from(on_leave && works && calendar.is_business_day(date));
+                    date = date.tomorrow().map_err(|_| ReportError::OutOfRange)?;
+                }
+                days
+            }
+            _ => 0,
+        };
+        clinician_days += working.saturating_sub(away);
     }
     Ok(Workforce {
         members: region.members.len() as u64,

@@ -496,3 +496,21 @@ fn days_without_values_have_no_quantile_or_mean() {
     assert_eq!(days.mean(), None);
     assert_eq!(days.at_most(10), 0);
 }
+
+#[test]
+fn leave_in_the_book_is_not_a_working_day() {
+    // The fortnight's region and period, with therapist 0 on leave Monday 12-01 to Wednesday
+    // 12-03 in the book: three of its eight working days go, 16 - 3 = 13 clinician-days.
+    let region = region();
+    let horizon = Horizon {
+        first: date(2025, 11, 17),
+        last: date(2025, 12, 31),
+    };
+    let leave = [(ClinicianId(0), date(2025, 12, 1), date(2025, 12, 3))];
+    let book = Book::new(&region, horizon, &leave, BookPolicy::STANDARD).expect("valid");
+    let report = access_report(&book, &region, &rules(), FORTNIGHT).expect("a valid period");
+    assert_eq!(report.workforce.clinician_days, 13);
+    let without = Book::new(&region, horizon, &[], BookPolicy::STANDARD).expect("valid");
+    let report = access_report(&without, &region, &rules(), FORTNIGHT).expect("a valid period");
+    assert_eq!(report.workforce.clinician_days, 16);
+}
