@@ -517,10 +517,23 @@ pub fn access_report(
         .checked_add(jiff::Span::new().days(2))
         .map_err(|_| ReportError::OutOfRange)?;
     let days = LocalDays::new(zone, calendar, table_first, table_last)?;
-    let in_period = |at: Timestamp| {
-        let date = days.date(at);
-        period.first <= date && date <= period.last
+    // A local date is in the period when its instant is from the first date's midnight to the
+    // midnight after the last date (local midnights only move forward, DST or not): two
+    // comparisons per instant instead of a date lookup.
+    let midnight = |date: Date| -> Result<Timestamp, ReportError> {
+        Ok(date
+            .to_zoned(zone.clone())
+            .map_err(|_| ReportError::OutOfRange)?
+            .timestamp())
     };
+    let period_start = midnight(period.first)?;
+    let period_end = midnight(
+        period
+            .last
+            .tomorrow()
+            .map_err(|_| ReportError::OutOfRange)?,
+    )?;
+    let in_period = |at: Timestamp| period_start <= at && at < period_end;
     let follow_up_standard = rules
         .rule(RequestKind::FollowUp)
         .and_then(|rule| match rule.within {
