@@ -4,7 +4,7 @@ use std::io::Write;
 
 mod support;
 
-use support::{caretime, json};
+use support::{assert_one_error_line, caretime, json};
 
 const THANKSGIVING_TUESDAY: &str = "2025-11-25T16:30:00-08:00[America/Los_Angeles]";
 
@@ -164,14 +164,7 @@ fn bad_inputs_fail_with_one_line_and_never_echo_times() {
     ];
     for (args, expected) in cases {
         let run = caretime(&[&["deadline"], args].concat());
-        assert_eq!(run.status, 2, "{args:?}: {}", run.stderr);
-        assert!(run.stdout.is_empty(), "{args:?}");
-        assert_eq!(run.stderr.lines().count(), 1, "{args:?}: {}", run.stderr);
-        assert!(
-            run.stderr.starts_with("error: ") && run.stderr.contains(expected),
-            "{args:?}: {}",
-            run.stderr
-        );
+        assert_one_error_line(&run, args, expected);
         // Request times are member data: the value given is never repeated.
         let time_given = args[args
             .iter()

@@ -4,7 +4,7 @@
 
 mod support;
 
-use support::{caretime, json, scratch};
+use support::{assert_one_error_line, caretime, json, scratch};
 
 /// A tiny run of the built-in scenario: 9,600 members, one month of warm-up and one reported,
 /// two replications (a second or two in debug).
@@ -58,14 +58,7 @@ fn bad_input_is_one_error_line() {
     ];
     for (args, expected) in cases {
         let run = caretime(&args);
-        assert_eq!(run.status, 2, "{args:?}: {}", run.stderr);
-        assert!(run.stdout.is_empty(), "{args:?}");
-        assert_eq!(run.stderr.lines().count(), 1, "{args:?}: {}", run.stderr);
-        assert!(
-            run.stderr.starts_with("error: ") && run.stderr.contains(expected),
-            "{args:?}: {}",
-            run.stderr
-        );
+        assert_one_error_line(&run, &args, expected);
     }
 }
 

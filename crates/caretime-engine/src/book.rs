@@ -1555,12 +1555,16 @@ impl Book {
                 from,
                 to,
             } => {
-                let seat = self.groups[group.index()].sessions[session]
-                    .seats
-                    .iter_mut()
-                    .find(|seat| seat.member == member && seat.status == to)
+                // The reverse change, through the same mechanism that applied it.
+                let reverse = Change::SeatStatus {
+                    group,
+                    session,
+                    member,
+                    from: to,
+                    to: from,
+                };
+                apply_group_change(&mut self.groups, &reverse)
                     .expect("the seat was changed by the change being undone");
-                seat.status = from;
             }
             Undo::Groups { n_groups, before } => {
                 self.groups.truncate(n_groups);

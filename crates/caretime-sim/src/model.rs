@@ -378,7 +378,7 @@ pub fn run(
         episodes: Vec::new(),
         counts: RunCounts::default(),
     };
-    run.start_groups(start, &leave)?;
+    run.start_groups(start)?;
     if let Some(spec) = &scenario.disruption {
         run.disrupted =
             internal_therapists_by_share(region, spec.internal_therapist_share, spec.seed);
@@ -767,11 +767,7 @@ impl Run<'_> {
     /// One weekly group per internal clinician whose template has group time, from the first
     /// group block of the run to the end of the horizon; sessions in the facilitator's planned
     /// leave are cancelled at once (reason: leave).
-    fn start_groups(
-        &mut self,
-        now: Timestamp,
-        leave: &[(ClinicianId, Date, Date)],
-    ) -> Result<(), SimError> {
+    fn start_groups(&mut self, now: Timestamp) -> Result<(), SimError> {
         let model = &self.scenario.groups;
         if model.facilitator_share <= 0.0 {
             return Ok(());
@@ -818,11 +814,12 @@ impl Run<'_> {
             self.apply(decision)?;
             self.counts.groups += 1;
             self.groups_at[clinician.facility.index()].push(group);
-            let away: Vec<(Date, Date)> = leave
-                .iter()
-                .filter(|(who, _, _)| *who == clinician.id)
-                .map(|(_, first, last)| (*first, *last))
-                .collect();
+            // The facilitator's planned leave, as the book's schedule has it.
+            let away: Vec<(Date, Date)> = self
+                .book
+                .schedule(clinician.id)
+                .map(|schedule| schedule.leave.clone())
+                .unwrap_or_default();
             let sessions: Vec<(Timestamp, u32)> = self.book.groups()[group.index()]
                 .sessions
                 .iter()

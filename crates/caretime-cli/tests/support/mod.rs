@@ -28,6 +28,19 @@ pub(crate) fn caretime(args: &[&str]) -> Run {
     }
 }
 
+/// Asserts that a run failed on bad input the CLI's way: exit status 2, nothing on stdout, and
+/// one `error:` line on stderr that contains `expected`.
+pub(crate) fn assert_one_error_line(run: &Run, args: &[&str], expected: &str) {
+    assert_eq!(run.status, 2, "{args:?}: {}", run.stderr);
+    assert!(run.stdout.is_empty(), "{args:?}");
+    assert_eq!(run.stderr.lines().count(), 1, "{args:?}: {}", run.stderr);
+    assert!(
+        run.stderr.starts_with("error: ") && run.stderr.contains(expected),
+        "{args:?}: {}",
+        run.stderr
+    );
+}
+
 /// The one JSON document a successful run printed.
 pub(crate) fn json(run: &Run) -> serde_json::Value {
     assert_eq!(run.status, 0, "stderr: {}", run.stderr);
