@@ -657,6 +657,16 @@ impl Availability {
         Ok((i64::from(length) / GRID_MINUTES) as usize)
     }
 
+    /// How many slots start before `minute` (saturating: any minute past the horizon gives
+    /// every slot).
+    fn slots_before(&self, minute: Minute) -> usize {
+        let offset = minute.0.saturating_sub(self.base);
+        if offset <= 0 {
+            return 0;
+        }
+        (offset.saturating_add(GRID_MINUTES - 1) / GRID_MINUTES).min(self.n_slots as i64) as usize
+    }
+
     /// The first slot at or after `minute`, clamped to the index.
     fn first_slot_from(&self, minute: Minute) -> usize {
         let offset = minute.ceil_to_grid().0 - self.base;
@@ -776,26 +786,48 @@ impl Availability {
         let (column_words, summary_words) = (self.column_words, self.summary_words);
         let first = self.first_slot_from(search.not_before);
         // Only starts where some row of the group has a run of `n` free slots of one kind can
-        // serve: the group's occupancy bits skip the rest a word at a time.
+        // serve: the group's occupancy bits skip the rest a word at a time. Each kind's next
+        // such start is kept until the search passes it (a kind with no free run ahead, often
+        // urgent-hold time, was scanned to its end again for every candidate start), and the
+        // scans stop at the last start the search may take: before `before`, and for routine
+        // requests, urgent-hold time only up to its release.
         let group_words = usize::from(search.group) * self.row_words
             ..(usize::from(search.group) + 1) * self.row_words;
         let direct_free = &self.direct.group_free[group_words.clone()];
         let urgent_free = &self.urgent.group_free[group_words];
+        let end = self.slots_before(search.before);
+        let urgent_end = match search.urgency {
+            Urgency::Urgent => end,
+            Urgency::Routine => end.min(
+                self.slots_before(Minute(
+                    search
+                        .now
+                        .0
+                        .saturating_add(self.urgent_hold_release_minutes)
+                        .saturating_add(1),
+                )),
+            ),
+        };
+        let scan = |bits: &[u64], from: usize, end: usize| {
+            next_run_start_before(bits, from, n, self.n_slots, end)
+        };
+        let mut direct_at = scan(direct_free, first, end);
+        let mut urgent_at = scan(urgent_free, first, urgent_end);
         let mut next = first;
         loop {
-            let slot = match (
-                next_run_start(direct_free, next, n, self.n_slots),
-                next_run_start(urgent_free, next, n, self.n_slots),
-            ) {
+            if direct_at.is_some_and(|at| at < next) {
+                direct_at = scan(direct_free, next, end);
+            }
+            if urgent_at.is_some_and(|at| at < next) {
+                urgent_at = scan(urgent_free, next, urgent_end);
+            }
+            let slot = match (direct_at, urgent_at) {
                 (Some(direct), Some(urgent)) => direct.min(urgent),
                 (Some(slot), None) | (None, Some(slot)) => slot,
                 (None, None) => break,
             };
             next = slot + 1;
             let start = self.slot_start(slot);
-            if start >= search.before {
-                break;
-            }
             if search
                 .starts
                 .is_some_and(|starts| starts.get(slot) != Some(&true))
@@ -964,9 +996,20 @@ impl Availability {
 
 /// The first slot `>= from` that starts a run of at least `n` set bits in `row` (`n_slots` bits).
 fn next_run_start(row: &[u64], from: usize, n: usize, n_slots: usize) -> Option<usize> {
+    next_run_start_before(row, from, n, n_slots, n_slots)
+}
+
+/// Like [`next_run_start`], for starts before slot `end` only.
+fn next_run_start_before(
+    row: &[u64],
+    from: usize,
+    n: usize,
+    n_slots: usize,
+    end: usize,
+) -> Option<usize> {
     let bit = |slot: usize| row[slot / 64] & (1 << (slot % 64)) != 0;
     let mut slot = from;
-    while slot + n <= n_slots {
+    while slot + n <= n_slots && slot < end {
         // Skip zero words quickly.
         let word = row[slot / 64] >> (slot % 64);
         if word == 0 {
@@ -974,7 +1017,7 @@ fn next_run_start(row: &[u64], from: usize, n: usize, n_slots: usize) -> Option<
             continue;
         }
         slot += word.trailing_zeros() as usize;
-        if slot + n > n_slots {
+        if slot + n > n_slots || slot >= end {
             return None;
         }
         match (slot..slot + n).find(|&s| !bit(s)) {

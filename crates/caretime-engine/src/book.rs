@@ -815,7 +815,8 @@ impl Book {
             length: offer.length,
             time,
             modality,
-            interpreter: (!clinician.speaks(member_language)).then_some(member_language),
+            interpreter: (!self.directory.speaks(clinician, member_language))
+                .then_some(member_language),
             route: if choice.is_some_and(|c| c.clinician != offer.clinician) {
                 match clinician.affiliation {
                     caretime_core::region::Affiliation::Internal => Route::Internal,

@@ -25,7 +25,7 @@
 use caretime_core::calendar::BusinessCalendar;
 use caretime_core::id::{ClinicianId, FacilityId, MemberId, RequestId};
 use caretime_core::region::{
-    Affiliation, Clinician, Discipline, Language, Member, Modality, Region,
+    Affiliation, Clinician, Discipline, GeoPoint, Language, Member, Modality, Region,
 };
 use caretime_core::request::{Preferences, Request, RequestKind};
 use caretime_core::rules::{DeadlineError, RuleSet};
@@ -268,13 +268,26 @@ pub struct Directory {
     languages: Vec<(Language, RowSet)>,
     /// Facilities by grid cell ([`GRID_DEGREES`] of latitude and longitude), sorted by cell then
     /// id, for the travel-distance filter.
-    grid: Vec<((i32, i32), FacilityId)>,
-    /// The same per search group: the facilities with in-person rows of that group.
-    group_grids: Vec<Vec<((i32, i32), FacilityId)>>,
+    grid: Grid,
+    /// The same per search group and per remote modalities a member accepts ([`remote_key`]):
+    /// the facilities with an in-person row of that group offering none of those modalities. The
+    /// others add nobody a member who accepts them does not reach already, so their distance is
+    /// never measured (every internal clinician offers video and phone: most members need no
+    /// distance test for internal care at all).
+    group_grids: Vec<[Grid; 4]>,
     /// Rows offering in-person care, per facility, as runs `start..end` (a facility's clinicians
     /// have neighbouring ids, so their rows come in a few runs, one per search group).
     in_person_runs: Vec<Vec<(u32, u32)>>,
+    /// Each facility's location, by facility index: distance tests read this dense table, not
+    /// the facility records (a cache miss each).
+    locations: Vec<GeoPoint>,
+    /// The languages each clinician speaks, by clinician index, as bits over the first 64 of
+    /// `languages` (a test of one word instead of a walk of the clinician's language list).
+    spoken: Vec<u64>,
 }
+
+/// Facilities by grid cell, sorted by cell then id.
+type Grid = Vec<((i32, i32), FacilityId)>;
 
 /// The size of the facility grid's cells, in degrees (about 28 km of latitude): a 24 km travel
 /// radius then spans a few cells each way.
@@ -287,11 +300,12 @@ fn grid_cell(point: caretime_core::region::GeoPoint) -> (i32, i32) {
     )
 }
 
-/// The facilities of `grid` within `max_km` of `home` (haversine distance), in grid order.
+/// The facilities of `grid` within `max_km` of `home` (haversine distance), in grid order;
+/// `locations` by facility index.
 fn near_in<'r>(
     grid: &'r [((i32, i32), FacilityId)],
-    region: &'r Region,
-    home: caretime_core::region::GeoPoint,
+    locations: &'r [GeoPoint],
+    home: GeoPoint,
     max_km: f64,
 ) -> impl Iterator<Item = FacilityId> + 'r {
     // A degree of latitude is about 111.2 km everywhere, and a degree of longitude 111.3 km
@@ -310,7 +324,7 @@ fn near_in<'r>(
             .iter()
             .take_while(move |(known, _)| *known <= (lat_cell, lon_last))
             .map(|(_, facility)| *facility)
-            .filter(move |facility| radius.contains(region.facilities[facility.index()].location))
+            .filter(move |facility| radius.contains(locations[facility.index()]))
     })
 }
 
@@ -393,7 +407,7 @@ impl Directory {
             }
         }
         languages.sort_by_key(|(language, _)| *language);
-        let mut grid: Vec<((i32, i32), FacilityId)> = region
+        let mut grid: Grid = region
             .facilities
             .iter()
             .map(|facility| (grid_cell(facility.location), facility.id))
@@ -405,15 +419,40 @@ impl Directory {
             .map(|&(start, _)| usize::from(availability.group_of_row(start as usize)) + 1)
             .max()
             .unwrap_or(0);
-        let mut group_grids = vec![Vec::new(); n_groups];
+        let mut group_grids: Vec<[Grid; 4]> = vec![Default::default(); n_groups];
         for &(cell, facility) in &grid {
-            let mut groups: Vec<u8> = in_person_runs[facility.index()]
-                .iter()
-                .map(|&(start, _)| availability.group_of_row(start as usize))
-                .collect();
-            groups.dedup();
-            for group in groups {
-                group_grids[usize::from(group)].push((cell, facility));
+            // Per group, which remote keys leave some in-person row of the facility uncovered.
+            let mut uncovered: Vec<(u8, [bool; 4])> = Vec::new();
+            for &(start, end) in &in_person_runs[facility.index()] {
+                let group = availability.group_of_row(start as usize);
+                let keys = match uncovered.iter_mut().find(|(known, _)| *known == group) {
+                    Some((_, keys)) => keys,
+                    None => {
+                        uncovered.push((group, [false; 4]));
+                        &mut uncovered.last_mut().expect("just pushed").1
+                    }
+                };
+                for row in start as usize..end as usize {
+                    for (key, uncovered) in keys.iter_mut().enumerate() {
+                        *uncovered |= !(key & REMOTE_VIDEO != 0 && video.contains(row)
+                            || key & REMOTE_PHONE != 0 && phone.contains(row));
+                    }
+                }
+            }
+            for (group, keys) in uncovered {
+                for (key, uncovered) in keys.into_iter().enumerate() {
+                    if uncovered {
+                        group_grids[usize::from(group)][key].push((cell, facility));
+                    }
+                }
+            }
+        }
+        let mut spoken = vec![0u64; region.clinicians.len()];
+        for (clinician, bits) in region.clinicians.iter().zip(&mut spoken) {
+            for (idx, (language, _)) in languages.iter().take(64).enumerate() {
+                if clinician.speaks(*language) {
+                    *bits |= 1 << idx;
+                }
             }
         }
         Directory {
@@ -424,29 +463,41 @@ impl Directory {
             grid,
             group_grids,
             in_person_runs,
+            locations: region
+                .facilities
+                .iter()
+                .map(|facility| facility.location)
+                .collect(),
+            spoken,
         }
     }
 
     /// Facilities within `max_km` of `home` (haversine distance), in grid order.
-    pub(crate) fn facilities_near<'r>(
-        &'r self,
-        region: &'r Region,
-        home: caretime_core::region::GeoPoint,
+    pub(crate) fn facilities_near(
+        &self,
+        home: GeoPoint,
         max_km: f64,
-    ) -> impl Iterator<Item = FacilityId> + 'r {
-        near_in(&self.grid, region, home, max_km)
+    ) -> impl Iterator<Item = FacilityId> + '_ {
+        near_in(&self.grid, &self.locations, home, max_km)
+    }
+
+    /// Whether `clinician` speaks `language` (as [`Clinician::speaks`]).
+    pub(crate) fn speaks(&self, clinician: &Clinician, language: Language) -> bool {
+        match (
+            self.languages
+                .binary_search_by_key(&language, |(known, _)| *known),
+            self.spoken.get(clinician.id.index()),
+        ) {
+            (Ok(idx), Some(bits)) if idx < 64 => bits & (1 << idx) != 0,
+            // Not a language anyone in the index speaks, or beyond the 64 with bits.
+            _ => clinician.speaks(language),
+        }
     }
 
     /// Rows of search group `group` the member could see (in person nearby), and every row
     /// offering a remote modality the member accepts (whatever its group: searches clip the
     /// filter to their group's rows).
-    pub(crate) fn reachable(
-        &self,
-        region: &Region,
-        member: &Member,
-        max_km: f64,
-        group: u8,
-    ) -> RowSet {
+    pub(crate) fn reachable(&self, member: &Member, max_km: f64, group: u8) -> RowSet {
         let mut rows = RowSet::empty(self.n_rows);
         if member.accepts.contains(Modality::Video) {
             rows.union_with(&self.video);
@@ -455,9 +506,10 @@ impl Directory {
             rows.union_with(&self.phone);
         }
         if member.accepts.contains(Modality::InPerson)
-            && let Some(grid) = self.group_grids.get(usize::from(group))
+            && let Some(grids) = self.group_grids.get(usize::from(group))
         {
-            for facility in near_in(grid, region, *member.home.expose(), max_km) {
+            let grid = &grids[remote_key(member)];
+            for facility in near_in(grid, &self.locations, *member.home.expose(), max_km) {
                 for &(start, end) in &self.in_person_runs[facility.index()] {
                     rows.insert_range(start as usize, end as usize);
                 }
@@ -474,6 +526,23 @@ impl Directory {
     }
 }
 
+/// Bit of [`remote_key`]: the member accepts video.
+const REMOTE_VIDEO: usize = 1;
+/// Bit of [`remote_key`]: the member accepts phone.
+const REMOTE_PHONE: usize = 2;
+
+/// The remote modalities a member accepts, as an index of [`Directory`]'s per-group grids.
+fn remote_key(member: &Member) -> usize {
+    let mut key = 0;
+    if member.accepts.contains(Modality::Video) {
+        key |= REMOTE_VIDEO;
+    }
+    if member.accepts.contains(Modality::Phone) {
+        key |= REMOTE_PHONE;
+    }
+    key
+}
+
 /// How a member and a clinician can meet: in person when both can (and, unless `established`,
 /// the facility is within `max_km`), else video, else phone.
 pub fn modality_for(
@@ -483,16 +552,27 @@ pub fn modality_for(
     max_km: f64,
     established: bool,
 ) -> Option<Modality> {
+    meeting_modality(member, clinician, established, || {
+        member
+            .home
+            .expose()
+            .radius(max_km)
+            .contains(region.facilities[clinician.facility.index()].location)
+    })
+}
+
+/// [`modality_for`], with the distance test given: `near` says whether the clinician's facility
+/// is within the travel distance of the member's home.
+fn meeting_modality(
+    member: &Member,
+    clinician: &Clinician,
+    established: bool,
+    near: impl Fn() -> bool,
+) -> Option<Modality> {
     Modality::ALL.into_iter().find(|&modality| {
         member.accepts.contains(modality)
             && clinician.modalities.contains(modality)
-            && (modality != Modality::InPerson
-                || established
-                || member
-                    .home
-                    .expose()
-                    .radius(max_km)
-                    .contains(region.facilities[clinician.facility.index()].location))
+            && (modality != Modality::InPerson || established || near())
     })
 }
 
@@ -588,6 +668,38 @@ pub struct FindContext<'a> {
     pub rules: &'a RuleSet,
 }
 
+/// A find's filters for one search group.
+struct Masks {
+    /// Everyone the member can reach.
+    reachable: RowSet,
+    /// Those of them who speak the member's language, once a search needs it.
+    concordant: Option<RowSet>,
+}
+
+impl Masks {
+    /// Who may take the request: anyone reachable when an interpreter can stand in for a shared
+    /// language, else only speakers of it.
+    fn anyone(
+        &mut self,
+        interpreters: Interpreters,
+        concordant_of: impl FnOnce(&RowSet) -> RowSet,
+    ) -> &RowSet {
+        match interpreters {
+            Interpreters::Available => &self.reachable,
+            Interpreters::Unavailable => self.concordant(concordant_of),
+        }
+    }
+
+    /// The language-concordant filter, made from the reachable one the first time it is asked.
+    fn concordant(&mut self, concordant_of: impl FnOnce(&RowSet) -> RowSet) -> &RowSet {
+        let Masks {
+            reachable,
+            concordant,
+        } = self;
+        concordant.get_or_insert_with(|| concordant_of(reachable))
+    }
+}
+
 /// Whether any ranked offer is timely (ranks below 9).
 fn has_timely_offer(offers: &[(u8, Offer)]) -> bool {
     offers.iter().any(|(rank, _)| *rank < 9)
@@ -659,12 +771,17 @@ pub fn find_from(
         )
     };
     let mut offers: Vec<(u8, Offer)> = Vec::new();
+    // The travel radius is measured from the member's home once per find.
+    let radius = member.home.expose().radius(policy.max_travel_km);
+    let modality_of = |clinician: &Clinician, established: bool| {
+        meeting_modality(member, clinician, established, || {
+            radius.contains(directory.locations[clinician.facility.index()])
+        })
+    };
     let offer_of =
         |found: Found, route: Route, established: bool| -> Result<Option<Offer>, FindError> {
             let clinician = &region.clinicians[found.clinician.index()];
-            let Some(modality) =
-                modality_for(region, member, clinician, policy.max_travel_km, established)
-            else {
+            let Some(modality) = modality_of(clinician, established) else {
                 return Ok(None);
             };
             let start = found.start.to_timestamp()?;
@@ -674,7 +791,8 @@ pub fn find_from(
                 start,
                 length,
                 modality,
-                interpreter: (!clinician.speaks(member.language)).then_some(member.language),
+                interpreter: (!directory.speaks(clinician, member.language))
+                    .then_some(member.language),
                 route,
                 time: found.kind,
                 timeliness: timeliness_of(start),
@@ -689,11 +807,11 @@ pub fn find_from(
             .ok_or(FindError::UnknownClinician(treating))?;
         let discipline_fits =
             request.kind.needs_psychiatrist() == (clinician.discipline == Discipline::Psychiatrist);
-        let language_fits =
-            policy.interpreters == Interpreters::Available || clinician.speaks(member.language);
+        let language_fits = policy.interpreters == Interpreters::Available
+            || directory.speaks(clinician, member.language);
         let fits = discipline_fits
             && language_fits
-            && modality_for(region, member, clinician, policy.max_travel_km, true).is_some()
+            && modality_of(clinician, true).is_some()
             && availability.row_of(treating).is_some();
         if fits
             && let Some((start, kind)) = availability.earliest_before(
@@ -724,24 +842,21 @@ pub fn find_from(
         // 2-3. Internal, then network, within the deadline: language-concordant first. Each
         // side's filters (who the member can reach, who speaks the language) are built the first
         // time that side is searched: a timely internal offer spares the network's.
-        let masks_for = |group: u8| -> (RowSet, RowSet) {
-            let reachable = directory.reachable(region, member, policy.max_travel_km, group);
+        // The language-concordant filter is made only when a search needs it: with interpreters
+        // available, only when the earliest timely clinician does not speak the language.
+        let concordant_of = |reachable: &RowSet| -> RowSet {
             let mut concordant = reachable.clone();
             match directory.speakers(member.language) {
                 Some(speakers) => concordant.intersect_with(speakers),
                 None => concordant = RowSet::empty(directory.n_rows),
             }
-            (reachable, concordant)
+            concordant
         };
-        let mut masks: [Option<(RowSet, RowSet)>; 2] = [None, None];
-        // Who may take the request: anyone reachable when an interpreter can stand in for a
-        // shared language, else only speakers of it.
-        fn anyone_of(masks: &(RowSet, RowSet), interpreters: Interpreters) -> &RowSet {
-            match interpreters {
-                Interpreters::Available => &masks.0,
-                Interpreters::Unavailable => &masks.1,
-            }
-        }
+        let masks_for = |group: u8| Masks {
+            reachable: directory.reachable(member, policy.max_travel_km, group),
+            concordant: None,
+        };
+        let mut masks: [Option<Masks>; 2] = [None, None];
         let (internal_group, network_group) = if request.kind.needs_psychiatrist() {
             (GROUP_INTERNAL_PSYCHIATRY, GROUP_NETWORK_PSYCHIATRY)
         } else {
@@ -775,22 +890,27 @@ pub fn find_from(
                 break;
             }
             let side_masks = masks[side].get_or_insert_with(|| masks_for(group));
-            let anyone = anyone_of(side_masks, policy.interpreters);
-            let concordant = &side_masks.1;
+            let anyone = side_masks.anyone(policy.interpreters, concordant_of);
             // Anyone first: when nobody is timely, no language-concordant clinician is either (the
             // common case when capacity is short, so it is the case to make cheap).
             let Some(earliest) = search(group, anyone, not_before, before)? else {
                 late_from[side] = Minute(not_before.0.max(before.0));
                 continue;
             };
-            let speaks =
-                |found: &Found| region.clinicians[found.clinician.index()].speaks(member.language);
+            let speaks = |found: &Found| {
+                directory.speaks(&region.clinicians[found.clinician.index()], member.language)
+            };
             // The earliest timely start is concordant: then it is also the earliest concordant one
             // (the lowest row at that start among a superset).
             let (found, found_rank) = if speaks(&earliest) {
                 (earliest, rank)
             } else {
-                match search(group, concordant, not_before, before)? {
+                match search(
+                    group,
+                    side_masks.concordant(concordant_of),
+                    not_before,
+                    before,
+                )? {
                     Some(concordant_found) => (concordant_found, rank),
                     None => (earliest, rank + 1),
                 }
@@ -806,7 +926,7 @@ pub fn find_from(
                 (1, Route::Network, network_group),
             ] {
                 let side_masks = masks[side].get_or_insert_with(|| masks_for(group));
-                let anyone = anyone_of(side_masks, policy.interpreters);
+                let anyone = side_masks.anyone(policy.interpreters, concordant_of);
                 if let Some(found) = search(group, anyone, late_from[side], horizon_end)? {
                     offers.extend(offer_of(found, route, false)?.map(|offer| (9, offer)));
                 }

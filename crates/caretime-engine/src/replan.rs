@@ -1338,7 +1338,7 @@ impl Search<'_> {
         let mut near: Vec<(usize, f64)> = if member.accepts.contains(Modality::InPerson) {
             self.book
                 .directory()
-                .facilities_near(region, home, max_km)
+                .facilities_near(home, max_km)
                 .map(|facility| {
                     let km = region.facilities[facility.index()]
                         .location

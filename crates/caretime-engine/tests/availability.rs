@@ -335,29 +335,32 @@ proptest! {
                 }
                 rows
             };
-            let before = not_before + 3 * 24 * 60;
-            let among = index
-                .earliest_among(&Search {
-                    group,
-                    rows: &all_rows,
-                    not_before: Minute(not_before),
-                    before: Minute(before),
-                    length: query.length,
-                    urgency,
-                    now: Minute(now),
-                    starts: None,
-                })
-                .expect("valid length");
-            let expected_among = (0..schedules.len())
-                .filter(|idx| idx % 2 == clinician_idx % 2)
-                .filter_map(|idx| {
-                    oracle
-                        .earliest(idx, not_before, query.length, query.urgent, now)
-                        .filter(|start| *start < before)
-                        .map(|start| (start, schedules[idx].clinician))
-                })
-                .min();
-            prop_assert_eq!(among.map(|found| (found.start.0, found.clinician)), expected_among, "{:?}", query);
+            // Bounded three days on, and unbounded (the late search: every start to the
+            // horizon's end).
+            for before in [not_before + 3 * 24 * 60, i64::MAX] {
+                let among = index
+                    .earliest_among(&Search {
+                        group,
+                        rows: &all_rows,
+                        not_before: Minute(not_before),
+                        before: Minute(before),
+                        length: query.length,
+                        urgency,
+                        now: Minute(now),
+                        starts: None,
+                    })
+                    .expect("valid length");
+                let expected_among = (0..schedules.len())
+                    .filter(|idx| idx % 2 == clinician_idx % 2)
+                    .filter_map(|idx| {
+                        oracle
+                            .earliest(idx, not_before, query.length, query.urgent, now)
+                            .filter(|start| *start < before)
+                            .map(|start| (start, schedules[idx].clinician))
+                    })
+                    .min();
+                prop_assert_eq!(among.map(|found| (found.start.0, found.clinician)), expected_among, "{:?} before {}", query, before);
+            }
             if query.release_last && let Some((clinician, start, length, kind)) = reserved.pop() {
                 let clinician_idx = schedules.iter().position(|s| s.clinician == clinician).expect("known");
                 index.release(clinician, start, length, kind).expect("reserved time can be released");
