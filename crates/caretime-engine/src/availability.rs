@@ -96,6 +96,9 @@ pub enum AvailabilityError {
     /// A new schedule that would move the clinician to another search group.
     #[error("{0}: a new schedule cannot change the clinician's search group")]
     GroupChange(ClinicianId),
+    /// More search tags than the index keeps (64).
+    #[error("{0} search tags: the index keeps at most 64")]
+    TooManyTags(usize),
 }
 
 /// What a clinician's week looks like and when it does not apply.
@@ -240,6 +243,10 @@ pub struct Search<'a> {
     pub group: u8,
     /// The rows (of that group) that pass the request's filters.
     pub rows: &'a RowSet,
+    /// A tag every row of `rows` carries ([`Availability::set_tags`]), if any: the search then
+    /// skips the slots where no row of the tag is free. `None`, or a tag never set, skips only
+    /// the slots where nobody of the group is free.
+    pub tag: Option<u8>,
     /// Earliest start.
     pub not_before: Minute,
     /// Starts must be before this minute.
@@ -295,6 +302,9 @@ pub struct Availability {
     capacity_urgent: Vec<u64>,
     urgent_hold_release_minutes: i64,
     horizon: Horizon,
+    /// How many tags there are (at most 64), and each row's tags as bits (empty: no tags).
+    n_tags: usize,
+    row_tags: Vec<u64>,
 }
 
 #[derive(Clone, Debug)]
@@ -307,6 +317,11 @@ struct Bits {
     /// free, at night, on a weekend or a full day, is skipped 64 at a time by a search.
     group_counts: Vec<u32>,
     group_free: Vec<u64>,
+    /// The same per group and tag ([`Availability::set_tags`]): `(group * n_tags + tag) *
+    /// n_slots + slot` and `(group * n_tags + tag) * row_words + slot / 64`. Empty until tags are
+    /// set.
+    tag_counts: Vec<u32>,
+    tag_free: Vec<u64>,
 }
 
 impl Availability {
@@ -369,6 +384,8 @@ impl Availability {
             summary: vec![0; summary_words * n_slots],
             group_counts: vec![0; n_groups * n_slots],
             group_free: vec![0; n_groups * row_words],
+            tag_counts: Vec::new(),
+            tag_free: Vec::new(),
         };
         let mut row_group = vec![0u8; clinicians.len()];
         for group in 0..n_groups {
@@ -391,6 +408,8 @@ impl Availability {
             clinicians,
             urgent_hold_release_minutes,
             horizon,
+            n_tags: 0,
+            row_tags: Vec::new(),
         };
         let mut days = DayTables::default();
         for (row, &idx) in order.iter().enumerate() {
@@ -526,6 +545,7 @@ impl Availability {
             self.n_slots,
         );
         let group = usize::from(self.row_group[row]);
+        let (n_tags, mut tags) = (self.n_tags, self.row_tags.get(row).copied().unwrap_or(0));
         let bits = match kind {
             FreeKind::Direct => &mut self.direct,
             FreeKind::UrgentHold => &mut self.urgent,
@@ -558,6 +578,83 @@ impl Availability {
         } else {
             *group_word |= row_bit;
         }
+        while tags != 0 {
+            let pair = group * n_tags + tags.trailing_zeros() as usize;
+            tags &= tags - 1;
+            let count = &mut bits.tag_counts[pair * n_slots + slot];
+            if free {
+                *count += 1;
+            } else {
+                *count -= 1;
+            }
+            let tag_word = &mut bits.tag_free[pair * row_words + slot / 64];
+            if *count == 0 {
+                *tag_word &= !row_bit;
+            } else {
+                *tag_word |= row_bit;
+            }
+        }
+    }
+
+    /// Tags rows (the languages their clinicians speak, say; at most 64 tags) so that a search
+    /// whose rows all carry one tag ([`Search::tag`]) skips the slots where no row of the tag is
+    /// free, as the group's counts skip slots where nobody of the group is. `tags_of` gives a
+    /// clinician's tags as bits. Replaces any tags set before.
+    pub fn set_tags(
+        &mut self,
+        n_tags: usize,
+        tags_of: impl Fn(ClinicianId) -> u64,
+    ) -> Result<(), AvailabilityError> {
+        if n_tags > 64 {
+            return Err(AvailabilityError::TooManyTags(n_tags));
+        }
+        let n_groups = self.group_starts.len() - 1;
+        let (row_words, n_slots) = (self.row_words, self.n_slots);
+        let keep = if n_tags == 64 {
+            !0
+        } else {
+            (1u64 << n_tags) - 1
+        };
+        self.n_tags = n_tags;
+        self.row_tags = self
+            .clinicians
+            .iter()
+            .map(|clinician| tags_of(*clinician) & keep)
+            .collect();
+        for bits in [&mut self.direct, &mut self.urgent] {
+            let mut counts = vec![0u32; n_groups * n_tags * n_slots];
+            for (row, &tags) in self.row_tags.iter().enumerate() {
+                if tags == 0 {
+                    continue;
+                }
+                let group = usize::from(self.row_group[row]);
+                let words = &bits.rows[row * row_words..(row + 1) * row_words];
+                for (word_idx, &word) in words.iter().enumerate() {
+                    let mut free = word;
+                    while free != 0 {
+                        let slot = word_idx * 64 + free.trailing_zeros() as usize;
+                        free &= free - 1;
+                        let mut row_tags = tags;
+                        while row_tags != 0 {
+                            let pair = group * n_tags + row_tags.trailing_zeros() as usize;
+                            row_tags &= row_tags - 1;
+                            counts[pair * n_slots + slot] += 1;
+                        }
+                    }
+                }
+            }
+            let mut free = vec![0u64; n_groups * n_tags * row_words];
+            for (pair, counts) in counts.chunks(n_slots.max(1)).enumerate() {
+                for (slot, &count) in counts.iter().enumerate() {
+                    if count > 0 {
+                        free[pair * row_words + slot / 64] |= 1 << (slot % 64);
+                    }
+                }
+            }
+            bits.tag_counts = counts;
+            bits.tag_free = free;
+        }
+        Ok(())
     }
 
     fn is_free(&self, kind: FreeKind, row: usize, slot: usize) -> bool {
@@ -791,10 +888,24 @@ impl Availability {
         // urgent-hold time, was scanned to its end again for every candidate start), and the
         // scans stop at the last start the search may take: before `before`, and for routine
         // requests, urgent-hold time only up to its release.
-        let group_words = usize::from(search.group) * self.row_words
-            ..(usize::from(search.group) + 1) * self.row_words;
-        let direct_free = &self.direct.group_free[group_words.clone()];
-        let urgent_free = &self.urgent.group_free[group_words];
+        let (direct_free, urgent_free) = match search.tag {
+            Some(tag) if usize::from(tag) < self.n_tags => {
+                let pair = usize::from(search.group) * self.n_tags + usize::from(tag);
+                let words = pair * self.row_words..(pair + 1) * self.row_words;
+                (
+                    &self.direct.tag_free[words.clone()],
+                    &self.urgent.tag_free[words],
+                )
+            }
+            _ => {
+                let words = usize::from(search.group) * self.row_words
+                    ..(usize::from(search.group) + 1) * self.row_words;
+                (
+                    &self.direct.group_free[words.clone()],
+                    &self.urgent.group_free[words],
+                )
+            }
+        };
         let end = self.slots_before(search.before);
         let urgent_end = match search.urgency {
             Urgency::Urgent => end,

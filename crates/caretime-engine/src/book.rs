@@ -542,9 +542,10 @@ impl Book {
         policy: BookPolicy,
     ) -> Result<Book, AvailabilityError> {
         let schedules = find::schedules(region, leave);
-        let availability =
+        let mut availability =
             Availability::build(&schedules, horizon, policy.urgent_hold_release_minutes)?;
         let directory = Directory::new(region, &availability);
+        availability.set_tags(directory.n_tags(), |clinician| directory.tags_of(clinician))?;
         Ok(Book {
             schedules,
             availability,

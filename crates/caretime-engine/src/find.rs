@@ -284,6 +284,9 @@ pub struct Directory {
     /// The languages each clinician speaks, by clinician index, as bits over the first 64 of
     /// `languages` (a test of one word instead of a walk of the clinician's language list).
     spoken: Vec<u64>,
+    /// The languages every clinician speaks, as the same bits: no search ever asks for their
+    /// speakers alone, so they are not search tags.
+    spoken_by_all: u64,
 }
 
 /// Facilities by grid cell, sorted by cell then id.
@@ -455,6 +458,7 @@ impl Directory {
                 }
             }
         }
+        let spoken_by_all = spoken.iter().fold(!0u64, |all, bits| all & bits);
         Directory {
             n_rows,
             video,
@@ -469,7 +473,27 @@ impl Directory {
                 .map(|facility| facility.location)
                 .collect(),
             spoken,
+            spoken_by_all,
         }
+    }
+
+    /// How many search tags the directory gives the index: a tag per language (the first 64).
+    pub(crate) fn n_tags(&self) -> usize {
+        self.languages.len().min(64)
+    }
+
+    /// A clinician's search tags: the languages they speak that not everyone speaks.
+    pub(crate) fn tags_of(&self, clinician: ClinicianId) -> u64 {
+        self.spoken.get(clinician.index()).copied().unwrap_or(0) & !self.spoken_by_all
+    }
+
+    /// The search tag of a language's speakers, when it has one.
+    fn tag_of(&self, language: Language) -> Option<u8> {
+        let idx = self
+            .languages
+            .binary_search_by_key(&language, |(known, _)| *known)
+            .ok()?;
+        (idx < 64 && self.spoken_by_all & (1 << idx) == 0).then_some(idx as u8)
     }
 
     /// Facilities within `max_km` of `home` (haversine distance), in grid order.
@@ -857,6 +881,14 @@ pub fn find_from(
             concordant: None,
         };
         let mut masks: [Option<Masks>; 2] = [None, None];
+        // Every row of the concordant filter speaks the member's language, so its searches may
+        // skip the slots where no speaker of it is free; so may every search when only speakers
+        // may take the request.
+        let concordant_tag = directory.tag_of(member.language);
+        let anyone_tag = match policy.interpreters {
+            Interpreters::Available => None,
+            Interpreters::Unavailable => concordant_tag,
+        };
         let (internal_group, network_group) = if request.kind.needs_psychiatrist() {
             (GROUP_INTERNAL_PSYCHIATRY, GROUP_NETWORK_PSYCHIATRY)
         } else {
@@ -864,12 +896,14 @@ pub fn find_from(
         };
         let search = |group: u8,
                       rows: &RowSet,
+                      tag: Option<u8>,
                       from: Minute,
                       before: Minute|
          -> Result<Option<Found>, FindError> {
             Ok(availability.earliest_among(&Search {
                 group,
                 rows,
+                tag,
                 not_before: from,
                 before,
                 length,
@@ -893,7 +927,7 @@ pub fn find_from(
             let anyone = side_masks.anyone(policy.interpreters, concordant_of);
             // Anyone first: when nobody is timely, no language-concordant clinician is either (the
             // common case when capacity is short, so it is the case to make cheap).
-            let Some(earliest) = search(group, anyone, not_before, before)? else {
+            let Some(earliest) = search(group, anyone, anyone_tag, not_before, before)? else {
                 late_from[side] = Minute(not_before.0.max(before.0));
                 continue;
             };
@@ -908,6 +942,7 @@ pub fn find_from(
                 match search(
                     group,
                     side_masks.concordant(concordant_of),
+                    concordant_tag,
                     not_before,
                     before,
                 )? {
@@ -927,7 +962,9 @@ pub fn find_from(
             ] {
                 let side_masks = masks[side].get_or_insert_with(|| masks_for(group));
                 let anyone = side_masks.anyone(policy.interpreters, concordant_of);
-                if let Some(found) = search(group, anyone, late_from[side], horizon_end)? {
+                if let Some(found) =
+                    search(group, anyone, anyone_tag, late_from[side], horizon_end)?
+                {
                     offers.extend(offer_of(found, route, false)?.map(|offer| (9, offer)));
                 }
             }

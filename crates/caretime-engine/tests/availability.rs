@@ -306,6 +306,12 @@ proptest! {
             })
             .collect();
         let mut index = Availability::build(&schedules, horizon, RELEASE_MINUTES).expect("templates do not overlap");
+        // Search tags (languages, say): clinician 0 has tag 0, 1 both, 2 tag 1, 3 none. Kept up
+        // to date through every reserve and release below.
+        let tags_of_idx = |idx: usize| [0b01u64, 0b11, 0b10, 0b00][idx % 4];
+        index
+            .set_tags(2, |clinician| tags_of_idx(clinician.index() / 7))
+            .expect("two tags");
         let mut oracle = Oracle::new(&schedules, horizon);
         let mut reserved = Vec::new();
         let horizon_start = first.to_zoned(TimeZone::get("America/Los_Angeles").expect("bundled zone")).expect("in range").timestamp().as_second() / 60;
@@ -328,20 +334,25 @@ proptest! {
             // Across the clinician's group: the earliest start of any of them, lowest id on ties,
             // within a bound that sometimes cuts the answer off.
             let group = (clinician_idx % 2) as u8;
-            let all_rows = {
-                let mut rows = RowSet::empty(index.n_rows());
-                for row in index.group_rows(group) {
-                    rows.insert(row);
-                }
-                rows
-            };
             // Bounded three days on, and unbounded (the late search: every start to the
-            // horizon's end).
-            for before in [not_before + 3 * 24 * 60, i64::MAX] {
+            // horizon's end); every row of the group, and the rows of each tag.
+            for (before, tag) in [not_before + 3 * 24 * 60, i64::MAX]
+                .into_iter()
+                .flat_map(|before| [None, Some(0u8), Some(1)].map(|tag| (before, tag)))
+            {
+                let admitted = |idx: usize| {
+                    idx % 2 == clinician_idx % 2
+                        && tag.is_none_or(|tag| tags_of_idx(idx) & (1 << tag) != 0)
+                };
+                let mut rows = RowSet::empty(index.n_rows());
+                for idx in (0..schedules.len()).filter(|&idx| admitted(idx)) {
+                    rows.insert(index.row_of(schedules[idx].clinician).expect("indexed"));
+                }
                 let among = index
                     .earliest_among(&Search {
                         group,
-                        rows: &all_rows,
+                        rows: &rows,
+                        tag,
                         not_before: Minute(not_before),
                         before: Minute(before),
                         length: query.length,
@@ -351,7 +362,7 @@ proptest! {
                     })
                     .expect("valid length");
                 let expected_among = (0..schedules.len())
-                    .filter(|idx| idx % 2 == clinician_idx % 2)
+                    .filter(|&idx| admitted(idx))
                     .filter_map(|idx| {
                         oracle
                             .earliest(idx, not_before, query.length, query.urgent, now)
@@ -359,7 +370,7 @@ proptest! {
                             .map(|start| (start, schedules[idx].clinician))
                     })
                     .min();
-                prop_assert_eq!(among.map(|found| (found.start.0, found.clinician)), expected_among, "{:?} before {}", query, before);
+                prop_assert_eq!(among.map(|found| (found.start.0, found.clinician)), expected_among, "{:?} before {} tag {:?}", query, before, tag);
             }
             if query.release_last && let Some((clinician, start, length, kind)) = reserved.pop() {
                 let clinician_idx = schedules.iter().position(|s| s.clinician == clinician).expect("known");
