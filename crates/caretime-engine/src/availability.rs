@@ -566,33 +566,27 @@ impl Availability {
         } else {
             *summary_word |= summary_bit;
         }
-        let count = &mut bits.group_counts[group * n_slots + slot];
-        if free {
-            *count += 1;
-        } else {
-            *count -= 1;
-        }
-        let group_word = &mut bits.group_free[group * row_words + slot / 64];
-        if *count == 0 {
-            *group_word &= !row_bit;
-        } else {
-            *group_word |= row_bit;
-        }
-        while tags != 0 {
-            let pair = group * n_tags + tags.trailing_zeros() as usize;
-            tags &= tags - 1;
-            let count = &mut bits.tag_counts[pair * n_slots + slot];
+        // A count of free rows per slot and a bit of whether it is nonzero, for the group and
+        // for each of the row's tags.
+        let count_free = |counts: &mut [u32], free_bits: &mut [u64], key: usize| {
+            let count = &mut counts[key * n_slots + slot];
             if free {
                 *count += 1;
             } else {
                 *count -= 1;
             }
-            let tag_word = &mut bits.tag_free[pair * row_words + slot / 64];
+            let word = &mut free_bits[key * row_words + slot / 64];
             if *count == 0 {
-                *tag_word &= !row_bit;
+                *word &= !row_bit;
             } else {
-                *tag_word |= row_bit;
+                *word |= row_bit;
             }
+        };
+        count_free(&mut bits.group_counts, &mut bits.group_free, group);
+        while tags != 0 {
+            let pair = group * n_tags + tags.trailing_zeros() as usize;
+            tags &= tags - 1;
+            count_free(&mut bits.tag_counts, &mut bits.tag_free, pair);
         }
     }
 
