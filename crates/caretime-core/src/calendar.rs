@@ -401,8 +401,10 @@ pub struct BusinessCalendar {
     /// Whether each day of the holiday table's years is a business day, one bit a day from
     /// 1970-01-01, made on first use: deadlines and waits count business days millions of times
     /// in a simulation, and a bit test beats a holiday lookup per day. Not part of the value
-    /// (equality and `Debug` ignore it); a clone shares it once made.
-    table: std::sync::OnceLock<Arc<[u64]>>,
+    /// (equality and `Debug` ignore it). Clones share the cell, so the table is made once for a
+    /// calendar and all its clones (a region's schedules clone a facility's calendar for each of
+    /// its clinicians, and each clone making its own table was a third of a simulation's report).
+    table: Arc<std::sync::OnceLock<Box<[u64]>>>,
 }
 
 impl PartialEq for BusinessCalendar {
@@ -459,14 +461,14 @@ impl BusinessCalendar {
             weekdays,
             holidays,
             closures: BTreeSet::new(),
-            table: std::sync::OnceLock::new(),
+            table: Arc::new(std::sync::OnceLock::new()),
         }
     }
 
     /// The same calendar with `date` closed as well.
     pub fn with_closure(mut self, date: Date) -> BusinessCalendar {
         self.closures.insert(date);
-        self.table = std::sync::OnceLock::new();
+        self.table = Arc::new(std::sync::OnceLock::new());
         self
     }
 
@@ -496,7 +498,7 @@ impl BusinessCalendar {
                     Err(_) => break,
                 }
             }
-            Arc::from(bits)
+            bits.into_boxed_slice()
         })
     }
 

@@ -158,9 +158,14 @@ pub struct Horizon {
     pub last: Date,
 }
 
-/// A set of rows of the index (clinicians), as a bitset.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A set of rows of the index (clinicians), as a bitset. A set may cover only a window of the
+/// rows ([`RowSet::empty_within`], one search group's): the rows outside it are never in it, and
+/// its words cost nothing to make or combine (a find's filters are one group's).
+#[derive(Clone, Debug)]
 pub struct RowSet {
+    /// The index of the first word `words` holds: row `r` is bit `r % 64` of
+    /// `words[r / 64 - first_word]`.
+    first_word: usize,
     words: Vec<u64>,
 }
 
@@ -168,51 +173,75 @@ impl RowSet {
     /// An empty set able to hold `n_rows` rows.
     pub fn empty(n_rows: usize) -> RowSet {
         RowSet {
+            first_word: 0,
             words: vec![0; n_rows.div_ceil(64)],
         }
     }
 
-    /// Adds a row.
-    pub fn insert(&mut self, row: usize) {
-        self.words[row / 64] |= 1 << (row % 64);
+    /// An empty set able to hold the rows of `rows` only (and the others of their first and
+    /// last words).
+    pub fn empty_within(rows: Range<usize>) -> RowSet {
+        let first_word = rows.start / 64;
+        RowSet {
+            first_word,
+            words: vec![0; rows.end.div_ceil(64).saturating_sub(first_word)],
+        }
     }
 
-    /// Adds the rows `start..end`.
+    /// The word of rows `64 * word_idx..64 * (word_idx + 1)` (zero outside the set's window).
+    fn word(&self, word_idx: usize) -> u64 {
+        word_idx
+            .checked_sub(self.first_word)
+            .and_then(|idx| self.words.get(idx))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The set's words and the words of `other` at the same rows (zero where `other` has none).
+    fn paired<'s>(&'s mut self, other: &'s RowSet) -> impl Iterator<Item = (&'s mut u64, u64)> {
+        let first_word = self.first_word;
+        self.words
+            .iter_mut()
+            .enumerate()
+            .map(move |(idx, word)| (word, other.word(first_word + idx)))
+    }
+
+    /// Adds a row. Panics when the row is outside the set's window.
+    pub fn insert(&mut self, row: usize) {
+        self.words[row / 64 - self.first_word] |= 1 << (row % 64);
+    }
+
+    /// Adds the rows `start..end`. Panics when they are outside the set's window.
     pub fn insert_range(&mut self, start: usize, end: usize) {
-        let mut row = start;
-        while row < end {
-            let word = row / 64;
-            let upto = end.min((word + 1) * 64);
-            let width = upto - row;
-            let bits = if width == 64 {
-                !0u64
-            } else {
-                ((1u64 << width) - 1) << (row % 64)
-            };
-            self.words[word] |= bits;
-            row = upto;
+        if start >= end {
+            return;
         }
+        let offset = self.first_word * 64;
+        fill_bits(&mut self.words, start - offset, end - offset);
     }
 
     /// Whether the set holds `row`.
     pub fn contains(&self, row: usize) -> bool {
-        self.words
-            .get(row / 64)
-            .is_some_and(|word| word & (1 << (row % 64)) != 0)
+        self.word(row / 64) & (1 << (row % 64)) != 0
     }
 
-    /// Adds every row of `other`.
+    /// Adds every row of `other` that is in this set's window.
     pub fn union_with(&mut self, other: &RowSet) {
-        for (word, other) in self.words.iter_mut().zip(&other.words) {
+        for (word, other) in self.paired(other) {
             *word |= other;
         }
     }
 
     /// Keeps only the rows also in `other`.
     pub fn intersect_with(&mut self, other: &RowSet) {
-        for (word, other) in self.words.iter_mut().zip(&other.words) {
+        for (word, other) in self.paired(other) {
             *word &= other;
         }
+    }
+
+    /// Removes every row.
+    pub fn clear(&mut self) {
+        self.words.fill(0);
     }
 
     /// Whether the set is empty.
@@ -222,18 +251,32 @@ impl RowSet {
 
     /// The rows in the set, ascending.
     pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
-        self.words.iter().enumerate().flat_map(|(word_idx, &word)| {
+        let first_word = self.first_word;
+        self.words.iter().enumerate().flat_map(move |(idx, &word)| {
             let mut rest = word;
             std::iter::from_fn(move || {
                 (rest != 0).then(|| {
                     let bit = rest.trailing_zeros() as usize;
                     rest &= rest - 1;
-                    word_idx * 64 + bit
+                    (first_word + idx) * 64 + bit
                 })
             })
         })
     }
 }
+
+/// Two sets are equal when they hold the same rows, whatever their windows.
+impl PartialEq for RowSet {
+    fn eq(&self, other: &RowSet) -> bool {
+        let words = self.first_word.min(other.first_word)
+            ..(self.first_word + self.words.len()).max(other.first_word + other.words.len());
+        words
+            .into_iter()
+            .all(|idx| self.word(idx) == other.word(idx))
+    }
+}
+
+impl Eq for RowSet {}
 
 /// A query over many clinicians: the earliest grid start, from `not_before` and before
 /// `before`, where `length` minutes fit in one run of free time some row in `rows` may use.
@@ -413,8 +456,28 @@ impl Availability {
         };
         let mut days = DayTables::default();
         for (row, &idx) in order.iter().enumerate() {
-            index.expand(row, &schedules[idx], horizon, &mut days)?;
+            let (base, n_slots, row_words) = (index.base, index.n_slots, index.row_words);
+            let words = row * row_words..(row + 1) * row_words;
+            let (direct, urgent) = (
+                &mut index.direct.rows[words.clone()],
+                &mut index.urgent.rows[words],
+            );
+            expand_runs(
+                base,
+                n_slots,
+                &schedules[idx],
+                horizon,
+                &mut days,
+                |kind, slots| {
+                    let row_bits = match kind {
+                        FreeKind::Direct => &mut *direct,
+                        FreeKind::UrgentHold => &mut *urgent,
+                    };
+                    fill_bits(row_bits, slots.start, slots.end);
+                },
+            )?;
         }
+        index.derive_from_rows();
         index.capacity_direct = index.direct.rows.clone();
         index.capacity_urgent = index.urgent.rows.clone();
         Ok(index)
@@ -472,6 +535,8 @@ impl Availability {
         Ok(())
     }
 
+    /// Adds a schedule's bookable time over `horizon` to row `row`, slot by slot (every derived
+    /// table kept up to date).
     fn expand(
         &mut self,
         row: usize,
@@ -479,55 +544,92 @@ impl Availability {
         horizon: Horizon,
         days: &mut DayTables,
     ) -> Result<(), AvailabilityError> {
-        let open_idx = days.open_days(&schedule.calendar, horizon)?;
-        let starts_idx = days.day_starts(&schedule.time_zone, horizon)?;
-        let (open, starts) = (&days.open[open_idx].1, &days.starts[starts_idx].1);
-        for (day_idx, &(date, is_open)) in open.iter().enumerate() {
-            let away = schedule
-                .leave
-                .iter()
-                .any(|(first, last)| *first <= date && date <= *last);
-            if !is_open || away {
-                continue;
-            }
-            for block in schedule
-                .template
-                .blocks
-                .iter()
-                .filter(|block| block.day == date.weekday())
-            {
-                let kind = match block.kind {
-                    BlockKind::Direct => FreeKind::Direct,
-                    BlockKind::UrgentHold => FreeKind::UrgentHold,
-                    BlockKind::Protected
-                    | BlockKind::Group
-                    | BlockKind::Meeting
-                    | BlockKind::Break => continue,
-                };
-                let at = |time: jiff::civil::Time| -> Result<i64, AvailabilityError> {
-                    match starts[day_idx] {
-                        DayStart::Uniform(midnight) => {
-                            Ok(midnight + i64::from(time.hour()) * 60 + i64::from(time.minute()))
-                        }
-                        DayStart::Transition => Ok(Minute::from_timestamp(
-                            date.to_datetime(time)
-                                .to_zoned(schedule.time_zone.clone())
-                                .map_err(|_| AvailabilityError::OutOfRange)?
-                                .timestamp(),
-                        )
-                        .0),
-                    }
-                };
-                let (start, end) = (at(block.range.start())?, at(block.range.end())?);
-                // Only whole slots inside the block are bookable.
-                let first_slot = (Minute(start).ceil_to_grid().0 - self.base) / GRID_MINUTES;
-                let end_slot = (end - self.base).div_euclid(GRID_MINUTES);
-                for slot in first_slot.max(0)..end_slot.min(self.n_slots as i64) {
-                    self.set(kind, row, slot as usize, true);
-                }
+        let mut runs = Vec::new();
+        expand_runs(
+            self.base,
+            self.n_slots,
+            schedule,
+            horizon,
+            days,
+            |kind, slots| runs.push((kind, slots)),
+        )?;
+        for (kind, slots) in runs {
+            for slot in slots {
+                self.set(kind, row, slot, true);
             }
         }
         Ok(())
+    }
+
+    /// Makes the columns, summaries and group counts of both kinds from their rows (the index
+    /// build fills the rows alone, a word at a time, then derives the rest in one pass: setting
+    /// every slot of every row one by one was most of the build).
+    fn derive_from_rows(&mut self) {
+        let n_rows = self.clinicians.len();
+        let (row_words, column_words, summary_words, n_slots) = (
+            self.row_words,
+            self.column_words,
+            self.summary_words,
+            self.n_slots,
+        );
+        let n_groups = self.group_starts.len().saturating_sub(1);
+        for bits in [&mut self.direct, &mut self.urgent] {
+            bits.columns.fill(0);
+            bits.summary.fill(0);
+            // 64 rows by 64 slots at a time: a bit-matrix transpose turns the rows' words into
+            // the slots' column words.
+            for block in 0..column_words {
+                let first_row = block * 64;
+                let rows_here = (n_rows - first_row).min(64);
+                for word_idx in 0..row_words {
+                    let mut matrix = [0u64; 64];
+                    for (idx, entry) in matrix.iter_mut().enumerate().take(rows_here) {
+                        *entry = bits.rows[(first_row + idx) * row_words + word_idx];
+                    }
+                    if matrix.iter().all(|word| *word == 0) {
+                        continue;
+                    }
+                    transpose64(&mut matrix);
+                    for (bit, &column) in matrix.iter().enumerate() {
+                        let slot = word_idx * 64 + bit;
+                        if column == 0 || slot >= n_slots {
+                            continue;
+                        }
+                        bits.columns[slot * column_words + block] = column;
+                        bits.summary[slot * summary_words + block / 64] |= 1 << (block % 64);
+                    }
+                }
+            }
+            bits.group_counts.fill(0);
+            bits.group_free.fill(0);
+            for group in 0..n_groups {
+                let rows = self.group_starts[group]..self.group_starts[group + 1];
+                if rows.is_empty() {
+                    continue;
+                }
+                let (first_word, end_word) = (rows.start / 64, rows.end.div_ceil(64));
+                for slot in 0..n_slots {
+                    let column = &bits.columns[slot * column_words..(slot + 1) * column_words];
+                    let count: u32 = (first_word..end_word)
+                        .map(|word_idx| {
+                            let mut word = column[word_idx];
+                            let first_row = word_idx * 64;
+                            if rows.start > first_row {
+                                word &= !0u64 << (rows.start - first_row);
+                            }
+                            if rows.end < first_row + 64 {
+                                word &= (1u64 << (rows.end - first_row)) - 1;
+                            }
+                            word.count_ones()
+                        })
+                        .sum();
+                    bits.group_counts[group * n_slots + slot] = count;
+                    if count > 0 {
+                        bits.group_free[group * row_words + slot / 64] |= 1 << (slot % 64);
+                    }
+                }
+            }
+        }
     }
 
     fn bits(&self, kind: FreeKind) -> &Bits {
@@ -680,6 +782,11 @@ impl Availability {
     /// The search group of `row`.
     pub fn group_of_row(&self, row: usize) -> u8 {
         self.row_group[row]
+    }
+
+    /// How many search groups the index has.
+    pub fn n_groups(&self) -> usize {
+        self.group_starts.len().saturating_sub(1)
     }
 
     /// The rows of a group, in clinician order.
@@ -844,7 +951,7 @@ impl Availability {
         let (first_word, end_word) = (rows.start / 64, rows.end.div_ceil(64));
         let clipped = |word_idx: usize| -> u64 {
             let first_row = word_idx * 64;
-            let mut word = search.rows.words.get(word_idx).copied().unwrap_or(0);
+            let mut word = search.rows.word(word_idx);
             if rows.start > first_row {
                 word &= !0u64 << (rows.start - first_row);
             }
@@ -1151,6 +1258,100 @@ fn check_no_overlap(schedule: &Schedule) -> Result<(), AvailabilityError> {
     Ok(())
 }
 
+/// Each run of bookable slots (`first..end` slot indexes of an index whose slot 0 starts at
+/// minute `base`, clipped to `n_slots`) a schedule gives over `horizon`, with its kind.
+fn expand_runs(
+    base: i64,
+    n_slots: usize,
+    schedule: &Schedule,
+    horizon: Horizon,
+    days: &mut DayTables,
+    mut emit: impl FnMut(FreeKind, Range<usize>),
+) -> Result<(), AvailabilityError> {
+    let open_idx = days.open_days(&schedule.calendar, horizon)?;
+    let starts_idx = days.day_starts(&schedule.time_zone, horizon)?;
+    let (open, starts) = (&days.open[open_idx].1, &days.starts[starts_idx].1);
+    for (day_idx, &(date, is_open)) in open.iter().enumerate() {
+        let away = schedule
+            .leave
+            .iter()
+            .any(|(first, last)| *first <= date && date <= *last);
+        if !is_open || away {
+            continue;
+        }
+        for block in schedule
+            .template
+            .blocks
+            .iter()
+            .filter(|block| block.day == date.weekday())
+        {
+            let kind = match block.kind {
+                BlockKind::Direct => FreeKind::Direct,
+                BlockKind::UrgentHold => FreeKind::UrgentHold,
+                BlockKind::Protected | BlockKind::Group | BlockKind::Meeting | BlockKind::Break => {
+                    continue;
+                }
+            };
+            let at = |time: jiff::civil::Time| -> Result<i64, AvailabilityError> {
+                match starts[day_idx] {
+                    DayStart::Uniform(midnight) => {
+                        Ok(midnight + i64::from(time.hour()) * 60 + i64::from(time.minute()))
+                    }
+                    DayStart::Transition => Ok(Minute::from_timestamp(
+                        date.to_datetime(time)
+                            .to_zoned(schedule.time_zone.clone())
+                            .map_err(|_| AvailabilityError::OutOfRange)?
+                            .timestamp(),
+                    )
+                    .0),
+                }
+            };
+            let (start, end) = (at(block.range.start())?, at(block.range.end())?);
+            // Only whole slots inside the block are bookable.
+            let first_slot = (Minute(start).ceil_to_grid().0 - base) / GRID_MINUTES;
+            let end_slot = (end - base).div_euclid(GRID_MINUTES);
+            let (first_slot, end_slot) = (first_slot.max(0), end_slot.min(n_slots as i64));
+            if first_slot < end_slot {
+                emit(kind, first_slot as usize..end_slot as usize);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Sets bits `start..end` of a bitset held as words.
+fn fill_bits(words: &mut [u64], start: usize, end: usize) {
+    let mut bit = start;
+    while bit < end {
+        let word = bit / 64;
+        let upto = end.min((word + 1) * 64);
+        let width = upto - bit;
+        words[word] |= if width == 64 {
+            !0u64
+        } else {
+            ((1u64 << width) - 1) << (bit % 64)
+        };
+        bit = upto;
+    }
+}
+
+/// Transposes a 64 x 64 bit matrix in place: bit `j` of word `i` becomes bit `i` of word `j`
+/// (the recursive block swap of Hacker's Delight, section 7-3).
+fn transpose64(matrix: &mut [u64; 64]) {
+    let mut width = 32;
+    let mut mask: u64 = 0x0000_0000_FFFF_FFFF;
+    while width != 0 {
+        for low in (0..64).filter(|idx| idx & width == 0) {
+            let high = low | width;
+            let swap = ((matrix[low] >> width) ^ matrix[high]) & mask;
+            matrix[low] ^= swap << width;
+            matrix[high] ^= swap;
+        }
+        width >>= 1;
+        mask ^= mask << width;
+    }
+}
+
 /// Local midnight of a date, when the day has no offset change; otherwise each wall time is
 /// converted on its own.
 #[derive(Clone, Copy, Debug)]
@@ -1237,4 +1438,72 @@ fn dates(horizon: Horizon) -> Result<Vec<Date>, AvailabilityError> {
         date = date.tomorrow().map_err(|_| AvailabilityError::OutOfRange)?;
     }
     Ok(dates)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transpose64_moves_bit_j_of_word_i_to_bit_i_of_word_j() {
+        // A pseudo-random matrix (xorshift), transposed and compared bit by bit.
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut matrix = [0u64; 64];
+        for word in &mut matrix {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            *word = state;
+        }
+        let original = matrix;
+        transpose64(&mut matrix);
+        for (i, row) in original.iter().enumerate() {
+            for (j, column) in matrix.iter().enumerate() {
+                assert_eq!((row >> j) & 1, (column >> i) & 1, "bit {j} of word {i}");
+            }
+        }
+        transpose64(&mut matrix);
+        assert_eq!(matrix, original, "transposing twice gives the matrix back");
+    }
+
+    #[test]
+    fn a_windowed_row_set_holds_only_its_window_and_equals_a_full_set_of_the_same_rows() {
+        let mut full = RowSet::empty(300);
+        full.insert_range(0, 300);
+        let mut window = RowSet::empty_within(130..250);
+        window.union_with(&full);
+        assert_eq!(
+            window.iter().next(),
+            Some(128),
+            "the window's first word is whole"
+        );
+        assert!(window.contains(255) && !window.contains(100) && !window.contains(299));
+        let mut same = RowSet::empty(300);
+        same.insert_range(128, 256);
+        assert_eq!(window, same);
+        window.insert_range(140, 150);
+        let mut speakers = RowSet::empty(300);
+        speakers.insert(129);
+        speakers.insert(200);
+        window.intersect_with(&speakers);
+        assert_eq!(window.iter().collect::<Vec<_>>(), vec![129, 200]);
+        window.clear();
+        assert!(window.is_empty());
+    }
+
+    #[test]
+    fn fill_bits_sets_exactly_the_range() {
+        for (start, end) in [(0, 0), (0, 1), (3, 64), (63, 65), (0, 192), (70, 130)] {
+            let mut words = [0u64; 3];
+            fill_bits(&mut words, start, end);
+            for bit in 0..192 {
+                let set = (words[bit / 64] >> (bit % 64)) & 1 == 1;
+                assert_eq!(
+                    set,
+                    (start..end).contains(&bit),
+                    "bit {bit} of {start}..{end}"
+                );
+            }
+        }
+    }
 }

@@ -22,6 +22,8 @@
 //! clinician otherwise) and speak the member's language when interpreters are unavailable. A
 //! clinician is offered at most once per start, and no start before `now` is offered.
 
+use std::ops::Range;
+
 use caretime_core::calendar::BusinessCalendar;
 use caretime_core::id::{ClinicianId, FacilityId, MemberId, RequestId};
 use caretime_core::region::{
@@ -262,22 +264,21 @@ pub enum FindError {
 /// rows, built once per region.
 #[derive(Clone, Debug)]
 pub struct Directory {
-    n_rows: usize,
     video: RowSet,
     phone: RowSet,
     languages: Vec<(Language, RowSet)>,
     /// Facilities by grid cell ([`GRID_DEGREES`] of latitude and longitude), sorted by cell then
     /// id, for the travel-distance filter.
     grid: Grid,
-    /// The same per search group and per remote modalities a member accepts ([`remote_key`]):
-    /// the facilities with an in-person row of that group offering none of those modalities. The
-    /// others add nobody a member who accepts them does not reach already, so their distance is
-    /// never measured (every internal clinician offers video and phone: most members need no
-    /// distance test for internal care at all).
-    group_grids: Vec<[Grid; 4]>,
-    /// Rows offering in-person care, per facility, as runs `start..end` (a facility's clinicians
-    /// have neighbouring ids, so their rows come in a few runs, one per search group).
-    in_person_runs: Vec<Vec<(u32, u32)>>,
+    /// Per search group and per remote modalities a member accepts ([`remote_key`]): the
+    /// facilities with an in-person row of that group offering none of those modalities, each
+    /// with its location and its in-person rows of the group. The other facilities add nobody a
+    /// member who accepts those modalities does not reach already, so their distance is never
+    /// measured (every internal clinician offers video and phone: most members need no distance
+    /// test for internal care at all).
+    group_grids: Vec<[Vec<Placed>; 4]>,
+    /// Each search group's rows of the index: a find's filters hold only these.
+    group_rows: Vec<Range<usize>>,
     /// Each facility's location, by facility index: distance tests read this dense table, not
     /// the facility records (a cache miss each).
     locations: Vec<GeoPoint>,
@@ -292,6 +293,18 @@ pub struct Directory {
 /// Facilities by grid cell, sorted by cell then id.
 type Grid = Vec<((i32, i32), FacilityId)>;
 
+/// A run of a facility's in-person rows of one search group, placed on the facility grid: the
+/// distance filter reads the location and the rows it lets in from the same entry.
+#[derive(Clone, Copy, Debug)]
+struct Placed {
+    cell: (i32, i32),
+    location: GeoPoint,
+    /// The rows `start..end` (a facility's clinicians have neighbouring ids, so their rows of a
+    /// group are one run, or a few).
+    start: u32,
+    end: u32,
+}
+
 /// The size of the facility grid's cells, in degrees (about 28 km of latitude): a 24 km travel
 /// radius then spans a few cells each way.
 const GRID_DEGREES: f64 = 0.25;
@@ -303,17 +316,18 @@ fn grid_cell(point: caretime_core::region::GeoPoint) -> (i32, i32) {
     )
 }
 
-/// The facilities of `grid` within `max_km` of `home` (haversine distance), in grid order;
-/// `locations` by facility index.
-fn near_in<'r>(
-    grid: &'r [((i32, i32), FacilityId)],
-    locations: &'r [GeoPoint],
+/// The entries of `grid` (sorted by cell, `cell_of`) whose location is within `max_km` of
+/// `home` (haversine distance), in grid order.
+fn near_in<'r, E>(
+    grid: &'r [E],
+    cell_of: impl Fn(&E) -> (i32, i32) + Copy + 'r,
+    location_of: impl Fn(&E) -> GeoPoint + Copy + 'r,
     home: GeoPoint,
     max_km: f64,
-) -> impl Iterator<Item = FacilityId> + 'r {
+) -> impl Iterator<Item = &'r E> + 'r {
     // A degree of latitude is about 111.2 km everywhere, and a degree of longitude 111.3 km
     // times the cosine of the latitude: only the grid cells of a box of latitudes and longitudes
-    // can be near, and only facilities in them are measured.
+    // can be near, and only entries in them are measured.
     let band = max_km / 111.0 + 0.01;
     let widest_cos = (home.lat().abs() + band).min(89.0).to_radians().cos();
     let lon_band = (max_km / (111.0 * widest_cos) + 0.01).min(360.0);
@@ -322,12 +336,11 @@ fn near_in<'r>(
     let (lon_first, lon_last) = (cell(home.lon() - lon_band), cell(home.lon() + lon_band));
     let radius = home.radius(max_km);
     (lat_first..=lat_last).flat_map(move |lat_cell| {
-        let from = grid.partition_point(|(known, _)| *known < (lat_cell, lon_first));
+        let from = grid.partition_point(|entry| cell_of(entry) < (lat_cell, lon_first));
         grid[from..]
             .iter()
-            .take_while(move |(known, _)| *known <= (lat_cell, lon_last))
-            .map(|(_, facility)| *facility)
-            .filter(move |facility| radius.contains(locations[facility.index()]))
+            .take_while(move |entry| cell_of(entry) <= (lat_cell, lon_last))
+            .filter(move |entry| radius.contains(location_of(entry)))
     })
 }
 
@@ -416,36 +429,26 @@ impl Directory {
             .map(|facility| (grid_cell(facility.location), facility.id))
             .collect();
         grid.sort_unstable();
-        let n_groups = in_person_runs
-            .iter()
-            .flatten()
-            .map(|&(start, _)| usize::from(availability.group_of_row(start as usize)) + 1)
-            .max()
-            .unwrap_or(0);
-        let mut group_grids: Vec<[Grid; 4]> = vec![Default::default(); n_groups];
+        let n_groups = availability.n_groups();
+        let mut group_grids: Vec<[Vec<Placed>; 4]> = vec![Default::default(); n_groups];
         for &(cell, facility) in &grid {
-            // Per group, which remote keys leave some in-person row of the facility uncovered.
-            let mut uncovered: Vec<(u8, [bool; 4])> = Vec::new();
+            let location = region.facilities[facility.index()].location;
             for &(start, end) in &in_person_runs[facility.index()] {
-                let group = availability.group_of_row(start as usize);
-                let keys = match uncovered.iter_mut().find(|(known, _)| *known == group) {
-                    Some((_, keys)) => keys,
-                    None => {
-                        uncovered.push((group, [false; 4]));
-                        &mut uncovered.last_mut().expect("just pushed").1
-                    }
-                };
-                for row in start as usize..end as usize {
-                    for (key, uncovered) in keys.iter_mut().enumerate() {
-                        *uncovered |= !(key & REMOTE_VIDEO != 0 && video.contains(row)
-                            || key & REMOTE_PHONE != 0 && phone.contains(row));
-                    }
-                }
-            }
-            for (group, keys) in uncovered {
-                for (key, uncovered) in keys.into_iter().enumerate() {
+                let group = usize::from(availability.group_of_row(start as usize));
+                for (key, placed) in group_grids[group].iter_mut().enumerate() {
+                    // The run counts for members with remote key `key` when one of its rows offers
+                    // none of their remote modalities.
+                    let uncovered = (start as usize..end as usize).any(|row| {
+                        !(key & REMOTE_VIDEO != 0 && video.contains(row)
+                            || key & REMOTE_PHONE != 0 && phone.contains(row))
+                    });
                     if uncovered {
-                        group_grids[usize::from(group)][key].push((cell, facility));
+                        placed.push(Placed {
+                            cell,
+                            location,
+                            start,
+                            end,
+                        });
                     }
                 }
             }
@@ -460,13 +463,14 @@ impl Directory {
         }
         let spoken_by_all = spoken.iter().fold(!0u64, |all, bits| all & bits);
         Directory {
-            n_rows,
             video,
             phone,
             languages,
             grid,
             group_grids,
-            in_person_runs,
+            group_rows: (0..n_groups)
+                .map(|group| availability.group_rows(group as u8))
+                .collect(),
             locations: region
                 .facilities
                 .iter()
@@ -502,7 +506,14 @@ impl Directory {
         home: GeoPoint,
         max_km: f64,
     ) -> impl Iterator<Item = FacilityId> + '_ {
-        near_in(&self.grid, &self.locations, home, max_km)
+        near_in(
+            &self.grid,
+            |(cell, _)| *cell,
+            |(_, facility)| self.locations[facility.index()],
+            home,
+            max_km,
+        )
+        .map(|(_, facility)| *facility)
     }
 
     /// Whether `clinician` speaks `language` (as [`Clinician::speaks`]).
@@ -522,21 +533,27 @@ impl Directory {
     /// offering a remote modality the member accepts (whatever its group: searches clip the
     /// filter to their group's rows).
     pub(crate) fn reachable(&self, member: &Member, max_km: f64, group: u8) -> RowSet {
-        let mut rows = RowSet::empty(self.n_rows);
+        let Some(group_rows) = self.group_rows.get(usize::from(group)) else {
+            return RowSet::empty_within(0..0);
+        };
+        let mut rows = RowSet::empty_within(group_rows.clone());
         if member.accepts.contains(Modality::Video) {
             rows.union_with(&self.video);
         }
         if member.accepts.contains(Modality::Phone) {
             rows.union_with(&self.phone);
         }
-        if member.accepts.contains(Modality::InPerson)
-            && let Some(grids) = self.group_grids.get(usize::from(group))
-        {
-            let grid = &grids[remote_key(member)];
-            for facility in near_in(grid, &self.locations, *member.home.expose(), max_km) {
-                for &(start, end) in &self.in_person_runs[facility.index()] {
-                    rows.insert_range(start as usize, end as usize);
-                }
+        if member.accepts.contains(Modality::InPerson) {
+            let grid = &self.group_grids[usize::from(group)][remote_key(member)];
+            let home = *member.home.expose();
+            for placed in near_in(
+                grid,
+                |placed| placed.cell,
+                |placed| placed.location,
+                home,
+                max_km,
+            ) {
+                rows.insert_range(placed.start as usize, placed.end as usize);
             }
         }
         rows
@@ -872,7 +889,7 @@ pub fn find_from(
             let mut concordant = reachable.clone();
             match directory.speakers(member.language) {
                 Some(speakers) => concordant.intersect_with(speakers),
-                None => concordant = RowSet::empty(directory.n_rows),
+                None => concordant.clear(),
             }
             concordant
         };
