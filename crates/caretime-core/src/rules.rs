@@ -231,6 +231,33 @@ pub struct Deadline<'r> {
     pub clinical_exception: Option<Date>,
 }
 
+/// A request's deadline under a rule set, as instants ([`RuleSet::deadline_instants`]); the
+/// fields mean what [`Deadline`]'s do.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DeadlineInstants<'r> {
+    /// The rule that decided it.
+    pub rule: &'r DeadlineRule,
+    /// What the count started from.
+    pub anchor: Anchor,
+    /// The anchor instant.
+    pub anchor_instant: Timestamp,
+    /// The deadline without any clinical exception.
+    pub standard: Timestamp,
+    /// The deadline that applies: appointments must start before it.
+    pub instant: Timestamp,
+    /// For day-based rules, the last day an appointment may start on.
+    pub last_day: Option<Date>,
+    /// The documented clinical-exception date, when one applies.
+    pub clinical_exception: Option<Date>,
+}
+
+impl DeadlineInstants<'_> {
+    /// Whether an appointment starting at `start` meets the deadline.
+    pub fn is_met_by(&self, start: Timestamp) -> bool {
+        start < self.instant
+    }
+}
+
 impl Deadline<'_> {
     /// Whether an appointment starting at `start` meets the deadline.
     pub fn is_met_by(&self, start: Timestamp) -> bool {
@@ -384,6 +411,25 @@ impl RuleSet {
 
     /// The deadline of a request, by the semantics in the module documentation.
     pub fn deadline(&self, query: &DeadlineQuery) -> Result<Deadline<'_>, DeadlineError> {
+        let instants = self.deadline_instants(query)?;
+        let zone = self.time_zone();
+        Ok(Deadline {
+            rule: instants.rule,
+            anchor: instants.anchor,
+            anchor_instant: instants.anchor_instant.to_zoned(zone.clone()),
+            standard: instants.standard.to_zoned(zone.clone()),
+            instant: instants.instant.to_zoned(zone.clone()),
+            last_day: instants.last_day,
+            clinical_exception: instants.clinical_exception,
+        })
+    }
+
+    /// [`RuleSet::deadline`] as instants, without the zoned values: what a search or a
+    /// simulation needs, a few times per request.
+    pub fn deadline_instants(
+        &self,
+        query: &DeadlineQuery,
+    ) -> Result<DeadlineInstants<'_>, DeadlineError> {
         let rule = self
             .rule(query.kind)
             .ok_or_else(|| DeadlineError::KindNotCovered {
@@ -396,30 +442,28 @@ impl RuleSet {
                     .collect::<Vec<_>>()
                     .join(", "),
             })?;
-        let (anchor, anchor_timestamp) = match (rule.from, query.prior_appointment) {
+        let (anchor, anchor_instant) = match (rule.from, query.prior_appointment) {
             (Anchor::PriorAppointment, Some(prior)) => (Anchor::PriorAppointment, prior),
             _ => (Anchor::Request, query.requested),
         };
-        let zone = self.time_zone().clone();
-        let anchor_instant = anchor_timestamp.to_zoned(zone.clone());
-        let day0 = anchor_instant.date();
+        let zone = self.time_zone();
+        let day0 = zone.to_datetime(anchor_instant).date();
         let (standard, last_day) = match rule.within {
-            Within::Hours(hours) => {
-                let end =
-                    anchor_timestamp.checked_add(SignedDuration::from_hours(i64::from(hours)))?;
-                (end.to_zoned(zone.clone()), None)
-            }
+            Within::Hours(hours) => (
+                anchor_instant.checked_add(SignedDuration::from_hours(i64::from(hours)))?,
+                None,
+            ),
             Within::BusinessDays(days) => {
                 let last = self.calendar().nth_business_day_after(day0, days)?;
-                (end_of_day(last, &zone)?, Some(last))
+                (end_of_day(last, zone)?, Some(last))
             }
             Within::CalendarDays(days) => {
                 let last = day0.checked_add(i64::from(days).days())?;
-                (end_of_day(last, &zone)?, Some(last))
+                (end_of_day(last, zone)?, Some(last))
             }
         };
         let (instant, last_day, clinical_exception) = match query.clinical_exception {
-            None => (standard.clone(), last_day, None),
+            None => (standard, last_day, None),
             Some(documented) => {
                 if !self.clinical_exception().allowed {
                     return Err(DeadlineError::ClinicalExceptionNotAllowed(
@@ -430,7 +474,9 @@ impl RuleSet {
                 // the deadline (a standard ending exactly at midnight leaves the day before).
                 let standard_last_day = match last_day {
                     Some(day) => day,
-                    None => standard.checked_sub(SignedDuration::from_nanos(1))?.date(),
+                    None => zone
+                        .to_datetime(standard.checked_sub(SignedDuration::from_nanos(1))?)
+                        .date(),
                 };
                 if documented < standard_last_day {
                     return Err(DeadlineError::ClinicalExceptionTooEarly {
@@ -439,13 +485,13 @@ impl RuleSet {
                     });
                 }
                 (
-                    end_of_day(documented, &zone)?,
+                    end_of_day(documented, zone)?,
                     Some(documented),
                     Some(documented),
                 )
             }
         };
-        Ok(Deadline {
+        Ok(DeadlineInstants {
             rule,
             anchor,
             anchor_instant,
@@ -457,9 +503,10 @@ impl RuleSet {
     }
 }
 
-/// Local midnight at the end of `day` (the start of the next day) in `zone`.
-fn end_of_day(day: Date, zone: &TimeZone) -> Result<Zoned, DeadlineError> {
-    Ok(day.tomorrow()?.to_zoned(zone.clone())?)
+/// Local midnight at the end of `day` (the start of the next day) in `zone` (the first instant
+/// of the next day when a transition skips midnight).
+fn end_of_day(day: Date, zone: &TimeZone) -> Result<Timestamp, DeadlineError> {
+    Ok(zone.to_timestamp(day.tomorrow()?.to_datetime(jiff::civil::Time::midnight()))?)
 }
 
 #[cfg(test)]

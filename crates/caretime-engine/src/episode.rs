@@ -119,7 +119,7 @@ pub fn next_follow_up(
         treating_clinician: Some(episode.clinician),
         preferences: episode.preferences,
     };
-    let standard = rules.deadline(&request.deadline_query())?;
+    let standard = rules.deadline_instants(&request.deadline_query())?;
     let within_standard = standard.is_met_by(target.timestamp());
     let not_before = match (within_standard, episode.longer_wait) {
         (true, _) => target.timestamp(),

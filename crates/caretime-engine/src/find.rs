@@ -774,8 +774,8 @@ pub fn find_from(
         .members
         .get(request.member.index())
         .ok_or(FindError::UnknownMember(request.member))?;
-    let deadline = rules.deadline(&request.deadline_query())?;
-    let deadline_instant = deadline.instant.timestamp();
+    let deadline = rules.deadline_instants(&request.deadline_query())?;
+    let deadline_instant = deadline.instant;
     let length = policy.lengths.minutes(request.kind);
     let urgency = if request.kind.is_urgent() {
         Urgency::Urgent

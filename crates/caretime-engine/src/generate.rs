@@ -519,8 +519,10 @@ struct Plan<'p> {
     counts: RegionCounts,
     contract: Contract,
     time_zone: TimeZone,
-    internal_holidays: HolidayCalendar,
-    network_holidays: HolidayCalendar,
+    /// The calendars of internal facilities and network offices: each facility gets a clone,
+    /// so that all share one business-day table (made once, not once per facility).
+    internal_calendar: BusinessCalendar,
+    network_calendar: BusinessCalendar,
     internal_disciplines: Weights<Discipline>,
     internal_fte: Weights<Fte>,
     network_disciplines: Weights<Discipline>,
@@ -647,8 +649,14 @@ impl Plan<'_> {
             counts,
             contract,
             time_zone,
-            internal_holidays,
-            network_holidays,
+            internal_calendar: BusinessCalendar::new(
+                WeekdayMask::MONDAY_TO_FRIDAY,
+                internal_holidays,
+            ),
+            network_calendar: BusinessCalendar::new(
+                WeekdayMask::MONDAY_TO_FRIDAY,
+                network_holidays,
+            ),
             internal_disciplines,
             internal_fte,
             network_disciplines,
@@ -1011,7 +1019,7 @@ fn facility(
     address: String,
     location: GeoPoint,
     plan: &Plan<'_>,
-    holidays: &HolidayCalendar,
+    calendar: &BusinessCalendar,
 ) -> Facility {
     Facility {
         id: FacilityId(id_of(index)),
@@ -1020,7 +1028,7 @@ fn facility(
         location,
         time_zone: plan.time_zone.clone(),
         hours: opening_hours(),
-        calendar: BusinessCalendar::new(WeekdayMask::MONDAY_TO_FRIDAY, holidays.clone()),
+        calendar: calendar.clone(),
     }
 }
 
@@ -1041,7 +1049,7 @@ fn internal_facilities(plan: &Plan<'_>) -> Vec<Facility> {
                 named.address.clone(),
                 named.location,
                 plan,
-                &plan.internal_holidays,
+                &plan.internal_calendar,
             )
         })
         .collect();
@@ -1077,7 +1085,7 @@ fn internal_facilities(plan: &Plan<'_>) -> Vec<Facility> {
                 format!("synthetic location in {} County", county.name),
                 location,
                 plan,
-                &plan.internal_holidays,
+                &plan.internal_calendar,
             ));
         }
     }
@@ -1409,7 +1417,7 @@ fn network(
             format!("synthetic location in {} County", county.name),
             location,
             plan,
-            &plan.network_holidays,
+            &plan.network_calendar,
         ));
     }
     let hours = params.network_hours_per_week;
