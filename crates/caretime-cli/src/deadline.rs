@@ -114,7 +114,7 @@ impl DeadlineReport {
             deadline: rfc3339(&deadline.instant),
             days_counted,
             hours,
-            source: deadline.rule.source.clone(),
+            source: deadline.rule.source.to_string(),
             unit,
             counted_from: deadline.anchor.slug(),
             anchor: rfc3339(&deadline.anchor_instant),

@@ -102,7 +102,7 @@ impl RuleSetJson {
                     kind: rule.kind.slug(),
                     within: rule.within.to_string(),
                     from: rule.from.slug(),
-                    source: rule.source.clone(),
+                    source: rule.source.to_string(),
                 })
                 .collect(),
             holidays: holidays_year.map(|year| {

@@ -454,7 +454,7 @@ pub fn parse_rule_set(file: &str, text: &str) -> Result<RuleSet, FileError> {
             kind,
             within,
             from,
-            source: entry.source.clone(),
+            source: entry.source.as_str().into(),
         });
     }
 
@@ -504,7 +504,7 @@ pub fn parse_rule_set(file: &str, text: &str) -> Result<RuleSet, FileError> {
     };
 
     RuleSet::new(RuleSetParts {
-        name,
+        name: name.into(),
         title: parsed.title,
         source: parsed.source,
         time_zone,

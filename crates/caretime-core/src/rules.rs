@@ -26,6 +26,7 @@
 //!   last day is rejected: an exception can only lengthen a wait.
 
 use std::fmt;
+use std::sync::Arc;
 
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -86,8 +87,9 @@ pub struct DeadlineRule {
     pub within: Within,
     /// What it counts from.
     pub from: Anchor,
-    /// The statute or regulation, section and effective date.
-    pub source: String,
+    /// The statute or regulation, section and effective date (shared: every search's answer
+    /// names it).
+    pub source: Arc<str>,
 }
 
 /// A compliance rate between 0 and 1, in basis points (7000 is 70 %).
@@ -148,8 +150,8 @@ pub struct TriageStandard {
 /// Everything a rule set is made of; [`RuleSet::new`] checks it.
 #[derive(Clone, Debug)]
 pub struct RuleSetParts {
-    /// Short name (`ca-dmhc`).
-    pub name: String,
+    /// Short name (`ca-dmhc`; shared: every search's answer names it).
+    pub name: Arc<str>,
     /// Human title.
     pub title: String,
     /// The laws the rule set implements.
@@ -344,6 +346,11 @@ impl RuleSet {
     /// Short name (`ca-dmhc`).
     pub fn name(&self) -> &str {
         &self.parts.name
+    }
+
+    /// The short name, shared (a clone of the rule set's own).
+    pub fn shared_name(&self) -> Arc<str> {
+        Arc::clone(&self.parts.name)
     }
 
     /// Human title.

@@ -950,7 +950,7 @@ fn request_seconds() -> std::ops::Range<i64> {
 /// One built-in rule set's zone and calendar with a single request-anchored `within` rule.
 fn single_rule(base: &RuleSet, within: Within) -> RuleSet {
     RuleSet::new(RuleSetParts {
-        name: format!("{}-test", base.name()),
+        name: format!("{}-test", base.name()).into(),
         title: "test".to_owned(),
         source: "test".to_owned(),
         time_zone: base.time_zone().clone(),
@@ -959,7 +959,7 @@ fn single_rule(base: &RuleSet, within: Within) -> RuleSet {
             kind: RequestKind::Initial,
             within,
             from: Anchor::Request,
-            source: "test".to_owned(),
+            source: "test".into(),
         }],
         clinical_exception: base.clinical_exception().clone(),
         compliance_threshold: None,

@@ -23,6 +23,7 @@
 //! clinician is offered at most once per start, and no start before `now` is offered.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use caretime_core::calendar::BusinessCalendar;
 use caretime_core::id::{ClinicianId, FacilityId, MemberId, RequestId};
@@ -225,9 +226,9 @@ pub struct Offers {
     /// For day-based rules, the last day an appointment may start on.
     pub last_day: Option<Date>,
     /// The rule set.
-    pub rule_set: String,
+    pub rule_set: Arc<str>,
     /// The source of the rule that set the deadline.
-    pub rule: String,
+    pub rule: Arc<str>,
     /// Whether a documented clinical exception set the deadline.
     pub clinical_exception: bool,
     /// Offers, best first; the best is the one compliance counts.
@@ -1027,8 +1028,8 @@ pub fn find_from(
         request: request.id,
         deadline: deadline_instant,
         last_day: deadline.last_day,
-        rule_set: rules.name().to_owned(),
-        rule: deadline.rule.source.clone(),
+        rule_set: rules.shared_name(),
+        rule: Arc::clone(&deadline.rule.source),
         clinical_exception: deadline.clinical_exception.is_some(),
         offers,
         arrangement,
