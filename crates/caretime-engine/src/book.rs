@@ -1270,10 +1270,13 @@ impl Book {
 
     /// Applies an accepted decision's changes, all or none.
     pub fn apply(&mut self, changes: &[Change]) -> Result<(), ApplyError> {
-        let mut undo_log = Vec::with_capacity(changes.len());
-        for change in changes {
+        // The last change is never undone (nothing after it can fail), so a single change, most
+        // decisions, keeps no log at all.
+        let mut undo_log = Vec::new();
+        for (idx, change) in changes.iter().enumerate() {
             match self.apply_one(change) {
-                Ok(undo) => undo_log.push(undo),
+                Ok(undo) if idx + 1 < changes.len() => undo_log.push(undo),
+                Ok(_) => {}
                 Err(error) => {
                     for undo in undo_log.into_iter().rev() {
                         self.undo(undo);

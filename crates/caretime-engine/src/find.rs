@@ -1003,17 +1003,16 @@ pub fn find_from(
             .then_with(|| a.clinician.cmp(&b.clinician))
     });
     // One offer per clinician and start: the best-ranked copy stays.
-    let mut offered: Vec<(ClinicianId, Timestamp)> = Vec::with_capacity(offers.len());
-    let offers: Vec<Offer> = offers
-        .into_iter()
-        .map(|(_, offer)| offer)
-        .filter(|offer| {
-            let key = (offer.clinician, offer.start);
-            let first = !offered.contains(&key);
-            offered.push(key);
-            first
-        })
-        .collect();
+    let mut kept: Vec<Offer> = Vec::with_capacity(offers.len());
+    for (_, offer) in offers {
+        if !kept
+            .iter()
+            .any(|known| (known.clinician, known.start) == (offer.clinician, offer.start))
+        {
+            kept.push(offer);
+        }
+    }
+    let offers = kept;
     let arrangement = (!offers
         .first()
         .is_some_and(|offer| offer.timeliness.is_met()))
