@@ -865,6 +865,21 @@ impl Availability {
         (offset.saturating_add(GRID_MINUTES - 1) / GRID_MINUTES).min(self.n_slots as i64) as usize
     }
 
+    /// Where a scan for starts before `before` stops, in direct and in urgent-hold time (slot
+    /// indexes): a routine request may use urgent-hold time only up to its release after `now`.
+    fn scan_ends(&self, before: Minute, urgency: Urgency, now: Minute) -> (usize, usize) {
+        let end = self.slots_before(before);
+        let urgent_end = match urgency {
+            Urgency::Urgent => end,
+            Urgency::Routine => end.min(self.slots_before(Minute(
+                now.0
+                    .saturating_add(self.urgent_hold_release_minutes)
+                    .saturating_add(1),
+            ))),
+        };
+        (end, urgent_end)
+    }
+
     /// The first slot at or after `minute`, clamped to the index.
     fn first_slot_from(&self, minute: Minute) -> usize {
         let offset = minute.ceil_to_grid().0 - self.base;
@@ -914,9 +929,19 @@ impl Availability {
         // the run of K-free slots starting there is at least n long. Find it word by word.
         let mut best: Option<(usize, FreeKind)> = None;
         for kind in [FreeKind::Direct, FreeKind::UrgentHold] {
+            // The scan stops at the last start the request may take: before `before`, and for a
+            // routine request in urgent-hold time, at its release (a follow-up a week out has
+            // none to scan: the row's urgent-hold time to the horizon's end was scanned for
+            // every follow-up before).
+            let (direct_end, urgent_end) = self.scan_ends(before, urgency, now);
+            let end = match kind {
+                FreeKind::Direct => direct_end,
+                FreeKind::UrgentHold => urgent_end,
+            };
             let row_bits = &self.bits(kind).rows[row_range.clone()];
             let mut slot = first;
-            while let Some(candidate) = next_run_start(row_bits, slot, n, self.n_slots) {
+            while let Some(candidate) = next_run_start_before(row_bits, slot, n, self.n_slots, end)
+            {
                 if best.is_some_and(|(best_slot, _)| best_slot <= candidate) {
                     break;
                 }
@@ -1007,19 +1032,7 @@ impl Availability {
                 )
             }
         };
-        let end = self.slots_before(search.before);
-        let urgent_end = match search.urgency {
-            Urgency::Urgent => end,
-            Urgency::Routine => end.min(
-                self.slots_before(Minute(
-                    search
-                        .now
-                        .0
-                        .saturating_add(self.urgent_hold_release_minutes)
-                        .saturating_add(1),
-                )),
-            ),
-        };
+        let (end, urgent_end) = self.scan_ends(search.before, search.urgency, search.now);
         let scan = |bits: &[u64], from: usize, end: usize| {
             next_run_start_before(bits, from, n, self.n_slots, end)
         };
