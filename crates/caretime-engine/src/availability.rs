@@ -871,11 +871,13 @@ impl Availability {
         let end = self.slots_before(before);
         let urgent_end = match urgency {
             Urgency::Urgent => end,
-            Urgency::Routine => end.min(self.slots_before(Minute(
-                now.0
-                    .saturating_add(self.urgent_hold_release_minutes)
-                    .saturating_add(1),
-            ))),
+            Urgency::Routine => end.min(
+                self.slots_before(Minute(
+                    now.0
+                        .saturating_add(self.urgent_hold_release_minutes)
+                        .saturating_add(1),
+                )),
+            ),
         };
         (end, urgent_end)
     }

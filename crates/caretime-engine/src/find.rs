@@ -294,8 +294,9 @@ pub struct Directory {
 /// Facilities by grid cell, sorted by cell then id.
 type Grid = Vec<((i32, i32), FacilityId)>;
 
-/// A run of a facility's in-person rows of one search group, placed on the facility grid: the
-/// distance filter reads the location and the rows it lets in from the same entry.
+/// A run of a facility's in-person rows of one search group, on a group grid
+/// ([`GROUP_GRID_DEGREES`] cells): the distance filter reads the location and the rows it lets
+/// in from the same entry.
 #[derive(Clone, Copy, Debug)]
 struct Placed {
     cell: (i32, i32),
@@ -310,17 +311,26 @@ struct Placed {
 /// radius then spans a few cells each way.
 const GRID_DEGREES: f64 = 0.25;
 
-fn grid_cell(point: caretime_core::region::GeoPoint) -> (i32, i32) {
+/// The cells of the per-group grids, in degrees (about 5.5 km of latitude): finer than the
+/// plain grid, because a find measures the network's offices (thousands, at full scale) for
+/// each member who needs in-person care, and smaller cells leave fewer offices outside the
+/// radius to measure (the box of cells around a 24 km radius shrinks from about 83 x 70 km to
+/// 55 x 61 km).
+const GROUP_GRID_DEGREES: f64 = 0.05;
+
+/// The cell of `point` in a grid of `degrees`-sized cells.
+fn grid_cell(point: GeoPoint, degrees: f64) -> (i32, i32) {
     (
-        (point.lat() / GRID_DEGREES).floor() as i32,
-        (point.lon() / GRID_DEGREES).floor() as i32,
+        (point.lat() / degrees).floor() as i32,
+        (point.lon() / degrees).floor() as i32,
     )
 }
 
-/// The entries of `grid` (sorted by cell, `cell_of`) whose location is within `max_km` of
-/// `home` (haversine distance), in grid order.
+/// The entries of `grid` (cells of `degrees`, sorted by cell, `cell_of`) whose location is
+/// within `max_km` of `home` (haversine distance), in grid order.
 fn near_in<'r, E>(
     grid: &'r [E],
+    degrees: f64,
     cell_of: impl Fn(&E) -> (i32, i32) + Copy + 'r,
     location_of: impl Fn(&E) -> GeoPoint + Copy + 'r,
     home: GeoPoint,
@@ -332,7 +342,7 @@ fn near_in<'r, E>(
     let band = max_km / 111.0 + 0.01;
     let widest_cos = (home.lat().abs() + band).min(89.0).to_radians().cos();
     let lon_band = (max_km / (111.0 * widest_cos) + 0.01).min(360.0);
-    let cell = |degrees: f64| (degrees / GRID_DEGREES).floor() as i32;
+    let cell = move |at: f64| (at / degrees).floor() as i32;
     let (lat_first, lat_last) = (cell(home.lat() - band), cell(home.lat() + band));
     let (lon_first, lon_last) = (cell(home.lon() - lon_band), cell(home.lon() + lon_band));
     let radius = home.radius(max_km);
@@ -427,13 +437,14 @@ impl Directory {
         let mut grid: Grid = region
             .facilities
             .iter()
-            .map(|facility| (grid_cell(facility.location), facility.id))
+            .map(|facility| (grid_cell(facility.location, GRID_DEGREES), facility.id))
             .collect();
         grid.sort_unstable();
         let n_groups = availability.n_groups();
         let mut group_grids: Vec<[Vec<Placed>; 4]> = vec![Default::default(); n_groups];
-        for &(cell, facility) in &grid {
+        for &(_, facility) in &grid {
             let location = region.facilities[facility.index()].location;
+            let cell = grid_cell(location, GROUP_GRID_DEGREES);
             for &(start, end) in &in_person_runs[facility.index()] {
                 let group = usize::from(availability.group_of_row(start as usize));
                 for (key, placed) in group_grids[group].iter_mut().enumerate() {
@@ -452,6 +463,11 @@ impl Directory {
                         });
                     }
                 }
+            }
+        }
+        for grids in &mut group_grids {
+            for grid in grids {
+                grid.sort_by_key(|placed| (placed.cell, placed.start));
             }
         }
         let mut spoken = vec![0u64; region.clinicians.len()];
@@ -509,6 +525,7 @@ impl Directory {
     ) -> impl Iterator<Item = FacilityId> + '_ {
         near_in(
             &self.grid,
+            GRID_DEGREES,
             |(cell, _)| *cell,
             |(_, facility)| self.locations[facility.index()],
             home,
@@ -549,6 +566,7 @@ impl Directory {
             let home = *member.home.expose();
             for placed in near_in(
                 grid,
+                GROUP_GRID_DEGREES,
                 |placed| placed.cell,
                 |placed| placed.location,
                 home,
