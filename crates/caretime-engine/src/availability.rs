@@ -563,7 +563,9 @@ impl Availability {
 
     /// Makes the columns, summaries and group counts of both kinds from their rows (the index
     /// build fills the rows alone, a word at a time, then derives the rest in one pass: setting
-    /// every slot of every row one by one was most of the build).
+    /// every slot of every row one by one was most of the build). The derived tables must be all
+    /// zero, as the build makes them: they are only written where something is free, so the
+    /// pages of slots where nobody works are never touched (and never made resident).
     fn derive_from_rows(&mut self) {
         let n_rows = self.clinicians.len();
         let (row_words, column_words, summary_words, n_slots) = (
@@ -574,8 +576,6 @@ impl Availability {
         );
         let n_groups = self.group_starts.len().saturating_sub(1);
         for bits in [&mut self.direct, &mut self.urgent] {
-            bits.columns.fill(0);
-            bits.summary.fill(0);
             // 64 rows by 64 slots at a time: a bit-matrix transpose turns the rows' words into
             // the slots' column words.
             for block in 0..column_words {
@@ -600,8 +600,6 @@ impl Availability {
                     }
                 }
             }
-            bits.group_counts.fill(0);
-            bits.group_free.fill(0);
             for group in 0..n_groups {
                 let rows = self.group_starts[group]..self.group_starts[group + 1];
                 if rows.is_empty() {
