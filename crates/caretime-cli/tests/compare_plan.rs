@@ -90,23 +90,17 @@ fn tiny_compare_prints_json_and_writes_four_files() {
     let fte = cost["therapist_fte"].as_f64().expect("a number");
     assert!((direct - fte).abs() < 1e-9, "{direct} vs {fte}");
     assert_eq!(cost["simulated_internal_visits"]["n"], 2);
-    let rows: Vec<&str> = doc["rows"]
-        .as_array()
-        .expect("rows")
-        .iter()
-        .filter_map(|row| row["row"].as_str())
-        .collect();
-    for slug in [
-        "within-standard",
-        "follow-up-within-sb-221",
-        "internal-visits-per-week",
-    ] {
-        assert!(rows.contains(&slug), "{slug} in {rows:?}");
-    }
-    for name in ["compare.txt", "compare.json", "compare.csv", "compare.html"] {
-        let text = std::fs::read_to_string(dir.join(name)).expect("written");
-        assert!(!text.is_empty(), "{name}");
-    }
+    support::assert_report(
+        &doc,
+        ("rows", "row"),
+        &[
+            "within-standard",
+            "follow-up-within-sb-221",
+            "internal-visits-per-week",
+        ],
+        &dir,
+        &["compare.txt", "compare.json", "compare.csv", "compare.html"],
+    );
 }
 
 #[test]

@@ -71,24 +71,18 @@ fn the_same_seed_prints_the_same_json_and_out_writes_four_files() {
     let doc: serde_json::Value = serde_json::from_str(&first.stdout).expect("one JSON document");
     assert_eq!(doc["scenario"], "socal-2024");
     assert_eq!(doc["replications"], 2);
-    let tables: Vec<&str> = doc["tables"]
-        .as_array()
-        .expect("tables")
-        .iter()
-        .filter_map(|table| table["table"].as_str())
-        .collect();
-    for slug in [
-        "compliance",
-        "compliance-by-month",
-        "follow-ups",
-        "workforce",
-    ] {
-        assert!(tables.contains(&slug), "{slug} in {tables:?}");
-    }
-    for name in ["summary.txt", "summary.json", "summary.csv", "summary.html"] {
-        let text = std::fs::read_to_string(dir.join(name)).expect("written");
-        assert!(!text.is_empty(), "{name}");
-    }
+    support::assert_report(
+        &doc,
+        ("tables", "table"),
+        &[
+            "compliance",
+            "compliance-by-month",
+            "follow-ups",
+            "workforce",
+        ],
+        &dir,
+        &["summary.txt", "summary.json", "summary.csv", "summary.html"],
+    );
     let written = std::fs::read_to_string(dir.join("summary.json")).expect("written");
     assert_eq!(written, first.stdout);
     // Another seed, another run.

@@ -214,56 +214,40 @@ pub struct DeadlineQuery {
     pub clinical_exception: Option<Date>,
 }
 
-/// A request's deadline under a rule set.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Deadline<'r> {
+/// A request's deadline under a rule set: its instants zoned in the rule set's zone
+/// ([`RuleSet::deadline`]), or plain instants ([`DeadlineInstants`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Deadline<'r, T = Zoned> {
     /// The rule that decided it.
     pub rule: &'r DeadlineRule,
     /// What the count started from (the request stands in for a missing prior appointment).
     pub anchor: Anchor,
-    /// The anchor instant, in the rule set's zone.
-    pub anchor_instant: Zoned,
+    /// The anchor instant.
+    pub anchor_instant: T,
     /// The deadline without any clinical exception: appointments must start before it.
-    pub standard: Zoned,
+    pub standard: T,
     /// The deadline that applies: `standard`, or the end of the clinical-exception date.
-    pub instant: Zoned,
+    pub instant: T,
     /// For day-based rules, the last day an appointment may start on.
     pub last_day: Option<Date>,
     /// The documented clinical-exception date, when one applies.
     pub clinical_exception: Option<Date>,
 }
 
-/// A request's deadline under a rule set, as instants ([`RuleSet::deadline_instants`]); the
-/// fields mean what [`Deadline`]'s do.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct DeadlineInstants<'r> {
-    /// The rule that decided it.
-    pub rule: &'r DeadlineRule,
-    /// What the count started from.
-    pub anchor: Anchor,
-    /// The anchor instant.
-    pub anchor_instant: Timestamp,
-    /// The deadline without any clinical exception.
-    pub standard: Timestamp,
-    /// The deadline that applies: appointments must start before it.
-    pub instant: Timestamp,
-    /// For day-based rules, the last day an appointment may start on.
-    pub last_day: Option<Date>,
-    /// The documented clinical-exception date, when one applies.
-    pub clinical_exception: Option<Date>,
+/// A deadline as instants, without zoned values ([`RuleSet::deadline_instants`]).
+pub type DeadlineInstants<'r> = Deadline<'r, Timestamp>;
+
+impl Deadline<'_> {
+    /// Whether an appointment starting at `start` meets the deadline.
+    pub fn is_met_by(&self, start: Timestamp) -> bool {
+        start < self.instant.timestamp()
+    }
 }
 
 impl DeadlineInstants<'_> {
     /// Whether an appointment starting at `start` meets the deadline.
     pub fn is_met_by(&self, start: Timestamp) -> bool {
         start < self.instant
-    }
-}
-
-impl Deadline<'_> {
-    /// Whether an appointment starting at `start` meets the deadline.
-    pub fn is_met_by(&self, start: Timestamp) -> bool {
-        start < self.instant.timestamp()
     }
 }
 

@@ -54,3 +54,27 @@ pub(crate) fn scratch(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).expect("scratch dir");
     dir
 }
+
+/// Asserts that `doc[list]` names each of `slugs` in its entries' `key` field, and that `dir`
+/// holds each of `files`, none empty: what a report written with `--out` must have.
+pub(crate) fn assert_report(
+    doc: &serde_json::Value,
+    (list, key): (&str, &str),
+    slugs: &[&str],
+    dir: &Path,
+    files: &[&str],
+) {
+    let named: Vec<&str> = doc[list]
+        .as_array()
+        .unwrap_or_else(|| panic!("{list} is a list"))
+        .iter()
+        .filter_map(|entry| entry[key].as_str())
+        .collect();
+    for slug in slugs {
+        assert!(named.contains(slug), "{slug} in {named:?}");
+    }
+    for name in files {
+        let text = std::fs::read_to_string(dir.join(name)).expect("written");
+        assert!(!text.is_empty(), "{name}");
+    }
+}
