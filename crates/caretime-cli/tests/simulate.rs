@@ -4,20 +4,7 @@
 
 mod support;
 
-use support::{assert_one_error_line, caretime, scratch};
-
-/// A tiny run of the built-in scenario: 9,600 members, one month of warm-up and one reported,
-/// two replications.
-const TINY: [&str; 8] = [
-    "--scale",
-    "0.002",
-    "--warm-up-months",
-    "1",
-    "--months",
-    "1",
-    "--replications",
-    "2",
-];
+use support::{TINY, assert_one_error_line, caretime, scratch};
 
 #[test]
 fn bad_input_is_one_error_line() {

@@ -779,45 +779,38 @@ fn workforce(
                 weekly[idx] += u64::from(template.minutes(kind));
             }
         }
+        // The business days of the period the template works that `counts` keeps.
+        let calendar = &region.facilities[clinician.facility.index()].calendar;
+        let working_days = |counts: &dyn Fn(Date) -> bool| -> Result<u64, ReportError> {
+            let mut days = 0;
+            let mut date = period.first;
+            while date <= period.last {
+                let works = template
+                    .blocks
+                    .iter()
+                    .any(|block| block.day == date.weekday() && block.kind != BlockKind::Break);
+                days += u64::from(counts(date) && works && calendar.is_business_day(date));
+                date = date.tomorrow().map_err(|_| ReportError::OutOfRange)?;
+            }
+            Ok(days)
+        };
         let key = (clinician.facility.index(), clinician.template.index());
         let working = match known.get(&key) {
             Some(days) => *days,
             None => {
-                let calendar = &region.facilities[clinician.facility.index()].calendar;
-                let mut count = 0;
-                let mut date = period.first;
-                while date <= period.last {
-                    let works = template
-                        .blocks
-                        .iter()
-                        .any(|block| block.day == date.weekday() && block.kind != BlockKind::Break);
-                    count += u64::from(works && calendar.is_business_day(date));
-                    date = date.tomorrow().map_err(|_| ReportError::OutOfRange)?;
-                }
+                let count = working_days(&|_| true)?;
                 known.insert(key, count);
                 count
             }
         };
         // Less the days the clinician's schedule in the book takes away (leave, a strike).
         let away: u64 = match book.schedule(clinician.id) {
-            Some(schedule) if !schedule.leave.is_empty() => {
-                let calendar = &region.facilities[clinician.facility.index()].calendar;
-                let mut days = 0;
-                let mut date = period.first;
-                while date <= period.last {
-                    let on_leave = schedule
-                        .leave
-                        .iter()
-                        .any(|(first, last)| *first <= date && date <= *last);
-                    let works = template
-                        .blocks
-                        .iter()
-                        .any(|block| block.day == date.weekday() && block.kind != BlockKind::Break);
-                    days += u64::from(on_leave && works && calendar.is_business_day(date));
-                    date = date.tomorrow().map_err(|_| ReportError::OutOfRange)?;
-                }
-                days
-            }
+            Some(schedule) if !schedule.leave.is_empty() => working_days(&|date| {
+                schedule
+                    .leave
+                    .iter()
+                    .any(|(first, last)| *first <= date && date <= *last)
+            })?,
             _ => 0,
         };
         clinician_days += working.saturating_sub(away);

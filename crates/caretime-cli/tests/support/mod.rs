@@ -5,6 +5,19 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// A tiny run of the built-in scenario: 9,600 members, one month of warm-up and one reported,
+/// two replications (a second or two in debug).
+pub(crate) const TINY: [&str; 8] = [
+    "--scale",
+    "0.002",
+    "--warm-up-months",
+    "1",
+    "--months",
+    "1",
+    "--replications",
+    "2",
+];
+
 /// What one run of `caretime` printed and how it exited.
 pub(crate) struct Run {
     pub(crate) status: i32,
