@@ -1321,8 +1321,7 @@ impl Book {
                 let before = self
                     .appointments
                     .get(id.index())
-                    .ok_or(ApplyError::UnknownAppointment(*id))?
-                    .clone();
+                    .ok_or(ApplyError::UnknownAppointment(*id))?;
                 if before.status != *from {
                     return Err(ApplyError::StaleStatus {
                         appointment: *id,
@@ -1330,18 +1329,29 @@ impl Book {
                         expected: *from,
                     });
                 }
+                // What the change reads and what it overwrites (for an undo): a few fields, no
+                // copy of the whole appointment.
+                let (clinician, start, length, time, request) = (
+                    before.clinician,
+                    before.start,
+                    before.length,
+                    before.time,
+                    before.request.id,
+                );
+                let (status_before, cancellation_before, expires_before) =
+                    (before.status, before.cancellation, before.expires);
                 let releases = from.holds_time() && !to.holds_time();
                 if releases {
                     self.availability.release(
-                        before.clinician,
-                        Minute::from_timestamp(before.start),
-                        before.length,
-                        before.time,
+                        clinician,
+                        Minute::from_timestamp(start),
+                        length,
+                        time,
                     )?;
                 }
                 let previous_plan_cancelled =
                     if cancellation.is_some_and(|c| c.by == CancelledBy::Plan) {
-                        Some(self.plan_cancelled.insert(before.request.id, *id))
+                        Some(self.plan_cancelled.insert(request, *id))
                     } else {
                         None
                     };
@@ -1354,7 +1364,10 @@ impl Book {
                     appointment.expires = None;
                 }
                 Ok(Undo::Status {
-                    before: Box::new(before),
+                    id: *id,
+                    status: status_before,
+                    cancellation: cancellation_before,
+                    expires: expires_before,
                     released: releases,
                     previous_plan_cancelled,
                 })
@@ -1521,30 +1534,37 @@ impl Book {
                     .expect("the time was reserved by the change being undone");
             }
             Undo::Status {
-                before,
+                id,
+                status,
+                cancellation,
+                expires,
                 released,
                 previous_plan_cancelled,
             } => {
+                let appointment = &mut self.appointments[id.index()];
+                appointment.status = status;
+                appointment.cancellation = cancellation;
+                appointment.expires = expires;
+                let request = appointment.request.id;
                 match previous_plan_cancelled {
                     Some(Some(previous)) => {
-                        self.plan_cancelled.insert(before.request.id, previous);
+                        self.plan_cancelled.insert(request, previous);
                     }
                     Some(None) => {
-                        self.plan_cancelled.remove(&before.request.id);
+                        self.plan_cancelled.remove(&request);
                     }
                     None => {}
                 }
                 if released {
+                    let appointment = &self.appointments[id.index()];
                     self.availability
                         .reserve(
-                            before.clinician,
-                            Minute::from_timestamp(before.start),
-                            before.length,
+                            appointment.clinician,
+                            Minute::from_timestamp(appointment.start),
+                            appointment.length,
                         )
                         .expect("the time was released by the change being undone");
                 }
-                let id = before.id;
-                self.appointments[id.index()] = *before;
             }
             Undo::Arranged => {
                 self.arrangements.pop();
@@ -1600,8 +1620,12 @@ impl Book {
 #[derive(Debug)]
 enum Undo {
     Created,
+    /// An appointment's status, cancellation and expiry as they were.
     Status {
-        before: Box<Appointment>,
+        id: AppointmentId,
+        status: AppointmentStatus,
+        cancellation: Option<Cancellation>,
+        expires: Option<Timestamp>,
         released: bool,
         /// `Some(previous entry)` when the change recorded a plan cancellation.
         previous_plan_cancelled: Option<Option<AppointmentId>>,

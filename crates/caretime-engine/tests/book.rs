@@ -286,6 +286,7 @@ fn apply_is_all_or_nothing() {
     let mut book = book(&region);
     let first = request(0, 0, RequestKind::Initial, MONDAY_8AM);
     take(&mut book, &region, &first, Take::Book, MONDAY_8AM);
+    let booked = book.appointments()[0].clone();
     let cancel = accepted(book.decide_cancel(
         AppointmentId(0),
         CancellationReason::MemberRequest,
@@ -299,6 +300,11 @@ fn apply_is_all_or_nothing() {
         Err(ApplyError::StaleStatus { .. })
     ));
     assert_eq!(book.appointments()[0].status, AppointmentStatus::Booked);
+    assert_eq!(
+        book.appointments()[0],
+        booked,
+        "status, cancellation and expiry restored"
+    );
     let again = book
         .find(&region, &rules(), &first, at(MONDAY_8AM))
         .expect("find");
