@@ -26,6 +26,7 @@ use std::collections::HashMap;
 
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
+use smallvec::{SmallVec, smallvec};
 
 use crate::availability::{
     Availability, AvailabilityError, FreeKind, Horizon, Minute, Schedule, Urgency,
@@ -195,6 +196,10 @@ pub struct Appointment {
     /// The plan-cancelled appointment this one replaces, if any.
     pub replaces: Option<AppointmentId>,
 }
+
+/// A decision's changes: most decisions make one or two (a booking and its out-of-network
+/// arrangement), which are kept inline (no allocation).
+pub type Changes = SmallVec<[Change; 2]>;
 
 /// One change to the book.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -413,7 +418,7 @@ impl std::fmt::Display for Refusal {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// Apply these with [`Book::apply`].
-    Accepted(Vec<Change>),
+    Accepted(Changes),
     /// Nothing to apply.
     Refused(Vec<Refusal>),
 }
@@ -597,7 +602,7 @@ impl Book {
     pub fn decide_arrange(&self, offers: &Offers) -> Outcome {
         match (&offers.arrangement, offers.best()) {
             (Some(arrangement), None) => {
-                Outcome::Accepted(vec![Change::Arrange(arrangement.clone())])
+                Outcome::Accepted(smallvec![Change::Arrange(arrangement.clone())])
             }
             _ => Outcome::Refused(vec![Refusal::HasOffers(offers.request)]),
         }
@@ -612,7 +617,7 @@ impl Book {
         {
             return Outcome::Refused(vec![Refusal::AlreadyWaiting(request.id)]);
         }
-        Outcome::Accepted(vec![Change::Wait(Box::new(WaitlistEntry {
+        Outcome::Accepted(smallvec![Change::Wait(Box::new(WaitlistEntry {
             request: request.clone(),
             deadline: offers.deadline,
             since: now,
@@ -626,7 +631,7 @@ impl Book {
             .iter()
             .any(|entry| entry.request.id == request)
         {
-            Outcome::Accepted(vec![Change::Unwait(request)])
+            Outcome::Accepted(smallvec![Change::Unwait(request)])
         } else {
             Outcome::Refused(vec![Refusal::NotWaiting(request)])
         }
@@ -642,7 +647,7 @@ impl Book {
         rules: &RuleSet,
         now: Timestamp,
     ) -> Result<Outcome, FindError> {
-        let mut changes = Vec::new();
+        let mut changes = Changes::new();
         let mut proposed: Vec<(ClinicianId, Timestamp, Timestamp)> = Vec::new();
         let mut next_id = self.next_id().0;
         for entry in &self.waitlist {
@@ -801,7 +806,7 @@ impl Book {
             None => offer.modality,
         };
         let member_language = region.members[request.member.index()].language;
-        let mut changes = vec![Change::Create(Box::new(Appointment {
+        let mut changes: Changes = smallvec![Change::Create(Box::new(Appointment {
             id: self.next_id(),
             request: request.clone(),
             deadline: offers.deadline,
@@ -985,7 +990,7 @@ impl Book {
         if !refusals.is_empty() {
             return Outcome::Refused(refusals);
         }
-        Outcome::Accepted(vec![Change::SetStatus {
+        Outcome::Accepted(smallvec![Change::SetStatus {
             appointment: appointment.id,
             from: appointment.status,
             to,
@@ -1016,7 +1021,7 @@ impl Book {
         longer_wait: LongerWait,
         preferences: caretime_core::request::Preferences,
     ) -> Outcome {
-        Outcome::Accepted(vec![Change::OpenEpisode(Box::new(Episode {
+        Outcome::Accepted(smallvec![Change::OpenEpisode(Box::new(Episode {
             id: EpisodeId(self.episodes.len() as u32),
             member,
             clinician,
@@ -1050,7 +1055,7 @@ impl Book {
         if !refusals.is_empty() {
             return Outcome::Refused(refusals);
         }
-        Outcome::Accepted(vec![Change::Attach {
+        Outcome::Accepted(smallvec![Change::Attach {
             episode,
             appointment,
         }])
@@ -1075,7 +1080,7 @@ impl Book {
     pub fn decide_cadence(&self, episode: EpisodeId, cadence: Cadence) -> Outcome {
         match self.open_episode(episode) {
             Err(refused) => refused,
-            Ok(known) => Outcome::Accepted(vec![Change::SetCadence {
+            Ok(known) => Outcome::Accepted(smallvec![Change::SetCadence {
                 episode,
                 from: known.cadence,
                 to: cadence,
@@ -1087,7 +1092,7 @@ impl Book {
     pub fn decide_discharge(&self, episode: EpisodeId, now: Timestamp) -> Outcome {
         match self.open_episode(episode) {
             Err(refused) => refused,
-            Ok(_) => Outcome::Accepted(vec![Change::Discharge { episode, at: now }]),
+            Ok(_) => Outcome::Accepted(smallvec![Change::Discharge { episode, at: now }]),
         }
     }
 
@@ -1173,7 +1178,7 @@ impl Book {
         };
         let horizon = self.availability.horizon();
         if from > horizon.last {
-            return Ok(Outcome::Accepted(Vec::new()));
+            return Ok(Outcome::Accepted(Changes::new()));
         }
         // The new schedule alone, from `from` on: does every appointment still fit?
         let alone = Availability::build(
@@ -1202,7 +1207,7 @@ impl Book {
         if !displaced.is_empty() {
             return Ok(Outcome::Refused(vec![Refusal::Displaces(displaced)]));
         }
-        Ok(Outcome::Accepted(vec![Change::Reschedule {
+        Ok(Outcome::Accepted(smallvec![Change::Reschedule {
             clinician,
             schedule: Box::new(schedule),
             from,

@@ -13,6 +13,7 @@ use caretime_core::id::{ClinicianId, FacilityId, GroupId, MemberId};
 use caretime_core::region::Region;
 use caretime_core::template::BlockKind;
 use jiff::{SignedDuration, Timestamp, Zoned};
+use smallvec::smallvec;
 
 use crate::book::{
     AppointmentStatus, Book, Cancellation, CancellationReason, CancelledBy, Change, Outcome,
@@ -267,7 +268,7 @@ impl Book {
         if !refusals.is_empty() {
             return refused(refusals);
         }
-        Outcome::Accepted(vec![Change::CreateGroup(Box::new(Group {
+        Outcome::Accepted(smallvec![Change::CreateGroup(Box::new(Group {
             id: GroupId(self.groups.len() as u32),
             name: new.name.clone(),
             facilitators: new.facilitators.clone(),
@@ -309,7 +310,7 @@ impl Book {
         if !refusals.is_empty() {
             return refused(refusals);
         }
-        Outcome::Accepted(vec![Change::Enrol {
+        Outcome::Accepted(smallvec![Change::Enrol {
             group,
             member,
             from: now,
@@ -326,7 +327,7 @@ impl Book {
         if !known.roster.contains(&member) {
             return refused(vec![GroupRefusal::NotEnrolled]);
         }
-        Outcome::Accepted(vec![Change::Unenrol {
+        Outcome::Accepted(smallvec![Change::Unenrol {
             group,
             member,
             from: now,
@@ -416,7 +417,7 @@ impl Book {
                 }
             })
             .collect();
-        Outcome::Accepted(vec![Change::CancelSession {
+        Outcome::Accepted(smallvec![Change::CancelSession {
             group,
             session,
             cancellation: Cancellation {
@@ -459,7 +460,7 @@ impl Book {
                 to,
             }]);
         }
-        Outcome::Accepted(vec![Change::SeatStatus {
+        Outcome::Accepted(smallvec![Change::SeatStatus {
             group,
             session,
             member,

@@ -8,7 +8,7 @@ use caretime_core::request::{Request, RequestKind};
 use caretime_engine::availability::Horizon;
 use caretime_engine::book::{
     ApplyError, AppointmentStatus, Book, BookPolicy, CancellationReason, CancelledBy, Change,
-    Choice, Outcome, Refusal, Take, TakeOffer,
+    Changes, Choice, Outcome, Refusal, Take, TakeOffer,
 };
 use caretime_engine::find::{Offers, Route, Timeliness};
 use jiff::civil::date;
@@ -23,7 +23,7 @@ fn book(region: &Region) -> Book {
     Book::new(region, horizon, &[], BookPolicy::STANDARD).expect("valid templates")
 }
 
-fn accepted(outcome: Outcome) -> Vec<Change> {
+fn accepted(outcome: Outcome) -> Changes {
     match outcome {
         Outcome::Accepted(changes) => changes,
         Outcome::Refused(refusals) => panic!("refused: {refusals:?}"),

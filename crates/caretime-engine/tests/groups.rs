@@ -6,7 +6,8 @@ mod support;
 use caretime_core::id::{ClinicianId, GroupId, MemberId};
 use caretime_engine::availability::Horizon;
 use caretime_engine::book::{
-    AppointmentStatus, Book, BookPolicy, CancellationReason, CancelledBy, Change, Outcome, Refusal,
+    AppointmentStatus, Book, BookPolicy, CancellationReason, CancelledBy, Change, Changes, Outcome,
+    Refusal,
 };
 use caretime_engine::episode::Cadence;
 use caretime_engine::group::{DEFAULT_GROUP_CAPACITY, GroupRefusal, NewGroup, SeatOutcome};
@@ -40,7 +41,7 @@ fn enrolled() -> jiff::Timestamp {
 }
 
 /// Decides on the book, then applies the accepted changes.
-fn apply(book: &mut Book, decide: impl FnOnce(&Book) -> Outcome) -> Vec<Change> {
+fn apply(book: &mut Book, decide: impl FnOnce(&Book) -> Outcome) -> Changes {
     match decide(book) {
         Outcome::Accepted(changes) => {
             book.apply(&changes).expect("decided on this book");

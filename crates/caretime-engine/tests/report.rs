@@ -14,7 +14,7 @@ use caretime_core::template::BlockKind;
 use caretime_engine::availability::Horizon;
 use caretime_engine::book::AppointmentStatus::{Fulfilled, NoShow};
 use caretime_engine::book::CancellationReason::{ClinicianUnavailable, MemberRequest};
-use caretime_engine::book::{Book, BookPolicy, CancelledBy, Change, Outcome, Take, TakeOffer};
+use caretime_engine::book::{Book, BookPolicy, CancelledBy, Changes, Outcome, Take, TakeOffer};
 use caretime_engine::find::{Offer, Route, Timeliness};
 use caretime_engine::report::{
     AccessReport, ComplianceRow, Days, Dimension, Period, ReportError, access_report,
@@ -23,7 +23,7 @@ use jiff::civil::date;
 use proptest::prelude::*;
 use support::{at, region, request, rules};
 
-fn accepted(outcome: Outcome) -> Vec<Change> {
+fn accepted(outcome: Outcome) -> Changes {
     match outcome {
         Outcome::Accepted(changes) => changes,
         Outcome::Refused(refusals) => panic!("refused: {refusals:?}"),
