@@ -1062,15 +1062,11 @@ impl Book {
     }
 
     /// An episode that has not ended, or the refusal to decide on it.
-    fn open_episode(&self, episode: EpisodeId) -> Result<&Episode, Outcome> {
+    fn open_episode(&self, episode: EpisodeId) -> Result<&Episode, Refusal> {
         match self.episodes.get(episode.index()) {
-            None => Err(Outcome::Refused(vec![Refusal::Episode(
-                EpisodeRefusal::UnknownEpisode(episode),
-            )])),
+            None => Err(Refusal::Episode(EpisodeRefusal::UnknownEpisode(episode))),
             Some(known) if known.discharged.is_some() => {
-                Err(Outcome::Refused(vec![Refusal::Episode(
-                    EpisodeRefusal::Discharged,
-                )]))
+                Err(Refusal::Episode(EpisodeRefusal::Discharged))
             }
             Some(known) => Ok(known),
         }
@@ -1079,7 +1075,7 @@ impl Book {
     /// Decides to change an open episode's cadence from its next follow-up on.
     pub fn decide_cadence(&self, episode: EpisodeId, cadence: Cadence) -> Outcome {
         match self.open_episode(episode) {
-            Err(refused) => refused,
+            Err(refusal) => Outcome::Refused(vec![refusal]),
             Ok(known) => Outcome::Accepted(smallvec![Change::SetCadence {
                 episode,
                 from: known.cadence,
@@ -1091,7 +1087,7 @@ impl Book {
     /// Decides to discharge: the episode ends at `now`.
     pub fn decide_discharge(&self, episode: EpisodeId, now: Timestamp) -> Outcome {
         match self.open_episode(episode) {
-            Err(refused) => refused,
+            Err(refusal) => Outcome::Refused(vec![refusal]),
             Ok(_) => Outcome::Accepted(smallvec![Change::Discharge { episode, at: now }]),
         }
     }

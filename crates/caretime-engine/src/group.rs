@@ -288,17 +288,17 @@ impl Book {
         }))])
     }
 
-    fn group(&self, group: GroupId) -> Result<&Group, Outcome> {
+    fn group(&self, group: GroupId) -> Result<&Group, GroupRefusal> {
         self.groups
             .get(group.index())
-            .ok_or_else(|| refused(vec![GroupRefusal::UnknownGroup(group)]))
+            .ok_or(GroupRefusal::UnknownGroup(group))
     }
 
     /// Decides to enrol a member: a seat in every session from `now` on that is not cancelled.
     pub fn decide_enrol(&self, group: GroupId, member: MemberId, now: Timestamp) -> Outcome {
         let known = match self.group(group) {
             Ok(known) => known,
-            Err(refused) => return refused,
+            Err(refusal) => return refused(vec![refusal]),
         };
         let mut refusals = Vec::new();
         if known.roster.contains(&member) {
@@ -322,7 +322,7 @@ impl Book {
     pub fn decide_unenrol(&self, group: GroupId, member: MemberId, now: Timestamp) -> Outcome {
         let known = match self.group(group) {
             Ok(known) => known,
-            Err(refused) => return refused,
+            Err(refusal) => return refused(vec![refusal]),
         };
         if !known.roster.contains(&member) {
             return refused(vec![GroupRefusal::NotEnrolled]);
@@ -346,7 +346,7 @@ impl Book {
     ) -> Outcome {
         let known = match self.group(group) {
             Ok(known) => known,
-            Err(refused) => return refused,
+            Err(refusal) => return refused(vec![refusal]),
         };
         let Some(cancelled) = known.sessions.get(session) else {
             return refused(vec![GroupRefusal::UnknownSession(session)]);
@@ -439,7 +439,7 @@ impl Book {
     ) -> Outcome {
         let known = match self.group(group) {
             Ok(known) => known,
-            Err(refused) => return refused,
+            Err(refusal) => return refused(vec![refusal]),
         };
         let Some(meeting) = known.sessions.get(session) else {
             return refused(vec![GroupRefusal::UnknownSession(session)]);
