@@ -429,18 +429,43 @@ impl fmt::Debug for BusinessCalendar {
 
 /// Days from 1970-01-01 to `date` (negative before it), by the civil-calendar arithmetic of
 /// Howard Hinnant's `days_from_civil` (proleptic Gregorian).
-fn epoch_day(date: Date) -> i64 {
-    let (year, month, day) = (
+pub(crate) fn epoch_day(date: Date) -> i64 {
+    days_from_civil(
         i64::from(date.year()),
         i64::from(date.month()),
         i64::from(date.day()),
-    );
+    )
+}
+
+/// [`epoch_day`] of a year, month and day.
+const fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let year = if month <= 2 { year - 1 } else { year };
     let era = year.div_euclid(400);
     let year_of_era = year - era * 400;
     let day_of_year = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
     let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
     era * 146_097 + day_of_era - 719_468
+}
+
+/// The date `day` days after 1970-01-01 (the inverse of [`epoch_day`]; Hinnant's
+/// `civil_from_days`), when jiff's dates reach it.
+pub(crate) fn epoch_day_date(day: i64) -> Option<Date> {
+    let z = day + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let d = day_of_year - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = year_of_era + era * 400 + i64::from(m <= 2);
+    Date::new(
+        i16::try_from(y).ok()?,
+        i8::try_from(m).ok()?,
+        i8::try_from(d).ok()?,
+    )
+    .ok()
 }
 
 /// Why a date is not a business day.
@@ -473,18 +498,15 @@ impl BusinessCalendar {
     }
 
     /// The first and last epoch day of the table (the holiday table's years).
-    fn table_days() -> (i64, i64) {
-        let first = Date::new(*HolidayCalendar::TABLE_YEARS.start(), 1, 1)
-            .expect("the table's first year is a valid year");
-        let last = Date::new(*HolidayCalendar::TABLE_YEARS.end(), 12, 31)
-            .expect("the table's last year is a valid year");
-        (epoch_day(first), epoch_day(last))
-    }
+    const TABLE_DAYS: (i64, i64) = (
+        days_from_civil(*HolidayCalendar::TABLE_YEARS.start() as i64, 1, 1),
+        days_from_civil(*HolidayCalendar::TABLE_YEARS.end() as i64, 12, 31),
+    );
 
     /// The business-day bits, made on first use.
     fn table(&self) -> &[u64] {
         self.table.get_or_init(|| {
-            let (first, last) = Self::table_days();
+            let (first, last) = Self::TABLE_DAYS;
             let n_days = (last - first + 1) as usize;
             let mut bits = vec![0u64; n_days.div_ceil(64)];
             let mut date = Date::new(*HolidayCalendar::TABLE_YEARS.start(), 1, 1)
@@ -504,7 +526,7 @@ impl BusinessCalendar {
 
     /// The table index of `date`, when the table covers it.
     fn table_index(date: Date) -> Option<usize> {
-        let (first, last) = Self::table_days();
+        let (first, last) = Self::TABLE_DAYS;
         let day = epoch_day(date);
         (first..=last)
             .contains(&day)
@@ -565,9 +587,8 @@ impl BusinessCalendar {
                         word &= word - 1;
                     }
                     let found = idx + word.trailing_zeros() as usize;
-                    return day0
-                        .checked_add(((found - start) as i64).days())
-                        .map_err(|_| CalendarError::OutOfRange);
+                    return epoch_day_date(Self::TABLE_DAYS.0 + found as i64)
+                        .ok_or(CalendarError::OutOfRange);
                 }
                 remaining -= ones;
                 idx = (idx / 64 + 1) * 64;
@@ -666,6 +687,7 @@ mod tests {
                     .get_days(),
             );
             assert_eq!(super::epoch_day(date), expected, "{date}");
+            assert_eq!(super::epoch_day_date(expected), Some(date));
             date = date.tomorrow().expect("in range");
         }
     }

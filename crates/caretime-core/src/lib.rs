@@ -35,3 +35,4 @@ pub mod request;
 pub mod rules;
 pub mod slug;
 pub mod template;
+pub mod zone_days;

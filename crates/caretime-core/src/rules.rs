@@ -35,6 +35,7 @@ use jiff::{SignedDuration, Timestamp, ToSpan, Zoned};
 use crate::calendar::{BusinessCalendar, CalendarError};
 use crate::request::RequestKind;
 use crate::slug::Slug;
+use crate::zone_days::ZoneDays;
 
 /// How long a deadline allows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -199,6 +200,8 @@ pub enum RuleSetError {
 #[derive(Clone, Debug)]
 pub struct RuleSet {
     parts: RuleSetParts,
+    /// The zone's local days as a table: deadlines count days without a zone lookup each.
+    days: ZoneDays,
 }
 
 /// What a deadline is computed from.
@@ -324,7 +327,8 @@ impl RuleSet {
                 return Err(RuleSetError::ZeroDeadline { index });
             }
         }
-        Ok(RuleSet { parts })
+        let days = ZoneDays::new(parts.time_zone.clone());
+        Ok(RuleSet { parts, days })
     }
 
     /// Short name (`ca-dmhc`).
@@ -372,6 +376,7 @@ impl RuleSet {
                 calendar,
                 ..self.parts.clone()
             },
+            days: self.days.clone(),
         }
     }
 
@@ -438,7 +443,7 @@ impl RuleSet {
             _ => (Anchor::Request, query.requested),
         };
         let zone = self.time_zone();
-        let day0 = zone.to_datetime(anchor_instant).date();
+        let day0 = self.days.date_of(anchor_instant);
         let (standard, last_day) = match rule.within {
             Within::Hours(hours) => (
                 anchor_instant.checked_add(SignedDuration::from_hours(i64::from(hours)))?,
@@ -446,11 +451,11 @@ impl RuleSet {
             ),
             Within::BusinessDays(days) => {
                 let last = self.calendar().nth_business_day_after(day0, days)?;
-                (end_of_day(last, zone)?, Some(last))
+                (self.days.end_of_day(last)?, Some(last))
             }
             Within::CalendarDays(days) => {
                 let last = day0.checked_add(i64::from(days).days())?;
-                (end_of_day(last, zone)?, Some(last))
+                (self.days.end_of_day(last)?, Some(last))
             }
         };
         let (instant, last_day, clinical_exception) = match query.clinical_exception {
@@ -476,7 +481,7 @@ impl RuleSet {
                     });
                 }
                 (
-                    end_of_day(documented, zone)?,
+                    self.days.end_of_day(documented)?,
                     Some(documented),
                     Some(documented),
                 )
@@ -492,12 +497,6 @@ impl RuleSet {
             clinical_exception,
         })
     }
-}
-
-/// Local midnight at the end of `day` (the start of the next day) in `zone` (the first instant
-/// of the next day when a transition skips midnight).
-fn end_of_day(day: Date, zone: &TimeZone) -> Result<Timestamp, DeadlineError> {
-    Ok(zone.to_timestamp(day.tomorrow()?.to_datetime(jiff::civil::Time::midnight()))?)
 }
 
 #[cfg(test)]

@@ -1,0 +1,258 @@
+//! Local days of a time zone as a table: the date of an instant and the instant a date ends,
+//! without a time-zone lookup each.
+//!
+//! A deadline counts days in the rule set's zone: the date of the request (or the prior
+//! appointment), then the end of the last day. A simulated year asks that millions of times, and
+//! each answer from the zone's rules is a search of its transitions. [`ZoneDays`] keeps, per block
+//! of [`BLOCK_DAYS`] days, the instant each day starts and its date, made from the zone the first
+//! time a day of the block is asked for (blocks are shared by the clones of a [`ZoneDays`]).
+//! Its answers are the zone's own, bit for bit: a day near an offset change is answered by the
+//! zone itself.
+
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+use jiff::civil::{Date, Time};
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp, ToSpan};
+
+use crate::calendar::epoch_day;
+
+/// Days per block of the table.
+const BLOCK_DAYS: i64 = 256;
+
+/// Blocks of the table: from 1970-01-01 for about 180 years (later and earlier days are
+/// answered by the zone).
+const BLOCKS: usize = 256;
+
+const SECONDS_PER_DAY: i64 = 86_400;
+
+/// The local days of a time zone (see the module documentation). Cheap to clone: clones share
+/// their blocks.
+#[derive(Clone)]
+pub struct ZoneDays {
+    zone: TimeZone,
+    blocks: Arc<[OnceLock<Block>]>,
+}
+
+/// [`BLOCK_DAYS`] days from epoch day `index * BLOCK_DAYS`.
+struct Block {
+    /// The start of each day and of the day after the block, in seconds since the epoch: local
+    /// midnight resolved as the zone does (`TimeZone::to_timestamp`, the earlier instant when
+    /// midnight repeats, the instant after a gap when midnight is skipped).
+    starts: Box<[i64]>,
+    /// Each day's date.
+    dates: Box<[Date]>,
+    /// Days with no offset change from a day before they start to a day after they end: the
+    /// date of every instant inside one is the day's own, so the table may answer.
+    regular: Box<[bool]>,
+}
+
+impl ZoneDays {
+    /// The table of `zone` (blocks are made on first use).
+    pub fn new(zone: TimeZone) -> ZoneDays {
+        ZoneDays {
+            zone,
+            blocks: (0..BLOCKS).map(|_| OnceLock::new()).collect(),
+        }
+    }
+
+    /// The zone.
+    pub fn zone(&self) -> &TimeZone {
+        &self.zone
+    }
+
+    /// The local date of `at`: `zone.to_datetime(at).date()`.
+    pub fn date_of(&self, at: Timestamp) -> Date {
+        let second = at.as_second();
+        // Whole seconds compare with whole-second starts as the instant does (from the epoch on,
+        // where `as_second` rounds down).
+        if second >= 0 {
+            // The local day is within two of the UTC day (offsets are under 26 hours).
+            let utc_day = second.div_euclid(SECONDS_PER_DAY);
+            let block_idx = utc_day.div_euclid(BLOCK_DAYS);
+            if let Some(block) = self.block(block_idx) {
+                let first = block_idx * BLOCK_DAYS;
+                let guess = utc_day - first;
+                for idx in (guess - 2).max(0)..=(guess + 2).min(BLOCK_DAYS - 1) {
+                    let idx = idx as usize;
+                    if block.starts[idx] <= second && second < block.starts[idx + 1] {
+                        if block.regular[idx] {
+                            return block.dates[idx];
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+        self.zone.to_datetime(at).date()
+    }
+
+    /// The end of `day`: the start of the next day, `zone.to_timestamp(next day at midnight)`.
+    pub fn end_of_day(&self, day: Date) -> Result<Timestamp, jiff::Error> {
+        let epoch = epoch_day(day);
+        let block_idx = epoch.div_euclid(BLOCK_DAYS);
+        if let Some(block) = self.block(block_idx) {
+            // The block keeps the start of the day after its last: index 1..=BLOCK_DAYS.
+            let idx = (epoch - block_idx * BLOCK_DAYS + 1) as usize;
+            return Timestamp::from_second(block.starts[idx]);
+        }
+        midnight(&self.zone, day.tomorrow()?)
+    }
+
+    /// Block `idx`, made now if it is new; `None` outside the table (or if the zone cannot
+    /// resolve one of its days, which only the extremes of jiff's range could cause).
+    fn block(&self, idx: i64) -> Option<&Block> {
+        let cell = self.blocks.get(usize::try_from(idx).ok()?)?;
+        if let Some(block) = cell.get() {
+            return Some(block);
+        }
+        let block = Block::new(&self.zone, idx * BLOCK_DAYS)?;
+        Some(cell.get_or_init(|| block))
+    }
+}
+
+impl Block {
+    fn new(zone: &TimeZone, first_epoch_day: i64) -> Option<Block> {
+        let n = BLOCK_DAYS as usize;
+        let first = Date::constant(1970, 1, 1)
+            .checked_add(first_epoch_day.days())
+            .ok()?;
+        let mut dates = Vec::with_capacity(n + 1);
+        let mut starts = Vec::with_capacity(n + 1);
+        let mut date = first;
+        for _ in 0..=n {
+            dates.push(date);
+            starts.push(midnight(zone, date).ok()?.as_second());
+            date = date.tomorrow().ok()?;
+        }
+        let day = SignedDuration::from_secs(SECONDS_PER_DAY);
+        let regular = (0..n)
+            .map(|idx| {
+                let Ok(from) = Timestamp::from_second(starts[idx]).and_then(|t| t.checked_sub(day))
+                else {
+                    return false;
+                };
+                let until = starts[idx + 1].saturating_add(SECONDS_PER_DAY);
+                zone.following(from)
+                    .next()
+                    .is_none_or(|change| change.timestamp().as_second() >= until)
+            })
+            .collect();
+        dates.truncate(n);
+        Some(Block {
+            starts: starts.into_boxed_slice(),
+            dates: dates.into_boxed_slice(),
+            regular,
+        })
+    }
+}
+
+/// Local midnight starting `day`, as the zone resolves it.
+fn midnight(zone: &TimeZone, day: Date) -> Result<Timestamp, jiff::Error> {
+    zone.to_timestamp(day.to_datetime(Time::midnight()))
+}
+
+impl fmt::Debug for ZoneDays {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ZoneDays")
+            .field("zone", &self.zone.iana_name())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Zones whose offsets change in every way the table must step around: DST at 2 am, changes
+    /// at midnight (Santiago, Havana, Gaza), half-hour DST (Lord Howe), a skipped day (Apia,
+    /// 2011-12-30), and none at all.
+    const ZONES: [&str; 7] = [
+        "America/Los_Angeles",
+        "America/Santiago",
+        "America/Havana",
+        "Asia/Gaza",
+        "Australia/Lord_Howe",
+        "Pacific/Apia",
+        "UTC",
+    ];
+
+    #[test]
+    fn dates_agree_with_the_zone() {
+        for name in ZONES {
+            let zone = TimeZone::get(name).expect("bundled");
+            let days = ZoneDays::new(zone.clone());
+            // Every 211 minutes and 13 seconds from 1969 to 2045: every time of day, both sides
+            // of every change, and the table's edges.
+            let mut at = Timestamp::from_second(-40 * 86_400).expect("in range");
+            let end = Timestamp::from_second(2_366_841_600).expect("in range");
+            let step = SignedDuration::from_secs(211 * 60 + 13);
+            while at < end {
+                assert_eq!(days.date_of(at), zone.to_datetime(at).date(), "{name} {at}");
+                let before = at
+                    .checked_sub(SignedDuration::from_nanos(1))
+                    .expect("in range");
+                assert_eq!(days.date_of(before), zone.to_datetime(before).date());
+                at = at.checked_add(step).expect("in range");
+            }
+        }
+    }
+
+    #[test]
+    fn day_ends_agree_with_the_zone() {
+        for name in ZONES {
+            let zone = TimeZone::get(name).expect("bundled");
+            let days = ZoneDays::new(zone.clone());
+            let mut day = Date::constant(1969, 11, 1);
+            while day < Date::constant(2046, 1, 1) {
+                assert_eq!(
+                    days.end_of_day(day).expect("in range"),
+                    midnight(&zone, day.tomorrow().expect("in range")).expect("in range"),
+                    "{name} {day}"
+                );
+                day = day.tomorrow().expect("in range");
+            }
+        }
+    }
+
+    #[test]
+    fn the_table_answers_all_but_the_days_near_a_change() {
+        let zone = TimeZone::get("America/Los_Angeles").expect("bundled");
+        let days = ZoneDays::new(zone);
+        // 2025: two changes, each making three days irregular (the day before, of and after).
+        let (first, last) = (
+            epoch_day(Date::constant(2025, 1, 1)),
+            epoch_day(Date::constant(2025, 12, 31)),
+        );
+        let irregular = (first..=last)
+            .filter(|day| {
+                let block = days.block(day / BLOCK_DAYS).expect("in the table");
+                !block.regular[(day % BLOCK_DAYS) as usize]
+            })
+            .count();
+        assert!((2..=8).contains(&irregular), "{irregular} irregular days");
+        assert!(days.block(BLOCKS as i64).is_none());
+    }
+
+    #[test]
+    fn transitions_at_the_instants_around_them() {
+        // Each change's instant and the instants next to it, where a table would go wrong first.
+        for name in ZONES {
+            let zone = TimeZone::get(name).expect("bundled");
+            let days = ZoneDays::new(zone.clone());
+            let from = Timestamp::from_second(0).expect("in range");
+            for change in zone.following(from).take(400) {
+                for delta in [-86_400, -3_601, -1, 0, 1, 3_599, 86_399] {
+                    let Ok(at) = change
+                        .timestamp()
+                        .checked_add(SignedDuration::from_secs(delta))
+                    else {
+                        continue;
+                    };
+                    assert_eq!(days.date_of(at), zone.to_datetime(at).date(), "{name} {at}");
+                }
+            }
+        }
+    }
+}
