@@ -22,6 +22,7 @@
 //! clinician otherwise) and speak the member's language when interpreters are unavailable. A
 //! clinician is offered at most once per start, and no start before `now` is offered.
 
+use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -280,6 +281,10 @@ pub struct Directory {
     group_grids: Vec<[Vec<Placed>; 4]>,
     /// Each search group's rows of the index: a find's filters hold only these.
     group_rows: Vec<Range<usize>>,
+    /// Per search group: all its rows, and per remote key ([`remote_key`]) whether those
+    /// modalities reach every one of them (every internal clinician offers video and phone: most
+    /// members reach the whole internal group without a filter being made).
+    group_everyone: Vec<(RowSet, [bool; 4])>,
     /// Each facility's location, by facility index: distance tests read this dense table, not
     /// the facility records (a cache miss each).
     locations: Vec<GeoPoint>,
@@ -479,15 +484,31 @@ impl Directory {
             }
         }
         let spoken_by_all = spoken.iter().fold(!0u64, |all, bits| all & bits);
+        let group_rows: Vec<Range<usize>> = (0..n_groups)
+            .map(|group| availability.group_rows(group as u8))
+            .collect();
+        let group_everyone = group_rows
+            .iter()
+            .map(|rows| {
+                let mut everyone = RowSet::empty_within(rows.clone());
+                everyone.insert_range(rows.start, rows.end);
+                let covered = std::array::from_fn(|key| {
+                    rows.clone().all(|row| {
+                        key & REMOTE_VIDEO != 0 && video.contains(row)
+                            || key & REMOTE_PHONE != 0 && phone.contains(row)
+                    })
+                });
+                (everyone, covered)
+            })
+            .collect();
         Directory {
             video,
             phone,
             languages,
             grid,
             group_grids,
-            group_rows: (0..n_groups)
-                .map(|group| availability.group_rows(group as u8))
-                .collect(),
+            group_rows,
+            group_everyone,
             locations: region
                 .facilities
                 .iter()
@@ -549,11 +570,18 @@ impl Directory {
 
     /// Rows of search group `group` the member could see (in person nearby), and every row
     /// offering a remote modality the member accepts (whatever its group: searches clip the
-    /// filter to their group's rows).
-    pub(crate) fn reachable(&self, member: &Member, max_km: f64, group: u8) -> RowSet {
+    /// filter to their group's rows). Borrowed when the member's remote modalities reach the
+    /// whole group: then it is the group's rows, made once.
+    pub(crate) fn reachable(&self, member: &Member, max_km: f64, group: u8) -> Cow<'_, RowSet> {
         let Some(group_rows) = self.group_rows.get(usize::from(group)) else {
-            return RowSet::empty_within(0..0);
+            return Cow::Owned(RowSet::empty_within(0..0));
         };
+        let key = remote_key(member);
+        if let Some((everyone, covered)) = self.group_everyone.get(usize::from(group))
+            && covered[key]
+        {
+            return Cow::Borrowed(everyone);
+        }
         let mut rows = RowSet::empty_within(group_rows.clone());
         if member.accepts.contains(Modality::Video) {
             rows.union_with(&self.video);
@@ -562,7 +590,7 @@ impl Directory {
             rows.union_with(&self.phone);
         }
         if member.accepts.contains(Modality::InPerson) {
-            let grid = &self.group_grids[usize::from(group)][remote_key(member)];
+            let grid = &self.group_grids[usize::from(group)][key];
             let home = *member.home.expose();
             for placed in near_in(
                 grid,
@@ -575,7 +603,7 @@ impl Directory {
                 rows.insert_range(placed.start as usize, placed.end as usize);
             }
         }
-        rows
+        Cow::Owned(rows)
     }
 
     pub(crate) fn speakers(&self, language: Language) -> Option<&RowSet> {
@@ -729,14 +757,14 @@ pub struct FindContext<'a> {
 }
 
 /// A find's filters for one search group.
-struct Masks {
+struct Masks<'d> {
     /// Everyone the member can reach.
-    reachable: RowSet,
+    reachable: Cow<'d, RowSet>,
     /// Those of them who speak the member's language, once a search needs it.
     concordant: Option<RowSet>,
 }
 
-impl Masks {
+impl Masks<'_> {
     /// Who may take the request: anyone reachable when an interpreter can stand in for a shared
     /// language, else only speakers of it.
     fn anyone(
