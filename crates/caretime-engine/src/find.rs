@@ -859,11 +859,14 @@ pub fn find_from(
         )
     };
     let mut offers: Vec<(u8, Offer)> = Vec::new();
-    // The travel radius is measured from the member's home once per find.
-    let radius = member.home.expose().radius(policy.max_travel_km);
+    // The travel radius is measured from the member's home at most once per find, when an offer
+    // needs it (a continuity offer does not: the member already sees that clinician).
+    let radius = std::cell::OnceCell::new();
     let modality_of = |clinician: &Clinician, established: bool| {
         meeting_modality(member, clinician, established, || {
-            radius.contains(directory.locations[clinician.facility.index()])
+            radius
+                .get_or_init(|| member.home.expose().radius(policy.max_travel_km))
+                .contains(directory.locations[clinician.facility.index()])
         })
     };
     let offer_of =
