@@ -419,7 +419,20 @@ impl LocalDays {
 
     /// The index of `at`'s local date, when inside the table.
     fn index(&self, at: Timestamp) -> Option<usize> {
-        let after = self.midnights.partition_point(|midnight| *midnight <= at);
+        // Days are 23 to 25 hours long: the day `at` falls in is within a step or two of its
+        // distance from the first midnight in 24-hour days (steps checked, not assumed).
+        let first = *self.midnights.first()?;
+        let days = at.duration_since(first).as_secs().div_euclid(86_400);
+        let mut after = usize::try_from(days.max(0))
+            .unwrap_or(usize::MAX)
+            .saturating_add(1)
+            .min(self.midnights.len());
+        while after > 0 && self.midnights[after - 1] > at {
+            after -= 1;
+        }
+        while after < self.midnights.len() && self.midnights[after] <= at {
+            after += 1;
+        }
         // Before the first midnight, or past the last date's end (which the table cannot see:
         // treat the last date as open-ended only when `at` is within a day of its midnight).
         if after == 0 {
@@ -823,4 +836,44 @@ fn workforce(
         sessions,
         clinician_days,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::SignedDuration;
+    use jiff::civil::date;
+
+    #[test]
+    fn local_days_find_the_day_of_every_instant_across_dst() {
+        let zone = TimeZone::get("America/Los_Angeles").expect("bundled");
+        let calendar = BusinessCalendar::new(
+            caretime_core::calendar::WeekdayMask::MONDAY_TO_FRIDAY,
+            caretime_core::files::builtin::holiday_calendar("california-state").expect("built in"),
+        );
+        let days = LocalDays::new(&zone, &calendar, date(2025, 1, 1), date(2026, 12, 31))
+            .expect("in range");
+        // From a week before the table to a week after it, every 37 minutes.
+        let mut at = date(2024, 12, 25)
+            .to_zoned(zone.clone())
+            .expect("valid")
+            .timestamp();
+        let end = date(2027, 1, 8)
+            .to_zoned(zone.clone())
+            .expect("valid")
+            .timestamp();
+        while at < end {
+            let after = days.midnights.partition_point(|midnight| *midnight <= at);
+            let expected = after
+                .checked_sub(1)
+                .filter(|idx| idx + 1 < days.midnights.len());
+            assert_eq!(days.index(at), expected, "{at}");
+            if expected.is_some() {
+                assert_eq!(days.date(at), at.to_zoned(zone.clone()).date(), "{at}");
+            }
+            at = at
+                .checked_add(SignedDuration::from_mins(37))
+                .expect("in range");
+        }
+    }
 }
