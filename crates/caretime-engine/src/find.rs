@@ -36,6 +36,7 @@ use caretime_core::rules::{DeadlineError, RuleSet};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
+use smallvec::SmallVec;
 
 use crate::availability::{
     Availability, AvailabilityError, Found, FreeKind, Minute, RowSet, Schedule, Search, Urgency,
@@ -858,7 +859,9 @@ pub fn find_from(
             start,
         )
     };
-    let mut offers: Vec<(u8, Offer)> = Vec::new();
+    // Ranked candidates, inline: at most one from continuity, one per side within the deadline
+    // and one per side after it.
+    let mut offers: SmallVec<[(u8, Offer); 5]> = SmallVec::new();
     // The travel radius is measured from the member's home at most once per find, when an offer
     // needs it (a continuity offer does not: the member already sees that clinician).
     let radius = std::cell::OnceCell::new();
