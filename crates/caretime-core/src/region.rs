@@ -180,8 +180,28 @@ impl Radius {
 }
 
 /// A spoken language, as a lowercase ISO 639 code (`en`, `es`, `zh`, `vi`, `tgl`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Language([u8; 3], u8);
+
+impl Language {
+    /// The code's bytes and length as one number that orders as they do (byte by byte, then
+    /// by length): one comparison instead of four (directories search languages per find).
+    fn key(self) -> u32 {
+        u32::from_be_bytes([self.0[0], self.0[1], self.0[2], self.1])
+    }
+}
+
+impl Ord for Language {
+    fn cmp(&self, other: &Language) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
+    }
+}
+
+impl PartialOrd for Language {
+    fn partial_cmp(&self, other: &Language) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 impl Language {
     /// English.
@@ -479,6 +499,16 @@ mod tests {
         for bad in ["", "E", "ES", "english", "e1"] {
             assert!(bad.parse::<Language>().is_err(), "{bad} should be rejected");
         }
+        // Ordered as their codes are.
+        let mut codes = ["vi", "es", "tgl", "en", "zh", "hy", "ko", "tg", "fil"];
+        let mut languages: Vec<Language> = codes
+            .iter()
+            .map(|code| code.parse().expect("valid"))
+            .collect();
+        codes.sort_unstable();
+        languages.sort_unstable();
+        let sorted: Vec<String> = languages.iter().map(ToString::to_string).collect();
+        assert_eq!(sorted, codes);
     }
 
     #[test]
