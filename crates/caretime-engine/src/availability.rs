@@ -762,6 +762,15 @@ impl Availability {
         }
     }
 
+    /// The word of the clinician's row of free direct time that holds the first slot at or after
+    /// `minute` (64 slots from a multiple of 64); `None` outside the index. A caller about to
+    /// search a row there (a simulator reading ahead of its events) may read it first.
+    pub fn direct_row_word(&self, clinician: ClinicianId, minute: Minute) -> Option<u64> {
+        let row = self.row(clinician).ok()?;
+        let slot = self.first_slot_from(minute);
+        (slot < self.n_slots).then(|| self.direct.rows[row * self.row_words + slot / 64])
+    }
+
     /// Number of rows (clinicians) in the index; rows are numbered `0..n_rows`.
     pub fn n_rows(&self) -> usize {
         self.clinicians.len()
