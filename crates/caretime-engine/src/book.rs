@@ -20,7 +20,7 @@ use caretime_core::id::{
 };
 use caretime_core::region::{Language, Modality, Region};
 use caretime_core::request::Request;
-use caretime_core::rules::RuleSet;
+use caretime_core::rules::{DeadlineInstants, RuleSet};
 use caretime_core::template::Template;
 use std::collections::HashMap;
 
@@ -708,6 +708,26 @@ impl Book {
         find::find_from(&self.context(region, rules), request, not_before, now)
     }
 
+    /// [`Book::find_from`] with the request's deadline already worked out (see
+    /// [`find::find_within`]).
+    pub fn find_within(
+        &self,
+        region: &Region,
+        rules: &RuleSet,
+        request: &Request,
+        deadline: &DeadlineInstants<'_>,
+        not_before: Timestamp,
+        now: Timestamp,
+    ) -> Result<Offers, FindError> {
+        find::find_within(
+            &self.context(region, rules),
+            request,
+            deadline,
+            not_before,
+            now,
+        )
+    }
+
     fn context<'a>(&'a self, region: &'a Region, rules: &'a RuleSet) -> FindContext<'a> {
         FindContext {
             region,
@@ -1095,13 +1115,13 @@ impl Book {
     /// The next follow-up of an open episode: from its latest appointment that took or holds
     /// place (not cancelled, not a no-show), at the clinician's cadence and within SB 221 (see
     /// [`next_follow_up`]). `None` when the episode has ended or has no such appointment yet.
-    pub fn next_follow_up(
+    pub fn next_follow_up<'r>(
         &self,
         episode: EpisodeId,
         request: RequestId,
-        rules: &RuleSet,
+        rules: &'r RuleSet,
         now: Timestamp,
-    ) -> Result<Option<FollowUp>, crate::episode::FollowUpError> {
+    ) -> Result<Option<FollowUp<'r>>, crate::episode::FollowUpError> {
         let known = self
             .episodes
             .get(episode.index())

@@ -17,7 +17,7 @@
 
 use caretime_core::id::{AppointmentId, ClinicianId, EpisodeId, MemberId, RequestId};
 use caretime_core::request::{Preferences, Request, RequestKind};
-use caretime_core::rules::{DeadlineError, RuleSet};
+use caretime_core::rules::{DeadlineError, DeadlineInstants, RuleSet};
 use jiff::tz::TimeZone;
 use jiff::{Span, Timestamp, ToSpan, Zoned};
 
@@ -83,9 +83,9 @@ pub struct Episode {
     pub appointments: Vec<AppointmentId>,
 }
 
-/// A follow-up to look for: the request and the earliest start.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FollowUp {
+/// A follow-up to look for: the request, the earliest start and the request's deadline.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FollowUp<'r> {
     /// The request (kind follow-up, from the prior appointment, treating clinician set).
     pub request: Request,
     /// Look for starts from here: the cadence's target, or the prior appointment when the
@@ -93,18 +93,22 @@ pub struct FollowUp {
     pub not_before: Timestamp,
     /// The cadence's target (local wall time kept).
     pub target: Zoned,
+    /// The request's deadline under the rule set (as `RuleSet::deadline_instants` gives it for
+    /// `request`): a find may take it instead of working it out again
+    /// ([`crate::find::find_within`]).
+    pub deadline: DeadlineInstants<'r>,
 }
 
 /// The follow-up after a session that started at `prior_start` (in the facility's `zone`),
 /// requested at `now`.
-pub fn next_follow_up(
+pub fn next_follow_up<'r>(
     episode: &Episode,
     request: RequestId,
     prior_start: Timestamp,
     zone: &TimeZone,
-    rules: &RuleSet,
+    rules: &'r RuleSet,
     now: Timestamp,
-) -> Result<FollowUp, DeadlineError> {
+) -> Result<FollowUp<'r>, DeadlineError> {
     let prior = prior_start.to_zoned(zone.clone());
     let target = prior
         .checked_add(episode.cadence.span())
@@ -130,10 +134,16 @@ pub fn next_follow_up(
         // The law wins over the cadence: look from the prior session on, within the standard.
         (false, LongerWait::NotDocumented) => prior_start,
     };
+    // The documented date moves the deadline; without it the standard is the deadline.
+    let deadline = match request.clinical_exception {
+        Some(_) => rules.deadline_instants(&request.deadline_query())?,
+        None => standard,
+    };
     Ok(FollowUp {
         request,
         not_before,
         target,
+        deadline,
     })
 }
 

@@ -32,7 +32,7 @@ use caretime_core::region::{
     Affiliation, Clinician, Discipline, GeoPoint, Language, Member, Modality, Region,
 };
 use caretime_core::request::{Preferences, Request, RequestKind};
-use caretime_core::rules::{DeadlineError, RuleSet};
+use caretime_core::rules::{DeadlineError, DeadlineInstants, RuleSet};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -811,6 +811,21 @@ pub fn find_from(
     not_before: Timestamp,
     now: Timestamp,
 ) -> Result<Offers, FindError> {
+    let deadline = context.rules.deadline_instants(&request.deadline_query())?;
+    find_within(context, request, &deadline, not_before, now)
+}
+
+/// [`find_from`] with the request's deadline already worked out: `deadline` must be what
+/// `RuleSet::deadline_instants` gives for `request` under the context's rule set (a follow-up
+/// carries it from [`crate::episode::next_follow_up`], which worked it out to set the search's
+/// start). Checked in debug builds.
+pub fn find_within(
+    context: &FindContext<'_>,
+    request: &Request,
+    deadline: &DeadlineInstants<'_>,
+    not_before: Timestamp,
+    now: Timestamp,
+) -> Result<Offers, FindError> {
     let FindContext {
         region,
         availability,
@@ -818,11 +833,15 @@ pub fn find_from(
         policy,
         rules,
     } = *context;
+    debug_assert_eq!(
+        rules.deadline_instants(&request.deadline_query()).ok(),
+        Some(*deadline),
+        "the deadline given is the request's"
+    );
     let member = region
         .members
         .get(request.member.index())
         .ok_or(FindError::UnknownMember(request.member))?;
-    let deadline = rules.deadline_instants(&request.deadline_query())?;
     let deadline_instant = deadline.instant;
     let length = policy.lengths.minutes(request.kind);
     let urgency = if request.kind.is_urgent() {

@@ -108,6 +108,17 @@ fn a_follow_up_across_the_dst_change_is_booked_at_the_same_wall_time_with_contin
             after,
         )
         .expect("find");
+    let within = book
+        .find_within(
+            &region,
+            &rules,
+            &follow_up.request,
+            &follow_up.deadline,
+            follow_up.not_before,
+            after,
+        )
+        .expect("find");
+    assert_eq!(within, offers, "the carried deadline finds the same offers");
     let best = offers.best().expect("an offer");
     assert_eq!(best.route, Route::Continuity);
     assert_eq!(best.clinician, ClinicianId(1));
@@ -141,6 +152,14 @@ fn a_monthly_cadence_needs_a_documented_exception_or_yields_to_the_ten_business_
         .deadline(&documented.request.deadline_query())
         .expect("deadline");
     assert_eq!(deadline.clinical_exception, Some(date(2026, 1, 2)));
+    // The follow-up carries its request's deadline, the documented date's end.
+    assert_eq!(
+        Some(documented.deadline),
+        rules
+            .deadline_instants(&documented.request.deadline_query())
+            .ok()
+    );
+    assert_eq!(documented.deadline.last_day, Some(date(2026, 1, 2)));
 
     let undocumented = next_follow_up(
         &episode(Cadence::Monthly, LongerWait::NotDocumented),
@@ -158,6 +177,8 @@ fn a_monthly_cadence_needs_a_documented_exception_or_yields_to_the_ten_business_
         .deadline(&undocumented.request.deadline_query())
         .expect("deadline");
     assert_eq!(deadline.last_day, Some(date(2025, 12, 16)));
+    assert_eq!(undocumented.deadline.last_day, Some(date(2025, 12, 16)));
+    assert_eq!(undocumented.deadline.clinical_exception, None);
 }
 
 #[test]

@@ -31,6 +31,7 @@ use std::collections::BinaryHeap;
 use caretime_core::id::{AppointmentId, ClinicianId, EpisodeId, GroupId, MemberId, RequestId};
 use caretime_core::region::{Affiliation, Region};
 use caretime_core::request::{Preferences, Request, RequestKind};
+use caretime_core::rules::DeadlineInstants;
 use caretime_core::template::BlockKind;
 use caretime_engine::availability::{Horizon, Minute};
 use caretime_engine::book::{
@@ -590,7 +591,7 @@ impl Run<'_> {
             treating_clinician: None,
             preferences: Preferences::ANY,
         };
-        let Some(appointment) = self.book_request(&request, now, now)? else {
+        let Some(appointment) = self.book_request(&request, None, now, now)? else {
             return Ok(());
         };
         if kind == RequestKind::Psychiatry {
@@ -633,15 +634,25 @@ impl Run<'_> {
 
     /// Finds offers from `not_before`, takes the best one (or the treating clinician's later time
     /// when the member keeps them), books it and schedules what follows. `None`: nobody had time.
+    /// Finds offers for `request` (from `not_before`; under `deadline` when the caller worked it
+    /// out already) and books the best, or the treating clinician's when the member keeps them.
     fn book_request(
         &mut self,
         request: &Request,
+        deadline: Option<&DeadlineInstants<'_>>,
         not_before: Timestamp,
         now: Timestamp,
     ) -> Result<Option<AppointmentId>, SimError> {
-        let offers =
-            self.book
-                .find_from(self.region, &self.scenario.rules, request, not_before, now)?;
+        let rules = &self.scenario.rules;
+        let offers = match deadline {
+            Some(deadline) => {
+                self.book
+                    .find_within(self.region, rules, request, deadline, not_before, now)?
+            }
+            None => self
+                .book
+                .find_from(self.region, rules, request, not_before, now)?,
+        };
         let Some(best) = offers.best() else {
             // Nobody in network has time within the horizon: the plan must arrange care out of
             // network (SB 855), and the report counts the request as not offered in time.
@@ -781,10 +792,15 @@ impl Run<'_> {
         let known = &self.book.episodes()[episode.index()];
         let clinician = &self.region.clinicians[known.clinician.index()];
         let zone = &self.region.facilities[clinician.facility.index()].time_zone;
-        let follow_up =
-            next_follow_up(known, request, prior_start, zone, &self.scenario.rules, now)?;
+        let scenario = self.scenario;
+        let follow_up = next_follow_up(known, request, prior_start, zone, &scenario.rules, now)?;
         let not_before = follow_up.not_before.max(now);
-        match self.book_request(&follow_up.request, not_before, now)? {
+        match self.book_request(
+            &follow_up.request,
+            Some(&follow_up.deadline),
+            not_before,
+            now,
+        )? {
             Some(appointment) => {
                 let attach = self.book.decide_attach(episode, appointment);
                 self.apply(attach)
@@ -1060,7 +1076,7 @@ impl Run<'_> {
         request.id = self.request_id();
         request.requested = now;
         let episode = self.book.episode_of(id);
-        match (self.book_request(&request, now, now)?, episode) {
+        match (self.book_request(&request, None, now, now)?, episode) {
             (Some(appointment), Some(episode)) => {
                 let attach = self.book.decide_attach(episode, appointment);
                 self.apply(attach)
