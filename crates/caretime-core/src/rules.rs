@@ -356,6 +356,11 @@ impl RuleSet {
         &self.parts.time_zone
     }
 
+    /// The zone's local days as a table (shared by the rule set's clones).
+    pub fn zone_days(&self) -> &ZoneDays {
+        &self.days
+    }
+
     /// The IANA name of the zone.
     pub fn time_zone_name(&self) -> &str {
         self.parts

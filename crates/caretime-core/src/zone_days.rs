@@ -64,28 +64,51 @@ impl ZoneDays {
 
     /// The local date of `at`: `zone.to_datetime(at).date()`.
     pub fn date_of(&self, at: Timestamp) -> Date {
+        match self.regular_day(at) {
+            Some((block, idx, _)) => block.dates[idx],
+            None => self.zone.to_datetime(at).date(),
+        }
+    }
+
+    /// `at` moved `days` local days on at the same wall-clock time, as `Zoned::checked_add` of
+    /// that many days gives it, when the table can say so exactly: both days free of offset
+    /// changes and at the same offset, so the move is `days` times 24 hours. `None` otherwise
+    /// (ask the zone).
+    pub fn add_days(&self, at: Timestamp, days: i64) -> Option<Timestamp> {
+        let (from_block, from_idx, from_day) = self.regular_day(at)?;
+        let to_day = from_day.checked_add(days)?;
+        let block_idx = to_day.div_euclid(BLOCK_DAYS);
+        let block = self.block(block_idx)?;
+        let idx = (to_day - block_idx * BLOCK_DAYS) as usize;
+        if !block.regular[idx] {
+            return None;
+        }
+        let shift = block.starts[idx] - from_block.starts[from_idx];
+        if shift != days.checked_mul(SECONDS_PER_DAY)? {
+            return None;
+        }
+        at.checked_add(SignedDuration::from_secs(shift)).ok()
+    }
+
+    /// The block, index and epoch day of `at`'s local day, when it is a regular day of the
+    /// table (see [`Block::regular`]).
+    fn regular_day(&self, at: Timestamp) -> Option<(&Block, usize, i64)> {
         let second = at.as_second();
         // Whole seconds compare with whole-second starts as the instant does (from the epoch on,
         // where `as_second` rounds down).
-        if second >= 0 {
-            // The local day is within two of the UTC day (offsets are under 26 hours).
-            let utc_day = second.div_euclid(SECONDS_PER_DAY);
-            let block_idx = utc_day.div_euclid(BLOCK_DAYS);
-            if let Some(block) = self.block(block_idx) {
-                let first = block_idx * BLOCK_DAYS;
-                let guess = utc_day - first;
-                for idx in (guess - 2).max(0)..=(guess + 2).min(BLOCK_DAYS - 1) {
-                    let idx = idx as usize;
-                    if block.starts[idx] <= second && second < block.starts[idx + 1] {
-                        if block.regular[idx] {
-                            return block.dates[idx];
-                        }
-                        break;
-                    }
-                }
-            }
+        if second < 0 {
+            return None;
         }
-        self.zone.to_datetime(at).date()
+        // The local day is within two of the UTC day (offsets are under 26 hours).
+        let utc_day = second.div_euclid(SECONDS_PER_DAY);
+        let block_idx = utc_day.div_euclid(BLOCK_DAYS);
+        let block = self.block(block_idx)?;
+        let first = block_idx * BLOCK_DAYS;
+        let guess = utc_day - first;
+        let idx = ((guess - 2).max(0)..=(guess + 2).min(BLOCK_DAYS - 1))
+            .map(|idx| idx as usize)
+            .find(|&idx| block.starts[idx] <= second && second < block.starts[idx + 1])?;
+        block.regular[idx].then_some((block, idx, first + idx as i64))
     }
 
     /// The end of `day`: the start of the next day, `zone.to_timestamp(next day at midnight)`.
@@ -236,6 +259,33 @@ mod tests {
     }
 
     #[test]
+    fn days_added_agree_with_the_zone() {
+        for name in ZONES {
+            let zone = TimeZone::get(name).expect("bundled");
+            let days = ZoneDays::new(zone.clone());
+            let mut at = Timestamp::from_second(-10 * 86_400).expect("in range");
+            let end = Timestamp::from_second(2_366_841_600).expect("in range");
+            let step = SignedDuration::from_secs(311 * 60 + 7);
+            let mut answered = 0;
+            while at < end {
+                for n in [1, 7, 14] {
+                    if let Some(moved) = days.add_days(at, n) {
+                        let expected = at
+                            .to_zoned(zone.clone())
+                            .checked_add(n.days())
+                            .expect("in range")
+                            .timestamp();
+                        assert_eq!(moved, expected, "{name} {at} + {n} days");
+                        answered += 1;
+                    }
+                }
+                at = at.checked_add(step).expect("in range");
+            }
+            assert!(answered > 100_000, "{name}: the table answered {answered}");
+        }
+    }
+
+    #[test]
     fn transitions_at_the_instants_around_them() {
         // Each change's instant and the instants next to it, where a table would go wrong first.
         for name in ZONES {
@@ -251,6 +301,12 @@ mod tests {
                         continue;
                     };
                     assert_eq!(days.date_of(at), zone.to_datetime(at).date(), "{name} {at}");
+                    for n in [-7, 1, 7] {
+                        if let Some(moved) = days.add_days(at, n) {
+                            let zoned = at.to_zoned(zone.clone()).checked_add(n.days());
+                            assert_eq!(moved, zoned.expect("in range").timestamp(), "{name} {at}");
+                        }
+                    }
                 }
             }
         }

@@ -92,7 +92,7 @@ pub struct FollowUp<'r> {
     /// cadence would break the standard.
     pub not_before: Timestamp,
     /// The cadence's target (local wall time kept).
-    pub target: Zoned,
+    pub target: Timestamp,
     /// The request's deadline under the rule set (as `RuleSet::deadline_instants` gives it for
     /// `request`): a find may take it instead of working it out again
     /// ([`crate::find::find_within`]).
@@ -109,10 +109,7 @@ pub fn next_follow_up<'r>(
     rules: &'r RuleSet,
     now: Timestamp,
 ) -> Result<FollowUp<'r>, DeadlineError> {
-    let prior = prior_start.to_zoned(zone.clone());
-    let target = prior
-        .checked_add(episode.cadence.span())
-        .map_err(|_| DeadlineError::OutOfRange)?;
+    let target = cadence_target(prior_start, episode.cadence, zone, rules)?;
     let mut request = Request {
         id: request,
         member: episode.member,
@@ -124,12 +121,12 @@ pub fn next_follow_up<'r>(
         preferences: episode.preferences,
     };
     let standard = rules.deadline_instants(&request.deadline_query())?;
-    let within_standard = standard.is_met_by(target.timestamp());
+    let within_standard = standard.is_met_by(target);
     let not_before = match (within_standard, episode.longer_wait) {
-        (true, _) => target.timestamp(),
+        (true, _) => target,
         (false, LongerWait::Documented) => {
-            request.clinical_exception = Some(target.date());
-            target.timestamp()
+            request.clinical_exception = Some(zone.to_datetime(target).date());
+            target
         }
         // The law wins over the cadence: look from the prior session on, within the standard.
         (false, LongerWait::NotDocumented) => prior_start,
@@ -145,6 +142,35 @@ pub fn next_follow_up<'r>(
         target,
         deadline,
     })
+}
+
+/// The session a cadence after `prior_start`, at the same local wall time in `zone` (as
+/// `Zoned::checked_add` of the cadence's span gives it). Weeks in the rule set's own zone come
+/// from its day table when both days are free of offset changes
+/// ([`caretime_core::zone_days::ZoneDays::add_days`]).
+fn cadence_target(
+    prior_start: Timestamp,
+    cadence: Cadence,
+    zone: &TimeZone,
+    rules: &RuleSet,
+) -> Result<Timestamp, DeadlineError> {
+    let days = match cadence {
+        Cadence::Weekly => Some(7),
+        Cadence::Biweekly => Some(14),
+        Cadence::Monthly => None,
+    };
+    if let Some(days) = days
+        && zone.iana_name().is_some()
+        && zone.iana_name() == rules.time_zone().iana_name()
+        && let Some(target) = rules.zone_days().add_days(prior_start, days)
+    {
+        return Ok(target);
+    }
+    prior_start
+        .to_zoned(zone.clone())
+        .checked_add(cadence.span())
+        .map(|target| target.timestamp())
+        .map_err(|_| DeadlineError::OutOfRange)
 }
 
 /// `count` session starts from `first` at the cadence, keeping local wall time across DST
