@@ -508,10 +508,8 @@ impl Availability {
             .map_err(|_| AvailabilityError::OutOfRange)?
             .timestamp();
         let first_slot = self.first_slot_from(Minute::from_timestamp(midnight));
-        for slot in first_slot..self.n_slots {
-            for kind in [FreeKind::Direct, FreeKind::UrgentHold] {
-                self.set(kind, row, slot, false);
-            }
+        for kind in [FreeKind::Direct, FreeKind::UrgentHold] {
+            self.set_run(kind, row, first_slot..self.n_slots, false);
         }
         let mut days = DayTables::default();
         let horizon = Horizon {
@@ -554,9 +552,7 @@ impl Availability {
             |kind, slots| runs.push((kind, slots)),
         )?;
         for (kind, slots) in runs {
-            for slot in slots {
-                self.set(kind, row, slot, true);
-            }
+            self.set_run(kind, row, slots, true);
         }
         Ok(())
     }
@@ -637,7 +633,9 @@ impl Availability {
         }
     }
 
-    fn set(&mut self, kind: FreeKind, row: usize, slot: usize, free: bool) {
+    /// Marks the slots of `slots` free (or not) in `kind` time for `row`, keeping every derived
+    /// table up to date; slots already so are left alone.
+    fn set_run(&mut self, kind: FreeKind, row: usize, slots: Range<usize>, free: bool) {
         let (row_words, column_words, summary_words, n_slots) = (
             self.row_words,
             self.column_words,
@@ -645,48 +643,52 @@ impl Availability {
             self.n_slots,
         );
         let group = usize::from(self.row_group[row]);
-        let (n_tags, mut tags) = (self.n_tags, self.row_tags.get(row).copied().unwrap_or(0));
+        let (n_tags, row_tags) = (self.n_tags, self.row_tags.get(row).copied().unwrap_or(0));
         let bits = match kind {
             FreeKind::Direct => &mut self.direct,
             FreeKind::UrgentHold => &mut self.urgent,
         };
-        let row_word = &mut bits.rows[row * row_words + slot / 64];
-        let row_bit = 1u64 << (slot % 64);
-        if (*row_word & row_bit != 0) == free {
-            return;
-        }
-        *row_word ^= row_bit;
         let column_word_idx = row / 64;
-        let column_word = &mut bits.columns[slot * column_words + column_word_idx];
-        *column_word ^= 1u64 << (row % 64);
-        let summary_word = &mut bits.summary[slot * summary_words + column_word_idx / 64];
+        let column_bit = 1u64 << (row % 64);
         let summary_bit = 1u64 << (column_word_idx % 64);
-        if *column_word == 0 {
-            *summary_word &= !summary_bit;
-        } else {
-            *summary_word |= summary_bit;
-        }
-        // A count of free rows per slot and a bit of whether it is nonzero, for the group and
-        // for each of the row's tags.
-        let count_free = |counts: &mut [u32], free_bits: &mut [u64], key: usize| {
-            let count = &mut counts[key * n_slots + slot];
-            if free {
-                *count += 1;
-            } else {
-                *count -= 1;
+        for slot in slots {
+            let row_word = &mut bits.rows[row * row_words + slot / 64];
+            let row_bit = 1u64 << (slot % 64);
+            if (*row_word & row_bit != 0) == free {
+                continue;
             }
-            let word = &mut free_bits[key * row_words + slot / 64];
-            if *count == 0 {
-                *word &= !row_bit;
+            *row_word ^= row_bit;
+            let column_word = &mut bits.columns[slot * column_words + column_word_idx];
+            *column_word ^= column_bit;
+            let summary_word = &mut bits.summary[slot * summary_words + column_word_idx / 64];
+            if *column_word == 0 {
+                *summary_word &= !summary_bit;
             } else {
-                *word |= row_bit;
+                *summary_word |= summary_bit;
             }
-        };
-        count_free(&mut bits.group_counts, &mut bits.group_free, group);
-        while tags != 0 {
-            let pair = group * n_tags + tags.trailing_zeros() as usize;
-            tags &= tags - 1;
-            count_free(&mut bits.tag_counts, &mut bits.tag_free, pair);
+            // A count of free rows per slot and a bit of whether it is nonzero, for the group and
+            // for each of the row's tags.
+            let count_free = |counts: &mut [u32], free_bits: &mut [u64], key: usize| {
+                let count = &mut counts[key * n_slots + slot];
+                if free {
+                    *count += 1;
+                } else {
+                    *count -= 1;
+                }
+                let word = &mut free_bits[key * row_words + slot / 64];
+                if *count == 0 {
+                    *word &= !row_bit;
+                } else {
+                    *word |= row_bit;
+                }
+            };
+            count_free(&mut bits.group_counts, &mut bits.group_free, group);
+            let mut tags = row_tags;
+            while tags != 0 {
+                let pair = group * n_tags + tags.trailing_zeros() as usize;
+                tags &= tags - 1;
+                count_free(&mut bits.tag_counts, &mut bits.tag_free, pair);
+            }
         }
     }
 
@@ -1188,9 +1190,7 @@ impl Availability {
             return Err(AvailabilityError::NotFree { clinician });
         };
         let first = self.slot_of(start).ok_or(AvailabilityError::OffGrid)?;
-        for slot in first..first + n {
-            self.set(kind, row, slot, false);
-        }
+        self.set_run(kind, row, first..first + n, false);
         Ok(kind)
     }
 
@@ -1221,9 +1221,7 @@ impl Availability {
         if !reserved {
             return Err(AvailabilityError::NotReserved { clinician });
         }
-        for slot in first..first + n {
-            self.set(kind, row, slot, true);
-        }
+        self.set_run(kind, row, first..first + n, true);
         Ok(())
     }
 }
