@@ -201,25 +201,37 @@ mod tests {
         "UTC",
     ];
 
-    #[test]
-    fn dates_agree_with_the_zone() {
+    /// Calls `check` with each zone of [`ZONES`], its table and every `step` from `first_second`
+    /// to 2045.
+    fn sweep(
+        first_second: i64,
+        step: SignedDuration,
+        mut check: impl FnMut(&str, &TimeZone, &ZoneDays, Timestamp),
+    ) {
+        let end = Timestamp::from_second(2_366_841_600).expect("in range");
         for name in ZONES {
             let zone = TimeZone::get(name).expect("bundled");
             let days = ZoneDays::new(zone.clone());
-            // Every 211 minutes and 13 seconds from 1969 to 2045: every time of day, both sides
-            // of every change, and the table's edges.
-            let mut at = Timestamp::from_second(-40 * 86_400).expect("in range");
-            let end = Timestamp::from_second(2_366_841_600).expect("in range");
-            let step = SignedDuration::from_secs(211 * 60 + 13);
+            let mut at = Timestamp::from_second(first_second).expect("in range");
             while at < end {
-                assert_eq!(days.date_of(at), zone.to_datetime(at).date(), "{name} {at}");
-                let before = at
-                    .checked_sub(SignedDuration::from_nanos(1))
-                    .expect("in range");
-                assert_eq!(days.date_of(before), zone.to_datetime(before).date());
+                check(name, &zone, &days, at);
                 at = at.checked_add(step).expect("in range");
             }
         }
+    }
+
+    #[test]
+    fn dates_agree_with_the_zone() {
+        // Every 211 minutes and 13 seconds from 1969 to 2045: every time of day, both sides of
+        // every change, and the table's edges.
+        let step = SignedDuration::from_secs(211 * 60 + 13);
+        sweep(-40 * 86_400, step, |name, zone, days, at| {
+            assert_eq!(days.date_of(at), zone.to_datetime(at).date(), "{name} {at}");
+            let before = at
+                .checked_sub(SignedDuration::from_nanos(1))
+                .expect("in range");
+            assert_eq!(days.date_of(before), zone.to_datetime(before).date());
+        });
     }
 
     #[test]
@@ -260,29 +272,26 @@ mod tests {
 
     #[test]
     fn days_added_agree_with_the_zone() {
-        for name in ZONES {
-            let zone = TimeZone::get(name).expect("bundled");
-            let days = ZoneDays::new(zone.clone());
-            let mut at = Timestamp::from_second(-10 * 86_400).expect("in range");
-            let end = Timestamp::from_second(2_366_841_600).expect("in range");
-            let step = SignedDuration::from_secs(311 * 60 + 7);
-            let mut answered = 0;
-            while at < end {
-                for n in [1, 7, 14] {
-                    if let Some(moved) = days.add_days(at, n) {
-                        let expected = at
-                            .to_zoned(zone.clone())
-                            .checked_add(n.days())
-                            .expect("in range")
-                            .timestamp();
-                        assert_eq!(moved, expected, "{name} {at} + {n} days");
-                        answered += 1;
-                    }
+        let mut answered = 0;
+        let step = SignedDuration::from_secs(311 * 60 + 7);
+        sweep(-10 * 86_400, step, |name, zone, days, at| {
+            for n in [1, 7, 14] {
+                if let Some(moved) = days.add_days(at, n) {
+                    let expected = at
+                        .to_zoned(zone.clone())
+                        .checked_add(n.days())
+                        .expect("in range")
+                        .timestamp();
+                    assert_eq!(moved, expected, "{name} {at} + {n} days");
+                    answered += 1;
                 }
-                at = at.checked_add(step).expect("in range");
             }
-            assert!(answered > 100_000, "{name}: the table answered {answered}");
-        }
+        });
+        // Most instants are answered by the table (about 380,000 per zone are asked).
+        assert!(
+            answered > ZONES.len() * 300_000,
+            "the table answered {answered}"
+        );
     }
 
     #[test]
