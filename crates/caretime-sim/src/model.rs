@@ -612,9 +612,9 @@ impl Run<'_> {
             LongerWait::NotDocumented,
             Preferences::ANY,
         );
-        self.apply(open)?;
+        self.apply(&open)?;
         let attach = self.book.decide_attach(episode, appointment);
-        self.apply(attach)?;
+        self.apply(&attach)?;
         let sessions = self.episode_length();
         self.episodes.push(EpisodeState { sessions, done: 0 });
         self.member_episode[member.index()] = episode.0;
@@ -658,7 +658,7 @@ impl Run<'_> {
             // network (SB 855), and the report counts the request as not offered in time.
             self.counts.unserved += 1;
             let arrange = self.book.decide_arrange(&offers);
-            self.apply(arrange)?;
+            self.apply(&arrange)?;
             return Ok(None);
         };
         let choice = match request.treating_clinician {
@@ -687,7 +687,7 @@ impl Run<'_> {
             take: Take::Book,
         };
         let decision = self.book.decide_take(self.region, &taking, now);
-        self.apply(decision)?;
+        self.apply(&decision)?;
         let id = AppointmentId(self.book.appointments().len() as u32 - 1);
         let appointment = &self.book.appointments()[id.index()];
         let (start, length) = (appointment.start, appointment.length);
@@ -704,9 +704,11 @@ impl Run<'_> {
         Ok(Some(id))
     }
 
-    fn apply(&mut self, outcome: Outcome) -> Result<(), SimError> {
+    /// Applies an accepted decision (by reference: a decision is a few hundred bytes, and moving
+    /// it here was a copy per decision).
+    fn apply(&mut self, outcome: &Outcome) -> Result<(), SimError> {
         match outcome {
-            Outcome::Accepted(changes) => Ok(self.book.apply(&changes)?),
+            Outcome::Accepted(changes) => Ok(self.book.apply(changes)?),
             Outcome::Refused(refusals) => Err(SimError::Refused(
                 refusals
                     .iter()
@@ -739,7 +741,7 @@ impl Run<'_> {
             AppointmentStatus::NoShow
         };
         let decision = self.book.decide_attendance(id, status, now);
-        self.apply(decision)?;
+        self.apply(&decision)?;
         if came {
             self.counts.visits += 1;
         } else {
@@ -767,7 +769,7 @@ impl Run<'_> {
                 && self.book.episodes()[episode.index()].cadence == Cadence::Weekly
             {
                 let change = self.book.decide_cadence(episode, Cadence::Biweekly);
-                self.apply(change)?;
+                self.apply(&change)?;
             }
         } else if self
             .draws
@@ -803,7 +805,7 @@ impl Run<'_> {
         )? {
             Some(appointment) => {
                 let attach = self.book.decide_attach(episode, appointment);
-                self.apply(attach)
+                self.apply(&attach)
             }
             // Nobody has time within the horizon: the episode ends.
             None => self.discharge(episode, now),
@@ -813,7 +815,7 @@ impl Run<'_> {
     fn discharge(&mut self, episode: EpisodeId, now: Timestamp) -> Result<(), SimError> {
         let member = self.book.episodes()[episode.index()].member;
         let decision = self.book.decide_discharge(episode, now);
-        self.apply(decision)?;
+        self.apply(&decision)?;
         self.member_episode[member.index()] = NO_EPISODE;
         Ok(())
     }
@@ -871,7 +873,7 @@ impl Run<'_> {
                 && self.book.episodes()[episode.index()].discharged.is_none()
             {
                 let attach = self.book.decide_attach(episode, id);
-                self.apply(attach)?;
+                self.apply(&attach)?;
             }
             self.schedule(visit_end, Event::VisitEnd(id));
         }
@@ -925,7 +927,7 @@ impl Run<'_> {
             };
             let group = GroupId(self.book.groups().len() as u32);
             let decision = self.book.decide_create_group(self.region, &new);
-            self.apply(decision)?;
+            self.apply(&decision)?;
             self.counts.groups += 1;
             self.groups_at[clinician.facility.index()].push(group);
             // The facilitator's planned leave, as the book's schedule has it.
@@ -952,7 +954,7 @@ impl Run<'_> {
                         CancelledBy::Plan,
                         now,
                     );
-                    self.apply(cancel)?;
+                    self.apply(&cancel)?;
                     continue;
                 }
                 let check = start - SignedDuration::from_hours(24);
@@ -982,7 +984,7 @@ impl Run<'_> {
             return Ok(());
         };
         let decision = self.book.decide_enrol(group, member, now);
-        self.apply(decision)?;
+        self.apply(&decision)?;
         self.counts.group_referrals += 1;
         let leave =
             now + SignedDuration::from_hours(24 * 7 * i64::from(self.scenario.groups.weeks));
@@ -1013,7 +1015,7 @@ impl Run<'_> {
                 CancelledBy::Plan,
                 now,
             );
-            self.apply(cancel)?;
+            self.apply(&cancel)?;
         }
         Ok(())
     }
@@ -1040,7 +1042,7 @@ impl Run<'_> {
             let decision = self
                 .book
                 .decide_group_attendance(group, session, member, status);
-            self.apply(decision)?;
+            self.apply(&decision)?;
         }
         Ok(())
     }
@@ -1053,7 +1055,7 @@ impl Run<'_> {
     ) -> Result<(), SimError> {
         if self.book.groups()[group.index()].roster.contains(&member) {
             let decision = self.book.decide_unenrol(group, member, now);
-            self.apply(decision)?;
+            self.apply(&decision)?;
         }
         Ok(())
     }
@@ -1070,7 +1072,7 @@ impl Run<'_> {
             CancelledBy::Member,
             now,
         );
-        self.apply(decision)?;
+        self.apply(&decision)?;
         self.counts.member_cancellations += 1;
         // The member asks again at once: a new request, same kind, same course of treatment.
         request.id = self.request_id();
@@ -1079,7 +1081,7 @@ impl Run<'_> {
         match (self.book_request(&request, None, now, now)?, episode) {
             (Some(appointment), Some(episode)) => {
                 let attach = self.book.decide_attach(episode, appointment);
-                self.apply(attach)
+                self.apply(&attach)
             }
             (None, Some(episode)) => self.discharge(episode, now),
             _ => Ok(()),
