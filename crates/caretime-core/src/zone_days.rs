@@ -14,9 +14,9 @@ use std::sync::{Arc, OnceLock};
 
 use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
-use jiff::{SignedDuration, Timestamp, ToSpan};
+use jiff::{SignedDuration, Timestamp};
 
-use crate::calendar::epoch_day;
+use crate::calendar::{epoch_day, epoch_day_date};
 
 /// Days per block of the table.
 const BLOCK_DAYS: i64 = 256;
@@ -55,11 +55,6 @@ impl ZoneDays {
             zone,
             blocks: (0..BLOCKS).map(|_| OnceLock::new()).collect(),
         }
-    }
-
-    /// The zone.
-    pub fn zone(&self) -> &TimeZone {
-        &self.zone
     }
 
     /// The local date of `at`: `zone.to_datetime(at).date()`.
@@ -138,9 +133,7 @@ impl ZoneDays {
 impl Block {
     fn new(zone: &TimeZone, first_epoch_day: i64) -> Option<Block> {
         let n = BLOCK_DAYS as usize;
-        let first = Date::constant(1970, 1, 1)
-            .checked_add(first_epoch_day.days())
-            .ok()?;
+        let first = epoch_day_date(first_epoch_day)?;
         let mut dates = Vec::with_capacity(n + 1);
         let mut starts = Vec::with_capacity(n + 1);
         let mut date = first;
@@ -187,6 +180,7 @@ impl fmt::Debug for ZoneDays {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use jiff::ToSpan;
 
     /// Zones whose offsets change in every way the table must step around: DST at 2 am, changes
     /// at midnight (Santiago, Havana, Gaza), half-hour DST (Lord Howe), a skipped day (Apia,

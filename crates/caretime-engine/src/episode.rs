@@ -33,6 +33,16 @@ pub enum Cadence {
 }
 
 impl Cadence {
+    /// The step between sessions in whole days, when it is a fixed number of them (a month is
+    /// not).
+    pub fn days(self) -> Option<i64> {
+        match self {
+            Cadence::Weekly => Some(7),
+            Cadence::Biweekly => Some(14),
+            Cadence::Monthly => None,
+        }
+    }
+
     /// The step between sessions, in calendar units (wall time is kept).
     pub fn span(self) -> Span {
         match self {
@@ -154,12 +164,7 @@ fn cadence_target(
     zone: &TimeZone,
     rules: &RuleSet,
 ) -> Result<Timestamp, DeadlineError> {
-    let days = match cadence {
-        Cadence::Weekly => Some(7),
-        Cadence::Biweekly => Some(14),
-        Cadence::Monthly => None,
-    };
-    if let Some(days) = days
+    if let Some(days) = cadence.days()
         && zone.iana_name().is_some()
         && zone.iana_name() == rules.time_zone().iana_name()
         && let Some(target) = rules.zone_days().add_days(prior_start, days)

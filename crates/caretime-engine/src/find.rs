@@ -447,6 +447,11 @@ impl Directory {
             .collect();
         grid.sort_unstable();
         let n_groups = availability.n_groups();
+        // Whether a member with remote key `key` reaches `row` by one of those modalities.
+        let reaches_remotely = |key: usize, row: usize| {
+            key & REMOTE_VIDEO != 0 && video.contains(row)
+                || key & REMOTE_PHONE != 0 && phone.contains(row)
+        };
         let mut group_grids: Vec<[Vec<Placed>; 4]> = vec![Default::default(); n_groups];
         for &(_, facility) in &grid {
             let location = region.facilities[facility.index()].location;
@@ -456,10 +461,8 @@ impl Directory {
                 for (key, placed) in group_grids[group].iter_mut().enumerate() {
                     // The run counts for members with remote key `key` when one of its rows offers
                     // none of their remote modalities.
-                    let uncovered = (start as usize..end as usize).any(|row| {
-                        !(key & REMOTE_VIDEO != 0 && video.contains(row)
-                            || key & REMOTE_PHONE != 0 && phone.contains(row))
-                    });
+                    let uncovered =
+                        (start as usize..end as usize).any(|row| !reaches_remotely(key, row));
                     if uncovered {
                         placed.push(Placed {
                             cell,
@@ -493,12 +496,8 @@ impl Directory {
             .map(|rows| {
                 let mut everyone = RowSet::empty_within(rows.clone());
                 everyone.insert_range(rows.start, rows.end);
-                let covered = std::array::from_fn(|key| {
-                    rows.clone().all(|row| {
-                        key & REMOTE_VIDEO != 0 && video.contains(row)
-                            || key & REMOTE_PHONE != 0 && phone.contains(row)
-                    })
-                });
+                let covered =
+                    std::array::from_fn(|key| rows.clone().all(|row| reaches_remotely(key, row)));
                 (everyone, covered)
             })
             .collect();

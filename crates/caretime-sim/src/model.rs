@@ -529,11 +529,8 @@ impl Run<'_> {
             && let Some(episode) = self.book.episode_of(id)
             && let Some(known) = self.book.episodes().get(episode.index())
         {
-            let days = match known.cadence {
-                Cadence::Weekly => 7,
-                Cadence::Biweekly => 14,
-                Cadence::Monthly => 30,
-            };
+            // A month is read as 30 days here: the row's word there is near enough.
+            let days = known.cadence.days().unwrap_or(30);
             let target = Minute::from_timestamp(appointment.start).0 + days * 24 * 60;
             touched ^= self
                 .book
