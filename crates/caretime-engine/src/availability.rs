@@ -24,6 +24,7 @@
 use std::ops::Range;
 
 use caretime_core::calendar::{BusinessCalendar, DayOff};
+use caretime_core::hint::prefetch;
 use caretime_core::id::ClinicianId;
 use caretime_core::template::{BlockKind, Template};
 use jiff::Timestamp;
@@ -764,13 +765,19 @@ impl Availability {
         }
     }
 
-    /// The word of the clinician's row of free direct time that holds the first slot at or after
-    /// `minute` (64 slots from a multiple of 64); `None` outside the index. A caller about to
-    /// search a row there (a simulator reading ahead of its events) may read it first.
-    pub fn direct_row_word(&self, clinician: ClinicianId, minute: Minute) -> Option<u64> {
-        let row = self.row(clinician).ok()?;
-        let slot = self.first_slot_from(minute);
-        (slot < self.n_slots).then(|| self.direct.rows[row * self.row_words + slot / 64])
+    /// Asks for the word of the clinician's row of free direct time that holds the first slot at
+    /// or after `minute` to be brought into cache (a [`caretime_core::hint::prefetch`]: reads
+    /// and changes nothing); for a caller about to search the row there (a simulator ahead of
+    /// its events).
+    pub fn prefetch_direct_row(&self, clinician: ClinicianId, minute: Minute) {
+        if let Ok(row) = self.row(clinician) {
+            let slot = self.first_slot_from(minute);
+            if let Some(word) = self.direct.rows.get(row * self.row_words + slot / 64)
+                && slot < self.n_slots
+            {
+                prefetch(word);
+            }
+        }
     }
 
     /// Number of rows (clinicians) in the index; rows are numbered `0..n_rows`.

@@ -15,6 +15,7 @@
 //! A cancellation by the plan counts against the plan and its rebooking keeps the original
 //! deadline ([`Book::rebooking_request`]); a member's cancellation starts a new clock.
 
+use caretime_core::hint::{prefetch, prefetch_all};
 use caretime_core::id::{
     AppointmentId, ClinicianId, EpisodeId, FacilityId, GroupId, MemberId, RequestId,
 };
@@ -1021,6 +1022,25 @@ impl Book {
     /// Every episode, by id.
     pub fn episodes(&self) -> &[Episode] {
         &self.episodes
+    }
+
+    /// Asks for the appointment's record and its episode's number to be brought into cache
+    /// (a [`caretime_core::hint::prefetch`]: reads and changes nothing); for a caller that
+    /// knows, some work ahead, which appointment it will read.
+    pub fn prefetch_appointment(&self, id: AppointmentId) {
+        if let Some(appointment) = self.appointments.get(id.index()) {
+            prefetch_all(appointment);
+        }
+        if let Some(episode) = self.episode_of.get(id.index()) {
+            prefetch(episode);
+        }
+    }
+
+    /// Like [`Book::prefetch_appointment`], for an episode's record.
+    pub fn prefetch_episode(&self, id: EpisodeId) {
+        if let Some(episode) = self.episodes.get(id.index()) {
+            prefetch_all(episode);
+        }
     }
 
     /// The episode an appointment belongs to.

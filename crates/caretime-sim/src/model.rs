@@ -28,6 +28,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
+use caretime_core::hint::{prefetch, prefetch_all};
 use caretime_core::id::{AppointmentId, ClinicianId, EpisodeId, GroupId, MemberId, RequestId};
 use caretime_core::region::{Affiliation, Region};
 use caretime_core::request::{Preferences, Request, RequestKind};
@@ -251,7 +252,7 @@ struct EpisodeState {
 const NO_EPISODE: u32 = u32::MAX;
 
 /// How many events ahead [`Run::read_ahead`] starts reading.
-const READ_AHEAD: usize = 16;
+const READ_AHEAD: usize = 32;
 
 /// Uniform numbers from a ChaCha8 stream, version-proof (no `rand` distributions).
 struct Draws {
@@ -479,66 +480,51 @@ pub fn run(
 }
 
 impl Run<'_> {
-    /// Reads ahead what the coming visit ends and cancellations will read first: their
-    /// appointment, member and episode records, written days or weeks ago and so cache misses
-    /// each, and the treating clinician's free time where the follow-up will be searched. The
-    /// handlers would take those misses one after another; read here, a few events ahead, they
-    /// overlap with the work in between. In three steps, each reading what the one before
-    /// brought into cache: the appointment and its episode's number [`READ_AHEAD`] events ahead,
-    /// the member and the episode half as far ahead, the clinician's row a quarter as far. It
-    /// changes nothing (the values read only go into `black_box`, which keeps the loads), so the
-    /// results are the same without it.
+    /// Asks for what the coming visit ends and cancellations will read first to be brought into
+    /// cache: their appointment, member and episode records, written days or weeks ago and so
+    /// cache misses each, and the treating clinician's free time where the follow-up will be
+    /// searched. The handlers would take those misses one after another; asked for here, a few
+    /// events ahead, they arrive while the events in between are handled. In three steps, each
+    /// reading what the one before brought in: the appointment and its episode's number
+    /// [`READ_AHEAD`] events ahead, the member and the episode half as far ahead, the
+    /// clinician's row and the episode's latest appointment a quarter as far. Prefetches change
+    /// nothing, so the results are the same without them.
     fn read_ahead(&self) {
-        let mut touched = 0u64;
         if let Some(Event::VisitEnd(id) | Event::MemberCancel(id)) = self.queue.ahead(READ_AHEAD) {
-            if let Some(appointment) = self.book.appointments().get(id.index()) {
-                touched ^= appointment.status as u64 ^ u64::from(appointment.request.member.0);
-            }
-            touched ^= self
-                .book
-                .episode_of(id)
-                .map_or(0, |episode| u64::from(episode.0));
+            self.book.prefetch_appointment(id);
         }
         if let Some(Event::VisitEnd(id) | Event::MemberCancel(id)) =
             self.queue.ahead(READ_AHEAD / 2)
         {
-            if let Some(appointment) = self.book.appointments().get(id.index())
+            if let Some(appointment) = self.book.appointment(id)
                 && let Some(member) = self.region.members.get(appointment.request.member.index())
             {
-                // Both cache lines a member's record may span: its id and the home a find
-                // measures from (read, never shown).
-                touched ^= u64::from(member.id.0) ^ member.home.expose().lat().to_bits();
+                prefetch_all(member);
             }
             if let Some(episode) = self.book.episode_of(id) {
                 if let Some(state) = self.episodes.get(episode.index()) {
-                    touched ^= u64::from(state.done);
+                    prefetch(state);
                 }
-                if let Some(known) = self.book.episodes().get(episode.index()) {
-                    touched ^= u64::from(known.clinician.0);
-                    touched ^= known
-                        .appointments
-                        .last()
-                        .map_or(0, |last| u64::from(last.0));
-                }
+                self.book.prefetch_episode(episode);
             }
         }
         // Nearer still, a visit end's follow-up search: the treating clinician's row a cadence
         // after the visit.
         if let Some(Event::VisitEnd(id)) = self.queue.ahead(READ_AHEAD / 4)
-            && let Some(appointment) = self.book.appointments().get(id.index())
+            && let Some(appointment) = self.book.appointment(id)
             && let Some(episode) = self.book.episode_of(id)
             && let Some(known) = self.book.episodes().get(episode.index())
         {
+            if let Some(last) = known.appointments.last() {
+                prefetch(last);
+            }
             // A month is read as 30 days here: the row's word there is near enough.
             let days = known.cadence.days().unwrap_or(30);
             let target = Minute::from_timestamp(appointment.start).0 + days * 24 * 60;
-            touched ^= self
-                .book
+            self.book
                 .availability()
-                .direct_row_word(known.clinician, Minute(target))
-                .unwrap_or(0);
+                .prefetch_direct_row(known.clinician, Minute(target));
         }
-        std::hint::black_box(touched);
     }
 
     fn schedule(&mut self, at: Timestamp, event: Event) {
