@@ -198,6 +198,9 @@ pub struct Appointment {
     pub replaces: Option<AppointmentId>,
 }
 
+/// The room an episode's list of appointments starts with.
+const EPISODE_APPOINTMENTS: usize = 8;
+
 /// A decision's changes: most decisions make one or two (a booking and its out-of-network
 /// arrangement), which are kept inline (no allocation).
 pub type Changes = SmallVec<[Change; 2]>;
@@ -1315,7 +1318,7 @@ impl Book {
         // decisions, keeps no log at all.
         let mut undo_log = Vec::new();
         for (idx, change) in changes.iter().enumerate() {
-            match self.apply_one(change) {
+            match self.apply_one(change, idx + 1 < changes.len()) {
                 Ok(undo) if idx + 1 < changes.len() => undo_log.push(undo),
                 Ok(_) => {}
                 Err(error) => {
@@ -1329,7 +1332,9 @@ impl Book {
         Ok(())
     }
 
-    fn apply_one(&mut self, change: &Change) -> Result<Undo, ApplyError> {
+    /// Applies one change; `undoable` asks for an undo that reverses it (the batch's last change
+    /// is never undone, so it may skip copies only an undo would need).
+    fn apply_one(&mut self, change: &Change, undoable: bool) -> Result<Undo, ApplyError> {
         match change {
             Change::Create(appointment) => {
                 if appointment.id != self.next_id() {
@@ -1464,6 +1469,11 @@ impl Book {
                 {
                     return Err(ApplyError::StaleEpisode(*episode));
                 }
+                if known.appointments.capacity() == 0 {
+                    // Room for a typical episode's appointments at once (median 5-8 sessions),
+                    // not four and then eight.
+                    known.appointments.reserve_exact(EPISODE_APPOINTMENTS);
+                }
                 known.appointments.push(*appointment);
                 if self.episode_of.len() <= appointment.index() {
                     self.episode_of.resize(appointment.index() + 1, u32::MAX);
@@ -1536,8 +1546,17 @@ impl Book {
             | Change::Unenrol { .. }
             | Change::CancelSession { .. } => {
                 // Only the groups the change touches are kept for the undo (every group of a
-                // region would be copied on each seat's change otherwise).
-                let before: Vec<(GroupId, Group)> = touched_groups(change)
+                // region would be copied on each seat's change otherwise), and none when there
+                // will be no undo and the change cannot fail half-way: enrolling, unenrolling
+                // and substituting check everything before they write (a cancelled session's
+                // moved seats are written one by one, so it keeps its copy).
+                let half_way = matches!(change, Change::CancelSession { .. });
+                let copies = if undoable || half_way {
+                    touched_groups(change)
+                } else {
+                    Vec::new()
+                };
+                let before: Vec<(GroupId, Group)> = copies
                     .into_iter()
                     .filter_map(|group| {
                         self.groups

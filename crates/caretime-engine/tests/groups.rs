@@ -299,4 +299,21 @@ fn a_member_who_leaves_gives_up_the_seats_ahead_and_a_failed_batch_leaves_the_gr
     ];
     assert!(book.apply(&batch).is_err());
     assert_eq!(book.groups(), &before[..]);
+    // A stale change alone (the batch's last, kept without a copy of its group) writes nothing
+    // either: enrolling twice, unenrolling a stranger.
+    for stale in [
+        Change::Enrol {
+            group: GroupId(0),
+            member: MemberId(0),
+            from: enrolled(),
+        },
+        Change::Unenrol {
+            group: GroupId(0),
+            member: MemberId(9),
+            from: enrolled(),
+        },
+    ] {
+        assert!(book.apply(&[stale]).is_err());
+        assert_eq!(book.groups(), &before[..]);
+    }
 }
