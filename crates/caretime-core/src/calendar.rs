@@ -570,29 +570,10 @@ impl BusinessCalendar {
     /// The `n`th business day after `day0` (`day0` itself is day 0 and never counts); `n = 0`
     /// gives `day0`.
     pub fn nth_business_day_after(&self, day0: Date, n: u32) -> Result<Date, CalendarError> {
-        // Within the table: count set bits after day0's a word at a time, then step to the date.
         if n > 0
-            && let Some(start) = Self::table_index(day0)
+            && let Some(found) = self.nth_business_epoch_day_after(epoch_day(day0), n)
         {
-            let table = self.table();
-            let mut remaining = n;
-            let mut idx = start + 1;
-            while idx / 64 < table.len() {
-                let word = table[idx / 64] >> (idx % 64);
-                let ones = word.count_ones();
-                if ones >= remaining {
-                    // The remaining-th set bit of `word`.
-                    let mut word = word;
-                    for _ in 1..remaining {
-                        word &= word - 1;
-                    }
-                    let found = idx + word.trailing_zeros() as usize;
-                    return epoch_day_date(Self::TABLE_DAYS.0 + found as i64)
-                        .ok_or(CalendarError::OutOfRange);
-                }
-                remaining -= ones;
-                idx = (idx / 64 + 1) * 64;
-            }
+            return epoch_day_date(found).ok_or(CalendarError::OutOfRange);
         }
         let mut date = day0;
         let mut counted = 0;
@@ -603,6 +584,36 @@ impl BusinessCalendar {
             }
         }
         Ok(date)
+    }
+
+    /// [`BusinessCalendar::nth_business_day_after`] in days since 1970-01-01 (`n > 0`), when
+    /// the business-day table answers it (`None` otherwise: ask with dates).
+    pub fn nth_business_epoch_day_after(&self, day0: i64, n: u32) -> Option<i64> {
+        let (first, last) = Self::TABLE_DAYS;
+        if n == 0 || !(first..=last).contains(&day0) {
+            return None;
+        }
+        // Count set bits after day0's a word at a time.
+        let table = self.table();
+        let mut remaining = n;
+        let mut idx = (day0 - first) as usize + 1;
+        while idx / 64 < table.len() {
+            let word = table[idx / 64] >> (idx % 64);
+            let ones = word.count_ones();
+            if ones >= remaining {
+                // The remaining-th set bit of `word`.
+                let mut word = word;
+                for _ in 1..remaining {
+                    word &= word - 1;
+                }
+                let found = idx + word.trailing_zeros() as usize;
+                // Bits past the table's last day are never set.
+                return Some(first + found as i64);
+            }
+            remaining -= ones;
+            idx = (idx / 64 + 1) * 64;
+        }
+        None
     }
 
     /// The number of business days in `(after, through]`: after `after`, up to and including

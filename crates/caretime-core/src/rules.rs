@@ -448,18 +448,32 @@ impl RuleSet {
             _ => (Anchor::Request, query.requested),
         };
         let zone = self.time_zone();
-        let day0 = self.days.date_of(anchor_instant);
         let (standard, last_day) = match rule.within {
             Within::Hours(hours) => (
                 anchor_instant.checked_add(SignedDuration::from_hours(i64::from(hours)))?,
                 None,
             ),
             Within::BusinessDays(days) => {
-                let last = self.calendar().nth_business_day_after(day0, days)?;
-                (self.days.end_of_day(last)?, Some(last))
+                // In days since 1970-01-01 while the tables answer (no date built and taken
+                // apart again), with dates otherwise.
+                let from_tables = self
+                    .calendar()
+                    .nth_business_epoch_day_after(self.days.epoch_day_of(anchor_instant), days)
+                    .and_then(|last| self.days.date_and_end(last));
+                match from_tables {
+                    Some((last, end)) => (end, Some(last)),
+                    None => {
+                        let day0 = self.days.date_of(anchor_instant);
+                        let last = self.calendar().nth_business_day_after(day0, days)?;
+                        (self.days.end_of_day(last)?, Some(last))
+                    }
+                }
             }
             Within::CalendarDays(days) => {
-                let last = day0.checked_add(i64::from(days).days())?;
+                let last = self
+                    .days
+                    .date_of(anchor_instant)
+                    .checked_add(i64::from(days).days())?;
                 (self.days.end_of_day(last)?, Some(last))
             }
         };

@@ -65,6 +65,25 @@ impl ZoneDays {
         }
     }
 
+    /// The local day of `at` in days since 1970-01-01: [`ZoneDays::date_of`] as a number.
+    pub fn epoch_day_of(&self, at: Timestamp) -> i64 {
+        match self.regular_day(at) {
+            Some((_, _, day)) => day,
+            None => epoch_day(self.zone.to_datetime(at).date()),
+        }
+    }
+
+    /// Day `day` (days since 1970-01-01): its date and its end, as [`ZoneDays::end_of_day`]
+    /// gives it, when the table holds the day (`None` otherwise: ask with the date).
+    pub fn date_and_end(&self, day: i64) -> Option<(Date, Timestamp)> {
+        let block_idx = day.div_euclid(BLOCK_DAYS);
+        let block = self.block(block_idx)?;
+        let idx = (day - block_idx * BLOCK_DAYS) as usize;
+        // The block keeps the start of the day after its last: index 1..=BLOCK_DAYS.
+        let end = Timestamp::from_second(block.starts[idx + 1]).ok()?;
+        Some((block.dates[idx], end))
+    }
+
     /// `at` moved `days` local days on at the same wall-clock time, as `Zoned::checked_add` of
     /// that many days gives it, when the table can say so exactly: both days free of offset
     /// changes and at the same offset, so the move is `days` times 24 hours. `None` otherwise
@@ -221,6 +240,11 @@ mod tests {
         let step = SignedDuration::from_secs(211 * 60 + 13);
         sweep(-40 * 86_400, step, |name, zone, days, at| {
             assert_eq!(days.date_of(at), zone.to_datetime(at).date(), "{name} {at}");
+            assert_eq!(
+                days.epoch_day_of(at),
+                epoch_day(zone.to_datetime(at).date()),
+                "{name} {at}"
+            );
             let before = at
                 .checked_sub(SignedDuration::from_nanos(1))
                 .expect("in range");
@@ -240,6 +264,12 @@ mod tests {
                     midnight(&zone, day.tomorrow().expect("in range")).expect("in range"),
                     "{name} {day}"
                 );
+                if let Some((date, end)) = days.date_and_end(epoch_day(day)) {
+                    assert_eq!(date, day, "{name}");
+                    assert_eq!(end, days.end_of_day(day).expect("in range"), "{name} {day}");
+                } else {
+                    assert!(day < Date::constant(1970, 1, 1), "{name} {day}");
+                }
                 day = day.tomorrow().expect("in range");
             }
         }
