@@ -26,7 +26,6 @@ use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::Arc;
 
-use caretime_core::calendar::BusinessCalendar;
 use caretime_core::id::{ClinicianId, FacilityId, MemberId, RequestId};
 use caretime_core::region::{
     Affiliation, Clinician, Discipline, GeoPoint, Language, Member, Modality, Region,
@@ -716,28 +715,30 @@ fn preferred_starts(
 }
 
 /// Business days from the deadline's last day to `start`'s date (see [`Timeliness::Late`]).
+/// Days are the rule set's local days, counted in its calendar.
 pub fn timeliness(
     deadline: Timestamp,
     last_day: Option<Date>,
-    calendar: &BusinessCalendar,
-    zone: &TimeZone,
+    rules: &RuleSet,
     start: Timestamp,
 ) -> Timeliness {
     if start < deadline {
         return Timeliness::Met;
     }
+    let days = rules.zone_days();
     let last_day = last_day.unwrap_or_else(|| {
         // Hour-based deadlines: the day the deadline falls in (an instant exactly at midnight
         // closes the day before).
-        deadline
-            .checked_sub(jiff::SignedDuration::from_secs(1))
-            .unwrap_or(deadline)
-            .to_zoned(zone.clone())
-            .date()
+        days.date_of(
+            deadline
+                .checked_sub(jiff::SignedDuration::from_secs(1))
+                .unwrap_or(deadline),
+        )
     });
-    let start_day = start.to_zoned(zone.clone()).date();
     Timeliness::Late {
-        business_days: calendar.business_days_between(last_day, start_day),
+        business_days: rules
+            .calendar()
+            .business_days_between(last_day, days.date_of(start)),
     }
 }
 
@@ -868,15 +869,8 @@ pub fn find_within(
     )?;
     let starts = starts.as_deref();
 
-    let timeliness_of = |start: Timestamp| {
-        timeliness(
-            deadline_instant,
-            deadline.last_day,
-            rules.calendar(),
-            rules.time_zone(),
-            start,
-        )
-    };
+    let timeliness_of =
+        |start: Timestamp| timeliness(deadline_instant, deadline.last_day, rules, start);
     // Ranked candidates, inline: at most one from continuity, one per side within the deadline
     // and one per side after it.
     let mut offers: SmallVec<[(u8, Offer); 5]> = SmallVec::new();

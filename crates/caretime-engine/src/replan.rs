@@ -1098,23 +1098,11 @@ pub fn plan(
         .zip(placements)
         .map(|(appointment, placement)| Move {
             appointment: appointment.id,
-            timeliness: placement.as_ref().map(|placement| {
-                timeliness(
-                    appointment.deadline,
-                    None,
-                    rules.calendar(),
-                    zone,
-                    placement.start,
-                )
-            }),
+            timeliness: placement
+                .as_ref()
+                .map(|placement| timeliness(appointment.deadline, None, rules, placement.start)),
             to: placement,
-            before: timeliness(
-                appointment.deadline,
-                None,
-                rules.calendar(),
-                zone,
-                appointment.start,
-            ),
+            before: timeliness(appointment.deadline, None, rules, appointment.start),
         })
         .collect();
 
