@@ -118,11 +118,17 @@ impl ZoneDays {
         let block_idx = utc_day.div_euclid(BLOCK_DAYS);
         let block = self.block(block_idx)?;
         let first = block_idx * BLOCK_DAYS;
-        let guess = utc_day - first;
-        let idx = ((guess - 2).max(0)..=(guess + 2).min(BLOCK_DAYS - 1))
-            .map(|idx| idx as usize)
-            .find(|&idx| block.starts[idx] <= second && second < block.starts[idx + 1])?;
-        block.regular[idx].then_some((block, idx, first + idx as i64))
+        // From the UTC day, step back or on to the local day that holds the instant (at most
+        // a day either way; the block's first and last days stop the steps).
+        let mut idx = (utc_day - first) as usize;
+        while idx > 0 && second < block.starts[idx] {
+            idx -= 1;
+        }
+        while idx + 1 < BLOCK_DAYS as usize && second >= block.starts[idx + 1] {
+            idx += 1;
+        }
+        let inside = block.starts[idx] <= second && second < block.starts[idx + 1];
+        (inside && block.regular[idx]).then_some((block, idx, first + idx as i64))
     }
 
     /// The end of `day`: the start of the next day, `zone.to_timestamp(next day at midnight)`.
