@@ -1340,21 +1340,13 @@ impl Book {
                 if appointment.id != self.next_id() {
                     return Err(ApplyError::StaleId(appointment.id));
                 }
-                let start = Minute::from_timestamp(appointment.start);
-                match self.availability.free_kind(
+                // The time must still be free, and of the kind the decision saw.
+                self.availability.reserve_as(
                     appointment.clinician,
-                    start,
+                    Minute::from_timestamp(appointment.start),
                     appointment.length,
-                )? {
-                    Some(kind) if kind == appointment.time => {}
-                    _ => {
-                        return Err(ApplyError::Availability(AvailabilityError::NotFree {
-                            clinician: appointment.clinician,
-                        }));
-                    }
-                }
-                self.availability
-                    .reserve(appointment.clinician, start, appointment.length)?;
+                    appointment.time,
+                )?;
                 self.appointments.push((**appointment).clone());
                 Ok(Undo::Created)
             }

@@ -385,7 +385,25 @@ proptest! {
                 continue;
             }
             if let (Some(start), true) = (found, query.reserve) {
-                let kind = index.reserve(clinician, start, query.length).expect("the offered time is free");
+                let free = index.free_kind(clinician, start, query.length).expect("known clinician");
+                let kind = free.expect("the offered time is free");
+                let other = match kind {
+                    FreeKind::Direct => FreeKind::UrgentHold,
+                    FreeKind::UrgentHold => FreeKind::Direct,
+                };
+                // The other kind of time is not there to take, and asking for it takes nothing
+                // (the oracle would disagree with later searches otherwise).
+                prop_assert_eq!(
+                    index.reserve_as(clinician, start, query.length, other),
+                    Err(AvailabilityError::NotFree { clinician })
+                );
+                // Half the time with the kind named, half the time found by the index.
+                let kind = if query.offset_minutes % 2 == 0 {
+                    index.reserve_as(clinician, start, query.length, kind).map(|()| kind)
+                } else {
+                    index.reserve(clinician, start, query.length)
+                }
+                .expect("the offered time is free");
                 let removed = oracle.reserve(clinician_idx, start.0, query.length);
                 prop_assert_eq!(removed, kind);
                 reserved.push((clinician, start, query.length, kind));
