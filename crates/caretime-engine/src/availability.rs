@@ -1011,9 +1011,27 @@ impl Availability {
             summary_heap.resize(self.summary_words, 0);
             &mut summary_heap
         };
-        for word_idx in first_word..end_word {
-            if clipped(word_idx) != 0 {
-                mask_summary[word_idx / 64] |= 1 << (word_idx % 64);
+        // The set's words inside the group's, a slice at a time (a network group is some 200
+        // words at full scale), then the two edge words again, clipped.
+        let set = search.rows;
+        let (lo, hi) = (
+            first_word.max(set.first_word),
+            end_word.min(set.first_word + set.words.len()),
+        );
+        if lo < hi {
+            for (offset, &word) in set.words[lo - set.first_word..hi - set.first_word]
+                .iter()
+                .enumerate()
+            {
+                if word != 0 {
+                    let word_idx = lo + offset;
+                    mask_summary[word_idx / 64] |= 1 << (word_idx % 64);
+                }
+            }
+        }
+        for word_idx in [first_word, end_word - 1] {
+            if clipped(word_idx) == 0 {
+                mask_summary[word_idx / 64] &= !(1 << (word_idx % 64));
             }
         }
         let mask_summary = &*mask_summary;
