@@ -205,10 +205,13 @@ pub struct Holiday {
 /// A named set of holiday rules (`california-state`, `us-federal`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HolidayCalendar {
-    name: String,
-    title: String,
-    source: String,
-    holidays: Vec<Holiday>,
+    // The texts and rules are shared between clones as the observed dates are (a region's
+    // schedules clone a facility's calendar for each of its clinicians: some 15,000 copies of
+    // a dozen holidays' names and sources at full scale otherwise).
+    name: Arc<str>,
+    title: Arc<str>,
+    source: Arc<str>,
+    holidays: Arc<[Holiday]>,
     /// Observed dates of every holiday in [`HolidayCalendar::TABLE_YEARS`], sorted by date, with
     /// the holiday's index: `holiday_on` is a binary search there (business-day counting asks it
     /// for every day it counts, on every find).
@@ -270,10 +273,10 @@ impl HolidayCalendar {
             }
         }
         let mut calendar = HolidayCalendar {
-            name,
-            title,
-            source,
-            holidays,
+            name: name.into(),
+            title: title.into(),
+            source: source.into(),
+            holidays: holidays.into(),
             observed: Arc::from(Vec::new()),
         };
         calendar.observed = Arc::from(calendar.observed_table());
@@ -302,10 +305,10 @@ impl HolidayCalendar {
     /// A calendar with no holidays.
     pub fn empty() -> HolidayCalendar {
         HolidayCalendar {
-            name: "none".to_owned(),
-            title: "No holidays".to_owned(),
-            source: String::new(),
-            holidays: Vec::new(),
+            name: "none".into(),
+            title: "No holidays".into(),
+            source: "".into(),
+            holidays: Arc::new([]),
             observed: Arc::from(Vec::new()),
         }
     }
