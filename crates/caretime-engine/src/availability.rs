@@ -1209,13 +1209,10 @@ impl Availability {
         start: Minute,
         length: u32,
     ) -> Result<FreeKind, AvailabilityError> {
-        let row = self.row(clinician)?;
-        let n = Self::slots_of(length)?;
         let Some(kind) = self.free_kind(clinician, start, length)? else {
             return Err(AvailabilityError::NotFree { clinician });
         };
-        let first = self.slot_of(start).ok_or(AvailabilityError::OffGrid)?;
-        self.set_run(kind, row, first..first + n, false);
+        self.reserve_as(clinician, start, length, kind)?;
         Ok(kind)
     }
 
