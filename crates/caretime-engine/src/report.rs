@@ -74,18 +74,30 @@ impl Days {
     pub const CAP: u32 = 400;
 
     /// Counts one value.
+    // Inlined: a report adds a value to six histograms per request (a call each was a sixth of
+    // the report), and the bucket usually exists already.
+    #[inline]
     pub fn add(&mut self, days: u32) {
+        // `counts` holds at most `CAP` buckets, so a bucket found is a value below `CAP`.
+        match self.counts.get_mut(days as usize) {
+            Some(count) => *count += 1,
+            None => self.add_new(days),
+        }
+        self.sum += u64::from(days);
+    }
+
+    /// [`Days::add`]'s rare case without the sum: a value past the buckets made so far.
+    #[cold]
+    #[inline(never)]
+    fn add_new(&mut self, days: u32) {
         if days >= Days::CAP {
             let at = self.beyond.partition_point(|known| *known <= days);
             self.beyond.insert(at, days);
         } else {
             let bucket = days as usize;
-            if self.counts.len() <= bucket {
-                self.counts.resize(bucket + 1, 0);
-            }
+            self.counts.resize(bucket + 1, 0);
             self.counts[bucket] += 1;
         }
-        self.sum += u64::from(days);
     }
 
     /// Adds every value of `other`.
