@@ -392,8 +392,10 @@ struct LocalDays {
     zone: TimeZone,
     /// The dates, in order.
     dates: Vec<Date>,
-    /// The instant each date starts, in order.
-    midnights: Vec<Timestamp>,
+    /// The instant each date starts, in seconds from the Unix epoch, in order. Zone offsets are
+    /// whole seconds, so midnights are too: comparing seconds is cheaper than comparing
+    /// timestamps (seconds and nanoseconds).
+    midnights: Vec<i64>,
     /// Business days from `first` through each date.
     ordinals: Vec<u32>,
 }
@@ -414,7 +416,8 @@ impl LocalDays {
             midnights.push(
                 date.to_zoned(zone.clone())
                     .map_err(|_| ReportError::OutOfRange)?
-                    .timestamp(),
+                    .timestamp()
+                    .as_second(),
             );
             ordinal += u32::from(calendar.is_business_day(date) && date != first);
             ordinals.push(ordinal);
@@ -431,10 +434,14 @@ impl LocalDays {
 
     /// The index of `at`'s local date, when inside the table.
     fn index(&self, at: Timestamp) -> Option<usize> {
+        // `at` in whole seconds, rounded down (the fraction of an instant before 1970 is
+        // negative): a midnight, a whole second, is at or before `at` exactly when it is at or
+        // before this.
+        let at = at.as_second() - i64::from(at.subsec_nanosecond() < 0);
         // Days are 23 to 25 hours long: the day `at` falls in is within a step or two of its
         // distance from the first midnight in 24-hour days (steps checked, not assumed).
         let first = *self.midnights.first()?;
-        let days = at.duration_since(first).as_secs().div_euclid(86_400);
+        let days = (at - first).div_euclid(86_400);
         let mut after = usize::try_from(days.max(0))
             .unwrap_or(usize::MAX)
             .saturating_add(1)
@@ -454,29 +461,32 @@ impl LocalDays {
         (idx + 1 < self.midnights.len()).then_some(idx)
     }
 
-    fn date(&self, at: Timestamp) -> Date {
+    /// Where `at` falls: found once per instant, then used for each count that needs its date.
+    fn day(&self, at: Timestamp) -> Day {
         match self.index(at) {
-            Some(idx) => self.dates[idx],
-            None => at.to_zoned(self.zone.clone()).date(),
+            Some(idx) => Day::At(idx),
+            None => Day::Beyond(at),
+        }
+    }
+
+    fn date(&self, day: Day) -> Date {
+        match day {
+            Day::At(idx) => self.dates[idx],
+            Day::Beyond(at) => at.to_zoned(self.zone.clone()).date(),
         }
     }
 
     /// Business days in `(after, through]`, as [`BusinessCalendar::business_days_between`].
-    fn business_days_between(
-        &self,
-        calendar: &BusinessCalendar,
-        after: Timestamp,
-        through: Timestamp,
-    ) -> u32 {
-        match (self.index(after), self.index(through)) {
-            (Some(a), Some(b)) => self.ordinals[b].saturating_sub(self.ordinals[a]),
+    fn business_days_between(&self, calendar: &BusinessCalendar, after: Day, through: Day) -> u32 {
+        match (after, through) {
+            (Day::At(a), Day::At(b)) => self.ordinals[b].saturating_sub(self.ordinals[a]),
             _ => calendar.business_days_between(self.date(after), self.date(through)),
         }
     }
 
-    fn calendar_days_between(&self, after: Timestamp, through: Timestamp) -> u32 {
-        match (self.index(after), self.index(through)) {
-            (Some(a), Some(b)) => b.saturating_sub(a) as u32,
+    fn calendar_days_between(&self, after: Day, through: Day) -> u32 {
+        match (after, through) {
+            (Day::At(a), Day::At(b)) => b.saturating_sub(a) as u32,
             _ => {
                 let (a, b) = (self.date(after), self.date(through));
                 if b <= a {
@@ -487,6 +497,16 @@ impl LocalDays {
             }
         }
     }
+}
+
+/// Where an instant falls in a [`LocalDays`] table: its local date's index, or the instant itself
+/// beyond the table (its date then comes from the zone).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Day {
+    /// The index of the instant's date in the table.
+    At(usize),
+    /// An instant the table does not cover.
+    Beyond(Timestamp),
 }
 
 /// The row of each slice, made on first use and kept in a fixed order at the end.
@@ -632,14 +652,13 @@ pub fn access_report(
             && in_period(appointment.start)
             && let Some(prior) = request.prior_appointment
         {
-            follow_ups.business_days.add(days.business_days_between(
-                calendar,
-                prior,
-                appointment.start,
-            ));
+            let (prior, start) = (days.day(prior), days.day(appointment.start));
+            follow_ups
+                .business_days
+                .add(days.business_days_between(calendar, prior, start));
             follow_ups
                 .calendar_days
-                .add(days.calendar_days_between(prior, appointment.start));
+                .add(days.calendar_days_between(prior, start));
             follow_ups.with_treating_clinician +=
                 u64::from(request.treating_clinician == Some(appointment.clinician));
         }
@@ -655,9 +674,10 @@ pub fn access_report(
         let language = languages[usize::from(member_languages[request.member.index()])];
         let timely = appointment.offered.timeliness == Timeliness::Met;
         let exception = request.clinical_exception.is_some();
+        let requested = days.day(request.requested);
         let wait =
-            days.business_days_between(calendar, request.requested, appointment.offered.start);
-        let request_date = days.date(request.requested);
+            days.business_days_between(calendar, requested, days.day(appointment.offered.start));
+        let request_date = days.date(requested);
         let rows: [&mut ComplianceRow; 6] = [
             &mut overall,
             by_kind.row(request.kind, || request.kind.slug().to_owned()),
@@ -700,7 +720,7 @@ pub fn access_report(
             continue;
         }
         let language = languages[usize::from(member_languages[arrangement.member.index()])];
-        let request_date = days.date(arrangement.requested);
+        let request_date = days.date(days.day(arrangement.requested));
         let rows: [&mut ComplianceRow; 6] = [
             &mut overall,
             by_kind.row(arrangement.kind, || arrangement.kind.slug().to_owned()),
@@ -880,17 +900,29 @@ mod tests {
             .expect("valid")
             .timestamp();
         while at < end {
-            let after = days.midnights.partition_point(|midnight| *midnight <= at);
+            let after = days.midnights.partition_point(|midnight| {
+                Timestamp::from_second(*midnight).expect("in range") <= at
+            });
             let expected = after
                 .checked_sub(1)
                 .filter(|idx| idx + 1 < days.midnights.len());
             assert_eq!(days.index(at), expected, "{at}");
-            if expected.is_some() {
-                assert_eq!(days.date(at), at.to_zoned(zone.clone()).date(), "{at}");
-            }
+            assert_eq!(
+                days.date(days.day(at)),
+                at.to_zoned(zone.clone()).date(),
+                "{at}"
+            );
             at = at
                 .checked_add(SignedDuration::from_mins(37))
                 .expect("in range");
+        }
+        // A midnight starts its date; a nanosecond before it is still the date before.
+        for (idx, midnight) in days.midnights.iter().enumerate() {
+            let midnight = Timestamp::from_second(*midnight).expect("in range");
+            let before = midnight - SignedDuration::from_nanos(1);
+            assert_eq!(days.index(before), idx.checked_sub(1), "{before}");
+            let expected = (idx + 1 < days.midnights.len()).then_some(idx);
+            assert_eq!(days.index(midnight), expected, "{midnight}");
         }
     }
 }
