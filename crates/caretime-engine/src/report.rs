@@ -509,33 +509,47 @@ enum Day {
     Beyond(Timestamp),
 }
 
-/// The row of each slice, made on first use and kept in a fixed order at the end.
-struct Slices<K: Ord> {
-    /// Sorted by key: a slice has a few dozen keys at most, found by binary search in one
-    /// contiguous list (a tree's entry per lookup cost more, six lookups per appointment).
-    rows: Vec<(K, ComplianceRow)>,
+/// The row of each slice, made on first use, found by an index: a slice's key maps to a small
+/// number (a kind's or a discipline's place in its declaration, a facility's id, a month's
+/// distance from the period's first), in the order the rows are reported. An index replaced a
+/// binary search over the keys, five per request.
+struct Slices {
+    /// By index; `None` for a slice without requests (yet).
+    rows: Vec<Option<ComplianceRow>>,
 }
 
-impl<K: Ord> Slices<K> {
-    fn new() -> Slices<K> {
-        Slices { rows: Vec::new() }
+impl Slices {
+    /// Room for the indexes below `len`.
+    fn new(len: usize) -> Slices {
+        Slices {
+            rows: vec![None; len],
+        }
     }
 
-    fn row(&mut self, key: K, label: impl FnOnce() -> String) -> &mut ComplianceRow {
-        let idx = match self.rows.binary_search_by(|(known, _)| known.cmp(&key)) {
-            Ok(idx) => idx,
-            Err(idx) => {
-                self.rows.insert(idx, (key, ComplianceRow::new(label())));
-                idx
-            }
-        };
-        &mut self.rows[idx].1
+    fn row(&mut self, idx: usize, label: impl FnOnce() -> String) -> &mut ComplianceRow {
+        self.rows[idx].get_or_insert_with(|| ComplianceRow::new(label()))
     }
 
+    /// The rows made, in the order of their indexes.
     fn into_breakdown(self, dimension: Dimension) -> Breakdown {
         Breakdown {
             dimension,
-            rows: self.rows.into_iter().map(|(_, row)| row).collect(),
+            rows: self.rows.into_iter().flatten().collect(),
+        }
+    }
+
+    /// The rows made, in the order of `keys`, the key of each index (for indexes that do not
+    /// follow the report's order).
+    fn into_breakdown_by<K: Ord>(self, dimension: Dimension, keys: &[K]) -> Breakdown {
+        let mut rows: Vec<(&K, ComplianceRow)> = keys
+            .iter()
+            .zip(self.rows)
+            .filter_map(|(key, row)| Some((key, row?)))
+            .collect();
+        rows.sort_by_key(|(key, _)| *key);
+        Breakdown {
+            dimension,
+            rows: rows.into_iter().map(|(_, row)| row).collect(),
         }
     }
 }
@@ -591,12 +605,23 @@ pub fn access_report(
             _ => None,
         });
 
+    // The index of each slice, in report order (see `Slices`): kinds and disciplines by their
+    // declaration (which their `Ord` follows), facilities by id then the network then requests
+    // without an offer, the discipline of those first, and months in order. Languages are
+    // indexed as members are met and sorted at the end.
+    let network_providers = region.facilities.len();
+    let no_offer = network_providers + 1;
+    let discipline_idx = |discipline: Option<Discipline>| discipline.map_or(0, |d| d as usize + 1);
+    let month_idx = |date: Date| -> usize {
+        let months = |date: Date| i32::from(date.year()) * 12 + i32::from(date.month());
+        // Dates of the period only: not before its first month.
+        (months(date) - months(period.first)) as usize
+    };
     let mut overall = ComplianceRow::new("all");
-    let mut by_kind = Slices::new();
-    let mut by_facility = Slices::new();
-    let mut by_discipline = Slices::new();
-    let mut by_language = Slices::new();
-    let mut by_month = Slices::new();
+    let mut by_kind = Slices::new(RequestKind::ALL.len());
+    let mut by_facility = Slices::new(no_offer + 1);
+    let mut by_discipline = Slices::new(Discipline::ALL.len() + 1);
+    let mut by_month = Slices::new(month_idx(period.last) + 1);
     let mut follow_ups = FollowUpIntervals {
         standard_business_days: follow_up_standard,
         ..FollowUpIntervals::default()
@@ -624,6 +649,7 @@ pub fn access_report(
             idx as u16
         })
         .collect();
+    let mut by_language = Slices::new(languages.len());
 
     for appointment in book.appointments() {
         if appointment.status == AppointmentStatus::EnteredInError {
@@ -671,7 +697,7 @@ pub fn access_report(
             Route::Network => routes.network += 1,
         }
         let offered = &region.clinicians[appointment.offered.clinician.index()];
-        let language = languages[usize::from(member_languages[request.member.index()])];
+        let language = usize::from(member_languages[request.member.index()]);
         let timely = appointment.offered.timeliness == Timeliness::Met;
         let exception = request.clinical_exception.is_some();
         let requested = days.day(request.requested);
@@ -680,18 +706,20 @@ pub fn access_report(
         let request_date = days.date(requested);
         let rows: [&mut ComplianceRow; 6] = [
             &mut overall,
-            by_kind.row(request.kind, || request.kind.slug().to_owned()),
+            by_kind.row(request.kind as usize, || request.kind.slug().to_owned()),
             match offered.affiliation {
-                Affiliation::Internal => by_facility.row((0, offered.facility.index()), || {
+                Affiliation::Internal => by_facility.row(offered.facility.index(), || {
                     region.facilities[offered.facility.index()].name.clone()
                 }),
-                Affiliation::Network => by_facility.row((1, 0), || "network providers".to_owned()),
+                Affiliation::Network => {
+                    by_facility.row(network_providers, || "network providers".to_owned())
+                }
             },
-            by_discipline.row(Some(offered.discipline), || {
+            by_discipline.row(discipline_idx(Some(offered.discipline)), || {
                 offered.discipline.slug().to_owned()
             }),
-            by_language.row(language, || language.code().to_owned()),
-            by_month.row((request_date.year(), request_date.month()), || {
+            by_language.row(language, || languages[language].code().to_owned()),
+            by_month.row(month_idx(request_date), || {
                 format!("{:04}-{:02}", request_date.year(), request_date.month())
             }),
         ];
@@ -719,16 +747,18 @@ pub fn access_report(
         {
             continue;
         }
-        let language = languages[usize::from(member_languages[arrangement.member.index()])];
+        let language = usize::from(member_languages[arrangement.member.index()]);
         let request_date = days.date(days.day(arrangement.requested));
         let rows: [&mut ComplianceRow; 6] = [
             &mut overall,
-            by_kind.row(arrangement.kind, || arrangement.kind.slug().to_owned()),
-            by_facility.row((2, 0), || "no offer in the horizon".to_owned()),
-            // `None` sorts before every discipline; the label says what it is.
-            by_discipline.row(None, || "no offer".to_owned()),
-            by_language.row(language, || language.code().to_owned()),
-            by_month.row((request_date.year(), request_date.month()), || {
+            by_kind.row(arrangement.kind as usize, || {
+                arrangement.kind.slug().to_owned()
+            }),
+            by_facility.row(no_offer, || "no offer in the horizon".to_owned()),
+            // `None` comes before every discipline; the label says what it is.
+            by_discipline.row(discipline_idx(None), || "no offer".to_owned()),
+            by_language.row(language, || languages[language].code().to_owned()),
+            by_month.row(month_idx(request_date), || {
                 format!("{:04}-{:02}", request_date.year(), request_date.month())
             }),
         ];
@@ -748,7 +778,7 @@ pub fn access_report(
             by_kind.into_breakdown(Dimension::Kind),
             by_facility.into_breakdown(Dimension::Facility),
             by_discipline.into_breakdown(Dimension::Discipline),
-            by_language.into_breakdown(Dimension::Language),
+            by_language.into_breakdown_by(Dimension::Language, &languages),
             by_month.into_breakdown(Dimension::Month),
         ],
         follow_ups,
