@@ -461,6 +461,13 @@ impl LocalDays {
         (idx + 1 < self.midnights.len()).then_some(idx)
     }
 
+    /// The table's dates from `first` through `last`, when it has them.
+    fn dates_between(&self, first: Date, last: Date) -> Option<&[Date]> {
+        let from = self.dates.binary_search(&first).ok()?;
+        let through = self.dates.binary_search(&last).ok()?;
+        self.dates.get(from..=through)
+    }
+
     /// Where `at` falls: found once per instant, then used for each count that needs its date.
     fn day(&self, at: Timestamp) -> Day {
         match self.index(at) {
@@ -785,7 +792,13 @@ pub fn access_report(
         routes,
         attendance,
         groups: group_sessions(book, &in_period),
-        workforce: workforce(book, region, period, internal_sessions)?,
+        workforce: workforce(
+            book,
+            region,
+            days.dates_between(period.first, period.last)
+                .ok_or(ReportError::OutOfRange)?,
+            internal_sessions,
+        ),
     })
 }
 
@@ -834,19 +847,20 @@ fn group_sessions(book: &Book, in_period: &dyn Fn(Timestamp) -> bool) -> GroupSe
     }
 }
 
-fn workforce(
-    book: &Book,
-    region: &Region,
-    period: Period,
-    sessions: u64,
-) -> Result<Workforce, ReportError> {
+/// The internal workforce over the period's `dates` (in order, every date once).
+fn workforce(book: &Book, region: &Region, dates: &[Date], sessions: u64) -> Workforce {
     let mut weekly = [0u64; BlockKind::ALL.len()];
     let mut therapists = 0;
     let mut fte = 0;
     let mut clinician_days = 0;
-    // Working days per (facility, template), counted once.
-    let mut known: std::collections::BTreeMap<(usize, usize), u64> =
-        std::collections::BTreeMap::new();
+    let weekdays: Vec<u8> = dates
+        .iter()
+        .map(|date| weekday_bit(date.weekday()))
+        .collect();
+    // The period's business days of each distinct facility calendar, made once per calendar
+    // (facilities usually share one), and which one each facility uses.
+    let mut calendars: Vec<PeriodBusinessDays<'_>> = Vec::new();
+    let mut facility_calendars: Vec<Option<usize>> = vec![None; region.facilities.len()];
     for clinician in &region.clinicians {
         if clinician.affiliation != Affiliation::Internal {
             continue;
@@ -859,50 +873,106 @@ fn workforce(
                 weekly[idx] += u64::from(template.minutes(kind));
             }
         }
-        // The business days of the period the template works that `counts` keeps.
-        let calendar = &region.facilities[clinician.facility.index()].calendar;
-        let working_days = |counts: &dyn Fn(Date) -> bool| -> Result<u64, ReportError> {
-            let mut days = 0;
-            let mut date = period.first;
-            while date <= period.last {
-                let works = template
-                    .blocks
-                    .iter()
-                    .any(|block| block.day == date.weekday() && block.kind != BlockKind::Break);
-                days += u64::from(counts(date) && works && calendar.is_business_day(date));
-                date = date.tomorrow().map_err(|_| ReportError::OutOfRange)?;
-            }
-            Ok(days)
-        };
-        let key = (clinician.facility.index(), clinician.template.index());
-        let working = match known.get(&key) {
-            Some(days) => *days,
+        // The weekdays the template works: those with a block other than a break.
+        let works = template
+            .blocks
+            .iter()
+            .filter(|block| block.kind != BlockKind::Break)
+            .fold(0u8, |works, block| works | weekday_bit(block.day));
+        let facility = clinician.facility.index();
+        let business = match facility_calendars[facility] {
+            Some(idx) => &calendars[idx],
             None => {
-                let count = working_days(&|_| true)?;
-                known.insert(key, count);
-                count
+                let calendar = &region.facilities[facility].calendar;
+                let idx = match calendars
+                    .iter()
+                    .position(|known| known.calendar == calendar)
+                {
+                    Some(idx) => idx,
+                    None => {
+                        calendars.push(PeriodBusinessDays::new(calendar, dates, &weekdays));
+                        calendars.len() - 1
+                    }
+                };
+                facility_calendars[facility] = Some(idx);
+                &calendars[idx]
             }
         };
+        // The business days of the period the template works.
+        let working = business.on_weekdays(works);
         // Less the days the clinician's schedule in the book takes away (leave, a strike).
-        let away: u64 = match book.schedule(clinician.id) {
-            Some(schedule) if !schedule.leave.is_empty() => working_days(&|date| {
-                schedule
-                    .leave
-                    .iter()
-                    .any(|(first, last)| *first <= date && date <= *last)
-            })?,
+        let away = match book.schedule(clinician.id) {
+            Some(schedule) if !schedule.leave.is_empty() => dates
+                .iter()
+                .zip(&weekdays)
+                .zip(&business.open)
+                .filter(|((date, weekday), open)| {
+                    **open
+                        && works & **weekday != 0
+                        && schedule
+                            .leave
+                            .iter()
+                            .any(|(first, last)| first <= *date && *date <= last)
+                })
+                .count() as u64,
             _ => 0,
         };
         clinician_days += working.saturating_sub(away);
     }
-    Ok(Workforce {
+    Workforce {
         members: region.members.len() as u64,
         therapists,
         therapist_fte_hundredths: fte,
         weekly_minutes: BlockKind::ALL.into_iter().zip(weekly).collect(),
         sessions,
         clinician_days,
-    })
+    }
+}
+
+/// A weekday as one bit of a byte, Monday the lowest.
+fn weekday_bit(day: jiff::civil::Weekday) -> u8 {
+    1 << day.to_monday_zero_offset()
+}
+
+/// Which dates of a report's period are business days in one calendar, and how many fall on
+/// each weekday, so that a template's working days in the period are a sum over the weekdays it
+/// works instead of a pass over the dates per facility and template.
+struct PeriodBusinessDays<'c> {
+    calendar: &'c BusinessCalendar,
+    /// Whether each date of the period is a business day.
+    open: Vec<bool>,
+    /// Business days of the period by weekday, Monday first.
+    by_weekday: [u64; 7],
+}
+
+impl<'c> PeriodBusinessDays<'c> {
+    /// The business days among `dates`, whose weekdays (as [`weekday_bit`]s) are `weekdays`.
+    fn new(calendar: &'c BusinessCalendar, dates: &[Date], weekdays: &[u8]) -> Self {
+        // `day_off` rather than `is_business_day` (the same answer): the latter's first call
+        // builds the calendar's table of every day from 1970 to 2100, some 12 million
+        // instructions when the simulation had not needed it, to be asked about a year here.
+        let open: Vec<bool> = dates
+            .iter()
+            .map(|date| calendar.day_off(*date).is_none())
+            .collect();
+        let mut by_weekday = [0; 7];
+        for (open, weekday) in open.iter().zip(weekdays) {
+            by_weekday[weekday.trailing_zeros() as usize] += u64::from(*open);
+        }
+        PeriodBusinessDays {
+            calendar,
+            open,
+            by_weekday,
+        }
+    }
+
+    /// Business days on the weekdays `works` (a set of [`weekday_bit`]s).
+    fn on_weekdays(&self, works: u8) -> u64 {
+        (0..7)
+            .filter(|day| works & (1 << day) != 0)
+            .map(|day| self.by_weekday[day])
+            .sum()
+    }
 }
 
 #[cfg(test)]
@@ -953,6 +1023,66 @@ mod tests {
             assert_eq!(days.index(before), idx.checked_sub(1), "{before}");
             let expected = (idx + 1 < days.midnights.len()).then_some(idx);
             assert_eq!(days.index(midnight), expected, "{midnight}");
+        }
+    }
+
+    #[test]
+    fn slice_indexes_order_as_their_keys() {
+        for a in RequestKind::ALL {
+            for b in RequestKind::ALL {
+                assert_eq!((a as usize).cmp(&(b as usize)), a.cmp(&b), "{a:?} {b:?}");
+            }
+        }
+        for a in Discipline::ALL {
+            for b in Discipline::ALL {
+                assert_eq!((a as usize).cmp(&(b as usize)), a.cmp(&b), "{a:?} {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn period_business_days_agree_with_the_calendar() {
+        use caretime_core::calendar::WeekdayMask;
+        use jiff::civil::Weekday;
+        let holidays =
+            caretime_core::files::builtin::holiday_calendar("california-state").expect("built in");
+        let monday_to_saturday = WeekdayMask::new(&[
+            Weekday::Monday,
+            Weekday::Tuesday,
+            Weekday::Wednesday,
+            Weekday::Thursday,
+            Weekday::Friday,
+            Weekday::Saturday,
+        ])
+        .expect("valid");
+        let calendars = [
+            BusinessCalendar::new(WeekdayMask::MONDAY_TO_FRIDAY, holidays.clone()),
+            BusinessCalendar::new(monday_to_saturday, holidays).with_closure(date(2025, 3, 12)),
+        ];
+        let mut dates = vec![date(2024, 12, 20)];
+        while let Some(last) = dates.last().copied()
+            && last < date(2026, 1, 10)
+        {
+            dates.push(last.tomorrow().expect("in range"));
+        }
+        let weekdays: Vec<u8> = dates
+            .iter()
+            .map(|date| weekday_bit(date.weekday()))
+            .collect();
+        for calendar in &calendars {
+            let business = PeriodBusinessDays::new(calendar, &dates, &weekdays);
+            for (date, open) in dates.iter().zip(&business.open) {
+                assert_eq!(*open, calendar.is_business_day(*date), "{date}");
+            }
+            for works in 0..128u8 {
+                let expected = dates
+                    .iter()
+                    .filter(|date| {
+                        works & weekday_bit(date.weekday()) != 0 && calendar.is_business_day(**date)
+                    })
+                    .count() as u64;
+                assert_eq!(business.on_weekdays(works), expected, "{works:07b}");
+            }
         }
     }
 }
