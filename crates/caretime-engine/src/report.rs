@@ -433,32 +433,30 @@ impl LocalDays {
     }
 
     /// The index of `at`'s local date, when inside the table.
+    // Inlined, as are the counts below: a report places three or four instants per request.
+    #[inline]
     fn index(&self, at: Timestamp) -> Option<usize> {
         // `at` in whole seconds, rounded down (the fraction of an instant before 1970 is
         // negative): a midnight, a whole second, is at or before `at` exactly when it is at or
         // before this.
         let at = at.as_second() - i64::from(at.subsec_nanosecond() < 0);
-        // Days are 23 to 25 hours long: the day `at` falls in is within a step or two of its
-        // distance from the first midnight in 24-hour days (steps checked, not assumed).
         let first = *self.midnights.first()?;
-        let days = (at - first).div_euclid(86_400);
-        let mut after = usize::try_from(days.max(0))
-            .unwrap_or(usize::MAX)
-            .saturating_add(1)
-            .min(self.midnights.len());
-        while after > 0 && self.midnights[after - 1] > at {
-            after -= 1;
+        // Before the first midnight: none (a negative distance).
+        let days = usize::try_from((at - first).div_euclid(86_400)).ok()?;
+        // Days are 23 to 25 hours long: the day `at` falls in is within a step or two of its
+        // distance from the first midnight in 24-hour days (steps checked, not assumed). Steps
+        // back stop at the first date at the latest, whose midnight is at or before `at`.
+        let last = self.midnights.len() - 1;
+        let mut idx = days.min(last);
+        while self.midnights[idx] > at {
+            idx -= 1;
         }
-        while after < self.midnights.len() && self.midnights[after] <= at {
-            after += 1;
+        while idx < last && self.midnights[idx + 1] <= at {
+            idx += 1;
         }
-        // Before the first midnight, or past the last date's end (which the table cannot see:
-        // treat the last date as open-ended only when `at` is within a day of its midnight).
-        if after == 0 {
-            return None;
-        }
-        let idx = after - 1;
-        (idx + 1 < self.midnights.len()).then_some(idx)
+        // Past the last date's end, which the table cannot see: the last date counts as
+        // outside it.
+        (idx < last).then_some(idx)
     }
 
     /// The table's dates from `first` through `last`, when it has them.
@@ -469,6 +467,7 @@ impl LocalDays {
     }
 
     /// Where `at` falls: found once per instant, then used for each count that needs its date.
+    #[inline]
     fn day(&self, at: Timestamp) -> Day {
         match self.index(at) {
             Some(idx) => Day::At(idx),
@@ -476,32 +475,56 @@ impl LocalDays {
         }
     }
 
+    #[inline]
     fn date(&self, day: Day) -> Date {
         match day {
             Day::At(idx) => self.dates[idx],
-            Day::Beyond(at) => at.to_zoned(self.zone.clone()).date(),
+            Day::Beyond(at) => self.zone_date(at),
         }
+    }
+
+    /// The date of an instant beyond the table, from the zone.
+    #[cold]
+    #[inline(never)]
+    fn zone_date(&self, at: Timestamp) -> Date {
+        at.to_zoned(self.zone.clone()).date()
     }
 
     /// Business days in `(after, through]`, as [`BusinessCalendar::business_days_between`].
+    #[inline]
     fn business_days_between(&self, calendar: &BusinessCalendar, after: Day, through: Day) -> u32 {
         match (after, through) {
             (Day::At(a), Day::At(b)) => self.ordinals[b].saturating_sub(self.ordinals[a]),
-            _ => calendar.business_days_between(self.date(after), self.date(through)),
+            _ => self.business_days_beyond(calendar, after, through),
         }
     }
 
+    /// [`LocalDays::business_days_between`] when the table does not cover an end: the calendar
+    /// counts.
+    #[cold]
+    #[inline(never)]
+    fn business_days_beyond(&self, calendar: &BusinessCalendar, after: Day, through: Day) -> u32 {
+        calendar.business_days_between(self.date(after), self.date(through))
+    }
+
+    /// Calendar days from `after`'s date to `through`'s, zero when `through`'s is not later.
+    #[inline]
     fn calendar_days_between(&self, after: Day, through: Day) -> u32 {
         match (after, through) {
             (Day::At(a), Day::At(b)) => b.saturating_sub(a) as u32,
-            _ => {
-                let (a, b) = (self.date(after), self.date(through));
-                if b <= a {
-                    0
-                } else {
-                    a.until(b).map_or(0, |span| span.get_days().max(0) as u32)
-                }
-            }
+            _ => self.calendar_days_beyond(after, through),
+        }
+    }
+
+    /// [`LocalDays::calendar_days_between`] when the table does not cover an end.
+    #[cold]
+    #[inline(never)]
+    fn calendar_days_beyond(&self, after: Day, through: Day) -> u32 {
+        let (a, b) = (self.date(after), self.date(through));
+        if b <= a {
+            0
+        } else {
+            a.until(b).map_or(0, |span| span.get_days().max(0) as u32)
         }
     }
 }
