@@ -74,18 +74,30 @@ impl Days {
     pub const CAP: u32 = 400;
 
     /// Counts one value.
+    // Inlined: a report adds a value to six histograms per request (a call each was a sixth of
+    // the report), and the bucket usually exists already.
+    #[inline]
     pub fn add(&mut self, days: u32) {
+        // `counts` holds at most `CAP` buckets, so a bucket found is a value below `CAP`.
+        match self.counts.get_mut(days as usize) {
+            Some(count) => *count += 1,
+            None => self.add_new(days),
+        }
+        self.sum += u64::from(days);
+    }
+
+    /// [`Days::add`]'s rare case without the sum: a value past the buckets made so far.
+    #[cold]
+    #[inline(never)]
+    fn add_new(&mut self, days: u32) {
         if days >= Days::CAP {
             let at = self.beyond.partition_point(|known| *known <= days);
             self.beyond.insert(at, days);
         } else {
             let bucket = days as usize;
-            if self.counts.len() <= bucket {
-                self.counts.resize(bucket + 1, 0);
-            }
+            self.counts.resize(bucket + 1, 0);
             self.counts[bucket] += 1;
         }
-        self.sum += u64::from(days);
     }
 
     /// Adds every value of `other`.
@@ -380,8 +392,10 @@ struct LocalDays {
     zone: TimeZone,
     /// The dates, in order.
     dates: Vec<Date>,
-    /// The instant each date starts, in order.
-    midnights: Vec<Timestamp>,
+    /// The instant each date starts, in seconds from the Unix epoch, in order. Zone offsets are
+    /// whole seconds, so midnights are too: comparing seconds is cheaper than comparing
+    /// timestamps (seconds and nanoseconds).
+    midnights: Vec<i64>,
     /// Business days from `first` through each date.
     ordinals: Vec<u32>,
 }
@@ -402,7 +416,8 @@ impl LocalDays {
             midnights.push(
                 date.to_zoned(zone.clone())
                     .map_err(|_| ReportError::OutOfRange)?
-                    .timestamp(),
+                    .timestamp()
+                    .as_second(),
             );
             ordinal += u32::from(calendar.is_business_day(date) && date != first);
             ordinals.push(ordinal);
@@ -418,92 +433,153 @@ impl LocalDays {
     }
 
     /// The index of `at`'s local date, when inside the table.
+    // Inlined, as are the counts below: a report places three or four instants per request.
+    #[inline]
     fn index(&self, at: Timestamp) -> Option<usize> {
-        // Days are 23 to 25 hours long: the day `at` falls in is within a step or two of its
-        // distance from the first midnight in 24-hour days (steps checked, not assumed).
+        // `at` in whole seconds, rounded down (the fraction of an instant before 1970 is
+        // negative): a midnight, a whole second, is at or before `at` exactly when it is at or
+        // before this.
+        let at = at.as_second() - i64::from(at.subsec_nanosecond() < 0);
         let first = *self.midnights.first()?;
-        let days = at.duration_since(first).as_secs().div_euclid(86_400);
-        let mut after = usize::try_from(days.max(0))
-            .unwrap_or(usize::MAX)
-            .saturating_add(1)
-            .min(self.midnights.len());
-        while after > 0 && self.midnights[after - 1] > at {
-            after -= 1;
+        // Before the first midnight: none (a negative distance).
+        let days = usize::try_from((at - first).div_euclid(86_400)).ok()?;
+        // Days are 23 to 25 hours long: the day `at` falls in is within a step or two of its
+        // distance from the first midnight in 24-hour days (steps checked, not assumed). Steps
+        // back stop at the first date at the latest, whose midnight is at or before `at`.
+        let last = self.midnights.len() - 1;
+        let mut idx = days.min(last);
+        while self.midnights[idx] > at {
+            idx -= 1;
         }
-        while after < self.midnights.len() && self.midnights[after] <= at {
-            after += 1;
+        while idx < last && self.midnights[idx + 1] <= at {
+            idx += 1;
         }
-        // Before the first midnight, or past the last date's end (which the table cannot see:
-        // treat the last date as open-ended only when `at` is within a day of its midnight).
-        if after == 0 {
-            return None;
-        }
-        let idx = after - 1;
-        (idx + 1 < self.midnights.len()).then_some(idx)
+        // Past the last date's end, which the table cannot see: the last date counts as
+        // outside it.
+        (idx < last).then_some(idx)
     }
 
-    fn date(&self, at: Timestamp) -> Date {
+    /// The table's dates from `first` through `last`, when it has them.
+    fn dates_between(&self, first: Date, last: Date) -> Option<&[Date]> {
+        let from = self.dates.binary_search(&first).ok()?;
+        let through = self.dates.binary_search(&last).ok()?;
+        self.dates.get(from..=through)
+    }
+
+    /// Where `at` falls: found once per instant, then used for each count that needs its date.
+    #[inline]
+    fn day(&self, at: Timestamp) -> Day {
         match self.index(at) {
-            Some(idx) => self.dates[idx],
-            None => at.to_zoned(self.zone.clone()).date(),
+            Some(idx) => Day::At(idx),
+            None => Day::Beyond(at),
         }
+    }
+
+    #[inline]
+    fn date(&self, day: Day) -> Date {
+        match day {
+            Day::At(idx) => self.dates[idx],
+            Day::Beyond(at) => self.zone_date(at),
+        }
+    }
+
+    /// The date of an instant beyond the table, from the zone.
+    #[cold]
+    #[inline(never)]
+    fn zone_date(&self, at: Timestamp) -> Date {
+        at.to_zoned(self.zone.clone()).date()
     }
 
     /// Business days in `(after, through]`, as [`BusinessCalendar::business_days_between`].
-    fn business_days_between(
-        &self,
-        calendar: &BusinessCalendar,
-        after: Timestamp,
-        through: Timestamp,
-    ) -> u32 {
-        match (self.index(after), self.index(through)) {
-            (Some(a), Some(b)) => self.ordinals[b].saturating_sub(self.ordinals[a]),
-            _ => calendar.business_days_between(self.date(after), self.date(through)),
+    #[inline]
+    fn business_days_between(&self, calendar: &BusinessCalendar, after: Day, through: Day) -> u32 {
+        match (after, through) {
+            (Day::At(a), Day::At(b)) => self.ordinals[b].saturating_sub(self.ordinals[a]),
+            _ => self.business_days_beyond(calendar, after, through),
         }
     }
 
-    fn calendar_days_between(&self, after: Timestamp, through: Timestamp) -> u32 {
-        match (self.index(after), self.index(through)) {
-            (Some(a), Some(b)) => b.saturating_sub(a) as u32,
-            _ => {
-                let (a, b) = (self.date(after), self.date(through));
-                if b <= a {
-                    0
-                } else {
-                    a.until(b).map_or(0, |span| span.get_days().max(0) as u32)
-                }
-            }
+    /// [`LocalDays::business_days_between`] when the table does not cover an end: the calendar
+    /// counts.
+    #[cold]
+    #[inline(never)]
+    fn business_days_beyond(&self, calendar: &BusinessCalendar, after: Day, through: Day) -> u32 {
+        calendar.business_days_between(self.date(after), self.date(through))
+    }
+
+    /// Calendar days from `after`'s date to `through`'s, zero when `through`'s is not later.
+    #[inline]
+    fn calendar_days_between(&self, after: Day, through: Day) -> u32 {
+        match (after, through) {
+            (Day::At(a), Day::At(b)) => b.saturating_sub(a) as u32,
+            _ => self.calendar_days_beyond(after, through),
+        }
+    }
+
+    /// [`LocalDays::calendar_days_between`] when the table does not cover an end.
+    #[cold]
+    #[inline(never)]
+    fn calendar_days_beyond(&self, after: Day, through: Day) -> u32 {
+        let (a, b) = (self.date(after), self.date(through));
+        if b <= a {
+            0
+        } else {
+            a.until(b).map_or(0, |span| span.get_days().max(0) as u32)
         }
     }
 }
 
-/// The row of each slice, made on first use and kept in a fixed order at the end.
-struct Slices<K: Ord> {
-    /// Sorted by key: a slice has a few dozen keys at most, found by binary search in one
-    /// contiguous list (a tree's entry per lookup cost more, six lookups per appointment).
-    rows: Vec<(K, ComplianceRow)>,
+/// Where an instant falls in a [`LocalDays`] table: its local date's index, or the instant itself
+/// beyond the table (its date then comes from the zone).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Day {
+    /// The index of the instant's date in the table.
+    At(usize),
+    /// An instant the table does not cover.
+    Beyond(Timestamp),
 }
 
-impl<K: Ord> Slices<K> {
-    fn new() -> Slices<K> {
-        Slices { rows: Vec::new() }
+/// The row of each slice, made on first use, found by an index: a slice's key maps to a small
+/// number (a kind's or a discipline's place in its declaration, a facility's id, a month's
+/// distance from the period's first), in the order the rows are reported. An index replaced a
+/// binary search over the keys, five per request.
+struct Slices {
+    /// By index; `None` for a slice without requests (yet).
+    rows: Vec<Option<ComplianceRow>>,
+}
+
+impl Slices {
+    /// Room for the indexes below `len`.
+    fn new(len: usize) -> Slices {
+        Slices {
+            rows: vec![None; len],
+        }
     }
 
-    fn row(&mut self, key: K, label: impl FnOnce() -> String) -> &mut ComplianceRow {
-        let idx = match self.rows.binary_search_by(|(known, _)| known.cmp(&key)) {
-            Ok(idx) => idx,
-            Err(idx) => {
-                self.rows.insert(idx, (key, ComplianceRow::new(label())));
-                idx
-            }
-        };
-        &mut self.rows[idx].1
+    fn row(&mut self, idx: usize, label: impl FnOnce() -> String) -> &mut ComplianceRow {
+        self.rows[idx].get_or_insert_with(|| ComplianceRow::new(label()))
     }
 
+    /// The rows made, in the order of their indexes.
     fn into_breakdown(self, dimension: Dimension) -> Breakdown {
         Breakdown {
             dimension,
-            rows: self.rows.into_iter().map(|(_, row)| row).collect(),
+            rows: self.rows.into_iter().flatten().collect(),
+        }
+    }
+
+    /// The rows made, in the order of `keys`, the key of each index (for indexes that do not
+    /// follow the report's order).
+    fn into_breakdown_by<K: Ord>(self, dimension: Dimension, keys: &[K]) -> Breakdown {
+        let mut rows: Vec<(&K, ComplianceRow)> = keys
+            .iter()
+            .zip(self.rows)
+            .filter_map(|(key, row)| Some((key, row?)))
+            .collect();
+        rows.sort_by_key(|(key, _)| *key);
+        Breakdown {
+            dimension,
+            rows: rows.into_iter().map(|(_, row)| row).collect(),
         }
     }
 }
@@ -559,12 +635,23 @@ pub fn access_report(
             _ => None,
         });
 
+    // The index of each slice, in report order (see `Slices`): kinds and disciplines by their
+    // declaration (which their `Ord` follows), facilities by id then the network then requests
+    // without an offer, the discipline of those first, and months in order. Languages are
+    // indexed as members are met and sorted at the end.
+    let network_providers = region.facilities.len();
+    let no_offer = network_providers + 1;
+    let discipline_idx = |discipline: Option<Discipline>| discipline.map_or(0, |d| d as usize + 1);
+    let month_idx = |date: Date| -> usize {
+        let months = |date: Date| i32::from(date.year()) * 12 + i32::from(date.month());
+        // Dates of the period only: not before its first month.
+        (months(date) - months(period.first)) as usize
+    };
     let mut overall = ComplianceRow::new("all");
-    let mut by_kind = Slices::new();
-    let mut by_facility = Slices::new();
-    let mut by_discipline = Slices::new();
-    let mut by_language = Slices::new();
-    let mut by_month = Slices::new();
+    let mut by_kind = Slices::new(RequestKind::ALL.len());
+    let mut by_facility = Slices::new(no_offer + 1);
+    let mut by_discipline = Slices::new(Discipline::ALL.len() + 1);
+    let mut by_month = Slices::new(month_idx(period.last) + 1);
     let mut follow_ups = FollowUpIntervals {
         standard_business_days: follow_up_standard,
         ..FollowUpIntervals::default()
@@ -592,6 +679,7 @@ pub fn access_report(
             idx as u16
         })
         .collect();
+    let mut by_language = Slices::new(languages.len());
 
     for appointment in book.appointments() {
         if appointment.status == AppointmentStatus::EnteredInError {
@@ -620,14 +708,13 @@ pub fn access_report(
             && in_period(appointment.start)
             && let Some(prior) = request.prior_appointment
         {
-            follow_ups.business_days.add(days.business_days_between(
-                calendar,
-                prior,
-                appointment.start,
-            ));
+            let (prior, start) = (days.day(prior), days.day(appointment.start));
+            follow_ups
+                .business_days
+                .add(days.business_days_between(calendar, prior, start));
             follow_ups
                 .calendar_days
-                .add(days.calendar_days_between(prior, appointment.start));
+                .add(days.calendar_days_between(prior, start));
             follow_ups.with_treating_clinician +=
                 u64::from(request.treating_clinician == Some(appointment.clinician));
         }
@@ -640,26 +727,29 @@ pub fn access_report(
             Route::Network => routes.network += 1,
         }
         let offered = &region.clinicians[appointment.offered.clinician.index()];
-        let language = languages[usize::from(member_languages[request.member.index()])];
+        let language = usize::from(member_languages[request.member.index()]);
         let timely = appointment.offered.timeliness == Timeliness::Met;
         let exception = request.clinical_exception.is_some();
+        let requested = days.day(request.requested);
         let wait =
-            days.business_days_between(calendar, request.requested, appointment.offered.start);
-        let request_date = days.date(request.requested);
+            days.business_days_between(calendar, requested, days.day(appointment.offered.start));
+        let request_date = days.date(requested);
         let rows: [&mut ComplianceRow; 6] = [
             &mut overall,
-            by_kind.row(request.kind, || request.kind.slug().to_owned()),
+            by_kind.row(request.kind as usize, || request.kind.slug().to_owned()),
             match offered.affiliation {
-                Affiliation::Internal => by_facility.row((0, offered.facility.index()), || {
+                Affiliation::Internal => by_facility.row(offered.facility.index(), || {
                     region.facilities[offered.facility.index()].name.clone()
                 }),
-                Affiliation::Network => by_facility.row((1, 0), || "network providers".to_owned()),
+                Affiliation::Network => {
+                    by_facility.row(network_providers, || "network providers".to_owned())
+                }
             },
-            by_discipline.row(Some(offered.discipline), || {
+            by_discipline.row(discipline_idx(Some(offered.discipline)), || {
                 offered.discipline.slug().to_owned()
             }),
-            by_language.row(language, || language.code().to_owned()),
-            by_month.row((request_date.year(), request_date.month()), || {
+            by_language.row(language, || languages[language].code().to_owned()),
+            by_month.row(month_idx(request_date), || {
                 format!("{:04}-{:02}", request_date.year(), request_date.month())
             }),
         ];
@@ -687,16 +777,18 @@ pub fn access_report(
         {
             continue;
         }
-        let language = languages[usize::from(member_languages[arrangement.member.index()])];
-        let request_date = days.date(arrangement.requested);
+        let language = usize::from(member_languages[arrangement.member.index()]);
+        let request_date = days.date(days.day(arrangement.requested));
         let rows: [&mut ComplianceRow; 6] = [
             &mut overall,
-            by_kind.row(arrangement.kind, || arrangement.kind.slug().to_owned()),
-            by_facility.row((2, 0), || "no offer in the horizon".to_owned()),
-            // `None` sorts before every discipline; the label says what it is.
-            by_discipline.row(None, || "no offer".to_owned()),
-            by_language.row(language, || language.code().to_owned()),
-            by_month.row((request_date.year(), request_date.month()), || {
+            by_kind.row(arrangement.kind as usize, || {
+                arrangement.kind.slug().to_owned()
+            }),
+            by_facility.row(no_offer, || "no offer in the horizon".to_owned()),
+            // `None` comes before every discipline; the label says what it is.
+            by_discipline.row(discipline_idx(None), || "no offer".to_owned()),
+            by_language.row(language, || languages[language].code().to_owned()),
+            by_month.row(month_idx(request_date), || {
                 format!("{:04}-{:02}", request_date.year(), request_date.month())
             }),
         ];
@@ -716,14 +808,20 @@ pub fn access_report(
             by_kind.into_breakdown(Dimension::Kind),
             by_facility.into_breakdown(Dimension::Facility),
             by_discipline.into_breakdown(Dimension::Discipline),
-            by_language.into_breakdown(Dimension::Language),
+            by_language.into_breakdown_by(Dimension::Language, &languages),
             by_month.into_breakdown(Dimension::Month),
         ],
         follow_ups,
         routes,
         attendance,
         groups: group_sessions(book, &in_period),
-        workforce: workforce(book, region, period, internal_sessions)?,
+        workforce: workforce(
+            book,
+            region,
+            days.dates_between(period.first, period.last)
+                .ok_or(ReportError::OutOfRange)?,
+            internal_sessions,
+        ),
     })
 }
 
@@ -772,19 +870,20 @@ fn group_sessions(book: &Book, in_period: &dyn Fn(Timestamp) -> bool) -> GroupSe
     }
 }
 
-fn workforce(
-    book: &Book,
-    region: &Region,
-    period: Period,
-    sessions: u64,
-) -> Result<Workforce, ReportError> {
+/// The internal workforce over the period's `dates` (in order, every date once).
+fn workforce(book: &Book, region: &Region, dates: &[Date], sessions: u64) -> Workforce {
     let mut weekly = [0u64; BlockKind::ALL.len()];
     let mut therapists = 0;
     let mut fte = 0;
     let mut clinician_days = 0;
-    // Working days per (facility, template), counted once.
-    let mut known: std::collections::BTreeMap<(usize, usize), u64> =
-        std::collections::BTreeMap::new();
+    let weekdays: Vec<u8> = dates
+        .iter()
+        .map(|date| weekday_bit(date.weekday()))
+        .collect();
+    // The period's business days of each distinct facility calendar, made once per calendar
+    // (facilities usually share one), and which one each facility uses.
+    let mut calendars: Vec<PeriodBusinessDays<'_>> = Vec::new();
+    let mut facility_calendars: Vec<Option<usize>> = vec![None; region.facilities.len()];
     for clinician in &region.clinicians {
         if clinician.affiliation != Affiliation::Internal {
             continue;
@@ -797,50 +896,106 @@ fn workforce(
                 weekly[idx] += u64::from(template.minutes(kind));
             }
         }
-        // The business days of the period the template works that `counts` keeps.
-        let calendar = &region.facilities[clinician.facility.index()].calendar;
-        let working_days = |counts: &dyn Fn(Date) -> bool| -> Result<u64, ReportError> {
-            let mut days = 0;
-            let mut date = period.first;
-            while date <= period.last {
-                let works = template
-                    .blocks
-                    .iter()
-                    .any(|block| block.day == date.weekday() && block.kind != BlockKind::Break);
-                days += u64::from(counts(date) && works && calendar.is_business_day(date));
-                date = date.tomorrow().map_err(|_| ReportError::OutOfRange)?;
-            }
-            Ok(days)
-        };
-        let key = (clinician.facility.index(), clinician.template.index());
-        let working = match known.get(&key) {
-            Some(days) => *days,
+        // The weekdays the template works: those with a block other than a break.
+        let works = template
+            .blocks
+            .iter()
+            .filter(|block| block.kind != BlockKind::Break)
+            .fold(0u8, |works, block| works | weekday_bit(block.day));
+        let facility = clinician.facility.index();
+        let business = match facility_calendars[facility] {
+            Some(idx) => &calendars[idx],
             None => {
-                let count = working_days(&|_| true)?;
-                known.insert(key, count);
-                count
+                let calendar = &region.facilities[facility].calendar;
+                let idx = match calendars
+                    .iter()
+                    .position(|known| known.calendar == calendar)
+                {
+                    Some(idx) => idx,
+                    None => {
+                        calendars.push(PeriodBusinessDays::new(calendar, dates, &weekdays));
+                        calendars.len() - 1
+                    }
+                };
+                facility_calendars[facility] = Some(idx);
+                &calendars[idx]
             }
         };
+        // The business days of the period the template works.
+        let working = business.on_weekdays(works);
         // Less the days the clinician's schedule in the book takes away (leave, a strike).
-        let away: u64 = match book.schedule(clinician.id) {
-            Some(schedule) if !schedule.leave.is_empty() => working_days(&|date| {
-                schedule
-                    .leave
-                    .iter()
-                    .any(|(first, last)| *first <= date && date <= *last)
-            })?,
+        let away = match book.schedule(clinician.id) {
+            Some(schedule) if !schedule.leave.is_empty() => dates
+                .iter()
+                .zip(&weekdays)
+                .zip(&business.open)
+                .filter(|((date, weekday), open)| {
+                    **open
+                        && works & **weekday != 0
+                        && schedule
+                            .leave
+                            .iter()
+                            .any(|(first, last)| first <= *date && *date <= last)
+                })
+                .count() as u64,
             _ => 0,
         };
         clinician_days += working.saturating_sub(away);
     }
-    Ok(Workforce {
+    Workforce {
         members: region.members.len() as u64,
         therapists,
         therapist_fte_hundredths: fte,
         weekly_minutes: BlockKind::ALL.into_iter().zip(weekly).collect(),
         sessions,
         clinician_days,
-    })
+    }
+}
+
+/// A weekday as one bit of a byte, Monday the lowest.
+fn weekday_bit(day: jiff::civil::Weekday) -> u8 {
+    1 << day.to_monday_zero_offset()
+}
+
+/// Which dates of a report's period are business days in one calendar, and how many fall on
+/// each weekday, so that a template's working days in the period are a sum over the weekdays it
+/// works instead of a pass over the dates per facility and template.
+struct PeriodBusinessDays<'c> {
+    calendar: &'c BusinessCalendar,
+    /// Whether each date of the period is a business day.
+    open: Vec<bool>,
+    /// Business days of the period by weekday, Monday first.
+    by_weekday: [u64; 7],
+}
+
+impl<'c> PeriodBusinessDays<'c> {
+    /// The business days among `dates`, whose weekdays (as [`weekday_bit`]s) are `weekdays`.
+    fn new(calendar: &'c BusinessCalendar, dates: &[Date], weekdays: &[u8]) -> Self {
+        // `day_off` rather than `is_business_day` (the same answer): the latter's first call
+        // builds the calendar's table of every day from 1970 to 2100, some 12 million
+        // instructions when the simulation had not needed it, to be asked about a year here.
+        let open: Vec<bool> = dates
+            .iter()
+            .map(|date| calendar.day_off(*date).is_none())
+            .collect();
+        let mut by_weekday = [0; 7];
+        for (open, weekday) in open.iter().zip(weekdays) {
+            by_weekday[weekday.trailing_zeros() as usize] += u64::from(*open);
+        }
+        PeriodBusinessDays {
+            calendar,
+            open,
+            by_weekday,
+        }
+    }
+
+    /// Business days on the weekdays `works` (a set of [`weekday_bit`]s).
+    fn on_weekdays(&self, works: u8) -> u64 {
+        (0..7)
+            .filter(|day| works & (1 << day) != 0)
+            .map(|day| self.by_weekday[day])
+            .sum()
+    }
 }
 
 #[cfg(test)]
@@ -868,17 +1023,89 @@ mod tests {
             .expect("valid")
             .timestamp();
         while at < end {
-            let after = days.midnights.partition_point(|midnight| *midnight <= at);
+            let after = days.midnights.partition_point(|midnight| {
+                Timestamp::from_second(*midnight).expect("in range") <= at
+            });
             let expected = after
                 .checked_sub(1)
                 .filter(|idx| idx + 1 < days.midnights.len());
             assert_eq!(days.index(at), expected, "{at}");
-            if expected.is_some() {
-                assert_eq!(days.date(at), at.to_zoned(zone.clone()).date(), "{at}");
-            }
+            assert_eq!(
+                days.date(days.day(at)),
+                at.to_zoned(zone.clone()).date(),
+                "{at}"
+            );
             at = at
                 .checked_add(SignedDuration::from_mins(37))
                 .expect("in range");
+        }
+        // A midnight starts its date; a nanosecond before it is still the date before.
+        for (idx, midnight) in days.midnights.iter().enumerate() {
+            let midnight = Timestamp::from_second(*midnight).expect("in range");
+            let before = midnight - SignedDuration::from_nanos(1);
+            assert_eq!(days.index(before), idx.checked_sub(1), "{before}");
+            let expected = (idx + 1 < days.midnights.len()).then_some(idx);
+            assert_eq!(days.index(midnight), expected, "{midnight}");
+        }
+    }
+
+    #[test]
+    fn slice_indexes_order_as_their_keys() {
+        for a in RequestKind::ALL {
+            for b in RequestKind::ALL {
+                assert_eq!((a as usize).cmp(&(b as usize)), a.cmp(&b), "{a:?} {b:?}");
+            }
+        }
+        for a in Discipline::ALL {
+            for b in Discipline::ALL {
+                assert_eq!((a as usize).cmp(&(b as usize)), a.cmp(&b), "{a:?} {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn period_business_days_agree_with_the_calendar() {
+        use caretime_core::calendar::WeekdayMask;
+        use jiff::civil::Weekday;
+        let holidays =
+            caretime_core::files::builtin::holiday_calendar("california-state").expect("built in");
+        let monday_to_saturday = WeekdayMask::new(&[
+            Weekday::Monday,
+            Weekday::Tuesday,
+            Weekday::Wednesday,
+            Weekday::Thursday,
+            Weekday::Friday,
+            Weekday::Saturday,
+        ])
+        .expect("valid");
+        let calendars = [
+            BusinessCalendar::new(WeekdayMask::MONDAY_TO_FRIDAY, holidays.clone()),
+            BusinessCalendar::new(monday_to_saturday, holidays).with_closure(date(2025, 3, 12)),
+        ];
+        let mut dates = vec![date(2024, 12, 20)];
+        while let Some(last) = dates.last().copied()
+            && last < date(2026, 1, 10)
+        {
+            dates.push(last.tomorrow().expect("in range"));
+        }
+        let weekdays: Vec<u8> = dates
+            .iter()
+            .map(|date| weekday_bit(date.weekday()))
+            .collect();
+        for calendar in &calendars {
+            let business = PeriodBusinessDays::new(calendar, &dates, &weekdays);
+            for (date, open) in dates.iter().zip(&business.open) {
+                assert_eq!(*open, calendar.is_business_day(*date), "{date}");
+            }
+            for works in 0..128u8 {
+                let expected = dates
+                    .iter()
+                    .filter(|date| {
+                        works & weekday_bit(date.weekday()) != 0 && calendar.is_business_day(**date)
+                    })
+                    .count() as u64;
+                assert_eq!(business.on_weekdays(works), expected, "{works:07b}");
+            }
         }
     }
 }
