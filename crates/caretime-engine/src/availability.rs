@@ -571,56 +571,62 @@ impl Availability {
             self.summary_words,
             self.n_slots,
         );
-        let n_groups = self.group_starts.len().saturating_sub(1);
+        let group_starts = &self.group_starts;
+        let mut any_free = vec![0u64; row_words];
         for bits in [&mut self.direct, &mut self.urgent] {
             // 64 rows by 64 slots at a time: a bit-matrix transpose turns the rows' words into
             // the slots' column words.
             for block in 0..column_words {
                 let first_row = block * 64;
-                let rows_here = (n_rows - first_row).min(64);
-                for word_idx in 0..row_words {
-                    let mut matrix = [0u64; 64];
-                    for (idx, entry) in matrix.iter_mut().enumerate().take(rows_here) {
-                        *entry = bits.rows[(first_row + idx) * row_words + word_idx];
+                let end_row = (first_row + 64).min(n_rows);
+                // The groups with rows in this block, and which bits of a column word are theirs:
+                // a group's counts are the popcounts of its part of the column words, taken while
+                // the transposed block is at hand (a pass over every slot per group, after the
+                // transpose, was most of the build).
+                let groups: Vec<(usize, u64)> = group_starts
+                    .windows(2)
+                    .enumerate()
+                    .filter_map(|(group, rows)| {
+                        let (start, end) = (rows[0].max(first_row), rows[1].min(end_row));
+                        (start < end)
+                            .then(|| (group, bit_range(start - first_row, end - first_row)))
+                    })
+                    .collect();
+                let block_rows = &bits.rows[first_row * row_words..end_row * row_words];
+                // Which slots of each word any row of the block has free, in one pass along the
+                // rows: most words (nights, weekends, the horizon's margins) have none, and are
+                // then neither gathered nor transposed.
+                any_free.fill(0);
+                for row in block_rows.chunks_exact(row_words) {
+                    for (any, &word) in any_free.iter_mut().zip(row) {
+                        *any |= word;
                     }
-                    if matrix.iter().all(|word| *word == 0) {
+                }
+                for (word_idx, &any) in any_free.iter().enumerate() {
+                    if any == 0 {
                         continue;
                     }
+                    let mut matrix = [0u64; 64];
+                    for (entry, row) in matrix.iter_mut().zip(block_rows.chunks_exact(row_words)) {
+                        *entry = row[word_idx];
+                    }
                     transpose64(&mut matrix);
-                    for (bit, &column) in matrix.iter().enumerate() {
-                        let slot = word_idx * 64 + bit;
-                        if column == 0 || slot >= n_slots {
-                            continue;
-                        }
+                    // Bit `bit` of `any` says whether column `bit` is nonzero.
+                    let first_slot = word_idx * 64;
+                    let mut free_slots = any & bit_range(0, (n_slots - first_slot).min(64));
+                    while free_slots != 0 {
+                        let bit = free_slots.trailing_zeros() as usize;
+                        free_slots &= free_slots - 1;
+                        let (slot, column) = (first_slot + bit, matrix[bit]);
                         bits.columns[slot * column_words + block] = column;
                         bits.summary[slot * summary_words + block / 64] |= 1 << (block % 64);
-                    }
-                }
-            }
-            for group in 0..n_groups {
-                let rows = self.group_starts[group]..self.group_starts[group + 1];
-                if rows.is_empty() {
-                    continue;
-                }
-                let (first_word, end_word) = (rows.start / 64, rows.end.div_ceil(64));
-                for slot in 0..n_slots {
-                    let column = &bits.columns[slot * column_words..(slot + 1) * column_words];
-                    let count: u32 = (first_word..end_word)
-                        .map(|word_idx| {
-                            let mut word = column[word_idx];
-                            let first_row = word_idx * 64;
-                            if rows.start > first_row {
-                                word &= !0u64 << (rows.start - first_row);
+                        for &(group, mask) in &groups {
+                            let count = (column & mask).count_ones();
+                            if count > 0 {
+                                bits.group_counts[group * n_slots + slot] += count;
+                                bits.group_free[group * row_words + word_idx] |= 1 << bit;
                             }
-                            if rows.end < first_row + 64 {
-                                word &= (1u64 << (rows.end - first_row)) - 1;
-                            }
-                            word.count_ones()
-                        })
-                        .sum();
-                    bits.group_counts[group * n_slots + slot] = count;
-                    if count > 0 {
-                        bits.group_free[group * row_words + slot / 64] |= 1 << (slot % 64);
+                        }
                     }
                 }
             }
@@ -1362,17 +1368,26 @@ fn fill_bits(words: &mut [u64], start: usize, end: usize) {
     }
 }
 
+/// The bits `start..end` of a word (`start < end <= 64`).
+fn bit_range(start: usize, end: usize) -> u64 {
+    (!0u64 >> (64 - (end - start))) << start
+}
+
 /// Transposes a 64 x 64 bit matrix in place: bit `j` of word `i` becomes bit `i` of word `j`
-/// (the recursive block swap of Hacker's Delight, section 7-3).
+/// (the recursive block swap of Hacker's Delight, section 7-3). Each round swaps the off-diagonal
+/// `width` x `width` blocks of every `2 * width` square, pairing the words of the two halves of a
+/// chunk (no index arithmetic, so no bounds checks, and the rounds vectorize).
 fn transpose64(matrix: &mut [u64; 64]) {
     let mut width = 32;
     let mut mask: u64 = 0x0000_0000_FFFF_FFFF;
     while width != 0 {
-        for low in (0..64).filter(|idx| idx & width == 0) {
-            let high = low | width;
-            let swap = ((matrix[low] >> width) ^ matrix[high]) & mask;
-            matrix[low] ^= swap << width;
-            matrix[high] ^= swap;
+        for chunk in matrix.chunks_exact_mut(2 * width) {
+            let (low, high) = chunk.split_at_mut(width);
+            for (low, high) in low.iter_mut().zip(high) {
+                let swap = ((*low >> width) ^ *high) & mask;
+                *low ^= swap << width;
+                *high ^= swap;
+            }
         }
         width >>= 1;
         mask ^= mask << width;
@@ -1516,6 +1531,119 @@ mod tests {
         assert_eq!(window.iter().collect::<Vec<_>>(), vec![129, 200]);
         window.clear();
         assert!(window.is_empty());
+    }
+
+    /// A xorshift generator for the tests' pseudo-random indexes.
+    fn xorshift(state: &mut u64) -> u64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        *state
+    }
+
+    /// Schedules with no bookable time: rows of `sizes[g]` clinicians in group `g`.
+    fn empty_schedules(sizes: &[usize]) -> Vec<Schedule> {
+        let calendar = BusinessCalendar::new(
+            caretime_core::calendar::WeekdayMask::MONDAY_TO_FRIDAY,
+            caretime_core::files::builtin::holiday_calendar("california-state").expect("built in"),
+        );
+        let zone = TimeZone::get("America/Los_Angeles").expect("bundled zone");
+        let mut schedules = Vec::new();
+        for (group, &size) in sizes.iter().enumerate() {
+            for _ in 0..size {
+                schedules.push(Schedule {
+                    // Ids in an order unlike the rows'.
+                    clinician: ClinicianId((schedules.len() as u32 * 37) % 1009),
+                    group: group as u8,
+                    time_zone: zone.clone(),
+                    template: Template {
+                        fte: caretime_core::region::Fte::FULL_TIME,
+                        blocks: Vec::new(),
+                    },
+                    calendar: calendar.clone(),
+                    leave: Vec::new(),
+                });
+            }
+        }
+        schedules
+    }
+
+    #[test]
+    fn derived_tables_equal_a_slot_by_slot_recomputation() {
+        // Groups inside one column word, across several, empty, and one of a single row; rows
+        // with whole free words, empty words and scattered runs.
+        let sizes = [5, 150, 0, 1, 44, 70];
+        let horizon = Horizon {
+            first: jiff::civil::date(2024, 3, 1),
+            last: jiff::civil::date(2024, 3, 22),
+        };
+        let mut index = Availability::build(&empty_schedules(&sizes), horizon, 24 * 60)
+            .expect("no blocks to overlap");
+        let (n_rows, n_slots, row_words) = (index.n_rows(), index.n_slots, index.row_words);
+        assert!(n_slots % 64 != 0, "the last word of a row is partial");
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        for row in 0..n_rows {
+            for word_idx in 0..row_words {
+                let (direct, urgent) = match xorshift(&mut state) % 6 {
+                    0 | 1 => (0, 0),
+                    2 => (!0, 0),
+                    3 => (0, !0),
+                    _ => {
+                        let direct = xorshift(&mut state) & xorshift(&mut state);
+                        (direct, xorshift(&mut state) & !direct)
+                    }
+                };
+                let live = bit_range(0, (n_slots - word_idx * 64).min(64));
+                index.direct.rows[row * row_words + word_idx] = direct & live;
+                index.urgent.rows[row * row_words + word_idx] = urgent & live;
+            }
+        }
+        index.derive_from_rows();
+        let n_tags = 5;
+        let tags_of = |clinician: ClinicianId| {
+            let hash = u64::from(clinician.0).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            (hash >> 40) & (hash >> 20) & 0b1_1111
+        };
+        index.set_tags(n_tags, tags_of).expect("five tags");
+        let n_groups = sizes.len();
+        for bits in [&index.direct, &index.urgent] {
+            let free = |row: usize, slot: usize| {
+                bits.rows[row * row_words + slot / 64] >> (slot % 64) & 1 == 1
+            };
+            let mut columns = vec![0u64; index.column_words * n_slots];
+            let mut summary = vec![0u64; index.summary_words * n_slots];
+            let mut group_counts = vec![0u32; n_groups * n_slots];
+            let mut group_free = vec![0u64; n_groups * row_words];
+            let mut tag_counts = vec![0u32; n_groups * n_tags * n_slots];
+            let mut tag_free = vec![0u64; n_groups * n_tags * row_words];
+            for slot in 0..n_slots {
+                for row in (0..n_rows).filter(|&row| free(row, slot)) {
+                    let word = row / 64;
+                    columns[slot * index.column_words + word] |= 1 << (row % 64);
+                    summary[slot * index.summary_words + word / 64] |= 1 << (word % 64);
+                    let group = usize::from(index.group_of_row(row));
+                    group_counts[group * n_slots + slot] += 1;
+                    group_free[group * row_words + slot / 64] |= 1 << (slot % 64);
+                    for tag in
+                        (0..n_tags).filter(|tag| tags_of(index.clinician_at(row)) >> tag & 1 == 1)
+                    {
+                        let pair = group * n_tags + tag;
+                        tag_counts[pair * n_slots + slot] += 1;
+                        tag_free[pair * row_words + slot / 64] |= 1 << (slot % 64);
+                    }
+                }
+            }
+            assert!(
+                group_counts.iter().any(|count| *count > 1)
+                    && tag_counts.iter().any(|count| *count > 1)
+            );
+            assert_eq!(bits.columns, columns, "columns");
+            assert_eq!(bits.summary, summary, "summaries");
+            assert_eq!(bits.group_counts, group_counts, "group counts");
+            assert_eq!(bits.group_free, group_free, "group occupancy");
+            assert_eq!(bits.tag_counts, tag_counts, "tag counts");
+            assert_eq!(bits.tag_free, tag_free, "tag occupancy");
+        }
     }
 
     #[test]
