@@ -26,7 +26,7 @@ use std::ops::Range;
 use caretime_core::calendar::{BusinessCalendar, DayOff};
 use caretime_core::hint::prefetch;
 use caretime_core::id::ClinicianId;
-use caretime_core::template::{BlockKind, Template};
+use caretime_core::template::{BlockKind, DayRange, Template};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -1304,52 +1304,111 @@ fn expand_runs(
     let open_idx = days.open_days(&schedule.calendar, horizon)?;
     let starts_idx = days.day_starts(&schedule.time_zone, horizon)?;
     let (open, starts) = (&days.open[open_idx].1, &days.starts[starts_idx].1);
-    for (day_idx, &(date, is_open)) in open.iter().enumerate() {
-        let away = schedule
-            .leave
-            .iter()
-            .any(|(first, last)| *first <= date && date <= *last);
-        if !is_open || away {
-            continue;
-        }
-        for block in schedule
-            .template
-            .blocks
-            .iter()
-            .filter(|block| block.day == date.weekday())
-        {
+    // The template's bookable blocks by weekday (Monday first, template order within a day),
+    // sorted out once here rather than among all the template's blocks on every date.
+    let mut bookable: Vec<BookableBlock> = schedule
+        .template
+        .blocks
+        .iter()
+        .filter_map(|block| {
             let kind = match block.kind {
                 BlockKind::Direct => FreeKind::Direct,
                 BlockKind::UrgentHold => FreeKind::UrgentHold,
                 BlockKind::Protected | BlockKind::Group | BlockKind::Meeting | BlockKind::Break => {
-                    continue;
+                    return None;
                 }
             };
-            let at = |time: jiff::civil::Time| -> Result<i64, AvailabilityError> {
-                match starts[day_idx] {
-                    DayStart::Uniform(midnight) => {
-                        Ok(midnight + i64::from(time.hour()) * 60 + i64::from(time.minute()))
-                    }
-                    DayStart::Transition => Ok(Minute::from_timestamp(
-                        date.to_datetime(time)
-                            .to_zoned(schedule.time_zone.clone())
-                            .map_err(|_| AvailabilityError::OutOfRange)?
-                            .timestamp(),
-                    )
-                    .0),
+            let minutes =
+                |time: jiff::civil::Time| i64::from(time.hour()) * 60 + i64::from(time.minute());
+            let (start, end) = (minutes(block.range.start()), minutes(block.range.end()));
+            Some(BookableBlock {
+                weekday: block.day.to_monday_zero_offset() as usize,
+                kind,
+                range: block.range,
+                slots: (start + GRID_MINUTES - 1) / GRID_MINUTES..end / GRID_MINUTES,
+            })
+        })
+        .collect();
+    bookable.sort_by_key(|block| block.weekday);
+    // `bookable[weekday_starts[d]..weekday_starts[d + 1]]` are weekday `d`'s blocks.
+    let mut weekday_starts = [0usize; 8];
+    for block in &bookable {
+        weekday_starts[block.weekday + 1] += 1;
+    }
+    for weekday in 0..7 {
+        weekday_starts[weekday + 1] += weekday_starts[weekday];
+    }
+    let mut emit_clipped = |kind: FreeKind, first_slot: i64, end_slot: i64| {
+        let (first_slot, end_slot) = (first_slot.max(0), end_slot.min(n_slots as i64));
+        if first_slot < end_slot {
+            emit(kind, first_slot as usize..end_slot as usize);
+        }
+    };
+    for (day, day_start) in open.iter().zip(starts) {
+        let date = day.date;
+        if !day.open
+            || schedule
+                .leave
+                .iter()
+                .any(|(first, last)| *first <= date && date <= *last)
+        {
+            continue;
+        }
+        let blocks = &bookable[weekday_starts[day.weekday]..weekday_starts[day.weekday + 1]];
+        match *day_start {
+            // Midnight on the grid (every zone caretime serves, outside offset changes): a block's
+            // whole slots are its slots from midnight, shifted.
+            DayStart::Uniform(midnight)
+                if midnight.rem_euclid(GRID_MINUTES) == 0 && base.rem_euclid(GRID_MINUTES) == 0 =>
+            {
+                let day_slot = (midnight - base) / GRID_MINUTES;
+                for block in blocks {
+                    emit_clipped(
+                        block.kind,
+                        day_slot + block.slots.start,
+                        day_slot + block.slots.end,
+                    );
                 }
-            };
-            let (start, end) = (at(block.range.start())?, at(block.range.end())?);
-            // Only whole slots inside the block are bookable.
-            let first_slot = (Minute(start).ceil_to_grid().0 - base) / GRID_MINUTES;
-            let end_slot = (end - base).div_euclid(GRID_MINUTES);
-            let (first_slot, end_slot) = (first_slot.max(0), end_slot.min(n_slots as i64));
-            if first_slot < end_slot {
-                emit(kind, first_slot as usize..end_slot as usize);
+            }
+            day_start => {
+                for block in blocks {
+                    let at = |time: jiff::civil::Time| -> Result<i64, AvailabilityError> {
+                        match day_start {
+                            DayStart::Uniform(midnight) => Ok(midnight
+                                + i64::from(time.hour()) * 60
+                                + i64::from(time.minute())),
+                            DayStart::Transition => Ok(Minute::from_timestamp(
+                                date.to_datetime(time)
+                                    .to_zoned(schedule.time_zone.clone())
+                                    .map_err(|_| AvailabilityError::OutOfRange)?
+                                    .timestamp(),
+                            )
+                            .0),
+                        }
+                    };
+                    let (start, end) = (at(block.range.start())?, at(block.range.end())?);
+                    // Only whole slots inside the block are bookable.
+                    emit_clipped(
+                        block.kind,
+                        (Minute(start).ceil_to_grid().0 - base) / GRID_MINUTES,
+                        (end - base).div_euclid(GRID_MINUTES),
+                    );
+                }
             }
         }
     }
     Ok(())
+}
+
+/// A bookable block of a template, as [`expand_runs`] lays it on each of its dates.
+#[derive(Clone, Debug)]
+struct BookableBlock {
+    /// The block's weekday, Monday 0.
+    weekday: usize,
+    kind: FreeKind,
+    range: DayRange,
+    /// The whole slots inside the block, counted from a midnight on the grid.
+    slots: Range<i64>,
 }
 
 /// Sets bits `start..end` of a bitset held as words.
@@ -1402,12 +1461,22 @@ enum DayStart {
     Transition,
 }
 
+/// A date of the horizon under one calendar.
+#[derive(Clone, Copy, Debug)]
+struct OpenDay {
+    date: Date,
+    /// Monday 0.
+    weekday: usize,
+    /// No holiday or closure.
+    open: bool,
+}
+
 /// Per-calendar and per-zone tables over the horizon, computed once and shared by every clinician
 /// of the same facility calendar or zone (holiday rules and zone lookups are the costly part of
 /// expansion).
 #[derive(Default)]
 struct DayTables {
-    open: Vec<(BusinessCalendar, Vec<(Date, bool)>)>,
+    open: Vec<(BusinessCalendar, Vec<OpenDay>)>,
     starts: Vec<(String, Vec<DayStart>)>,
 }
 
@@ -1431,7 +1500,11 @@ impl DayTables {
                 calendar.day_off(date),
                 Some(DayOff::Holiday(_) | DayOff::Closure)
             );
-            days.push((date, !closed));
+            days.push(OpenDay {
+                date,
+                weekday: date.weekday().to_monday_zero_offset() as usize,
+                open: !closed,
+            });
         }
         self.open.push((calendar.clone(), days));
         Ok(self.open.len() - 1)
@@ -1485,6 +1558,7 @@ fn dates(horizon: Horizon) -> Result<Vec<Date>, AvailabilityError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use caretime_core::template::Block;
 
     #[test]
     fn transpose64_moves_bit_j_of_word_i_to_bit_i_of_word_j() {
@@ -1643,6 +1717,110 @@ mod tests {
             assert_eq!(bits.group_free, group_free, "group occupancy");
             assert_eq!(bits.tag_counts, tag_counts, "tag counts");
             assert_eq!(bits.tag_free, tag_free, "tag occupancy");
+        }
+    }
+
+    #[test]
+    fn expanded_runs_equal_each_block_converted_on_its_own() {
+        // Blocks on and off the quarter hour, over both DST changes of 2024 in Los Angeles, in a
+        // zone 45 minutes off the hour and in one whose midnight is off the grid (a fixed offset
+        // of 10 minutes: never served, but its blocks take the general path).
+        let block =
+            |day: jiff::civil::Weekday, start: (i8, i8), end: (i8, i8), kind: BlockKind| Block {
+                day,
+                range: DayRange::new(
+                    jiff::civil::time(start.0, start.1, 0, 0),
+                    jiff::civil::time(end.0, end.1, 0, 0),
+                )
+                .expect("a range"),
+                kind,
+            };
+        use jiff::civil::Weekday::{Friday, Monday, Saturday, Sunday, Wednesday};
+        let blocks = vec![
+            block(Monday, (0, 0), (1, 0), BlockKind::Direct),
+            block(Monday, (9, 5), (10, 50), BlockKind::UrgentHold),
+            block(Monday, (8, 0), (9, 0), BlockKind::Protected),
+            block(Wednesday, (13, 0), (17, 0), BlockKind::Direct),
+            block(Friday, (23, 0), (23, 59), BlockKind::Direct),
+            block(Sunday, (1, 30), (3, 30), BlockKind::Direct),
+            block(Saturday, (9, 0), (12, 0), BlockKind::Meeting),
+        ];
+        let horizon = Horizon {
+            first: jiff::civil::date(2024, 2, 20),
+            last: jiff::civil::date(2024, 11, 20),
+        };
+        let zones = [
+            TimeZone::get("America/Los_Angeles").expect("bundled zone"),
+            TimeZone::get("Asia/Kathmandu").expect("bundled zone"),
+            TimeZone::fixed(jiff::tz::Offset::from_seconds(600).expect("an offset")),
+        ];
+        let mut schedule = empty_schedules(&[1]).remove(0);
+        schedule.template.blocks = blocks;
+        schedule.leave = vec![(
+            jiff::civil::date(2024, 7, 1),
+            jiff::civil::date(2024, 7, 12),
+        )];
+        let index =
+            Availability::build(std::slice::from_ref(&schedule), horizon, 0).expect("no overlap");
+        let (base, n_slots) = (index.base, index.n_slots);
+        for zone in zones {
+            schedule.time_zone = zone.clone();
+            let mut runs = Vec::new();
+            expand_runs(
+                base,
+                n_slots,
+                &schedule,
+                horizon,
+                &mut DayTables::default(),
+                |kind, slots| {
+                    runs.push((kind, slots));
+                },
+            )
+            .expect("in range");
+            let mut expected = Vec::new();
+            for date in dates(horizon).expect("in range") {
+                if schedule
+                    .calendar
+                    .day_off(date)
+                    .is_some_and(|off| !matches!(off, DayOff::Weekend))
+                    || schedule
+                        .leave
+                        .iter()
+                        .any(|(first, last)| (*first..=*last).contains(&date))
+                {
+                    continue;
+                }
+                let day_blocks: Vec<&Block> = schedule
+                    .template
+                    .blocks
+                    .iter()
+                    .filter(|block| block.day == date.weekday())
+                    .collect();
+                for block in day_blocks {
+                    let kind = match block.kind {
+                        BlockKind::Direct => FreeKind::Direct,
+                        BlockKind::UrgentHold => FreeKind::UrgentHold,
+                        _ => continue,
+                    };
+                    let minute = |time| {
+                        Minute::from_timestamp(
+                            date.to_datetime(time)
+                                .to_zoned(zone.clone())
+                                .expect("in range")
+                                .timestamp(),
+                        )
+                    };
+                    let first_slot =
+                        (minute(block.range.start()).ceil_to_grid().0 - base) / GRID_MINUTES;
+                    let end_slot = (minute(block.range.end()).0 - base).div_euclid(GRID_MINUTES);
+                    let (first_slot, end_slot) = (first_slot.max(0), end_slot.min(n_slots as i64));
+                    if first_slot < end_slot {
+                        expected.push((kind, first_slot as usize..end_slot as usize));
+                    }
+                }
+            }
+            assert!(expected.len() > 100);
+            assert_eq!(runs, expected, "{zone:?}");
         }
     }
 
