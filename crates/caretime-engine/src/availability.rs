@@ -726,32 +726,28 @@ impl Availability {
             .collect();
         for bits in [&mut self.direct, &mut self.urgent] {
             let mut counts = vec![0u32; n_groups * n_tags * n_slots];
+            let mut free = vec![0u64; n_groups * n_tags * row_words];
             for (row, &tags) in self.row_tags.iter().enumerate() {
-                if tags == 0 {
-                    continue;
-                }
                 let group = usize::from(self.row_group[row]);
                 let words = &bits.rows[row * row_words..(row + 1) * row_words];
-                for (word_idx, &word) in words.iter().enumerate() {
-                    let mut free = word;
-                    while free != 0 {
-                        let slot = word_idx * 64 + free.trailing_zeros() as usize;
-                        free &= free - 1;
-                        let mut row_tags = tags;
-                        while row_tags != 0 {
-                            let pair = group * n_tags + row_tags.trailing_zeros() as usize;
-                            row_tags &= row_tags - 1;
-                            counts[pair * n_slots + slot] += 1;
+                let mut row_tags = tags;
+                while row_tags != 0 {
+                    let pair = group * n_tags + row_tags.trailing_zeros() as usize;
+                    row_tags &= row_tags - 1;
+                    // A tag's slot is free (its count above zero) when any of the tag's rows is
+                    // free there: the rows' words ORed. Each run of the row's free slots adds one
+                    // to the tag's counts there. Words and runs, not slot by slot, and no pass
+                    // over every slot of every tag.
+                    let pair_free = &mut free[pair * row_words..(pair + 1) * row_words];
+                    for (free, &word) in pair_free.iter_mut().zip(words) {
+                        *free |= word;
+                    }
+                    let pair_counts = &mut counts[pair * n_slots..(pair + 1) * n_slots];
+                    for_each_run(words, |run| {
+                        for count in &mut pair_counts[run] {
+                            *count += 1;
                         }
-                    }
-                }
-            }
-            let mut free = vec![0u64; n_groups * n_tags * row_words];
-            for (pair, counts) in counts.chunks(n_slots.max(1)).enumerate() {
-                for (slot, &count) in counts.iter().enumerate() {
-                    if count > 0 {
-                        free[pair * row_words + slot / 64] |= 1 << (slot % 64);
-                    }
+                    });
                 }
             }
             bits.tag_counts = counts;
@@ -1427,6 +1423,22 @@ fn fill_bits(words: &mut [u64], start: usize, end: usize) {
     }
 }
 
+/// Calls `f` with each run of set bits of a bitset held as words (bit indexes), in order; a run
+/// that crosses words comes in one piece per word.
+fn for_each_run(words: &[u64], mut f: impl FnMut(Range<usize>)) {
+    for (word_idx, &word) in words.iter().enumerate() {
+        let mut rest = word;
+        while rest != 0 {
+            let start = rest.trailing_zeros() as usize;
+            // The ones from `start` up: the zeros of their complement (all 64 when the word is
+            // all ones).
+            let end = start + (!(rest >> start)).trailing_zeros() as usize;
+            rest &= !bit_range(start, end);
+            f(word_idx * 64 + start..word_idx * 64 + end);
+        }
+    }
+}
+
 /// The bits `start..end` of a word (`start < end <= 64`).
 fn bit_range(start: usize, end: usize) -> u64 {
     (!0u64 >> (64 - (end - start))) << start
@@ -1822,6 +1834,14 @@ mod tests {
             assert!(expected.len() > 100);
             assert_eq!(runs, expected, "{zone:?}");
         }
+    }
+
+    #[test]
+    fn for_each_run_gives_the_runs_of_set_bits_split_at_words() {
+        let words = [0b0110_0011 | 1 << 63, !0, 0, 1 << 5];
+        let mut runs = Vec::new();
+        for_each_run(&words, |run| runs.push(run));
+        assert_eq!(runs, vec![0..2, 5..7, 63..64, 64..128, 197..198]);
     }
 
     #[test]
