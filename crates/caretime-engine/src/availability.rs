@@ -1342,7 +1342,9 @@ fn expand_runs(
     };
     for (day, day_start) in open.iter().zip(starts) {
         let date = day.date;
-        if !day.open
+        let blocks = &bookable[weekday_starts[day.weekday]..weekday_starts[day.weekday + 1]];
+        if blocks.is_empty()
+            || !day.open
             || schedule
                 .leave
                 .iter()
@@ -1350,7 +1352,6 @@ fn expand_runs(
         {
             continue;
         }
-        let blocks = &bookable[weekday_starts[day.weekday]..weekday_starts[day.weekday + 1]];
         match *day_start {
             // Midnight on the grid (every zone caretime serves, outside offset changes): a block's
             // whole slots are its slots from midnight, shifted.
