@@ -26,7 +26,7 @@ use std::ops::Range;
 use caretime_core::calendar::{BusinessCalendar, DayOff};
 use caretime_core::hint::prefetch;
 use caretime_core::id::ClinicianId;
-use caretime_core::template::{BlockKind, Template};
+use caretime_core::template::{BlockKind, DayRange, Template};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -571,56 +571,62 @@ impl Availability {
             self.summary_words,
             self.n_slots,
         );
-        let n_groups = self.group_starts.len().saturating_sub(1);
+        let group_starts = &self.group_starts;
+        let mut any_free = vec![0u64; row_words];
         for bits in [&mut self.direct, &mut self.urgent] {
             // 64 rows by 64 slots at a time: a bit-matrix transpose turns the rows' words into
             // the slots' column words.
             for block in 0..column_words {
                 let first_row = block * 64;
-                let rows_here = (n_rows - first_row).min(64);
-                for word_idx in 0..row_words {
-                    let mut matrix = [0u64; 64];
-                    for (idx, entry) in matrix.iter_mut().enumerate().take(rows_here) {
-                        *entry = bits.rows[(first_row + idx) * row_words + word_idx];
+                let end_row = (first_row + 64).min(n_rows);
+                // The groups with rows in this block, and which bits of a column word are theirs:
+                // a group's counts are the popcounts of its part of the column words, taken while
+                // the transposed block is at hand (a pass over every slot per group, after the
+                // transpose, was most of the build).
+                let groups: Vec<(usize, u64)> = group_starts
+                    .windows(2)
+                    .enumerate()
+                    .filter_map(|(group, rows)| {
+                        let (start, end) = (rows[0].max(first_row), rows[1].min(end_row));
+                        (start < end)
+                            .then(|| (group, bit_range(start - first_row, end - first_row)))
+                    })
+                    .collect();
+                let block_rows = &bits.rows[first_row * row_words..end_row * row_words];
+                // Which slots of each word any row of the block has free, in one pass along the
+                // rows: most words (nights, weekends, the horizon's margins) have none, and are
+                // then neither gathered nor transposed.
+                any_free.fill(0);
+                for row in block_rows.chunks_exact(row_words) {
+                    for (any, &word) in any_free.iter_mut().zip(row) {
+                        *any |= word;
                     }
-                    if matrix.iter().all(|word| *word == 0) {
+                }
+                for (word_idx, &any) in any_free.iter().enumerate() {
+                    if any == 0 {
                         continue;
                     }
+                    let mut matrix = [0u64; 64];
+                    for (entry, row) in matrix.iter_mut().zip(block_rows.chunks_exact(row_words)) {
+                        *entry = row[word_idx];
+                    }
                     transpose64(&mut matrix);
-                    for (bit, &column) in matrix.iter().enumerate() {
-                        let slot = word_idx * 64 + bit;
-                        if column == 0 || slot >= n_slots {
-                            continue;
-                        }
+                    // Bit `bit` of `any` says whether column `bit` is nonzero.
+                    let first_slot = word_idx * 64;
+                    let mut free_slots = any & bit_range(0, (n_slots - first_slot).min(64));
+                    while free_slots != 0 {
+                        let bit = free_slots.trailing_zeros() as usize;
+                        free_slots &= free_slots - 1;
+                        let (slot, column) = (first_slot + bit, matrix[bit]);
                         bits.columns[slot * column_words + block] = column;
                         bits.summary[slot * summary_words + block / 64] |= 1 << (block % 64);
-                    }
-                }
-            }
-            for group in 0..n_groups {
-                let rows = self.group_starts[group]..self.group_starts[group + 1];
-                if rows.is_empty() {
-                    continue;
-                }
-                let (first_word, end_word) = (rows.start / 64, rows.end.div_ceil(64));
-                for slot in 0..n_slots {
-                    let column = &bits.columns[slot * column_words..(slot + 1) * column_words];
-                    let count: u32 = (first_word..end_word)
-                        .map(|word_idx| {
-                            let mut word = column[word_idx];
-                            let first_row = word_idx * 64;
-                            if rows.start > first_row {
-                                word &= !0u64 << (rows.start - first_row);
+                        for &(group, mask) in &groups {
+                            let count = (column & mask).count_ones();
+                            if count > 0 {
+                                bits.group_counts[group * n_slots + slot] += count;
+                                bits.group_free[group * row_words + word_idx] |= 1 << bit;
                             }
-                            if rows.end < first_row + 64 {
-                                word &= (1u64 << (rows.end - first_row)) - 1;
-                            }
-                            word.count_ones()
-                        })
-                        .sum();
-                    bits.group_counts[group * n_slots + slot] = count;
-                    if count > 0 {
-                        bits.group_free[group * row_words + slot / 64] |= 1 << (slot % 64);
+                        }
                     }
                 }
             }
@@ -720,32 +726,28 @@ impl Availability {
             .collect();
         for bits in [&mut self.direct, &mut self.urgent] {
             let mut counts = vec![0u32; n_groups * n_tags * n_slots];
+            let mut free = vec![0u64; n_groups * n_tags * row_words];
             for (row, &tags) in self.row_tags.iter().enumerate() {
-                if tags == 0 {
-                    continue;
-                }
                 let group = usize::from(self.row_group[row]);
                 let words = &bits.rows[row * row_words..(row + 1) * row_words];
-                for (word_idx, &word) in words.iter().enumerate() {
-                    let mut free = word;
-                    while free != 0 {
-                        let slot = word_idx * 64 + free.trailing_zeros() as usize;
-                        free &= free - 1;
-                        let mut row_tags = tags;
-                        while row_tags != 0 {
-                            let pair = group * n_tags + row_tags.trailing_zeros() as usize;
-                            row_tags &= row_tags - 1;
-                            counts[pair * n_slots + slot] += 1;
+                let mut row_tags = tags;
+                while row_tags != 0 {
+                    let pair = group * n_tags + row_tags.trailing_zeros() as usize;
+                    row_tags &= row_tags - 1;
+                    // A tag's slot is free (its count above zero) when any of the tag's rows is
+                    // free there: the rows' words ORed. Each run of the row's free slots adds one
+                    // to the tag's counts there. Words and runs, not slot by slot, and no pass
+                    // over every slot of every tag.
+                    let pair_free = &mut free[pair * row_words..(pair + 1) * row_words];
+                    for (free, &word) in pair_free.iter_mut().zip(words) {
+                        *free |= word;
+                    }
+                    let pair_counts = &mut counts[pair * n_slots..(pair + 1) * n_slots];
+                    for_each_run(words, |run| {
+                        for count in &mut pair_counts[run] {
+                            *count += 1;
                         }
-                    }
-                }
-            }
-            let mut free = vec![0u64; n_groups * n_tags * row_words];
-            for (pair, counts) in counts.chunks(n_slots.max(1)).enumerate() {
-                for (slot, &count) in counts.iter().enumerate() {
-                    if count > 0 {
-                        free[pair * row_words + slot / 64] |= 1 << (slot % 64);
-                    }
+                    });
                 }
             }
             bits.tag_counts = counts;
@@ -1337,52 +1339,112 @@ fn expand_runs(
     let open_idx = days.open_days(&schedule.calendar, horizon)?;
     let starts_idx = days.day_starts(&schedule.time_zone, horizon)?;
     let (open, starts) = (&days.open[open_idx].1, &days.starts[starts_idx].1);
-    for (day_idx, &(date, is_open)) in open.iter().enumerate() {
-        let away = schedule
-            .leave
-            .iter()
-            .any(|(first, last)| *first <= date && date <= *last);
-        if !is_open || away {
-            continue;
-        }
-        for block in schedule
-            .template
-            .blocks
-            .iter()
-            .filter(|block| block.day == date.weekday())
-        {
+    // The template's bookable blocks by weekday (Monday first, template order within a day),
+    // sorted out once here rather than among all the template's blocks on every date.
+    let mut bookable: Vec<BookableBlock> = schedule
+        .template
+        .blocks
+        .iter()
+        .filter_map(|block| {
             let kind = match block.kind {
                 BlockKind::Direct => FreeKind::Direct,
                 BlockKind::UrgentHold => FreeKind::UrgentHold,
                 BlockKind::Protected | BlockKind::Group | BlockKind::Meeting | BlockKind::Break => {
-                    continue;
+                    return None;
                 }
             };
-            let at = |time: jiff::civil::Time| -> Result<i64, AvailabilityError> {
-                match starts[day_idx] {
-                    DayStart::Uniform(midnight) => {
-                        Ok(midnight + i64::from(time.hour()) * 60 + i64::from(time.minute()))
-                    }
-                    DayStart::Transition => Ok(Minute::from_timestamp(
-                        date.to_datetime(time)
-                            .to_zoned(schedule.time_zone.clone())
-                            .map_err(|_| AvailabilityError::OutOfRange)?
-                            .timestamp(),
-                    )
-                    .0),
+            let minutes =
+                |time: jiff::civil::Time| i64::from(time.hour()) * 60 + i64::from(time.minute());
+            let (start, end) = (minutes(block.range.start()), minutes(block.range.end()));
+            Some(BookableBlock {
+                weekday: block.day.to_monday_zero_offset() as usize,
+                kind,
+                range: block.range,
+                slots: (start + GRID_MINUTES - 1) / GRID_MINUTES..end / GRID_MINUTES,
+            })
+        })
+        .collect();
+    bookable.sort_by_key(|block| block.weekday);
+    // `bookable[weekday_starts[d]..weekday_starts[d + 1]]` are weekday `d`'s blocks.
+    let mut weekday_starts = [0usize; 8];
+    for block in &bookable {
+        weekday_starts[block.weekday + 1] += 1;
+    }
+    for weekday in 0..7 {
+        weekday_starts[weekday + 1] += weekday_starts[weekday];
+    }
+    let mut emit_clipped = |kind: FreeKind, first_slot: i64, end_slot: i64| {
+        let (first_slot, end_slot) = (first_slot.max(0), end_slot.min(n_slots as i64));
+        if first_slot < end_slot {
+            emit(kind, first_slot as usize..end_slot as usize);
+        }
+    };
+    for (day, day_start) in open.iter().zip(starts) {
+        let date = day.date;
+        let blocks = &bookable[weekday_starts[day.weekday]..weekday_starts[day.weekday + 1]];
+        if blocks.is_empty()
+            || !day.open
+            || schedule
+                .leave
+                .iter()
+                .any(|(first, last)| *first <= date && date <= *last)
+        {
+            continue;
+        }
+        match *day_start {
+            // Midnight on the grid (every zone caretime serves, outside offset changes): a block's
+            // whole slots are its slots from midnight, shifted.
+            DayStart::Uniform(midnight)
+                if midnight.rem_euclid(GRID_MINUTES) == 0 && base.rem_euclid(GRID_MINUTES) == 0 =>
+            {
+                let day_slot = (midnight - base) / GRID_MINUTES;
+                for block in blocks {
+                    emit_clipped(
+                        block.kind,
+                        day_slot + block.slots.start,
+                        day_slot + block.slots.end,
+                    );
                 }
-            };
-            let (start, end) = (at(block.range.start())?, at(block.range.end())?);
-            // Only whole slots inside the block are bookable.
-            let first_slot = (Minute(start).ceil_to_grid().0 - base) / GRID_MINUTES;
-            let end_slot = (end - base).div_euclid(GRID_MINUTES);
-            let (first_slot, end_slot) = (first_slot.max(0), end_slot.min(n_slots as i64));
-            if first_slot < end_slot {
-                emit(kind, first_slot as usize..end_slot as usize);
+            }
+            day_start => {
+                for block in blocks {
+                    let at = |time: jiff::civil::Time| -> Result<i64, AvailabilityError> {
+                        match day_start {
+                            DayStart::Uniform(midnight) => Ok(midnight
+                                + i64::from(time.hour()) * 60
+                                + i64::from(time.minute())),
+                            DayStart::Transition => Ok(Minute::from_timestamp(
+                                date.to_datetime(time)
+                                    .to_zoned(schedule.time_zone.clone())
+                                    .map_err(|_| AvailabilityError::OutOfRange)?
+                                    .timestamp(),
+                            )
+                            .0),
+                        }
+                    };
+                    let (start, end) = (at(block.range.start())?, at(block.range.end())?);
+                    // Only whole slots inside the block are bookable.
+                    emit_clipped(
+                        block.kind,
+                        (Minute(start).ceil_to_grid().0 - base) / GRID_MINUTES,
+                        (end - base).div_euclid(GRID_MINUTES),
+                    );
+                }
             }
         }
     }
     Ok(())
+}
+
+/// A bookable block of a template, as [`expand_runs`] lays it on each of its dates.
+#[derive(Clone, Debug)]
+struct BookableBlock {
+    /// The block's weekday, Monday 0.
+    weekday: usize,
+    kind: FreeKind,
+    range: DayRange,
+    /// The whole slots inside the block, counted from a midnight on the grid.
+    slots: Range<i64>,
 }
 
 /// Sets bits `start..end` of a bitset held as words.
@@ -1401,17 +1463,42 @@ fn fill_bits(words: &mut [u64], start: usize, end: usize) {
     }
 }
 
+/// Calls `f` with each run of set bits of a bitset held as words (bit indexes), in order; a run
+/// that crosses words comes in one piece per word.
+fn for_each_run(words: &[u64], mut f: impl FnMut(Range<usize>)) {
+    for (word_idx, &word) in words.iter().enumerate() {
+        let mut rest = word;
+        while rest != 0 {
+            let start = rest.trailing_zeros() as usize;
+            // The ones from `start` up: the zeros of their complement (all 64 when the word is
+            // all ones).
+            let end = start + (!(rest >> start)).trailing_zeros() as usize;
+            rest &= !bit_range(start, end);
+            f(word_idx * 64 + start..word_idx * 64 + end);
+        }
+    }
+}
+
+/// The bits `start..end` of a word (`start < end <= 64`).
+fn bit_range(start: usize, end: usize) -> u64 {
+    (!0u64 >> (64 - (end - start))) << start
+}
+
 /// Transposes a 64 x 64 bit matrix in place: bit `j` of word `i` becomes bit `i` of word `j`
-/// (the recursive block swap of Hacker's Delight, section 7-3).
+/// (the recursive block swap of Hacker's Delight, section 7-3). Each round swaps the off-diagonal
+/// `width` x `width` blocks of every `2 * width` square, pairing the words of the two halves of a
+/// chunk (no index arithmetic, so no bounds checks, and the rounds vectorize).
 fn transpose64(matrix: &mut [u64; 64]) {
     let mut width = 32;
     let mut mask: u64 = 0x0000_0000_FFFF_FFFF;
     while width != 0 {
-        for low in (0..64).filter(|idx| idx & width == 0) {
-            let high = low | width;
-            let swap = ((matrix[low] >> width) ^ matrix[high]) & mask;
-            matrix[low] ^= swap << width;
-            matrix[high] ^= swap;
+        for chunk in matrix.chunks_exact_mut(2 * width) {
+            let (low, high) = chunk.split_at_mut(width);
+            for (low, high) in low.iter_mut().zip(high) {
+                let swap = ((*low >> width) ^ *high) & mask;
+                *low ^= swap << width;
+                *high ^= swap;
+            }
         }
         width >>= 1;
         mask ^= mask << width;
@@ -1426,12 +1513,22 @@ enum DayStart {
     Transition,
 }
 
+/// A date of the horizon under one calendar.
+#[derive(Clone, Copy, Debug)]
+struct OpenDay {
+    date: Date,
+    /// Monday 0.
+    weekday: usize,
+    /// No holiday or closure.
+    open: bool,
+}
+
 /// Per-calendar and per-zone tables over the horizon, computed once and shared by every clinician
 /// of the same facility calendar or zone (holiday rules and zone lookups are the costly part of
 /// expansion).
 #[derive(Default)]
 struct DayTables {
-    open: Vec<(BusinessCalendar, Vec<(Date, bool)>)>,
+    open: Vec<(BusinessCalendar, Vec<OpenDay>)>,
     starts: Vec<(String, Vec<DayStart>)>,
 }
 
@@ -1455,7 +1552,11 @@ impl DayTables {
                 calendar.day_off(date),
                 Some(DayOff::Holiday(_) | DayOff::Closure)
             );
-            days.push((date, !closed));
+            days.push(OpenDay {
+                date,
+                weekday: date.weekday().to_monday_zero_offset() as usize,
+                open: !closed,
+            });
         }
         self.open.push((calendar.clone(), days));
         Ok(self.open.len() - 1)
@@ -1509,6 +1610,7 @@ fn dates(horizon: Horizon) -> Result<Vec<Date>, AvailabilityError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use caretime_core::template::Block;
 
     #[test]
     fn transpose64_moves_bit_j_of_word_i_to_bit_i_of_word_j() {
@@ -1555,6 +1657,231 @@ mod tests {
         assert_eq!(window.iter().collect::<Vec<_>>(), vec![129, 200]);
         window.clear();
         assert!(window.is_empty());
+    }
+
+    /// A xorshift generator for the tests' pseudo-random indexes.
+    fn xorshift(state: &mut u64) -> u64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        *state
+    }
+
+    /// Schedules with no bookable time: rows of `sizes[g]` clinicians in group `g`.
+    fn empty_schedules(sizes: &[usize]) -> Vec<Schedule> {
+        let calendar = BusinessCalendar::new(
+            caretime_core::calendar::WeekdayMask::MONDAY_TO_FRIDAY,
+            caretime_core::files::builtin::holiday_calendar("california-state").expect("built in"),
+        );
+        let zone = TimeZone::get("America/Los_Angeles").expect("bundled zone");
+        let mut schedules = Vec::new();
+        for (group, &size) in sizes.iter().enumerate() {
+            for _ in 0..size {
+                schedules.push(Schedule {
+                    // Ids in an order unlike the rows'.
+                    clinician: ClinicianId((schedules.len() as u32 * 37) % 1009),
+                    group: group as u8,
+                    time_zone: zone.clone(),
+                    template: Template {
+                        fte: caretime_core::region::Fte::FULL_TIME,
+                        blocks: Vec::new(),
+                    },
+                    calendar: calendar.clone(),
+                    leave: Vec::new(),
+                });
+            }
+        }
+        schedules
+    }
+
+    #[test]
+    fn derived_tables_equal_a_slot_by_slot_recomputation() {
+        // Groups inside one column word, across several, empty, and one of a single row; rows
+        // with whole free words, empty words and scattered runs.
+        let sizes = [5, 150, 0, 1, 44, 70];
+        let horizon = Horizon {
+            first: jiff::civil::date(2024, 3, 1),
+            last: jiff::civil::date(2024, 3, 22),
+        };
+        let mut index = Availability::build(&empty_schedules(&sizes), horizon, 24 * 60)
+            .expect("no blocks to overlap");
+        let (n_rows, n_slots, row_words) = (index.n_rows(), index.n_slots, index.row_words);
+        assert!(n_slots % 64 != 0, "the last word of a row is partial");
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        for row in 0..n_rows {
+            for word_idx in 0..row_words {
+                let (direct, urgent) = match xorshift(&mut state) % 6 {
+                    0 | 1 => (0, 0),
+                    2 => (!0, 0),
+                    3 => (0, !0),
+                    _ => {
+                        let direct = xorshift(&mut state) & xorshift(&mut state);
+                        (direct, xorshift(&mut state) & !direct)
+                    }
+                };
+                let live = bit_range(0, (n_slots - word_idx * 64).min(64));
+                index.direct.rows[row * row_words + word_idx] = direct & live;
+                index.urgent.rows[row * row_words + word_idx] = urgent & live;
+            }
+        }
+        index.derive_from_rows();
+        let n_tags = 5;
+        let tags_of = |clinician: ClinicianId| {
+            let hash = u64::from(clinician.0).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            (hash >> 40) & (hash >> 20) & 0b1_1111
+        };
+        index.set_tags(n_tags, tags_of).expect("five tags");
+        let n_groups = sizes.len();
+        for bits in [&index.direct, &index.urgent] {
+            let free = |row: usize, slot: usize| {
+                bits.rows[row * row_words + slot / 64] >> (slot % 64) & 1 == 1
+            };
+            let mut columns = vec![0u64; index.column_words * n_slots];
+            let mut summary = vec![0u64; index.summary_words * n_slots];
+            let mut group_counts = vec![0u32; n_groups * n_slots];
+            let mut group_free = vec![0u64; n_groups * row_words];
+            let mut tag_counts = vec![0u32; n_groups * n_tags * n_slots];
+            let mut tag_free = vec![0u64; n_groups * n_tags * row_words];
+            for slot in 0..n_slots {
+                for row in (0..n_rows).filter(|&row| free(row, slot)) {
+                    let word = row / 64;
+                    columns[slot * index.column_words + word] |= 1 << (row % 64);
+                    summary[slot * index.summary_words + word / 64] |= 1 << (word % 64);
+                    let group = usize::from(index.group_of_row(row));
+                    group_counts[group * n_slots + slot] += 1;
+                    group_free[group * row_words + slot / 64] |= 1 << (slot % 64);
+                    for tag in
+                        (0..n_tags).filter(|tag| tags_of(index.clinician_at(row)) >> tag & 1 == 1)
+                    {
+                        let pair = group * n_tags + tag;
+                        tag_counts[pair * n_slots + slot] += 1;
+                        tag_free[pair * row_words + slot / 64] |= 1 << (slot % 64);
+                    }
+                }
+            }
+            assert!(
+                group_counts.iter().any(|count| *count > 1)
+                    && tag_counts.iter().any(|count| *count > 1)
+            );
+            assert_eq!(bits.columns, columns, "columns");
+            assert_eq!(bits.summary, summary, "summaries");
+            assert_eq!(bits.group_counts, group_counts, "group counts");
+            assert_eq!(bits.group_free, group_free, "group occupancy");
+            assert_eq!(bits.tag_counts, tag_counts, "tag counts");
+            assert_eq!(bits.tag_free, tag_free, "tag occupancy");
+        }
+    }
+
+    #[test]
+    fn expanded_runs_equal_each_block_converted_on_its_own() {
+        // Blocks on and off the quarter hour, over both DST changes of 2024 in Los Angeles, in a
+        // zone 45 minutes off the hour and in one whose midnight is off the grid (a fixed offset
+        // of 10 minutes: never served, but its blocks take the general path).
+        let block =
+            |day: jiff::civil::Weekday, start: (i8, i8), end: (i8, i8), kind: BlockKind| Block {
+                day,
+                range: DayRange::new(
+                    jiff::civil::time(start.0, start.1, 0, 0),
+                    jiff::civil::time(end.0, end.1, 0, 0),
+                )
+                .expect("a range"),
+                kind,
+            };
+        use jiff::civil::Weekday::{Friday, Monday, Saturday, Sunday, Wednesday};
+        let blocks = vec![
+            block(Monday, (0, 0), (1, 0), BlockKind::Direct),
+            block(Monday, (9, 5), (10, 50), BlockKind::UrgentHold),
+            block(Monday, (8, 0), (9, 0), BlockKind::Protected),
+            block(Wednesday, (13, 0), (17, 0), BlockKind::Direct),
+            block(Friday, (23, 0), (23, 59), BlockKind::Direct),
+            block(Sunday, (1, 30), (3, 30), BlockKind::Direct),
+            block(Saturday, (9, 0), (12, 0), BlockKind::Meeting),
+        ];
+        let horizon = Horizon {
+            first: jiff::civil::date(2024, 2, 20),
+            last: jiff::civil::date(2024, 11, 20),
+        };
+        let zones = [
+            TimeZone::get("America/Los_Angeles").expect("bundled zone"),
+            TimeZone::get("Asia/Kathmandu").expect("bundled zone"),
+            TimeZone::fixed(jiff::tz::Offset::from_seconds(600).expect("an offset")),
+        ];
+        let mut schedule = empty_schedules(&[1]).remove(0);
+        schedule.template.blocks = blocks;
+        schedule.leave = vec![(
+            jiff::civil::date(2024, 7, 1),
+            jiff::civil::date(2024, 7, 12),
+        )];
+        let index =
+            Availability::build(std::slice::from_ref(&schedule), horizon, 0).expect("no overlap");
+        let (base, n_slots) = (index.base, index.n_slots);
+        for zone in zones {
+            schedule.time_zone = zone.clone();
+            let mut runs = Vec::new();
+            expand_runs(
+                base,
+                n_slots,
+                &schedule,
+                horizon,
+                &mut DayTables::default(),
+                |kind, slots| {
+                    runs.push((kind, slots));
+                },
+            )
+            .expect("in range");
+            let mut expected = Vec::new();
+            for date in dates(horizon).expect("in range") {
+                if schedule
+                    .calendar
+                    .day_off(date)
+                    .is_some_and(|off| !matches!(off, DayOff::Weekend))
+                    || schedule
+                        .leave
+                        .iter()
+                        .any(|(first, last)| (*first..=*last).contains(&date))
+                {
+                    continue;
+                }
+                let day_blocks: Vec<&Block> = schedule
+                    .template
+                    .blocks
+                    .iter()
+                    .filter(|block| block.day == date.weekday())
+                    .collect();
+                for block in day_blocks {
+                    let kind = match block.kind {
+                        BlockKind::Direct => FreeKind::Direct,
+                        BlockKind::UrgentHold => FreeKind::UrgentHold,
+                        _ => continue,
+                    };
+                    let minute = |time| {
+                        Minute::from_timestamp(
+                            date.to_datetime(time)
+                                .to_zoned(zone.clone())
+                                .expect("in range")
+                                .timestamp(),
+                        )
+                    };
+                    let first_slot =
+                        (minute(block.range.start()).ceil_to_grid().0 - base) / GRID_MINUTES;
+                    let end_slot = (minute(block.range.end()).0 - base).div_euclid(GRID_MINUTES);
+                    let (first_slot, end_slot) = (first_slot.max(0), end_slot.min(n_slots as i64));
+                    if first_slot < end_slot {
+                        expected.push((kind, first_slot as usize..end_slot as usize));
+                    }
+                }
+            }
+            assert!(expected.len() > 100);
+            assert_eq!(runs, expected, "{zone:?}");
+        }
+    }
+
+    #[test]
+    fn for_each_run_gives_the_runs_of_set_bits_split_at_words() {
+        let words = [0b0110_0011 | 1 << 63, !0, 0, 1 << 5];
+        let mut runs = Vec::new();
+        for_each_run(&words, |run| runs.push(run));
+        assert_eq!(runs, vec![0..2, 5..7, 63..64, 64..128, 197..198]);
     }
 
     #[test]
