@@ -479,8 +479,8 @@ impl Availability {
             )?;
         }
         index.derive_from_rows();
-        index.capacity_direct = index.direct.rows.clone();
-        index.capacity_urgent = index.urgent.rows.clone();
+        index.capacity_direct = sparse_copy(&index.direct.rows);
+        index.capacity_urgent = sparse_copy(&index.urgent.rows);
         Ok(index)
     }
 
@@ -1272,6 +1272,19 @@ impl Availability {
         self.set_run(kind, row, first..first + n, true);
         Ok(())
     }
+}
+
+/// A copy of `words` that writes only their nonzero words into zeroed memory: the pages of a
+/// long run of zeros (urgent-hold time of the network providers, who keep none: most of that
+/// table at full scale) are then never touched, and the system never has to provide them.
+fn sparse_copy(words: &[u64]) -> Vec<u64> {
+    let mut copy = vec![0u64; words.len()];
+    for (to, &word) in copy.iter_mut().zip(words) {
+        if word != 0 {
+            *to = word;
+        }
+    }
+    copy
 }
 
 /// The first slot `>= from` that starts a run of at least `n` set bits in `row` (`n_slots` bits).
