@@ -551,6 +551,11 @@ impl Run<'_> {
         self.schedule(next, Event::Arrival);
         self.counts.arrivals += 1;
         let member = MemberId(self.draws.below(self.region.members.len() as u64) as u32);
+        // The member's record (read by the find) and episode number (read now) are each a cache
+        // miss: asked for together, they arrive together instead of one after the other.
+        if let Some(record) = self.region.members.get(member.index()) {
+            prefetch_all(record);
+        }
         if self.member_episode[member.index()] != NO_EPISODE {
             self.counts.busy_members += 1;
             return Ok(());
