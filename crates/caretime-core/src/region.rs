@@ -129,12 +129,16 @@ impl GeoPoint {
     /// The points within `km` of this one, for testing many points against one centre fast.
     pub fn radius(self, km: f64) -> Radius {
         let lat = self.lat().to_radians();
+        // The band's edges as squared angles: the estimate compares without a square root.
+        let squared = |share: f64| (km * share / 6371.0).powi(2);
         Radius {
             centre: self,
             km,
             lat,
             lon: self.lon().to_radians(),
             cos_lat: lat.cos(),
+            inside: squared(1.0 - Radius::MARGIN),
+            outside: squared(1.0 + Radius::MARGIN),
             fast: km.is_finite() && km <= Radius::FAST_KM && self.lat().abs() <= 60.0,
         }
     }
@@ -149,6 +153,10 @@ pub struct Radius {
     lat: f64,
     lon: f64,
     cos_lat: f64,
+    /// Squared flat estimates (in radians) below this are inside: `(km (1 - MARGIN) / R)²`.
+    inside: f64,
+    /// Squared flat estimates above this are outside: `(km (1 + MARGIN) / R)²`.
+    outside: f64,
     /// Whether the flat-earth estimate is close enough to decide clear cases.
     fast: bool,
 }
@@ -165,13 +173,15 @@ impl Radius {
     /// Whether `point` is within the radius (its haversine distance at most `km`).
     pub fn contains(&self, point: GeoPoint) -> bool {
         if self.fast {
+            // The flat estimate's square, against the band's squared edges (the band is wide
+            // enough that rounding, squared or not, never moves a point across it).
             let d_lat = point.lat().to_radians() - self.lat;
             let d_lon = (point.lon().to_radians() - self.lon) * self.cos_lat;
-            let flat = 6371.0 * (d_lat * d_lat + d_lon * d_lon).sqrt();
-            if flat < self.km * (1.0 - Radius::MARGIN) {
+            let flat_squared = d_lat * d_lat + d_lon * d_lon;
+            if flat_squared < self.inside {
                 return true;
             }
-            if flat > self.km * (1.0 + Radius::MARGIN) {
+            if flat_squared > self.outside {
                 return false;
             }
         }
