@@ -29,6 +29,7 @@ use std::collections::BTreeMap;
 use caretime_core::calendar::{BusinessCalendar, HolidayCalendar, WeekdayMask};
 use caretime_core::contract::Contract;
 use caretime_core::files::builtin;
+use caretime_core::hint::huge_pages;
 use caretime_core::id::{ClinicianId, FacilityId, MemberId, RegionId, TemplateId};
 use caretime_core::phi::Phi;
 use caretime_core::region::{
@@ -1180,6 +1181,8 @@ fn members(plan: &Plan<'_>, facilities: &[Facility]) -> (Vec<Member>, Vec<u64>) 
     let nearest = NearestFacility::new(&params.counties, facilities);
     let n_members = plan.counts.members as usize;
     let mut members = Vec::with_capacity(n_members);
+    // Millions of records, read at random by every find: huge pages (see the hint's docs).
+    huge_pages(&members);
     let mut members_at = vec![0u64; facilities.len()];
     for index in 0..n_members {
         let county_idx = plan.counties.draw(&mut dice);

@@ -51,6 +51,7 @@ use caretime_core::calendar::{
     BusinessCalendar, HolidayCalendar, WeekdayMask, parse_weekday, weekday_slug,
 };
 use caretime_core::files::{FileError, builtin};
+use caretime_core::hint::huge_pages;
 use caretime_core::id::{ClinicianId, FacilityId, MemberId, RegionId, TemplateId};
 use caretime_core::phi::Phi;
 use caretime_core::region::{
@@ -649,6 +650,8 @@ pub fn read_region(file: &str, text: &str) -> Result<Region, RegionFileError> {
     }
     drop(plan_numbers);
     let mut members = Vec::with_capacity(parsed.members.len());
+    // Read at random by every find (as the generator's are): huge pages.
+    huge_pages(&members);
     for (index, record) in parsed.members.into_iter().enumerate() {
         members.push(read_member(&source, index, record)?);
     }

@@ -28,7 +28,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use caretime_core::hint::{prefetch, prefetch_all};
+use caretime_core::hint::{huge_pages, prefetch, prefetch_all};
 use caretime_core::id::{AppointmentId, ClinicianId, EpisodeId, GroupId, MemberId, RequestId};
 use caretime_core::region::{Affiliation, Region};
 use caretime_core::request::{Preferences, Request, RequestKind};
@@ -408,7 +408,7 @@ pub fn run(
         next_request: 0,
         disrupted: Vec::new(),
         groups_at: vec![Vec::new(); region.facilities.len()],
-        member_episode: vec![NO_EPISODE; region.members.len()],
+        member_episode: member_table(region.members.len()),
         episodes: Vec::new(),
         counts: RunCounts::default(),
     };
@@ -477,6 +477,15 @@ pub fn run(
         report,
         counts: run.counts,
     })
+}
+
+/// Each member's open episode ([`NO_EPISODE`] for none): millions of entries, read at random by
+/// every arrival, in huge pages (asked for before the table is written).
+fn member_table(members: usize) -> Vec<u32> {
+    let mut table = Vec::with_capacity(members);
+    huge_pages(&table);
+    table.resize(members, NO_EPISODE);
+    table
 }
 
 impl Run<'_> {
