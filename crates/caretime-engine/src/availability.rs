@@ -1190,17 +1190,29 @@ impl Availability {
         start: Minute,
         length: u32,
     ) -> Result<Option<FreeKind>, AvailabilityError> {
+        let (row, slots) = self.run_of(clinician, start, length)?;
+        Ok(slots.and_then(|slots| {
+            [FreeKind::Direct, FreeKind::UrgentHold]
+                .into_iter()
+                .find(|&kind| slots.clone().all(|slot| self.is_free(kind, row, slot)))
+        }))
+    }
+
+    /// The clinician's row and the slots `[start, start + length)` covers: `None` for slots off
+    /// the grid or past the horizon (no time there is free, nor reserved).
+    fn run_of(
+        &self,
+        clinician: ClinicianId,
+        start: Minute,
+        length: u32,
+    ) -> Result<(usize, Option<Range<usize>>), AvailabilityError> {
         let row = self.row(clinician)?;
         let n = Self::slots_of(length)?;
-        let Some(first) = self.slot_of(start) else {
-            return Ok(None);
-        };
-        if first + n > self.n_slots {
-            return Ok(None);
-        }
-        Ok([FreeKind::Direct, FreeKind::UrgentHold]
-            .into_iter()
-            .find(|&kind| (first..first + n).all(|slot| self.is_free(kind, row, slot))))
+        let slots = self
+            .slot_of(start)
+            .filter(|first| first + n <= self.n_slots)
+            .map(|first| first..first + n);
+        Ok((row, slots))
     }
 
     /// Takes `[start, start + length)` out of the clinician's free time; it must be free, in one
@@ -1228,17 +1240,12 @@ impl Availability {
         length: u32,
         kind: FreeKind,
     ) -> Result<(), AvailabilityError> {
-        let row = self.row(clinician)?;
-        let n = Self::slots_of(length)?;
-        // Off the grid or past the horizon is not free time either (as `reserve` says).
-        let free = self.slot_of(start).filter(|&first| {
-            first + n <= self.n_slots
-                && (first..first + n).all(|slot| self.is_free(kind, row, slot))
-        });
-        let Some(first) = free else {
+        let (row, slots) = self.run_of(clinician, start, length)?;
+        let free = slots.filter(|slots| slots.clone().all(|slot| self.is_free(kind, row, slot)));
+        let Some(slots) = free else {
             return Err(AvailabilityError::NotFree { clinician });
         };
-        self.set_run(kind, row, first..first + n, false);
+        self.set_run(kind, row, slots, false);
         Ok(())
     }
 
@@ -1252,24 +1259,20 @@ impl Availability {
         length: u32,
         kind: FreeKind,
     ) -> Result<(), AvailabilityError> {
-        let row = self.row(clinician)?;
-        let n = Self::slots_of(length)?;
-        let first = self
-            .slot_of(start)
-            .filter(|first| first + n <= self.n_slots)
-            .ok_or(AvailabilityError::NotReserved { clinician })?;
+        let (row, slots) = self.run_of(clinician, start, length)?;
+        let slots = slots.ok_or(AvailabilityError::NotReserved { clinician })?;
         let capacity = match kind {
             FreeKind::Direct => &self.capacity_direct,
             FreeKind::UrgentHold => &self.capacity_urgent,
         };
-        let reserved = (first..first + n).all(|slot| {
+        let reserved = slots.clone().all(|slot| {
             capacity[row * self.row_words + slot / 64] & (1 << (slot % 64)) != 0
                 && !self.is_free(kind, row, slot)
         });
         if !reserved {
             return Err(AvailabilityError::NotReserved { clinician });
         }
-        self.set_run(kind, row, first..first + n, true);
+        self.set_run(kind, row, slots, true);
         Ok(())
     }
 }

@@ -1085,15 +1085,8 @@ mod tests {
         use jiff::civil::Weekday;
         let holidays =
             caretime_core::files::builtin::holiday_calendar("california-state").expect("built in");
-        let monday_to_saturday = WeekdayMask::new(&[
-            Weekday::Monday,
-            Weekday::Tuesday,
-            Weekday::Wednesday,
-            Weekday::Thursday,
-            Weekday::Friday,
-            Weekday::Saturday,
-        ])
-        .expect("valid");
+        let six_days: Vec<Weekday> = Weekday::Monday.cycle_forward().take(6).collect();
+        let monday_to_saturday = WeekdayMask::new(&six_days).expect("valid");
         let calendars = [
             BusinessCalendar::new(WeekdayMask::MONDAY_TO_FRIDAY, holidays.clone()),
             BusinessCalendar::new(monday_to_saturday, holidays).with_closure(date(2025, 3, 12)),
