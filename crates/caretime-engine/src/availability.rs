@@ -24,7 +24,7 @@
 use std::ops::Range;
 
 use caretime_core::calendar::{BusinessCalendar, DayOff};
-use caretime_core::hint::prefetch;
+use caretime_core::hint::{huge_pages, prefetch};
 use caretime_core::id::ClinicianId;
 use caretime_core::template::{BlockKind, DayRange, Template};
 use jiff::Timestamp;
@@ -445,7 +445,15 @@ impl Availability {
             row_of,
             group_starts,
             row_group,
-            direct: empty_bits(),
+            // Direct time's rows and columns are dense (every clinician has some each week)
+            // and read at random by every search: huge pages, asked for before the first write
+            // (urgent-hold time is sparse, and stays in small pages that are mostly never made).
+            direct: {
+                let bits = empty_bits();
+                huge_pages(&bits.rows);
+                huge_pages(&bits.columns);
+                bits
+            },
             urgent: empty_bits(),
             capacity_direct: Vec::new(),
             capacity_urgent: Vec::new(),
