@@ -152,8 +152,11 @@ enum Event {
     /// A disruption is announced: the replanner runs.
     Disruption,
     Arrival,
-    VisitEnd(AppointmentId),
-    MemberCancel(AppointmentId),
+    /// An appointment's time is over: the member came or did not. The member rides along so
+    /// that the run can prefetch their record without reading the appointment first.
+    VisitEnd(AppointmentId, MemberId),
+    /// The member cancels the appointment.
+    MemberCancel(AppointmentId, MemberId),
     /// A day before a group session: too few seats booked cancels it (low enrolment).
     GroupCheck(GroupId, u32),
     /// A group session ends: each booked member came or did not.
@@ -450,8 +453,8 @@ pub fn run(
         match event {
             Event::Disruption => run.disruption(at)?,
             Event::Arrival => run.arrival(at)?,
-            Event::VisitEnd(id) => run.visit_end(id, at)?,
-            Event::MemberCancel(id) => run.member_cancel(id, at)?,
+            Event::VisitEnd(id, _) => run.visit_end(id, at)?,
+            Event::MemberCancel(id, _) => run.member_cancel(id, at)?,
             Event::GroupCheck(group, session) => run.group_check(group, session as usize, at)?,
             Event::GroupEnd(group, session) => run.group_end(group, session as usize)?,
             Event::GroupLeave(group, member) => run.group_leave(group, member, at)?,
@@ -494,38 +497,41 @@ impl Run<'_> {
     /// cache misses each, and the treating clinician's free time where the follow-up will be
     /// searched. The handlers would take those misses one after another; asked for here, a few
     /// events ahead, they arrive while the events in between are handled. In three steps, each
-    /// reading what the one before brought in: the appointment and its episode's number
-    /// [`READ_AHEAD`] events ahead, the member and the episode half as far ahead, the
-    /// clinician's row and the episode's latest appointment a quarter as far. Prefetches change
-    /// nothing, so the results are the same without them.
+    /// reading what the one before brought in: the appointment, its episode's number and the
+    /// member (whom the event names) [`READ_AHEAD`] events ahead, the episode half as far ahead,
+    /// the clinician's record and row and the episode's latest appointment a quarter as far.
+    /// Prefetches change nothing, so the results are the same without them.
     fn read_ahead(&self) {
-        if let Some(Event::VisitEnd(id) | Event::MemberCancel(id)) = self.queue.ahead(READ_AHEAD) {
-            self.book.prefetch_appointment(id);
-        }
-        if let Some(Event::VisitEnd(id) | Event::MemberCancel(id)) =
-            self.queue.ahead(READ_AHEAD / 2)
+        if let Some(Event::VisitEnd(id, member) | Event::MemberCancel(id, member)) =
+            self.queue.ahead(READ_AHEAD)
         {
-            if let Some(appointment) = self.book.appointment(id)
-                && let Some(member) = self.region.members.get(appointment.request.member.index())
-            {
-                prefetch_all(member);
+            self.book.prefetch_appointment(id);
+            if let Some(record) = self.region.members.get(member.index()) {
+                prefetch_all(record);
             }
-            if let Some(episode) = self.book.episode_of(id) {
-                if let Some(state) = self.episodes.get(episode.index()) {
-                    prefetch(state);
-                }
-                self.book.prefetch_episode(episode);
+        }
+        if let Some(Event::VisitEnd(id, _) | Event::MemberCancel(id, _)) =
+            self.queue.ahead(READ_AHEAD / 2)
+            && let Some(episode) = self.book.episode_of(id)
+        {
+            if let Some(state) = self.episodes.get(episode.index()) {
+                prefetch(state);
             }
+            self.book.prefetch_episode(episode);
         }
         // Nearer still, a visit end's follow-up search: the treating clinician's row a cadence
         // after the visit.
-        if let Some(Event::VisitEnd(id)) = self.queue.ahead(READ_AHEAD / 4)
+        if let Some(Event::VisitEnd(id, _)) = self.queue.ahead(READ_AHEAD / 4)
             && let Some(appointment) = self.book.appointment(id)
             && let Some(episode) = self.book.episode_of(id)
             && let Some(known) = self.book.episodes().get(episode.index())
         {
             if let Some(last) = known.appointments.last() {
                 prefetch(last);
+            }
+            // The follow-up reads the clinician's record (facility, zone) first.
+            if let Some(clinician) = self.region.clinicians.get(known.clinician.index()) {
+                prefetch(clinician);
             }
             // A month is read as 30 days here: the row's word there is near enough.
             let days = known.cadence.days().unwrap_or(30);
@@ -689,14 +695,14 @@ impl Run<'_> {
         let appointment = &self.book.appointments()[id.index()];
         let (start, length) = (appointment.start, appointment.length);
         let visit_end = start + SignedDuration::from_mins(i64::from(length));
-        self.schedule(visit_end, Event::VisitEnd(id));
+        self.schedule(visit_end, Event::VisitEnd(id, request.member));
         if self
             .draws
             .chance(self.scenario.attendance.member_cancellation)
         {
             let lead = start.duration_since(now).as_secs().max(0) as f64;
             let at = now + SignedDuration::from_secs((self.draws.uniform() * lead) as i64);
-            self.schedule(at, Event::MemberCancel(id));
+            self.schedule(at, Event::MemberCancel(id, request.member));
         }
         Ok(Some(id))
     }
@@ -865,6 +871,7 @@ impl Run<'_> {
             let appointment = &self.book.appointments()[idx];
             let visit_end =
                 appointment.start + SignedDuration::from_mins(i64::from(appointment.length));
+            let member = appointment.request.member;
             if let Some(replaced) = appointment.replaces
                 && let Some(episode) = self.book.episode_of(replaced)
                 && self.book.episodes()[episode.index()].discharged.is_none()
@@ -872,7 +879,7 @@ impl Run<'_> {
                 let attach = self.book.decide_attach(episode, id);
                 self.apply(&attach)?;
             }
-            self.schedule(visit_end, Event::VisitEnd(id));
+            self.schedule(visit_end, Event::VisitEnd(id, member));
         }
         Ok(())
     }
