@@ -76,9 +76,7 @@ impl ZoneDays {
     /// Day `day` (days since 1970-01-01): its date and its end, as [`ZoneDays::end_of_day`]
     /// gives it, when the table holds the day (`None` otherwise: ask with the date).
     pub fn date_and_end(&self, day: i64) -> Option<(Date, Timestamp)> {
-        let block_idx = day.div_euclid(BLOCK_DAYS);
-        let block = self.block(block_idx)?;
-        let idx = (day - block_idx * BLOCK_DAYS) as usize;
+        let (block, idx) = self.table_day(day)?;
         // The block keeps the start of the day after its last: index 1..=BLOCK_DAYS.
         let end = Timestamp::from_second(block.starts[idx + 1]).ok()?;
         Some((block.dates[idx], end))
@@ -90,10 +88,7 @@ impl ZoneDays {
     /// (ask the zone).
     pub fn add_days(&self, at: Timestamp, days: i64) -> Option<Timestamp> {
         let (from_block, from_idx, from_day) = self.regular_day(at)?;
-        let to_day = from_day.checked_add(days)?;
-        let block_idx = to_day.div_euclid(BLOCK_DAYS);
-        let block = self.block(block_idx)?;
-        let idx = (to_day - block_idx * BLOCK_DAYS) as usize;
+        let (block, idx) = self.table_day(from_day.checked_add(days)?)?;
         if !block.regular[idx] {
             return None;
         }
@@ -133,14 +128,19 @@ impl ZoneDays {
 
     /// The end of `day`: the start of the next day, `zone.to_timestamp(next day at midnight)`.
     pub fn end_of_day(&self, day: Date) -> Result<Timestamp, jiff::Error> {
-        let epoch = epoch_day(day);
-        let block_idx = epoch.div_euclid(BLOCK_DAYS);
-        if let Some(block) = self.block(block_idx) {
+        if let Some((block, idx)) = self.table_day(epoch_day(day)) {
             // The block keeps the start of the day after its last: index 1..=BLOCK_DAYS.
-            let idx = (epoch - block_idx * BLOCK_DAYS + 1) as usize;
-            return Timestamp::from_second(block.starts[idx]);
+            return Timestamp::from_second(block.starts[idx + 1]);
         }
         midnight(&self.zone, day.tomorrow()?)
+    }
+
+    /// The block holding day `day` (days since 1970-01-01) and the day's index in it; `None`
+    /// outside the table.
+    fn table_day(&self, day: i64) -> Option<(&Block, usize)> {
+        let block_idx = day.div_euclid(BLOCK_DAYS);
+        let block = self.block(block_idx)?;
+        Some((block, (day - block_idx * BLOCK_DAYS) as usize))
     }
 
     /// Block `idx`, made now if it is new; `None` outside the table (or if the zone cannot
