@@ -48,6 +48,13 @@ pub(crate) struct BenchSimulateArgs {
     /// The replication's seed [default: the scenario's].
     #[arg(long)]
     seed: Option<u64>,
+    /// Times to run the replication on the same region; the figures are the median run's.
+    /// Every run after the first reuses memory the one before gave back: on a virtual machine
+    /// whose host backs memory only when the guest first touches it, the first run can spend a
+    /// quarter of its time in the kernel clearing fresh pages (see each run's system time and
+    /// page faults).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=20))]
+    runs: u32,
 }
 
 #[derive(Debug, Serialize)]
@@ -64,6 +71,45 @@ struct SimulateReport {
     visits_per_second: f64,
     events_per_second: f64,
     peak_rss_mib: Option<f64>,
+    /// Each run, in order (the figures above are the median run's).
+    runs: Vec<TimedRun>,
+}
+
+/// One run of `caretime bench simulate --runs N`.
+#[derive(Debug, Serialize)]
+struct TimedRun {
+    simulate_seconds: f64,
+    /// Processor time in the program and in the kernel on its behalf (mostly clearing pages
+    /// the run touches for the first time), and the page faults that did; `None` off Linux.
+    user_seconds: Option<f64>,
+    system_seconds: Option<f64>,
+    minor_page_faults: Option<u64>,
+}
+
+/// The process's processor time and minor page faults so far (Linux `/proc/self/stat`).
+#[derive(Clone, Copy, Debug)]
+struct Usage {
+    user_seconds: f64,
+    system_seconds: f64,
+    minor_page_faults: u64,
+}
+
+impl Usage {
+    fn now() -> Option<Usage> {
+        let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+        // The fields after the command name, which is in parentheses and may hold spaces: the
+        // state (field 3 of proc(5)) first, then minflt (10), utime (14) and stime (15).
+        let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+        let field = |number: usize| fields.get(number - 3)?.parse::<u64>().ok();
+        // proc(5) counts times in clock ticks of sysconf(_SC_CLK_TCK), which is USER_HZ: 100 on
+        // every Linux architecture caretime builds for.
+        const TICKS_PER_SECOND: f64 = 100.0;
+        Some(Usage {
+            minor_page_faults: field(10)?,
+            user_seconds: field(14)? as f64 / TICKS_PER_SECOND,
+            system_seconds: field(15)? as f64 / TICKS_PER_SECOND,
+        })
+    }
 }
 
 /// The process's peak resident set (Linux `VmHWM`), in MiB.
@@ -92,12 +138,44 @@ fn bench_simulate(args: &BenchSimulateArgs, format: Format) -> anyhow::Result<Ou
     let generate_seconds = started.elapsed().as_secs_f64();
     progress.finish_and_clear();
     let days = caretime_sim::model::Dates::of(&scenario)?.days();
-    let bar = progress_bar(format, u64::from(days), "simulating");
-    let started = Instant::now();
-    let replication = caretime_sim::model::run(&scenario, &region, 0, &|| bar.inc(1))?;
-    let simulate_seconds = started.elapsed().as_secs_f64();
-    bar.finish_and_clear();
-    let counts = &replication.counts;
+    let mut runs = Vec::new();
+    let mut counts = None;
+    for run in 1..=args.runs {
+        let message = if args.runs == 1 {
+            "simulating".to_owned()
+        } else {
+            format!("simulating (run {run} of {})", args.runs)
+        };
+        let bar = progress_bar(format, u64::from(days), message);
+        let before = Usage::now();
+        let started = Instant::now();
+        let replication = caretime_sim::model::run(&scenario, &region, 0, &|| bar.inc(1))?;
+        let simulate_seconds = started.elapsed().as_secs_f64();
+        let after = Usage::now();
+        bar.finish_and_clear();
+        let used = before.zip(after);
+        runs.push(TimedRun {
+            simulate_seconds,
+            user_seconds: used.map(|(before, after)| after.user_seconds - before.user_seconds),
+            system_seconds: used
+                .map(|(before, after)| after.system_seconds - before.system_seconds),
+            minor_page_faults: used
+                .map(|(before, after)| after.minor_page_faults - before.minor_page_faults),
+        });
+        // The same seed gives the same run: a difference would be a bug worth stopping for.
+        match &counts {
+            None => counts = Some(replication.counts),
+            Some(first) => anyhow::ensure!(
+                *first == replication.counts,
+                "run {run} counted differently from run 1 with the same seed"
+            ),
+        }
+    }
+    let counts = counts.context("at least one run")?;
+    let mut seconds: Vec<f64> = runs.iter().map(|run| run.simulate_seconds).collect();
+    seconds.sort_by(f64::total_cmp);
+    // The median run (the lower middle one of an even number).
+    let simulate_seconds = seconds[(seconds.len() - 1) / 2];
     let report = SimulateReport {
         scenario: scenario.name.clone(),
         scale: args.scale,
@@ -111,58 +189,76 @@ fn bench_simulate(args: &BenchSimulateArgs, format: Format) -> anyhow::Result<Ou
         visits_per_second: counts.visits as f64 / simulate_seconds,
         events_per_second: counts.events as f64 / simulate_seconds,
         peak_rss_mib: peak_rss_mib(),
+        runs,
     };
     match format {
         Format::Json => print_json(&report)?,
-        Format::Text => print!(
-            "{}",
-            table(&[
-                vec![
-                    "scenario".to_owned(),
-                    format!(
-                        "{} x{}: {} members, {} clinicians, {} months on one core",
-                        report.scenario,
-                        report.scale,
-                        report.members,
-                        report.clinicians,
-                        report.months
-                    ),
-                ],
-                vec![
-                    "generate".to_owned(),
-                    format!("{:.2} s (not counted below)", report.generate_seconds),
-                ],
-                vec![
-                    "simulate".to_owned(),
-                    format!(
-                        "{:.2} s (index build, events, report)",
-                        report.simulate_seconds
-                    ),
-                ],
-                vec![
-                    "visits".to_owned(),
-                    format!(
-                        "{} ({:.0} per second)",
-                        report.visits, report.visits_per_second
-                    ),
-                ],
-                vec![
-                    "events".to_owned(),
-                    format!(
-                        "{} ({:.0} per second)",
-                        report.events, report.events_per_second
-                    ),
-                ],
-                vec![
-                    "peak memory".to_owned(),
-                    report
-                        .peak_rss_mib
-                        .map_or("unknown".to_owned(), |mib| format!("{mib:.0} MiB")),
-                ],
-            ])
-        ),
+        Format::Text => print!("{}", simulate_text(&report)),
     }
     Ok(Outcome::Ok)
+}
+
+/// `caretime bench simulate`'s table.
+fn simulate_text(report: &SimulateReport) -> String {
+    let mut rows = vec![
+        vec![
+            "scenario".to_owned(),
+            format!(
+                "{} x{}: {} members, {} clinicians, {} months on one core",
+                report.scenario, report.scale, report.members, report.clinicians, report.months
+            ),
+        ],
+        vec![
+            "generate".to_owned(),
+            format!("{:.2} s (not counted below)", report.generate_seconds),
+        ],
+        vec![
+            "simulate".to_owned(),
+            format!(
+                "{:.2} s (index build, events, report{})",
+                report.simulate_seconds,
+                if report.runs.len() > 1 {
+                    "; the median run"
+                } else {
+                    ""
+                }
+            ),
+        ],
+    ];
+    for (number, run) in report.runs.iter().enumerate() {
+        let mut line = format!("{:.2} s", run.simulate_seconds);
+        if let (Some(user), Some(system), Some(faults)) =
+            (run.user_seconds, run.system_seconds, run.minor_page_faults)
+        {
+            line.push_str(&format!(
+                " (user {user:.2} s, system {system:.2} s, {faults} page faults)"
+            ));
+        }
+        rows.push(vec![format!("run {}", number + 1), line]);
+    }
+    rows.extend([
+        vec![
+            "visits".to_owned(),
+            format!(
+                "{} ({:.0} per second)",
+                report.visits, report.visits_per_second
+            ),
+        ],
+        vec![
+            "events".to_owned(),
+            format!(
+                "{} ({:.0} per second)",
+                report.events, report.events_per_second
+            ),
+        ],
+        vec![
+            "peak memory".to_owned(),
+            report
+                .peak_rss_mib
+                .map_or("unknown".to_owned(), |mib| format!("{mib:.0} MiB")),
+        ],
+    ]);
+    table(&rows)
 }
 
 /// Arguments of `caretime bench find`.

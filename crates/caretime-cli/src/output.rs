@@ -74,7 +74,7 @@ pub(crate) fn spinner(format: Format, message: &'static str) -> indicatif::Progr
 pub(crate) fn progress_bar(
     format: Format,
     total: u64,
-    message: &'static str,
+    message: impl Into<std::borrow::Cow<'static, str>>,
 ) -> indicatif::ProgressBar {
     let bar = match format {
         Format::Json => indicatif::ProgressBar::hidden(),

@@ -179,3 +179,28 @@ fn bench_find_reports_build_time_and_latency_quantiles() {
     .sum();
     assert_eq!(total, 50, "every timed request is counted once");
 }
+
+#[test]
+fn bench_simulate_times_each_run_and_reports_the_median() {
+    let run = caretime(&[
+        "bench", "simulate", "--scale", "0.002", "--months", "1", "--runs", "3", "--format", "json",
+    ]);
+    let out = json(&run);
+    assert_eq!(out["members"], 9600);
+    let runs = out["runs"].as_array().expect("a list of runs");
+    assert_eq!(runs.len(), 3);
+    let mut seconds: Vec<f64> = runs
+        .iter()
+        .map(|run| run["simulate_seconds"].as_f64().expect("seconds"))
+        .collect();
+    seconds.sort_by(f64::total_cmp);
+    assert_eq!(out["simulate_seconds"].as_f64(), Some(seconds[1]));
+    let visits = out["visits"].as_u64().expect("a count");
+    assert!(visits > 0, "a month of a small region has visits");
+    let per_second = out["visits_per_second"].as_f64().expect("a rate");
+    assert!((per_second - visits as f64 / seconds[1]).abs() < 1e-6 * per_second);
+    if cfg!(target_os = "linux") {
+        assert!(runs[0]["minor_page_faults"].as_u64().expect("faults") > 0);
+        assert!(runs[0]["user_seconds"].as_f64().is_some());
+    }
+}
