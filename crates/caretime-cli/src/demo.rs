@@ -230,7 +230,7 @@ fn booking() -> anyhow::Result<DemoBooking> {
         .unwrap_or(0) as u32;
     let therapist = book
         .appointments()
-        .first()
+        .next()
         .map(|appointment| appointment.clinician);
     let mut follow_up = request(1003, 3, RequestKind::FollowUp);
     follow_up.prior_appointment = Some(parse_instant(

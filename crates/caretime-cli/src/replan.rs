@@ -205,7 +205,9 @@ pub(crate) fn run(args: &ReplanArgs, format: Format) -> anyhow::Result<Outcome> 
         let local = |at: jiff::Timestamp| rfc3339(&at.to_zoned(zone.clone()));
         write_file(path, |out| {
             for displaced in &replan.moves {
-                let original = &book.appointments()[displaced.appointment.index()];
+                let original = book.appointment(displaced.appointment).ok_or_else(|| {
+                    std::io::Error::other("the plan names an appointment the book lacks")
+                })?;
                 let line = MoveLine {
                     appointment: displaced.appointment.to_string(),
                     from_clinician: original.clinician.to_string(),
@@ -236,14 +238,14 @@ pub(crate) fn run(args: &ReplanArgs, format: Format) -> anyhow::Result<Outcome> 
     let summary = replan.summary();
     let applied = if args.apply {
         let changes = replan.changes(&book, now);
-        let before = book.appointments().len();
+        let before = book.appointment_count();
         let arrangements_before = book.arrangements().len();
         book.apply(&changes)
             .context("the plan no longer fits the book")?;
         Some(AppliedReport {
             changes: changes.len(),
             cancelled: replan.moves.len(),
-            rebooked: book.appointments().len() - before,
+            rebooked: book.appointment_count() - before,
             arrangements: book.arrangements().len() - arrangements_before,
         })
     } else {

@@ -39,6 +39,8 @@ use crate::find::{
 };
 use crate::group::{Group, GroupRefusal, SeatOutcome, apply_group_change, touched_groups};
 
+mod table;
+
 /// FHIR R4 `Appointment.status`, as far as caretime uses it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AppointmentStatus {
@@ -196,6 +198,28 @@ pub struct Appointment {
     pub cancellation: Option<Cancellation>,
     /// The plan-cancelled appointment this one replaces, if any.
     pub replaces: Option<AppointmentId>,
+}
+
+/// The fields of an appointment its events read most ([`Book::appointment_brief`]), without
+/// reading out the rest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AppointmentBrief {
+    /// The request it answers.
+    pub request: RequestId,
+    /// The member.
+    pub member: MemberId,
+    /// Who sees the member.
+    pub clinician: ClinicianId,
+    /// When the request was made.
+    pub requested: Timestamp,
+    /// When.
+    pub start: Timestamp,
+    /// Minutes.
+    pub length: u32,
+    /// The kind of template time it took.
+    pub time: FreeKind,
+    /// FHIR status.
+    pub status: AppointmentStatus,
 }
 
 /// The room an episode's list of appointments starts with.
@@ -516,7 +540,8 @@ pub struct Book {
     availability: Availability,
     directory: Directory,
     policy: BookPolicy,
-    appointments: Vec<Appointment>,
+    /// Every appointment, by id, stored compactly.
+    appointments: table::Table,
     arrangements: Vec<OutOfNetworkArrangement>,
     /// Sorted by (deadline, request id): the order proposals go out in.
     waitlist: Vec<WaitlistEntry>,
@@ -560,7 +585,7 @@ impl Book {
             availability,
             directory,
             policy,
-            appointments: Vec::new(),
+            appointments: table::Table::default(),
             arrangements: Vec::new(),
             waitlist: Vec::new(),
             groups: Vec::new(),
@@ -580,14 +605,33 @@ impl Book {
         &self.policy
     }
 
-    /// Every appointment, by id.
-    pub fn appointments(&self) -> &[Appointment] {
-        &self.appointments
+    /// Every appointment, in id order. The book stores them compactly (a third of an
+    /// [`Appointment`]'s size off, see `book::table`), so each is read out as a value.
+    pub fn appointments(
+        &self,
+    ) -> impl ExactSizeIterator<Item = Appointment> + DoubleEndedIterator + '_ {
+        self.appointments.iter()
+    }
+
+    /// How many appointments the book has (the next one's id is this).
+    pub fn appointment_count(&self) -> usize {
+        self.appointments.len()
     }
 
     /// An appointment.
-    pub fn appointment(&self, id: AppointmentId) -> Option<&Appointment> {
-        self.appointments.get(id.index())
+    pub fn appointment(&self, id: AppointmentId) -> Option<Appointment> {
+        self.appointments.get(id)
+    }
+
+    /// An appointment's request, member, clinician, times and status, without reading out the
+    /// rest.
+    pub fn appointment_brief(&self, id: AppointmentId) -> Option<AppointmentBrief> {
+        self.appointments.brief(id)
+    }
+
+    /// Every appointment's brief, in id order.
+    pub fn appointment_briefs(&self) -> impl Iterator<Item = &AppointmentBrief> + '_ {
+        self.appointments.briefs()
     }
 
     /// Out-of-network arrangements recorded.
@@ -889,7 +933,13 @@ impl Book {
         } else if appointment.expires.is_some_and(|expires| expires <= now) {
             refusals.push(Refusal::Expired);
         }
-        self.status_outcome(appointment, AppointmentStatus::Booked, None, refusals)
+        self.status_outcome(
+            id,
+            appointment.status,
+            AppointmentStatus::Booked,
+            None,
+            refusals,
+        )
     }
 
     /// Decides to cancel, with a reason and who cancelled; the time goes back to the clinician.
@@ -900,7 +950,7 @@ impl Book {
         by: CancelledBy,
         now: Timestamp,
     ) -> Outcome {
-        let Some(appointment) = self.appointment(id) else {
+        let Some(appointment) = self.appointments.brief(id) else {
             return Outcome::Refused(vec![Refusal::UnknownAppointment(id)]);
         };
         let refusals = match appointment.status {
@@ -918,7 +968,8 @@ impl Book {
             at: now,
         };
         self.status_outcome(
-            appointment,
+            id,
+            appointment.status,
             AppointmentStatus::Cancelled,
             Some(cancellation),
             refusals,
@@ -933,7 +984,7 @@ impl Book {
         to: AppointmentStatus,
         now: Timestamp,
     ) -> Outcome {
-        let Some(appointment) = self.appointment(id) else {
+        let Some(appointment) = self.appointments.brief(id) else {
             return Outcome::Refused(vec![Refusal::UnknownAppointment(id)]);
         };
         let allowed = matches!(
@@ -954,12 +1005,12 @@ impl Book {
         if to != AppointmentStatus::Arrived && now < appointment.start {
             refusals.push(Refusal::NotStarted);
         }
-        self.status_outcome(appointment, to, None, refusals)
+        self.status_outcome(id, appointment.status, to, None, refusals)
     }
 
     /// Decides to mark an appointment entered in error (it never was); its time goes back.
     pub fn decide_entered_in_error(&self, id: AppointmentId) -> Outcome {
-        let Some(appointment) = self.appointment(id) else {
+        let Some(appointment) = self.appointments.brief(id) else {
             return Outcome::Refused(vec![Refusal::UnknownAppointment(id)]);
         };
         let refusals = match appointment.status {
@@ -970,7 +1021,8 @@ impl Book {
             _ => Vec::new(),
         };
         self.status_outcome(
-            appointment,
+            id,
+            appointment.status,
             AppointmentStatus::EnteredInError,
             None,
             refusals,
@@ -1006,7 +1058,8 @@ impl Book {
 
     fn status_outcome(
         &self,
-        appointment: &Appointment,
+        appointment: AppointmentId,
+        from: AppointmentStatus,
         to: AppointmentStatus,
         cancellation: Option<Cancellation>,
         refusals: Vec<Refusal>,
@@ -1015,8 +1068,8 @@ impl Book {
             return Outcome::Refused(refusals);
         }
         Outcome::Accepted(smallvec![Change::SetStatus {
-            appointment: appointment.id,
-            from: appointment.status,
+            appointment,
+            from,
             to,
             cancellation,
         }])
@@ -1027,16 +1080,21 @@ impl Book {
         &self.episodes
     }
 
-    /// Asks for the appointment's record and its episode's number to be brought into cache
+    /// Asks for the appointment's brief and its episode's number to be brought into cache
     /// (a [`caretime_core::hint::prefetch`]: reads and changes nothing); for a caller that
     /// knows, some work ahead, which appointment it will read.
     pub fn prefetch_appointment(&self, id: AppointmentId) {
-        if let Some(appointment) = self.appointments.get(id.index()) {
-            prefetch_all(appointment);
-        }
+        self.appointments.prefetch(id);
         if let Some(episode) = self.episode_of.get(id.index()) {
             prefetch(episode);
         }
+    }
+
+    /// Like [`Book::prefetch_appointment`], for a caller that will read the whole appointment
+    /// ([`Book::appointment`]) rather than its brief.
+    pub fn prefetch_whole_appointment(&self, id: AppointmentId) {
+        self.prefetch_appointment(id);
+        self.appointments.prefetch_rest(id);
     }
 
     /// Like [`Book::prefetch_appointment`], for an episode's record.
@@ -1082,14 +1140,14 @@ impl Book {
         let Some(known) = self.episodes.get(episode.index()) else {
             return refuse(EpisodeRefusal::UnknownEpisode(episode));
         };
-        let Some(booked) = self.appointment(appointment) else {
+        let Some(booked) = self.appointments.brief(appointment) else {
             return refuse(EpisodeRefusal::UnknownAppointment(appointment));
         };
         let mut refusals = Vec::new();
         if known.discharged.is_some() {
             refusals.push(Refusal::Episode(EpisodeRefusal::Discharged));
         }
-        if booked.request.member != known.member {
+        if booked.member != known.member {
             refusals.push(Refusal::Episode(EpisodeRefusal::OtherMember));
         }
         if self.episode_of(appointment).is_some() {
@@ -1155,7 +1213,7 @@ impl Book {
         let prior = known
             .appointments
             .iter()
-            .filter_map(|id| self.appointment(*id))
+            .filter_map(|id| self.appointments.brief(*id))
             .filter(|appointment| {
                 matches!(
                     appointment.status,
@@ -1258,7 +1316,7 @@ impl Book {
         &self,
         clinician: ClinicianId,
         from: Timestamp,
-    ) -> impl Iterator<Item = &Appointment> + '_ {
+    ) -> impl Iterator<Item = Appointment> + '_ {
         self.appointments.iter().filter(move |appointment| {
             appointment.clinician == clinician
                 && appointment.status.holds_time()
@@ -1347,7 +1405,7 @@ impl Book {
                     appointment.length,
                     appointment.time,
                 )?;
-                self.appointments.push((**appointment).clone());
+                self.appointments.push(appointment);
                 Ok(Undo::Created)
             }
             Change::SetStatus {
@@ -1358,7 +1416,7 @@ impl Book {
             } => {
                 let before = self
                     .appointments
-                    .get(id.index())
+                    .brief(*id)
                     .ok_or(ApplyError::UnknownAppointment(*id))?;
                 if before.status != *from {
                     return Err(ApplyError::StaleStatus {
@@ -1367,43 +1425,42 @@ impl Book {
                         expected: *from,
                     });
                 }
-                // What the change reads and what it overwrites (for an undo): a few fields, no
-                // copy of the whole appointment.
-                let (clinician, start, length, time, request) = (
-                    before.clinician,
-                    before.start,
-                    before.length,
-                    before.time,
-                    before.request.id,
-                );
-                let (status_before, cancellation_before, expires_before) =
-                    (before.status, before.cancellation, before.expires);
+                // What the change overwrites (for an undo): a few fields, no copy of the whole
+                // appointment.
+                let (cancellation_before, expires_before) = self
+                    .appointments
+                    .cancellation_and_expiry(*id)
+                    .ok_or(ApplyError::UnknownAppointment(*id))?;
                 let releases = from.holds_time() && !to.holds_time();
                 if releases {
                     self.availability.release(
-                        clinician,
-                        Minute::from_timestamp(start),
-                        length,
-                        time,
+                        before.clinician,
+                        Minute::from_timestamp(before.start),
+                        before.length,
+                        before.time,
                     )?;
                 }
                 let previous_plan_cancelled =
                     if cancellation.is_some_and(|c| c.by == CancelledBy::Plan) {
-                        Some(self.plan_cancelled.insert(request, *id))
+                        Some(self.plan_cancelled.insert(before.request, *id))
                     } else {
                         None
                     };
-                let appointment = &mut self.appointments[id.index()];
-                appointment.status = *to;
-                if cancellation.is_some() {
-                    appointment.cancellation = *cancellation;
-                }
-                if !matches!(to, AppointmentStatus::Pending | AppointmentStatus::Proposed) {
-                    appointment.expires = None;
-                }
+                let expires =
+                    if matches!(to, AppointmentStatus::Pending | AppointmentStatus::Proposed) {
+                        expires_before
+                    } else {
+                        None
+                    };
+                self.appointments.set_status(
+                    *id,
+                    *to,
+                    cancellation.or(cancellation_before),
+                    expires,
+                );
                 Ok(Undo::Status {
                     id: *id,
-                    status: status_before,
+                    status: before.status,
                     cancellation: cancellation_before,
                     expires: expires_before,
                     released: releases,
@@ -1593,22 +1650,22 @@ impl Book {
                 released,
                 previous_plan_cancelled,
             } => {
-                let appointment = &mut self.appointments[id.index()];
-                appointment.status = status;
-                appointment.cancellation = cancellation;
-                appointment.expires = expires;
-                let request = appointment.request.id;
+                self.appointments
+                    .set_status(id, status, cancellation, expires);
+                let appointment = self
+                    .appointments
+                    .brief(id)
+                    .expect("the change being undone knew it");
                 match previous_plan_cancelled {
                     Some(Some(previous)) => {
-                        self.plan_cancelled.insert(request, previous);
+                        self.plan_cancelled.insert(appointment.request, previous);
                     }
                     Some(None) => {
-                        self.plan_cancelled.remove(&request);
+                        self.plan_cancelled.remove(&appointment.request);
                     }
                     None => {}
                 }
                 if released {
-                    let appointment = &self.appointments[id.index()];
                     self.availability
                         .reserve(
                             appointment.clinician,

@@ -338,7 +338,9 @@ impl Replan {
         };
         let mut changes = Vec::new();
         for displaced in &self.moves {
-            let original = &book.appointments()[displaced.appointment.index()];
+            let original = book
+                .appointment(displaced.appointment)
+                .expect("a plan moves appointments of the book it was made from");
             changes.push(Change::SetStatus {
                 appointment: original.id,
                 from: original.status,
@@ -361,7 +363,9 @@ impl Replan {
         }
         let mut next_id = book.next_id().0;
         for displaced in &self.moves {
-            let original = &book.appointments()[displaced.appointment.index()];
+            let original = book
+                .appointment(displaced.appointment)
+                .expect("a plan moves appointments of the book it was made from");
             match &displaced.to {
                 Some(placement) => {
                     changes.push(Change::Create(Box::new(Appointment {
@@ -782,9 +786,8 @@ pub fn plan(
     let in_period = |date: Date| disruption.first <= date && date <= disruption.last;
 
     // The displaced appointments.
-    let displaced: Vec<&Appointment> = book
+    let displaced: Vec<Appointment> = book
         .appointments()
-        .iter()
         .filter(|appointment| {
             matches!(
                 appointment.status,
@@ -958,7 +961,7 @@ pub fn plan(
                 }
             };
             let (found, complete) = search.candidates(
-                displaced[idx],
+                &displaced[idx],
                 idx,
                 Limits {
                     want,
@@ -1058,7 +1061,7 @@ pub fn plan(
         let clinician = scratch.clinician_at(bucket.row as usize);
         let (_, day_start, day_end) = days[bucket.day as usize];
         for idx in members {
-            let appointment = displaced[idx];
+            let appointment = &displaced[idx];
             let from = Minute(day_start.0.max(now_minute.0)).ceil_to_grid();
             // Direct time only: the bucket counted direct fits, so one is left for each
             // appointment the solver sent here.

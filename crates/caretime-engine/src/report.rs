@@ -26,6 +26,7 @@
 
 use caretime_core::calendar::BusinessCalendar;
 use caretime_core::hint::prefetch;
+use caretime_core::id::AppointmentId;
 use caretime_core::region::{Affiliation, Discipline, Language, Region};
 use caretime_core::request::RequestKind;
 use caretime_core::rules::RuleSet;
@@ -685,13 +686,12 @@ pub fn access_report(
         .collect();
     let mut by_language = Slices::new(languages.len());
 
-    let appointments = book.appointments();
-    for (idx, appointment) in appointments.iter().enumerate() {
+    for (idx, appointment) in book.appointments().enumerate() {
         // The member-language table is read in appointment order, which is no order of members
         // (some 10 MB at full scale, a cache and TLB miss a read): ask for the entry some
         // appointments ahead, and the clinician's record (a megabyte of them) with it.
-        if let Some(ahead) = appointments.get(idx + REPORT_AHEAD) {
-            if let Some(entry) = member_languages.get(ahead.request.member.index()) {
+        if let Some(ahead) = book.appointment_brief(AppointmentId((idx + REPORT_AHEAD) as u32)) {
+            if let Some(entry) = member_languages.get(ahead.member.index()) {
                 prefetch(entry);
             }
             if let Some(clinician) = region.clinicians.get(ahead.clinician.index()) {
@@ -782,9 +782,8 @@ pub fn access_report(
     // Requests that got no offer at all: only their arrangement is in the book. Each counts as
     // a request not offered in time, with no wait to measure.
     let mut answered: Vec<caretime_core::id::RequestId> = book
-        .appointments()
-        .iter()
-        .map(|appointment| appointment.request.id)
+        .appointment_briefs()
+        .map(|brief| brief.request)
         .collect();
     answered.sort_unstable();
     answered.dedup();

@@ -7,8 +7,8 @@ use caretime_core::region::Region;
 use caretime_core::request::{Request, RequestKind};
 use caretime_engine::availability::Horizon;
 use caretime_engine::book::{
-    ApplyError, AppointmentStatus, Book, BookPolicy, CancellationReason, CancelledBy, Change,
-    Changes, Choice, Outcome, Refusal, Take, TakeOffer,
+    ApplyError, Appointment, AppointmentStatus, Book, BookPolicy, CancellationReason, CancelledBy,
+    Change, Changes, Choice, Outcome, Refusal, Take, TakeOffer,
 };
 use caretime_engine::find::{Offers, Route, Timeliness};
 use jiff::civil::date;
@@ -21,6 +21,11 @@ fn book(region: &Region) -> Book {
         last: date(2025, 12, 5),
     };
     Book::new(region, horizon, &[], BookPolicy::STANDARD).expect("valid templates")
+}
+
+/// Appointment `id` of the book, which must have it.
+fn appointment(book: &Book, id: u32) -> Appointment {
+    book.appointment(AppointmentId(id)).expect("in the book")
 }
 
 fn accepted(outcome: Outcome) -> Changes {
@@ -64,7 +69,7 @@ fn a_hold_then_confirm_books_the_slot_and_it_is_never_offered_again() {
     assert_eq!(offer.clinician, ClinicianId(0));
     assert_eq!(offer.route, Route::Internal);
     assert_eq!(offer.timeliness, Timeliness::Met);
-    let held = &book.appointments()[0];
+    let held = &appointment(&book, 0);
     assert_eq!(held.status, AppointmentStatus::Pending);
     assert_eq!(held.expires, Some(at("2025-12-01T08:15:00-08:00")));
 
@@ -99,8 +104,8 @@ fn a_hold_then_confirm_books_the_slot_and_it_is_never_offered_again() {
 
     let confirm = accepted(book.decide_confirm(AppointmentId(0), at("2025-12-01T08:10:00-08:00")));
     book.apply(&confirm).expect("applies");
-    assert_eq!(book.appointments()[0].status, AppointmentStatus::Booked);
-    assert_eq!(book.appointments()[0].expires, None);
+    assert_eq!(appointment(&book, 0).status, AppointmentStatus::Booked);
+    assert_eq!(appointment(&book, 0).expires, None);
 }
 
 #[test]
@@ -117,7 +122,7 @@ fn an_expired_hold_cannot_be_confirmed_and_its_time_comes_back() {
     let expire = accepted(book.decide_expire(later));
     assert_eq!(expire.len(), 1);
     book.apply(&expire).expect("applies");
-    let expired = &book.appointments()[0];
+    let expired = &appointment(&book, 0);
     assert_eq!(expired.status, AppointmentStatus::Cancelled);
     let cancellation = expired.cancellation.expect("recorded");
     assert_eq!(cancellation.reason, CancellationReason::HoldExpired);
@@ -164,7 +169,7 @@ fn a_plan_cancellation_keeps_the_deadline_and_a_member_cancellation_restarts_the
         later,
     ));
     book.apply(&changes).expect("applies");
-    assert_eq!(book.appointments()[1].replaces, Some(AppointmentId(0)));
+    assert_eq!(appointment(&book, 1).replaces, Some(AppointmentId(0)));
 
     // A member's cancellation: the new request counts from the cancellation.
     let cancel = accepted(book.decide_cancel(
@@ -223,7 +228,7 @@ fn a_member_may_choose_a_later_slot_and_compliance_keeps_the_offer() {
         at(MONDAY_8AM),
     ));
     book.apply(&changes).expect("applies");
-    let booked = &book.appointments()[0];
+    let booked = &appointment(&book, 0);
     assert_eq!(booked.start, at("2025-12-04T09:00:00-08:00"));
     assert_eq!(booked.clinician, ClinicianId(1));
     assert_eq!(booked.offered.start, offer.start);
@@ -260,7 +265,7 @@ fn attendance_follows_the_fhir_statuses() {
         at("2025-12-01T10:00:00-08:00"),
     ));
     book.apply(&fulfilled).expect("applies");
-    assert_eq!(book.appointments()[0].status.code(), "fulfilled");
+    assert_eq!(appointment(&book, 0).status.code(), "fulfilled");
     assert_eq!(
         book.decide_cancel(
             id,
@@ -277,7 +282,7 @@ fn attendance_follows_the_fhir_statuses() {
     // Entered in error: the record is withdrawn and the (past) time returns.
     let error = accepted(book.decide_entered_in_error(id));
     book.apply(&error).expect("applies");
-    assert_eq!(book.appointments()[0].status.code(), "entered-in-error");
+    assert_eq!(appointment(&book, 0).status.code(), "entered-in-error");
 }
 
 #[test]
@@ -286,7 +291,10 @@ fn apply_is_all_or_nothing() {
     let mut book = book(&region);
     let first = request(0, 0, RequestKind::Initial, MONDAY_8AM);
     take(&mut book, &region, &first, Take::Book, MONDAY_8AM);
-    let booked = book.appointments()[0].clone();
+    let booked = book
+        .appointment(AppointmentId(0))
+        .expect("in the book")
+        .clone();
     let cancel = accepted(book.decide_cancel(
         AppointmentId(0),
         CancellationReason::MemberRequest,
@@ -299,9 +307,9 @@ fn apply_is_all_or_nothing() {
         book.apply(&batch),
         Err(ApplyError::StaleStatus { .. })
     ));
-    assert_eq!(book.appointments()[0].status, AppointmentStatus::Booked);
+    assert_eq!(appointment(&book, 0).status, AppointmentStatus::Booked);
     assert_eq!(
-        book.appointments()[0],
+        appointment(&book, 0),
         booked,
         "status, cancellation and expiry restored"
     );
@@ -361,7 +369,7 @@ fn urgent_hold_time_needs_an_urgent_request_until_its_release() {
     let changes = accepted(after_release);
     book.apply(&changes).expect("applies");
     assert_eq!(
-        book.appointments()[0].time,
+        appointment(&book, 0).time,
         caretime_engine::availability::FreeKind::UrgentHold
     );
 }
@@ -385,7 +393,7 @@ fn the_waitlist_gets_freed_time_in_deadline_order() {
         take(&mut book, &region, &next, Take::Book, MONDAY_8AM);
         id += 1;
     }
-    assert_eq!(book.appointments().len(), 18);
+    assert_eq!(book.appointment_count(), 18);
     // Two more requests: nothing timely in the horizon (urgent-hold time is not released yet),
     // so both wait; the one requested earlier has the earlier deadline.
     let now = at("2025-12-01T08:05:00-08:00");
@@ -407,7 +415,6 @@ fn the_waitlist_gets_freed_time_in_deadline_order() {
     // A plan cancellation frees clinician 1's Thursday 09:00.
     let freed = book
         .appointments()
-        .iter()
         .find(|appointment| {
             appointment.clinician == ClinicianId(1)
                 && appointment.start == at("2025-12-04T09:00:00-08:00")
@@ -428,7 +435,6 @@ fn the_waitlist_gets_freed_time_in_deadline_order() {
     book.apply(&proposals).expect("applies");
     let proposed: Vec<_> = book
         .appointments()
-        .iter()
         .filter(|appointment| appointment.status == AppointmentStatus::Proposed)
         .collect();
     assert_eq!(proposed.len(), 1, "one freed hour, one proposal");
@@ -511,7 +517,7 @@ fn a_new_schedule_frees_time_for_the_waitlist_and_never_strands_an_appointment()
             .expect("find"),
     );
     book.apply(&proposals).expect("applies");
-    let proposed = book.appointments().last().expect("a proposal");
+    let proposed = book.appointments().next_back().expect("a proposal");
     assert_eq!(proposed.request.id, RequestId(100));
     assert_eq!(
         (proposed.clinician, proposed.start),
@@ -536,7 +542,6 @@ fn a_new_schedule_frees_time_for_the_waitlist_and_never_strands_an_appointment()
         .expect("known clinician");
     let stranded: Vec<AppointmentId> = book
         .appointments()
-        .iter()
         .filter(|appointment| {
             appointment.clinician == ClinicianId(1)
                 && appointment.start >= at("2025-12-04T00:00:00-08:00")

@@ -282,7 +282,12 @@ fn the_book_keeps_episodes_and_proposes_each_follow_up_from_the_latest_session()
     assert_eq!(book.episodes()[0].cadence, Cadence::Weekly);
 
     // After discharge there is no next follow-up, no second discharge and no cadence change.
-    assert_eq!(book.appointments()[0].status, AppointmentStatus::Booked);
+    assert_eq!(
+        book.appointment(AppointmentId(0))
+            .expect("in the book")
+            .status,
+        AppointmentStatus::Booked
+    );
     let discharge = book.decide_discharge(EpisodeId(0), at("2025-12-02T10:00:00-08:00"));
     apply(&mut book, discharge);
     assert_eq!(

@@ -201,12 +201,11 @@ fn move_cost(
 }
 
 /// The displaced appointments, as the replanner must find them.
-fn displaced(case: &Case) -> Vec<&Appointment> {
+fn displaced(case: &Case) -> Vec<Appointment> {
     let zone = case.rules.time_zone();
     let disruption = &case.disruption;
     case.book
         .appointments()
-        .iter()
         .filter(|a| {
             let date = a.start.to_zoned(zone.clone()).date();
             matches!(
@@ -224,7 +223,7 @@ fn displaced(case: &Case) -> Vec<&Appointment> {
 
 /// The optimum of the complete network: every allowed (appointment, clinician, day) arc, each
 /// bucket's capacity the fits of the longest displaced appointment in its free direct time.
-fn complete_optimum(case: &Case, costs: &ReplanCosts, displaced: &[&Appointment]) -> i128 {
+fn complete_optimum(case: &Case, costs: &ReplanCosts, displaced: &[Appointment]) -> i128 {
     let zone = case.rules.time_zone();
     let availability = case.book.availability();
     let horizon = availability.horizon();

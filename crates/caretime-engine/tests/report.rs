@@ -62,7 +62,7 @@ fn book_best(
         at(now),
     ));
     book.apply(&changes).expect("decided on this book");
-    AppointmentId(book.appointments().len() as u32 - 1)
+    AppointmentId(book.appointment_count() as u32 - 1)
 }
 
 /// Decides on the book as it stands and applies the accepted changes.
@@ -137,7 +137,10 @@ fn fortnight() -> (Region, Book) {
         MON_10,
         (1, MON_12_01_9),
     );
-    assert_eq!(book.appointments()[a4.index()].route, Route::Continuity);
+    assert_eq!(
+        book.appointment(a4).expect("in the book").route,
+        Route::Continuity
+    );
 
     // Request 3's appointment is cancelled by the plan and rebooked under the same request.
     let cancel = at(MON_10_30);
@@ -155,7 +158,10 @@ fn fortnight() -> (Region, Book) {
         MON_10_30,
         (1, MON_11),
     );
-    assert_eq!(book.appointments()[a3_again.index()].replaces, Some(a3));
+    assert_eq!(
+        book.appointment(a3_again).expect("in the book").replaces,
+        Some(a3)
+    );
     settle(&mut book, |book| {
         book.decide_attendance(a2, Fulfilled, at(MON_NOON))
     });
@@ -183,7 +189,10 @@ fn fortnight() -> (Region, Book) {
         (0, MON_12_08_9),
     );
     assert_eq!(
-        book.appointments()[a7.index()].offered.timeliness,
+        book.appointment(a7)
+            .expect("in the book")
+            .offered
+            .timeliness,
         Timeliness::Late { business_days: 1 }
     );
     take(

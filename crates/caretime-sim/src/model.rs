@@ -36,8 +36,8 @@ use caretime_core::rules::DeadlineInstants;
 use caretime_core::template::BlockKind;
 use caretime_engine::availability::{Horizon, Minute};
 use caretime_engine::book::{
-    AppointmentStatus, Book, BookPolicy, CancellationReason, CancelledBy, Choice, Outcome, Take,
-    TakeOffer,
+    ApplyError, Appointment, AppointmentBrief, AppointmentStatus, Book, BookPolicy,
+    CancellationReason, CancelledBy, Choice, Outcome, Take, TakeOffer,
 };
 use caretime_engine::disruption_file::internal_therapists_by_share;
 use caretime_engine::episode::{Cadence, LongerWait, next_follow_up};
@@ -502,10 +502,15 @@ impl Run<'_> {
     /// the clinician's record and row and the episode's latest appointment a quarter as far.
     /// Prefetches change nothing, so the results are the same without them.
     fn read_ahead(&self) {
-        if let Some(Event::VisitEnd(id, member) | Event::MemberCancel(id, member)) =
-            self.queue.ahead(READ_AHEAD)
-        {
-            self.book.prefetch_appointment(id);
+        let ahead = self.queue.ahead(READ_AHEAD);
+        if let Some(Event::VisitEnd(id, member) | Event::MemberCancel(id, member)) = ahead {
+            // A visit end reads the appointment's brief; a cancellation rebooks its request,
+            // from the rest of the appointment.
+            if matches!(ahead, Some(Event::MemberCancel(..))) {
+                self.book.prefetch_whole_appointment(id);
+            } else {
+                self.book.prefetch_appointment(id);
+            }
             if let Some(record) = self.region.members.get(member.index()) {
                 prefetch_all(record);
             }
@@ -522,7 +527,7 @@ impl Run<'_> {
         // Nearer still, a visit end's follow-up search: the treating clinician's row a cadence
         // after the visit.
         if let Some(Event::VisitEnd(id, _)) = self.queue.ahead(READ_AHEAD / 4)
-            && let Some(appointment) = self.book.appointment(id)
+            && let Some(appointment) = self.book.appointment_brief(id)
             && let Some(episode) = self.book.episode_of(id)
             && let Some(known) = self.book.episodes().get(episode.index())
         {
@@ -540,6 +545,20 @@ impl Run<'_> {
                 .availability()
                 .prefetch_direct_row(known.clinician, Minute(target));
         }
+    }
+
+    /// An appointment the run booked (an event names only those).
+    fn appointment(&self, id: AppointmentId) -> Result<Appointment, SimError> {
+        self.book
+            .appointment(id)
+            .ok_or(SimError::Apply(ApplyError::UnknownAppointment(id)))
+    }
+
+    /// The brief of an appointment the run booked.
+    fn brief(&self, id: AppointmentId) -> Result<AppointmentBrief, SimError> {
+        self.book
+            .appointment_brief(id)
+            .ok_or(SimError::Apply(ApplyError::UnknownAppointment(id)))
     }
 
     fn schedule(&mut self, at: Timestamp, event: Event) {
@@ -601,7 +620,7 @@ impl Run<'_> {
             return Ok(());
         }
         // A course of treatment with the clinician who took the intake.
-        let clinician = self.book.appointments()[appointment.index()].clinician;
+        let clinician = self.brief(appointment)?.clinician;
         let cadence = if self.scenario.episodes.weekly_sessions > 0 {
             Cadence::Weekly
         } else {
@@ -691,8 +710,8 @@ impl Run<'_> {
         };
         let decision = self.book.decide_take(self.region, &taking, now);
         self.apply(&decision)?;
-        let id = AppointmentId(self.book.appointments().len() as u32 - 1);
-        let appointment = &self.book.appointments()[id.index()];
+        let id = AppointmentId(self.book.appointment_count() as u32 - 1);
+        let appointment = self.brief(id)?;
         let (start, length) = (appointment.start, appointment.length);
         let visit_end = start + SignedDuration::from_mins(i64::from(length));
         self.schedule(visit_end, Event::VisitEnd(id, request.member));
@@ -723,13 +742,13 @@ impl Run<'_> {
     }
 
     fn visit_end(&mut self, id: AppointmentId, now: Timestamp) -> Result<(), SimError> {
-        let appointment = &self.book.appointments()[id.index()];
+        let appointment = self.brief(id)?;
         if appointment.status != AppointmentStatus::Booked {
             return Ok(());
         }
         let lead_days = appointment
             .start
-            .duration_since(appointment.request.requested)
+            .duration_since(appointment.requested)
             .as_secs()
             .max(0)
             / 86_400;
@@ -783,8 +802,7 @@ impl Run<'_> {
         }
         // The next session counts from this one, kept or missed (an assumption: a missed
         // appointment restarts the follow-up clock, since the member, not the plan, missed it).
-        let start = self.book.appointments()[id.index()].start;
-        self.follow_up(episode, start, now)
+        self.follow_up(episode, appointment.start, now)
     }
 
     fn follow_up(
@@ -852,7 +870,7 @@ impl Run<'_> {
             now,
             &mut |_| {},
         )?;
-        let first_new = self.book.appointments().len();
+        let first_new = self.book.appointment_count();
         let changes = replan.changes(&self.book, now);
         self.book.apply(&changes)?;
         self.counts.displaced += replan.moves.len() as u64;
@@ -866,9 +884,9 @@ impl Run<'_> {
                 }
             }
         }
-        for idx in first_new..self.book.appointments().len() {
+        for idx in first_new..self.book.appointment_count() {
             let id = AppointmentId(idx as u32);
-            let appointment = &self.book.appointments()[idx];
+            let appointment = self.appointment(id)?;
             let visit_end =
                 appointment.start + SignedDuration::from_mins(i64::from(appointment.length));
             let member = appointment.request.member;
@@ -1065,7 +1083,7 @@ impl Run<'_> {
     }
 
     fn member_cancel(&mut self, id: AppointmentId, now: Timestamp) -> Result<(), SimError> {
-        let appointment = &self.book.appointments()[id.index()];
+        let appointment = self.appointment(id)?;
         if appointment.status != AppointmentStatus::Booked || appointment.start <= now {
             return Ok(());
         }
