@@ -336,11 +336,6 @@ impl RuleSet {
         &self.parts.name
     }
 
-    /// The short name, shared (a clone of the rule set's own).
-    pub fn shared_name(&self) -> Arc<str> {
-        Arc::clone(&self.parts.name)
-    }
-
     /// Human title.
     pub fn title(&self) -> &str {
         &self.parts.title

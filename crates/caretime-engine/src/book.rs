@@ -647,7 +647,7 @@ impl Book {
     /// Decides to record the out-of-network arrangement of a request that got no offer at all
     /// (nobody in network has time within the book's horizon): SB 855 still obliges the plan to
     /// arrange care, and compliance counts the request as not offered in time.
-    pub fn decide_arrange(&self, offers: &Offers) -> Outcome {
+    pub fn decide_arrange(&self, offers: &Offers<'_>) -> Outcome {
         match (&offers.arrangement, offers.best()) {
             (Some(arrangement), None) => {
                 Outcome::Accepted(smallvec![Change::Arrange(arrangement.clone())])
@@ -657,7 +657,7 @@ impl Book {
     }
 
     /// Decides to put a request whose offers miss its deadline on the waitlist.
-    pub fn decide_wait(&self, request: &Request, offers: &Offers, now: Timestamp) -> Outcome {
+    pub fn decide_wait(&self, request: &Request, offers: &Offers<'_>, now: Timestamp) -> Outcome {
         if self
             .waitlist
             .iter()
@@ -734,39 +734,39 @@ impl Book {
     /// Offers for `request` at `now` (see [`find::find`]). A hold that expired but whose expiry
     /// has not been applied ([`Book::decide_expire`]) still holds its time: apply expiries first
     /// to offer it again.
-    pub fn find(
+    pub fn find<'r>(
         &self,
         region: &Region,
-        rules: &RuleSet,
+        rules: &'r RuleSet,
         request: &Request,
         now: Timestamp,
-    ) -> Result<Offers, FindError> {
+    ) -> Result<Offers<'r>, FindError> {
         find::find(&self.context(region, rules), request, now)
     }
 
     /// Offers that start no earlier than `not_before` (a follow-up at its cadence).
-    pub fn find_from(
+    pub fn find_from<'r>(
         &self,
         region: &Region,
-        rules: &RuleSet,
+        rules: &'r RuleSet,
         request: &Request,
         not_before: Timestamp,
         now: Timestamp,
-    ) -> Result<Offers, FindError> {
+    ) -> Result<Offers<'r>, FindError> {
         find::find_from(&self.context(region, rules), request, not_before, now)
     }
 
     /// [`Book::find_from`] with the request's deadline already worked out (see
     /// [`find::find_within`]).
-    pub fn find_within(
+    pub fn find_within<'r>(
         &self,
         region: &Region,
-        rules: &RuleSet,
+        rules: &'r RuleSet,
         request: &Request,
-        deadline: &DeadlineInstants<'_>,
+        deadline: &DeadlineInstants<'r>,
         not_before: Timestamp,
         now: Timestamp,
-    ) -> Result<Offers, FindError> {
+    ) -> Result<Offers<'r>, FindError> {
         find::find_within(
             &self.context(region, rules),
             request,
@@ -776,7 +776,7 @@ impl Book {
         )
     }
 
-    fn context<'a>(&'a self, region: &'a Region, rules: &'a RuleSet) -> FindContext<'a> {
+    fn context<'a, 'r>(&'a self, region: &'a Region, rules: &'r RuleSet) -> FindContext<'a, 'r> {
         FindContext {
             region,
             availability: &self.availability,
@@ -1772,7 +1772,7 @@ pub struct TakeOffer<'a> {
     /// The request.
     pub request: &'a Request,
     /// The find the offer came from (its deadline and arrangement are recorded).
-    pub offers: &'a Offers,
+    pub offers: &'a Offers<'a>,
     /// The offer.
     pub offer: &'a Offer,
     /// The member's own choice instead of the offer's start, if any (never earlier).

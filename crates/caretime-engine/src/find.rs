@@ -24,7 +24,6 @@
 
 use std::borrow::Cow;
 use std::ops::Range;
-use std::sync::Arc;
 
 use caretime_core::id::{ClinicianId, FacilityId, MemberId, RequestId};
 use caretime_core::region::{
@@ -217,9 +216,12 @@ pub struct OutOfNetworkArrangement {
     pub deadline: Timestamp,
 }
 
-/// The answer to a find: the deadline, the rule that set it, and the offers, best first.
+/// The answer to a find: the deadline, the rule that set it, and the offers, best first. It
+/// borrows the names of the rule set and rule from the rule set the find used (no shared
+/// strings to count: a reference count is an atomic operation, which waits for every pending
+/// write, twice per find).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Offers {
+pub struct Offers<'r> {
     /// The request.
     pub request: RequestId,
     /// The deadline: appointments must start before it.
@@ -227,9 +229,9 @@ pub struct Offers {
     /// For day-based rules, the last day an appointment may start on.
     pub last_day: Option<Date>,
     /// The rule set.
-    pub rule_set: Arc<str>,
+    pub rule_set: &'r str,
     /// The source of the rule that set the deadline.
-    pub rule: Arc<str>,
+    pub rule: &'r str,
     /// Whether a documented clinical exception set the deadline.
     pub clinical_exception: bool,
     /// Offers, best first; the best is the one compliance counts.
@@ -238,7 +240,7 @@ pub struct Offers {
     pub arrangement: Option<OutOfNetworkArrangement>,
 }
 
-impl Offers {
+impl Offers<'_> {
     /// The best offer, if any clinician has time in the horizon.
     pub fn best(&self) -> Option<&Offer> {
         self.offers.first()
@@ -744,7 +746,7 @@ pub fn timeliness(
 
 /// Everything a find reads.
 #[derive(Clone, Copy, Debug)]
-pub struct FindContext<'a> {
+pub struct FindContext<'a, 'r> {
     /// The region.
     pub region: &'a Region,
     /// Free time.
@@ -753,8 +755,8 @@ pub struct FindContext<'a> {
     pub directory: &'a Directory,
     /// Lengths, travel, interpreters.
     pub policy: &'a FindPolicy,
-    /// The timely-access rules.
-    pub rules: &'a RuleSet,
+    /// The timely-access rules (offers borrow their names).
+    pub rules: &'r RuleSet,
 }
 
 /// A find's filters for one search group.
@@ -795,22 +797,22 @@ fn has_timely_offer(offers: &[(u8, Offer)]) -> bool {
 }
 
 /// Finds offers for `request` at `now`. Pure: reads the index, changes nothing.
-pub fn find(
-    context: &FindContext<'_>,
+pub fn find<'r>(
+    context: &FindContext<'_, 'r>,
     request: &Request,
     now: Timestamp,
-) -> Result<Offers, FindError> {
+) -> Result<Offers<'r>, FindError> {
     find_from(context, request, request.requested, now)
 }
 
 /// Finds offers that start no earlier than `not_before` (nor `now`): a follow-up at its cadence,
 /// or a member who cannot come before a date. Timeliness still counts from the request's deadline.
-pub fn find_from(
-    context: &FindContext<'_>,
+pub fn find_from<'r>(
+    context: &FindContext<'_, 'r>,
     request: &Request,
     not_before: Timestamp,
     now: Timestamp,
-) -> Result<Offers, FindError> {
+) -> Result<Offers<'r>, FindError> {
     let deadline = context.rules.deadline_instants(&request.deadline_query())?;
     find_within(context, request, &deadline, not_before, now)
 }
@@ -819,13 +821,13 @@ pub fn find_from(
 /// `RuleSet::deadline_instants` gives for `request` under the context's rule set (a follow-up
 /// carries it from [`crate::episode::next_follow_up`], which worked it out to set the search's
 /// start). Checked in debug builds.
-pub fn find_within(
-    context: &FindContext<'_>,
+pub fn find_within<'r>(
+    context: &FindContext<'_, 'r>,
     request: &Request,
-    deadline: &DeadlineInstants<'_>,
+    deadline: &DeadlineInstants<'r>,
     not_before: Timestamp,
     now: Timestamp,
-) -> Result<Offers, FindError> {
+) -> Result<Offers<'r>, FindError> {
     let FindContext {
         region,
         availability,
@@ -1091,8 +1093,8 @@ pub fn find_within(
         request: request.id,
         deadline: deadline_instant,
         last_day: deadline.last_day,
-        rule_set: rules.shared_name(),
-        rule: Arc::clone(&deadline.rule.source),
+        rule_set: rules.name(),
+        rule: &deadline.rule.source,
         clinical_exception: deadline.clinical_exception.is_some(),
         offers,
         arrangement,

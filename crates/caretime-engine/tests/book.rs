@@ -35,9 +35,15 @@ fn accepted(outcome: Outcome) -> Changes {
     }
 }
 
-fn take(book: &mut Book, region: &Region, request: &Request, take: Take, now: &str) -> Offers {
+fn take(
+    book: &mut Book,
+    region: &Region,
+    request: &Request,
+    take: Take,
+    now: &str,
+) -> Offers<'static> {
     let offers = book
-        .find(region, &rules(), request, at(now))
+        .find(region, rules(), request, at(now))
         .expect("find works");
     let offer = offers.best().expect("an offer").clone();
     let changes = accepted(book.decide_take(
@@ -76,7 +82,7 @@ fn a_hold_then_confirm_books_the_slot_and_it_is_never_offered_again() {
     // Another member's find skips the held hour; a second take of it is refused.
     let second = request(1, 1, RequestKind::Initial, MONDAY_8AM);
     let other = book
-        .find(&region, &rules(), &second, at(MONDAY_8AM))
+        .find(&region, rules(), &second, at(MONDAY_8AM))
         .expect("find");
     let other_best = other.best().expect("offer");
     assert!(
@@ -127,7 +133,7 @@ fn an_expired_hold_cannot_be_confirmed_and_its_time_comes_back() {
     let cancellation = expired.cancellation.expect("recorded");
     assert_eq!(cancellation.reason, CancellationReason::HoldExpired);
     assert_eq!(cancellation.by, CancelledBy::Member);
-    let again = book.find(&region, &rules(), &first, later).expect("find");
+    let again = book.find(&region, rules(), &first, later).expect("find");
     assert_eq!(
         again.best().map(|offer| (offer.clinician, offer.start)),
         Some((ClinicianId(0), at("2025-12-01T09:00:00-08:00")))
@@ -152,7 +158,7 @@ fn a_plan_cancellation_keeps_the_deadline_and_a_member_cancellation_restarts_the
         .rebooking_request(AppointmentId(0), later)
         .expect("cancelled");
     let rebooked = book
-        .find(&region, &rules(), &rebooking, later)
+        .find(&region, rules(), &rebooking, later)
         .expect("find");
     assert_eq!(rebooked.deadline, offers.deadline, "same deadline");
     // The rebooking points back to what it replaces.
@@ -185,7 +191,7 @@ fn a_plan_cancellation_keeps_the_deadline_and_a_member_cancellation_restarts_the
     assert_eq!(new_clock.requested, later);
     // Wednesday noon + 10 business days: the deadline moves to Wednesday 2025-12-17, end of day.
     let deadline = book
-        .find(&region, &rules(), &new_clock, later)
+        .find(&region, rules(), &new_clock, later)
         .expect("find")
         .deadline;
     assert_eq!(deadline, at("2025-12-18T00:00:00-08:00"));
@@ -197,7 +203,7 @@ fn a_member_may_choose_a_later_slot_and_compliance_keeps_the_offer() {
     let mut book = book(&region);
     let first = request(0, 0, RequestKind::Initial, MONDAY_8AM);
     let offers = book
-        .find(&region, &rules(), &first, at(MONDAY_8AM))
+        .find(&region, rules(), &first, at(MONDAY_8AM))
         .expect("find");
     let offer = offers.best().expect("offer").clone();
     let choose = |start: &str| Choice {
@@ -314,7 +320,7 @@ fn apply_is_all_or_nothing() {
         "status, cancellation and expiry restored"
     );
     let again = book
-        .find(&region, &rules(), &first, at(MONDAY_8AM))
+        .find(&region, rules(), &first, at(MONDAY_8AM))
         .expect("find");
     assert_ne!(
         again.best().map(|offer| (offer.clinician, offer.start)),
@@ -329,7 +335,7 @@ fn urgent_hold_time_needs_an_urgent_request_until_its_release() {
     let mut book = book(&region);
     let urgent = request(0, 0, RequestKind::Urgent, MONDAY_8AM);
     let offers = book
-        .find(&region, &rules(), &urgent, at(MONDAY_8AM))
+        .find(&region, rules(), &urgent, at(MONDAY_8AM))
         .expect("find");
     let best = offers.best().expect("offer").clone();
     // The urgent request takes the earliest time it may use: Monday 09:00 direct.
@@ -338,7 +344,7 @@ fn urgent_hold_time_needs_an_urgent_request_until_its_release() {
     // 24 hours before, Monday 11:00).
     let routine = request(1, 1, RequestKind::Initial, MONDAY_8AM);
     let routine_offers = book
-        .find(&region, &rules(), &routine, at(MONDAY_8AM))
+        .find(&region, rules(), &routine, at(MONDAY_8AM))
         .expect("find");
     let mut hold = routine_offers.best().expect("offer").clone();
     hold.clinician = ClinicianId(0);
@@ -385,7 +391,7 @@ fn the_waitlist_gets_freed_time_in_deadline_order() {
     loop {
         let next = request(id, id % 2, RequestKind::Initial, MONDAY_8AM);
         let offers = book
-            .find(&region, &rules, &next, at(MONDAY_8AM))
+            .find(&region, rules, &next, at(MONDAY_8AM))
             .expect("find");
         if offers.best().is_none() {
             break;
@@ -400,7 +406,7 @@ fn the_waitlist_gets_freed_time_in_deadline_order() {
     let later_request = request(21, 1, RequestKind::Initial, "2025-12-01T08:04:00-08:00");
     let earlier_request = request(20, 0, RequestKind::Initial, "2025-11-26T08:00:00-08:00");
     for waiting in [&later_request, &earlier_request] {
-        let offers = book.find(&region, &rules, waiting, now).expect("find");
+        let offers = book.find(&region, rules, waiting, now).expect("find");
         assert!(offers.arrangement.is_some() || offers.best().is_none());
         let wait = accepted(book.decide_wait(waiting, &offers, now));
         book.apply(&wait).expect("applies");
@@ -429,7 +435,7 @@ fn the_waitlist_gets_freed_time_in_deadline_order() {
     ));
     book.apply(&cancel).expect("applies");
     let proposals = accepted(
-        book.decide_propose_waitlist(&region, &rules, now)
+        book.decide_propose_waitlist(&region, rules, now)
             .expect("find works"),
     );
     book.apply(&proposals).expect("applies");
@@ -469,7 +475,7 @@ fn a_new_schedule_frees_time_for_the_waitlist_and_never_strands_an_appointment()
     while book
         .find(
             &region,
-            &rules,
+            rules,
             &request(id, id % 2, RequestKind::Initial, MONDAY_8AM),
             at(MONDAY_8AM),
         )
@@ -483,7 +489,7 @@ fn a_new_schedule_frees_time_for_the_waitlist_and_never_strands_an_appointment()
     }
     let waiting = request(100, 0, RequestKind::Initial, MONDAY_8AM);
     let offers = book
-        .find(&region, &rules, &waiting, at(MONDAY_8AM))
+        .find(&region, rules, &waiting, at(MONDAY_8AM))
         .expect("find");
     book.apply(&accepted(book.decide_wait(
         &waiting,
@@ -513,7 +519,7 @@ fn a_new_schedule_frees_time_for_the_waitlist_and_never_strands_an_appointment()
         .expect("known clinician");
     book.apply(&accepted(reschedule)).expect("applies");
     let proposals = accepted(
-        book.decide_propose_waitlist(&region, &rules, at(MONDAY_8AM))
+        book.decide_propose_waitlist(&region, rules, at(MONDAY_8AM))
             .expect("find"),
     );
     book.apply(&proposals).expect("applies");

@@ -67,7 +67,7 @@ fn a_follow_up_across_the_dst_change_is_booked_at_the_same_wall_time_with_contin
     // The intake: Tuesday 2025-10-28 09:00 PDT with clinician 1.
     let now = at("2025-10-27T12:00:00-07:00");
     let intake = request(0, 0, RequestKind::Initial, "2025-10-27T12:00:00-07:00");
-    let offers = book.find(&region, &rules, &intake, now).expect("find");
+    let offers = book.find(&region, rules, &intake, now).expect("find");
     let offer = offers.best().expect("an offer").clone();
     let choice = caretime_engine::book::Choice {
         clinician: ClinicianId(1),
@@ -94,7 +94,7 @@ fn a_follow_up_across_the_dst_change_is_booked_at_the_same_wall_time_with_contin
         RequestId(1),
         choice.start,
         &los_angeles(),
-        &rules,
+        rules,
         after,
     )
     .expect("deadline");
@@ -102,7 +102,7 @@ fn a_follow_up_across_the_dst_change_is_booked_at_the_same_wall_time_with_contin
     let offers = book
         .find_from(
             &region,
-            &rules,
+            rules,
             &follow_up.request,
             follow_up.not_before,
             after,
@@ -111,7 +111,7 @@ fn a_follow_up_across_the_dst_change_is_booked_at_the_same_wall_time_with_contin
     let within = book
         .find_within(
             &region,
-            &rules,
+            rules,
             &follow_up.request,
             &follow_up.deadline,
             follow_up.not_before,
@@ -139,7 +139,7 @@ fn a_monthly_cadence_needs_a_documented_exception_or_yields_to_the_ten_business_
         RequestId(1),
         prior,
         &los_angeles(),
-        &rules,
+        rules,
         now,
     )
     .expect("deadline");
@@ -166,7 +166,7 @@ fn a_monthly_cadence_needs_a_documented_exception_or_yields_to_the_ten_business_
         RequestId(2),
         prior,
         &los_angeles(),
-        &rules,
+        rules,
         now,
     )
     .expect("deadline");
@@ -202,7 +202,7 @@ fn the_book_keeps_episodes_and_proposes_each_follow_up_from_the_latest_session()
     // Intake with clinician 1 on Monday 09:00 (the earliest concordant time for member 1, who
     // speaks Spanish), then an episode with a biweekly cadence.
     let intake = request(0, 1, RequestKind::Initial, "2025-12-01T08:00:00-08:00");
-    let offers = book.find(&region, &rules, &intake, now).expect("find");
+    let offers = book.find(&region, rules, &intake, now).expect("find");
     let offer = offers.best().expect("offer").clone();
     assert_eq!(
         (offer.clinician, offer.start),
@@ -240,14 +240,14 @@ fn the_book_keeps_episodes_and_proposes_each_follow_up_from_the_latest_session()
     // Two weeks after Monday 12-01 09:00 is Monday 12-15 09:00: 10 business days after 12-01
     // is 12-15 itself (Dec 2-5, 8-12, 15), so the cadence meets SB 221.
     let follow_up = book
-        .next_follow_up(EpisodeId(0), RequestId(1), &rules, now)
+        .next_follow_up(EpisodeId(0), RequestId(1), rules, now)
         .expect("deadline")
         .expect("an open episode with a session");
     assert_eq!(follow_up.not_before, at("2025-12-15T09:00:00-08:00"));
     let offers = book
         .find_from(
             &region,
-            &rules,
+            rules,
             &follow_up.request,
             follow_up.not_before,
             now,
@@ -266,7 +266,7 @@ fn the_book_keeps_episodes_and_proposes_each_follow_up_from_the_latest_session()
     apply(&mut book, weekly);
     assert_eq!(book.episodes()[0].cadence, Cadence::Weekly);
     let follow_up = book
-        .next_follow_up(EpisodeId(0), RequestId(1), &rules, now)
+        .next_follow_up(EpisodeId(0), RequestId(1), rules, now)
         .expect("deadline")
         .expect("an open episode with a session");
     assert_eq!(follow_up.not_before, at("2025-12-08T09:00:00-08:00"));
@@ -291,7 +291,7 @@ fn the_book_keeps_episodes_and_proposes_each_follow_up_from_the_latest_session()
     let discharge = book.decide_discharge(EpisodeId(0), at("2025-12-02T10:00:00-08:00"));
     apply(&mut book, discharge);
     assert_eq!(
-        book.next_follow_up(EpisodeId(0), RequestId(2), &rules, now)
+        book.next_follow_up(EpisodeId(0), RequestId(2), rules, now)
             .expect("known"),
         None
     );

@@ -22,7 +22,7 @@ use support::{at, region, request, rules};
 /// Books `request` with clinician 0 at `start` (the member's choice, later than the offer).
 fn book_at(book: &mut Book, request: &Request, start: &str, now: Timestamp) {
     let region = region();
-    let offers = book.find(&region, &rules(), request, now).expect("find");
+    let offers = book.find(&region, rules(), request, now).expect("find");
     let offer = offers.best().expect("an offer").clone();
     let outcome = book.decide_take(
         &region,
@@ -75,7 +75,7 @@ fn leave_moves_each_appointment_to_its_cheapest_place_and_applies_atomically() {
     let context = ReplanContext {
         region: &region,
         book: &book,
-        rules: &rules,
+        rules,
         costs: &costs,
     };
     let replan = plan(&context, &disruption, now, &mut |_| {}).expect("plans");
@@ -210,7 +210,7 @@ fn plan_for(book: &Book, clinicians: &[u32], last: jiff::civil::Date) -> Replan 
     let context = ReplanContext {
         region: &region,
         book,
-        rules: &rules,
+        rules,
         costs: &costs,
     };
     let disruption = Disruption {

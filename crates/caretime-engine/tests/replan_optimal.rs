@@ -94,7 +94,7 @@ fn case(seed: u64, bookings: u32, share: f64, interpreters: Interpreters) -> Cas
             preferences: Preferences::ANY,
         };
         let offers = book
-            .find(&region, &rules, &request, requested)
+            .find(&region, rules, &request, requested)
             .expect("find");
         if let Some(offer) = offers.best() {
             let take = TakeOffer {
@@ -132,7 +132,7 @@ fn case(seed: u64, bookings: u32, share: f64, interpreters: Interpreters) -> Cas
     Case {
         region,
         book,
-        rules,
+        rules: rules.clone(),
         now,
         disruption,
     }

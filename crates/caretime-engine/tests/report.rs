@@ -41,7 +41,7 @@ fn book_best(
     expected: (u32, &str),
 ) -> AppointmentId {
     let offers = book
-        .find_from(region, &rules(), request, at(not_before), at(now))
+        .find_from(region, rules(), request, at(not_before), at(now))
         .expect("find works");
     let best: Offer = offers.best().expect("an offer").clone();
     assert_eq!(
@@ -235,7 +235,7 @@ const FORTNIGHT: Period = Period {
 
 fn report(period: Period) -> AccessReport {
     let (region, book) = fortnight();
-    access_report(&book, &region, &rules(), period).expect("a valid period")
+    access_report(&book, &region, rules(), period).expect("a valid period")
 }
 
 /// A row as (label, offers, timely, waits in order).
@@ -429,7 +429,7 @@ fn the_period_counts_requests_by_their_local_date() {
         last: date(2025, 11, 24),
     };
     assert_eq!(
-        access_report(&book, &region, &rules(), backwards),
+        access_report(&book, &region, rules(), backwards),
         Err(ReportError::EmptyPeriod)
     );
 }
@@ -517,9 +517,9 @@ fn leave_in_the_book_is_not_a_working_day() {
     };
     let leave = [(ClinicianId(0), date(2025, 12, 1), date(2025, 12, 3))];
     let book = Book::new(&region, horizon, &leave, BookPolicy::STANDARD).expect("valid");
-    let report = access_report(&book, &region, &rules(), FORTNIGHT).expect("a valid period");
+    let report = access_report(&book, &region, rules(), FORTNIGHT).expect("a valid period");
     assert_eq!(report.workforce.clinician_days, 13);
     let without = Book::new(&region, horizon, &[], BookPolicy::STANDARD).expect("valid");
-    let report = access_report(&without, &region, &rules(), FORTNIGHT).expect("a valid period");
+    let report = access_report(&without, &region, rules(), FORTNIGHT).expect("a valid period");
     assert_eq!(report.workforce.clinician_days, 16);
 }

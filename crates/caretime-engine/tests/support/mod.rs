@@ -107,8 +107,10 @@ pub fn region() -> Region {
     }
 }
 
-pub fn rules() -> RuleSet {
-    builtin::rule_set("ca-dmhc").expect("built in")
+/// The DMHC rule set, loaded once (offers borrow its names, so tests keep it for good).
+pub fn rules() -> &'static RuleSet {
+    static RULES: std::sync::OnceLock<RuleSet> = std::sync::OnceLock::new();
+    RULES.get_or_init(|| builtin::rule_set("ca-dmhc").expect("built in"))
 }
 
 pub fn at(text: &str) -> Timestamp {
