@@ -1226,15 +1226,15 @@ impl Book {
         let Some(prior) = prior else {
             return Ok(None);
         };
+        // Borrowed, not cloned: a zone's clone counts a reference (an atomic operation).
         let zone = self
             .schedule(prior.clinician)
-            .map(|schedule| schedule.time_zone.clone())
-            .unwrap_or_else(|| rules.time_zone().clone());
+            .map_or(rules.time_zone(), |schedule| &schedule.time_zone);
         Ok(Some(next_follow_up(
             known,
             request,
             prior.start,
-            &zone,
+            zone,
             rules,
             now,
         )?))
