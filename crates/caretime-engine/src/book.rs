@@ -223,7 +223,7 @@ pub struct AppointmentBrief {
 }
 
 /// The room an episode's list of appointments starts with.
-const EPISODE_APPOINTMENTS: usize = 8;
+const EPISODE_APPOINTMENTS: usize = 16;
 
 /// A decision's changes: most decisions make one or two (a booking and its out-of-network
 /// arrangement), which are kept inline (no allocation).
@@ -1519,8 +1519,11 @@ impl Book {
                     return Err(ApplyError::StaleEpisode(*episode));
                 }
                 if known.appointments.capacity() == 0 {
-                    // Room for a typical episode's appointments at once (median 5-8 sessions),
-                    // not four and then eight.
+                    // Room for most episodes' appointments at once: median 5-8 sessions, mean
+                    // 8-13 (a long tail), with cancelled and missed appointments on the list too;
+                    // a list that outgrows its room is reallocated (8 left a third of the
+                    // simulator's episodes to grow, and the reallocations cost more than the
+                    // room).
                     known.appointments.reserve_exact(EPISODE_APPOINTMENTS);
                 }
                 known.appointments.push(*appointment);
