@@ -487,8 +487,10 @@ impl Availability {
             )?;
         }
         index.derive_from_rows();
-        index.capacity_direct = sparse_copy(&index.direct.rows);
-        index.capacity_urgent = sparse_copy(&index.urgent.rows);
+        // Direct time is dense (every clinician has some each week), as its rows are: its copy
+        // sits in huge pages too, which the system clears faster than as many small ones.
+        index.capacity_direct = sparse_copy(&index.direct.rows, true);
+        index.capacity_urgent = sparse_copy(&index.urgent.rows, false);
         Ok(index)
     }
 
@@ -1288,8 +1290,12 @@ impl Availability {
 /// A copy of `words` that writes only their nonzero words into zeroed memory: the pages of a
 /// long run of zeros (urgent-hold time of the network providers, who keep none: most of that
 /// table at full scale) are then never touched, and the system never has to provide them.
-fn sparse_copy(words: &[u64]) -> Vec<u64> {
+/// `huge` asks for huge pages, for a dense table.
+fn sparse_copy(words: &[u64], huge: bool) -> Vec<u64> {
     let mut copy = vec![0u64; words.len()];
+    if huge {
+        huge_pages(&copy);
+    }
     for (to, &word) in copy.iter_mut().zip(words) {
         if word != 0 {
             *to = word;
