@@ -534,9 +534,12 @@ impl Run<'_> {
             if let Some(last) = known.appointments.last() {
                 prefetch(last);
             }
-            // The follow-up reads the clinician's record (facility, zone) first.
+            // The follow-up reads the clinician's record first: its id, facility, discipline
+            // and modalities, which end a 72-byte record (the name and languages start it), so
+            // the lines holding those fields, not the record's first.
             if let Some(clinician) = self.region.clinicians.get(known.clinician.index()) {
-                prefetch(clinician);
+                prefetch(&clinician.id);
+                prefetch(&clinician.modalities);
             }
             // A month is read as 30 days here: the row's word there is near enough.
             let days = known.cadence.days().unwrap_or(30);
