@@ -48,12 +48,12 @@ pub(crate) struct BenchSimulateArgs {
     /// The replication's seed [default: the scenario's].
     #[arg(long)]
     seed: Option<u64>,
-    /// Times to run the replication on the same region; the figures are the median run's.
-    /// Every run after the first reuses memory the one before gave back: on a virtual machine
-    /// whose host backs memory only when the guest first touches it, the first run can spend a
-    /// quarter of its time in the kernel clearing fresh pages (see each run's system time and
-    /// page faults).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=20))]
+    /// Times to run the replication on the same region; the figures are the median run's, and
+    /// every run is listed. Every run after the first reuses memory the one before gave back: on
+    /// a virtual machine whose host backs memory only when the guest first touches it, the first
+    /// run can spend a quarter of its time in the kernel clearing fresh pages (see each run's
+    /// system time and page faults).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
     runs: u32,
 }
 
