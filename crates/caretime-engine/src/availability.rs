@@ -24,7 +24,7 @@
 use std::ops::Range;
 
 use caretime_core::calendar::{BusinessCalendar, DayOff};
-use caretime_core::hint::{huge_pages, prefetch};
+use caretime_core::hint::prefetch;
 use caretime_core::id::ClinicianId;
 use caretime_core::template::{BlockKind, DayRange, Template};
 use jiff::Timestamp;
@@ -445,15 +445,12 @@ impl Availability {
             row_of,
             group_starts,
             row_group,
-            // Direct time's rows and columns are dense (every clinician has some each week)
-            // and read at random by every search: huge pages, asked for before the first write
-            // (urgent-hold time is sparse, and stays in small pages that are mostly never made).
-            direct: {
-                let bits = empty_bits();
-                huge_pages(&bits.rows);
-                huge_pages(&bits.columns);
-                bits
-            },
+            // In small pages, all of it: huge pages for the direct-time rows and columns and the
+            // capacity copy saved no time in a year at full scale once the appointment table was
+            // compact, and cost the first run in a process up to half a second more of the
+            // kernel's clearing (a huge page is cleared whole, night slots and all, where most
+            // small pages of night-time columns are never made).
+            direct: empty_bits(),
             urgent: empty_bits(),
             capacity_direct: Vec::new(),
             capacity_urgent: Vec::new(),
@@ -487,10 +484,8 @@ impl Availability {
             )?;
         }
         index.derive_from_rows();
-        // Direct time is dense (every clinician has some each week), as its rows are: its copy
-        // sits in huge pages too, which the system clears faster than as many small ones.
-        index.capacity_direct = sparse_copy(&index.direct.rows, true);
-        index.capacity_urgent = sparse_copy(&index.urgent.rows, false);
+        index.capacity_direct = sparse_copy(&index.direct.rows);
+        index.capacity_urgent = sparse_copy(&index.urgent.rows);
         Ok(index)
     }
 
@@ -1290,12 +1285,8 @@ impl Availability {
 /// A copy of `words` that writes only their nonzero words into zeroed memory: the pages of a
 /// long run of zeros (urgent-hold time of the network providers, who keep none: most of that
 /// table at full scale) are then never touched, and the system never has to provide them.
-/// `huge` asks for huge pages, for a dense table.
-fn sparse_copy(words: &[u64], huge: bool) -> Vec<u64> {
+fn sparse_copy(words: &[u64]) -> Vec<u64> {
     let mut copy = vec![0u64; words.len()];
-    if huge {
-        huge_pages(&copy);
-    }
     for (to, &word) in copy.iter_mut().zip(words) {
         if word != 0 {
             *to = word;
