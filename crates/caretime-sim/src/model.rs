@@ -221,7 +221,12 @@ impl EventQueue {
                     self.current += 1;
                     let events = self.buckets.get_mut(self.current)?;
                     self.sorted = std::mem::take(events);
-                    self.sorted.sort_unstable_by(|a, b| b.cmp(a));
+                    // A bucket's events were pushed in the order they were scheduled, so a
+                    // stable sort by time alone puts ties in that order; most share a time (visits
+                    // end on the quarter hour), which a stable sort takes as runs. Reversed, the
+                    // next event is last.
+                    self.sorted.sort_by_key(|&(at, _, _)| at);
+                    self.sorted.reverse();
                     continue;
                 }
                 (Some(_), None) => true,
