@@ -1026,15 +1026,19 @@ impl Availability {
             end_word.min(set.first_word + set.words.len()),
         );
         if lo < hi {
-            for (offset, &word) in set.words[lo - set.first_word..hi - set.first_word]
-                .iter()
-                .enumerate()
+            // Without a branch per word (whether a filter word is empty is a coin toss for a
+            // scattered filter), each summary word gathered in a register.
+            let (mut summary_idx, mut bits) = (lo / 64, 0u64);
+            for (word_idx, &word) in
+                (lo..hi).zip(&set.words[lo - set.first_word..hi - set.first_word])
             {
-                if word != 0 {
-                    let word_idx = lo + offset;
-                    mask_summary[word_idx / 64] |= 1 << (word_idx % 64);
+                if word_idx / 64 != summary_idx {
+                    mask_summary[summary_idx] |= bits;
+                    (summary_idx, bits) = (word_idx / 64, 0);
                 }
+                bits |= u64::from(word != 0) << (word_idx % 64);
             }
+            mask_summary[summary_idx] |= bits;
         }
         for word_idx in [first_word, end_word - 1] {
             if clipped(word_idx) == 0 {
