@@ -301,50 +301,97 @@ pub struct Directory {
 /// Facilities by grid cell, sorted by cell then id.
 type Grid = CellGrid<((i32, i32), FacilityId)>;
 
-/// Entries sorted by grid cell, with where each latitude row of cells starts: a search finds a
-/// row at once and searches only its entries for the first longitude (a binary search of the
-/// whole grid missed the cache at every step, for every row of every find that measured
-/// distances: a quarter of the distance filter's time at full scale).
+/// Entries sorted by grid cell, with where each cell's entries start: a search finds the
+/// entries of a row of cells at once (a binary search of the whole grid missed the cache at every
+/// step, for every row of every find that measured distances: a quarter of the distance filter's
+/// time at full scale, and half of the rest went to searching a row).
 #[derive(Clone, Debug)]
 struct CellGrid<E> {
     entries: Vec<E>,
-    /// The first latitude cell with entries.
+    /// The first latitude and longitude cells of the table.
     first_lat: i32,
-    /// `row_starts[lat - first_lat]` is the first entry of latitude row `lat`; one more entry
-    /// ends the last row.
-    row_starts: Vec<u32>,
+    first_lon: i32,
+    /// Longitude cells per row of `starts`: the grid's span, or 1 for a grid too wide for a
+    /// table of its cells (its rows are then searched for their first longitude).
+    lon_cells: usize,
+    /// `starts[row * lon_cells + col]` is the first entry at or after cell
+    /// `(first_lat + row, first_lon + col)`; one more entry ends the last row.
+    starts: Vec<u32>,
 }
 
 impl<E> CellGrid<E> {
+    /// The most cells a table may have (4 MiB of starts); a wider grid keeps one start per row.
+    const MAX_CELLS: i64 = 1 << 20;
+
     /// The grid of `entries`, which must be sorted by cell (`cell_of`), latitude first.
     fn new(entries: Vec<E>, cell_of: impl Fn(&E) -> (i32, i32)) -> CellGrid<E> {
         debug_assert!(entries.is_sorted_by_key(&cell_of));
-        let lat_of = |entry: &E| cell_of(entry).0;
+        // Latitudes from the first entry's to the last's (sorted), longitudes from the least to
+        // the greatest; an empty grid has no rows.
         let (first_lat, last_lat) = match (entries.first(), entries.last()) {
-            (Some(first), Some(last)) => (lat_of(first), lat_of(last)),
+            (Some(first), Some(last)) => (cell_of(first).0, cell_of(last).0),
             _ => (0, -1),
         };
-        // Latitude cells are at least 0.05 degrees: a few thousand rows at most.
-        let row_starts = (first_lat..=last_lat.saturating_add(1))
-            .map(|lat| entries.partition_point(|entry| lat_of(entry) < lat) as u32)
+        let (mut first_lon, last_lon) = entries
+            .iter()
+            .map(|entry| cell_of(entry).1)
+            .fold((i32::MAX, i32::MIN), |(least, greatest), lon| {
+                (least.min(lon), greatest.max(lon))
+            });
+        let rows = i64::from(last_lat) - i64::from(first_lat) + 1;
+        let span = (i64::from(last_lon) - i64::from(first_lon) + 1).max(1);
+        let lon_cells = if rows * span <= Self::MAX_CELLS {
+            span as usize
+        } else {
+            first_lon = i32::MIN;
+            1
+        };
+        let starts = (0..rows.max(0) as usize * lon_cells + 1)
+            .map(|idx| {
+                let lat = i64::from(first_lat) + (idx / lon_cells) as i64;
+                let lon = i64::from(first_lon) + (idx % lon_cells) as i64;
+                entries.partition_point(|entry| {
+                    let (entry_lat, entry_lon) = cell_of(entry);
+                    (i64::from(entry_lat), i64::from(entry_lon)) < (lat, lon)
+                }) as u32
+            })
             .collect();
         CellGrid {
             entries,
             first_lat,
-            row_starts,
+            first_lon,
+            lon_cells,
+            starts,
         }
     }
 
-    /// The entries of latitude row `lat` (none outside the grid).
-    fn row(&self, lat: i32) -> &[E] {
-        let idx = i64::from(lat) - i64::from(self.first_lat);
-        let Ok(idx) = usize::try_from(idx) else {
+    /// The entries of latitude row `lat` whose longitude cells are `lon_first..=lon_last`
+    /// (`lon_of` gives an entry's).
+    fn cells(&self, lat: i32, lon_first: i32, lon_last: i32, lon_of: impl Fn(&E) -> i32) -> &[E] {
+        let Ok(row) = usize::try_from(i64::from(lat) - i64::from(self.first_lat)) else {
             return &[];
         };
-        match (self.row_starts.get(idx), self.row_starts.get(idx + 1)) {
-            (Some(&from), Some(&to)) => &self.entries[from as usize..to as usize],
-            _ => &[],
+        let (Some(&row_from), Some(&row_to)) = (
+            self.starts.get(row * self.lon_cells),
+            self.starts.get((row + 1) * self.lon_cells),
+        ) else {
+            return &[];
+        };
+        let row_entries = &self.entries[row_from as usize..row_to as usize];
+        if self.lon_cells == 1 {
+            let from = row_entries.partition_point(|entry| lon_of(entry) < lon_first);
+            let to = row_entries.partition_point(|entry| lon_of(entry) <= lon_last);
+            return row_entries.get(from..to.max(from)).unwrap_or(&[]);
         }
+        // Clamped to the table's columns: cells outside it hold nothing.
+        let last_col = self.lon_cells as i64 - 1;
+        let first_col = (i64::from(lon_first) - i64::from(self.first_lon)).max(0);
+        let end_col = (i64::from(lon_last) - i64::from(self.first_lon)).min(last_col) + 1;
+        if first_col >= end_col {
+            return &[];
+        }
+        let at = |col: i64| self.starts[row * self.lon_cells + col as usize] as usize;
+        &self.entries[at(first_col)..at(end_col)]
     }
 }
 
@@ -401,12 +448,8 @@ fn near_in<'r, E>(
     let (lon_first, lon_last) = (cell(home.lon() - lon_band), cell(home.lon() + lon_band));
     let radius = home.radius(max_km);
     (lat_first..=lat_last).flat_map(move |lat_cell| {
-        // A row's entries share its latitude cell and are sorted by longitude cell.
-        let row = grid.row(lat_cell);
-        let from = row.partition_point(|entry| cell_of(entry).1 < lon_first);
-        row[from..]
+        grid.cells(lat_cell, lon_first, lon_last, |entry| cell_of(entry).1)
             .iter()
-            .take_while(move |entry| cell_of(entry).1 <= lon_last)
             .filter(move |entry| radius.contains(location_of(entry)))
     })
 }
@@ -1153,4 +1196,73 @@ pub fn find_within<'r>(
         offers,
         arrangement,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CellGrid;
+
+    /// Cells scattered over a few rows (with gaps, negative cells and repeats), each entry its
+    /// cell and a number.
+    fn entries() -> Vec<((i32, i32), u32)> {
+        let mut entries: Vec<((i32, i32), u32)> = (0..400u32)
+            .map(|n| {
+                let lat = (n * 7 % 13) as i32 - 6;
+                let lon = (n * 11 % 29) as i32 - 14;
+                ((lat, lon * 2), n)
+            })
+            .filter(|((lat, _), _)| *lat != 2)
+            .collect();
+        entries.sort_unstable();
+        entries
+    }
+
+    fn brute(entries: &[((i32, i32), u32)], lat: i32, from: i32, to: i32) -> Vec<u32> {
+        entries
+            .iter()
+            .filter(|((l, o), _)| *l == lat && from <= *o && *o <= to)
+            .map(|(_, n)| *n)
+            .collect()
+    }
+
+    #[test]
+    fn a_row_of_cells_is_the_entries_a_scan_finds_in_a_table_and_by_search() {
+        let entries = entries();
+        let table = CellGrid::new(entries.clone(), |(cell, _)| *cell);
+        assert!(table.lon_cells > 1, "a narrow grid gets a table");
+        // A grid too wide for a table (longitudes far apart) searches its rows instead.
+        let mut wide = entries.clone();
+        wide.push(((6, 3_000_000), 9_999));
+        wide.push(((-6, -3_000_000), 9_998));
+        wide.sort_unstable();
+        let searched = CellGrid::new(wide.clone(), |(cell, _)| *cell);
+        assert_eq!(searched.lon_cells, 1);
+        for lat in -8..=8 {
+            for (from, to) in [(-40, 40), (-3, 5), (0, 0), (7, 3), (-100, -30), (27, 90)] {
+                let lon_of = |entry: &((i32, i32), u32)| entry.0.1;
+                let found: Vec<u32> = table
+                    .cells(lat, from, to, lon_of)
+                    .iter()
+                    .map(|(_, n)| *n)
+                    .collect();
+                assert_eq!(
+                    found,
+                    brute(&entries, lat, from, to),
+                    "table {lat} {from}..={to}"
+                );
+                let found: Vec<u32> = searched
+                    .cells(lat, from, to, lon_of)
+                    .iter()
+                    .map(|(_, n)| *n)
+                    .collect();
+                assert_eq!(
+                    found,
+                    brute(&wide, lat, from, to),
+                    "search {lat} {from}..={to}"
+                );
+            }
+        }
+        let empty = CellGrid::new(Vec::<((i32, i32), u32)>::new(), |(cell, _)| *cell);
+        assert!(empty.cells(0, -5, 5, |entry| entry.0.1).is_empty());
+    }
 }
