@@ -32,7 +32,9 @@ use smallvec::{SmallVec, smallvec};
 use crate::availability::{
     Availability, AvailabilityError, FreeKind, Horizon, Minute, Schedule, Urgency,
 };
-use crate::episode::{Cadence, Episode, EpisodeRefusal, FollowUp, LongerWait, next_follow_up};
+use crate::episode::{
+    Cadence, Episode, EpisodeAppointments, EpisodeRefusal, FollowUp, LongerWait, next_follow_up,
+};
 use crate::find::{
     self, Directory, FindContext, FindError, FindPolicy, Offer, Offers, OutOfNetworkArrangement,
     Route, Timeliness,
@@ -221,9 +223,6 @@ pub struct AppointmentBrief {
     /// FHIR status.
     pub status: AppointmentStatus,
 }
-
-/// The room an episode's list of appointments starts with.
-const EPISODE_APPOINTMENTS: usize = 16;
 
 /// A decision's changes: most decisions make one or two (a booking and its out-of-network
 /// arrangement), which are kept inline (no allocation).
@@ -1130,7 +1129,7 @@ impl Book {
             longer_wait,
             preferences,
             discharged: None,
-            appointments: Vec::new(),
+            appointments: EpisodeAppointments::new(),
         }))])
     }
 
@@ -1517,14 +1516,6 @@ impl Book {
                     || appointment.index() >= self.appointments.len()
                 {
                     return Err(ApplyError::StaleEpisode(*episode));
-                }
-                if known.appointments.capacity() == 0 {
-                    // Room for most episodes' appointments at once: median 5-8 sessions, mean
-                    // 8-13 (a long tail), with cancelled and missed appointments on the list too;
-                    // a list that outgrows its room is reallocated (8 left a third of the
-                    // simulator's episodes to grow, and the reallocations cost more than the
-                    // room).
-                    known.appointments.reserve_exact(EPISODE_APPOINTMENTS);
                 }
                 known.appointments.push(*appointment);
                 if self.episode_of.len() <= appointment.index() {

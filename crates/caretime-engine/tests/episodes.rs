@@ -25,7 +25,7 @@ fn episode(cadence: Cadence, longer_wait: LongerWait) -> Episode {
         longer_wait,
         preferences: Preferences::ANY,
         discharged: None,
-        appointments: Vec::new(),
+        appointments: Default::default(),
     }
 }
 
