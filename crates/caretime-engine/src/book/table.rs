@@ -537,4 +537,111 @@ mod tests {
         assert!(table.sub_seconds.is_empty());
         assert_eq!(table.len(), 1);
     }
+
+    #[test]
+    fn appointments_across_blocks_read_back_in_order() {
+        let start: Timestamp = "2024-05-06T17:15:00Z".parse().expect("an instant");
+        let mut table = Table::default();
+        let n = Blocks::<Hot>::BLOCK * 2 + 7;
+        for id in 0..n as u32 {
+            let mut appointment = appointment(id, start);
+            appointment.length = id;
+            table.push(&appointment);
+        }
+        assert_eq!(table.len(), n);
+        for id in [0, Blocks::<Hot>::BLOCK - 1, Blocks::<Hot>::BLOCK, n - 1] {
+            let read = table.get(AppointmentId(id as u32)).expect("stored");
+            assert_eq!((read.id.index(), read.length), (id, id as u32));
+        }
+        assert!(
+            table
+                .iter()
+                .enumerate()
+                .all(|(id, read)| read.length == id as u32)
+        );
+        assert_eq!(table.briefs().count(), n);
+        // Popping back across a block boundary.
+        for _ in 0..8 {
+            table.pop();
+        }
+        assert_eq!(table.len(), Blocks::<Hot>::BLOCK * 2 - 1);
+        let last = table
+            .get(AppointmentId(table.len() as u32 - 1))
+            .expect("stored");
+        assert_eq!(last.length as usize, Blocks::<Hot>::BLOCK * 2 - 2);
+    }
+
+    /// Any instant jiff can hold, whole seconds or not.
+    fn any_instant() -> impl proptest::strategy::Strategy<Value = Timestamp> {
+        use proptest::prelude::*;
+        (
+            Timestamp::MIN.as_second()..=Timestamp::MAX.as_second() - 1,
+            prop_oneof![Just(0i32), 0i32..1_000_000_000],
+        )
+            .prop_map(|(second, nanos)| Timestamp::new(second, nanos).expect("in range"))
+    }
+
+    proptest::proptest! {
+        /// Whatever is stored, and whatever status changes follow, reads back equal, briefs
+        /// included.
+        #[test]
+        fn stored_appointments_and_status_changes_read_back_equal(
+            instants in proptest::collection::vec(
+                (any_instant(), any_instant(), proptest::option::of(any_instant()),
+                 proptest::option::of(any_instant())),
+                1..12,
+            ),
+            changes in proptest::collection::vec(
+                (0usize..12, proptest::option::of(any_instant()), proptest::option::of(any_instant())),
+                0..12,
+            ),
+        ) {
+            let mut table = Table::default();
+            let mut model = Vec::new();
+            for (id, (start, deadline, prior, expires)) in instants.into_iter().enumerate() {
+                let mut stored = appointment(id as u32, start);
+                stored.deadline = deadline;
+                stored.offered.start = deadline;
+                stored.request.requested = deadline;
+                stored.request.prior_appointment = prior;
+                stored.expires = expires;
+                table.push(&stored);
+                model.push(stored);
+            }
+            for (idx, cancelled_at, expires) in changes {
+                let idx = idx % model.len();
+                let cancellation = cancelled_at.map(|at| Cancellation {
+                    reason: CancellationReason::MemberRequest,
+                    by: CancelledBy::Member,
+                    at,
+                });
+                let status = if cancellation.is_some() {
+                    AppointmentStatus::Cancelled
+                } else {
+                    AppointmentStatus::Booked
+                };
+                proptest::prop_assert!(
+                    table.set_status(AppointmentId(idx as u32), status, cancellation, expires)
+                );
+                let known = &mut model[idx];
+                known.status = status;
+                known.cancellation = cancellation;
+                known.expires = expires;
+            }
+            for (idx, known) in model.iter().enumerate() {
+                let id = AppointmentId(idx as u32);
+                proptest::prop_assert_eq!(table.get(id), Some(known.clone()));
+                let brief = table.brief(id).expect("stored");
+                proptest::prop_assert_eq!(
+                    (brief.start, brief.requested, brief.status),
+                    (known.start, known.request.requested, known.status)
+                );
+                proptest::prop_assert_eq!(
+                    table.cancellation_and_expiry(id),
+                    Some((known.cancellation, known.expires))
+                );
+            }
+            proptest::prop_assert_eq!(table.iter().collect::<Vec<_>>(), model);
+        }
+    }
 }
