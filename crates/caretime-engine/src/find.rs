@@ -1237,29 +1237,20 @@ mod tests {
         wide.sort_unstable();
         let searched = CellGrid::new(wide.clone(), |(cell, _)| *cell);
         assert_eq!(searched.lon_cells, 1);
-        for lat in -8..=8 {
-            for (from, to) in [(-40, 40), (-3, 5), (0, 0), (7, 3), (-100, -30), (27, 90)] {
-                let lon_of = |entry: &((i32, i32), u32)| entry.0.1;
-                let found: Vec<u32> = table
-                    .cells(lat, from, to, lon_of)
-                    .iter()
-                    .map(|(_, n)| *n)
-                    .collect();
-                assert_eq!(
-                    found,
-                    brute(&entries, lat, from, to),
-                    "table {lat} {from}..={to}"
-                );
-                let found: Vec<u32> = searched
-                    .cells(lat, from, to, lon_of)
-                    .iter()
-                    .map(|(_, n)| *n)
-                    .collect();
-                assert_eq!(
-                    found,
-                    brute(&wide, lat, from, to),
-                    "search {lat} {from}..={to}"
-                );
+        for (grid, all, name) in [(&table, &entries, "table"), (&searched, &wide, "search")] {
+            for lat in -8..=8 {
+                for (from, to) in [(-40, 40), (-3, 5), (0, 0), (7, 3), (-100, -30), (27, 90)] {
+                    let found: Vec<u32> = grid
+                        .cells(lat, from, to, |entry| entry.0.1)
+                        .iter()
+                        .map(|(_, n)| *n)
+                        .collect();
+                    assert_eq!(
+                        found,
+                        brute(all, lat, from, to),
+                        "{name} {lat} {from}..={to}"
+                    );
+                }
             }
         }
         let empty = CellGrid::new(Vec::<((i32, i32), u32)>::new(), |(cell, _)| *cell);
