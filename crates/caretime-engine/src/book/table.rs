@@ -80,18 +80,15 @@ struct Hot {
 /// fills (aligned as `T` asks, which a growing `Vec` would have to copy to a new allocation at
 /// every doubling, for an alignment above the allocator's), and an element never changes
 /// address.
+/// Every block but the last is full.
 #[derive(Clone, Debug)]
 struct Blocks<T> {
     blocks: Vec<Vec<T>>,
-    len: usize,
 }
 
 impl<T> Default for Blocks<T> {
     fn default() -> Blocks<T> {
-        Blocks {
-            blocks: Vec::new(),
-            len: 0,
-        }
+        Blocks { blocks: Vec::new() }
     }
 }
 
@@ -100,7 +97,9 @@ impl<T> Blocks<T> {
     const BLOCK: usize = 1 << 14;
 
     fn len(&self) -> usize {
-        self.len
+        self.blocks
+            .last()
+            .map_or(0, |last| (self.blocks.len() - 1) * Self::BLOCK + last.len())
     }
 
     fn push(&mut self, value: T) {
@@ -112,7 +111,6 @@ impl<T> Blocks<T> {
                 self.blocks.push(block);
             }
         }
-        self.len += 1;
     }
 
     fn pop(&mut self) -> Option<T> {
@@ -121,7 +119,6 @@ impl<T> Blocks<T> {
         if block.is_empty() {
             self.blocks.pop();
         }
-        self.len -= 1;
         Some(value)
     }
 
@@ -141,6 +138,15 @@ impl<T> Blocks<T> {
 
     fn iter(&self) -> impl Iterator<Item = &T> + '_ {
         self.blocks.iter().flatten()
+    }
+}
+
+impl<T> std::ops::Index<usize> for Blocks<T> {
+    type Output = T;
+
+    /// Element `index`; panics past the end, as a slice does.
+    fn index(&self, index: usize) -> &T {
+        self.get(index).expect("an index below the list's length")
     }
 }
 
@@ -234,7 +240,7 @@ impl Table {
         (0..self.len()).map(|index| {
             self.decode(
                 AppointmentId(index as u32),
-                &self.hot.blocks[index / Blocks::<Hot>::BLOCK][index % Blocks::<Hot>::BLOCK].brief,
+                &self.hot[index].brief,
                 &self.rests[index],
             )
         })
