@@ -13,7 +13,7 @@ use caretime_core::rules::RuleSet;
 use caretime_engine::availability::Horizon;
 use caretime_engine::book::{Book, BookPolicy};
 use caretime_engine::find::Route;
-use caretime_engine::generate::generate;
+use caretime_region::generate::generate;
 use clap::{Args, Subcommand};
 use jiff::ToSpan;
 use jiff::civil::date;

@@ -15,7 +15,7 @@ use caretime_core::template::{
 use caretime_engine::availability::Horizon;
 use caretime_engine::book::{Book, BookPolicy, Outcome as Decision, Take, TakeOffer};
 use caretime_engine::find::Timeliness;
-use caretime_engine::generate::{RegionParams, generate};
+use caretime_region::generate::{RegionParams, generate};
 use jiff::civil::{Time, date};
 use jiff::{Timestamp, ToSpan};
 use serde::Serialize;

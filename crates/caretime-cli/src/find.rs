@@ -11,7 +11,7 @@ use caretime_core::slug::Slug;
 use caretime_engine::availability::{FreeKind, Horizon};
 use caretime_engine::book::{Book, BookPolicy};
 use caretime_engine::find::{Offers, Timeliness};
-use caretime_engine::region_file::read_region;
+use caretime_region::file::read_region;
 use clap::Args;
 use jiff::{Timestamp, ToSpan};
 use serde::Serialize;

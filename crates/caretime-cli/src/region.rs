@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use caretime_engine::generate::{RegionParams, generate};
-use caretime_engine::region_file::{write_region_csv, write_region_json};
+use caretime_region::file::{CsvTable, write_region_csv, write_region_json};
+use caretime_region::generate::{RegionParams, generate};
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 
@@ -95,7 +95,17 @@ pub(crate) fn run(command: &RegionCommand, format: Format) -> anyhow::Result<Out
     if let Some(dir) = &args.csv {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create `{}`", dir.display()))?;
-        write_region_csv(&region, dir)?;
+        for table in CsvTable::ALL {
+            let path = dir.join(table.file_name());
+            let shown = path.display().to_string();
+            let file =
+                std::fs::File::create(&path).with_context(|| format!("cannot create `{shown}`"))?;
+            let mut out = BufWriter::new(file);
+            write_region_csv(&region, table, &mut out)
+                .with_context(|| format!("cannot write `{shown}`"))?;
+            out.flush()
+                .with_context(|| format!("cannot write `{shown}`"))?;
+        }
     }
     progress.finish_and_clear();
     let internal = region

@@ -28,7 +28,6 @@
 pub mod calendar;
 pub mod contract;
 pub mod files;
-pub mod hint;
 pub mod id;
 pub mod phi;
 pub mod region;

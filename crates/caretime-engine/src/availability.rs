@@ -24,9 +24,9 @@
 use std::ops::Range;
 
 use caretime_core::calendar::{BusinessCalendar, DayOff};
-use caretime_core::hint::prefetch;
 use caretime_core::id::ClinicianId;
 use caretime_core::template::{BlockKind, DayRange, Template};
+use caretime_hint::prefetch;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -772,11 +772,8 @@ impl Availability {
         }
     }
 
-    /// Asks for the word of the clinician's row of free direct time that holds the first slot at
-    /// or after `minute` to be brought into cache (a [`caretime_core::hint::prefetch`]: reads
-    /// and changes nothing); for a caller about to search the row there (a simulator ahead of
-    /// its events).
-    pub fn prefetch_direct_row(&self, clinician: ClinicianId, minute: Minute) {
+    /// See [`crate::perf::prefetch_direct_row`].
+    pub(crate) fn prefetch_direct_row(&self, clinician: ClinicianId, minute: Minute) {
         if let Ok(row) = self.row(clinician) {
             let slot = self.first_slot_from(minute);
             if let Some(word) = self.direct.rows.get(row * self.row_words + slot / 64)

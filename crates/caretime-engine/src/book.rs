@@ -15,7 +15,6 @@
 //! A cancellation by the plan counts against the plan and its rebooking keeps the original
 //! deadline ([`Book::rebooking_request`]); a member's cancellation starts a new clock.
 
-use caretime_core::hint::{prefetch, prefetch_all};
 use caretime_core::id::{
     AppointmentId, ClinicianId, EpisodeId, FacilityId, GroupId, MemberId, RequestId,
 };
@@ -23,6 +22,7 @@ use caretime_core::region::{Language, Modality, Region};
 use caretime_core::request::Request;
 use caretime_core::rules::{DeadlineInstants, RuleSet};
 use caretime_core::template::Template;
+use caretime_hint::{prefetch, prefetch_all};
 use std::collections::HashMap;
 
 use jiff::civil::Date;
@@ -696,7 +696,7 @@ impl Book {
     ) -> Result<Outcome, FindError> {
         let mut changes = Changes::new();
         let mut proposed: Vec<(ClinicianId, Timestamp, Timestamp)> = Vec::new();
-        let mut next_id = self.next_id().0;
+        let mut next_id = self.next_appointment_id().0;
         for entry in &self.waitlist {
             let offers = self.find(region, rules, &entry.request, now)?;
             let Some(offer) = offers.best().filter(|offer| offer.timeliness.is_met()) else {
@@ -786,11 +786,13 @@ impl Book {
     }
 
     /// The directory of filters (modality, language, facility) over the index's rows.
-    pub(crate) fn directory(&self) -> &Directory {
+    pub fn directory(&self) -> &Directory {
         &self.directory
     }
 
-    pub(crate) fn next_id(&self) -> AppointmentId {
+    /// The id the next new appointment gets (ids are dense, in booking order): a plan that
+    /// books several appointments in one step numbers them from here.
+    pub fn next_appointment_id(&self) -> AppointmentId {
         AppointmentId(self.appointments.len() as u32)
     }
 
@@ -874,7 +876,7 @@ impl Book {
         };
         let member_language = region.members[request.member.index()].language;
         let mut changes: Changes = smallvec![Change::Create(Box::new(Appointment {
-            id: self.next_id(),
+            id: self.next_appointment_id(),
             request: request.clone(),
             deadline: offers.deadline,
             offered: OfferRecord {
@@ -1079,25 +1081,22 @@ impl Book {
         &self.episodes
     }
 
-    /// Asks for the appointment's brief and its episode's number to be brought into cache
-    /// (a [`caretime_core::hint::prefetch`]: reads and changes nothing); for a caller that
-    /// knows, some work ahead, which appointment it will read.
-    pub fn prefetch_appointment(&self, id: AppointmentId) {
+    /// See [`crate::perf::prefetch_appointment`].
+    pub(crate) fn prefetch_appointment(&self, id: AppointmentId) {
         self.appointments.prefetch(id);
         if let Some(episode) = self.episode_of.get(id.index()) {
             prefetch(episode);
         }
     }
 
-    /// Like [`Book::prefetch_appointment`], for a caller that will read the whole appointment
-    /// ([`Book::appointment`]) rather than its brief.
-    pub fn prefetch_whole_appointment(&self, id: AppointmentId) {
+    /// See [`crate::perf::prefetch_whole_appointment`].
+    pub(crate) fn prefetch_whole_appointment(&self, id: AppointmentId) {
         self.prefetch_appointment(id);
         self.appointments.prefetch_rest(id);
     }
 
-    /// Like [`Book::prefetch_appointment`], for an episode's record.
-    pub fn prefetch_episode(&self, id: EpisodeId) {
+    /// See [`crate::perf::prefetch_episode`].
+    pub(crate) fn prefetch_episode(&self, id: EpisodeId) {
         if let Some(episode) = self.episodes.get(id.index()) {
             prefetch_all(episode);
         }
@@ -1394,7 +1393,7 @@ impl Book {
     fn apply_one(&mut self, change: &Change, undoable: bool) -> Result<Undo, ApplyError> {
         match change {
             Change::Create(appointment) => {
-                if appointment.id != self.next_id() {
+                if appointment.id != self.next_appointment_id() {
                     return Err(ApplyError::StaleId(appointment.id));
                 }
                 // The time must still be free, and of the kind the decision saw.

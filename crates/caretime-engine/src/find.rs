@@ -637,7 +637,7 @@ impl Directory {
     }
 
     /// Facilities within `max_km` of `home` (haversine distance), in grid order.
-    pub(crate) fn facilities_near(
+    pub fn facilities_near(
         &self,
         home: GeoPoint,
         max_km: f64,

@@ -199,12 +199,7 @@ impl std::fmt::Display for GroupRefusal {
 }
 
 /// Whether `[start, start + length)` lies in one of the clinician's `group` blocks.
-pub(crate) fn in_group_time(
-    region: &Region,
-    clinician: ClinicianId,
-    start: &Zoned,
-    length: u32,
-) -> bool {
+pub fn in_group_time(region: &Region, clinician: ClinicianId, start: &Zoned, length: u32) -> bool {
     let Some(clinician) = region.clinicians.get(clinician.index()) else {
         return false;
     };

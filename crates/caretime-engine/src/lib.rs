@@ -18,26 +18,19 @@
 //!   `decide_*` functions return an [`book::Outcome`] (changes, or every refusal) and
 //!   [`book::Book::apply`] applies changes all-or-nothing: the one path that changes the book.
 //!
-//! - [`replan::plan`] moves every appointment a [`replan::Disruption`] (strike, leave, closure)
-//!   displaces to the cheapest feasible place, optimally, by a min-cost flow (caretime-flow);
-//!   [`replan::Replan::changes`] turns the plan into changes that [`book::Book::apply`] applies in
-//!   one step. [`disruption_file`] reads a disruption from TOML.
-//!
 //! - [`report::access_report`] counts a book in the regulator's terms over a period of request
 //!   dates: compliance by request kind, facility, discipline, language and month against the rule
 //!   set's threshold, waits and follow-up intervals in business days, routes, attendance, group
 //!   sessions and the workforce. The simulator and (later) the server share it.
 //!
-//! Not here: persistence (caretime-store), FHIR (caretime-fhir), clocks and randomness (callers
-//! pass `now` and seeds).
+//! Not here: replanning a disruption (caretime-replan, the only crate that solves flows), the
+//! synthetic region generator and region files (caretime-region), persistence (caretime-store),
+//! FHIR (caretime-fhir), clocks and randomness (callers pass `now` and seeds).
 
 pub mod availability;
 pub mod book;
-pub mod disruption_file;
 pub mod episode;
 pub mod find;
-pub mod generate;
 pub mod group;
-pub mod region_file;
-pub mod replan;
+pub mod perf;
 pub mod report;

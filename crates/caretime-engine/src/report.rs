@@ -25,13 +25,13 @@
 //! in error, and only requests made on the period's dates (local dates of the rule set's zone).
 
 use caretime_core::calendar::BusinessCalendar;
-use caretime_core::hint::prefetch;
 use caretime_core::id::AppointmentId;
 use caretime_core::region::{Affiliation, Discipline, Language, Region};
 use caretime_core::request::RequestKind;
 use caretime_core::rules::RuleSet;
 use caretime_core::slug::Slug;
 use caretime_core::template::BlockKind;
+use caretime_hint::prefetch;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;

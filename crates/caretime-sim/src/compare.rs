@@ -38,7 +38,7 @@ use caretime_core::rules::Within;
 use caretime_core::template::{BlockKind, Template};
 use caretime_engine::availability::GRID_MINUTES;
 use caretime_engine::book::BookPolicy;
-use caretime_engine::generate::generate;
+use caretime_region::generate::generate;
 use jiff::civil::Date;
 use serde_json::{Value, json};
 use std::fmt::Write as _;

@@ -31,7 +31,7 @@ pub mod summary;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use caretime_core::region::Region;
-use caretime_engine::generate::{GenerateError, generate};
+use caretime_region::generate::{GenerateError, generate};
 use rayon::prelude::*;
 
 use crate::model::{Dates, Replication};
@@ -61,7 +61,7 @@ pub enum SimError {
     Apply(#[from] caretime_engine::book::ApplyError),
     /// The replanner failed on the scenario's disruption.
     #[error("replanning the disruption: {0}")]
-    Replan(#[from] caretime_engine::replan::ReplanError),
+    Replan(#[from] caretime_replan::ReplanError),
     /// The report failed.
     #[error("the report: {0}")]
     Report(#[from] caretime_engine::report::ReportError),

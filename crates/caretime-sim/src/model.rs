@@ -28,7 +28,6 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use caretime_core::hint::{huge_pages, prefetch, prefetch_all};
 use caretime_core::id::{AppointmentId, ClinicianId, EpisodeId, GroupId, MemberId, RequestId};
 use caretime_core::region::{Affiliation, Region};
 use caretime_core::request::{Preferences, Request, RequestKind};
@@ -39,17 +38,18 @@ use caretime_engine::book::{
     ApplyError, Appointment, AppointmentBrief, AppointmentStatus, Book, BookPolicy,
     CancellationReason, CancelledBy, Choice, Outcome, Take, TakeOffer,
 };
-use caretime_engine::disruption_file::internal_therapists_by_share;
 use caretime_engine::episode::{Cadence, LongerWait, next_follow_up};
 use caretime_engine::find::Route;
-use caretime_engine::generate::GROUP_MINUTES;
 use caretime_engine::group::NewGroup;
-use caretime_engine::replan::{self, Disruption, ReplanContext, ReplanCosts};
+use caretime_engine::perf;
 use caretime_engine::report::{AccessReport, Period, access_report};
+use caretime_hint::{huge_pages, prefetch, prefetch_all};
+use caretime_region::draws::Draws;
+use caretime_region::generate::GROUP_MINUTES;
+use caretime_replan::disruption_file::internal_therapists_by_share;
+use caretime_replan::{Disruption, ReplanContext, ReplanCosts};
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp, ToSpan};
-use rand::{RngCore, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 
 use crate::SimError;
 use crate::scenario::Scenario;
@@ -262,46 +262,6 @@ const NO_EPISODE: u32 = u32::MAX;
 /// How many events ahead [`Run::read_ahead`] starts reading.
 const READ_AHEAD: usize = 32;
 
-/// Uniform numbers from a ChaCha8 stream, version-proof (no `rand` distributions).
-struct Draws {
-    rng: ChaCha8Rng,
-}
-
-impl Draws {
-    /// A uniform number in [0, 1).
-    fn uniform(&mut self) -> f64 {
-        (self.rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-    }
-
-    /// Whether an event of chance `share` happens.
-    fn chance(&mut self, share: f64) -> bool {
-        self.uniform() < share
-    }
-
-    /// A uniform index below `n` (multiply-shift: no modulo bias worth a thought at 64 bits).
-    fn below(&mut self, n: u64) -> u64 {
-        ((u128::from(self.rng.next_u64()) * u128::from(n)) >> 64) as u64
-    }
-
-    /// An exponential draw with mean `mean`.
-    fn exponential(&mut self, mean: f64) -> f64 {
-        // 1 - u is in (0, 1], so the logarithm is finite.
-        -mean * libm::log(1.0 - self.uniform())
-    }
-
-    /// Failures before the first success, with mean `mean`.
-    fn geometric(&mut self, mean: f64) -> u32 {
-        if mean <= 0.0 {
-            return 0;
-        }
-        let p = 1.0 / (mean + 1.0);
-        let u = 1.0 - self.uniform();
-        (libm::log(u) / libm::log(1.0 - p))
-            .floor()
-            .min(f64::from(u32::MAX)) as u32
-    }
-}
-
 /// The simulation state of one replication.
 struct Run<'a> {
     scenario: &'a Scenario,
@@ -392,9 +352,7 @@ pub fn run(
         .wrapping_add(u64::from(index))
         .wrapping_mul(0x9E37_79B9_7F4A_7C15)
         ^ 0x7369_6d75_6c61_7465;
-    let mut draws = Draws {
-        rng: ChaCha8Rng::seed_from_u64(seed),
-    };
+    let mut draws = Draws::new(seed);
     let leave = planned_leave(scenario, region, &dates, &mut draws)?;
     let book = Book::new(
         region,
@@ -512,9 +470,9 @@ impl Run<'_> {
             // A visit end reads the appointment's brief; a cancellation rebooks its request,
             // from the rest of the appointment.
             if matches!(ahead, Some(Event::MemberCancel(..))) {
-                self.book.prefetch_whole_appointment(id);
+                perf::prefetch_whole_appointment(&self.book, id);
             } else {
-                self.book.prefetch_appointment(id);
+                perf::prefetch_appointment(&self.book, id);
             }
             if let Some(record) = self.region.members.get(member.index()) {
                 prefetch_all(record);
@@ -527,7 +485,7 @@ impl Run<'_> {
             if let Some(state) = self.episodes.get(episode.index()) {
                 prefetch(state);
             }
-            self.book.prefetch_episode(episode);
+            perf::prefetch_episode(&self.book, episode);
         }
         // Nearer still, a visit end's follow-up search: the treating clinician's row a cadence
         // after the visit.
@@ -549,9 +507,7 @@ impl Run<'_> {
             // A month is read as 30 days here: the row's word there is near enough.
             let days = known.cadence.days().unwrap_or(30);
             let target = Minute::from_timestamp(appointment.start).0 + days * 24 * 60;
-            self.book
-                .availability()
-                .prefetch_direct_row(known.clinician, Minute(target));
+            perf::prefetch_direct_row(self.book.availability(), known.clinician, Minute(target));
         }
     }
 
@@ -603,7 +559,7 @@ impl Run<'_> {
             return Ok(());
         }
         let demand = &self.scenario.demand;
-        let roll = self.draws.uniform();
+        let roll = self.draws.unit();
         let kind = if roll < demand.urgent_share {
             RequestKind::Urgent
         } else if roll < demand.urgent_share + demand.psychiatry_share {
@@ -728,7 +684,7 @@ impl Run<'_> {
             .chance(self.scenario.attendance.member_cancellation)
         {
             let lead = start.duration_since(now).as_secs().max(0) as f64;
-            let at = now + SignedDuration::from_secs((self.draws.uniform() * lead) as i64);
+            let at = now + SignedDuration::from_secs((self.draws.unit() * lead) as i64);
             self.schedule(at, Event::MemberCancel(id, request.member));
         }
         Ok(Some(id))
@@ -867,7 +823,7 @@ impl Run<'_> {
             last,
             reason: spec.reason,
         };
-        let replan = replan::plan(
+        let replan = caretime_replan::plan(
             &ReplanContext {
                 region: self.region,
                 book: &self.book,

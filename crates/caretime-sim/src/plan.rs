@@ -23,7 +23,7 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use caretime_core::region::{Affiliation, Discipline};
-use caretime_engine::generate::generate;
+use caretime_region::generate::generate;
 use jiff::civil::Date;
 use serde_json::{Value, json};
 

@@ -67,7 +67,7 @@
 
 use caretime_core::files::{FileError, builtin, parse_toml};
 use caretime_core::rules::RuleSet;
-use caretime_engine::generate::RegionParams;
+use caretime_region::generate::RegionParams;
 use jiff::civil::Date;
 use serde::Deserialize;
 
@@ -151,7 +151,7 @@ impl GroupModel {
 #[derive(Clone, Debug, PartialEq)]
 pub struct DisruptionSpec {
     /// Strike, leave or closure (the cancellation reason the displaced appointments get).
-    pub reason: caretime_engine::replan::DisruptionReason,
+    pub reason: caretime_replan::DisruptionReason,
     /// The first day out.
     pub first: Date,
     /// Days out, from `first` (calendar days).
@@ -629,8 +629,8 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
     let disruption = match &parsed.disruption {
         None => None,
         Some(spec) => {
-            let reason = caretime_engine::replan::DisruptionReason::from_slug(&spec.reason)
-                .ok_or_else(|| {
+            let reason =
+                caretime_replan::DisruptionReason::from_slug(&spec.reason).ok_or_else(|| {
                     invalid(
                         file,
                         "disruption.reason",

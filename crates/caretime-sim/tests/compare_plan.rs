@@ -4,7 +4,7 @@
 //! at a fifth of its size, one reported month) keeps every test to a few seconds in debug.
 
 use caretime_core::region::{Affiliation, Discipline};
-use caretime_engine::generate::generate;
+use caretime_region::generate::generate;
 use caretime_sim::compare::{self, Variant};
 use caretime_sim::plan::{self, Measure, Outcome, Search};
 use caretime_sim::scenario::{Scenario, parse_scenario};

@@ -11,8 +11,8 @@
 
 use caretime_core::region::{Affiliation, Discipline, Fte, Region};
 use caretime_core::template::{BlockKind, Template};
-use caretime_engine::generate::generate;
 use caretime_engine::report::Dimension;
+use caretime_region::generate::generate;
 use caretime_sim::model::Replication;
 use caretime_sim::scenario::{NoShowStep, Scenario, builtin_scenario, parse_scenario};
 use caretime_sim::summary::Summary;

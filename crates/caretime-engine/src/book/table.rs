@@ -15,10 +15,10 @@
 
 use std::collections::HashMap;
 
-use caretime_core::hint::{prefetch, prefetch_all};
 use caretime_core::id::{AppointmentId, ClinicianId, FacilityId};
 use caretime_core::region::{Language, Modality};
 use caretime_core::request::{Preferences, Request, RequestKind};
+use caretime_hint::{prefetch, prefetch_all};
 use jiff::Timestamp;
 use jiff::civil::Date;
 

@@ -9,7 +9,7 @@
 //!   page-table walk per read when each 4 KiB page needs its own translation; backed by 2 MiB
 //!   pages, a few hundred translations cover it.
 //!
-//! These are the workspace's only `unsafe` blocks (`unsafe_code` is denied everywhere else):
+//! These are the workspace's only `unsafe` blocks (every other crate forbids `unsafe_code`):
 //! neither reads nor writes the memory it names.
 
 /// The cache line size of the machines caretime runs on (x86_64 and aarch64 servers).

@@ -1,5 +1,6 @@
 //! Replanning a disruption: optimal moves, applied atomically through the book.
 
+#[path = "../../caretime-engine/tests/support/mod.rs"]
 mod support;
 
 use caretime_core::id::{AppointmentId, ClinicianId, GroupId, MemberId};
@@ -12,7 +13,7 @@ use caretime_engine::book::{
 use caretime_engine::episode::Cadence;
 use caretime_engine::find::{Route, Timeliness};
 use caretime_engine::group::{NewGroup, SeatOutcome};
-use caretime_engine::replan::{
+use caretime_replan::{
     Disruption, DisruptionReason, GroupDecision, Replan, ReplanContext, ReplanCosts, plan,
 };
 use jiff::Timestamp;

@@ -1,16 +1,14 @@
 //! The region file: round trips, and errors that point at file, line and field without ever
 //! quoting a member's PHI.
 
-use std::fs;
-
 use caretime_core::calendar::{BusinessCalendar, HolidayCalendar, WeekdayMask};
 use caretime_core::files::FileError;
 use caretime_core::region::{Affiliation, Discipline, Language, Modality, Region};
 use caretime_core::template::BlockKind;
-use caretime_engine::generate::{RegionParams, generate};
-use caretime_engine::region_file::{
-    RegionFileError, read_region, template_names, write_region_csv, write_region_json,
+use caretime_region::file::{
+    CsvTable, RegionFileError, read_region, template_names, write_region_csv, write_region_json,
 };
+use caretime_region::generate::{RegionParams, generate};
 use jiff::civil::date;
 
 /// A small valid region, one table entry per line. Line numbers are part of the tests: the
@@ -479,23 +477,24 @@ fn regions_the_format_cannot_hold_are_refused() {
 #[test]
 fn csv_tables() {
     let region = generate(&RegionParams::socal(0.001, 3)).expect("valid");
-    let dir = std::env::temp_dir().join(format!("caretime-region-csv-{}", std::process::id()));
-    write_region_csv(&region, &dir).expect("writes");
-    let table = |name: &str| fs::read_to_string(dir.join(name)).expect("written");
-    let facilities = table("facilities.csv");
+    let table = |table: CsvTable| {
+        let mut out = Vec::new();
+        write_region_csv(&region, table, &mut out).expect("writes");
+        String::from_utf8(out).expect("UTF-8")
+    };
+    let facilities = table(CsvTable::Facilities);
     assert!(facilities.starts_with(
         "id,name,address,lat,lon,time_zone,mon,tue,wed,thu,fri,sat,sun,weekdays,holidays,closures\n0,Los Angeles Medical Center,"
     ));
     assert_eq!(facilities.lines().count(), 1 + region.facilities.len());
-    let clinicians = table("clinicians.csv");
+    let clinicians = table(CsvTable::Clinicians);
     assert_eq!(clinicians.lines().count(), 1 + region.clinicians.len());
     assert!(clinicians.contains(",internal,en"));
-    let members = table("members.csv");
+    let members = table(CsvTable::Members);
     assert!(members.starts_with("id,plan_number,name,birth_date,language,lat,lon,accepts\n0,SC"));
     assert_eq!(members.lines().count(), 1 + region.members.len());
-    let blocks = table("template_blocks.csv");
+    let blocks = table(CsvTable::TemplateBlocks);
     let n_blocks: usize = region.templates.iter().map(|t| t.blocks.len()).sum();
     assert_eq!(blocks.lines().count(), 1 + n_blocks);
     assert!(blocks.contains("0,socal-2025-fte-1.00,1.00,mon,08:00,09:00,protected\n"));
-    fs::remove_dir_all(&dir).expect("cleanup");
 }

@@ -16,15 +16,16 @@ use caretime_engine::book::{
     Appointment, AppointmentStatus, Book, BookPolicy, Outcome, Take, TakeOffer,
 };
 use caretime_engine::find::{Interpreters, modality_for};
-use caretime_engine::generate::{RegionParams, generate};
-use caretime_engine::replan::{Disruption, DisruptionReason, ReplanContext, ReplanCosts, plan};
 use caretime_flow::{Network, NodeId};
+use caretime_region::generate::{RegionParams, generate};
+use caretime_replan::{Disruption, DisruptionReason, ReplanContext, ReplanCosts, plan};
 use jiff::civil::{Date, date};
 use jiff::{SignedDuration, Timestamp};
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+#[path = "../../caretime-engine/tests/support/mod.rs"]
 mod support;
 
 /// Cases per property: a few by default, many in CI.

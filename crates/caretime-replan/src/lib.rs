@@ -41,6 +41,8 @@
 //! the disrupted clinicians' leave, new appointments, arrangements, group decisions), applied
 //! atomically by [`Book::apply`]: the same path as every booking.
 
+pub mod disruption_file;
+
 use std::cmp::Reverse;
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
@@ -55,17 +57,17 @@ use caretime_flow::{ArcId, Basis, FlowError, Network, NodeId, Progress, Solution
 use jiff::Timestamp;
 use jiff::civil::Date;
 
-use crate::availability::{Availability, AvailabilityError, FreeKind, Minute};
-use crate::book::{
+use caretime_engine::availability::{Availability, AvailabilityError, FreeKind, Minute};
+use caretime_engine::book::{
     Appointment, AppointmentStatus, Book, Cancellation, CancellationReason, CancelledBy, Change,
     OfferRecord, Outcome,
 };
-use crate::find::{
+use caretime_engine::find::{
     GROUP_INTERNAL_PSYCHIATRY, GROUP_INTERNAL_THERAPY, GROUP_NETWORK_PSYCHIATRY,
     GROUP_NETWORK_THERAPY, Interpreters, OutOfNetworkArrangement, Route, Timeliness, group_of,
     modality_for, timeliness,
 };
-use crate::group::in_group_time;
+use caretime_engine::group::in_group_time;
 
 /// Why clinicians are unavailable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -361,7 +363,7 @@ impl Replan {
                 });
             }
         }
-        let mut next_id = book.next_id().0;
+        let mut next_id = book.next_appointment_id().0;
         for displaced in &self.moves {
             let original = book
                 .appointment(displaced.appointment)

@@ -29,7 +29,9 @@ use std::collections::BTreeMap;
 use caretime_core::calendar::{BusinessCalendar, HolidayCalendar, WeekdayMask};
 use caretime_core::contract::Contract;
 use caretime_core::files::builtin;
-use caretime_core::hint::huge_pages;
+use caretime_hint::huge_pages;
+
+use crate::draws::Draws;
 use caretime_core::id::{ClinicianId, FacilityId, MemberId, RegionId, TemplateId};
 use caretime_core::phi::Phi;
 use caretime_core::region::{
@@ -41,8 +43,6 @@ use caretime_core::template::{
 };
 use jiff::civil::{Date, Time, Weekday};
 use jiff::tz::TimeZone;
-use rand::{RngCore, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 
 /// Parameters that the generator rejects.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -688,9 +688,8 @@ fn birth_dates((first, last): (i16, i16)) -> Result<Vec<Date>, GenerateError> {
 // ---------------------------------------------------------------------------------------------
 // Drawing numbers
 
-/// A stream of draws: ChaCha8 words turned into numbers by this module's own arithmetic, so the
-/// values depend only on the ChaCha8 stream, which is specified and portable.
-struct Dice(ChaCha8Rng);
+/// The generator's draws ([`Draws`]: portable, the same on every machine and version).
+type Dice = Draws;
 
 /// One ChaCha8 stream per table, so that each table's draws are independent of the others'.
 #[derive(Clone, Copy)]
@@ -701,51 +700,17 @@ enum Stream {
     Network = 4,
 }
 
-impl Dice {
-    fn new(seed: u64, stream: Stream) -> Dice {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        rng.set_stream(stream as u64);
-        Dice(rng)
-    }
+fn dice(seed: u64, stream: Stream) -> Dice {
+    Draws::with_stream(seed, stream as u64)
+}
 
-    /// A number in `0..n` (`n > 0`). Multiply-shift: the bias is below n / 2^64, far below
-    /// anything a region could show.
-    fn below(&mut self, n: u64) -> u64 {
-        ((u128::from(self.0.next_u64()) * u128::from(n)) >> 64) as u64
-    }
-
-    /// An index into a slice of `len > 0` items.
-    fn index(&mut self, len: usize) -> usize {
-        // `len` is a slice length, so it fits a u64, and the result is below it.
-        self.below(len as u64) as usize
-    }
-
-    /// A number in [0, 1) with 53 random bits.
-    fn unit(&mut self) -> f64 {
-        (self.0.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-    }
-
-    /// True with probability `p`.
-    fn chance(&mut self, p: f64) -> bool {
-        self.unit() < p
-    }
-
-    /// About normal with mean 0 and standard deviation 1: the sum of four uniforms (Irwin-Hall),
-    /// rescaled. Bounded at ±3.5, which suits homes around a clinic; it needs no `ln` or `cos`.
-    fn normal(&mut self) -> f64 {
-        let sum = self.unit() + self.unit() + self.unit() + self.unit();
-        // The sum has mean 2 and variance 4/12.
-        (sum - 2.0) * 3.0_f64.sqrt()
-    }
-
-    /// A point about `spread_km` (standard deviation per axis) from `centre`.
-    fn near(&mut self, centre: Anchor, spread_km: f64) -> GeoPoint {
-        let north_km = self.normal() * spread_km;
-        let east_km = self.normal() * spread_km;
-        let lat = (centre.point.lat() + north_km / KM_PER_DEGREE).clamp(-90.0, 90.0);
-        let lon = (centre.point.lon() + east_km / centre.km_per_degree_lon).clamp(-180.0, 180.0);
-        GeoPoint::new(lat, lon).expect("clamped into range")
-    }
+/// A point about `spread_km` (standard deviation per axis) from `centre`.
+fn near(dice: &mut Dice, centre: Anchor, spread_km: f64) -> GeoPoint {
+    let north_km = dice.normal() * spread_km;
+    let east_km = dice.normal() * spread_km;
+    let lat = (centre.point.lat() + north_km / KM_PER_DEGREE).clamp(-90.0, 90.0);
+    let lon = (centre.point.lon() + east_km / centre.km_per_degree_lon).clamp(-180.0, 180.0);
+    GeoPoint::new(lat, lon).expect("clamped into range")
 }
 
 /// A point and the length of a degree of longitude there.
@@ -1037,7 +1002,7 @@ fn facility(
 /// counties so that each county's facilities follow its population.
 fn internal_facilities(plan: &Plan<'_>) -> Vec<Facility> {
     let params = plan.params;
-    let mut dice = Dice::new(params.seed, Stream::Facilities);
+    let mut dice = dice(params.seed, Stream::Facilities);
     let total = plan.counts.internal_facilities as usize;
     let named = &params.named_facilities[..total.min(params.named_facilities.len())];
     let mut facilities: Vec<Facility> = named
@@ -1078,7 +1043,7 @@ fn internal_facilities(plan: &Plan<'_>) -> Vec<Facility> {
         let county = &params.counties[county_idx];
         let centre = Anchor::new(county.centre);
         for number in 1..=count {
-            let location = dice.near(centre, county.spread_km);
+            let location = near(&mut dice, centre, county.spread_km);
             let index = facilities.len();
             facilities.push(facility(
                 index,
@@ -1108,7 +1073,7 @@ impl NearestFacility {
     /// Cells of at least 0.01° (about 1 km), fewer for large areas or many facilities so that
     /// building the grid stays within about 50 million distance computations.
     fn new(counties: &[County], facilities: &[Facility]) -> NearestFacility {
-        // `Dice::normal` is bounded at ±2√3 standard deviations, so this box holds every home.
+        // `Draws::normal` is bounded at ±2√3 standard deviations, so this box holds every home.
         let reach = 2.0 * 3.0_f64.sqrt();
         let (mut south, mut north, mut west, mut east) = (90.0f64, -90.0f64, 180.0f64, -180.0f64);
         for county in counties {
@@ -1171,7 +1136,7 @@ impl NearestFacility {
 /// centre), as the clinics do; a member's facility is the nearest one.
 fn members(plan: &Plan<'_>, facilities: &[Facility]) -> (Vec<Member>, Vec<u64>) {
     let params = plan.params;
-    let mut dice = Dice::new(params.seed, Stream::Members);
+    let mut dice = dice(params.seed, Stream::Members);
     let plan_numbers = PlanNumbers::new(&mut dice);
     let centres: Vec<Anchor> = params
         .counties
@@ -1186,7 +1151,11 @@ fn members(plan: &Plan<'_>, facilities: &[Facility]) -> (Vec<Member>, Vec<u64>) 
     let mut members_at = vec![0u64; facilities.len()];
     for index in 0..n_members {
         let county_idx = plan.counties.draw(&mut dice);
-        let home = dice.near(centres[county_idx], params.counties[county_idx].spread_km);
+        let home = near(
+            &mut dice,
+            centres[county_idx],
+            params.counties[county_idx].spread_km,
+        );
         members_at[nearest.of(home)] += 1;
         let language = plan.member_languages.draw(&mut dice);
         // A fixed array, not a Vec: this loop runs millions of times.
@@ -1347,7 +1316,7 @@ fn internal_clinicians(
     members_at: &[u64],
     templates: &mut TemplateTable,
 ) -> Vec<Clinician> {
-    let mut dice = Dice::new(plan.params.seed, Stream::Internal);
+    let mut dice = dice(plan.params.seed, Stream::Internal);
     let mut clinicians = Vec::new();
     let groups = [
         (u64::from(plan.counts.therapists), None),
@@ -1402,7 +1371,7 @@ fn network(
     templates: &mut TemplateTable,
 ) {
     let params = plan.params;
-    let mut dice = Dice::new(params.seed, Stream::Network);
+    let mut dice = dice(params.seed, Stream::Network);
     let first_office = facilities.len();
     let anchors: Vec<Anchor> = params
         .counties
@@ -1412,7 +1381,7 @@ fn network(
     for number in 1..=plan.counts.network_offices {
         let county_idx = plan.counties.draw(&mut dice);
         let county = &params.counties[county_idx];
-        let location = dice.near(anchors[county_idx], county.spread_km);
+        let location = near(&mut dice, anchors[county_idx], county.spread_km);
         let index = facilities.len();
         facilities.push(facility(
             index,
@@ -1486,23 +1455,12 @@ mod tests {
 
     #[test]
     fn plan_numbers_are_distinct() {
-        let mut dice = Dice::new(7, Stream::Members);
+        let mut dice = dice(7, Stream::Members);
         let numbers = PlanNumbers::new(&mut dice);
         let mut seen: Vec<String> = (0..10_000).map(|i| numbers.number("SC", i)).collect();
         assert!(seen.iter().all(|n| n.len() == 11 && n.starts_with("SC")));
         seen.sort();
         seen.dedup();
         assert_eq!(seen.len(), 10_000);
-    }
-
-    #[test]
-    fn normal_draws_have_unit_spread() {
-        let mut dice = Dice::new(1, Stream::Members);
-        let draws: Vec<f64> = (0..100_000).map(|_| dice.normal()).collect();
-        let mean = draws.iter().sum::<f64>() / draws.len() as f64;
-        let variance =
-            draws.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / draws.len() as f64;
-        assert!(mean.abs() < 0.01, "{mean}");
-        assert!((variance - 1.0).abs() < 0.02, "{variance}");
     }
 }

@@ -36,22 +36,19 @@
 //! about one names the field and what is wrong with it, never its value.
 //!
 //! [`write_region_json`] writes deterministic bytes: the same region always gives the same file.
-//! [`write_region_csv`] writes `facilities.csv`, `template_blocks.csv`, `clinicians.csv` and
-//! `members.csv`.
+//! [`write_region_csv`] writes one [`CsvTable`] (`facilities.csv`, `template_blocks.csv`,
+//! `clinicians.csv` or `members.csv`) to a writer; the caller opens the files.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::fs;
 use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use caretime_core::calendar::{
     BusinessCalendar, HolidayCalendar, WeekdayMask, parse_weekday, weekday_slug,
 };
 use caretime_core::files::{FileError, builtin};
-use caretime_core::hint::huge_pages;
 use caretime_core::id::{ClinicianId, FacilityId, MemberId, RegionId, TemplateId};
 use caretime_core::phi::Phi;
 use caretime_core::region::{
@@ -62,6 +59,7 @@ use caretime_core::slug::Slug;
 use caretime_core::template::{
     Block, BlockKind, DayRange, Template, TemplateViolation, WeeklyHours, standard_template,
 };
+use caretime_hint::huge_pages;
 use jiff::civil::{Date, Time, Weekday};
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
@@ -82,22 +80,9 @@ pub enum RegionFileError {
     /// Writing the JSON document failed.
     #[error("cannot write the region file: {0}")]
     Write(#[from] io::Error),
-    /// Creating or writing a CSV file or its directory failed.
-    #[error("cannot write {}: {source}", path.display())]
-    WriteFile {
-        /// The file or directory.
-        path: PathBuf,
-        /// What went wrong.
-        source: io::Error,
-    },
     /// The CSV writer failed.
-    #[error("cannot write {}: {source}", path.display())]
-    Csv {
-        /// The file.
-        path: PathBuf,
-        /// What went wrong.
-        source: csv::Error,
-    },
+    #[error("cannot write the CSV table: {0}")]
+    Csv(#[from] csv::Error),
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1317,177 +1302,201 @@ pub fn write_region_json(region: &Region, out: &mut impl Write) -> Result<(), Re
     Ok(())
 }
 
-/// Writes the region as four CSV files in `dir` (created if missing): `facilities.csv`,
-/// `template_blocks.csv`, `clinicians.csv` and `members.csv`. Lists within a cell are separated
-/// by `;`. `members.csv` holds PHI.
-pub fn write_region_csv(region: &Region, dir: &Path) -> Result<(), RegionFileError> {
-    let names = writable(region)?;
-    fs::create_dir_all(dir).map_err(|source| RegionFileError::WriteFile {
-        path: dir.to_owned(),
-        source,
-    })?;
-    write_csv(
-        dir,
-        "facilities.csv",
-        &[
-            "id",
-            "name",
-            "address",
-            "lat",
-            "lon",
-            "time_zone",
-            "mon",
-            "tue",
-            "wed",
-            "thu",
-            "fri",
-            "sat",
-            "sun",
-            "weekdays",
-            "holidays",
-            "closures",
-        ],
-        |csv| {
-            for (index, facility) in region.facilities.iter().enumerate() {
-                let record = facility_record(index, facility);
-                let day = |range: &Option<Cow<'_, str>>| range.as_deref().unwrap_or("").to_owned();
-                let [mon, tue, wed, thu, fri, sat, sun] =
-                    record.hours.days().map(|(_, range)| day(range));
-                csv.write_record([
-                    index.to_string(),
-                    facility.name.clone(),
-                    facility.address.clone(),
-                    record.lat.to_string(),
-                    record.lon.to_string(),
-                    record.time_zone.to_string(),
-                    mon,
-                    tue,
-                    wed,
-                    thu,
-                    fri,
-                    sat,
-                    sun,
-                    record.calendar.weekdays.unwrap_or_default().join(";"),
-                    record.calendar.holidays.to_string(),
-                    record.calendar.closures.join(";"),
-                ])?;
-            }
-            Ok(())
-        },
-    )?;
-    write_csv(
-        dir,
-        "template_blocks.csv",
-        &[
-            "template",
-            "template_name",
-            "fte",
-            "day",
-            "start",
-            "end",
-            "kind",
-        ],
-        |csv| {
-            for (index, template) in region.templates.iter().enumerate() {
-                for block in &template.blocks {
-                    csv.write_record([
-                        index.to_string().as_str(),
-                        &names[index],
-                        &template.fte.to_string(),
-                        weekday_slug(block.day),
-                        &hhmm(block.range.start()),
-                        &hhmm(block.range.end()),
-                        block.kind.slug(),
-                    ])?;
-                }
-            }
-            Ok(())
-        },
-    )?;
-    write_csv(
-        dir,
-        "clinicians.csv",
-        &[
-            "id",
-            "name",
-            "discipline",
-            "affiliation",
-            "languages",
-            "modalities",
-            "fte",
-            "facility",
-            "template",
-            "template_name",
-        ],
-        |csv| {
-            for (index, clinician) in region.clinicians.iter().enumerate() {
-                let record = clinician_record(index, clinician, &names);
-                csv.write_record([
-                    index.to_string().as_str(),
-                    &clinician.name,
-                    clinician.discipline.slug(),
-                    affiliation_slug(clinician.affiliation),
-                    &record.languages.join(";"),
-                    &record.modalities.join(";"),
-                    &clinician.fte.to_string(),
-                    &clinician.facility.0.to_string(),
-                    &clinician.template.0.to_string(),
-                    &names[clinician.template.index()],
-                ])?;
-            }
-            Ok(())
-        },
-    )?;
-    write_csv(
-        dir,
-        "members.csv",
-        &[
-            "id",
-            "plan_number",
-            "name",
-            "birth_date",
-            "language",
-            "lat",
-            "lon",
-            "accepts",
-        ],
-        |csv| {
-            for (index, member) in region.members.iter().enumerate() {
-                let record = member_record(index, member);
-                csv.write_record([
-                    index.to_string().as_str(),
-                    &record.plan_number,
-                    &record.name,
-                    &record.birth_date,
-                    &record.language,
-                    &record.lat.to_string(),
-                    &record.lon.to_string(),
-                    &record.accepts.join(";"),
-                ])?;
-            }
-            Ok(())
-        },
-    )
+/// One of the CSV tables a region is exported as (one file each, named by [`CsvTable::file_name`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CsvTable {
+    /// `facilities.csv`: one row a facility, with its opening hours a column a weekday.
+    Facilities,
+    /// `template_blocks.csv`: one row a block of a template.
+    TemplateBlocks,
+    /// `clinicians.csv`: one row a clinician, internal or network.
+    Clinicians,
+    /// `members.csv`: one row a member. Holds PHI (names, birth dates, plan numbers).
+    Members,
 }
 
-fn write_csv(
-    dir: &Path,
-    name: &str,
-    header: &[&str],
-    rows: impl FnOnce(&mut csv::Writer<fs::File>) -> csv::Result<()>,
+impl CsvTable {
+    /// Every table, in the order they are written.
+    pub const ALL: [CsvTable; 4] = [
+        CsvTable::Facilities,
+        CsvTable::TemplateBlocks,
+        CsvTable::Clinicians,
+        CsvTable::Members,
+    ];
+
+    /// The table's file name (`facilities.csv`, ...).
+    pub fn file_name(self) -> &'static str {
+        match self {
+            CsvTable::Facilities => "facilities.csv",
+            CsvTable::TemplateBlocks => "template_blocks.csv",
+            CsvTable::Clinicians => "clinicians.csv",
+            CsvTable::Members => "members.csv",
+        }
+    }
+}
+
+/// Writes one table of the region as CSV to `out`: a header, then a row an entry, in id order.
+/// Lists within a cell are separated by `;`. The bytes depend only on the region. Opening the
+/// file, or creating its directory, is the caller's job.
+pub fn write_region_csv(
+    region: &Region,
+    table: CsvTable,
+    out: &mut impl Write,
 ) -> Result<(), RegionFileError> {
-    let path = dir.join(name);
-    let csv_error = |source| RegionFileError::Csv {
-        path: path.clone(),
-        source,
-    };
-    let mut writer = csv::Writer::from_path(&path).map_err(csv_error)?;
-    writer.write_record(header).map_err(csv_error)?;
-    rows(&mut writer).map_err(csv_error)?;
-    writer.flush().map_err(|source| RegionFileError::WriteFile {
-        path: path.clone(),
-        source,
-    })
+    let names = writable(region)?;
+    match table {
+        CsvTable::Facilities => write_csv(
+            out,
+            &[
+                "id",
+                "name",
+                "address",
+                "lat",
+                "lon",
+                "time_zone",
+                "mon",
+                "tue",
+                "wed",
+                "thu",
+                "fri",
+                "sat",
+                "sun",
+                "weekdays",
+                "holidays",
+                "closures",
+            ],
+            |csv| {
+                for (index, facility) in region.facilities.iter().enumerate() {
+                    let record = facility_record(index, facility);
+                    let day =
+                        |range: &Option<Cow<'_, str>>| range.as_deref().unwrap_or("").to_owned();
+                    let [mon, tue, wed, thu, fri, sat, sun] =
+                        record.hours.days().map(|(_, range)| day(range));
+                    csv.write_record([
+                        index.to_string(),
+                        facility.name.clone(),
+                        facility.address.clone(),
+                        record.lat.to_string(),
+                        record.lon.to_string(),
+                        record.time_zone.to_string(),
+                        mon,
+                        tue,
+                        wed,
+                        thu,
+                        fri,
+                        sat,
+                        sun,
+                        record.calendar.weekdays.unwrap_or_default().join(";"),
+                        record.calendar.holidays.to_string(),
+                        record.calendar.closures.join(";"),
+                    ])?;
+                }
+                Ok(())
+            },
+        ),
+        CsvTable::TemplateBlocks => write_csv(
+            out,
+            &[
+                "template",
+                "template_name",
+                "fte",
+                "day",
+                "start",
+                "end",
+                "kind",
+            ],
+            |csv| {
+                for (index, template) in region.templates.iter().enumerate() {
+                    for block in &template.blocks {
+                        csv.write_record([
+                            index.to_string().as_str(),
+                            &names[index],
+                            &template.fte.to_string(),
+                            weekday_slug(block.day),
+                            &hhmm(block.range.start()),
+                            &hhmm(block.range.end()),
+                            block.kind.slug(),
+                        ])?;
+                    }
+                }
+                Ok(())
+            },
+        ),
+        CsvTable::Clinicians => write_csv(
+            out,
+            &[
+                "id",
+                "name",
+                "discipline",
+                "affiliation",
+                "languages",
+                "modalities",
+                "fte",
+                "facility",
+                "template",
+                "template_name",
+            ],
+            |csv| {
+                for (index, clinician) in region.clinicians.iter().enumerate() {
+                    let record = clinician_record(index, clinician, &names);
+                    csv.write_record([
+                        index.to_string().as_str(),
+                        &clinician.name,
+                        clinician.discipline.slug(),
+                        affiliation_slug(clinician.affiliation),
+                        &record.languages.join(";"),
+                        &record.modalities.join(";"),
+                        &clinician.fte.to_string(),
+                        &clinician.facility.0.to_string(),
+                        &clinician.template.0.to_string(),
+                        &names[clinician.template.index()],
+                    ])?;
+                }
+                Ok(())
+            },
+        ),
+        CsvTable::Members => write_csv(
+            out,
+            &[
+                "id",
+                "plan_number",
+                "name",
+                "birth_date",
+                "language",
+                "lat",
+                "lon",
+                "accepts",
+            ],
+            |csv| {
+                for (index, member) in region.members.iter().enumerate() {
+                    let record = member_record(index, member);
+                    csv.write_record([
+                        index.to_string().as_str(),
+                        &record.plan_number,
+                        &record.name,
+                        &record.birth_date,
+                        &record.language,
+                        &record.lat.to_string(),
+                        &record.lon.to_string(),
+                        &record.accepts.join(";"),
+                    ])?;
+                }
+                Ok(())
+            },
+        ),
+    }
+}
+
+fn write_csv<W: Write>(
+    out: W,
+    header: &[&str],
+    rows: impl FnOnce(&mut csv::Writer<W>) -> csv::Result<()>,
+) -> Result<(), RegionFileError> {
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record(header)?;
+    rows(&mut writer)?;
+    writer.flush()?;
+    Ok(())
 }
 
 #[cfg(test)]

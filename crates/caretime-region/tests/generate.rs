@@ -4,8 +4,8 @@
 use caretime_core::files::builtin;
 use caretime_core::region::{Affiliation, Discipline, Language, Modality, Region};
 use caretime_core::template::{BlockKind, check_template};
-use caretime_engine::generate::{GenerateError, RegionCounts, RegionParams, generate};
-use caretime_engine::region_file::write_region_json;
+use caretime_region::file::write_region_json;
+use caretime_region::generate::{GenerateError, RegionCounts, RegionParams, generate};
 use jiff::civil::date;
 
 fn socal(scale: f64) -> Region {
