@@ -27,22 +27,26 @@ impl Draws {
     }
 
     /// A uniform number in [0, 1) with 53 random bits.
+    #[inline]
     pub fn unit(&mut self) -> f64 {
         (self.0.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
     /// True with probability `p` (never for `p <= 0`, always for `p >= 1`).
+    #[inline]
     pub fn chance(&mut self, p: f64) -> bool {
         self.unit() < p
     }
 
     /// A number in `0..n` (`n > 0`; 0 for `n == 0`). Multiply-shift: the bias is below
     /// n / 2^64, far below anything a region or a simulation could show.
+    #[inline]
     pub fn below(&mut self, n: u64) -> u64 {
         ((u128::from(self.0.next_u64()) * u128::from(n)) >> 64) as u64
     }
 
     /// An index into a slice of `len > 0` items.
+    #[inline]
     pub fn index(&mut self, len: usize) -> usize {
         // `len` is a slice length, so it fits a u64, and the result is below it.
         self.below(len as u64) as usize
@@ -50,6 +54,7 @@ impl Draws {
 
     /// About normal with mean 0 and standard deviation 1: the sum of four uniforms (Irwin-Hall),
     /// rescaled. Bounded at ±3.5, which suits homes around a clinic; it needs no `ln` or `cos`.
+    #[inline]
     pub fn normal(&mut self) -> f64 {
         let sum = self.unit() + self.unit() + self.unit() + self.unit();
         // The sum has mean 2 and variance 4/12.
@@ -57,6 +62,7 @@ impl Draws {
     }
 
     /// An exponential draw with mean `mean`.
+    #[inline]
     pub fn exponential(&mut self, mean: f64) -> f64 {
         // 1 - u is in (0, 1], so the logarithm is finite.
         -mean * libm::log(1.0 - self.unit())
@@ -64,6 +70,7 @@ impl Draws {
 
     /// Failures before the first success, with mean `mean` (0 for a mean of 0 or less; at most
     /// `u32::MAX`).
+    #[inline]
     pub fn geometric(&mut self, mean: f64) -> u32 {
         if mean <= 0.0 {
             return 0;
