@@ -4,8 +4,8 @@
 //! A deadline counts days in the rule set's zone: the date of the request (or the prior
 //! appointment), then the end of the last day. A simulated year asks that millions of times, and
 //! each answer from the zone's rules is a search of its transitions. [`ZoneDays`] keeps, per block
-//! of [`BLOCK_DAYS`] days, the instant each day starts and its date, made from the zone the first
-//! time a day of the block is asked for (blocks are shared by the clones of a [`ZoneDays`]).
+//! of 256 days (`BLOCK_DAYS`), the instant each day starts and its date, made from the zone the
+//! first time a day of the block is asked for (blocks are shared by the clones of a [`ZoneDays`]).
 //! Its answers are the zone's own, bit for bit: a day near an offset change is answered by the
 //! zone itself.
 

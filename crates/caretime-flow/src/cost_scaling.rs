@@ -29,15 +29,15 @@ use std::collections::VecDeque;
 
 use crate::{FlowError, Network, PROGRESS_EVERY, Progress, Solution, total_cost};
 
-/// The factor by which ε shrinks from one phase to the next (LEMON's default; on the benchmark
-/// 5 was 8 to 10 % slower and 64 up to 30 % slower).
+/// The factor by which ε shrinks from one phase to the next (LEMON's default; a smaller or
+/// larger factor was slower on the benchmark: `bench/NOTES.md`).
 pub(crate) const ALPHA: i64 = 16;
 
 /// The longest admissible path pushed at once (LEMON's choice).
 const MAX_PATH_LENGTH: usize = 4;
 
 /// Relabels between two global price updates, as a multiple of the number of nodes (LEMON: 1;
-/// 3 was 10 to 20 % faster on the benchmark, 0.3 20 to 50 % slower).
+/// 3 was faster on the benchmark and more frequent updates slower: `bench/NOTES.md`).
 const GLOBAL_UPDATE_FACTOR: usize = 3;
 
 /// Refining prices straight to ε = 1 (a proof of optimality) is tried only after a phase that
@@ -54,7 +54,7 @@ struct ResidualArc {
     residual: i64,
     /// The original arc's capacity: this arc's and its reverse's residuals always sum to it, so
     /// the reverse's residual is known without touching the reverse arc, which lives at a random
-    /// place in memory (reading it was 38 % of the solve time in the global update).
+    /// place in memory (reading it was much of the global update's time).
     capacity: i64,
 }
 

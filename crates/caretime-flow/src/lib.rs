@@ -25,12 +25,11 @@
 //! - [`dimacs`] reads and writes the DIMACS min-cost-flow format (lower bounds included), so that
 //!   any instance can be checked against another solver.
 //!
-//! # Algorithms, measured
+//! # Algorithms
 //!
 //! Two algorithms are implemented, both exact in `i64`; [`solve`] uses **network simplex**, the
-//! faster on the replanning benchmark by a factor of 3. When capacity is scarce (most of the
-//! receiving capacity needed), cost scaling is 2.5x faster: callers that know so should pick it
-//! with [`solve_using`]. Neither is within half of OR-Tools' time there (below).
+//! faster on the replanning benchmark. When capacity is scarce (most of the receiving capacity
+//! needed), cost scaling is faster: callers that know so should pick it with [`solve_using`].
 //!
 //! - [`Algorithm::NetworkSimplex`]: primal network simplex as in LEMON's `NetworkSimplex`: a
 //!   spanning tree stored as parent, predecessor arc (and its direction), thread, reverse thread,
@@ -40,9 +39,14 @@
 //!   and a final basis that still routes flow through the root proves infeasibility;
 //!   block-search pivoting over arcs stored in an interleaved order (consecutive positions hold
 //!   arcs about `m / k` apart, `k = m / n`) so that each block samples the whole network. Blocks
-//!   are `0.3 √m` arcs (LEMON: `√m`). Not polynomial in the worst case (no known pivot rule is);
-//!   in practice a few pivots per node, each `O(block + cycle + re-hung subtree)`. Needs
-//!   potentials up to about `2 n C`, so the network must satisfy `8 (C + 1)(n + 1) ≤ 2^63`.
+//!   are `0.3 √m` arcs (LEMON: `√m`): smaller blocks win when improving arcs are everywhere (a
+//!   pivot chosen from fewer arcs is almost as good and much cheaper) and lose when capacity is
+//!   scarce (poorer pivots, many more of them); `0.3 √m` stays near the best on both. Not
+//!   polynomial in the worst case (no known pivot rule is); in practice a few pivots per node,
+//!   each `O(block + cycle + re-hung subtree)`. Needs potentials up to about `2 n C`, so the
+//!   network must satisfy `8 (C + 1)(n + 1) ≤ 2^63`. Its weak spot is scarce capacity: most
+//!   receiving arcs are full and hang from one another in long alternating chains, so most
+//!   pivots are degenerate and cycles are long.
 //! - [`Algorithm::CostScaling`]: Goldberg's cost-scaling push-relabel in the form of LEMON's
 //!   `CostScaling` ("partial augment-relabel": admissible paths of at most 4 arcs instead of single
 //!   pushes), scaling factor α = 16, FIFO active nodes, the global price update (a bucket-based
@@ -53,62 +57,17 @@
 //!   negative reduced cost, or as soon as price refinement straight to ε = 1 succeeds (tried
 //!   after a phase that pushed along at most n/2 paths), which proves the flow optimal phases
 //!   early. Worst case `O(n² m log(n C))`; needs `8 · 16 (n + 1)² C ≤ 2^63`. Kept as the
-//!   polynomial alternative (2.5x faster than network simplex when capacity is scarce, below)
-//!   and as a second, independent solver that the tests compare against.
+//!   polynomial alternative (the faster when capacity is scarce) and as a second, independent
+//!   solver that the tests compare against.
 //!
-//! Measured with `caretime flow solve` (release build, 2-core machine, solve time without
-//! reading the file; `bench/README.md` has the commands) on the replanning benchmark that
-//! `caretime flow generate` writes: 250,001 nodes, 6,370,000 arcs, costs 0 to about 3,300 and
-//! 10,000 out of network. Every solver found the same optimal cost on each instance (43,952,248
-//! on the default one, 63,244,198 with `--providers 5000`, 50,710,588 with `--providers 8000`,
-//! 43,980,384 with `--reach 100000`). Ranges are repeated runs; the first two rows and the last
-//! were measured back to back in one session (while another build kept the second core busy).
+//! Network simplex prices arcs from four parallel arrays (source, target, cost, state), which its
+//! pricing loop reads for consecutive arcs; cost scaling keeps each residual arc as one struct,
+//! because it reads all of an arc's fields together, and each residual arc carries the pair's
+//! capacity so that the global price update never touches an arc's reverse (a random place in
+//! memory).
 //!
-//! | solver | default | `--providers 5000` (scarce capacity) | `--providers 8000` | `--reach 100000` (members sent anywhere) |
-//! |---|---|---|---|---|
-//! | OR-Tools 9.15 `SimpleMinCostFlow`, same file | 6.6 to 6.9 s | 6.6 to 7.2 s | 7.1 to 7.5 s | 7.7 to 7.9 s |
-//! | **network simplex, blocks of 0.3 √m (kept)** | **2.3 to 2.7 s** | 19.6 to 21.0 s | 2.9 to 3.0 s | 2.3 to 2.4 s |
-//! | network simplex, blocks of √m (LEMON's) | 4.4 s | 17 to 18 s | | 4.5 s |
-//! | network simplex, blocks of 3 √m | | 29 s | | |
-//! | network simplex, blocks of 0.5 √m / 0.2 √m | 2.7 s / 1.6 s | 20 s / 28 s | | |
-//! | network simplex, blocks of 0.1 √m / 0.05 √m | 1.3 to 1.7 s / 1.0 to 1.4 s | — / 53 s | | 1.5 s / 1.1 s |
-//! | network simplex, 0.05 √m, arcs not interleaved | 63 s | | | |
-//! | network simplex, 0.06 √m, pricing arcs as structs | 1.6 to 1.8 s (SoA: 1.2 to 1.4 s) | | | |
-//! | cost scaling as in LEMON (24-byte residual arcs) | 13.1 to 14.2 s | 12.7 s | | |
-//! | cost scaling without the early proof of optimality | 8.9 to 9.6 s | 8.7 to 9.7 s | | 11.5 s |
-//! | cost scaling, final (below) | 8.0 to 8.8 s | 6.8 to 8.5 s | 7.6 to 7.7 s | 9.0 to 9.8 s |
-//!
-//! On a tenth of the default instance network simplex takes 147 ms with blocks of √m, 64 ms with
-//! 0.3 √m and 55 to 76 ms with 0.1 to 0.05 √m. Smaller blocks win when improving arcs are
-//! everywhere (a pivot chosen from fewer arcs is almost as good and much cheaper) and lose when
-//! capacity is scarce (poorer pivots, many more of them); 0.3 √m is within 15 to 25 % of the best
-//! on all four instances.
-//!
-//! Scarce capacity is the known weak spot: there network simplex is 3x slower than OR-Tools, and
-//! cost scaling about 1.15x. Network simplex's trouble is degeneracy, not its start or its
-//! pricing: with `--providers 5000` it makes 4.5 million pivots (26 per node, against 2.9 on the
-//! default instance), 97 % of them degenerate, and its cycles average 103 arcs (5 on the default
-//! instance), because most provider-day buckets are full and hang from one another in long
-//! alternating chains. A feasible flow within 4 % of the optimal cost is reached after 1.25
-//! million pivots (4.7 s); the other 3.25 million pivots (15 s) close the last 4 %. So a better
-//! first basis (a greedy crash) could save at most the first quarter, and larger blocks cut the
-//! pivots (2.1 million with √m, 1.5 million with 3 √m) but not the time. In cost scaling, the
-//! flow is optimal after phase 6 of 10 on that instance (after phase 5 on the default one), and
-//! the remaining phases only refined prices, 0.6 s each: the early proof of optimality replaces
-//! them by one refinement. Skipping the refinements that fail (those after a phase that moved
-//! much flow) made it slower (9.3 s against 7.5 s): a failed refinement still lowers prices that
-//! the next phase's pushes would otherwise have to lower one relabel at a time.
-//!
-//! Arrays of structs against structs of arrays: network simplex's pricing loop reads source,
-//! target, cost and state of consecutive arcs; four parallel arrays (kept) beat one array of
-//! 16-byte `{source, target, cost}` structs plus the state array by about 25 %. Cost scaling
-//! keeps its residual arcs as 32-byte structs because it reads all fields of an arc together;
-//! what mattered there was never touching an arc's reverse in the global price update (38 % of
-//! the time in the LEMON layout): each residual arc carries the pair's capacity, from which the
-//! reverse's residual follows. The other changes from LEMON that the last row measures: a global
-//! update every 3n relabels rather than n (10 to 20 % faster), saturating only arcs below -ε at
-//! the start of a phase, and skipping price refinement when one pass shows the flow is already
-//! ε-optimal.
+//! Timings on the replanning benchmark, every configuration tried (block sizes, layouts, LEMON's
+//! settings) and what each cost: `bench/NOTES.md`, section "flow solve".
 //!
 //! # Memory
 //!
@@ -117,9 +76,7 @@
 //! state 1, the interleaving map 4) and about 70 per node (its artificial arc and the tree
 //! arrays): about 70 bytes per arc in all. Cost scaling adds 68 bytes per arc (two 32-byte
 //! residual arcs, a 4-byte map) and about 110 per node (prices, excesses, current arcs and its
-//! 16 n rank buckets). Peak resident memory of the whole `caretime flow solve` run on the
-//! default benchmark: 489 MB with network simplex, 709 MB with cost scaling (OR-Tools' script:
-//! 961 MB to 1.5 GB).
+//! 16 n rank buckets).
 //!
 //! # What it does not do
 //!
@@ -241,10 +198,10 @@ impl std::error::Error for FlowError {}
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Algorithm {
     /// Primal network simplex with block-search pivoting (the default: the faster on the
-    /// replanning benchmark by a factor of 3, but 2.5x slower when capacity is scarce).
+    /// replanning benchmark, the slower when capacity is scarce).
     #[default]
     NetworkSimplex,
-    /// Cost-scaling push-relabel (polynomial; 3.5x slower on the benchmark, 2.5x faster when
+    /// Cost-scaling push-relabel (polynomial; slower on the replanning benchmark, faster when
     /// capacity is scarce).
     CostScaling,
 }

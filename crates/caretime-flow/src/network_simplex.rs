@@ -20,9 +20,8 @@ const DIR_DOWN: i8 = -1;
 
 /// Block size as a fraction of √m. LEMON uses 1. On the replanning benchmark (bipartite, unit
 /// capacities, capacity to spare) nearly every block holds an improving arc and smaller blocks
-/// win, down to 0.05 (3.4x faster than 1); when capacity is scarce (`--providers 5000`) pivots
-/// chosen from small blocks are poor and 1 wins (3x faster than 0.05). 0.3 is within 15 % of
-/// the best on both: see the crate docs.
+/// win; when capacity is scarce (`--providers 5000`) pivots chosen from small blocks are poor
+/// and larger blocks win. 0.3 stays near the best on both (figures: `bench/NOTES.md`).
 const BLOCK_SIZE_FACTOR: f64 = 0.3;
 const MIN_BLOCK_SIZE: f64 = 10.0;
 

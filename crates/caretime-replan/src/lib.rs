@@ -471,9 +471,9 @@ fn remote_bits(modalities: ModalitySet) -> usize {
 const FIRST_ROUND_DAYS: usize = 8;
 
 /// In rounds after the first, a bucket is offered in at most this many new arcs per unit of its
-/// capacity. Measured on the 10 % strike: 2 took 25 rounds to converge (6.5 s), 4 took 14,
-/// 16 took 6, 32 took 5 (1.7 s, the fewest arcs), 128 took 6 with 44 % more arcs, and no limit 46
-/// rounds and six times the arcs (every appointment then asks for the same dear buckets).
+/// capacity. A small quota takes many rounds to converge; a large one, or none, adds far more
+/// arcs and rounds, because every appointment then asks for the same dear buckets. 32 converged
+/// in the fewest rounds with the fewest arcs on the 10 % strike (figures: `bench/NOTES.md`).
 const ROUND_QUOTA: u32 = 32;
 
 /// A (row, day) bucket of the flow network.
