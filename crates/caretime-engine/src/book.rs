@@ -288,7 +288,7 @@ pub enum Change {
     Reschedule {
         /// The clinician.
         clinician: ClinicianId,
-        /// The new schedule (template, leave; the same zone, calendar and group).
+        /// The new schedule (template, leave; the same zone, calendar and pool).
         schedule: Box<Schedule>,
         /// The first local date it applies to.
         from: Date,
