@@ -21,6 +21,7 @@ use caretime_core::id::{
 use caretime_core::region::{Language, Modality, Region};
 use caretime_core::request::Request;
 use caretime_core::rules::{DeadlineInstants, RuleSet};
+use caretime_core::slug::Slug;
 use caretime_core::template::Template;
 use caretime_hint::{prefetch, prefetch_all};
 use std::collections::HashMap;
@@ -126,9 +127,21 @@ pub enum CancellationReason {
     Other,
 }
 
-impl CancellationReason {
+impl Slug for CancellationReason {
+    const VARIANTS: &'static [CancellationReason] = &[
+        CancellationReason::MemberRequest,
+        CancellationReason::ClinicianUnavailable,
+        CancellationReason::Strike,
+        CancellationReason::Leave,
+        CancellationReason::Closure,
+        CancellationReason::LowEnrolment,
+        CancellationReason::Rescheduled,
+        CancellationReason::HoldExpired,
+        CancellationReason::Other,
+    ];
+
     /// The kebab-case name used in files, the CLI and reports.
-    pub fn slug(self) -> &'static str {
+    fn slug(self) -> &'static str {
         match self {
             CancellationReason::MemberRequest => "member-request",
             CancellationReason::ClinicianUnavailable => "clinician-unavailable",

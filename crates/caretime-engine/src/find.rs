@@ -31,6 +31,7 @@ use caretime_core::region::{
 };
 use caretime_core::request::{Preferences, Request, RequestKind};
 use caretime_core::rules::{DeadlineError, DeadlineInstants, RuleSet};
+use caretime_core::slug::Slug;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -137,9 +138,11 @@ pub enum Route {
     Network,
 }
 
-impl Route {
+impl Slug for Route {
+    const VARIANTS: &'static [Route] = &[Route::Continuity, Route::Internal, Route::Network];
+
     /// The kebab-case name used in output.
-    pub fn slug(self) -> &'static str {
+    fn slug(self) -> &'static str {
         match self {
             Route::Continuity => "continuity",
             Route::Internal => "internal",

@@ -4,6 +4,7 @@
 mod support;
 
 use caretime_core::id::{ClinicianId, GroupId, MemberId};
+use caretime_core::slug::Slug;
 use caretime_engine::availability::Horizon;
 use caretime_engine::book::{
     AppointmentStatus, Book, BookPolicy, CancellationReason, CancelledBy, Change, Changes, Outcome,

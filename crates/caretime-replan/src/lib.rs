@@ -53,6 +53,7 @@ use caretime_core::region::{
     Affiliation, Clinician, Discipline, Language, Modality, ModalitySet, Region,
 };
 use caretime_core::rules::RuleSet;
+use caretime_core::slug::Slug;
 use caretime_flow::{ArcId, Basis, FlowError, Network, NodeId, Progress, Solution};
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -94,16 +95,13 @@ impl DisruptionReason {
         DisruptionReason::Leave,
         DisruptionReason::Closure,
     ];
+}
 
-    /// The reason a file names (`strike`, `leave`, `closure`).
-    pub fn from_slug(name: &str) -> Option<DisruptionReason> {
-        DisruptionReason::ALL
-            .into_iter()
-            .find(|reason| reason.slug() == name)
-    }
+impl Slug for DisruptionReason {
+    const VARIANTS: &'static [DisruptionReason] = &DisruptionReason::ALL;
 
     /// The kebab-case name used in files and output.
-    pub fn slug(self) -> &'static str {
+    fn slug(self) -> &'static str {
         match self {
             DisruptionReason::Strike => "strike",
             DisruptionReason::Leave => "leave",
