@@ -40,7 +40,9 @@ use crate::find::{
     self, Directory, FindContext, FindError, FindPolicy, Offer, Offers, OutOfNetworkArrangement,
     Route, Timeliness,
 };
-use crate::group::{Group, GroupRefusal, SeatOutcome, apply_group_change, touched_groups};
+use crate::group::{
+    Group, GroupRefusal, SeatOutcome, StaleGroup, apply_group_change, touched_groups,
+};
 
 mod table;
 
@@ -500,8 +502,8 @@ pub enum ApplyError {
     #[error("{0}: the waitlist changed")]
     StaleWaitlist(RequestId),
     /// A group change that no longer fits the groups.
-    #[error("{0}")]
-    StaleGroup(String),
+    #[error(transparent)]
+    StaleGroup(#[from] StaleGroup),
     /// An episode change that no longer fits the episodes.
     #[error("{0}: the episode changed")]
     StaleEpisode(EpisodeId),
