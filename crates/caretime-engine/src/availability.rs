@@ -15,7 +15,7 @@
 //! The index keeps the same bits twice: per clinician (a row of slots, for one clinician's
 //! earliest start) and per slot (a column of clinicians, for "who is free at 10:00" across
 //! thousands of clinicians in a few word operations). Clinicians are ordered by a caller-chosen
-//! group (internal therapists, network psychiatrists, ...) so that a group is a contiguous range of
+//! pool (internal therapists, network psychiatrists, ...) so that a pool is a contiguous range of
 //! rows. A summary bit per slot and column word says whether that word has any free clinician, so
 //! a search over a booked-out period or a sparse filter reads a few summary words per slot, not
 //! the columns. [`Availability::reserve`] and [`Availability::release`] change the rows, columns
@@ -53,6 +53,32 @@ impl Minute {
     /// The first grid minute at or after this one.
     pub fn ceil_to_grid(self) -> Minute {
         Minute(self.0 + (GRID_MINUTES - self.0.rem_euclid(GRID_MINUTES)) % GRID_MINUTES)
+    }
+}
+
+/// A pool: the clinicians one search runs over (internal therapists, network psychiatrists,
+/// ...). The index keeps a pool's rows contiguous, so a search reads only its pool's rows and
+/// skips the slots where nobody of the pool is free. Pools are numbered from 0; which
+/// clinicians share a pool is the caller's choice (the find uses the four below, see
+/// [`crate::find::pool_of`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(transparent)]
+pub struct Pool(pub u8);
+
+impl Pool {
+    /// Internal non-physician mental health clinicians.
+    pub const INTERNAL_THERAPY: Pool = Pool(0);
+    /// Internal psychiatrists.
+    pub const INTERNAL_PSYCHIATRY: Pool = Pool(1);
+    /// Network non-physician mental health clinicians.
+    pub const NETWORK_THERAPY: Pool = Pool(2);
+    /// Network psychiatrists.
+    pub const NETWORK_PSYCHIATRY: Pool = Pool(3);
+
+    /// The pool's number as an index into per-pool tables.
+    #[inline]
+    pub fn index(self) -> usize {
+        usize::from(self.0)
     }
 }
 
@@ -94,9 +120,9 @@ pub enum AvailabilityError {
     /// A clinician the index does not know.
     #[error("{0} is not in the availability index")]
     UnknownClinician(ClinicianId),
-    /// A new schedule that would move the clinician to another search group.
-    #[error("{0}: a new schedule cannot change the clinician's search group")]
-    GroupChange(ClinicianId),
+    /// A new schedule that would move the clinician to another pool.
+    #[error("{0}: a new schedule cannot change the clinician's pool")]
+    PoolChange(ClinicianId),
     /// More search tags than the index keeps (64).
     #[error("{0} search tags: the index keeps at most 64")]
     TooManyTags(usize),
@@ -107,9 +133,9 @@ pub enum AvailabilityError {
 pub struct Schedule {
     /// Whose schedule.
     pub clinician: ClinicianId,
-    /// The search group the clinician belongs to (rows of one group are contiguous; see
-    /// [`Availability::group_rows`]). Groups are numbered from 0.
-    pub group: u8,
+    /// The pool the clinician belongs to (rows of one pool are contiguous; see
+    /// [`Availability::pool_rows`]). Pools are numbered from 0.
+    pub pool: Pool,
     /// The zone of the clinician's facility: template times are wall times in it.
     pub time_zone: TimeZone,
     /// The weekly template.
@@ -160,8 +186,8 @@ pub struct Horizon {
 }
 
 /// A set of rows of the index (clinicians), as a bitset. A set may cover only a window of the
-/// rows ([`RowSet::empty_within`], one search group's): the rows outside it are never in it, and
-/// its words cost nothing to make or combine (a find's filters are one group's).
+/// rows ([`RowSet::empty_within`], one pool's): the rows outside it are never in it, and
+/// its words cost nothing to make or combine (a find's filters are one pool's).
 #[derive(Clone, Debug)]
 pub struct RowSet {
     /// The index of the first word `words` holds: row `r` is bit `r % 64` of
@@ -283,13 +309,13 @@ impl Eq for RowSet {}
 /// `before`, where `length` minutes fit in one run of free time some row in `rows` may use.
 #[derive(Clone, Copy, Debug)]
 pub struct Search<'a> {
-    /// The group to search.
-    pub group: u8,
-    /// The rows (of that group) that pass the request's filters.
+    /// The pool to search.
+    pub pool: Pool,
+    /// The rows (of that pool) that pass the request's filters.
     pub rows: &'a RowSet,
     /// A tag every row of `rows` carries ([`Availability::set_tags`]), if any: the search then
     /// skips the slots where no row of the tag is free. `None`, or a tag never set, skips only
-    /// the slots where nobody of the group is free.
+    /// the slots where nobody of the pool is free.
     pub tag: Option<u8>,
     /// Earliest start.
     pub not_before: Minute,
@@ -327,14 +353,14 @@ pub struct Availability {
     row_words: usize,
     /// Words of a slot's column.
     column_words: usize,
-    /// Clinicians by row: sorted by (group, clinician).
+    /// Clinicians by row: sorted by (pool, clinician).
     clinicians: Vec<ClinicianId>,
     /// Row of each clinician, by clinician index (`u32::MAX`: none).
     row_of: Vec<u32>,
-    /// Each group's first row; `group_starts[g]..group_starts[g + 1]` are its rows.
-    group_starts: Vec<usize>,
-    /// The group of each row.
-    row_group: Vec<u8>,
+    /// Each pool's first row; `pool_starts[g]..pool_starts[g + 1]` are its rows.
+    pool_starts: Vec<usize>,
+    /// The pool of each row.
+    row_pool: Vec<Pool>,
     /// Words of a slot's summary (one bit per column word).
     summary_words: usize,
     /// Per kind: free slots by row (`row * row_words`), the same bits by slot
@@ -356,13 +382,13 @@ struct Bits {
     rows: Vec<u64>,
     columns: Vec<u64>,
     summary: Vec<u64>,
-    /// Per group, how many of its rows are free at each slot (`group * n_slots + slot`), and
-    /// the same as bits (`group * row_words + slot / 64`): a slot where nobody of the group is
+    /// Per pool, how many of its rows are free at each slot (`pool * n_slots + slot`), and
+    /// the same as bits (`pool * row_words + slot / 64`): a slot where nobody of the pool is
     /// free, at night, on a weekend or a full day, is skipped 64 at a time by a search.
-    group_counts: Vec<u32>,
-    group_free: Vec<u64>,
-    /// The same per group and tag ([`Availability::set_tags`]): `(group * n_tags + tag) *
-    /// n_slots + slot` and `(group * n_tags + tag) * row_words + slot / 64`. Empty until tags are
+    pool_counts: Vec<u32>,
+    pool_free: Vec<u64>,
+    /// The same per pool and tag ([`Availability::set_tags`]): `(pool * n_tags + tag) *
+    /// n_slots + slot` and `(pool * n_tags + tag) * row_words + slot / 64`. Empty until tags are
     /// set.
     tag_counts: Vec<u32>,
     tag_free: Vec<u64>,
@@ -380,7 +406,7 @@ impl Availability {
             return Err(AvailabilityError::EmptyHorizon);
         }
         let mut order: Vec<usize> = (0..schedules.len()).collect();
-        order.sort_by_key(|&idx| (schedules[idx].group, schedules[idx].clinician));
+        order.sort_by_key(|&idx| (schedules[idx].pool, schedules[idx].clinician));
         let mut clinicians = Vec::with_capacity(schedules.len());
         for &idx in &order {
             let schedule = &schedules[idx];
@@ -405,17 +431,17 @@ impl Availability {
         let row_words = n_slots.div_ceil(64);
         let column_words = clinicians.len().div_ceil(64);
         let summary_words = column_words.div_ceil(64);
-        let n_groups = schedules
+        let n_pools = schedules
             .iter()
-            .map(|schedule| usize::from(schedule.group) + 1)
+            .map(|schedule| schedule.pool.index() + 1)
             .max()
             .unwrap_or(0);
-        let mut group_starts = vec![0; n_groups + 1];
+        let mut pool_starts = vec![0; n_pools + 1];
         for schedule in schedules {
-            group_starts[usize::from(schedule.group) + 1] += 1;
+            pool_starts[schedule.pool.index() + 1] += 1;
         }
-        for group in 0..n_groups {
-            group_starts[group + 1] += group_starts[group];
+        for pool in 0..n_pools {
+            pool_starts[pool + 1] += pool_starts[pool];
         }
         let n_clinician_ids = clinicians.iter().map(|c| c.index() + 1).max().unwrap_or(0);
         let mut row_of = vec![u32::MAX; n_clinician_ids];
@@ -426,15 +452,15 @@ impl Availability {
             rows: vec![0; row_words * clinicians.len()],
             columns: vec![0; column_words * n_slots],
             summary: vec![0; summary_words * n_slots],
-            group_counts: vec![0; n_groups * n_slots],
-            group_free: vec![0; n_groups * row_words],
+            pool_counts: vec![0; n_pools * n_slots],
+            pool_free: vec![0; n_pools * row_words],
             tag_counts: Vec::new(),
             tag_free: Vec::new(),
         };
-        let mut row_group = vec![0u8; clinicians.len()];
-        for group in 0..n_groups {
-            // Groups are numbered by a u8 (`Schedule::group`).
-            row_group[group_starts[group]..group_starts[group + 1]].fill(group as u8);
+        let mut row_pool = vec![Pool(0); clinicians.len()];
+        for pool in 0..n_pools {
+            // Pools are numbered by a u8 (`Pool`), so `pool` fits.
+            row_pool[pool_starts[pool]..pool_starts[pool + 1]].fill(Pool(pool as u8));
         }
         let mut index = Availability {
             base,
@@ -443,8 +469,8 @@ impl Availability {
             column_words,
             summary_words,
             row_of,
-            group_starts,
-            row_group,
+            pool_starts,
+            row_pool,
             // In small pages, all of it: huge pages for the direct-time rows and columns and the
             // capacity copy saved no time in a year at full scale once the appointment table was
             // compact, and cost the first run in a process up to half a second more of the
@@ -498,11 +524,11 @@ impl Availability {
     /// (a new template, leave, a strike): every slot from `from`'s local midnight is first taken
     /// away, then the new schedule's time is added, as template time (so it can be released
     /// again). Appointments in that time must be reserved again by the caller; the book does it in
-    /// the same change. The schedule must keep the clinician's group.
+    /// the same change. The schedule must keep the clinician's pool.
     pub fn reschedule(&mut self, schedule: &Schedule, from: Date) -> Result<(), AvailabilityError> {
         let row = self.row(schedule.clinician)?;
-        if !self.group_rows(schedule.group).contains(&row) {
-            return Err(AvailabilityError::GroupChange(schedule.clinician));
+        if !self.pool_rows(schedule.pool).contains(&row) {
+            return Err(AvailabilityError::PoolChange(schedule.clinician));
         }
         check_no_overlap(schedule)?;
         let from = from.max(self.horizon.first);
@@ -563,7 +589,7 @@ impl Availability {
         Ok(())
     }
 
-    /// Makes the columns, summaries and group counts of both kinds from their rows (the index
+    /// Makes the columns, summaries and pool counts of both kinds from their rows (the index
     /// build fills the rows alone, a word at a time, then derives the rest in one pass: setting
     /// every slot of every row one by one was most of the build). The derived tables must be all
     /// zero, as the build makes them: they are only written where something is free, so the
@@ -576,7 +602,7 @@ impl Availability {
             self.summary_words,
             self.n_slots,
         );
-        let group_starts = &self.group_starts;
+        let pool_starts = &self.pool_starts;
         let mut any_free = vec![0u64; row_words];
         for bits in [&mut self.direct, &mut self.urgent] {
             // 64 rows by 64 slots at a time: a bit-matrix transpose turns the rows' words into
@@ -584,17 +610,16 @@ impl Availability {
             for block in 0..column_words {
                 let first_row = block * 64;
                 let end_row = (first_row + 64).min(n_rows);
-                // The groups with rows in this block, and which bits of a column word are theirs:
-                // a group's counts are the popcounts of its part of the column words, taken while
-                // the transposed block is at hand (a pass over every slot per group, after the
+                // The pools with rows in this block, and which bits of a column word are theirs:
+                // a pool's counts are the popcounts of its part of the column words, taken while
+                // the transposed block is at hand (a pass over every slot per pool, after the
                 // transpose, was most of the build).
-                let groups: Vec<(usize, u64)> = group_starts
+                let pools: Vec<(usize, u64)> = pool_starts
                     .windows(2)
                     .enumerate()
-                    .filter_map(|(group, rows)| {
+                    .filter_map(|(pool, rows)| {
                         let (start, end) = (rows[0].max(first_row), rows[1].min(end_row));
-                        (start < end)
-                            .then(|| (group, bit_range(start - first_row, end - first_row)))
+                        (start < end).then(|| (pool, bit_range(start - first_row, end - first_row)))
                     })
                     .collect();
                 let block_rows = &bits.rows[first_row * row_words..end_row * row_words];
@@ -625,11 +650,11 @@ impl Availability {
                         let (slot, column) = (first_slot + bit, matrix[bit]);
                         bits.columns[slot * column_words + block] = column;
                         bits.summary[slot * summary_words + block / 64] |= 1 << (block % 64);
-                        for &(group, mask) in &groups {
+                        for &(pool, mask) in &pools {
                             let count = (column & mask).count_ones();
                             if count > 0 {
-                                bits.group_counts[group * n_slots + slot] += count;
-                                bits.group_free[group * row_words + word_idx] |= 1 << bit;
+                                bits.pool_counts[pool * n_slots + slot] += count;
+                                bits.pool_free[pool * row_words + word_idx] |= 1 << bit;
                             }
                         }
                     }
@@ -654,7 +679,7 @@ impl Availability {
             self.summary_words,
             self.n_slots,
         );
-        let group = usize::from(self.row_group[row]);
+        let pool = self.row_pool[row].index();
         let (n_tags, row_tags) = (self.n_tags, self.row_tags.get(row).copied().unwrap_or(0));
         let bits = match kind {
             FreeKind::Direct => &mut self.direct,
@@ -678,7 +703,7 @@ impl Availability {
             } else {
                 *summary_word |= summary_bit;
             }
-            // A count of free rows per slot and a bit of whether it is nonzero, for the group and
+            // A count of free rows per slot and a bit of whether it is nonzero, for the pool and
             // for each of the row's tags.
             let count_free = |counts: &mut [u32], free_bits: &mut [u64], key: usize| {
                 let count = &mut counts[key * n_slots + slot];
@@ -694,10 +719,10 @@ impl Availability {
                     *word |= row_bit;
                 }
             };
-            count_free(&mut bits.group_counts, &mut bits.group_free, group);
+            count_free(&mut bits.pool_counts, &mut bits.pool_free, pool);
             let mut tags = row_tags;
             while tags != 0 {
-                let pair = group * n_tags + tags.trailing_zeros() as usize;
+                let pair = pool * n_tags + tags.trailing_zeros() as usize;
                 tags &= tags - 1;
                 count_free(&mut bits.tag_counts, &mut bits.tag_free, pair);
             }
@@ -706,7 +731,7 @@ impl Availability {
 
     /// Tags rows (the languages their clinicians speak, say; at most 64 tags) so that a search
     /// whose rows all carry one tag ([`Search::tag`]) skips the slots where no row of the tag is
-    /// free, as the group's counts skip slots where nobody of the group is. `tags_of` gives a
+    /// free, as the pool's counts skip slots where nobody of the pool is. `tags_of` gives a
     /// clinician's tags as bits. Replaces any tags set before.
     pub fn set_tags(
         &mut self,
@@ -716,7 +741,7 @@ impl Availability {
         if n_tags > 64 {
             return Err(AvailabilityError::TooManyTags(n_tags));
         }
-        let n_groups = self.group_starts.len() - 1;
+        let n_pools = self.pool_starts.len() - 1;
         let (row_words, n_slots) = (self.row_words, self.n_slots);
         let keep = if n_tags == 64 {
             !0
@@ -730,14 +755,14 @@ impl Availability {
             .map(|clinician| tags_of(*clinician) & keep)
             .collect();
         for bits in [&mut self.direct, &mut self.urgent] {
-            let mut counts = vec![0u32; n_groups * n_tags * n_slots];
-            let mut free = vec![0u64; n_groups * n_tags * row_words];
+            let mut counts = vec![0u32; n_pools * n_tags * n_slots];
+            let mut free = vec![0u64; n_pools * n_tags * row_words];
             for (row, &tags) in self.row_tags.iter().enumerate() {
-                let group = usize::from(self.row_group[row]);
+                let pool = self.row_pool[row].index();
                 let words = &bits.rows[row * row_words..(row + 1) * row_words];
                 let mut row_tags = tags;
                 while row_tags != 0 {
-                    let pair = group * n_tags + row_tags.trailing_zeros() as usize;
+                    let pair = pool * n_tags + row_tags.trailing_zeros() as usize;
                     row_tags &= row_tags - 1;
                     // A tag's slot is free (its count above zero) when any of the tag's rows is
                     // free there: the rows' words ORed. Each run of the row's free slots adds one
@@ -799,23 +824,21 @@ impl Availability {
         self.clinicians[row]
     }
 
-    /// The search group of `row`.
-    pub fn group_of_row(&self, row: usize) -> u8 {
-        self.row_group[row]
+    /// The pool of `row`.
+    #[inline]
+    pub fn pool_of_row(&self, row: usize) -> Pool {
+        self.row_pool[row]
     }
 
-    /// How many search groups the index has.
-    pub fn n_groups(&self) -> usize {
-        self.group_starts.len().saturating_sub(1)
+    /// How many pools the index has.
+    pub fn n_pools(&self) -> usize {
+        self.pool_starts.len().saturating_sub(1)
     }
 
-    /// The rows of a group, in clinician order.
-    pub fn group_rows(&self, group: u8) -> Range<usize> {
-        let group = usize::from(group);
-        match (
-            self.group_starts.get(group),
-            self.group_starts.get(group + 1),
-        ) {
+    /// The rows of a pool, in clinician order.
+    pub fn pool_rows(&self, pool: Pool) -> Range<usize> {
+        let pool = pool.index();
+        match (self.pool_starts.get(pool), self.pool_starts.get(pool + 1)) {
             (Some(&first), Some(&end)) => first..end,
             _ => 0..0,
         }
@@ -984,14 +1007,14 @@ impl Availability {
     }
 
     /// The earliest start any row of the search may take, and the lowest row there. Ties between
-    /// rows at one start go to the lowest row (the lowest clinician id within a group).
+    /// rows at one start go to the lowest row (the lowest clinician id within a pool).
     pub fn earliest_among(&self, search: &Search<'_>) -> Result<Option<Found>, AvailabilityError> {
         let n = Self::slots_of(search.length)?;
-        let rows = self.group_rows(search.group);
+        let rows = self.pool_rows(search.pool);
         if rows.is_empty() {
             return Ok(None);
         }
-        // The filter clipped to the group's rows, read in place (no copy per search): the group's
+        // The filter clipped to the pool's rows, read in place (no copy per search): the pool's
         // first and last words are masked to its rows. Which filter words are nonzero is kept per
         // summary word, on the stack for up to 32,768 rows: a sparse filter (a rare language, in
         // person nearby) then costs a few words per slot.
@@ -1015,7 +1038,7 @@ impl Availability {
             summary_heap.resize(self.summary_words, 0);
             &mut summary_heap
         };
-        // The set's words inside the group's, a slice at a time (a network group is some 200
+        // The set's words inside the pool's, a slice at a time (a network pool is some 200
         // words at full scale), then the two edge words again, clipped.
         let set = search.rows;
         let (lo, hi) = (
@@ -1052,15 +1075,15 @@ impl Availability {
         };
         let (column_words, summary_words) = (self.column_words, self.summary_words);
         let first = self.first_slot_from(search.not_before);
-        // Only starts where some row of the group has a run of `n` free slots of one kind can
-        // serve: the group's occupancy bits skip the rest a word at a time. Each kind's next
+        // Only starts where some row of the pool has a run of `n` free slots of one kind can
+        // serve: the pool's occupancy bits skip the rest a word at a time. Each kind's next
         // such start is kept until the search passes it (a kind with no free run ahead, often
         // urgent-hold time, was scanned to its end again for every candidate start), and the
         // scans stop at the last start the search may take: before `before`, and for routine
         // requests, urgent-hold time only up to its release.
         let (direct_free, urgent_free) = match search.tag {
             Some(tag) if usize::from(tag) < self.n_tags => {
-                let pair = usize::from(search.group) * self.n_tags + usize::from(tag);
+                let pair = search.pool.index() * self.n_tags + usize::from(tag);
                 let words = pair * self.row_words..(pair + 1) * self.row_words;
                 (
                     &self.direct.tag_free[words.clone()],
@@ -1068,11 +1091,11 @@ impl Availability {
                 )
             }
             _ => {
-                let words = usize::from(search.group) * self.row_words
-                    ..(usize::from(search.group) + 1) * self.row_words;
+                let words = search.pool.index() * self.row_words
+                    ..(search.pool.index() + 1) * self.row_words;
                 (
-                    &self.direct.group_free[words.clone()],
-                    &self.urgent.group_free[words],
+                    &self.direct.pool_free[words.clone()],
+                    &self.urgent.pool_free[words],
                 )
             }
         };
@@ -1689,7 +1712,7 @@ mod tests {
         *state
     }
 
-    /// Schedules with no bookable time: rows of `sizes[g]` clinicians in group `g`.
+    /// Schedules with no bookable time: rows of `sizes[g]` clinicians in pool `g`.
     fn empty_schedules(sizes: &[usize]) -> Vec<Schedule> {
         let calendar = BusinessCalendar::new(
             caretime_core::calendar::WeekdayMask::MONDAY_TO_FRIDAY,
@@ -1697,12 +1720,12 @@ mod tests {
         );
         let zone = TimeZone::get("America/Los_Angeles").expect("bundled zone");
         let mut schedules = Vec::new();
-        for (group, &size) in sizes.iter().enumerate() {
+        for (pool, &size) in sizes.iter().enumerate() {
             for _ in 0..size {
                 schedules.push(Schedule {
                     // Ids in an order unlike the rows'.
                     clinician: ClinicianId((schedules.len() as u32 * 37) % 1009),
-                    group: group as u8,
+                    pool: Pool(pool as u8),
                     time_zone: zone.clone(),
                     template: Template {
                         fte: caretime_core::region::Fte::FULL_TIME,
@@ -1718,7 +1741,7 @@ mod tests {
 
     #[test]
     fn derived_tables_equal_a_slot_by_slot_recomputation() {
-        // Groups inside one column word, across several, empty, and one of a single row; rows
+        // Pools inside one column word, across several, empty, and one of a single row; rows
         // with whole free words, empty words and scattered runs.
         let sizes = [5, 150, 0, 1, 44, 70];
         let horizon = Horizon {
@@ -1753,42 +1776,42 @@ mod tests {
             (hash >> 40) & (hash >> 20) & 0b1_1111
         };
         index.set_tags(n_tags, tags_of).expect("five tags");
-        let n_groups = sizes.len();
+        let n_pools = sizes.len();
         for bits in [&index.direct, &index.urgent] {
             let free = |row: usize, slot: usize| {
                 bits.rows[row * row_words + slot / 64] >> (slot % 64) & 1 == 1
             };
             let mut columns = vec![0u64; index.column_words * n_slots];
             let mut summary = vec![0u64; index.summary_words * n_slots];
-            let mut group_counts = vec![0u32; n_groups * n_slots];
-            let mut group_free = vec![0u64; n_groups * row_words];
-            let mut tag_counts = vec![0u32; n_groups * n_tags * n_slots];
-            let mut tag_free = vec![0u64; n_groups * n_tags * row_words];
+            let mut pool_counts = vec![0u32; n_pools * n_slots];
+            let mut pool_free = vec![0u64; n_pools * row_words];
+            let mut tag_counts = vec![0u32; n_pools * n_tags * n_slots];
+            let mut tag_free = vec![0u64; n_pools * n_tags * row_words];
             for slot in 0..n_slots {
                 for row in (0..n_rows).filter(|&row| free(row, slot)) {
                     let word = row / 64;
                     columns[slot * index.column_words + word] |= 1 << (row % 64);
                     summary[slot * index.summary_words + word / 64] |= 1 << (word % 64);
-                    let group = usize::from(index.group_of_row(row));
-                    group_counts[group * n_slots + slot] += 1;
-                    group_free[group * row_words + slot / 64] |= 1 << (slot % 64);
+                    let pool = index.pool_of_row(row).index();
+                    pool_counts[pool * n_slots + slot] += 1;
+                    pool_free[pool * row_words + slot / 64] |= 1 << (slot % 64);
                     for tag in
                         (0..n_tags).filter(|tag| tags_of(index.clinician_at(row)) >> tag & 1 == 1)
                     {
-                        let pair = group * n_tags + tag;
+                        let pair = pool * n_tags + tag;
                         tag_counts[pair * n_slots + slot] += 1;
                         tag_free[pair * row_words + slot / 64] |= 1 << (slot % 64);
                     }
                 }
             }
             assert!(
-                group_counts.iter().any(|count| *count > 1)
+                pool_counts.iter().any(|count| *count > 1)
                     && tag_counts.iter().any(|count| *count > 1)
             );
             assert_eq!(bits.columns, columns, "columns");
             assert_eq!(bits.summary, summary, "summaries");
-            assert_eq!(bits.group_counts, group_counts, "group counts");
-            assert_eq!(bits.group_free, group_free, "group occupancy");
+            assert_eq!(bits.pool_counts, pool_counts, "pool counts");
+            assert_eq!(bits.pool_free, pool_free, "pool occupancy");
             assert_eq!(bits.tag_counts, tag_counts, "tag counts");
             assert_eq!(bits.tag_free, tag_free, "tag occupancy");
         }

@@ -21,6 +21,7 @@ use caretime_core::id::{
 use caretime_core::region::{Language, Modality, Region};
 use caretime_core::request::Request;
 use caretime_core::rules::{DeadlineInstants, RuleSet};
+use caretime_core::slug::Slug;
 use caretime_core::template::Template;
 use caretime_hint::{prefetch, prefetch_all};
 use std::collections::HashMap;
@@ -39,7 +40,9 @@ use crate::find::{
     self, Directory, FindContext, FindError, FindPolicy, Offer, Offers, OutOfNetworkArrangement,
     Route, Timeliness,
 };
-use crate::group::{Group, GroupRefusal, SeatOutcome, apply_group_change, touched_groups};
+use crate::group::{
+    Group, GroupRefusal, SeatOutcome, StaleGroup, apply_group_change, touched_groups,
+};
 
 mod table;
 
@@ -126,9 +129,21 @@ pub enum CancellationReason {
     Other,
 }
 
-impl CancellationReason {
+impl Slug for CancellationReason {
+    const VARIANTS: &'static [CancellationReason] = &[
+        CancellationReason::MemberRequest,
+        CancellationReason::ClinicianUnavailable,
+        CancellationReason::Strike,
+        CancellationReason::Leave,
+        CancellationReason::Closure,
+        CancellationReason::LowEnrolment,
+        CancellationReason::Rescheduled,
+        CancellationReason::HoldExpired,
+        CancellationReason::Other,
+    ];
+
     /// The kebab-case name used in files, the CLI and reports.
-    pub fn slug(self) -> &'static str {
+    fn slug(self) -> &'static str {
         match self {
             CancellationReason::MemberRequest => "member-request",
             CancellationReason::ClinicianUnavailable => "clinician-unavailable",
@@ -288,7 +303,7 @@ pub enum Change {
     Reschedule {
         /// The clinician.
         clinician: ClinicianId,
-        /// The new schedule (template, leave; the same zone, calendar and group).
+        /// The new schedule (template, leave; the same zone, calendar and pool).
         schedule: Box<Schedule>,
         /// The first local date it applies to.
         from: Date,
@@ -487,8 +502,8 @@ pub enum ApplyError {
     #[error("{0}: the waitlist changed")]
     StaleWaitlist(RequestId),
     /// A group change that no longer fits the groups.
-    #[error("{0}")]
-    StaleGroup(String),
+    #[error(transparent)]
+    StaleGroup(#[from] StaleGroup),
     /// An episode change that no longer fits the episodes.
     #[error("{0}: the episode changed")]
     StaleEpisode(EpisodeId),

@@ -18,6 +18,7 @@
 use caretime_core::id::{AppointmentId, ClinicianId, EpisodeId, MemberId, RequestId};
 use caretime_core::request::{Preferences, Request, RequestKind};
 use caretime_core::rules::{DeadlineError, DeadlineInstants, RuleSet};
+use caretime_core::slug::Slug;
 use jiff::tz::TimeZone;
 use jiff::{Span, Timestamp, ToSpan, Zoned};
 use smallvec::SmallVec;
@@ -52,9 +53,13 @@ impl Cadence {
             Cadence::Monthly => 1.month(),
         }
     }
+}
+
+impl Slug for Cadence {
+    const VARIANTS: &'static [Cadence] = &[Cadence::Weekly, Cadence::Biweekly, Cadence::Monthly];
 
     /// The kebab-case name used in files and output.
-    pub fn slug(self) -> &'static str {
+    fn slug(self) -> &'static str {
         match self {
             Cadence::Weekly => "weekly",
             Cadence::Biweekly => "biweekly",

@@ -31,34 +31,28 @@ use caretime_core::region::{
 };
 use caretime_core::request::{Preferences, Request, RequestKind};
 use caretime_core::rules::{DeadlineError, DeadlineInstants, RuleSet};
+use caretime_core::slug::Slug;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use smallvec::SmallVec;
 
 use crate::availability::{
-    Availability, AvailabilityError, Found, FreeKind, Minute, RowSet, Schedule, Search, Urgency,
+    Availability, AvailabilityError, Found, FreeKind, Minute, Pool, RowSet, Schedule, Search,
+    Urgency,
 };
 
-/// The search group of internal non-physician mental health clinicians.
-pub const GROUP_INTERNAL_THERAPY: u8 = 0;
-/// The search group of internal psychiatrists.
-pub const GROUP_INTERNAL_PSYCHIATRY: u8 = 1;
-/// The search group of network non-physician mental health clinicians.
-pub const GROUP_NETWORK_THERAPY: u8 = 2;
-/// The search group of network psychiatrists.
-pub const GROUP_NETWORK_PSYCHIATRY: u8 = 3;
-
-/// The availability search group of a clinician.
-pub fn group_of(clinician: &Clinician) -> u8 {
+/// The pool a clinician's availability is searched in: by affiliation, and psychiatrists apart
+/// from the non-physician clinicians (a request needs one discipline or the other).
+pub fn pool_of(clinician: &Clinician) -> Pool {
     match (
         clinician.affiliation,
         clinician.discipline == Discipline::Psychiatrist,
     ) {
-        (Affiliation::Internal, false) => GROUP_INTERNAL_THERAPY,
-        (Affiliation::Internal, true) => GROUP_INTERNAL_PSYCHIATRY,
-        (Affiliation::Network, false) => GROUP_NETWORK_THERAPY,
-        (Affiliation::Network, true) => GROUP_NETWORK_PSYCHIATRY,
+        (Affiliation::Internal, false) => Pool::INTERNAL_THERAPY,
+        (Affiliation::Internal, true) => Pool::INTERNAL_PSYCHIATRY,
+        (Affiliation::Network, false) => Pool::NETWORK_THERAPY,
+        (Affiliation::Network, true) => Pool::NETWORK_PSYCHIATRY,
     }
 }
 
@@ -144,9 +138,11 @@ pub enum Route {
     Network,
 }
 
-impl Route {
+impl Slug for Route {
+    const VARIANTS: &'static [Route] = &[Route::Continuity, Route::Internal, Route::Network];
+
     /// The kebab-case name used in output.
-    pub fn slug(self) -> &'static str {
+    fn slug(self) -> &'static str {
         match self {
             Route::Continuity => "continuity",
             Route::Internal => "internal",
@@ -274,19 +270,19 @@ pub struct Directory {
     /// Facilities by grid cell ([`GRID_DEGREES`] of latitude and longitude), sorted by cell then
     /// id, for the travel-distance filter.
     grid: Grid,
-    /// Per search group and per remote modalities a member accepts ([`remote_key`]): the
-    /// facilities with an in-person row of that group offering none of those modalities, each
-    /// with its location and its in-person rows of the group. The other facilities add nobody a
+    /// Per pool and per remote modalities a member accepts ([`remote_key`]): the
+    /// facilities with an in-person row of that pool offering none of those modalities, each
+    /// with its location and its in-person rows of the pool. The other facilities add nobody a
     /// member who accepts those modalities does not reach already, so their distance is never
     /// measured (every internal clinician offers video and phone: most members need no distance
     /// test for internal care at all).
-    group_grids: Vec<[CellGrid<Placed>; 4]>,
-    /// Each search group's rows of the index: a find's filters hold only these.
-    group_rows: Vec<Range<usize>>,
-    /// Per search group: all its rows, and per remote key ([`remote_key`]) whether those
+    pool_grids: Vec<[CellGrid<Placed>; 4]>,
+    /// Each pool's rows of the index: a find's filters hold only these.
+    pool_rows: Vec<Range<usize>>,
+    /// Per pool: all its rows, and per remote key ([`remote_key`]) whether those
     /// modalities reach every one of them (every internal clinician offers video and phone: most
-    /// members reach the whole internal group without a filter being made).
-    group_everyone: Vec<(RowSet, [bool; 4])>,
+    /// members reach the whole internal pool without a filter being made).
+    pool_everyone: Vec<(RowSet, [bool; 4])>,
     /// Each facility's location, by facility index: distance tests read this dense table, not
     /// the facility records (a cache miss each).
     locations: Vec<GeoPoint>,
@@ -395,15 +391,15 @@ impl<E> CellGrid<E> {
     }
 }
 
-/// A run of a facility's in-person rows of one search group, on a group grid
-/// ([`GROUP_GRID_DEGREES`] cells): the distance filter reads the location and the rows it lets
+/// A run of a facility's in-person rows of one pool, on a pool grid
+/// ([`POOL_GRID_DEGREES`] cells): the distance filter reads the location and the rows it lets
 /// in from the same entry.
 #[derive(Clone, Copy, Debug)]
 struct Placed {
     cell: (i32, i32),
     location: GeoPoint,
     /// The rows `start..end` (a facility's clinicians have neighbouring ids, so their rows of a
-    /// group are one run, or a few).
+    /// pool are one run, or a few).
     start: u32,
     end: u32,
 }
@@ -412,12 +408,12 @@ struct Placed {
 /// radius then spans a few cells each way.
 const GRID_DEGREES: f64 = 0.25;
 
-/// The cells of the per-group grids, in degrees (about 5.5 km of latitude): finer than the
+/// The cells of the per-pool grids, in degrees (about 5.5 km of latitude): finer than the
 /// plain grid, because a find measures the network's offices (thousands, at full scale) for
 /// each member who needs in-person care, and smaller cells leave fewer offices outside the
 /// radius to measure (the box of cells around a 24 km radius shrinks from about 83 x 70 km to
 /// 55 x 61 km).
-const GROUP_GRID_DEGREES: f64 = 0.05;
+const POOL_GRID_DEGREES: f64 = 0.05;
 
 /// The cell of `point` in a grid of `degrees`-sized cells.
 fn grid_cell(point: GeoPoint, degrees: f64) -> (i32, i32) {
@@ -480,7 +476,7 @@ pub fn schedules(region: &Region, leave: &[(ClinicianId, Date, Date)]) -> Vec<Sc
             let facility = &region.facilities[clinician.facility.index()];
             Schedule {
                 clinician: clinician.id,
-                group: group_of(clinician),
+                pool: pool_of(clinician),
                 time_zone: facility.time_zone.clone(),
                 template: region.templates[clinician.template.index()].clone(),
                 calendar: facility.calendar.clone(),
@@ -510,11 +506,11 @@ impl Directory {
                 let runs = &mut in_person_runs[clinician.facility.index()];
                 let row = row as u32;
                 match runs.last_mut() {
-                    // A run stays within one search group.
+                    // A run stays within one pool.
                     Some((start, end))
                         if *end == row
-                            && availability.group_of_row(*start as usize)
-                                == availability.group_of_row(row as usize) =>
+                            && availability.pool_of_row(*start as usize)
+                                == availability.pool_of_row(row as usize) =>
                     {
                         *end = row + 1
                     }
@@ -539,19 +535,19 @@ impl Directory {
             .map(|facility| (grid_cell(facility.location, GRID_DEGREES), facility.id))
             .collect();
         grid.sort_unstable();
-        let n_groups = availability.n_groups();
+        let n_pools = availability.n_pools();
         // Whether a member with remote key `key` reaches `row` by one of those modalities.
         let reaches_remotely = |key: usize, row: usize| {
             key & REMOTE_VIDEO != 0 && video.contains(row)
                 || key & REMOTE_PHONE != 0 && phone.contains(row)
         };
-        let mut group_grids: Vec<[Vec<Placed>; 4]> = vec![Default::default(); n_groups];
+        let mut pool_grids: Vec<[Vec<Placed>; 4]> = vec![Default::default(); n_pools];
         for &(_, facility) in &grid {
             let location = region.facilities[facility.index()].location;
-            let cell = grid_cell(location, GROUP_GRID_DEGREES);
+            let cell = grid_cell(location, POOL_GRID_DEGREES);
             for &(start, end) in &in_person_runs[facility.index()] {
-                let group = usize::from(availability.group_of_row(start as usize));
-                for (key, placed) in group_grids[group].iter_mut().enumerate() {
+                let pool = availability.pool_of_row(start as usize).index();
+                for (key, placed) in pool_grids[pool].iter_mut().enumerate() {
                     // The run counts for members with remote key `key` when one of its rows offers
                     // none of their remote modalities.
                     let uncovered =
@@ -567,7 +563,7 @@ impl Directory {
                 }
             }
         }
-        let group_grids = group_grids
+        let pool_grids = pool_grids
             .into_iter()
             .map(|grids| {
                 grids.map(|mut grid| {
@@ -586,10 +582,10 @@ impl Directory {
             }
         }
         let spoken_by_all = spoken.iter().fold(!0u64, |all, bits| all & bits);
-        let group_rows: Vec<Range<usize>> = (0..n_groups)
-            .map(|group| availability.group_rows(group as u8))
+        let pool_rows: Vec<Range<usize>> = (0..n_pools)
+            .map(|pool| availability.pool_rows(Pool(pool as u8)))
             .collect();
-        let group_everyone = group_rows
+        let pool_everyone = pool_rows
             .iter()
             .map(|rows| {
                 let mut everyone = RowSet::empty_within(rows.clone());
@@ -604,9 +600,9 @@ impl Directory {
             phone,
             languages,
             grid,
-            group_grids,
-            group_rows,
-            group_everyone,
+            pool_grids,
+            pool_rows,
+            pool_everyone,
             locations: region
                 .facilities
                 .iter()
@@ -666,21 +662,21 @@ impl Directory {
         }
     }
 
-    /// Rows of search group `group` the member could see (in person nearby), and every row
-    /// offering a remote modality the member accepts (whatever its group: searches clip the
-    /// filter to their group's rows). Borrowed when the member's remote modalities reach the
-    /// whole group: then it is the group's rows, made once.
-    pub(crate) fn reachable(&self, member: &Member, max_km: f64, group: u8) -> Cow<'_, RowSet> {
-        let Some(group_rows) = self.group_rows.get(usize::from(group)) else {
+    /// Rows of pool `pool` the member could see (in person nearby), and every row
+    /// offering a remote modality the member accepts (whatever its pool: searches clip the
+    /// filter to their pool's rows). Borrowed when the member's remote modalities reach the
+    /// whole pool: then it is the pool's rows, made once.
+    pub(crate) fn reachable(&self, member: &Member, max_km: f64, pool: Pool) -> Cow<'_, RowSet> {
+        let Some(pool_rows) = self.pool_rows.get(pool.index()) else {
             return Cow::Owned(RowSet::empty_within(0..0));
         };
         let key = remote_key(member);
-        if let Some((everyone, covered)) = self.group_everyone.get(usize::from(group))
+        if let Some((everyone, covered)) = self.pool_everyone.get(pool.index())
             && covered[key]
         {
             return Cow::Borrowed(everyone);
         }
-        let mut rows = RowSet::empty_within(group_rows.clone());
+        let mut rows = RowSet::empty_within(pool_rows.clone());
         if member.accepts.contains(Modality::Video) {
             rows.union_with(&self.video);
         }
@@ -688,11 +684,11 @@ impl Directory {
             rows.union_with(&self.phone);
         }
         if member.accepts.contains(Modality::InPerson) {
-            let grid = &self.group_grids[usize::from(group)][key];
+            let grid = &self.pool_grids[pool.index()][key];
             let home = *member.home.expose();
             for placed in near_in(
                 grid,
-                GROUP_GRID_DEGREES,
+                POOL_GRID_DEGREES,
                 |placed| placed.cell,
                 |placed| placed.location,
                 home,
@@ -717,7 +713,7 @@ const REMOTE_VIDEO: usize = 1;
 /// Bit of [`remote_key`]: the member accepts phone.
 const REMOTE_PHONE: usize = 2;
 
-/// The remote modalities a member accepts, as an index of [`Directory`]'s per-group grids.
+/// The remote modalities a member accepts, as an index of [`Directory`]'s per-pool grids.
 fn remote_key(member: &Member) -> usize {
     let mut key = 0;
     if member.accepts.contains(Modality::Video) {
@@ -856,7 +852,7 @@ pub struct FindContext<'a, 'r> {
     pub rules: &'r RuleSet,
 }
 
-/// A find's filters for one search group.
+/// A find's filters for one pool.
 struct Masks<'d> {
     /// Everyone the member can reach.
     reachable: Cow<'d, RowSet>,
@@ -1057,8 +1053,8 @@ pub fn find_within<'r>(
             }
             concordant
         };
-        let masks_for = |group: u8| Masks {
-            reachable: directory.reachable(member, policy.max_travel_km, group),
+        let masks_for = |pool: Pool| Masks {
+            reachable: directory.reachable(member, policy.max_travel_km, pool),
             concordant: None,
         };
         let mut masks: [Option<Masks>; 2] = [None, None];
@@ -1070,19 +1066,19 @@ pub fn find_within<'r>(
             Interpreters::Available => None,
             Interpreters::Unavailable => concordant_tag,
         };
-        let (internal_group, network_group) = if request.kind.needs_psychiatrist() {
-            (GROUP_INTERNAL_PSYCHIATRY, GROUP_NETWORK_PSYCHIATRY)
+        let (internal_pool, network_pool) = if request.kind.needs_psychiatrist() {
+            (Pool::INTERNAL_PSYCHIATRY, Pool::NETWORK_PSYCHIATRY)
         } else {
-            (GROUP_INTERNAL_THERAPY, GROUP_NETWORK_THERAPY)
+            (Pool::INTERNAL_THERAPY, Pool::NETWORK_THERAPY)
         };
-        let search = |group: u8,
+        let search = |pool: Pool,
                       rows: &RowSet,
                       tag: Option<u8>,
                       from: Minute,
                       before: Minute|
          -> Result<Option<Found>, FindError> {
             Ok(availability.earliest_among(&Search {
-                group,
+                pool,
                 rows,
                 tag,
                 not_before: from,
@@ -1094,21 +1090,21 @@ pub fn find_within<'r>(
             })?)
         };
         let has_timely = has_timely_offer;
-        // Where each group's late search may start: a timely search that found nothing for `anyone`
+        // Where each pool's late search may start: a timely search that found nothing for `anyone`
         // has already covered every start before the deadline.
         let mut late_from = [not_before, not_before];
-        for (side, route, group, rank) in [
-            (0, Route::Internal, internal_group, 1),
-            (1, Route::Network, network_group, 3),
+        for (side, route, pool, rank) in [
+            (0, Route::Internal, internal_pool, 1),
+            (1, Route::Network, network_pool, 3),
         ] {
             if has_timely(&offers) {
                 break;
             }
-            let side_masks = masks[side].get_or_insert_with(|| masks_for(group));
+            let side_masks = masks[side].get_or_insert_with(|| masks_for(pool));
             let anyone = side_masks.anyone(policy.interpreters, concordant_of);
             // Anyone first: when nobody is timely, no language-concordant clinician is either (the
             // common case when capacity is short, so it is the case to make cheap).
-            let Some(earliest) = search(group, anyone, anyone_tag, not_before, before)? else {
+            let Some(earliest) = search(pool, anyone, anyone_tag, not_before, before)? else {
                 late_from[side] = Minute(not_before.0.max(before.0));
                 continue;
             };
@@ -1121,7 +1117,7 @@ pub fn find_within<'r>(
                 (earliest, rank)
             } else {
                 match search(
-                    group,
+                    pool,
                     side_masks.concordant(concordant_of),
                     concordant_tag,
                     not_before,
@@ -1137,14 +1133,13 @@ pub fn find_within<'r>(
         // 4. Nobody in network in time: the earliest start anywhere, and an arrangement.
         if !has_timely(&offers) {
             let horizon_end = Minute(i64::MAX);
-            for (side, route, group) in [
-                (0, Route::Internal, internal_group),
-                (1, Route::Network, network_group),
+            for (side, route, pool) in [
+                (0, Route::Internal, internal_pool),
+                (1, Route::Network, network_pool),
             ] {
-                let side_masks = masks[side].get_or_insert_with(|| masks_for(group));
+                let side_masks = masks[side].get_or_insert_with(|| masks_for(pool));
                 let anyone = side_masks.anyone(policy.interpreters, concordant_of);
-                if let Some(found) =
-                    search(group, anyone, anyone_tag, late_from[side], horizon_end)?
+                if let Some(found) = search(pool, anyone, anyone_tag, late_from[side], horizon_end)?
                 {
                     offers.extend(offer_of(found, route, false)?.map(|offer| (9, offer)));
                 }

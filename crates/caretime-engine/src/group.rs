@@ -198,6 +198,49 @@ impl std::fmt::Display for GroupRefusal {
     }
 }
 
+/// How a group change no longer fits the groups it is applied to: it was decided against
+/// another state of the book, or built by hand. (A decision that cannot be made is a
+/// [`GroupRefusal`]; this is a failure to apply one.)
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum StaleGroup {
+    /// A new group whose id is not the next one.
+    #[error("{0} is not the next group id")]
+    NotNextId(GroupId),
+    /// No such group.
+    #[error("{0} is not in the book")]
+    UnknownGroup(GroupId),
+    /// The member is already on the roster (or it is full), or not on it to leave.
+    #[error("{0}: the roster changed")]
+    RosterChanged(GroupId),
+    /// No such session.
+    #[error("{group} has no session {session}")]
+    UnknownSession {
+        /// The group.
+        group: GroupId,
+        /// The session's index in the group.
+        session: usize,
+    },
+    /// Cancelling a session that is already cancelled.
+    #[error("{group}: session {session} is already cancelled")]
+    AlreadyCancelled {
+        /// The group.
+        group: GroupId,
+        /// The session's index in the group.
+        session: usize,
+    },
+    /// A substitute for a session that is cancelled.
+    #[error("{group}: session {session} is cancelled")]
+    SessionCancelled {
+        /// The group.
+        group: GroupId,
+        /// The session's index in the group.
+        session: usize,
+    },
+    /// No booked seat of the member in the status the change expected.
+    #[error("{0}: the seat changed")]
+    SeatChanged(GroupId),
+}
+
 /// Whether `[start, start + length)` lies in one of the clinician's `group` blocks.
 pub fn in_group_time(region: &Region, clinician: ClinicianId, start: &Zoned, length: u32) -> bool {
     let Some(clinician) = region.clinicians.get(clinician.index()) else {
@@ -489,11 +532,14 @@ pub(crate) fn touched_groups(change: &Change) -> Vec<GroupId> {
     }
 }
 
-pub(crate) fn apply_group_change(groups: &mut Vec<Group>, change: &Change) -> Result<(), String> {
+pub(crate) fn apply_group_change(
+    groups: &mut Vec<Group>,
+    change: &Change,
+) -> Result<(), StaleGroup> {
     match change {
         Change::CreateGroup(group) => {
             if group.id.index() != groups.len() {
-                return Err(format!("{} is not the next group id", group.id));
+                return Err(StaleGroup::NotNextId(group.id));
             }
             groups.push((**group).clone());
         }
@@ -504,9 +550,9 @@ pub(crate) fn apply_group_change(groups: &mut Vec<Group>, change: &Change) -> Re
         } => {
             let known = groups
                 .get_mut(group.index())
-                .ok_or_else(|| format!("{group} is not in the book"))?;
+                .ok_or(StaleGroup::UnknownGroup(*group))?;
             if known.roster.contains(member) || known.roster.len() >= usize::from(known.capacity) {
-                return Err(format!("{group}: the roster changed"));
+                return Err(StaleGroup::RosterChanged(*group));
             }
             known.roster.push(*member);
             // Past sessions took place without the member.
@@ -528,12 +574,12 @@ pub(crate) fn apply_group_change(groups: &mut Vec<Group>, change: &Change) -> Re
         } => {
             let known = groups
                 .get_mut(group.index())
-                .ok_or_else(|| format!("{group} is not in the book"))?;
+                .ok_or(StaleGroup::UnknownGroup(*group))?;
             let at = known
                 .roster
                 .iter()
                 .position(|known| known == member)
-                .ok_or_else(|| format!("{group}: the roster changed"))?;
+                .ok_or(StaleGroup::RosterChanged(*group))?;
             known.roster.remove(at);
             for session in known
                 .sessions
@@ -553,13 +599,19 @@ pub(crate) fn apply_group_change(groups: &mut Vec<Group>, change: &Change) -> Re
         } => {
             let known = groups
                 .get_mut(group.index())
-                .ok_or_else(|| format!("{group} is not in the book"))?;
+                .ok_or(StaleGroup::UnknownGroup(*group))?;
             let meeting = known
                 .sessions
                 .get_mut(*session)
-                .ok_or_else(|| format!("{group} has no session {session}"))?;
+                .ok_or(StaleGroup::UnknownSession {
+                    group: *group,
+                    session: *session,
+                })?;
             if meeting.cancellation.is_some() {
-                return Err(format!("{group}: session {session} is already cancelled"));
+                return Err(StaleGroup::AlreadyCancelled {
+                    group: *group,
+                    session: *session,
+                });
             }
             meeting.cancellation = Some(*cancellation);
             for seat in &mut meeting.seats {
@@ -576,7 +628,10 @@ pub(crate) fn apply_group_change(groups: &mut Vec<Group>, change: &Change) -> Re
                     let target = groups
                         .get_mut(other.index())
                         .and_then(|other| other.sessions.get_mut(*idx))
-                        .ok_or_else(|| format!("{other} has no session {idx}"))?;
+                        .ok_or(StaleGroup::UnknownSession {
+                            group: *other,
+                            session: *idx,
+                        })?;
                     target.seats.push(Seat {
                         member: *member,
                         status: AppointmentStatus::Booked,
@@ -593,9 +648,15 @@ pub(crate) fn apply_group_change(groups: &mut Vec<Group>, change: &Change) -> Re
             let meeting = groups
                 .get_mut(group.index())
                 .and_then(|known| known.sessions.get_mut(*session))
-                .ok_or_else(|| format!("{group} has no session {session}"))?;
+                .ok_or(StaleGroup::UnknownSession {
+                    group: *group,
+                    session: *session,
+                })?;
             if meeting.cancellation.is_some() {
-                return Err(format!("{group}: session {session} is cancelled"));
+                return Err(StaleGroup::SessionCancelled {
+                    group: *group,
+                    session: *session,
+                });
             }
             meeting.substitutes.retain(|(known, _)| known != absent);
             meeting.substitutes.push((*absent, *substitute));
@@ -616,7 +677,7 @@ pub(crate) fn apply_group_change(groups: &mut Vec<Group>, change: &Change) -> Re
                         .iter_mut()
                         .find(|seat| seat.member == *member && seat.status == *from)
                 })
-                .ok_or_else(|| format!("{group}: the seat changed"))?;
+                .ok_or(StaleGroup::SeatChanged(*group))?;
             seat.status = *to;
         }
         _ => {}

@@ -8,7 +8,7 @@
 //!   expanded over a horizon of dates ([`availability::Schedule`]), less holidays, closures, leave
 //!   and reserved appointments, as 15-minute slot bitsets by clinician and by slot. Its queries
 //!   find the first start where an appointment fits in one run of free time, for one clinician
-//!   ([`availability::Availability::earliest`]) or across a group of thousands
+//!   ([`availability::Availability::earliest`]) or across a pool of thousands
 //!   ([`availability::Availability::earliest_among`]).
 //! - [`find::find`] ranks offers for a [`caretime_core::request::Request`]: continuity, internal
 //!   within the deadline, network within the deadline, else the earliest start anywhere with an

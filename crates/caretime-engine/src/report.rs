@@ -223,9 +223,13 @@ impl Dimension {
         Dimension::Language,
         Dimension::Month,
     ];
+}
+
+impl Slug for Dimension {
+    const VARIANTS: &'static [Dimension] = &Dimension::ALL;
 
     /// The kebab-case name used in output.
-    pub fn slug(self) -> &'static str {
+    fn slug(self) -> &'static str {
         match self {
             Dimension::Kind => "kind",
             Dimension::Facility => "facility",

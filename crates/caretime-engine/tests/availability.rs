@@ -8,8 +8,8 @@ use caretime_core::id::ClinicianId;
 use caretime_core::region::Fte;
 use caretime_core::template::{Block, BlockKind, DayRange, Template};
 use caretime_engine::availability::{
-    Availability, AvailabilityError, FreeInterval, FreeKind, GRID_MINUTES, Horizon, Minute, RowSet,
-    Schedule, Search, Urgency,
+    Availability, AvailabilityError, FreeInterval, FreeKind, GRID_MINUTES, Horizon, Minute, Pool,
+    RowSet, Schedule, Search, Urgency,
 };
 use jiff::civil::{Date, Time, Weekday, date};
 use jiff::tz::TimeZone;
@@ -246,7 +246,7 @@ fn california() -> BusinessCalendar {
 fn los_angeles_schedule(clinician: ClinicianId, blocks: Vec<Block>) -> Schedule {
     Schedule {
         clinician,
-        group: 0,
+        pool: Pool(0),
         time_zone: TimeZone::get("America/Los_Angeles").expect("bundled zone"),
         template: Template {
             fte: Fte::FULL_TIME,
@@ -292,7 +292,7 @@ proptest! {
             .enumerate()
             .map(|(idx, template)| Schedule {
                 clinician: ClinicianId(idx as u32 * 7 + 3),
-                group: (idx % 2) as u8,
+                pool: Pool((idx % 2) as u8),
                 time_zone: TimeZone::get("America/Los_Angeles").expect("bundled zone"),
                 template: template.clone(),
                 calendar: match (idx, closure_offset) {
@@ -331,11 +331,11 @@ proptest! {
                 .expect("known clinician");
             let expected = oracle.earliest(clinician_idx, not_before, query.length, query.urgent, now);
             prop_assert_eq!(found.map(|m| m.0), expected, "{:?}", query);
-            // Across the clinician's group: the earliest start of any of them, lowest id on ties,
+            // Across the clinician's pool: the earliest start of any of them, lowest id on ties,
             // within a bound that sometimes cuts the answer off.
-            let group = (clinician_idx % 2) as u8;
+            let pool = Pool((clinician_idx % 2) as u8);
             // Bounded three days on, and unbounded (the late search: every start to the
-            // horizon's end); every row of the group, and the rows of each tag.
+            // horizon's end); every row of the pool, and the rows of each tag.
             for (before, tag) in [not_before + 3 * 24 * 60, i64::MAX]
                 .into_iter()
                 .flat_map(|before| [None, Some(0u8), Some(1)].map(|tag| (before, tag)))
@@ -350,7 +350,7 @@ proptest! {
                 }
                 let among = index
                     .earliest_among(&Search {
-                        group,
+                        pool,
                         rows: &rows,
                         tag,
                         not_before: Minute(not_before),
@@ -542,7 +542,7 @@ proptest! {
         let from = first.checked_add(jiff::ToSpan::days(from_offset)).expect("in range");
         let schedule = |template: &Template| Schedule {
             clinician: ClinicianId(5),
-            group: 0,
+            pool: Pool(0),
             time_zone: zone.clone(),
             template: template.clone(),
             calendar: california(),
@@ -550,7 +550,7 @@ proptest! {
         };
         let mut index = Availability::build(&[schedule(&old)], Horizon { first, last }, RELEASE_MINUTES)
             .expect("valid");
-        index.reschedule(&schedule(&new), from).expect("same group");
+        index.reschedule(&schedule(&new), from).expect("same pool");
         let cutoff = Minute::from_timestamp(from.to_zoned(zone.clone()).expect("in range").timestamp());
         let before = Availability::build(&[schedule(&old)], Horizon { first, last }, RELEASE_MINUTES)
             .expect("valid");

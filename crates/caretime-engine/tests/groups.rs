@@ -4,13 +4,16 @@
 mod support;
 
 use caretime_core::id::{ClinicianId, GroupId, MemberId};
+use caretime_core::slug::Slug;
 use caretime_engine::availability::Horizon;
 use caretime_engine::book::{
-    AppointmentStatus, Book, BookPolicy, CancellationReason, CancelledBy, Change, Changes, Outcome,
-    Refusal,
+    ApplyError, AppointmentStatus, Book, BookPolicy, CancellationReason, CancelledBy, Change,
+    Changes, Outcome, Refusal,
 };
 use caretime_engine::episode::Cadence;
-use caretime_engine::group::{DEFAULT_GROUP_CAPACITY, GroupRefusal, NewGroup, SeatOutcome};
+use caretime_engine::group::{
+    DEFAULT_GROUP_CAPACITY, GroupRefusal, NewGroup, SeatOutcome, StaleGroup,
+};
 use jiff::civil::date;
 use jiff::tz::TimeZone;
 use support::{at, region};
@@ -297,7 +300,9 @@ fn a_member_who_leaves_gives_up_the_seats_ahead_and_a_failed_batch_leaves_the_gr
             from: enrolled(),
         },
     ];
-    assert!(book.apply(&batch).is_err());
+    let stale_roster = ApplyError::StaleGroup(StaleGroup::RosterChanged(GroupId(0)));
+    assert_eq!(book.apply(&batch), Err(stale_roster.clone()));
+    assert_eq!(stale_roster.to_string(), "group-0: the roster changed");
     assert_eq!(book.groups(), &before[..]);
     // A stale change alone (the batch's last, kept without a copy of its group) writes nothing
     // either: enrolling twice, unenrolling a stranger.
@@ -313,7 +318,7 @@ fn a_member_who_leaves_gives_up_the_seats_ahead_and_a_failed_batch_leaves_the_gr
             from: enrolled(),
         },
     ] {
-        assert!(book.apply(&[stale]).is_err());
+        assert_eq!(book.apply(&[stale]), Err(stale_roster.clone()));
         assert_eq!(book.groups(), &before[..]);
     }
 }

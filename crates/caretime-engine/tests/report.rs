@@ -10,11 +10,15 @@ use caretime_core::id::{AppointmentId, ClinicianId};
 use caretime_core::region::Region;
 use caretime_core::request::Request;
 use caretime_core::request::RequestKind::{FollowUp, Initial, Urgent};
+use caretime_core::slug::Slug;
 use caretime_core::template::BlockKind;
 use caretime_engine::availability::Horizon;
 use caretime_engine::book::AppointmentStatus::{Fulfilled, NoShow};
 use caretime_engine::book::CancellationReason::{ClinicianUnavailable, MemberRequest};
-use caretime_engine::book::{Book, BookPolicy, CancelledBy, Changes, Outcome, Take, TakeOffer};
+use caretime_engine::book::{
+    Book, BookPolicy, CancellationReason, CancelledBy, Changes, Outcome, Take, TakeOffer,
+};
+use caretime_engine::episode::Cadence;
 use caretime_engine::find::{Offer, Route, Timeliness};
 use caretime_engine::report::{
     AccessReport, ComplianceRow, Days, Dimension, Period, ReportError, access_report,
@@ -522,4 +526,35 @@ fn leave_in_the_book_is_not_a_working_day() {
     let without = Book::new(&region, horizon, &[], BookPolicy::STANDARD).expect("valid");
     let report = access_report(&without, &region, rules(), FORTNIGHT).expect("a valid period");
     assert_eq!(report.workforce.clinician_days, 16);
+}
+
+/// Every name a report prints for a route, cadence, cancellation reason or dimension reads back
+/// as the same value, and no two values of a kind share a name.
+#[test]
+fn every_printed_name_reads_back() {
+    fn check<T: Slug + PartialEq + std::fmt::Debug>(every: &[T]) {
+        for (idx, &value) in every.iter().enumerate() {
+            assert_eq!(T::from_slug(value.slug()), Some(value), "{value:?}");
+            assert!(
+                every[..idx]
+                    .iter()
+                    .all(|other| other.slug() != value.slug()),
+                "{value:?} shares its name"
+            );
+        }
+    }
+    check(&[Route::Continuity, Route::Internal, Route::Network]);
+    check(&[Cadence::Weekly, Cadence::Biweekly, Cadence::Monthly]);
+    check(&Dimension::ALL);
+    check(&[
+        CancellationReason::MemberRequest,
+        CancellationReason::ClinicianUnavailable,
+        CancellationReason::Strike,
+        CancellationReason::Leave,
+        CancellationReason::Closure,
+        CancellationReason::LowEnrolment,
+        CancellationReason::Rescheduled,
+        CancellationReason::HoldExpired,
+        CancellationReason::Other,
+    ]);
 }

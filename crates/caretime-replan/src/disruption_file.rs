@@ -14,6 +14,7 @@
 use caretime_core::files::{FileError, parse_toml};
 use caretime_core::id::{ClinicianId, FacilityId};
 use caretime_core::region::{Affiliation, Discipline, Region};
+use caretime_core::slug::Slug;
 use jiff::civil::Date;
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;

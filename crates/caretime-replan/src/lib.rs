@@ -26,7 +26,7 @@
 //! appointment in every round. It splits the allowed buckets in two: in person (only the
 //! facilities within reach of the member's home, searched by day under a bound of travel and
 //! the facility's highest price from that day on) and by video or phone (where every clinician
-//! of the same search group and remote modalities costs the same, the member's language's
+//! of the same pool and remote modalities costs the same, the member's language's
 //! speakers without an interpreter and everyone else with one, so each day's rows, listed per
 //! language and dearest first, are searched in the exact order of their reduced cost). A
 //! round's searches are complete unless a bucket reached its quota of new arcs or a search
@@ -53,19 +53,18 @@ use caretime_core::region::{
     Affiliation, Clinician, Discipline, Language, Modality, ModalitySet, Region,
 };
 use caretime_core::rules::RuleSet;
+use caretime_core::slug::Slug;
 use caretime_flow::{ArcId, Basis, FlowError, Network, NodeId, Progress, Solution};
 use jiff::Timestamp;
 use jiff::civil::Date;
 
-use caretime_engine::availability::{Availability, AvailabilityError, FreeKind, Minute};
+use caretime_engine::availability::{Availability, AvailabilityError, FreeKind, Minute, Pool};
 use caretime_engine::book::{
     Appointment, AppointmentStatus, Book, Cancellation, CancellationReason, CancelledBy, Change,
     OfferRecord, Outcome,
 };
 use caretime_engine::find::{
-    GROUP_INTERNAL_PSYCHIATRY, GROUP_INTERNAL_THERAPY, GROUP_NETWORK_PSYCHIATRY,
-    GROUP_NETWORK_THERAPY, Interpreters, OutOfNetworkArrangement, Route, Timeliness, group_of,
-    modality_for, timeliness,
+    Interpreters, OutOfNetworkArrangement, Route, Timeliness, modality_for, pool_of, timeliness,
 };
 use caretime_engine::group::in_group_time;
 
@@ -96,16 +95,13 @@ impl DisruptionReason {
         DisruptionReason::Leave,
         DisruptionReason::Closure,
     ];
+}
 
-    /// The reason a file names (`strike`, `leave`, `closure`).
-    pub fn from_slug(name: &str) -> Option<DisruptionReason> {
-        DisruptionReason::ALL
-            .into_iter()
-            .find(|reason| reason.slug() == name)
-    }
+impl Slug for DisruptionReason {
+    const VARIANTS: &'static [DisruptionReason] = &DisruptionReason::ALL;
 
     /// The kebab-case name used in files and output.
-    pub fn slug(self) -> &'static str {
+    fn slug(self) -> &'static str {
         match self {
             DisruptionReason::Strike => "strike",
             DisruptionReason::Leave => "leave",
@@ -457,8 +453,8 @@ pub struct ReplanContext<'a> {
 /// appointment is offered in the first round (continuity).
 const TREATING_DAYS: usize = 3;
 
-/// The remote search lists rows by search group (find's `GROUP_*`, 0 to 3) and the remote
-/// modalities they offer (video 1, phone 2): key `group * 4 + bits`.
+/// The remote search lists rows by pool ([`Pool`], 0 to 3) and the remote
+/// modalities they offer (video 1, phone 2): key `pool * 4 + bits`.
 const REMOTE_KEYS: usize = 16;
 
 /// The remote-modality bits of a set of modalities (see [`REMOTE_KEYS`]).
@@ -607,7 +603,7 @@ impl RemoteLists {
                 if bits == 0 {
                     continue;
                 }
-                let base = (day * REMOTE_KEYS + usize::from(group_of(who)) * 4 + bits) * n_slots;
+                let base = (day * REMOTE_KEYS + pool_of(who).index() * 4 + bits) * n_slots;
                 lists[base].push(row);
                 for language in &who.languages {
                     if let Ok(idx) = languages.binary_search(language) {
@@ -1013,18 +1009,18 @@ pub fn plan(
                 rows.sort_unstable_by_key(|&row| (Reverse(price(row)), row));
                 for &row in rows.iter() {
                     let who = &region.clinicians[availability.clinician_at(row as usize).index()];
-                    let pair = &mut pair_max
-                        [(day * n_facilities + facility) * 4 + usize::from(group_of(who))];
+                    let pair =
+                        &mut pair_max[(day * n_facilities + facility) * 4 + pool_of(who).index()];
                     *pair = (*pair).max(price(row));
                 }
             }
         }
         for facility in 0..n_facilities {
-            for group in 0..4 {
+            for pool in 0..4 {
                 let mut highest = i64::MIN;
                 for day in (0..n_days).rev() {
-                    highest = highest.max(pair_max[(day * n_facilities + facility) * 4 + group]);
-                    suffix_max[(facility * n_days + day) * 4 + group] = highest;
+                    highest = highest.max(pair_max[(day * n_facilities + facility) * 4 + pool]);
+                    suffix_max[(facility * n_days + day) * 4 + pool] = highest;
                 }
             }
         }
@@ -1212,10 +1208,10 @@ struct Search<'a> {
     /// The last optimum's bucket prices (dense, by [`Buckets::index`]); none in the first round,
     /// where every price counts as 0.
     prices: Option<&'a [i64]>,
-    /// Per day, facility and search group (`(day * facilities + facility) * 4 + group`), the
+    /// Per day, facility and pool (`(day * facilities + facility) * 4 + pool`), the
     /// highest price of its buckets with room (0 before any prices).
     pair_max: &'a [i64],
-    /// Per facility, day and search group (`(facility * days + day) * 4 + group`), the highest
+    /// Per facility, day and pool (`(facility * days + day) * 4 + pool`), the highest
     /// of `pair_max` from that day to the end of the horizon.
     suffix_max: &'a [i64],
 }
@@ -1255,7 +1251,7 @@ impl Search<'_> {
     /// Without prices (the first round) the treating clinician's first days with time come
     /// first. Then three kinds of leads share one heap: the treating clinician's days (with
     /// prices, at their exact reduced cost); facilities within reach in person, by day (bounded
-    /// by travel, continuity and the highest price of the search groups' buckets there from that
+    /// by travel, continuity and the highest price of the pools' buckets there from that
     /// day on; each day's rows dearest first); and, for video and phone, the [`RemoteLists`] of
     /// the member's language (no interpreter) and of every row (an interpreter), where every
     /// row of a list costs the same, so the list's order is the exact order of reduced cost.
@@ -1279,10 +1275,10 @@ impl Search<'_> {
         let member = &region.members[appointment.request.member.index()];
         let psychiatry =
             region.clinicians[appointment.clinician.index()].discipline == Discipline::Psychiatrist;
-        let groups = if psychiatry {
-            [GROUP_INTERNAL_PSYCHIATRY, GROUP_NETWORK_PSYCHIATRY]
+        let pools = if psychiatry {
+            [Pool::INTERNAL_PSYCHIATRY, Pool::NETWORK_PSYCHIATRY]
         } else {
-            [GROUP_INTERNAL_THERAPY, GROUP_NETWORK_THERAPY]
+            [Pool::INTERNAL_THERAPY, Pool::NETWORK_THERAPY]
         };
         let policy = &self.book.policy().find;
         let max_km = policy.max_travel_km;
@@ -1458,8 +1454,8 @@ impl Search<'_> {
         };
         let remote_bound = |list: usize| -> i64 {
             let (day, key, slot) = remote.parts(list);
-            let group = (key / 4) as u8;
-            let network = if group == GROUP_NETWORK_THERAPY || group == GROUP_NETWORK_PSYCHIATRY {
+            let pool = Pool((key / 4) as u8);
+            let network = if pool == Pool::NETWORK_THERAPY || pool == Pool::NETWORK_PSYCHIATRY {
                 costs.network
             } else {
                 0
@@ -1482,13 +1478,13 @@ impl Search<'_> {
         };
         let member_bits = remote_bits(member.accepts);
         for day in first_day..n_days {
-            for group in groups {
+            for pool in pools {
                 for bits in 1..4 {
                     if bits & member_bits == 0 {
                         continue;
                     }
                     for &slot in slots {
-                        let list = remote.index(day, usize::from(group) * 4 + bits, slot);
+                        let list = remote.index(day, pool.index() * 4 + bits, slot);
                         if remote.lists[list].is_empty() {
                             continue;
                         }
@@ -1514,9 +1510,9 @@ impl Search<'_> {
             costs.continuity + costs.travel_per_km * km.round() as i64 + network
         };
         let highest = |table: &[i64], at: usize| -> i64 {
-            groups
+            pools
                 .iter()
-                .map(|&group| table[at * 4 + usize::from(group)])
+                .map(|&pool| table[at * 4 + pool.index()])
                 .max()
                 .unwrap_or(i64::MIN)
         };
@@ -1616,7 +1612,7 @@ impl Search<'_> {
                         }
                         let who = &region.clinicians[availability.clinician_at(row).index()];
                         if Some(row) != treating_row
-                            && groups.contains(&group_of(who))
+                            && pools.contains(&pool_of(who))
                             && who.modalities.contains(Modality::InPerson)
                             && (!speakers_only || who.speaks(member.language))
                         {

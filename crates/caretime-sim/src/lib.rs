@@ -53,9 +53,9 @@ pub enum SimError {
     /// A follow-up's deadline could not be computed.
     #[error("a follow-up: {0}")]
     Deadline(#[from] caretime_core::rules::DeadlineError),
-    /// The engine refused a decision the model made (a bug in the model).
-    #[error("the engine refused a decision: {0}")]
-    Refused(String),
+    /// The engine refused a decision the model made (a bug in the model), with every reason.
+    #[error("the engine refused a decision: {}", joined(.0))]
+    Refused(Vec<caretime_engine::book::Refusal>),
     /// Applying accepted changes failed (a bug in the engine).
     #[error("applying a decision: {0}")]
     Apply(#[from] caretime_engine::book::ApplyError),
@@ -68,6 +68,15 @@ pub enum SimError {
     /// A date beyond the calendar's range.
     #[error("the simulated dates are out of range")]
     OutOfRange,
+}
+
+/// Refusals in one line, separated by semicolons.
+fn joined(refusals: &[caretime_engine::book::Refusal]) -> String {
+    refusals
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Runs every replication of `scenario` over `region` (generated from the scenario's region
@@ -123,4 +132,23 @@ pub fn summarise(
             .map(|threshold| threshold.rate.fraction()),
         tables: summary::tables(replications),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use caretime_engine::book::Refusal;
+
+    use super::SimError;
+
+    /// A refused decision names every reason on one line, in the engine's words.
+    #[test]
+    fn a_refusal_lists_every_reason() {
+        let error = SimError::Refused(vec![Refusal::OffGrid, Refusal::InThePast]);
+        assert_eq!(
+            error.to_string(),
+            "the engine refused a decision: appointments start on a quarter hour; \
+             the start is in the past"
+        );
+        assert!(matches!(error, SimError::Refused(refusals) if refusals.len() == 2));
+    }
 }

@@ -695,13 +695,7 @@ impl Run<'_> {
     fn apply(&mut self, outcome: &Outcome) -> Result<(), SimError> {
         match outcome {
             Outcome::Accepted(changes) => Ok(self.book.apply(changes)?),
-            Outcome::Refused(refusals) => Err(SimError::Refused(
-                refusals
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            )),
+            Outcome::Refused(refusals) => Err(SimError::Refused(refusals.clone())),
         }
     }
 

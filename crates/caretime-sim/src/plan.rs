@@ -23,6 +23,7 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use caretime_core::region::{Affiliation, Discipline};
+use caretime_core::slug::Slug;
 use caretime_region::generate::generate;
 use jiff::civil::Date;
 use serde_json::{Value, json};
@@ -78,14 +79,6 @@ impl Measure {
     /// Every measure, in a fixed order.
     pub const ALL: [Measure; 2] = [Measure::Offers, Measure::FollowUps];
 
-    /// The name on the command line and in JSON.
-    pub fn slug(self) -> &'static str {
-        match self {
-            Measure::Offers => "offers",
-            Measure::FollowUps => "follow-ups",
-        }
-    }
-
     /// For people.
     pub fn title(self) -> &'static str {
         match self {
@@ -99,6 +92,18 @@ impl Measure {
         match self {
             Measure::Offers => summary.cell("compliance", "all", "within-standard"),
             Measure::FollowUps => summary.cell("follow-ups", "all", "within-standard"),
+        }
+    }
+}
+
+impl Slug for Measure {
+    const VARIANTS: &'static [Measure] = &Measure::ALL;
+
+    /// The name on the command line and in JSON.
+    fn slug(self) -> &'static str {
+        match self {
+            Measure::Offers => "offers",
+            Measure::FollowUps => "follow-ups",
         }
     }
 }
@@ -160,9 +165,15 @@ pub enum Outcome {
     RichestMisses,
 }
 
-impl Outcome {
+impl Slug for Outcome {
+    const VARIANTS: &'static [Outcome] = &[
+        Outcome::Found,
+        Outcome::PoorestMeets,
+        Outcome::RichestMisses,
+    ];
+
     /// The name in JSON.
-    pub fn slug(self) -> &'static str {
+    fn slug(self) -> &'static str {
         match self {
             Outcome::Found => "found",
             Outcome::PoorestMeets => "poorest-meets",

@@ -67,6 +67,7 @@
 
 use caretime_core::files::{FileError, builtin, parse_toml};
 use caretime_core::rules::RuleSet;
+use caretime_core::slug::Slug;
 use caretime_region::generate::RegionParams;
 use jiff::civil::Date;
 use serde::Deserialize;
