@@ -6,35 +6,49 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use caretime_core::region::Region;
+use caretime_core::id::ClinicianId;
+use caretime_core::region::{Affiliation, Discipline, Region};
 use caretime_core::slug::Slug;
-use caretime_engine::availability::Horizon;
+use caretime_engine::availability::{FreeKind, Horizon, Minute};
 use caretime_engine::book::{Book, BookPolicy};
 use caretime_engine::find::Timeliness;
 use caretime_region::file::read_region;
 use caretime_region::generate::generate;
 use caretime_replan::disruption_file::read_disruption;
-use caretime_replan::{ReplanContext, ReplanCosts, plan};
+use caretime_replan::{Disruption, ReplanContext, ReplanCosts, plan};
 use clap::Args;
+use jiff::civil::Date;
 use jiff::{ToSpan, Zoned};
 use serde::Serialize;
 
 use crate::deadline::parse_instant;
 use crate::output::{Format, print_json, progress_bar, rfc3339, spinner, table, write_file};
 use crate::region::Preset;
-use crate::workload::Workload;
+use crate::workload::{Utilisation, Workload};
 use crate::{Outcome, load};
 
 /// Arguments of `caretime replan`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "The book is a seeded workload: --bookings random requests made over the \
-two weeks before --now and booked through find, decide and apply. The plan moves every \
-appointment the disruption displaces (another internal clinician, the treating clinician after the \
-disruption, a network provider, or an out-of-network arrangement) at minimum total cost: a \
-min-cost flow over candidate (clinician, day) buckets, grown by column generation priced with the \
-optimum's dual potentials. The report says whether that converged (the plan is then optimal over \
-every allowed bucket) or stopped at --rounds (optimal over the candidates found)."
+    after_help = "The book is a steady practice at a stated utilisation, seeded: each direct \
+slot of each clinician is booked with the chance --utilisation (internal) or \
+--network-utilisation (network), for the request a steady practice books there (a psychiatry \
+evaluation; a therapist's intake, one in twelve, or a follow-up with the treating clinician a \
+week or two after the last session, as the socal-2024 scenario's episodes run), but only when \
+that request came before --now: the calendar is full to the target behind --now and thins out \
+over the next two weeks. 85 % is an assumption between what the simulator leaves (its socal-2024 \
+clinicians see 3.4 visits a day, README) and the union's reports of 32-35 patients a week \
+(about 30 direct hours a full-time week under socal-2025). The report says how full internal and \
+network direct time were in the disruption's dates before it, and how much of the free time \
+belongs to clinicians it leaves at work: the room the plan has. --bookings N books N random \
+requests at their best offers over the two weeks before instead (a stress load that fills the \
+calendar from the front, as `bench find` does).\n\n\
+The plan moves every appointment the disruption displaces (another internal clinician, the \
+treating clinician after the disruption, a network provider, or an out-of-network arrangement) \
+at minimum total cost: a min-cost flow over candidate (clinician, day) buckets, grown by column \
+generation priced with the optimum's dual potentials. The report says whether that converged \
+(the plan is then optimal over every allowed bucket) or stopped at --rounds (optimal over the \
+candidates found)."
 )]
 pub(crate) struct ReplanArgs {
     /// Region file (JSON); without it, --preset is generated.
@@ -52,8 +66,16 @@ pub(crate) struct ReplanArgs {
     /// The disruption file (TOML: reason, first, last, who).
     #[arg(long, value_name = "FILE")]
     disruption: String,
-    /// Random bookings before the plan [default: 300,000 x scale, or 60 per clinician for a
-    /// region file].
+    /// Share of internal clinicians' direct time booked (0 to 1): the steady book's utilisation,
+    /// an assumption (see below).
+    #[arg(long, default_value_t = 0.85, value_parser = parse_share, conflicts_with = "bookings")]
+    utilisation: f64,
+    /// Share of network providers' direct time booked (0 to 1), of the hours a week each gives
+    /// the plan's members: an assumption.
+    #[arg(long, default_value_t = 0.85, value_parser = parse_share, conflicts_with = "bookings")]
+    network_utilisation: f64,
+    /// Instead of the steady book, this many random requests booked at their best offers over
+    /// the two weeks before --now (fills the calendar from the front: a stress load).
     #[arg(long)]
     bookings: Option<u32>,
     /// When the plan is made [default: 17:00 the day before the disruption].
@@ -81,14 +103,22 @@ pub(crate) struct ReplanArgs {
     apply: bool,
 }
 
+/// Parses a share from 0 to 1.
+fn parse_share(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(share) if (0.0..=1.0).contains(&share) => Ok(share),
+        _ => Err(format!("expected a share from 0 to 1 (got `{text}`)")),
+    }
+}
+
 #[derive(Debug, Serialize)]
 struct ReplanReport {
     reason: &'static str,
     first: String,
     last: String,
     clinicians_disrupted: usize,
-    bookings: u32,
-    groups: u32,
+    workload: WorkloadReport,
+    capacity_before: CapacityBefore,
     displaced: usize,
     internal: usize,
     network: usize,
@@ -105,6 +135,47 @@ struct ReplanReport {
     cost: String,
     plan_seconds: f64,
     applied: Option<AppliedReport>,
+}
+
+/// The book the plan disrupts.
+#[derive(Debug, Serialize)]
+struct WorkloadReport {
+    /// `steady` (a practice at a stated utilisation) or `random-requests` (`--bookings`).
+    model: &'static str,
+    /// The steady book's targets: shares of direct time booked.
+    internal_utilisation: Option<f64>,
+    network_utilisation: Option<f64>,
+    /// Random requests tried (`--bookings`).
+    requests: Option<u32>,
+    /// Appointments booked.
+    booked: u32,
+    /// Steady slots no member drawn could reach.
+    unreached: Option<u32>,
+    /// Weekly groups started.
+    groups: u32,
+}
+
+/// How full the disrupted dates were before the disruption, by side, for the clinicians who could
+/// take what it displaces (the disciplines it disrupts: therapy, psychiatry or both).
+#[derive(Debug, Serialize)]
+struct CapacityBefore {
+    /// Whose time counts: `therapy`, `psychiatry` or `therapy and psychiatry`.
+    time_of: &'static str,
+    internal: Capacity,
+    network: Capacity,
+}
+
+/// Direct time (not urgent-hold or group time) on the disruption's dates, in hours.
+#[derive(Debug, Default, Serialize)]
+struct Capacity {
+    /// Held by appointments.
+    booked_hours: f64,
+    /// Booked and free: the template's direct time.
+    bookable_hours: f64,
+    /// Booked over bookable (`None` without direct time).
+    booked_share: Option<f64>,
+    /// Free time of the clinicians the disruption leaves at work: the room on its dates.
+    free_hours_not_disrupted: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -160,22 +231,56 @@ pub(crate) fn run(args: &ReplanArgs, format: Format) -> anyhow::Result<Outcome> 
     progress.set_message("building the book");
     let mut book = Book::new(&region, horizon, &[], BookPolicy::STANDARD)?;
     progress.finish_and_clear();
-    let bookings = args.bookings.unwrap_or(match &args.region {
-        None => (300_000.0 * args.scale).round() as u32,
-        Some(_) => 60 * region.clinicians.len() as u32,
-    });
     let first_instant = first
         .to_zoned(zone.clone())
         .context("horizon start in range")?
         .timestamp();
     let mut workload = Workload::new(&region, args.seed, first_instant, 2);
-    let bar = progress_bar(format, u64::from(bookings), "booking the workload");
-    workload.book(&mut book, &rules, 0, bookings, &mut |done| {
-        bar.set_position(u64::from(done))
-    })?;
-    bar.finish_and_clear();
+    let mut workload_report = match args.bookings {
+        Some(requests) => {
+            let bar = progress_bar(format, u64::from(requests), "booking the workload");
+            let booked = workload.book(&mut book, &rules, 0, requests, &mut |done| {
+                bar.set_position(u64::from(done))
+            })?;
+            bar.finish_and_clear();
+            WorkloadReport {
+                model: "random-requests",
+                internal_utilisation: None,
+                network_utilisation: None,
+                requests: Some(requests),
+                booked,
+                unreached: None,
+                groups: 0,
+            }
+        }
+        None => {
+            let utilisation = Utilisation {
+                internal: args.utilisation,
+                network: args.network_utilisation,
+            };
+            let bar = progress_bar(
+                format,
+                region.clinicians.len() as u64,
+                "booking a steady practice",
+            );
+            let counts = workload.steady(&mut book, &rules, utilisation, now, 0, &mut |done| {
+                bar.set_position(u64::from(done))
+            })?;
+            bar.finish_and_clear();
+            WorkloadReport {
+                model: "steady",
+                internal_utilisation: Some(utilisation.internal),
+                network_utilisation: Some(utilisation.network),
+                requests: None,
+                booked: counts.booked,
+                unreached: Some(counts.unreached),
+                groups: 0,
+            }
+        }
+    };
     // A group for a third of the internal therapists with group time, weekly from the first week.
-    let groups = workload.groups(&mut book, first, 1.0 / 3.0, 12)?;
+    workload_report.groups = workload.groups(&mut book, first, 1.0 / 3.0, 12)?;
+    let capacity_before = capacity_before(&region, &book, &disruption)?;
 
     let progress = spinner(format, "planning");
     let started = Instant::now();
@@ -256,8 +361,8 @@ pub(crate) fn run(args: &ReplanArgs, format: Format) -> anyhow::Result<Outcome> 
         first: disruption.first.to_string(),
         last: disruption.last.to_string(),
         clinicians_disrupted: disruption.clinicians.len(),
-        bookings,
-        groups,
+        workload: workload_report,
+        capacity_before,
         displaced: summary.displaced,
         internal: summary.internal,
         network: summary.network,
@@ -313,11 +418,19 @@ fn text(report: &ReplanReport, now: Zoned) -> String {
                 rfc3339(&now)
             ),
         ],
+        vec!["workload".to_owned(), workload_text(&report.workload)],
         vec![
-            "workload".to_owned(),
-            format!(
-                "{} random requests booked, {} weekly groups",
-                report.bookings, report.groups
+            "internal before".to_owned(),
+            capacity_text(
+                &report.capacity_before.internal,
+                report.capacity_before.time_of,
+            ),
+        ],
+        vec![
+            "network before".to_owned(),
+            capacity_text(
+                &report.capacity_before.network,
+                report.capacity_before.time_of,
             ),
         ],
         vec!["displaced".to_owned(), report.displaced.to_string()],
@@ -390,4 +503,126 @@ fn text(report: &ReplanReport, now: Zoned) -> String {
         ]);
     }
     table(&rows)
+}
+
+fn workload_text(workload: &WorkloadReport) -> String {
+    match (
+        workload.internal_utilisation,
+        workload.network_utilisation,
+        workload.requests,
+    ) {
+        (Some(internal), Some(network), _) => format!(
+            "steady practice, {:.0} % of internal and {:.0} % of network direct time booked \
+             once requested (--utilisation, an assumption): {} appointments, {} weekly groups",
+            internal * 100.0,
+            network * 100.0,
+            workload.booked,
+            workload.groups
+        ),
+        (_, _, requests) => format!(
+            "{} random requests ({} booked at their best offers), {} weekly groups",
+            requests.unwrap_or(0),
+            workload.booked,
+            workload.groups
+        ),
+    }
+}
+
+fn capacity_text(capacity: &Capacity, time_of: &str) -> String {
+    match capacity.booked_share {
+        None => format!("no {time_of} direct time on these dates"),
+        Some(share) => format!(
+            "{:.1} % of {time_of} direct time booked on these dates ({:.0} of {:.0} h); {:.0} h \
+             free with clinicians not disrupted",
+            share * 100.0,
+            capacity.booked_hours,
+            capacity.bookable_hours,
+            capacity.free_hours_not_disrupted
+        ),
+    }
+}
+
+/// How full internal and network direct time were on the disruption's dates (each clinician's
+/// local days) before it: booked hours against the template's, and the free hours of the
+/// clinicians it leaves at work. Only clinicians who could take what it displaces count: the
+/// non-physician clinicians when it takes any away, the psychiatrists when it takes one away
+/// (psychiatry and therapy never take each other's appointments).
+fn capacity_before(
+    region: &Region,
+    book: &Book,
+    disruption: &Disruption,
+) -> anyhow::Result<CapacityBefore> {
+    // Each clinician's dates as minutes, from the first day's midnight to the one after the last.
+    let mut windows = Vec::with_capacity(region.clinicians.len());
+    for clinician in &region.clinicians {
+        let zone = &region.facilities[clinician.facility.index()].time_zone;
+        let midnight = |day: Date| -> anyhow::Result<Minute> {
+            Ok(Minute::from_timestamp(
+                day.to_zoned(zone.clone())?.timestamp(),
+            ))
+        };
+        windows.push((
+            midnight(disruption.first)?,
+            midnight(disruption.last.tomorrow()?)?,
+        ));
+    }
+    let overlap = |(from, to): (Minute, Minute), start: Minute, end: Minute| {
+        (end.0.min(to.0) - start.0.max(from.0)).max(0)
+    };
+    let psychiatry =
+        |id: ClinicianId| region.clinicians[id.index()].discipline == Discipline::Psychiatrist;
+    let counted = [
+        disruption.clinicians.iter().any(|&id| !psychiatry(id)),
+        disruption.clinicians.iter().any(|&id| psychiatry(id)),
+    ];
+    // Minutes booked, free, and free with clinicians not disrupted: internal, then network.
+    let mut minutes = [[0i64; 3]; 2];
+    for clinician in &region.clinicians {
+        if !counted[usize::from(psychiatry(clinician.id))] {
+            continue;
+        }
+        let side = usize::from(clinician.affiliation == Affiliation::Network);
+        let window = windows[clinician.id.index()];
+        let disrupted = disruption.clinicians.binary_search(&clinician.id).is_ok();
+        for free in book.availability().free(clinician.id)? {
+            if free.kind == FreeKind::Direct {
+                let free_minutes = overlap(window, free.start, free.end);
+                minutes[side][1] += free_minutes;
+                if !disrupted {
+                    minutes[side][2] += free_minutes;
+                }
+            }
+        }
+    }
+    for appointment in book.appointment_briefs() {
+        if appointment.time != FreeKind::Direct || !appointment.status.holds_time() {
+            continue;
+        }
+        let clinician = &region.clinicians[appointment.clinician.index()];
+        if !counted[usize::from(psychiatry(clinician.id))] {
+            continue;
+        }
+        let side = usize::from(clinician.affiliation == Affiliation::Network);
+        let start = Minute::from_timestamp(appointment.start);
+        let end = Minute(start.0 + i64::from(appointment.length));
+        minutes[side][0] += overlap(windows[clinician.id.index()], start, end);
+    }
+    let capacity = |[booked, free, free_not_disrupted]: [i64; 3]| {
+        let bookable = booked + free;
+        Capacity {
+            booked_hours: booked as f64 / 60.0,
+            bookable_hours: bookable as f64 / 60.0,
+            booked_share: (bookable > 0).then(|| booked as f64 / bookable as f64),
+            free_hours_not_disrupted: free_not_disrupted as f64 / 60.0,
+        }
+    };
+    Ok(CapacityBefore {
+        time_of: match counted {
+            [true, true] => "therapy and psychiatry",
+            [false, true] => "psychiatry",
+            _ => "therapy",
+        },
+        internal: capacity(minutes[0]),
+        network: capacity(minutes[1]),
+    })
 }
