@@ -12,7 +12,7 @@ use jiff::civil::{Date, DateTime};
 use jiff::{Timestamp, Zoned};
 use serde::Serialize;
 
-use crate::output::{Format, print_json, rfc3339, table};
+use crate::output::{Format, print, print_json, rfc3339, table};
 use crate::{Outcome, load};
 
 const TIME_EXAMPLE: &str = "2026-01-15T09:00:00-08:00[America/Los_Angeles]";
@@ -174,7 +174,7 @@ pub(crate) fn run(args: &DeadlineArgs, format: Format) -> anyhow::Result<Outcome
     let report = DeadlineReport::new(&rule_set, &query, &deadline);
     match format {
         Format::Json => print_json(&report)?,
-        Format::Text => print!("{}", text(&report, &deadline)),
+        Format::Text => print(&text(&report, &deadline))?,
     }
     Ok(Outcome::Ok)
 }

@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use crate::Outcome;
 use crate::deadline::parse_instant;
-use crate::output::{Format, print_json, rfc3339, table};
+use crate::output::{Format, print, print_json, rfc3339, table};
 
 /// The tour's requests: Tuesday of Thanksgiving week 2025, with a prior appointment the Thursday
 /// before for follow-ups.
@@ -132,7 +132,7 @@ pub(crate) fn run(format: Format) -> anyhow::Result<Outcome> {
     };
     match format {
         Format::Json => print_json(&demo)?,
-        Format::Text => print!("{}", text(&demo, &rule_sets)),
+        Format::Text => print(&text(&demo, &rule_sets))?,
     }
     Ok(Outcome::Ok)
 }

@@ -17,7 +17,7 @@ use jiff::{Timestamp, ToSpan};
 use serde::Serialize;
 
 use crate::deadline::parse_instant;
-use crate::output::{Format, print_json, rfc3339, table};
+use crate::output::{Format, print, print_json, rfc3339, table};
 use crate::{Outcome, load};
 
 /// Arguments of `caretime find`.
@@ -173,7 +173,10 @@ pub(crate) fn run(args: &FindArgs, format: Format) -> anyhow::Result<Outcome> {
     if !(args.max_travel_km.is_finite() && args.max_travel_km >= 0.0) {
         bail!("--max-travel-km must be a distance of 0 or more");
     }
-    let region = read_region(&args.region, &load::read(&args.region)?)?;
+    let region = read_region(
+        &args.region,
+        &load::read(&args.region, load::Input::REGION)?,
+    )?;
     let member = MemberId(parse_id("--member", "member", &args.member)?);
     if member.index() >= region.members.len() {
         bail!("{member} is not a member of the region");
@@ -216,7 +219,7 @@ pub(crate) fn run(args: &FindArgs, format: Format) -> anyhow::Result<Outcome> {
     let report = FindReport::new(&region, &rules, &request, &offers);
     match format {
         Format::Json => print_json(&report)?,
-        Format::Text => print!("{}", text(&report)),
+        Format::Text => print(&text(&report))?,
     }
     Ok(Outcome::Ok)
 }

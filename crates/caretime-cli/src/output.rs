@@ -1,7 +1,12 @@
-//! Output formats and small text-table printing.
+//! Output formats, printing to stdout, and small text-table printing.
+//!
+//! Everything the binary prints on stdout goes through [`print`], [`print_json`] or [`stdout`],
+//! so that a reader who closes the pipe early (`caretime ... | head`) ends the command quietly
+//! instead of a panic or an error about a broken pipe: see [`stdout_closed`].
 
 use std::io::{BufWriter, Write};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
 use clap::ValueEnum;
@@ -16,10 +21,72 @@ pub(crate) enum Format {
     Json,
 }
 
-/// Prints `value` as pretty JSON on stdout.
+/// Set once a write to stdout found its reader gone (EPIPE).
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Whether stdout's reader has gone: the command's output is no longer wanted, so `main` ends
+/// without a message and with status 0, as ripgrep and other Unix filters do when `head` has
+/// read enough.
+pub(crate) fn stdout_closed() -> bool {
+    STDOUT_CLOSED.load(Ordering::Relaxed)
+}
+
+/// Stdout as a writer that notes a closed pipe (see [`stdout_closed`]); the error still
+/// propagates, so the command stops where it is.
+pub(crate) struct Stdout(std::io::StdoutLock<'static>);
+
+/// Stdout, locked for the caller, for output written piece by piece (a region file on `-o -`).
+pub(crate) fn stdout() -> Stdout {
+    Stdout(std::io::stdout().lock())
+}
+
+fn note_closed<T>(result: std::io::Result<T>) -> std::io::Result<T> {
+    if let Err(err) = &result
+        && err.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        STDOUT_CLOSED.store(true, Ordering::Relaxed);
+    }
+    result
+}
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        note_closed(self.0.write(buf))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        note_closed(self.0.flush())
+    }
+}
+
+/// Prints `text` on stdout as it is (no newline added).
+pub(crate) fn print(text: &str) -> anyhow::Result<()> {
+    let mut out = stdout();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .context("cannot write to stdout")
+}
+
+/// Prints `value` as pretty JSON on stdout, with a final newline.
 pub(crate) fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
+    print(&(serde_json::to_string_pretty(value)? + "\n"))
+}
+
+/// `text` as one line that is safe on a terminal: line breaks, tabs, escape sequences and other
+/// control characters (and the bidirectional overrides that reorder what a terminal shows) are
+/// written as Rust escapes (`\n`, `\u{1b}`). Every error message goes through it, since file
+/// names and values in errors come from the user.
+pub(crate) fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for character in text.chars() {
+        let reorders = matches!(character, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+        if character.is_control() || reorders {
+            out.extend(character.escape_debug());
+        } else {
+            out.push(character);
+        }
+    }
+    out
 }
 
 /// Renders rows as left-aligned columns separated by two spaces; the last column is not padded.
@@ -104,6 +171,45 @@ pub(crate) fn with_progress<T>(
     });
     bar.finish_and_clear();
     result
+}
+
+/// Refuses every output path that names one of the input files, by any name (a symbolic or hard
+/// link included): writing it would destroy an input, and on a second run the command would
+/// read its own output. Call it before writing anything.
+pub(crate) fn refuse_overwriting<'a>(
+    outputs: impl IntoIterator<Item = &'a Path>,
+    inputs: &[&Path],
+) -> anyhow::Result<()> {
+    for output in outputs {
+        if let Some(input) = inputs.iter().find(|input| same_file(output, input)) {
+            anyhow::bail!(
+                "the output `{}` is the input `{}`: give another output path",
+                output.display(),
+                input.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Whether both paths exist and are the same file.
+fn same_file(first: &Path, second: &Path) -> bool {
+    let (Ok(first_meta), Ok(second_meta)) = (std::fs::metadata(first), std::fs::metadata(second))
+    else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if (first_meta.dev(), first_meta.ino()) == (second_meta.dev(), second_meta.ino()) {
+            return true;
+        }
+    }
+    let _ = (first_meta, second_meta);
+    matches!(
+        (std::fs::canonicalize(first), std::fs::canonicalize(second)),
+        (Ok(first), Ok(second)) if first == second
+    )
 }
 
 /// Writes each (file name, text) into `dir`, which is created if missing.
