@@ -25,7 +25,8 @@ pub(crate) enum RegionCommand {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Preset {
     /// Southern California as in the 2024-25 dispute: 4.8M members, 1 therapist per 3,000,
-    /// 13,000 network providers, facilities across six counties (DESIGN.md section 6).
+    /// 13,000 network providers, facilities across six counties (sources in the socal-2024
+    /// scenario file, crates/caretime-sim/scenarios/socal-2024.toml).
     Socal,
 }
 

@@ -267,3 +267,106 @@ fn an_output_that_is_an_input_is_refused_before_anything_is_written() {
     let run = caretime(&["flow", "solve", dimacs, "--format", "json"]);
     assert_eq!(json(&run)["cost"], 5);
 }
+
+/// Every file a new user reads while trying the tool: the sources, data and scenario files, the
+/// examples, the README and CI's script.
+fn repository_text_files() -> Vec<(std::path::PathBuf, String)> {
+    let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+    let mut pending = vec![root.join("crates"), root.join("examples")];
+    let mut files = vec![root.join("README.md"), root.join(".ci/run")];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).expect("a directory of the repository") {
+            let path = entry.expect("a directory entry").path();
+            let name = path.file_name().and_then(|name| name.to_str());
+            if path.is_dir() && name != Some("target") && name != Some("snapshots") {
+                pending.push(path);
+            } else if path
+                .extension()
+                .is_some_and(|ext| ext == "rs" || ext == "toml" || ext == "md")
+            {
+                files.push(path);
+            }
+        }
+    }
+    files
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).expect("a text file");
+            (path, text)
+        })
+        .collect()
+}
+
+#[test]
+fn help_texts_and_files_cite_only_what_the_repository_holds() {
+    // The design brief is not in the repository: a citation of it leads a new user nowhere.
+    let brief = ["DESIGN", ".md"].concat();
+    let commands: [&[&str]; 17] = [
+        &["--help"],
+        &["deadline", "--help"],
+        &["rules", "list", "--help"],
+        &["rules", "show", "--help"],
+        &["contracts", "list", "--help"],
+        &["template", "check", "--help"],
+        &["region", "generate", "--help"],
+        &["find", "--help"],
+        &["bench", "find", "--help"],
+        &["bench", "simulate", "--help"],
+        &["replan", "--help"],
+        &["flow", "solve", "--help"],
+        &["flow", "generate", "--help"],
+        &["simulate", "--help"],
+        &["compare", "--help"],
+        &["plan", "--help"],
+        &["demo", "--help"],
+    ];
+    for args in commands {
+        let run = caretime(args);
+        assert_eq!(run.status, 0, "{args:?}: {}", run.stderr);
+        assert!(!run.stdout.contains(&brief), "{args:?}");
+    }
+    let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+    for (path, text) in repository_text_files() {
+        if path.ends_with("tests/new_user.rs") {
+            continue;
+        }
+        assert!(!text.contains(&brief), "{} cites {brief}", path.display());
+        // A path a file names (`crates/caretime-region/src/generate.rs`) exists.
+        for (idx, _) in text.match_indices("crates/caretime-") {
+            let cited: String = text[idx..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || "/._-".contains(*c))
+                .collect();
+            let cited = cited.trim_end_matches(['.', '/']);
+            if cited.contains('*') || !cited.contains('.') {
+                continue;
+            }
+            assert!(
+                root.join(cited).exists(),
+                "{} cites {cited}, which does not exist",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn ci_mentions_a_database_only_when_a_suite_reads_one() {
+    let files = repository_text_files();
+    let reads_a_database = files.iter().any(|(path, text)| {
+        path.extension().is_some_and(|ext| ext == "rs")
+            && !path.ends_with("tests/new_user.rs")
+            && text.contains("CARETIME_TEST_POSTGRES_URL")
+    });
+    let (_, ci) = files
+        .iter()
+        .find(|(path, _)| path.ends_with(".ci/run"))
+        .expect(".ci/run");
+    let says_postgres = ci
+        .lines()
+        .any(|line| line.contains("POSTGRES") || line.contains("PostgreSQL-backed suites"));
+    assert_eq!(
+        says_postgres, reads_a_database,
+        ".ci/run should speak of PostgreSQL suites exactly when one exists"
+    );
+}

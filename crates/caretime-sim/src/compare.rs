@@ -13,7 +13,7 @@
 //! difference of a pair is the right figure to average (a paired confidence interval).
 //!
 //! **What a protected hour costs.** The employer's claim in the 2024-25 Southern California
-//! dispute (DESIGN.md section 1; as reported, not verified here): "each extra hour a week off
+//! dispute (as the press reported it during the strike; not verified here): "each extra hour a week off
 //! patient care across all therapists costs over 1,300 appointments a week". Three figures test
 //! it, each per protected hour added to the full-time week:
 //!
@@ -681,7 +681,7 @@ impl Comparison {
     }
 }
 
-/// The employer's claim the per-protected-hour figures answer, as DESIGN.md section 1 reports it.
+/// The employer's claim the per-protected-hour figures answer, as the press reported it.
 pub const EMPLOYER_CLAIM: &str = "The employer said in the 2024-25 dispute (as reported, not \
      verified here): each extra hour a week off patient care across all therapists costs over \
      1,300 appointments a week.";
