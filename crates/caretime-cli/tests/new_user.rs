@@ -370,3 +370,217 @@ fn ci_mentions_a_database_only_when_a_suite_reads_one() {
         ".ci/run should speak of PostgreSQL suites exactly when one exists"
     );
 }
+
+/// Every share in a text report, as (mean, low, high) in percent: `98.4% ± 3.0` and
+/// `76.6% [0.0, 100.0]` alike.
+fn share_intervals(text: &str) -> Vec<(f64, f64, f64)> {
+    let mut found = Vec::new();
+    let words: Vec<&str> = text.split_whitespace().collect();
+    for (idx, word) in words.iter().enumerate() {
+        let Some(mean) = word.strip_suffix('%').and_then(|n| n.parse::<f64>().ok()) else {
+            continue;
+        };
+        match words.get(idx + 1..idx + 3) {
+            Some(["±", half]) => {
+                if let Ok(half) = half.parse::<f64>() {
+                    found.push((mean, mean - half, mean + half));
+                }
+            }
+            Some([low, high]) if low.starts_with('[') => {
+                let low = low.trim_matches(['[', ',']).parse::<f64>();
+                let high = high.trim_end_matches(']').parse::<f64>();
+                if let (Ok(low), Ok(high)) = (low, high) {
+                    found.push((mean, low, high));
+                }
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+#[test]
+fn reports_warn_of_too_few_replications_and_keep_shares_within_bounds() {
+    let mut text_args = vec!["simulate", "socal-2024"];
+    text_args.extend(TINY);
+    let two = caretime(&text_args);
+    assert_eq!(two.status, 0, "{}", two.stderr);
+    let warnings: Vec<&str> = two
+        .stdout
+        .lines()
+        .filter(|line| line.starts_with("warning: "))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{}", two.stdout);
+    assert!(
+        warnings[0].contains("2 replications give 95% intervals 12.7 standard errors wide"),
+        "{}",
+        warnings[0]
+    );
+    let shares = share_intervals(&two.stdout);
+    assert!(shares.len() > 20, "{}", two.stdout);
+    for (mean, low, high) in shares {
+        assert!(
+            (0.0..=100.0).contains(&low) && (0.0..=100.0).contains(&high) && low <= mean,
+            "a share's interval past 0-100%: {mean} [{low}, {high}]\n{}",
+            two.stdout
+        );
+    }
+
+    // Where requests were booked: the text says that the first three columns are the whole and
+    // the out-of-network share a part of them, and the JSON's figures agree.
+    let routes = two
+        .stdout
+        .split("\nWhere requests were booked\n")
+        .nth(1)
+        .expect("the routes table");
+    let note = routes.lines().nth(2).expect("a line under the table");
+    assert!(
+        note.contains("the first three columns add up to 100%")
+            && note.contains("out-of-network arrangements are a part of them"),
+        "{routes}"
+    );
+    let mut json_args = text_args.clone();
+    json_args.extend(["--format", "json"]);
+    let doc = json(&caretime(&json_args));
+    assert!(
+        doc["ci95_warning"]
+            .as_str()
+            .is_some_and(|warning| warning.contains("too wide to read")),
+        "{}",
+        doc["ci95_warning"]
+    );
+    let table = doc["tables"]
+        .as_array()
+        .expect("tables")
+        .iter()
+        .find(|table| table["table"] == "routes")
+        .expect("the routes table");
+    let mean = |idx: usize| {
+        table["rows"][0]["cells"][idx]["mean"]
+            .as_f64()
+            .expect("a mean")
+    };
+    assert!((mean(0) + mean(1) + mean(2) - 1.0).abs() < 1e-9);
+
+    // Three replications: no warning.
+    let three_args = [
+        "simulate",
+        "socal-2024",
+        "--scale",
+        "0.002",
+        "--warm-up-months",
+        "1",
+        "--months",
+        "1",
+        "--replications",
+        "3",
+        "--format",
+        "json",
+    ];
+    let three = json(&caretime(&three_args));
+    assert_eq!(three["ci95_warning"], serde_json::Value::Null);
+}
+
+#[test]
+fn deadlines_show_the_last_day_and_label_their_zone() {
+    // The README: "the last day is 2025-12-11" for ca-dmhc's initial request.
+    let demo = caretime(&["demo"]);
+    assert_eq!(demo.status, 0, "{}", demo.stderr);
+    let row = |kind: &str| -> Vec<String> {
+        demo.stdout
+            .lines()
+            .find(|line| line.split_whitespace().next() == Some(kind))
+            .unwrap_or_else(|| panic!("a row for {kind}"))
+            .split("  ")
+            .map(str::trim)
+            .filter(|cell| !cell.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let header = row("KIND");
+    let column = |rule_set: &str| {
+        header
+            .iter()
+            .position(|name| name == rule_set)
+            .unwrap_or_else(|| panic!("a column for {rule_set}"))
+    };
+    assert_eq!(row("initial")[column("ca-dmhc")], "2025-12-11");
+    assert_eq!(row("initial")[column("md-comar")], "2025-12-05");
+    // A deadline in hours is a local time with its zone: md-comar's are Eastern.
+    assert_eq!(row("urgent")[column("md-comar")], "2025-11-28 19:30 EST");
+    assert_eq!(row("urgent")[column("ca-dmhc")], "2025-11-27 16:30 PST");
+    assert!(!demo.stdout.contains("2025-12-12 00:00"), "{}", demo.stdout);
+    assert!(
+        demo.stdout
+            .contains("ny-98 and md-comar in America/New_York")
+    );
+
+    // `caretime deadline` names the zone of every time it prints, and says what the last day is.
+    let text = caretime(&[
+        "deadline",
+        "--rules",
+        "md-comar",
+        "--kind",
+        "initial",
+        "--requested",
+        THANKSGIVING_TUESDAY,
+    ]);
+    assert_eq!(text.status, 0, "{}", text.stderr);
+    let line = |label: &str| {
+        text.stdout
+            .lines()
+            .find(|line| line.starts_with(label))
+            .unwrap_or_else(|| panic!("a {label} line in {}", text.stdout))
+            .to_owned()
+    };
+    assert!(
+        line("requested").ends_with("2025-11-25T19:30:00-05:00 (America/New_York)"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        line("last day").contains("2025-12-05 (the deadline is local midnight at its end)"),
+        "{}",
+        text.stdout
+    );
+    assert!(line("deadline").ends_with("2025-12-06T00:00:00-05:00 (America/New_York)"));
+}
+
+#[test]
+fn a_follow_up_whose_deadline_passed_before_the_request_says_so() {
+    let args = |prior: &'static str, format: &'static str| {
+        [
+            "deadline",
+            "--rules",
+            "ca-dmhc",
+            "--kind",
+            "follow-up",
+            "--requested",
+            THANKSGIVING_TUESDAY,
+            "--prior-appointment",
+            prior,
+            "--format",
+            format,
+        ]
+    };
+    // Ten business days after 2025-10-01 end with 2025-10-15, weeks before the request.
+    let long_ago = "2025-10-01T10:00:00-07:00[America/Los_Angeles]";
+    let text = caretime(&args(long_ago, "text"));
+    assert_eq!(text.status, 0, "{}", text.stderr);
+    assert!(
+        text.stdout
+            .contains("the deadline had passed before the request was made"),
+        "{}",
+        text.stdout
+    );
+    let doc = json(&caretime(&args(long_ago, "json")));
+    assert_eq!(doc["last_day"], "2025-10-15");
+    assert_eq!(doc["passed_before_request"], true);
+
+    // A recent prior appointment: the deadline is ahead, and nothing is said.
+    let recent = "2025-11-20T10:00:00-08:00[America/Los_Angeles]";
+    let text = caretime(&args(recent, "text"));
+    assert!(!text.stdout.contains("had passed"), "{}", text.stdout);
+    let doc = json(&caretime(&args(recent, "json")));
+    assert_eq!(doc["passed_before_request"], false);
+}

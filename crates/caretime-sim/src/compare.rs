@@ -45,7 +45,9 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::model::{Dates, Replication};
-use crate::render::{aligned, cell, estimate_json, figures_csv, number, thousands, unit_slug};
+use crate::render::{
+    aligned, cell, estimate_json, figures_csv, interval_warning, number, thousands, unit_slug,
+};
 use crate::scenario::Scenario;
 use crate::summary::{Estimate, Summary, Unit};
 use crate::{SimError, run_replications, summarise};
@@ -748,6 +750,9 @@ fn heading_lines(comparison: &Comparison) -> Vec<String> {
         ),
         "mean ± half-width of the 95% confidence interval".to_owned(),
     ]
+    .into_iter()
+    .chain(interval_warning(comparison.replications).map(|warning| format!("warning: {warning}")))
+    .collect()
 }
 
 /// The comparison as aligned text: the side-by-side table, then what each protected hour costs.
@@ -842,6 +847,7 @@ pub fn json(comparison: &Comparison) -> Value {
             "last": comparison.period.1.to_string(),
         },
         "replications": comparison.replications,
+        "ci95_warning": interval_warning(comparison.replications),
         "seed": comparison.seed,
         "variants": comparison.variants.iter().map(|result| json!({
             "label": result.variant.label,

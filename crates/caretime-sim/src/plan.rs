@@ -28,7 +28,7 @@ use jiff::civil::Date;
 use serde_json::{Value, json};
 
 use crate::model::Dates;
-use crate::render::{aligned, cell, estimate_json, thousands};
+use crate::render::{aligned, cell, estimate_json, interval_warning, thousands};
 use crate::scenario::Scenario;
 use crate::summary::{Estimate, Summary, Unit};
 use crate::{SimError, run_replications, summarise};
@@ -485,6 +485,9 @@ pub fn text(plan: &Plan) -> String {
         plan.replications,
         if plan.replications == 1 { "" } else { "s" },
     );
+    if let Some(warning) = interval_warning(plan.replications) {
+        let _ = writeln!(out, "warning: {warning}");
+    }
     let _ = writeln!(out, "\nEvaluations, in the order run");
     let mut grid = vec![vec![
         "run".to_owned(),
@@ -654,6 +657,7 @@ pub fn json(plan: &Plan) -> Value {
             "max_evaluations": plan.search.max_evaluations,
         },
         "replications": plan.replications,
+        "ci95_warning": interval_warning(plan.replications),
         "period": {
             "first": plan.period.0.to_string(),
             "last": plan.period.1.to_string(),
