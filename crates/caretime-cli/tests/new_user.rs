@@ -584,3 +584,55 @@ fn a_follow_up_whose_deadline_passed_before_the_request_says_so() {
     let doc = json(&caretime(&args(recent, "json")));
     assert_eq!(doc["passed_before_request"], false);
 }
+
+#[test]
+fn plan_reports_the_staffing_it_simulated() {
+    // At 1 % scale the search brackets 4500 (11 therapists, met) and 5250 (10, missed), then
+    // bisects through ratios that give 11 or 10 therapists again: it used to report 4799 and
+    // 4800, neither of which it ran.
+    let doc = json(&caretime(&[
+        "plan",
+        "--scenario",
+        "socal-2024",
+        "--target",
+        "0.99",
+        "--measure",
+        "follow-ups",
+        "--scale",
+        "0.01",
+        "--warm-up-months",
+        "1",
+        "--months",
+        "1",
+        "--replications",
+        "2",
+        "--format",
+        "json",
+    ]));
+    let runs: Vec<(u64, u64)> = doc["evaluations"]
+        .as_array()
+        .expect("evaluations")
+        .iter()
+        .map(|run| {
+            (
+                run["members_per_therapist"].as_u64().expect("a ratio"),
+                run["therapists"].as_u64().expect("a count"),
+            )
+        })
+        .collect();
+    assert_eq!(doc["outcome"], "found", "{runs:?}");
+    for key in ["answer", "missed", "baseline"] {
+        let shown = (
+            doc[key]["members_per_therapist"].as_u64().expect("a ratio"),
+            doc[key]["therapists"].as_u64().expect("a count"),
+        );
+        assert!(
+            runs.contains(&shown),
+            "{key} {shown:?} is not one of {runs:?}"
+        );
+    }
+    assert_eq!(
+        doc["wages"]["answer"]["therapist_fte"],
+        doc["answer"]["therapist_fte"]
+    );
+}
