@@ -3,7 +3,7 @@
 use std::str::FromStr;
 
 use anyhow::{Context, bail};
-use caretime_core::id::{ClinicianId, MemberId, RequestId};
+use caretime_core::id::{ClinicianId, IdError, MemberId, RequestId};
 use caretime_core::region::Region;
 use caretime_core::request::{Preferences, Request, RequestKind};
 use caretime_core::rules::RuleSet;
@@ -62,15 +62,9 @@ pub(crate) struct FindArgs {
     max_travel_km: f64,
 }
 
-/// Parses `42` or `member-42`.
-fn parse_id(flag: &str, prefix: &str, text: &str) -> anyhow::Result<u32> {
-    let digits = text
-        .strip_prefix(prefix)
-        .and_then(|rest| rest.strip_prefix('-'))
-        .unwrap_or(text);
-    digits
-        .parse()
-        .with_context(|| format!("{flag} must be a number or {prefix}-NUMBER"))
+/// An id flag: `42` or `member-42` (the one spelling of caretime_core::id).
+fn parse_id<Id: FromStr<Err = IdError>>(flag: &str, text: &str) -> anyhow::Result<Id> {
+    text.parse().map_err(|err| anyhow::anyhow!("{flag}: {err}"))
 }
 
 #[derive(Debug, Serialize)]
@@ -177,14 +171,14 @@ pub(crate) fn run(args: &FindArgs, format: Format) -> anyhow::Result<Outcome> {
         &args.region,
         &load::read(&args.region, load::Input::REGION)?,
     )?;
-    let member = MemberId(parse_id("--member", "member", &args.member)?);
+    let member: MemberId = parse_id("--member", &args.member)?;
     if member.index() >= region.members.len() {
         bail!("{member} is not a member of the region");
     }
     let treating = args
         .treating
         .as_deref()
-        .map(|text| parse_id("--treating", "clinician", text).map(ClinicianId))
+        .map(|text| parse_id::<ClinicianId>("--treating", text))
         .transpose()?;
     if let Some(clinician) = treating
         && clinician.index() >= region.clinicians.len()

@@ -636,3 +636,82 @@ fn plan_reports_the_staffing_it_simulated() {
         doc["answer"]["therapist_fte"]
     );
 }
+
+#[test]
+fn ids_are_read_in_one_spelling_everywhere() {
+    let dir = scratch("new-user-ids");
+    let disruption = |name: &str, who: &str| {
+        let path = dir.join(name);
+        std::fs::write(
+            &path,
+            format!("reason = \"leave\"\nfirst = \"2025-12-08\"\nlast = \"2025-12-12\"\n{who}\n"),
+        )
+        .expect("written");
+        path.to_str().expect("utf-8 path").to_owned()
+    };
+    let bare = disruption("bare.toml", "clinicians = [0, 1]\nfacilities = [0]");
+    let prefixed = disruption(
+        "prefixed.toml",
+        "clinicians = [\"clinician-0\", \"1\"]\nfacilities = [\"facility-0\"]",
+    );
+    let wrong_kind = disruption("wrong-kind.toml", "clinicians = [\"member-0\"]");
+    let replan = |file: &str| {
+        let mut doc = json(&caretime(&[
+            "replan",
+            "--scale",
+            "0.002",
+            "--disruption",
+            file,
+            "--format",
+            "json",
+        ]));
+        doc["plan_seconds"] = serde_json::Value::Null;
+        doc
+    };
+    let from_bare = replan(&bare);
+    assert_eq!(replan(&prefixed), from_bare);
+    assert!(from_bare["clinicians_disrupted"].as_u64() > Some(2));
+    let args = ["replan", "--scale", "0.002", "--disruption", &wrong_kind];
+    assert_one_error_line(
+        &caretime(&args),
+        &args,
+        "field `clinicians[0]`: expected a clinician id: a number such as 7, or clinician-7",
+    );
+
+    // find: the same spellings, the same offers; another kind's id is refused.
+    let region = dir.join("region.json");
+    let region = region.to_str().expect("utf-8 path");
+    let made = caretime(&[
+        "region", "generate", "--scale", "0.002", "--seed", "1", "-o", region,
+    ]);
+    assert_eq!(made.status, 0, "{}", made.stderr);
+    let find = |member: &str, treating: &str| {
+        caretime(&[
+            "find",
+            "--region",
+            region,
+            "--member",
+            member,
+            "--treating",
+            treating,
+            "--kind",
+            "follow-up",
+            "--requested",
+            "2025-12-01T08:00:00-08:00[America/Los_Angeles]",
+            "--format",
+            "json",
+        ])
+    };
+    let bare = json(&find("3", "2"));
+    assert_eq!(json(&find("member-3", "clinician-2")), bare);
+    assert_eq!(bare["member"], "member-3");
+    for (member, treating, expected) in [
+        ("clinician-3", "2", "--member: expected a member id"),
+        ("3", "member-2", "--treating: expected a clinician id"),
+        ("Ana Park", "2", "--member: expected a member id"),
+    ] {
+        let run = find(member, treating);
+        assert_one_error_line(&run, &[member, treating], expected);
+        assert!(!run.stderr.contains("Ana Park"));
+    }
+}
