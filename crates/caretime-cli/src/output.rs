@@ -137,7 +137,8 @@ pub(crate) fn spinner(format: Format, message: &'static str) -> indicatif::Progr
     bar
 }
 
-/// A progress bar of `total` steps on stderr; hidden with `--format json`.
+/// A progress bar of `total` steps on stderr; hidden with `--format json`. The time left shows
+/// once it means something (see [`time_left`]).
 pub(crate) fn progress_bar(
     format: Format,
     total: u64,
@@ -147,26 +148,71 @@ pub(crate) fn progress_bar(
         Format::Json => indicatif::ProgressBar::hidden(),
         Format::Text => indicatif::ProgressBar::new(total),
     };
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta} left)")
-    {
-        bar.set_style(style.progress_chars("=> "));
-    }
+    bar.set_style(bar_style());
     bar.set_message(message);
     bar
 }
 
-/// Runs `work` with a progress bar of unknown length on stderr (hidden with `--format json`);
-/// `work` moves it by calling its argument with (done, total). The bar is cleared when `work`
-/// returns.
+/// `message [=====>    ] 40/124 (3s left)`, the time left measured from the bar's first step
+/// (setup before it, such as generating a region, does not count).
+fn bar_style() -> indicatif::ProgressStyle {
+    // The first step seen (when and at which position): the rate is measured from there.
+    let first_step: std::sync::OnceLock<(std::time::Instant, u64)> = std::sync::OnceLock::new();
+    let time_left_key = move |state: &indicatif::ProgressState, out: &mut dyn std::fmt::Write| {
+        if state.pos() == 0 {
+            return;
+        }
+        let (since, from) = *first_step.get_or_init(|| (std::time::Instant::now(), state.pos()));
+        let total = state.len().unwrap_or(0);
+        // Steps reported from parallel threads may arrive out of order: the position can step
+        // back a little.
+        let measured = state.pos().saturating_sub(from);
+        let left = total.saturating_sub(state.pos());
+        if let Some(left) = time_left(since.elapsed(), measured, left, total) {
+            let _ = write!(out, " ({} left)", indicatif::HumanDuration(left));
+        }
+    };
+    indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len}{time_left}")
+        .expect("the template is valid")
+        .progress_chars("=> ")
+        .with_key("time_left", time_left_key)
+}
+
+/// The time left at the rate of the steps done since the first, once that rate means something:
+/// at least a second and a twentieth of the work measured. Before that an estimate swings wildly
+/// (a five-second run showed "16m left" at its first step).
+fn time_left(
+    measured: std::time::Duration,
+    steps_measured: u64,
+    steps_left: u64,
+    total: u64,
+) -> Option<std::time::Duration> {
+    let enough = measured >= std::time::Duration::from_secs(1)
+        && steps_measured > 0
+        && steps_measured.saturating_mul(20) >= total;
+    enough.then(|| measured.mul_f64(steps_left as f64 / steps_measured as f64))
+}
+
+/// Runs `work` with a spinner on stderr until it knows its total, then a progress bar (hidden
+/// with `--format json`); `work` moves it by calling its argument with (done, total). The bar is
+/// cleared when `work` returns.
 pub(crate) fn with_progress<T>(
     format: Format,
     message: &'static str,
     work: impl FnOnce(&(dyn Fn(u64, u64) + Sync)) -> T,
 ) -> T {
-    let bar = progress_bar(format, 0, message);
+    // A bar of unknown length would draw full, "0/0"; a spinner says "working" instead.
+    let bar = spinner(format, message);
+    let sized = std::sync::Once::new();
     let result = work(&|done, total| {
-        bar.set_length(total);
+        if total == 0 {
+            return;
+        }
+        sized.call_once(|| {
+            bar.disable_steady_tick();
+            bar.set_length(total);
+            bar.set_style(bar_style());
+        });
         bar.set_position(done);
     });
     bar.finish_and_clear();

@@ -715,3 +715,35 @@ fn ids_are_read_in_one_spelling_everywhere() {
         assert!(!run.stderr.contains("Ana Park"));
     }
 }
+
+#[test]
+fn the_progress_bar_waits_for_its_total_and_for_a_meaningful_time_left() {
+    // The bar draws only on a terminal: util-linux's `script` gives the command one and copies
+    // what it draws to our stdout.
+    let command = format!(
+        "'{}' simulate socal-2024 --scale 0.02 --warm-up-months 2 --months 6 --replications 2 \
+         > /dev/null",
+        env!("CARGO_BIN_EXE_caretime")
+    );
+    let output = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("util-linux's `script` runs (this test needs it)");
+    assert!(output.status.success(), "{output:?}");
+    let drawn = String::from_utf8_lossy(&output.stdout).replace("\u{1b}[2K", "");
+    let frames: Vec<&str> = drawn.split(['\r', '\n']).map(str::trim).collect();
+    let bars: Vec<&&str> = frames
+        .iter()
+        .filter(|frame| frame.starts_with("simulating ["))
+        .collect();
+    assert!(!bars.is_empty(), "no bar drawn: {drawn}");
+    assert!(!drawn.contains("panicked"), "{drawn}");
+    // Not a full "0/0" bar before the total is known (a spinner instead).
+    assert!(!drawn.contains("0/0"), "{drawn}");
+    // No time left from the first steps' rate, and none far beyond this run's few seconds.
+    assert!(!bars[0].contains("left"), "{}", bars[0]);
+    for bar in bars {
+        assert!(!bar.contains("minute") && !bar.contains("hour"), "{bar}");
+    }
+}
