@@ -59,8 +59,11 @@ impl Write for Stdout {
     }
 }
 
-/// Prints `text` on stdout as it is (no newline added).
+/// Prints `text` on stdout (no newline added), with control characters other than line breaks
+/// and tabs escaped: names and titles come from data files, and an escape sequence in one must
+/// not reach the terminal. (JSON escapes them itself.)
 pub(crate) fn print(text: &str) -> anyhow::Result<()> {
+    let text = terminal_safe(text);
     let mut out = stdout();
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
@@ -72,15 +75,47 @@ pub(crate) fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     print(&(serde_json::to_string_pretty(value)? + "\n"))
 }
 
-/// `text` as one line that is safe on a terminal: line breaks, tabs, escape sequences and other
-/// control characters (and the bidirectional overrides that reorder what a terminal shows) are
-/// written as Rust escapes (`\n`, `\u{1b}`). Every error message goes through it, since file
-/// names and values in errors come from the user.
-pub(crate) fn one_line(text: &str) -> String {
+/// Whether a character is escaped before it reaches a terminal: a control character, or a
+/// bidirectional override that reorders what the terminal shows.
+fn unsafe_on_terminal(character: char) -> bool {
+    character.is_control() || matches!(character, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` with every character [`unsafe_on_terminal`] but line breaks and tabs escaped.
+fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    let keep = |character: char| matches!(character, '\n' | '\t') || !unsafe_on_terminal(character);
+    if text.chars().all(keep) {
+        return std::borrow::Cow::Borrowed(text);
+    }
     let mut out = String::with_capacity(text.len());
     for character in text.chars() {
-        let reorders = matches!(character, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-        if character.is_control() || reorders {
+        if keep(character) {
+            out.push(character);
+        } else {
+            out.extend(character.escape_debug());
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// The longest error line, in characters: a message quotes names and values from the user, and
+/// a 10 MB key or flag value must not become a 10 MB line.
+const MAX_ERROR_CHARS: usize = 1_000;
+
+/// `text` as one line that is safe on a terminal, at most [`MAX_ERROR_CHARS`] long: line breaks, tabs, escape sequences and other
+/// control characters (and the bidirectional overrides that reorder what a terminal shows) are
+/// written as Rust escapes (`\n`, `\u{1b}`), and a longer line is cut with a note of how much
+/// was left out. Every error message goes through it, since file names and values in errors come
+/// from the user.
+pub(crate) fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(MAX_ERROR_CHARS + 40));
+    for (idx, character) in text.chars().enumerate() {
+        if idx == MAX_ERROR_CHARS {
+            let left = text.chars().count() - idx;
+            out.push_str(&format!("... ({left} more characters)"));
+            break;
+        }
+        if unsafe_on_terminal(character) {
             out.extend(character.escape_debug());
         } else {
             out.push(character);
@@ -222,16 +257,32 @@ pub(crate) fn with_progress<T>(
 /// Refuses every output path that names one of the input files, by any name (a symbolic or hard
 /// link included): writing it would destroy an input, and on a second run the command would
 /// read its own output. Call it before writing anything.
+/// Two outputs that name the same file are refused too: one would overwrite the other.
 pub(crate) fn refuse_overwriting<'a>(
     outputs: impl IntoIterator<Item = &'a Path>,
     inputs: &[&Path],
 ) -> anyhow::Result<()> {
-    for output in outputs {
+    let outputs: Vec<&Path> = outputs.into_iter().collect();
+    for (idx, output) in outputs.iter().enumerate() {
         if let Some(input) = inputs.iter().find(|input| same_file(output, input)) {
             anyhow::bail!(
                 "the output `{}` is the input `{}`: give another output path",
                 output.display(),
                 input.display()
+            );
+        }
+        let same_path = |other: &&Path| {
+            same_file(output, other)
+                || matches!(
+                    (std::path::absolute(output), std::path::absolute(other)),
+                    (Ok(first), Ok(second)) if first == second
+                )
+        };
+        if let Some(other) = outputs[idx + 1..].iter().find(|other| same_path(other)) {
+            anyhow::bail!(
+                "two outputs are the same file, `{}` and `{}`: give each its own path",
+                output.display(),
+                other.display()
             );
         }
     }

@@ -747,3 +747,75 @@ fn the_progress_bar_waits_for_its_total_and_for_a_meaningful_time_left() {
         assert!(!bar.contains("minute") && !bar.contains("hour"), "{bar}");
     }
 }
+
+#[test]
+fn names_from_files_reach_stdout_escaped_and_error_lines_stay_short() {
+    let dir = scratch("new-user-stdout");
+    // A contract whose title carries an escape sequence that would clear the screen.
+    let contract = dir.join("contract.toml");
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../caretime-core/data/contracts/union-2024.toml"
+    ))
+    .expect("a built-in contract")
+    .replace(
+        "title = \"NUHW proposal",
+        "title = \"\\u001b[2J\\u001b]0;owned\\u0007NUHW proposal",
+    );
+    std::fs::write(&contract, text).expect("written");
+    let contract = contract.to_str().expect("utf-8 path");
+    let shown = caretime(&["contracts", "show", contract]);
+    assert_eq!(shown.status, 0, "{}", shown.stderr);
+    assert!(!shown.stdout.contains('\u{1b}') && !shown.stdout.contains('\u{7}'));
+    assert!(
+        shown
+            .stdout
+            .contains(r"\u{1b}[2J\u{1b}]0;owned\u{7}NUHW proposal"),
+        "{}",
+        shown.stdout
+    );
+    // JSON escapes them itself, as JSON does.
+    let doc = json(&caretime(&[
+        "contracts",
+        "show",
+        contract,
+        "--format",
+        "json",
+    ]));
+    assert!(doc.to_string().contains(r"\u001b[2J"), "{doc}");
+
+    // A flag value of 100,000 characters is quoted, but not in full.
+    let long = "x".repeat(100_000);
+    let args = [
+        "deadline",
+        "--rules",
+        "ca-dmhc",
+        "--kind",
+        &long,
+        "--requested",
+        THANKSGIVING_TUESDAY,
+    ];
+    let run = caretime(&args);
+    assert_one_error_line(&run, &["deadline", "--kind", "x..."], "more characters)");
+    assert!(run.stderr.len() < 2_000, "{} bytes", run.stderr.len());
+
+    // Two outputs that are the same file: one would overwrite the other.
+    let same = dir.join("same.out");
+    let same = same.to_str().expect("utf-8 path");
+    let args = [
+        "replan",
+        "--scale",
+        "0.002",
+        "--disruption",
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../examples/disruptions/clinic-closure.toml"
+        ),
+        "--moves",
+        same,
+        "--export-dimacs",
+        same,
+    ];
+    assert_one_error_line(&caretime(&args), &args, "two outputs are the same file");
+    assert!(!std::path::Path::new(same).exists());
+}
