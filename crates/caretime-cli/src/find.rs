@@ -64,7 +64,9 @@ pub(crate) struct FindArgs {
 
 /// An id flag: `42` or `member-42` (the one spelling of caretime_core::id).
 fn parse_id<Id: FromStr<Err = IdError>>(flag: &str, text: &str) -> anyhow::Result<Id> {
-    text.parse().map_err(|err| anyhow::anyhow!("{flag}: {err}"))
+    text.parse().map_err(|err: IdError| {
+        anyhow::anyhow!("{flag} must be a number such as 7, or {}-7", err.kind)
+    })
 }
 
 #[derive(Debug, Serialize)]

@@ -706,9 +706,21 @@ fn ids_are_read_in_one_spelling_everywhere() {
     assert_eq!(json(&find("member-3", "clinician-2")), bare);
     assert_eq!(bare["member"], "member-3");
     for (member, treating, expected) in [
-        ("clinician-3", "2", "--member: expected a member id"),
-        ("3", "member-2", "--treating: expected a clinician id"),
-        ("Ana Park", "2", "--member: expected a member id"),
+        (
+            "clinician-3",
+            "2",
+            "--member must be a number such as 7, or member-7",
+        ),
+        (
+            "3",
+            "member-2",
+            "--treating must be a number such as 7, or clinician-7",
+        ),
+        (
+            "Ana Park",
+            "2",
+            "--member must be a number such as 7, or member-7",
+        ),
     ] {
         let run = find(member, treating);
         assert_one_error_line(&run, &[member, treating], expected);
