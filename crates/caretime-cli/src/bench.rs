@@ -19,7 +19,7 @@ use jiff::ToSpan;
 use jiff::civil::date;
 use serde::Serialize;
 
-use crate::output::{Format, print_json, progress_bar, spinner, table};
+use crate::output::{Format, print, print_json, progress_bar, spinner, table};
 use crate::region::Preset;
 use crate::workload::Workload;
 use crate::{Outcome, load};
@@ -193,7 +193,7 @@ fn bench_simulate(args: &BenchSimulateArgs, format: Format) -> anyhow::Result<Ou
     };
     match format {
         Format::Json => print_json(&report)?,
-        Format::Text => print!("{}", simulate_text(&report)),
+        Format::Text => print(&simulate_text(&report))?,
     }
     Ok(Outcome::Ok)
 }
@@ -413,7 +413,7 @@ pub(crate) fn run(command: &BenchCommand, format: Format) -> anyhow::Result<Outc
     };
     match format {
         Format::Json => print_json(&report)?,
-        Format::Text => print!("{}", text(&report)),
+        Format::Text => print(&text(&report))?,
     }
     Ok(Outcome::Ok)
 }

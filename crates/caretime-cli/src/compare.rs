@@ -1,14 +1,14 @@
 //! `caretime compare`: variants of a scenario (contracts × staffing ratios) side by side, every
 //! variant with the same seeds, and what each protected hour costs in appointments a week.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
 use caretime_core::files::builtin;
 use caretime_sim::compare::{self, Variant};
 use clap::Args;
 
-use crate::output::{Format, with_progress, write_files};
+use crate::output::{Format, print, refuse_overwriting, with_progress, write_files};
 use crate::simulate::{RunOverrides, load_scenario, with_overrides};
 
 /// Arguments of `caretime compare`.
@@ -45,7 +45,17 @@ pub(crate) fn builtin_contract(name: &str) -> anyhow::Result<String> {
     ))
 }
 
+/// The files `--out` writes.
+const COMPARE_FILES: [&str; 4] = ["compare.txt", "compare.json", "compare.csv", "compare.html"];
+
 pub(crate) fn run(args: &CompareArgs, format: Format) -> anyhow::Result<crate::Outcome> {
+    if let Some(dir) = &args.out {
+        let outputs = COMPARE_FILES.map(|name| dir.join(name));
+        refuse_overwriting(
+            outputs.iter().map(PathBuf::as_path),
+            &[Path::new(&args.scenario)],
+        )?;
+    }
     let scenario = with_overrides(load_scenario(&args.scenario)?, &args.run)?;
     let contracts = if args.contracts.is_empty() {
         vec![scenario.region.internal_contract.clone()]
@@ -73,16 +83,16 @@ pub(crate) fn run(args: &CompareArgs, format: Format) -> anyhow::Result<crate::O
         write_files(
             dir,
             [
-                ("compare.txt", compare::text(&comparison)),
-                ("compare.json", json.clone() + "\n"),
-                ("compare.csv", compare::csv(&comparison)?),
-                ("compare.html", compare::html(&comparison)),
+                (COMPARE_FILES[0], compare::text(&comparison)),
+                (COMPARE_FILES[1], json.clone() + "\n"),
+                (COMPARE_FILES[2], compare::csv(&comparison)?),
+                (COMPARE_FILES[3], compare::html(&comparison)),
             ],
         )?;
     }
     match format {
-        Format::Text => print!("{}", compare::text(&comparison)),
-        Format::Json => println!("{json}"),
+        Format::Text => print(&compare::text(&comparison))?,
+        Format::Json => print(&(json + "\n"))?,
     }
     Ok(crate::Outcome::Ok)
 }

@@ -12,7 +12,7 @@ use jiff::civil::{Date, DateTime};
 use jiff::{Timestamp, Zoned};
 use serde::Serialize;
 
-use crate::output::{Format, print_json, rfc3339, table};
+use crate::output::{Format, print, print_json, rfc3339, table};
 use crate::{Outcome, load};
 
 const TIME_EXAMPLE: &str = "2026-01-15T09:00:00-08:00[America/Los_Angeles]";
@@ -93,6 +93,9 @@ pub(crate) struct DeadlineReport {
     standard_deadline: String,
     clinical_exception: Option<String>,
     skipped: Vec<SkippedDay>,
+    /// The deadline was already past when the request was made (a follow-up counted from a
+    /// prior appointment long before): any appointment is late.
+    passed_before_request: bool,
 }
 
 impl DeadlineReport {
@@ -123,6 +126,7 @@ impl DeadlineReport {
             standard_deadline: rfc3339(&deadline.standard),
             clinical_exception: deadline.clinical_exception.map(|day| day.to_string()),
             skipped: skipped_days(rule_set, deadline),
+            passed_before_request: deadline.instant.timestamp() <= query.requested,
         }
     }
 }
@@ -174,7 +178,7 @@ pub(crate) fn run(args: &DeadlineArgs, format: Format) -> anyhow::Result<Outcome
     let report = DeadlineReport::new(&rule_set, &query, &deadline);
     match format {
         Format::Json => print_json(&report)?,
-        Format::Text => print!("{}", text(&report, &deadline)),
+        Format::Text => print(&text(&report, &deadline))?,
     }
     Ok(Outcome::Ok)
 }
@@ -194,10 +198,16 @@ fn text(report: &DeadlineReport, deadline: &Deadline<'_>) -> String {
             "standard".to_owned(),
             format!("{} from {from}", deadline.rule.within),
         ],
-        vec!["requested".to_owned(), report.requested.clone()],
+        vec![
+            "requested".to_owned(),
+            format!("{} ({})", report.requested, report.time_zone),
+        ],
     ];
     if let Some(last_day) = &report.last_day {
-        rows.push(vec!["last day".to_owned(), last_day.clone()]);
+        rows.push(vec![
+            "last day".to_owned(),
+            format!("{last_day} (the deadline is local midnight at its end)"),
+        ]);
     }
     if !report.skipped.is_empty() {
         let skipped: Vec<String> = report
@@ -210,16 +220,26 @@ fn text(report: &DeadlineReport, deadline: &Deadline<'_>) -> String {
     if report.clinical_exception.is_some() {
         rows.push(vec![
             "standard deadline".to_owned(),
-            report.standard_deadline.clone(),
+            format!("{} ({})", report.standard_deadline, report.time_zone),
         ]);
         rows.push(vec![
             "deadline".to_owned(),
-            format!("{} (clinical exception)", report.deadline),
+            format!(
+                "{} ({}, clinical exception)",
+                report.deadline, report.time_zone
+            ),
         ]);
     } else {
         rows.push(vec![
             "deadline".to_owned(),
             format!("{} ({})", report.deadline, report.time_zone),
+        ]);
+    }
+    if report.passed_before_request {
+        rows.push(vec![
+            "note".to_owned(),
+            "the deadline had passed before the request was made: any appointment is late"
+                .to_owned(),
         ]);
     }
     rows.push(vec!["source".to_owned(), report.source.clone()]);

@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use crate::Outcome;
 use crate::deadline::parse_instant;
-use crate::output::{Format, print_json, rfc3339, table};
+use crate::output::{Format, print, print_json, rfc3339, table};
 
 /// The tour's requests: Tuesday of Thanksgiving week 2025, with a prior appointment the Thursday
 /// before for follow-ups.
@@ -34,6 +34,12 @@ struct DemoDeadline {
     rule: String,
     kind: &'static str,
     deadline: Option<String>,
+    /// The last day to be seen, for deadlines in days (the deadline is midnight at its end).
+    last_day: Option<String>,
+    /// The grid's cell: the last day, or a deadline in hours as local time with the zone's
+    /// abbreviation ("2025-11-28 19:30 EST").
+    #[serde(skip)]
+    shown: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -132,7 +138,7 @@ pub(crate) fn run(format: Format) -> anyhow::Result<Outcome> {
     };
     match format {
         Format::Json => print_json(&demo)?,
-        Format::Text => print!("{}", text(&demo, &rule_sets)),
+        Format::Text => print(&text(&demo, &rule_sets))?,
     }
     Ok(Outcome::Ok)
 }
@@ -147,13 +153,19 @@ fn deadlines(rule_sets: &[RuleSet], requested: Timestamp, prior: Timestamp) -> V
                 prior_appointment: (kind == RequestKind::FollowUp).then_some(prior),
                 clinical_exception: None,
             };
+            let deadline = rule_set.deadline(&query).ok();
             out.push(DemoDeadline {
                 rule: rule_set.name().to_owned(),
                 kind: kind.slug(),
-                deadline: rule_set
-                    .deadline(&query)
-                    .ok()
-                    .map(|deadline| rfc3339(&deadline.instant)),
+                deadline: deadline.as_ref().map(|deadline| rfc3339(&deadline.instant)),
+                last_day: deadline
+                    .as_ref()
+                    .and_then(|deadline| deadline.last_day)
+                    .map(|day| day.to_string()),
+                shown: deadline.as_ref().map(|deadline| match deadline.last_day {
+                    Some(day) => day.to_string(),
+                    None => deadline.instant.strftime("%Y-%m-%d %H:%M %Z").to_string(),
+                }),
             });
         }
     }
@@ -301,13 +313,39 @@ fn booking() -> anyhow::Result<DemoBooking> {
     })
 }
 
+/// "ca-dmhc, medicaid-438 and ncqa-bh in America/Los_Angeles; ny-98 and md-comar in
+/// America/New_York": the rule sets grouped by zone, in the order they come.
+fn zones(rule_sets: &[RuleSet]) -> String {
+    let mut zones: Vec<(&str, Vec<&str>)> = Vec::new();
+    for rule_set in rule_sets {
+        let zone = rule_set.time_zone_name();
+        match zones.iter_mut().find(|(known, _)| *known == zone) {
+            Some((_, names)) => names.push(rule_set.name()),
+            None => zones.push((zone, vec![rule_set.name()])),
+        }
+    }
+    zones
+        .iter()
+        .map(|(zone, names)| {
+            let names = match names.split_last() {
+                Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+                _ => names.join(""),
+            };
+            format!("{names} in {zone}")
+        })
+        .collect::<Vec<_>>()
+        .join(";\n   ")
+}
+
 fn text(demo: &Demo, rule_sets: &[RuleSet]) -> String {
     let mut out = String::from(
         "caretime demo\n=============\n\n1. Deadlines. The same requests, made on Tuesday of Thanksgiving week\n",
     );
     out.push_str(&format!(
-        "   ({}; follow-ups after a visit on {}), under every built-in rule set.\n   '-' means the rule set sets no deadline for that kind.\n\n",
-        demo.requested, demo.prior_appointment
+        "   ({}; follow-ups after a visit on {}), under every built-in rule set.\n   A date is the last day to be seen (the deadline is local midnight at its end); a time is a\n   deadline in hours. Each rule set counts in its own zone:\n   {}.\n   '-' means the rule set sets no deadline for that kind.\n\n",
+        demo.requested,
+        demo.prior_appointment,
+        zones(rule_sets)
     ));
     let mut header = vec!["KIND".to_owned()];
     header.extend(rule_sets.iter().map(|r| r.name().to_owned()));
@@ -319,9 +357,8 @@ fn text(demo: &Demo, rule_sets: &[RuleSet]) -> String {
                 .deadlines
                 .iter()
                 .find(|d| d.rule == rule_set.name() && d.kind == kind.slug())
-                .and_then(|d| d.deadline.clone())
-                // Dates are enough in the grid; `caretime deadline` prints the full instant.
-                .map_or("-".to_owned(), |deadline| deadline[..16].replace('T', " "));
+                .and_then(|d| d.shown.clone())
+                .unwrap_or_else(|| "-".to_owned());
             row.push(cell);
         }
         rows.push(row);

@@ -4,7 +4,7 @@ use std::str::FromStr;
 
 use anyhow::{Context, bail};
 use caretime_core::calendar::{WeekdayMask, parse_weekday};
-use caretime_core::id::{ClinicianId, MemberId, RequestId};
+use caretime_core::id::{ClinicianId, IdError, MemberId, RequestId};
 use caretime_core::region::{Modality, Region};
 use caretime_core::request::{Preferences, Request, RequestKind};
 use caretime_core::rules::RuleSet;
@@ -19,7 +19,7 @@ use jiff::{Timestamp, ToSpan};
 use serde::Serialize;
 
 use crate::deadline::parse_instant;
-use crate::output::{Format, print_json, rfc3339, table};
+use crate::output::{Format, print, print_json, rfc3339, table};
 use crate::{Outcome, load};
 
 /// Arguments of `caretime find`.
@@ -119,15 +119,11 @@ fn parse_times(text: &str, length: u32) -> anyhow::Result<(Time, Time)> {
     Ok((from, latest))
 }
 
-/// Parses `42` or `member-42`.
-fn parse_id(flag: &str, prefix: &str, text: &str) -> anyhow::Result<u32> {
-    let digits = text
-        .strip_prefix(prefix)
-        .and_then(|rest| rest.strip_prefix('-'))
-        .unwrap_or(text);
-    digits
-        .parse()
-        .with_context(|| format!("{flag} must be a number or {prefix}-NUMBER"))
+/// An id flag: `42` or `member-42` (the one spelling of caretime_core::id).
+fn parse_id<Id: FromStr<Err = IdError>>(flag: &str, text: &str) -> anyhow::Result<Id> {
+    text.parse().map_err(|err: IdError| {
+        anyhow::anyhow!("{flag} must be a number such as 7, or {}-7", err.kind)
+    })
 }
 
 #[derive(Debug, Serialize)]
@@ -289,15 +285,18 @@ pub(crate) fn run(args: &FindArgs, format: Format) -> anyhow::Result<Outcome> {
     if !(args.max_travel_km.is_finite() && args.max_travel_km >= 0.0) {
         bail!("--max-travel-km must be a distance of 0 or more");
     }
-    let region = read_region(&args.region, &load::read(&args.region)?)?;
-    let member = MemberId(parse_id("--member", "member", &args.member)?);
+    let region = read_region(
+        &args.region,
+        &load::read(&args.region, load::Input::REGION)?,
+    )?;
+    let member: MemberId = parse_id("--member", &args.member)?;
     if member.index() >= region.members.len() {
         bail!("{member} is not a member of the region");
     }
     let treating = args
         .treating
         .as_deref()
-        .map(|text| parse_id("--treating", "clinician", text).map(ClinicianId))
+        .map(|text| parse_id::<ClinicianId>("--treating", text))
         .transpose()?;
     if let Some(clinician) = treating
         && clinician.index() >= region.clinicians.len()
@@ -360,7 +359,7 @@ pub(crate) fn run(args: &FindArgs, format: Format) -> anyhow::Result<Outcome> {
     let report = FindReport::new(&region, &rules, &request, &offers, &listed, engine_ranked);
     match format {
         Format::Json => print_json(&report)?,
-        Format::Text => print!("{}", text(&report)),
+        Format::Text => print(&text(&report))?,
     }
     Ok(Outcome::Ok)
 }

@@ -10,7 +10,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use caretime_flow::{Algorithm, Network, NodeId, dimacs, solve_using};
 use clap::{Args, Subcommand, ValueEnum};
 use rand::{Rng, SeedableRng};
@@ -18,7 +18,9 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use crate::Outcome;
-use crate::output::{Format, print_json, progress_bar, spinner, write_file};
+use crate::output::{
+    Format, print, print_json, progress_bar, refuse_overwriting, spinner, write_file,
+};
 
 /// `caretime flow ...`
 #[derive(Debug, Subcommand)]
@@ -99,10 +101,10 @@ struct SolveReport {
 
 fn run_solve(args: &SolveArgs, format: Format) -> anyhow::Result<Outcome> {
     let file = args.file.display().to_string();
+    refuse_overwriting(args.solution.as_deref(), &[&args.file])?;
     let progress = spinner(format, "reading");
     let started = Instant::now();
-    let text =
-        std::fs::read_to_string(&args.file).with_context(|| format!("cannot read `{file}`"))?;
+    let text = crate::load::read(&args.file, crate::load::Input::DIMACS)?;
     let instance = dimacs::read(&text).map_err(|err| anyhow::anyhow!("`{file}`: {err}"))?;
     drop(text);
     let read_seconds = started.elapsed().as_secs_f64();
@@ -140,12 +142,15 @@ fn run_solve(args: &SolveArgs, format: Format) -> anyhow::Result<Outcome> {
     match format {
         Format::Json => print_json(&report)?,
         Format::Text => {
-            println!("cost {}", report.cost);
-            println!("nodes {}", report.nodes);
-            println!("arcs {}", report.arcs);
-            println!("algorithm {}", report.algorithm);
-            println!("read_seconds {:.3}", report.read_seconds);
-            println!("solve_seconds {:.3}", report.solve_seconds);
+            print(&format!(
+                "cost {}\nnodes {}\narcs {}\nalgorithm {}\nread_seconds {:.3}\nsolve_seconds {:.3}\n",
+                report.cost,
+                report.nodes,
+                report.arcs,
+                report.algorithm,
+                report.read_seconds,
+                report.solve_seconds
+            ))?;
         }
     }
     Ok(Outcome::Ok)
@@ -188,10 +193,10 @@ fn run_generate(args: &GenerateArgs, format: Format) -> anyhow::Result<Outcome> 
     match format {
         Format::Json => print_json(&report)?,
         Format::Text => {
-            println!("wrote {}", report.output);
-            println!("nodes {}", report.nodes);
-            println!("arcs {}", report.arcs);
-            println!("seconds {:.2}", report.seconds);
+            print(&format!(
+                "wrote {}\nnodes {}\narcs {}\nseconds {:.2}\n",
+                report.output, report.nodes, report.arcs, report.seconds
+            ))?;
         }
     }
     Ok(Outcome::Ok)

@@ -1,20 +1,136 @@
-//! Finding rule sets, contracts and files by built-in name or by path.
+//! Reading the files the user names, and finding rule sets and contracts by built-in name or by
+//! path.
+//!
+//! Every input file is read whole into memory, so each kind has a size limit, checked before
+//! reading where the file says its size and while reading where it does not (`/dev/zero`): an
+//! endless or huge input fails at once with the limit in the message instead of filling memory.
 
+use std::io::Read;
 use std::path::Path;
 
-use anyhow::{Context, anyhow};
+use anyhow::{Context, anyhow, bail};
 use caretime_core::contract::Contract;
 use caretime_core::files::{self, FileError, builtin};
 use caretime_core::rules::RuleSet;
 
-/// Reads a file the user named; the error names the path.
-pub(crate) fn read(path: &str) -> anyhow::Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("cannot read `{path}`"))
+/// A kind of input file: its name in messages and the most bytes it may have.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Input {
+    /// "rule set", "region": the error says "not a {what} file".
+    what: &'static str,
+    /// Bytes.
+    limit: u64,
 }
 
-/// A built-in by name, else a file by path; `what` names the kind of file in errors.
+const KIB: u64 = 1 << 10;
+const MIB: u64 = 1 << 20;
+const GIB: u64 = 1 << 30;
+
+/// TOML files are written by hand: the built-in ones are a few KiB, so 1 MiB leaves room for a
+/// rule set with decades of holidays or a template with thousands of blocks.
+const TOML_LIMIT: u64 = MIB;
+
+impl Input {
+    pub(crate) const RULE_SET: Input = Input::toml("rule set");
+    pub(crate) const CONTRACT: Input = Input::toml("contract");
+    pub(crate) const TEMPLATE: Input = Input::toml("template");
+    pub(crate) const DISRUPTION: Input = Input::toml("disruption");
+    pub(crate) const SCENARIO: Input = Input::toml("scenario");
+    /// A region file: the full-scale `socal` region (4.8 million members) is about 0.9 GB.
+    pub(crate) const REGION: Input = Input {
+        what: "region",
+        limit: GIB,
+    };
+    /// A DIMACS file: the full-scale strike's network (6.4 million arcs) is about 0.2 GB; 1 GiB
+    /// holds some 35 million arcs.
+    pub(crate) const DIMACS: Input = Input {
+        what: "DIMACS",
+        limit: GIB,
+    };
+
+    const fn toml(what: &'static str) -> Input {
+        Input {
+            what,
+            limit: TOML_LIMIT,
+        }
+    }
+}
+
+/// "1 MiB", "1 GiB", "512 KiB".
+fn size(bytes: u64) -> String {
+    match bytes {
+        _ if bytes >= GIB && bytes % GIB == 0 => format!("{} GiB", bytes / GIB),
+        _ if bytes >= MIB && bytes % MIB == 0 => format!("{} MiB", bytes / MIB),
+        _ if bytes >= KIB && bytes % KIB == 0 => format!("{} KiB", bytes / KIB),
+        _ => format!("{bytes} bytes"),
+    }
+}
+
+/// Reads a file the user named, as text of at most `kind`'s limit; the error names the path
+/// (never the content, which may be member data).
+pub(crate) fn read(path: impl AsRef<Path>, kind: Input) -> anyhow::Result<String> {
+    let path = path.as_ref();
+    let shown = path.display();
+    let what = kind.what;
+    let metadata = std::fs::metadata(path).with_context(|| format!("cannot read `{shown}`"))?;
+    let file_type = metadata.file_type();
+    if file_type.is_dir() {
+        bail!("`{shown}` is a directory, not a {what} file");
+    }
+    if !file_type.is_file() && !readable_stream(&file_type) {
+        bail!("`{shown}` is a socket, not a {what} file (give the path of a file)");
+    }
+    let too_large = || {
+        anyhow!(
+            "`{shown}` is larger than {}, the limit for a {what} file",
+            size(kind.limit)
+        )
+    };
+    if file_type.is_file() && metadata.len() > kind.limit {
+        return Err(too_large());
+    }
+    let file = std::fs::File::open(path).with_context(|| format!("cannot read `{shown}`"))?;
+    let mut limited = file.take(kind.limit + 1);
+    let mut bytes = Vec::with_capacity(metadata.len().min(kind.limit) as usize);
+    let mut chunk = vec![0; 64 * KIB as usize];
+    loop {
+        let n_read = match limited.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n_read) => n_read,
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(err).with_context(|| format!("cannot read `{shown}`")),
+        };
+        // No text format caretime reads has a NUL byte: stop at the first chunk of a binary
+        // file or a device such as /dev/zero instead of at the limit.
+        if chunk[..n_read].contains(&0) {
+            bail!("`{shown}` is not a text file, so not a {what} file");
+        }
+        bytes.extend_from_slice(&chunk[..n_read]);
+    }
+    if bytes.len() as u64 > kind.limit {
+        return Err(too_large());
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| anyhow!("`{shown}` is not UTF-8 text, so not a {what} file"))
+}
+
+/// Character and block devices and named pipes are read like files (their size is unknown, so
+/// the limit is checked while reading). A pipe is how a shell hands over a stream
+/// (`--region <(gunzip -c region.json.gz)`); like any Unix tool, reading one waits for its writer.
+#[cfg(unix)]
+fn readable_stream(file_type: &std::fs::FileType) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    file_type.is_char_device() || file_type.is_block_device() || file_type.is_fifo()
+}
+
+#[cfg(not(unix))]
+fn readable_stream(_: &std::fs::FileType) -> bool {
+    false
+}
+
+/// A built-in by name, else a file by path; `kind` names the kind of file in errors.
 fn named<T>(
-    what: &str,
+    kind: Input,
     name: &str,
     builtin: fn(&str) -> Option<T>,
     builtin_names: impl Iterator<Item = &'static str>,
@@ -26,8 +142,9 @@ fn named<T>(
     // Anything that looks like a path is read as one, so a typo in a path is reported as a
     // missing file rather than an unknown name.
     if name.ends_with(".toml") || name.contains('/') || Path::new(name).exists() {
-        return Ok(parse(name, &read(name)?)?);
+        return Ok(parse(name, &read(name, kind)?)?);
     }
+    let what = kind.what;
     Err(anyhow!(
         "unknown {what} `{name}` (built in: {}; or give the path of a {what} .toml file)",
         builtin_names.collect::<Vec<_>>().join(", ")
@@ -37,7 +154,7 @@ fn named<T>(
 /// A rule set by built-in name (`ca-dmhc`) or path to a rule set file.
 pub(crate) fn rule_set(name: &str) -> anyhow::Result<RuleSet> {
     named(
-        "rule set",
+        Input::RULE_SET,
         name,
         builtin::rule_set,
         builtin::rule_set_names(),
@@ -48,7 +165,7 @@ pub(crate) fn rule_set(name: &str) -> anyhow::Result<RuleSet> {
 /// A contract by built-in name (`socal-2025`) or path to a contract file.
 pub(crate) fn contract(name: &str) -> anyhow::Result<Contract> {
     named(
-        "contract",
+        Input::CONTRACT,
         name,
         builtin::contract,
         builtin::contract_names(),

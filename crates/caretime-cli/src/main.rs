@@ -1,8 +1,10 @@
 //! The `caretime` command: glue between the terminal and the caretime crates.
 //!
 //! Every subcommand parses its arguments, calls the library, and prints text or JSON. Errors are
-//! one line on stderr (`error: ...`) with exit status 2; a check that finds violations (`template
-//! check`) exits 1; success exits 0. Messages never echo member data.
+//! one line on stderr (`error: ...`, control characters escaped) with exit status 2, argument
+//! errors included; a check that finds violations (`template check`) exits 1; success exits 0,
+//! and so does a run whose reader closed stdout early (`| head`). Messages never echo member
+//! data.
 
 mod bench;
 mod compare;
@@ -98,7 +100,10 @@ enum Outcome {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return argument_error(&err),
+    };
     let result = match cli.command {
         Command::Deadline(args) => deadline::run(&args, cli.format),
         Command::Rules(command) => rules::run_rules(&command, cli.format),
@@ -117,10 +122,72 @@ fn main() -> ExitCode {
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::Violations) => ExitCode::from(1),
+        // The reader has what it wanted (`| head`): nothing more to say.
+        Err(_) if output::stdout_closed() => ExitCode::SUCCESS,
         Err(err) => {
-            // `{:#}` joins the error chain on one line.
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", output::one_line(&chain(&err)));
             ExitCode::from(2)
         }
     }
+}
+
+/// The error and its causes on one line, `: ` between them; a cause whose text its wrapper
+/// already shows is left out (an I/O error wrapped in a file error would otherwise appear twice).
+fn chain(err: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
+}
+
+/// Reports a command line clap rejected. `--help` and `--version` print as clap prints them;
+/// anything else becomes the CLI's one `error:` line with exit status 2: clap's first line, its
+/// tips, and the usage of the (sub)command.
+fn argument_error(err: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    ) {
+        err.exit();
+    }
+    let rendered = err.render().to_string();
+    let usage = rendered
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("Usage: "))
+        .map(str::to_owned);
+    let message = if err.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        "a subcommand is required".to_owned()
+    } else {
+        // The first paragraph is the message (a list of missing arguments runs over several
+        // lines); tips come in later paragraphs.
+        let first: Vec<&str> = rendered
+            .lines()
+            .take_while(|line| !line.trim().is_empty())
+            .map(str::trim)
+            .collect();
+        let first = first.join(" ");
+        let mut message = first.strip_prefix("error: ").unwrap_or(&first).to_owned();
+        for tip in rendered
+            .lines()
+            .filter_map(|line| line.trim().strip_prefix("tip: "))
+        {
+            message.push_str("; ");
+            message.push_str(tip);
+        }
+        message
+    };
+    let usage = usage.map_or(String::new(), |usage| {
+        format!(" (usage: {usage}; see --help)")
+    });
+    eprintln!("error: {}", output::one_line(&format!("{message}{usage}")));
+    ExitCode::from(2)
 }

@@ -6,7 +6,7 @@ use caretime_sim::plan::{self, Measure, Search};
 use clap::{Args, ValueEnum};
 
 use crate::compare::builtin_contract;
-use crate::output::{Format, with_progress};
+use crate::output::{Format, print, print_json, with_progress};
 use crate::simulate::{RunOverrides, load_scenario, with_overrides};
 
 /// Which compliance the target is about.
@@ -62,8 +62,8 @@ pub(crate) fn run(args: &PlanArgs, format: Format) -> anyhow::Result<crate::Outc
         plan::plan(&scenario, &search, progress)
     })?;
     match format {
-        Format::Text => print!("{}", plan::text(&found)),
-        Format::Json => println!("{}", serde_json::to_string_pretty(&plan::json(&found))?),
+        Format::Text => print(&plan::text(&found))?,
+        Format::Json => print_json(&plan::json(&found))?,
     }
     Ok(crate::Outcome::Ok)
 }

@@ -11,7 +11,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 
 use crate::Outcome;
-use crate::output::{Format, print_json, spinner, table};
+use crate::output::{Format, print, print_json, spinner, table};
 
 /// `caretime region ...`
 #[derive(Debug, Subcommand)]
@@ -25,7 +25,8 @@ pub(crate) enum RegionCommand {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Preset {
     /// Southern California as in the 2024-25 dispute: 4.8M members, 1 therapist per 3,000,
-    /// 13,000 network providers, facilities across six counties (DESIGN.md section 6).
+    /// 13,000 network providers, facilities across six counties (sources in the socal-2024
+    /// scenario file, crates/caretime-sim/scenarios/socal-2024.toml).
     Socal,
 }
 
@@ -81,9 +82,9 @@ pub(crate) fn run(command: &RegionCommand, format: Format) -> anyhow::Result<Out
     progress.set_message("writing region");
     let output = args.output.display().to_string();
     if output == "-" {
-        let mut out = BufWriter::new(std::io::stdout().lock());
+        let mut out = BufWriter::new(crate::output::stdout());
         write_region_json(&region, &mut out)?;
-        out.flush()?;
+        out.flush().context("cannot write to stdout")?;
     } else {
         let file = std::fs::File::create(&args.output)
             .with_context(|| format!("cannot create `{output}`"))?;
@@ -128,24 +129,21 @@ pub(crate) fn run(command: &RegionCommand, format: Format) -> anyhow::Result<Out
     }
     match format {
         Format::Json => print_json(&report)?,
-        Format::Text => print!(
-            "{}",
-            table(&[
-                vec!["wrote".to_owned(), report.output.clone()],
-                vec!["facilities".to_owned(), report.facilities.to_string()],
-                vec![
-                    "internal clinicians".to_owned(),
-                    report.internal_clinicians.to_string()
-                ],
-                vec![
-                    "network providers".to_owned(),
-                    report.network_providers.to_string()
-                ],
-                vec!["members".to_owned(), report.members.to_string()],
-                vec!["templates".to_owned(), report.templates.to_string()],
-                vec!["seconds".to_owned(), format!("{:.2}", report.seconds)],
-            ])
-        ),
+        Format::Text => print(&table(&[
+            vec!["wrote".to_owned(), report.output.clone()],
+            vec!["facilities".to_owned(), report.facilities.to_string()],
+            vec![
+                "internal clinicians".to_owned(),
+                report.internal_clinicians.to_string(),
+            ],
+            vec![
+                "network providers".to_owned(),
+                report.network_providers.to_string(),
+            ],
+            vec!["members".to_owned(), report.members.to_string()],
+            vec!["templates".to_owned(), report.templates.to_string()],
+            vec!["seconds".to_owned(), format!("{:.2}", report.seconds)],
+        ]))?,
     }
     Ok(Outcome::Ok)
 }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
@@ -22,7 +22,10 @@ use jiff::{ToSpan, Zoned};
 use serde::Serialize;
 
 use crate::deadline::parse_instant;
-use crate::output::{Format, print_json, progress_bar, rfc3339, spinner, table, write_file};
+use crate::output::{
+    Format, print, print_json, progress_bar, refuse_overwriting, rfc3339, spinner, table,
+    write_file,
+};
 use crate::region::Preset;
 use crate::workload::{Utilisation, Workload};
 use crate::{Outcome, load};
@@ -201,13 +204,33 @@ struct MoveLine {
 }
 
 pub(crate) fn run(args: &ReplanArgs, format: Format) -> anyhow::Result<Outcome> {
+    let inputs: Vec<&Path> = [
+        Some(args.rules.as_str()),
+        args.region.as_deref(),
+        Some(&args.disruption),
+    ]
+    .into_iter()
+    .flatten()
+    .map(Path::new)
+    .collect();
+    refuse_overwriting(
+        [&args.export_dimacs, &args.moves]
+            .into_iter()
+            .flatten()
+            .map(PathBuf::as_path),
+        &inputs,
+    )?;
     let rules = load::rule_set(&args.rules)?;
     let progress = spinner(format, "loading the region");
     let region: Region = match &args.region {
-        Some(path) => read_region(path, &load::read(path)?)?,
+        Some(path) => read_region(path, &load::read(path, load::Input::REGION)?)?,
         None => generate(&args.preset.params(args.scale, args.seed)?)?,
     };
-    let disruption = read_disruption(&args.disruption, &load::read(&args.disruption)?, &region)?;
+    let disruption = read_disruption(
+        &args.disruption,
+        &load::read(&args.disruption, load::Input::DISRUPTION)?,
+        &region,
+    )?;
     let zone = rules.time_zone().clone();
     let now = match &args.now {
         Some(text) => parse_instant("--now", text)?,
@@ -382,7 +405,7 @@ pub(crate) fn run(args: &ReplanArgs, format: Format) -> anyhow::Result<Outcome> 
     };
     match format {
         Format::Json => print_json(&report)?,
-        Format::Text => print!("{}", text(&report, now.to_zoned(zone))),
+        Format::Text => print(&text(&report, now.to_zoned(zone)))?,
     }
     Ok(Outcome::Ok)
 }

@@ -9,7 +9,7 @@ use caretime_core::template::format_minutes;
 use clap::Subcommand;
 use serde::Serialize;
 
-use crate::output::{Format, print_json, table};
+use crate::output::{Format, print, print_json, table};
 use crate::{Outcome, load};
 
 /// `caretime rules ...`
@@ -152,7 +152,7 @@ pub(crate) fn run_rules(command: &RulesCommand, format: Format) -> anyhow::Resul
                             rule_set.title().to_owned(),
                         ]
                     }));
-                    print!("{}", table(&rows));
+                    print(&table(&rows))?;
                 }
             }
         }
@@ -161,7 +161,7 @@ pub(crate) fn run_rules(command: &RulesCommand, format: Format) -> anyhow::Resul
             let shown = RuleSetJson::new(&rule_set, *holidays);
             match format {
                 Format::Json => print_json(&shown)?,
-                Format::Text => print!("{}", rule_set_text(&shown)),
+                Format::Text => print(&rule_set_text(&shown))?,
             }
         }
     }
@@ -313,12 +313,12 @@ pub(crate) fn run_contracts(command: &ContractsCommand, format: Format) -> anyho
                     contract.title().to_owned(),
                 ]
             }));
-            print!("{}", table(&rows));
+            print(&table(&rows))?;
             if let ContractsCommand::Show { .. } = command {
-                println!("\nsource: {}", contracts[0].source());
-                println!(
-                    "Terms are per full-time week, pro-rated by FTE (rounded up to the minute); templates must hold at least the protected time."
-                );
+                print(&format!(
+                    "\nsource: {}\nTerms are per full-time week, pro-rated by FTE (rounded up to the minute); templates must hold at least the protected time.\n",
+                    contracts[0].source()
+                ))?;
             }
         }
     }

@@ -1,6 +1,6 @@
 //! `caretime simulate`: a scenario's replications, summarised with confidence intervals.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
 use caretime_sim::render;
@@ -8,7 +8,7 @@ use caretime_sim::scenario::{self, MAX_MONTHS, MAX_REPLICATIONS, Scenario};
 use clap::Args;
 
 use crate::load;
-use crate::output::{Format, with_progress, write_files};
+use crate::output::{Format, print, print_json, refuse_overwriting, with_progress, write_files};
 
 /// Arguments of `caretime simulate`.
 #[derive(Debug, Args)]
@@ -49,7 +49,10 @@ pub(crate) fn load_scenario(name: &str) -> anyhow::Result<Scenario> {
         return Ok(found?);
     }
     if name.ends_with(".toml") || name.contains('/') || std::path::Path::new(name).exists() {
-        return Ok(scenario::parse_scenario(name, &load::read(name)?)?);
+        return Ok(scenario::parse_scenario(
+            name,
+            &load::read(name, load::Input::SCENARIO)?,
+        )?);
     }
     Err(anyhow!(
         "unknown scenario `{name}` (built in: {}; or give the path of a scenario .toml file)",
@@ -96,7 +99,17 @@ pub(crate) fn with_overrides(
     Ok(scenario)
 }
 
+/// The files `--out` writes.
+const SUMMARY_FILES: [&str; 4] = ["summary.txt", "summary.json", "summary.csv", "summary.html"];
+
 pub(crate) fn run(args: &SimulateArgs, format: Format) -> anyhow::Result<crate::Outcome> {
+    if let Some(dir) = &args.out {
+        let outputs = SUMMARY_FILES.map(|name| dir.join(name));
+        refuse_overwriting(
+            outputs.iter().map(PathBuf::as_path),
+            &[Path::new(&args.scenario)],
+        )?;
+    }
     let scenario = with_overrides(load_scenario(&args.scenario)?, &args.run)?;
     let (summary, _) = with_progress(format, "simulating", |progress| {
         caretime_sim::simulate(&scenario, progress)
@@ -106,16 +119,16 @@ pub(crate) fn run(args: &SimulateArgs, format: Format) -> anyhow::Result<crate::
         write_files(
             dir,
             [
-                ("summary.txt", render::text(&summary)),
-                ("summary.json", json + "\n"),
-                ("summary.csv", render::csv(&summary)?),
-                ("summary.html", caretime_sim::html::html(&summary)),
+                (SUMMARY_FILES[0], render::text(&summary)),
+                (SUMMARY_FILES[1], json + "\n"),
+                (SUMMARY_FILES[2], render::csv(&summary)?),
+                (SUMMARY_FILES[3], caretime_sim::html::html(&summary)),
             ],
         )?;
     }
     match format {
-        Format::Text => print!("{}", render::text(&summary)),
-        Format::Json => println!("{}", serde_json::to_string_pretty(&render::json(&summary))?),
+        Format::Text => print(&render::text(&summary))?,
+        Format::Json => print_json(&render::json(&summary))?,
     }
     Ok(crate::Outcome::Ok)
 }

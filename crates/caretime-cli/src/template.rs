@@ -7,7 +7,7 @@ use caretime_core::template::{TemplateCheck, check_template, format_minutes};
 use clap::Subcommand;
 use serde::Serialize;
 
-use crate::output::{Format, print_json};
+use crate::output::{Format, print, print_json};
 use crate::{Outcome, load};
 
 /// `caretime template ...`
@@ -50,7 +50,7 @@ struct CheckJson {
 pub(crate) fn run(command: &TemplateCommand, format: Format) -> anyhow::Result<Outcome> {
     let TemplateCommand::Check { file, contract } = command;
     let contract: Contract = load::contract(contract)?;
-    let document = files::parse_template(file, &load::read(file)?)?;
+    let document = files::parse_template(file, &load::read(file, load::Input::TEMPLATE)?)?;
     let check = check_template(&document.template, &contract, &document.hours);
     let report = CheckJson {
         file: file.clone(),
@@ -77,7 +77,7 @@ pub(crate) fn run(command: &TemplateCommand, format: Format) -> anyhow::Result<O
     };
     match format {
         Format::Json => print_json(&report)?,
-        Format::Text => print!("{}", text(&report, &check)),
+        Format::Text => print(&text(&report, &check))?,
     }
     Ok(if check.is_valid() {
         Outcome::Ok

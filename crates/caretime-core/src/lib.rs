@@ -1,6 +1,6 @@
 //! caretime's vocabulary and the rules everything else obeys.
 //!
-//! This crate holds the words of the domain (DESIGN.md section 3) and the pure rules built from
+//! This crate holds the words of the domain (one word per concept, as ARCHITECTURE.md lists them) and the pure rules built from
 //! them:
 //!
 //! - [`calendar::BusinessCalendar`] says which dates are business days: a weekday mask, a

@@ -9,8 +9,8 @@ use caretime_core::files::{self, builtin};
 use caretime_core::region::Fte;
 use caretime_core::template::{self, BlockKind, TemplateCheck, TemplateViolation};
 
-/// Protected minutes per full-time 40-hour week of each built-in contract (DESIGN.md section 3 and
-/// the reports cited in each contract file): socal-2025 5 h, employer-2024 6 h, union-2024 7 h,
+/// Protected minutes per full-time 40-hour week of each built-in contract (the reports cited in
+/// each contract file): socal-2025 5 h, employer-2024 6 h, union-2024 7 h,
 /// norcal-2022 7.5 h.
 const PROTECTED_PER_FULL_TIME_WEEK: [(&str, u32); 4] = [
     ("socal-2025", 5 * 60),

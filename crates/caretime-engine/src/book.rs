@@ -10,8 +10,7 @@
 //! arrived, fulfilled, cancelled, noshow, entered-in-error). A `$hold` makes a `pending`
 //! appointment that expires; a waitlist proposal makes a `proposed` one that expires too.
 //!
-//! Compliance counts the *offer*, not the member's choice (28 CCR § 1300.67.2.2(c)(5); DESIGN.md
-//! section 2): an appointment records both the offer it answered and the start the member chose.
+//! Compliance counts the *offer*, not the member's choice (28 CCR § 1300.67.2.2(c)(5)): an appointment records both the offer it answered and the start the member chose.
 //! A cancellation by the plan counts against the plan and its rebooking keeps the original
 //! deadline ([`Book::rebooking_request`]); a member's cancellation starts a new clock.
 
@@ -1371,7 +1370,7 @@ impl Book {
     }
 
     /// The request to rebook a cancelled appointment at `now`: a plan cancellation keeps the
-    /// original request and so its deadline (DESIGN.md section 2); a member's cancellation starts
+    /// original request and so its deadline (the plan's cancellation counts against the plan); a member's cancellation starts
     /// a new clock at `now`.
     pub fn rebooking_request(&self, id: AppointmentId, now: Timestamp) -> Option<Request> {
         let appointment = self.appointment(id)?;

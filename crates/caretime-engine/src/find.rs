@@ -1,4 +1,4 @@
-//! Offers for a request, ranked as DESIGN.md section 4 says.
+//! Offers for a request, ranked as the README's "How offers are ranked" says.
 //!
 //! 1. **Continuity**: the treating clinician, when they can see the member within the deadline.
 //! 2. **Internal** clinicians within the deadline.
@@ -13,7 +13,7 @@
 //! except with the treating clinician, whom the member already sees there; video or phone only
 //! when the member accepts them), the member's preferred days and times, and
 //! language: a clinician who speaks the member's language, or any clinician with an interpreter
-//! booked for the same time (28 CCR § 1300.67.2.2(c)(4); DESIGN.md section 2). Within the internal
+//! booked for the same time (28 CCR § 1300.67.2.2(c)(4)). Within the internal
 //! and network ranks, language-concordant care that meets the deadline comes before an earlier
 //! start with an interpreter; past the deadline, the earliest start wins, ties going to
 //! continuity, then internal, then network. Within a rank, ties at one start go to the lowest
@@ -70,8 +70,8 @@ pub struct ServiceLengths {
 }
 
 impl ServiceLengths {
-    /// One-hour intakes, follow-ups and urgent visits (the one-hour direct slots of DESIGN.md
-    /// section 6); 30-minute psychiatry visits.
+    /// One-hour intakes, follow-ups and urgent visits (the one-hour direct slots of the
+    /// contracts' standard templates); 30-minute psychiatry visits.
     pub const STANDARD: ServiceLengths = ServiceLengths {
         intake: 60,
         follow_up: 60,

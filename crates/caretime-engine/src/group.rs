@@ -7,7 +7,7 @@
 //!
 //! Groups run in the facilitators' `group` template blocks, which individual appointments never
 //! use, so groups do not touch the availability index. Capacity is 8 by default and at most 12
-//! (DESIGN.md sections 3 and 6: "groups of 8 (cap 12)").
+//! (an assumption, as the scenario files say: "groups of 8, at most 12").
 
 use caretime_core::id::{ClinicianId, FacilityId, GroupId, MemberId};
 use caretime_core::region::Region;
@@ -119,7 +119,7 @@ pub struct NewGroup {
     pub cadence: Cadence,
     /// How many sessions.
     pub sessions: usize,
-    /// Minutes per session (90 in DESIGN.md section 6).
+    /// Minutes per session (90 in the built-in scenarios).
     pub length: u32,
 }
 

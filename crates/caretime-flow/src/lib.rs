@@ -1,7 +1,7 @@
 //! A generic min-cost-flow solver, with a DIMACS reader and writer.
 //!
 //! caretime's replanner moves every appointment a disruption displaces to the cheapest feasible
-//! place by solving a min-cost flow (DESIGN.md section 4, item 3). This crate is that solver, and
+//! place by solving a min-cost flow (the README's "How a disruption is replanned"). This crate is that solver, and
 //! it knows nothing of appointments: nodes, arcs, capacities, costs and supplies.
 //!
 //! - A [`Network`] is the problem: nodes ([`NodeId`]) with supplies (positive) or demands
@@ -151,8 +151,8 @@ pub enum FlowError {
     },
 }
 
-// Display and Error by hand rather than thiserror: DESIGN.md section 5 lets this crate depend on
-// std only. The messages follow the workspace's thiserror style (lowercase, no final period).
+// Display and Error by hand rather than thiserror: this crate depends on std only (its
+// Cargo.toml says why). The messages follow the workspace's thiserror style (lowercase, no final period).
 impl fmt::Display for FlowError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -3,7 +3,7 @@
 //!
 //! [`RegionParams`] says how big the region is and what it looks like: members, the staffing
 //! ratios, the network, the counties members live in, the language mix. [`RegionParams::socal`]
-//! is the default scenario of DESIGN.md section 6 (Kaiser Permanente Southern California as the
+//! is the region of the default scenario, `socal-2024` (Kaiser Permanente Southern California as the
 //! public reports of 2024 describe it), at any scale. [`generate`] turns parameters into a
 //! [`Region`].
 //!
@@ -267,7 +267,7 @@ fn fte(hundredths: u16) -> Fte {
 }
 
 impl RegionParams {
-    /// The `socal-2024` scenario of DESIGN.md section 6 at `scale` (1.0 = 4.8 million members).
+    /// The region of the `socal-2024` scenario at `scale` (1.0 = 4.8 million members).
     ///
     /// Facts carry their source; everything else is marked as an assumption.
     pub fn socal(scale: f64, seed: u64) -> RegionParams {
@@ -290,10 +290,10 @@ impl RegionParams {
             centre: point(lat, lon),
             spread_km,
         });
-        // The facilities DESIGN.md section 6 names from the public reports. Addresses of Los
+        // The facilities the public reports of the dispute name. Addresses of Los
         // Angeles MC (4867 W Sunset Blvd), West Los Angeles MC, Anaheim MC, Fontana MC and San
         // Diego MC are those NUHW gave for its picket lines (press releases of 2024-10-21 and of
-        // the statewide strike); Bakersfield's is as DESIGN.md reports it, not re-checked; the
+        // the statewide strike); Bakersfield's is as the reports give it, not re-checked; the
         // reports give no street address for Hollywood and Panorama City. Coordinates are
         // approximate (read off a map to about 100 m), an assumption.
         let named = [
@@ -368,7 +368,7 @@ impl RegionParams {
             // October 2024).
             members: 4_800_000,
             // The union's reported Southern California ratio, one therapist per 3,000 members
-            // (NUHW, 2024; DESIGN.md section 6).
+            // (NUHW, 2024).
             members_per_therapist: 3_000,
             // Assumption: one psychiatrist per 20,000 members.
             members_per_psychiatrist: 20_000,
@@ -1186,7 +1186,8 @@ fn members(plan: &Plan<'_>, facilities: &[Facility]) -> (Vec<Member>, Vec<u64>) 
     (members, members_at)
 }
 
-/// Minutes of a group session (DESIGN.md section 6: groups of 8, 90 minutes).
+/// Minutes of a group session (an assumption, as the scenario files say: groups of 8, 90
+/// minutes).
 pub const GROUP_MINUTES: u32 = 90;
 
 /// The standard template with [`GROUP_MINUTES`] of group time carved from the first direct block

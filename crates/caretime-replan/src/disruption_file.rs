@@ -5,8 +5,8 @@
 //! first = "2025-12-08"         # first local date
 //! last = "2025-12-19"          # last local date, inclusive
 //! # Who: the union of any of these.
-//! clinicians = [3, 7]          # clinician ids
-//! facilities = [0]             # every clinician working at these facilities
+//! clinicians = [3, "clinician-7"]  # clinician ids: 7 and "clinician-7" are the same
+//! facilities = [0]             # every clinician working at these facilities (0 or "facility-0")
 //! internal-therapist-share = 0.85  # this share of internal non-physician clinicians,
 //! seed = 1                         #   picked by this seed (the same seed picks the same people)
 //! ```
@@ -29,9 +29,9 @@ struct DisruptionFile {
     first: String,
     last: String,
     #[serde(default)]
-    clinicians: Vec<u32>,
+    clinicians: Vec<ClinicianId>,
     #[serde(default)]
-    facilities: Vec<u32>,
+    facilities: Vec<FacilityId>,
     internal_therapist_share: Option<f64>,
     #[serde(default)]
     seed: u64,
@@ -91,28 +91,28 @@ pub fn read_disruption(file: &str, text: &str, region: &Region) -> Result<Disrup
     }
     let mut clinicians = Vec::new();
     for (idx, &id) in parsed.clinicians.iter().enumerate() {
-        if id as usize >= region.clinicians.len() {
+        if id.index() >= region.clinicians.len() {
             return Err(invalid(
                 file,
                 &format!("clinicians[{idx}]"),
-                format!("clinician-{id} is not in the region"),
+                format!("{id} is not in the region"),
             ));
         }
-        clinicians.push(ClinicianId(id));
+        clinicians.push(id);
     }
     for (idx, &id) in parsed.facilities.iter().enumerate() {
-        if id as usize >= region.facilities.len() {
+        if id.index() >= region.facilities.len() {
             return Err(invalid(
                 file,
                 &format!("facilities[{idx}]"),
-                format!("facility-{id} is not in the region"),
+                format!("{id} is not in the region"),
             ));
         }
         clinicians.extend(
             region
                 .clinicians
                 .iter()
-                .filter(|clinician| clinician.facility == FacilityId(id))
+                .filter(|clinician| clinician.facility == id)
                 .map(|clinician| clinician.id),
         );
     }

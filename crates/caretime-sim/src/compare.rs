@@ -13,7 +13,7 @@
 //! difference of a pair is the right figure to average (a paired confidence interval).
 //!
 //! **What a protected hour costs.** The employer's claim in the 2024-25 Southern California
-//! dispute (DESIGN.md section 1; as reported, not verified here): "each extra hour a week off
+//! dispute (as the press reported it during the strike; not verified here): "each extra hour a week off
 //! patient care across all therapists costs over 1,300 appointments a week". Three figures test
 //! it, each per protected hour added to the full-time week:
 //!
@@ -45,7 +45,9 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::model::{Dates, Replication};
-use crate::render::{aligned, cell, estimate_json, figures_csv, number, thousands, unit_slug};
+use crate::render::{
+    aligned, cell, estimate_json, figures_csv, interval_warning, number, thousands, unit_slug,
+};
 use crate::scenario::Scenario;
 use crate::summary::{Estimate, Summary, Unit};
 use crate::{SimError, run_replications, summarise};
@@ -681,7 +683,7 @@ impl Comparison {
     }
 }
 
-/// The employer's claim the per-protected-hour figures answer, as DESIGN.md section 1 reports it.
+/// The employer's claim the per-protected-hour figures answer, as the press reported it.
 pub const EMPLOYER_CLAIM: &str = "The employer said in the 2024-25 dispute (as reported, not \
      verified here): each extra hour a week off patient care across all therapists costs over \
      1,300 appointments a week.";
@@ -748,6 +750,9 @@ fn heading_lines(comparison: &Comparison) -> Vec<String> {
         ),
         "mean ± half-width of the 95% confidence interval".to_owned(),
     ]
+    .into_iter()
+    .chain(interval_warning(comparison.replications).map(|warning| format!("warning: {warning}")))
+    .collect()
 }
 
 /// The comparison as aligned text: the side-by-side table, then what each protected hour costs.
@@ -842,6 +847,7 @@ pub fn json(comparison: &Comparison) -> Value {
             "last": comparison.period.1.to_string(),
         },
         "replications": comparison.replications,
+        "ci95_warning": interval_warning(comparison.replications),
         "seed": comparison.seed,
         "variants": comparison.variants.iter().map(|result| json!({
             "label": result.variant.label,

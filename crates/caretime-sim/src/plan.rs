@@ -29,7 +29,7 @@ use jiff::civil::Date;
 use serde_json::{Value, json};
 
 use crate::model::Dates;
-use crate::render::{aligned, cell, estimate_json, thousands};
+use crate::render::{aligned, cell, estimate_json, interval_warning, thousands};
 use crate::scenario::Scenario;
 use crate::summary::{Estimate, Summary, Unit};
 use crate::{SimError, run_replications, summarise};
@@ -156,7 +156,8 @@ pub struct Evaluation {
 /// How the search ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
-    /// A ratio that meets the target, next to one that misses it.
+    /// A ratio that meets the target, next to one that misses it (both simulated: a ratio in
+    /// between gives the number of therapists of one of them).
     Found,
     /// Even the poorest staffing tried meets the target: the answer is that staffing, and fewer
     /// therapists may do.
@@ -233,7 +234,7 @@ pub struct Plan {
     /// How the search ended.
     pub outcome: Outcome,
     /// The fewest therapists found that meet the target (with [`Outcome::Found`] and
-    /// [`Outcome::PoorestMeets`]).
+    /// [`Outcome::PoorestMeets`]), at the ratio that was simulated: one of `evaluations`.
     pub answer: Option<Evaluation>,
     /// The ratio next to the answer that missed (with [`Outcome::Found`]), or the richest tried
     /// (with [`Outcome::RichestMisses`]).
@@ -415,6 +416,19 @@ pub fn plan(
         }
     }
 
+    // The bracket moves on whole ratios, and a ratio that gives a number of therapists already
+    // simulated borrows that run's figures under its own ratio (4799 after 4500, both 11
+    // therapists). The plan reports what was run: the simulated ratio of that number of
+    // therapists, never one that was not simulated.
+    let as_run = |evaluation: Evaluation| {
+        evaluator
+            .runs
+            .iter()
+            .find(|run| run.therapists == evaluation.therapists)
+            .copied()
+            .unwrap_or(evaluation)
+    };
+    let (meets, misses) = (meets.map(as_run), misses.map(as_run));
     let outcome = match (meets, misses) {
         (Some(_), Some(_)) => Outcome::Found,
         (Some(_), None) => Outcome::PoorestMeets,
@@ -496,6 +510,9 @@ pub fn text(plan: &Plan) -> String {
         plan.replications,
         if plan.replications == 1 { "" } else { "s" },
     );
+    if let Some(warning) = interval_warning(plan.replications) {
+        let _ = writeln!(out, "warning: {warning}");
+    }
     let _ = writeln!(out, "\nEvaluations, in the order run");
     let mut grid = vec![vec![
         "run".to_owned(),
@@ -665,6 +682,7 @@ pub fn json(plan: &Plan) -> Value {
             "max_evaluations": plan.search.max_evaluations,
         },
         "replications": plan.replications,
+        "ci95_warning": interval_warning(plan.replications),
         "period": {
             "first": plan.period.0.to_string(),
             "last": plan.period.1.to_string(),

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
-use crate::summary::{Estimate, Summary, Table, Unit};
+use crate::summary::{Estimate, Summary, Table, Unit, t_975};
 
 /// A unit's name in JSON and CSV.
 pub(crate) fn unit_slug(unit: Unit) -> &'static str {
@@ -32,11 +32,26 @@ pub fn number(unit: Unit, value: f64) -> String {
 }
 
 /// A figure for people, as every format for people writes it (the text tables, the HTML report and
-/// its charts): the mean, then "± half-width" when there is an interval, "-" without a value.
+/// its charts): the mean, then "± half-width" when there is an interval, "-" without a value. A
+/// share whose interval would reach below 0 % or above 100 % shows the interval's ends instead,
+/// cut at those bounds ("76.6% [0.0, 100.0]"): a share cannot be outside them, and "± 93.0"
+/// around 76.6 % would say it could.
 pub fn cell(unit: Unit, estimate: &Estimate) -> String {
     match (estimate.mean, estimate.half_width) {
         (None, _) => "-".to_owned(),
         (Some(mean), None) => number(unit, mean),
+        (Some(mean), Some(half))
+            if unit == Unit::Share && (mean - half < 0.0 || mean + half > 1.0) =>
+        {
+            let low = (mean - half).max(0.0);
+            let high = (mean + half).min(1.0);
+            format!(
+                "{} [{:.1}, {:.1}]",
+                number(unit, mean),
+                low * 100.0,
+                high * 100.0
+            )
+        }
         (Some(mean), Some(half)) => {
             let half = match unit {
                 Unit::Share => format!("{:.1}", half * 100.0),
@@ -45,6 +60,44 @@ pub fn cell(unit: Unit, estimate: &Estimate) -> String {
             };
             format!("{} ± {half}", number(unit, mean))
         }
+    }
+}
+
+/// The fewest replications whose confidence intervals are worth reading. With two, Student's t
+/// has one degree of freedom and the 95 % half-width is 12.7 standard errors (`32.3% ± 124.6`):
+/// the interval says more about the t table than about the model. With three it is 4.3, with
+/// five 2.8; the built-in scenarios run five.
+pub const MIN_REPLICATIONS_FOR_INTERVALS: u32 = 3;
+
+/// Why the confidence intervals of a run of `replications` are not worth reading, when they are
+/// not (fewer than [`MIN_REPLICATIONS_FOR_INTERVALS`]): one sentence, for a `warning:` line in
+/// text and the `ci95_warning` field in JSON.
+pub fn interval_warning(replications: u32) -> Option<String> {
+    match replications {
+        0 | 1 => Some(format!(
+            "one replication gives no confidence interval; run {MIN_REPLICATIONS_FOR_INTERVALS} \
+             or more replications to see how much the figures vary"
+        )),
+        n if n < MIN_REPLICATIONS_FOR_INTERVALS => Some(format!(
+            "{n} replications give 95% intervals {:.1} standard errors wide on each side \
+             (Student's t with {} degree{} of freedom), too wide to read; run \
+             {MIN_REPLICATIONS_FOR_INTERVALS} or more replications",
+            t_975(n - 1),
+            n - 1,
+            if n == 2 { "" } else { "s" }
+        )),
+        _ => None,
+    }
+}
+
+/// A line under a table's text, where its columns alone would mislead.
+fn table_note(table: &Table) -> Option<&'static str> {
+    match table.slug {
+        "routes" => Some(
+            "(the first three columns add up to 100%; out-of-network arrangements are a part of \
+             them, each also counted in the route its booking took)",
+        ),
+        _ => None,
     }
 }
 
@@ -70,6 +123,9 @@ fn heading(summary: &Summary) -> String {
         summary.replications,
         if summary.replications == 1 { "" } else { "s" },
     );
+    if let Some(warning) = interval_warning(summary.replications) {
+        let _ = writeln!(out, "warning: {warning}");
+    }
     out
 }
 
@@ -95,6 +151,9 @@ fn text_table(out: &mut String, table: &Table) {
         );
     }
     out.push_str(&aligned(&grid));
+    if let Some(note) = table_note(table) {
+        let _ = writeln!(out, "{note}");
+    }
 }
 
 /// Aligned text, one line per row of `grid`: the first column left-aligned, the others
@@ -175,6 +234,7 @@ pub fn json(summary: &Summary) -> Value {
             "last": summary.period.1.to_string(),
         },
         "replications": summary.replications,
+        "ci95_warning": interval_warning(summary.replications),
         "tables": summary.tables.iter().map(|table| json!({
             "table": table.slug,
             "title": table.title,

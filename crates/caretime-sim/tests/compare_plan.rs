@@ -122,10 +122,24 @@ fn variants_are_checked_before_anything_runs() {
     assert!(compare::compare(&scenario, &[], &|_, _| {}).is_err());
 }
 
+/// The internal therapists the scenario's region has at `ratio` members per therapist.
+fn therapists_at(scenario: &Scenario, ratio: u32) -> u32 {
+    let mut region = scenario.region.clone();
+    region.members_per_therapist = ratio;
+    region.counts().expect("the region's counts").therapists
+}
+
 /// The invariants every plan keeps, whatever its outcome.
 fn check(plan: &plan::Plan, scenario: &Scenario) {
     let search = &plan.search;
     assert!(plan.evaluations.len() as u32 <= search.max_evaluations);
+    // The plan reports staffing it simulated, never a ratio it only inferred.
+    for shown in [plan.answer, plan.missed, Some(plan.baseline)]
+        .into_iter()
+        .flatten()
+    {
+        assert!(plan.evaluations.contains(&shown), "{shown:?}");
+    }
     match plan.outcome {
         Outcome::Found => {
             let answer = plan.answer.expect("found: an answer");
@@ -144,12 +158,18 @@ fn check(plan: &plan::Plan, scenario: &Scenario) {
         Outcome::PoorestMeets => {
             let answer = plan.answer.expect("the poorest tried");
             assert!(answer.meets);
-            assert_eq!(answer.members_per_therapist, search.poorest_ratio);
+            assert_eq!(
+                answer.therapists,
+                therapists_at(scenario, search.poorest_ratio)
+            );
         }
         Outcome::RichestMisses => {
             assert!(plan.answer.is_none());
             let missed = plan.missed.expect("the richest tried");
-            assert_eq!(missed.members_per_therapist, search.richest_ratio);
+            assert_eq!(
+                missed.therapists,
+                therapists_at(scenario, search.richest_ratio)
+            );
         }
     }
     // The wage schedule times the FTE, year by year.
@@ -172,17 +192,21 @@ fn the_plan_meets_the_target_where_the_next_poorer_staffing_missed() {
     let search = Search::around(&scenario, 0.97, Measure::FollowUps);
     let found = plan::plan(&scenario, &search, &|_, _| {}).expect("the plan runs");
     check(&found, &scenario);
-    // Bisection ends on neighbouring staffing levels unless the budget ran out.
+    // Bisection ends on neighbouring staffing levels unless the budget ran out: every ratio
+    // between the two gives one of their numbers of therapists.
     if found.outcome == Outcome::Found && (found.evaluations.len() as u32) < search.max_evaluations
     {
         let (answer, missed) = (
             found.answer.expect("an answer"),
             found.missed.expect("missed"),
         );
-        assert_eq!(
-            answer.members_per_therapist + 1,
-            missed.members_per_therapist
-        );
+        for ratio in answer.members_per_therapist..=missed.members_per_therapist {
+            let therapists = therapists_at(&scenario, ratio);
+            assert!(
+                therapists == answer.therapists || therapists == missed.therapists,
+                "{ratio}: {therapists} therapists, between {answer:?} and {missed:?}"
+            );
+        }
     }
     let text = plan::text(&found);
     assert!(text.contains("Wage cost"));

@@ -1,4 +1,4 @@
-//! Sanity cases with known answers (DESIGN.md section 6, "Validation the simulator must pass"):
+//! Sanity cases with known answers, the validation a simulator of queues must pass:
 //! ample capacity gives near-zero waits; capacity below demand makes waits grow; each protected
 //! hour removes exactly one direct hour per full-time week; the same seed gives the same bytes
 //! whatever the number of threads; episodes are as long as the scenario says; and a degenerate
@@ -494,8 +494,8 @@ fn sessions_at_most(k: u32, one_visit_share: f64, continuing_mean: f64) -> f64 {
 
 #[test]
 fn socal_2024_episode_parameters_give_the_lengths_design_md_reports() {
-    // This checks the scenario's parameters against DESIGN.md section 6 ("median about 5-8, mean
-    // about 8-13 sessions, about a third stop after one visit"), through the distribution the
+    // This checks the scenario's parameters against the range its file states ("median 5-8, mean
+    // 8-13 sessions, about a third stop after one visit"), through the distribution the
     // scenario documents; the model's draw is checked by the next tests.
     let scenario = builtin_scenario("socal-2024")
         .expect("built in")
