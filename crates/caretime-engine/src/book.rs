@@ -1103,12 +1103,6 @@ impl Book {
         }
     }
 
-    /// See [`crate::perf::prefetch_whole_appointment`].
-    pub(crate) fn prefetch_whole_appointment(&self, id: AppointmentId) {
-        self.prefetch_appointment(id);
-        self.appointments.prefetch_rest(id);
-    }
-
     /// See [`crate::perf::prefetch_episode`].
     pub(crate) fn prefetch_episode(&self, id: EpisodeId) {
         if let Some(episode) = self.episodes.get(id.index()) {

@@ -4,8 +4,8 @@
 //!
 //! Not part of the booking API: the server and the CLI never need these. Each one only asks for
 //! memory to be brought near the processor ([`caretime_hint::prefetch`]); none reads or changes
-//! the book, so a caller that drops them gets the same results, only later. Each stays because a
-//! same-run A/B showed it beats the noise (`bench/NOTES.md`).
+//! the book, so a caller that drops them gets the same results, only later. Each was kept because a
+//! same-run A/B showed it beats the noise, and the hints together still do (`bench/NOTES.md`).
 
 use caretime_core::id::{AppointmentId, ClinicianId, EpisodeId};
 
@@ -16,12 +16,6 @@ use crate::book::Book;
 /// brief ([`Book::appointment_brief`]).
 pub fn prefetch_appointment(book: &Book, id: AppointmentId) {
     book.prefetch_appointment(id);
-}
-
-/// Like [`prefetch_appointment`], for a caller that will read the whole appointment
-/// ([`Book::appointment`]).
-pub fn prefetch_whole_appointment(book: &Book, id: AppointmentId) {
-    book.prefetch_whole_appointment(id);
 }
 
 /// Asks for an episode's record ([`Book::episodes`]).

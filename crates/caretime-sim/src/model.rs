@@ -467,13 +467,9 @@ impl Run<'_> {
     fn read_ahead(&self) {
         let ahead = self.queue.ahead(READ_AHEAD);
         if let Some(Event::VisitEnd(id, member) | Event::MemberCancel(id, member)) = ahead {
-            // A visit end reads the appointment's brief; a cancellation rebooks its request,
-            // from the rest of the appointment.
-            if matches!(ahead, Some(Event::MemberCancel(..))) {
-                perf::prefetch_whole_appointment(&self.book, id);
-            } else {
-                perf::prefetch_appointment(&self.book, id);
-            }
+            // Both read the appointment's brief first. (A cancellation also reads the rest of the
+            // appointment; asking for that too did not beat the noise: bench/NOTES.md.)
+            perf::prefetch_appointment(&self.book, id);
             if let Some(record) = self.region.members.get(member.index()) {
                 prefetch_all(record);
             }

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use caretime_core::id::{AppointmentId, ClinicianId, FacilityId};
 use caretime_core::region::{Language, Modality};
 use caretime_core::request::{Preferences, Request, RequestKind};
-use caretime_hint::{prefetch, prefetch_all};
+use caretime_hint::prefetch;
 use jiff::Timestamp;
 use jiff::civil::Date;
 
@@ -306,13 +306,6 @@ impl Table {
     pub(super) fn prefetch(&self, id: AppointmentId) {
         if let Some(hot) = self.hot.get(id.index()) {
             prefetch(hot);
-        }
-    }
-
-    /// Asks for the rest of the appointment to be brought into cache too ([`prefetch_all`]).
-    pub(super) fn prefetch_rest(&self, id: AppointmentId) {
-        if let Some(rest) = self.rests.get(id.index()) {
-            prefetch_all(rest);
         }
     }
 
