@@ -5,6 +5,7 @@ use std::path::Path;
 use anyhow::{Context, anyhow};
 use caretime_core::contract::Contract;
 use caretime_core::files::{self, FileError, builtin};
+use caretime_core::quote::quote;
 use caretime_core::rules::RuleSet;
 
 /// Reads a file the user named; the error names the path.
@@ -29,7 +30,8 @@ fn named<T>(
         return Ok(parse(name, &read(name)?)?);
     }
     Err(anyhow!(
-        "unknown {what} `{name}` (built in: {}; or give the path of a {what} .toml file)",
+        "unknown {what} `{}` (built in: {}; or give the path of a {what} .toml file)",
+        quote(name),
         builtin_names.collect::<Vec<_>>().join(", ")
     ))
 }
