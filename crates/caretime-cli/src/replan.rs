@@ -22,7 +22,7 @@ use serde::Serialize;
 use crate::deadline::parse_instant;
 use crate::output::{Format, print_json, progress_bar, rfc3339, spinner, table, write_file};
 use crate::region::Preset;
-use crate::workload::Workload;
+use crate::workload::{Workload, check_bookings};
 use crate::{Outcome, load};
 
 /// Arguments of `caretime replan`.
@@ -53,7 +53,7 @@ pub(crate) struct ReplanArgs {
     #[arg(long, value_name = "FILE")]
     disruption: String,
     /// Random bookings before the plan [default: 300,000 x scale, or 60 per clinician for a
-    /// region file].
+    /// region file]; at most 10,000,000.
     #[arg(long)]
     bookings: Option<u32>,
     /// When the plan is made [default: 17:00 the day before the disruption].
@@ -130,6 +130,7 @@ struct MoveLine {
 }
 
 pub(crate) fn run(args: &ReplanArgs, format: Format) -> anyhow::Result<Outcome> {
+    check_bookings(args.bookings)?;
     let rules = load::rule_set(&args.rules)?;
     let progress = spinner(format, "loading the region");
     let region: Region = match &args.region {
@@ -168,7 +169,7 @@ pub(crate) fn run(args: &ReplanArgs, format: Format) -> anyhow::Result<Outcome> 
         .to_zoned(zone.clone())
         .context("horizon start in range")?
         .timestamp();
-    let mut workload = Workload::new(&region, args.seed, first_instant, 2);
+    let mut workload = Workload::new(&region, args.seed, first_instant, 2)?;
     let bar = progress_bar(format, u64::from(bookings), "booking the workload");
     workload.book(&mut book, &rules, 0, bookings, &mut |done| {
         bar.set_position(u64::from(done))
