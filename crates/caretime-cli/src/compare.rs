@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
 use caretime_core::files::builtin;
+use caretime_core::quote::quote;
+use caretime_region::generate::MIN_MEMBERS_PER_CLINICIAN;
 use caretime_sim::compare::{self, Variant};
 use clap::Args;
 
@@ -20,8 +22,8 @@ pub(crate) struct CompareArgs {
     /// the scenario's own contract when absent.
     #[arg(long, value_delimiter = ',', value_name = "NAMES")]
     pub(crate) contracts: Vec<String>,
-    /// Members per internal therapist to compare, comma-separated (3000,2000); the scenario's own
-    /// ratio when absent. Every contract runs at every ratio.
+    /// Members per internal therapist to compare, comma-separated (3000,2000), each at least 100;
+    /// the scenario's own ratio when absent. Every contract runs at every ratio.
     #[arg(long, alias = "ratios", value_delimiter = ',', value_name = "MEMBERS")]
     pub(crate) ratio: Vec<u32>,
     #[command(flatten)]
@@ -40,7 +42,8 @@ pub(crate) fn builtin_contract(name: &str) -> anyhow::Result<String> {
         return Ok(name.to_owned());
     }
     Err(anyhow!(
-        "unknown contract `{name}` (built in: {})",
+        "unknown contract `{}` (built in: {})",
+        quote(name),
         builtin::contract_names().collect::<Vec<_>>().join(", ")
     ))
 }
@@ -70,8 +73,13 @@ pub(crate) fn run(args: &CompareArgs, format: Format) -> anyhow::Result<crate::O
     } else {
         args.ratio.clone()
     };
-    if ratios.contains(&0) {
-        return Err(anyhow!("--ratio must be at least 1 member per therapist"));
+    if ratios
+        .iter()
+        .any(|ratio| *ratio < MIN_MEMBERS_PER_CLINICIAN)
+    {
+        return Err(anyhow!(
+            "--ratio must be at least {MIN_MEMBERS_PER_CLINICIAN} members per therapist (fewer make work that grows with the square of the region)"
+        ));
     }
     let variants = Variant::grid(&contracts, &ratios);
     compare::check_variants(&variants)?;

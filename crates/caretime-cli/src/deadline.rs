@@ -2,20 +2,19 @@
 
 use std::str::FromStr;
 
-use anyhow::bail;
+use anyhow::anyhow;
 use caretime_core::calendar::DayOff;
 use caretime_core::request::RequestKind;
 use caretime_core::rules::{Anchor, Deadline, DeadlineQuery, RuleSet, Within};
 use caretime_core::slug::Slug;
+use caretime_core::time_input;
 use clap::Args;
-use jiff::civil::{Date, DateTime};
-use jiff::{Timestamp, Zoned};
+use jiff::Timestamp;
+use jiff::civil::Date;
 use serde::Serialize;
 
 use crate::output::{Format, print, print_json, rfc3339, table};
 use crate::{Outcome, load};
-
-const TIME_EXAMPLE: &str = "2026-01-15T09:00:00-08:00[America/Los_Angeles]";
 
 /// Arguments of `caretime deadline`.
 #[derive(Debug, Args)]
@@ -47,25 +46,14 @@ pub(crate) struct DeadlineArgs {
     clinical_exception: Option<String>,
 }
 
-/// Parses a time the user gave. Messages never repeat the value: request times are member data.
+/// Parses a time the user gave (`caretime_core::time_input`: an offset that contradicts its zone
+/// is refused). Messages never repeat the value: request times are member data.
 pub(crate) fn parse_instant(flag: &str, text: &str) -> anyhow::Result<Timestamp> {
-    if let Ok(zoned) = text.parse::<Zoned>() {
-        return Ok(zoned.timestamp());
-    }
-    if let Ok(timestamp) = text.parse::<Timestamp>() {
-        return Ok(timestamp);
-    }
-    if text.parse::<DateTime>().is_ok() || text.parse::<Date>().is_ok() {
-        bail!("{flag} has no time zone: give an offset and zone, e.g. {TIME_EXAMPLE}");
-    }
-    bail!("{flag} is not a valid time: expected e.g. {TIME_EXAMPLE}");
+    time_input::parse_instant(text).map_err(|err| anyhow!("{flag} {err}"))
 }
 
 fn parse_date(flag: &str, text: &str) -> anyhow::Result<Date> {
-    match text.parse::<Date>() {
-        Ok(date) => Ok(date),
-        Err(_) => bail!("{flag} is not a valid date: expected YYYY-MM-DD"),
-    }
+    time_input::parse_date(text).map_err(|err| anyhow!("{flag} {err}"))
 }
 
 /// A day between day 0 and the last day that did not count, and why.

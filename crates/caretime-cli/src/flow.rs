@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::bail;
-use caretime_flow::{Algorithm, Network, NodeId, dimacs, solve_using};
+use caretime_flow::{Algorithm, MAX_ARCS, MAX_NODES, Network, NodeId, dimacs, solve_using};
 use clap::{Args, Subcommand, ValueEnum};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -220,8 +220,10 @@ fn generate(args: &GenerateArgs, format: Format) -> anyhow::Result<Network> {
     }
     let n_nodes = u64::from(n_appointments) + n_buckets + 1;
     let n_arcs = u64::from(n_appointments) * (u64::from(args.arcs_per_appointment) + 1) + n_buckets;
-    if n_nodes >= u64::from(u32::MAX) || n_arcs >= u64::from(u32::MAX) {
-        bail!("the instance would have {n_nodes} nodes and {n_arcs} arcs, beyond 2^32");
+    if n_nodes > MAX_NODES as u64 || n_arcs > MAX_ARCS as u64 {
+        bail!(
+            "the instance would have {n_nodes} nodes and {n_arcs} arcs; caretime solves at most {MAX_NODES} nodes and {MAX_ARCS} arcs in memory"
+        );
     }
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
     let mut network = Network::new(n_nodes as usize);

@@ -11,6 +11,7 @@ use std::path::Path;
 use anyhow::{Context, anyhow, bail};
 use caretime_core::contract::Contract;
 use caretime_core::files::{self, FileError, builtin};
+use caretime_core::quote::quote;
 use caretime_core::rules::RuleSet;
 
 /// A kind of input file: its name in messages and the most bytes it may have.
@@ -146,7 +147,8 @@ fn named<T>(
     }
     let what = kind.what;
     Err(anyhow!(
-        "unknown {what} `{name}` (built in: {}; or give the path of a {what} .toml file)",
+        "unknown {what} `{}` (built in: {}; or give the path of a {what} .toml file)",
+        quote(name),
         builtin_names.collect::<Vec<_>>().join(", ")
     ))
 }

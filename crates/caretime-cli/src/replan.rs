@@ -27,7 +27,7 @@ use crate::output::{
     write_file,
 };
 use crate::region::Preset;
-use crate::workload::{Utilisation, Workload};
+use crate::workload::{Utilisation, Workload, check_bookings};
 use crate::{Outcome, load};
 
 /// Arguments of `caretime replan`.
@@ -78,7 +78,8 @@ pub(crate) struct ReplanArgs {
     #[arg(long, default_value_t = 0.85, value_parser = parse_share, conflicts_with = "bookings")]
     network_utilisation: f64,
     /// Instead of the steady book, this many random requests booked at their best offers over
-    /// the two weeks before --now (fills the calendar from the front: a stress load).
+    /// the two weeks before --now (fills the calendar from the front: a stress load); at most
+    /// 10,000,000.
     #[arg(long)]
     bookings: Option<u32>,
     /// When the plan is made [default: 17:00 the day before the disruption].
@@ -220,6 +221,7 @@ pub(crate) fn run(args: &ReplanArgs, format: Format) -> anyhow::Result<Outcome> 
             .map(PathBuf::as_path),
         &inputs,
     )?;
+    check_bookings(args.bookings)?;
     let rules = load::rule_set(&args.rules)?;
     let progress = spinner(format, "loading the region");
     let region: Region = match &args.region {
@@ -258,7 +260,7 @@ pub(crate) fn run(args: &ReplanArgs, format: Format) -> anyhow::Result<Outcome> 
         .to_zoned(zone.clone())
         .context("horizon start in range")?
         .timestamp();
-    let mut workload = Workload::new(&region, args.seed, first_instant, 2);
+    let mut workload = Workload::new(&region, args.seed, first_instant, 2)?;
     let mut workload_report = match args.bookings {
         Some(requests) => {
             let bar = progress_bar(format, u64::from(requests), "booking the workload");

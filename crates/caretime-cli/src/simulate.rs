@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
+use caretime_core::quote::quote;
 use caretime_sim::render;
 use caretime_sim::scenario::{self, MAX_MONTHS, MAX_REPLICATIONS, Scenario};
 use clap::Args;
@@ -55,7 +56,8 @@ pub(crate) fn load_scenario(name: &str) -> anyhow::Result<Scenario> {
         )?);
     }
     Err(anyhow!(
-        "unknown scenario `{name}` (built in: {}; or give the path of a scenario .toml file)",
+        "unknown scenario `{}` (built in: {}; or give the path of a scenario .toml file)",
+        quote(name),
         scenario::BUILTIN
             .iter()
             .map(|(known, _)| *known)
@@ -76,7 +78,7 @@ pub(crate) fn with_overrides(
     if let Some(warm_up) = args.warm_up_months {
         sim.warm_up_months = warm_up;
     }
-    if sim.months == 0 || sim.months + sim.warm_up_months > MAX_MONTHS {
+    if scenario::total_months(sim.months, sim.warm_up_months).is_none() {
         return Err(anyhow!(
             "--months must be at least 1, and with the warm-up at most {MAX_MONTHS}"
         ));

@@ -45,6 +45,13 @@ struct CheckJson {
     allowed_paid_minutes: u32,
     required_protected_minutes: u32,
     violations: Vec<ViolationJson>,
+    /// Violations found beyond the listed ones (`TemplateCheck::MAX_LISTED`); absent when none.
+    #[serde(skip_serializing_if = "is_zero")]
+    unlisted_violations: usize,
+}
+
+fn is_zero(count: &usize) -> bool {
+    *count == 0
 }
 
 pub(crate) fn run(command: &TemplateCommand, format: Format) -> anyhow::Result<Outcome> {
@@ -74,6 +81,7 @@ pub(crate) fn run(command: &TemplateCommand, format: Format) -> anyhow::Result<O
                 message: v.to_string(),
             })
             .collect(),
+        unlisted_violations: check.unlisted_violations,
     };
     match format {
         Format::Json => print_json(&report)?,
@@ -111,13 +119,16 @@ fn text(report: &CheckJson, check: &TemplateCheck) -> String {
     if check.is_valid() {
         out.push_str("valid: no violations\n");
     } else {
-        let n = check.violations.len();
+        let n = check.n_violations();
         out.push_str(&format!(
             "invalid: {n} violation{}\n",
             if n == 1 { "" } else { "s" }
         ));
         for violation in &check.violations {
             out.push_str(&format!("  - {violation}\n"));
+        }
+        if check.unlisted_violations > 0 {
+            out.push_str(&format!("  ... and {} more\n", check.unlisted_violations));
         }
     }
     out

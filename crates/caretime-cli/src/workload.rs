@@ -18,6 +18,20 @@ use jiff::{SignedDuration, Timestamp};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+/// The most bookings a workload makes (`--bookings`): ten million, about 15 seconds on this
+/// machine once the calendar is full; an appointment costs the book under 100 bytes.
+pub(crate) const MAX_BOOKINGS: u32 = 10_000_000;
+
+/// `--bookings` within [`MAX_BOOKINGS`].
+pub(crate) fn check_bookings(bookings: Option<u32>) -> anyhow::Result<()> {
+    match bookings {
+        Some(count) if count > MAX_BOOKINGS => {
+            anyhow::bail!("--bookings must be at most {MAX_BOOKINGS}")
+        }
+        _ => Ok(()),
+    }
+}
+
 /// How much of each side's direct time a steady book holds once the time's requests have come:
 /// shares from 0 to 1.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -64,9 +78,18 @@ pub(crate) struct Workload<'r> {
 }
 
 impl<'r> Workload<'r> {
-    /// Requests at business-hours instants of the `weeks` weeks from `first`.
-    pub(crate) fn new(region: &'r Region, seed: u64, first: Timestamp, weeks: i64) -> Workload<'r> {
-        Workload {
+    /// Requests at business-hours instants of the `weeks` weeks from `first`, by the region's
+    /// members (a region without members makes none).
+    pub(crate) fn new(
+        region: &'r Region,
+        seed: u64,
+        first: Timestamp,
+        weeks: i64,
+    ) -> anyhow::Result<Workload<'r>> {
+        if region.members.is_empty() {
+            anyhow::bail!("the region has no members to make requests");
+        }
+        Ok(Workload {
             region,
             therapists: region
                 .clinicians
@@ -81,7 +104,7 @@ impl<'r> Workload<'r> {
             rng: ChaCha8Rng::seed_from_u64(seed ^ 0x6265_6e63_6866_696e),
             first,
             weeks,
-        }
+        })
     }
 
     /// A random request and the instant it is made: mostly initial, some follow-ups with a

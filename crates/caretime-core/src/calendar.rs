@@ -17,6 +17,7 @@ use std::sync::Arc;
 use jiff::ToSpan;
 use jiff::civil::{Date, Weekday};
 
+use crate::quote::quote;
 use crate::slug::Slug;
 
 /// Errors from building calendars and from counting past the end of the supported dates.
@@ -26,7 +27,11 @@ pub enum CalendarError {
     #[error("a business calendar needs at least one working weekday")]
     NoWorkingDays,
     /// A `day_after` rule names a holiday that is not defined before it.
-    #[error("holiday `{holiday}` is the day after `{target}`, which is not defined before it")]
+    #[error(
+        "holiday `{}` is the day after `{}`, which is not defined before it",
+        quote(holiday),
+        quote(target)
+    )]
     UnknownDayAfter {
         /// The holiday with the bad reference.
         holiday: String,
@@ -34,10 +39,10 @@ pub enum CalendarError {
         target: String,
     },
     /// Two holidays with the same name.
-    #[error("holiday `{0}` is defined twice")]
+    #[error("holiday `{}` is defined twice", quote(.0))]
     DuplicateHoliday(String),
     /// A month outside 1-12, a day the month never has, or an nth weekday outside 1-5.
-    #[error("holiday `{holiday}`: {reason}")]
+    #[error("holiday `{}`: {reason}", quote(holiday))]
     InvalidDate {
         /// The holiday.
         holiday: String,

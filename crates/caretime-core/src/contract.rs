@@ -10,7 +10,7 @@ pub enum ContractError {
     WeekLength,
     /// Protected and meeting time that does not fit in the week.
     #[error("protected and meeting time ({0} min) exceed the full-time week ({1} min)")]
-    Overfull(u32, u32),
+    Overfull(u64, u32),
 }
 
 /// Everything a contract is made of; [`Contract::new`] checks it. Minutes are per full-time week.
@@ -47,9 +47,11 @@ impl Contract {
         if parts.full_time_minutes == 0 || parts.full_time_minutes > 60 * 60 {
             return Err(ContractError::WeekLength);
         }
-        let reserved =
-            parts.protected_minutes + parts.meeting_minutes + parts.urgent_hold_slots * 60;
-        if reserved > parts.full_time_minutes {
+        // In 64 bits: each term is a u32 from a file, and their sum must not wrap past the check.
+        let reserved = u64::from(parts.protected_minutes)
+            + u64::from(parts.meeting_minutes)
+            + u64::from(parts.urgent_hold_slots) * 60;
+        if reserved > u64::from(parts.full_time_minutes) {
             return Err(ContractError::Overfull(reserved, parts.full_time_minutes));
         }
         Ok(Contract { parts })

@@ -13,7 +13,7 @@ use std::ops::Range;
 use std::str::FromStr;
 
 use jiff::SignedDuration;
-use jiff::civil::{Date, Time, Weekday};
+use jiff::civil::{Time, Weekday};
 use jiff::tz::TimeZone;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -23,6 +23,7 @@ use crate::calendar::{
     BusinessCalendar, Holiday, HolidayCalendar, HolidayDate, Observance, WeekdayMask, parse_weekday,
 };
 use crate::contract::{Contract, ContractError, ContractParts};
+use crate::quote::{escape, quote};
 use crate::region::Fte;
 use crate::request::RequestKind;
 use crate::rules::{
@@ -31,6 +32,7 @@ use crate::rules::{
 };
 use crate::slug::Slug;
 use crate::template::{Block, BlockKind, DayRange, Template, WeeklyHours};
+use crate::time_input::parse_date;
 
 /// A data file that could not be read into a domain type.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -45,16 +47,31 @@ pub struct FileError {
     pub message: String,
 }
 
+/// The most characters of a [`FileError`]'s message or field path that are shown. Messages quote
+/// outside text through [`quote`], which cuts it shorter; this bounds what a caller built.
+const MAX_SHOWN_CHARS: usize = 400;
+
 impl fmt::Display for FileError {
+    // Every part may hold text from outside (a path, a key the file spells wrongly), so each is
+    // escaped: the message stays on one line and sends no terminal escapes.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.file)?;
+        write!(f, "{}", escape(&self.file))?;
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
         }
         if !self.field.is_empty() {
-            write!(f, ": field `{}`", self.field)?;
+            write!(f, ": field `{}`", shown(&self.field))?;
         }
-        write!(f, ": {}", self.message)
+        write!(f, ": {}", shown(&self.message))
+    }
+}
+
+/// `text` escaped, and cut after [`MAX_SHOWN_CHARS`] characters.
+fn shown(text: &str) -> String {
+    let escaped = escape(text).to_string();
+    match escaped.char_indices().nth(MAX_SHOWN_CHARS) {
+        Some((cut, _)) => format!("{}…", &escaped[..cut]),
+        None => escaped,
     }
 }
 
@@ -102,7 +119,7 @@ impl Source<'_> {
         serde_path_to_error::deserialize(deserializer).map_err(|err| {
             let field = field_path(&err.path().to_string(), err.inner().message());
             let inner = err.into_inner();
-            self.error(inner.span(), field, inner.message())
+            self.error(inner.span(), field, quote_serde_message(inner.message()))
         })
     }
 }
@@ -126,15 +143,51 @@ fn field_path(path: &str, message: &str) -> String {
     if let Some((name, _)) = missing {
         segments.push(name);
     }
-    segments.join(".")
+    // A key the file spells wrongly is a segment too: quoted, so that it is cut and escaped.
+    segments
+        .iter()
+        .map(|segment| quote(segment).to_string())
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// A serde message with the text it quotes from the file (an unknown key or variant, a string of
+/// the wrong type) passed through [`quote`]: serde quotes it whole and unescaped.
+pub(crate) fn quote_serde_message(message: &str) -> String {
+    for prefix in ["unknown field `", "unknown variant `"] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            // serde's own words follow the quoted text: "`, expected one of ..." or "`, there
+            // are no fields" (or the message ends with it).
+            let end = rest
+                .find("`, expected ")
+                .or_else(|| rest.find("`, there are no "));
+            let (quoted, tail) = match end {
+                Some(end) => (&rest[..end], &rest[end..]),
+                None => (rest.strip_suffix('`').unwrap_or(rest), "`"),
+            };
+            return format!("{prefix}{}{tail}", quote(quoted));
+        }
+    }
+    for prefix in ["invalid type: string \"", "invalid value: string \""] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            if let Some((quoted, expected)) = rest.rsplit_once("\", expected ") {
+                return format!("{prefix}{}\", expected {expected}", quote(quoted));
+            }
+        }
+    }
+    message.to_owned()
 }
 
 fn first_line(message: &str) -> String {
     message.lines().next().unwrap_or_default().trim().to_owned()
 }
 
+/// The longest name of a rule set, calendar or contract, in characters.
+const MAX_NAME_CHARS: usize = 64;
+
 fn check_name(source: &Source<'_>, name: &Spanned<String>) -> Result<String, FileError> {
     let valid = !name.get_ref().is_empty()
+        && name.get_ref().len() <= MAX_NAME_CHARS
         && name
             .get_ref()
             .bytes()
@@ -145,7 +198,7 @@ fn check_name(source: &Source<'_>, name: &Spanned<String>) -> Result<String, Fil
         Err(source.at(
             name,
             "name",
-            "a name is lowercase letters, digits and dashes (`ca-dmhc`)",
+            "a name is 1 to 64 lowercase letters, digits and dashes (`ca-dmhc`)",
         ))
     }
 }
@@ -208,7 +261,7 @@ fn weekday_at(
             field,
             format!(
                 "unknown weekday `{}` (expected mon, tue, ..., sun)",
-                value.get_ref()
+                quote(value.get_ref())
             ),
         )
     })
@@ -266,7 +319,7 @@ pub fn parse_holiday_calendar(file: &str, text: &str) -> Result<HolidayCalendar,
                         field("day_after"),
                         format!(
                             "no holiday named `{}` is defined before this one",
-                            target.get_ref()
+                            quote(target.get_ref())
                         ),
                     )
                 })?;
@@ -279,7 +332,7 @@ pub fn parse_holiday_calendar(file: &str, text: &str) -> Result<HolidayCalendar,
                     source.at(
                         observed,
                         field("observed"),
-                        format!("unknown observance `{}` (expected actual, sunday-to-monday or nearest-weekday)", observed.get_ref()),
+                        format!("unknown observance `{}` (expected actual, sunday-to-monday or nearest-weekday)", quote(observed.get_ref())),
                     )
                 })?,
         };
@@ -341,10 +394,14 @@ fn parse_within(text: &str) -> Result<Within, String> {
     let (number, unit) = text
         .trim()
         .split_once(' ')
-        .ok_or_else(|| format!("`{text}`: {expected}"))?;
-    let n: u32 = number
-        .parse()
-        .map_err(|_| format!("`{text}`: `{number}` is not a whole number; {expected}"))?;
+        .ok_or_else(|| format!("`{}`: {expected}", quote(text)))?;
+    let n: u32 = number.parse().map_err(|_| {
+        format!(
+            "`{}`: `{}` is not a whole number; {expected}",
+            quote(text),
+            quote(number)
+        )
+    })?;
     match unit
         .split_whitespace()
         .collect::<Vec<_>>()
@@ -354,7 +411,11 @@ fn parse_within(text: &str) -> Result<Within, String> {
         "hour" | "hours" => Ok(Within::Hours(n)),
         "business day" | "business days" => Ok(Within::BusinessDays(n)),
         "calendar day" | "calendar days" => Ok(Within::CalendarDays(n)),
-        _ => Err(format!("`{text}`: unknown unit `{unit}`; {expected}")),
+        _ => Err(format!(
+            "`{}`: unknown unit `{}`; {expected}",
+            quote(text),
+            quote(unit)
+        )),
     }
 }
 
@@ -364,14 +425,31 @@ fn parse_duration(text: &str) -> Result<SignedDuration, String> {
     let (number, unit) = text
         .trim()
         .split_once(' ')
-        .ok_or_else(|| format!("`{text}`: {expected}"))?;
-    let n: i64 = number
-        .parse()
-        .map_err(|_| format!("`{text}`: `{number}` is not a whole number; {expected}"))?;
-    match unit.trim() {
-        "minute" | "minutes" => Ok(SignedDuration::from_mins(n)),
-        "hour" | "hours" => Ok(SignedDuration::from_hours(n)),
-        _ => Err(format!("`{text}`: unknown unit `{unit}`; {expected}")),
+        .ok_or_else(|| format!("`{}`: {expected}", quote(text)))?;
+    let n: i64 = number.parse().map_err(|_| {
+        format!(
+            "`{}`: `{}` is not a whole number; {expected}",
+            quote(text),
+            quote(number)
+        )
+    })?;
+    let seconds_each = match unit.trim() {
+        "minute" | "minutes" => 60,
+        "hour" | "hours" => 3600,
+        _ => 0,
+    };
+    match n.checked_mul(seconds_each) {
+        // The rule set checks the range (`RuleSet::new`); this only keeps the arithmetic whole.
+        Some(seconds) if seconds_each > 0 => Ok(SignedDuration::from_secs(seconds)),
+        None => Err(format!(
+            "`{}`: more than the longest duration caretime counts",
+            quote(text)
+        )),
+        _ => Err(format!(
+            "`{}`: unknown unit `{}`; {expected}",
+            quote(text),
+            quote(unit)
+        )),
     }
 }
 
@@ -388,7 +466,7 @@ pub fn parse_rule_set(file: &str, text: &str) -> Result<RuleSet, FileError> {
             "calendar.time_zone",
             format!(
                 "unknown time zone `{}` (expected an IANA name such as America/Los_Angeles)",
-                zone_name.get_ref()
+                quote(zone_name.get_ref())
             ),
         )
     })?;
@@ -419,13 +497,13 @@ pub fn parse_rule_set(file: &str, text: &str) -> Result<RuleSet, FileError> {
     };
     let mut calendar = BusinessCalendar::new(weekdays, holidays);
     for (index, closure) in parsed.calendar.closures.iter().enumerate() {
-        let date = Date::from_str(closure.get_ref()).map_err(|_| {
+        let date = parse_date(closure.get_ref()).map_err(|_| {
             source.at(
                 closure,
                 format!("calendar.closures[{index}]"),
                 format!(
                     "`{}` is not a date (expected YYYY-MM-DD)",
-                    closure.get_ref()
+                    quote(closure.get_ref())
                 ),
             )
         })?;
@@ -446,7 +524,7 @@ pub fn parse_rule_set(file: &str, text: &str) -> Result<RuleSet, FileError> {
                 field("from"),
                 format!(
                     "unknown anchor `{}` (expected request or prior-appointment)",
-                    entry.from.get_ref()
+                    quote(entry.from.get_ref())
                 ),
             )
         })?;
@@ -523,11 +601,16 @@ pub fn parse_rule_set(file: &str, text: &str) -> Result<RuleSet, FileError> {
             format!("deadline[{index}].kind"),
             err,
         ),
-        RuleSetError::ZeroDeadline { index } => source.at(
-            &parsed.deadline[index].get_ref().within,
-            format!("deadline[{index}].within"),
-            err,
-        ),
+        RuleSetError::ZeroDeadline { index } | RuleSetError::DeadlineTooLong { index } => source
+            .at(
+                &parsed.deadline[index].get_ref().within,
+                format!("deadline[{index}].within"),
+                err,
+            ),
+        RuleSetError::TriageOutOfRange => match &parsed.triage_within {
+            Some(within) => source.at(within, "triage_within", err),
+            None => source.error(None, "triage_within", err),
+        },
         RuleSetError::Empty => source.error(None, "deadline", err),
         RuleSetError::UnnamedTimeZone => source.at(zone_name, "calendar.time_zone", err),
     })
@@ -661,12 +744,19 @@ fn parse_time(text: &str) -> Option<Time> {
 
 /// Parses `"08:00-12:30"`.
 fn parse_range(text: &str) -> Result<DayRange, String> {
-    let (start, end) = text
-        .split_once('-')
-        .ok_or_else(|| format!("`{text}` is not a time range (expected HH:MM-HH:MM)"))?;
+    let (start, end) = text.split_once('-').ok_or_else(|| {
+        format!(
+            "`{}` is not a time range (expected HH:MM-HH:MM)",
+            quote(text)
+        )
+    })?;
     let time = |part: &str| {
-        parse_time(part.trim())
-            .ok_or_else(|| format!("`{part}` is not a time (expected HH:MM, 00:00 to 23:59)"))
+        parse_time(part.trim()).ok_or_else(|| {
+            format!(
+                "`{}` is not a time (expected HH:MM, 00:00 to 23:59)",
+                quote(part)
+            )
+        })
     };
     DayRange::new(time(start)?, time(end)?).map_err(|err| err.to_string())
 }
@@ -696,7 +786,23 @@ pub fn parse_template(file: &str, text: &str) -> Result<TemplateDocument, FileEr
             );
         }
     }
-    let mut blocks = Vec::new();
+    let n_blocks: usize = parsed
+        .week
+        .days()
+        .iter()
+        .map(|(_, day)| day.as_ref().map_or(0, Vec::len))
+        .sum();
+    if n_blocks > Template::MAX_BLOCKS {
+        return Err(source.error(
+            None,
+            "week",
+            format!(
+                "{n_blocks} blocks: a week holds at most {} (one a minute)",
+                Template::MAX_BLOCKS
+            ),
+        ));
+    }
+    let mut blocks = Vec::with_capacity(n_blocks);
     for (day, entries) in parsed.week.days() {
         for (index, entry) in entries.iter().flatten().enumerate() {
             let field = format!("week.{}[{index}]", crate::calendar::weekday_slug(day));
@@ -706,7 +812,7 @@ pub fn parse_template(file: &str, text: &str) -> Result<TemplateDocument, FileEr
                     field.clone(),
                     format!(
                         "`{}` is not a block (expected `HH:MM-HH:MM kind`)",
-                        entry.get_ref()
+                        quote(entry.get_ref())
                     ),
                 )
             })?;

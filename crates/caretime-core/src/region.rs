@@ -9,6 +9,7 @@ use jiff::tz::TimeZone;
 use crate::calendar::BusinessCalendar;
 use crate::id::{ClinicianId, FacilityId, MemberId, RegionId, TemplateId};
 use crate::phi::Phi;
+use crate::quote::quote;
 use crate::slug::Slug;
 use crate::template::{Template, WeeklyHours};
 
@@ -16,23 +17,25 @@ use crate::template::{Template, WeeklyHours};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VocabularyError {
     /// An FTE outside (0, 1] or finer than hundredths.
-    #[error("FTE must be a number above 0 and at most 1.0, in hundredths (got {0})")]
+    #[error("FTE must be a number above 0 and at most 1.0, in hundredths (got {})", quote(.0))]
     Fte(String),
     /// A latitude or longitude out of range.
     #[error("location out of range: latitude must be within ±90 and longitude within ±180")]
     GeoPoint,
     /// A language tag that is not a lowercase ISO 639 code.
     #[error(
-        "language must be a lowercase ISO 639-1 or 639-3 code such as `en` or `es` (got `{0}`)"
+        "language must be a lowercase ISO 639-1 or 639-3 code such as `en` or `es` (got `{}`)",
+        quote(.0)
     )]
     Language(String),
     /// An unknown discipline name.
     #[error(
-        "unknown discipline `{0}` (expected psychologist, therapist, social-worker, psychiatric-nurse or psychiatrist)"
+        "unknown discipline `{}` (expected psychologist, therapist, social-worker, psychiatric-nurse or psychiatrist)",
+        quote(.0)
     )]
     Discipline(String),
     /// An unknown modality name.
-    #[error("unknown modality `{0}` (expected in-person, video or phone)")]
+    #[error("unknown modality `{}` (expected in-person, video or phone)", quote(.0))]
     Modality(String),
 }
 
@@ -513,6 +516,26 @@ pub struct Region {
     /// Weekly templates, indexed by [`TemplateId`]; clinicians on the same contract and FTE
     /// share one.
     pub templates: Vec<Template>,
+}
+
+/// How large a region caretime takes, so that a file or parameters asking for more are refused
+/// with a message before memory runs out. The region file reader and the generator check them.
+impl Region {
+    /// The most members: ten million, about twice the Southern California preset at full scale
+    /// (4.8 million). A simulated year of full scale peaks at 1.5 GB, so this bound keeps a run
+    /// near 3 GB; a `find` on a region file also holds the file's text (180 bytes a member).
+    pub const MAX_MEMBERS: usize = 10_000_000;
+
+    /// The most clinicians, internal and network: 150,000, ten times the Southern California
+    /// preset at full scale (14,840). The availability index takes some 4 KB a clinician over
+    /// a 12-week horizon.
+    pub const MAX_CLINICIANS: usize = 150_000;
+
+    /// The most facilities (network offices included): one a clinician.
+    pub const MAX_FACILITIES: usize = Region::MAX_CLINICIANS;
+
+    /// The most templates: one a clinician.
+    pub const MAX_TEMPLATES: usize = Region::MAX_CLINICIANS;
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use jiff::civil::{Date, Time};
 
 use crate::calendar::WeekdayMask;
 use crate::id::{ClinicianId, MemberId, RequestId};
+use crate::quote::quote;
 use crate::rules::DeadlineQuery;
 use crate::slug::Slug;
 
@@ -32,7 +33,7 @@ pub enum RequestKind {
 
 /// An unknown request kind name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown request kind `{0}` (expected one of: {known})", known = RequestKind::slugs())]
+#[error("unknown request kind `{}` (expected one of: {known})", quote(.0), known = RequestKind::slugs())]
 pub struct UnknownRequestKind(pub String);
 
 impl Slug for RequestKind {

@@ -30,7 +30,7 @@ use std::sync::Arc;
 
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
-use jiff::{SignedDuration, Timestamp, ToSpan, Zoned};
+use jiff::{SignedDuration, Span, Timestamp, Zoned};
 
 use crate::calendar::{BusinessCalendar, CalendarError};
 use crate::request::RequestKind;
@@ -46,6 +46,26 @@ pub enum Within {
     BusinessDays(u32),
     /// N calendar days after day 0.
     CalendarDays(u32),
+}
+
+impl Within {
+    /// The longest deadline in hours: a year (366 days).
+    pub const MAX_HOURS: u32 = 366 * 24;
+    /// The longest deadline in calendar days: a year.
+    pub const MAX_CALENDAR_DAYS: u32 = 366;
+    /// The longest deadline in business days: the most weekdays a year holds.
+    pub const MAX_BUSINESS_DAYS: u32 = 262;
+
+    /// Whether the deadline is at most a year ([`Within::MAX_HOURS`] and the like). Timely-access
+    /// standards are hours, days or weeks; a longer one is a mistake in the file, and the bound
+    /// keeps every deadline's arithmetic far inside the dates caretime supports.
+    pub fn is_at_most_a_year(self) -> bool {
+        match self {
+            Within::Hours(n) => n <= Within::MAX_HOURS,
+            Within::BusinessDays(n) => n <= Within::MAX_BUSINESS_DAYS,
+            Within::CalendarDays(n) => n <= Within::MAX_CALENDAR_DAYS,
+        }
+    }
 }
 
 impl fmt::Display for Within {
@@ -148,6 +168,11 @@ pub struct TriageStandard {
     pub source: String,
 }
 
+impl TriageStandard {
+    /// The longest triage standard: a day. Triage is a telephone answer time, minutes by statute.
+    pub const MAX: SignedDuration = SignedDuration::from_hours(24);
+}
+
 /// Everything a rule set is made of; [`RuleSet::new`] checks it.
 #[derive(Clone, Debug)]
 pub struct RuleSetParts {
@@ -188,6 +213,20 @@ pub enum RuleSetError {
         /// Index of the rule.
         index: usize,
     },
+    /// A deadline of more than a year ([`Within::is_at_most_a_year`]).
+    #[error(
+        "a deadline must be at most a year ({} hours, {} calendar days or {} business days)",
+        Within::MAX_HOURS,
+        Within::MAX_CALENDAR_DAYS,
+        Within::MAX_BUSINESS_DAYS
+    )]
+    DeadlineTooLong {
+        /// Index of the rule.
+        index: usize,
+    },
+    /// A triage standard of zero, less, or more than [`TriageStandard::MAX`].
+    #[error("a triage standard must be more than 0 and at most 24 hours")]
+    TriageOutOfRange,
     /// No deadline at all.
     #[error("a rule set needs at least one deadline")]
     Empty,
@@ -301,8 +340,8 @@ impl From<jiff::Error> for DeadlineError {
 }
 
 impl RuleSet {
-    /// A rule set from its parts; rejects duplicate kinds, zero deadlines, an empty list and a
-    /// time zone without an IANA name.
+    /// A rule set from its parts; rejects duplicate kinds, deadlines of zero or of more than a
+    /// year, a triage standard out of range, an empty list and a time zone without an IANA name.
     pub fn new(parts: RuleSetParts) -> Result<RuleSet, RuleSetError> {
         if parts.deadlines.is_empty() {
             return Err(RuleSetError::Empty);
@@ -325,6 +364,14 @@ impl RuleSet {
             };
             if n == 0 {
                 return Err(RuleSetError::ZeroDeadline { index });
+            }
+            if !rule.within.is_at_most_a_year() {
+                return Err(RuleSetError::DeadlineTooLong { index });
+            }
+        }
+        if let Some(triage) = &parts.triage {
+            if triage.within <= SignedDuration::ZERO || triage.within > TriageStandard::MAX {
+                return Err(RuleSetError::TriageOutOfRange);
             }
         }
         let days = ZoneDays::new(parts.time_zone.clone());
@@ -465,10 +512,8 @@ impl RuleSet {
                 }
             }
             Within::CalendarDays(days) => {
-                let last = self
-                    .days
-                    .date_of(anchor_instant)
-                    .checked_add(i64::from(days).days())?;
+                let span = Span::new().try_days(i64::from(days))?;
+                let last = self.days.date_of(anchor_instant).checked_add(span)?;
                 (self.days.end_of_day(last)?, Some(last))
             }
         };

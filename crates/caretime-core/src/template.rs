@@ -12,6 +12,7 @@ use jiff::civil::{Time, Weekday};
 
 use crate::calendar::weekday_slug;
 use crate::contract::Contract;
+use crate::quote::quote;
 use crate::region::Fte;
 use crate::slug::Slug;
 
@@ -28,7 +29,8 @@ pub enum TemplateError {
     },
     /// An unknown block kind.
     #[error(
-        "unknown block kind `{0}` (expected direct, protected, group, meeting, urgent-hold or break)"
+        "unknown block kind `{}` (expected direct, protected, group, meeting, urgent-hold or break)",
+        quote(.0)
     )]
     UnknownKind(String),
 }
@@ -223,13 +225,17 @@ pub struct Template {
 }
 
 impl Template {
+    /// The most blocks a template may have: a week's minutes. Blocks do not overlap in a valid
+    /// template, so a longer list cannot be one, and readers refuse it before checking it.
+    pub const MAX_BLOCKS: usize = 7 * 24 * 60;
+
     /// Total minutes a week of blocks of `kind`.
     pub fn minutes(&self, kind: BlockKind) -> u32 {
         self.blocks
             .iter()
             .filter(|block| block.kind == kind)
             .map(|block| block.range.minutes())
-            .sum()
+            .fold(0, u32::saturating_add)
     }
 
     /// Total paid minutes a week (everything but breaks).
@@ -238,7 +244,7 @@ impl Template {
             .iter()
             .filter(|block| block.kind.is_paid())
             .map(|block| block.range.minutes())
-            .sum()
+            .fold(0, u32::saturating_add)
     }
 }
 
@@ -354,19 +360,31 @@ pub struct TemplateCheck {
     pub required_protected_minutes: u32,
     /// Paid minutes the contract allows at the template's FTE.
     pub allowed_paid_minutes: u32,
-    /// Every violation, in a stable order (protected time, hours, overlaps, then per block).
+    /// The violations, in a stable order (protected time, paid time, then per block by day and
+    /// start: outside the facility's hours, overlapping an earlier block), at most
+    /// [`TemplateCheck::MAX_LISTED`] of them.
     pub violations: Vec<TemplateViolation>,
+    /// Violations found beyond the listed ones.
+    pub unlisted_violations: usize,
 }
 
 impl TemplateCheck {
+    /// The most violations a check lists: enough to fix a template by, few enough to read.
+    pub const MAX_LISTED: usize = 50;
+
+    /// Every violation found, listed or not.
+    pub fn n_violations(&self) -> usize {
+        self.violations.len() + self.unlisted_violations
+    }
+
     /// Whether the template has no violation.
     pub fn is_valid(&self) -> bool {
         self.violations.is_empty()
     }
 }
 
-/// Checks a template against a contract and the facility's opening hours, listing every
-/// violation.
+/// Checks a template against a contract and the facility's opening hours, finding every
+/// violation and listing the first [`TemplateCheck::MAX_LISTED`]. Near-linear in the blocks.
 pub fn check_template(
     template: &Template,
     contract: &Contract,
@@ -394,7 +412,12 @@ pub fn check_template(
     }
     let mut blocks = template.blocks.clone();
     blocks.sort_by_key(|block| (block.day.to_monday_zero_offset(), block.range));
-    for (index, block) in blocks.iter().enumerate() {
+    // Sorted by day and start: an earlier block overlaps this one exactly when the one of them
+    // that ends last does. So one pass, keeping that block, finds every block that overlaps an
+    // earlier one (each reported once), where comparing every pair would take a template of
+    // 10,000 copies of one block to fifty million violations.
+    let mut ends_last: Option<Block> = None;
+    for block in &blocks {
         let open = hours.on(block.day);
         if !open.is_some_and(|open| open.contains(block.range)) {
             violations.push(TemplateViolation::OutsideFacilityHours {
@@ -402,41 +425,30 @@ pub fn check_template(
                 open,
             });
         }
-        // Sorted by start, so every block that overlaps this one and starts no later comes
-        // before it; reporting each pair once, from the later block, lists them all.
-        for earlier in blocks[..index]
-            .iter()
-            .filter(|earlier| earlier.day == block.day)
-        {
+        let same_day = ends_last.filter(|earlier| earlier.day == block.day);
+        if let Some(earlier) = same_day {
             if earlier.range.overlaps(block.range) {
                 violations.push(TemplateViolation::Overlap {
-                    first: *earlier,
+                    first: earlier,
                     second: *block,
                 });
             }
         }
+        if same_day.is_none_or(|earlier| earlier.range.end() < block.range.end()) {
+            ends_last = Some(*block);
+        }
     }
+    let unlisted_violations = violations.len().saturating_sub(TemplateCheck::MAX_LISTED);
+    violations.truncate(TemplateCheck::MAX_LISTED);
     TemplateCheck {
         minutes_by_kind: BlockKind::ALL.map(|kind| (kind, template.minutes(kind))),
         required_protected_minutes,
         allowed_paid_minutes,
         violations,
+        unlisted_violations,
     }
 }
 
-/// The standard week a contract gives a clinician at `fte`: Monday to Friday from 08:00, with a
-/// one-hour unpaid break at 12:00 on days that run past noon.
-///
-/// Time is laid out in whole hours wherever it can be, so that one-hour appointments fit the
-/// direct time without leftovers: paid hours are shared over the days (any minutes beyond whole
-/// hours on the last day), protected hours from Monday on and meeting hours from Friday back, one
-/// urgent-hold hour on each of the first days, and the minutes beyond whole hours of protected and
-/// meeting time together at the end of the last day that has room. Each day opens with its
-/// protected hours, then direct time, the urgent hold and the meetings. So the week's direct
-/// minutes are exactly `paid - protected - meetings - 60 * urgent holds`, and each protected hour
-/// a contract adds removes one direct hour and, in a full-time week, one one-hour appointment.
-/// The template passes [`check_template`] against `contract` for a facility open 08:00-18:00 on
-/// weekdays when the full-time week is at most 40 hours.
 pub fn standard_template(contract: &Contract, fte: Fte) -> Template {
     const MORNING: u32 = 4 * 60;
     const DAYS: usize = 5;

@@ -375,3 +375,135 @@ fn a_holiday_the_day_after_an_unknown_holiday() {
         "no holiday named `Thanksgiving` is defined before this one",
     );
 }
+
+#[test]
+fn a_deadline_of_more_than_a_year_is_refused_not_overflowed() {
+    for within in [
+        "4294967295 calendar days",
+        "4294967295 business days",
+        "4294967295 hours",
+        "367 calendar days",
+        "263 business days",
+        "8785 hours",
+    ] {
+        let err = rule_set_error(&edit(RULE_SET, "10 business days", within));
+        assert_points_at(
+            &err,
+            RULES_FILE,
+            Some(20),
+            "deadline[1].within",
+            "a deadline must be at most a year (8784 hours, 366 calendar days or 262 business days)",
+        );
+    }
+    let year = edit(RULE_SET, "10 business days", "366 calendar days");
+    files::parse_rule_set(RULES_FILE, &year).expect("a year is allowed");
+}
+
+#[test]
+fn a_triage_standard_in_range() {
+    let with_triage = |within: &str| {
+        RULE_SET.replacen(
+            "clinical_exception = false",
+            &format!(
+                "triage_within = \"{within}\"\ntriage_source = \"test\"\nclinical_exception = false"
+            ),
+            1,
+        )
+    };
+    files::parse_rule_set(RULES_FILE, &with_triage("30 minutes")).expect("30 minutes");
+    for within in [
+        "9223372036854775807 hours",
+        "9223372036854775807 minutes",
+        "2562047788015216 hours",
+        "-30 minutes",
+        "0 minutes",
+        "25 hours",
+    ] {
+        let err = rule_set_error(&with_triage(within));
+        assert_eq!(
+            (err.line, err.field.as_str()),
+            (Some(4), "triage_within"),
+            "{within}: {err}"
+        );
+    }
+}
+
+#[test]
+fn contract_slots_that_overflow_the_week_are_refused() {
+    let err = rejected(files::parse_contract(
+        "contracts/test.toml",
+        &edit(
+            CONTRACT,
+            "urgent_hold_slots = 2",
+            "urgent_hold_slots = 4294967295",
+        ),
+    ));
+    assert_points_at(
+        &err,
+        "contracts/test.toml",
+        Some(5),
+        "protected_hours",
+        "exceed the full-time week",
+    );
+}
+
+#[test]
+fn text_from_the_file_is_escaped_and_cut_in_errors() {
+    // Control characters in an unknown key, a value and a value's unit.
+    for (from, to) in [
+        ("[calendar]", "[calendar]\n\"a\\nb\" = 1"),
+        ("[calendar]", "[calendar]\n\"\\u001b[2J\" = 1"),
+        (r#"kind = "initial""#, r#"kind = "\u001b[2J""#),
+        (r#"within = "48 hours""#, r#"within = "48 \u001b[2J""#),
+        (
+            r#"time_zone = "America/Los_Angeles""#,
+            r#"time_zone = "\u001b]0;x\u0007""#,
+        ),
+        (r#"holidays = "california-state""#, r#"holidays = "a\nb""#),
+    ] {
+        let err = rule_set_error(&edit(RULE_SET, from, to)).to_string();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(!err.chars().any(char::is_control), "{err:?}");
+    }
+    let long_key = format!("{} = 1\n{RULE_SET}", "k".repeat(1_000_000));
+    let err = rule_set_error(&long_key).to_string();
+    assert!(err.len() < 1_000, "{} bytes", err.len());
+    let long_kind = edit(
+        RULE_SET,
+        r#"kind = "initial""#,
+        &format!(r#"kind = "{}""#, "x".repeat(1_000_000)),
+    );
+    let err = rule_set_error(&long_kind).to_string();
+    assert!(
+        err.len() < 1_000 && err.contains("unknown request kind"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_name_is_at_most_64_characters() {
+    let long = "a".repeat(65);
+    let err = rule_set_error(&edit(
+        RULE_SET,
+        r#"name = "test-rules""#,
+        &format!(r#"name = "{long}""#),
+    ));
+    assert_points_at(
+        &err,
+        RULES_FILE,
+        Some(1),
+        "name",
+        "1 to 64 lowercase letters",
+    );
+}
+
+#[test]
+fn a_template_of_more_blocks_than_minutes_in_a_week_is_refused() {
+    let blocks = vec![r#""08:00-09:00 direct""#; 10_081].join(", ");
+    let text = format!(
+        "fte = 1.0\n[facility]\nhours = {{ mon = \"08:00-18:00\" }}\n[week]\nmon = [{blocks}]\n"
+    );
+    let err = template_error(&text);
+    assert_eq!(err.field, "week", "{err}");
+    assert!(err.message.contains("a week holds at most 10080"), "{err}");
+}

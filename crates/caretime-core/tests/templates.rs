@@ -416,3 +416,53 @@ fn example_templates() {
         ["protected-short", "overlap", "outside-facility-hours"]
     );
 }
+
+#[test]
+fn ten_thousand_copies_of_a_block_are_found_in_one_pass_and_listed_briefly() {
+    let text = template_text(
+        "1.0",
+        WEEKDAYS_8_TO_18,
+        &[("mon", vec!["08:00-09:00 direct"; 10_000])],
+    );
+    let check = check("socal-2025", &text);
+    // Protected time short, paid time over the week, and each copy overlapping the one before.
+    assert_eq!(check.n_violations(), 2 + 9_999);
+    assert_eq!(check.violations.len(), TemplateCheck::MAX_LISTED);
+    assert_eq!(
+        check.unlisted_violations,
+        2 + 9_999 - TemplateCheck::MAX_LISTED
+    );
+    assert_eq!(
+        check.violations[2].to_string(),
+        "block mon 08:00-09:00 direct overlaps block mon 08:00-09:00 direct"
+    );
+}
+
+#[test]
+fn a_long_block_is_compared_with_every_block_it_spans() {
+    let text = template_text(
+        "1.0",
+        WEEKDAYS_8_TO_18,
+        &[(
+            "mon",
+            vec![
+                "08:00-17:00 direct",
+                "09:00-10:00 meeting",
+                "11:00-12:00 break",
+            ],
+        )],
+    );
+    let messages: Vec<String> = check("socal-2025", &text)
+        .violations
+        .iter()
+        .filter(|violation| violation.code() == "overlap")
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "block mon 09:00-10:00 meeting overlaps block mon 08:00-17:00 direct",
+            "block mon 11:00-12:00 break overlaps block mon 08:00-17:00 direct",
+        ]
+    );
+}

@@ -20,7 +20,7 @@
 use std::fmt;
 use std::io::Write;
 
-use crate::{FlowError, Network, NodeId, Solution};
+use crate::{FlowError, MAX_ARCS, MAX_NODES, Network, NodeId, Solution};
 
 /// A DIMACS file read: the network with lower bounds transformed away, and what is needed to
 /// speak of its solutions in the file's own terms.
@@ -53,7 +53,9 @@ impl Instance {
     /// bound, and the cost plus the lower bounds' cost. Write it with [`write_solution`].
     pub fn in_file_terms(&self, solution: &Solution) -> Solution {
         Solution {
-            cost: solution.cost + self.cost_offset,
+            // Saturating: both are within i128, and only a solver answer near its end could
+            // carry the sum past it.
+            cost: solution.cost.saturating_add(self.cost_offset),
             flow: solution
                 .flow
                 .iter()
@@ -74,12 +76,25 @@ pub enum DimacsError {
         /// What was expected there.
         expected: &'static str,
     },
-    /// A field is not an integer in range.
+    /// A field is not an integer in range. The field is not quoted: a file given by mistake
+    /// (a member list) must not be echoed.
     BadNumber {
         /// The line.
         line: usize,
-        /// The field as written (truncated to 40 characters).
-        field: String,
+        /// The field's position on the line, from 1 (the line's kind letter).
+        position: usize,
+    },
+    /// The `p` line declares more nodes or arcs than caretime solves ([`crate::MAX_NODES`],
+    /// [`crate::MAX_ARCS`]).
+    TooBig {
+        /// The `p` line.
+        line: usize,
+        /// `nodes` or `arcs`.
+        what: &'static str,
+        /// The count declared.
+        declared: u64,
+        /// The most allowed.
+        limit: usize,
     },
     /// The file has no `p min` line, or a second one.
     ProblemLine {
@@ -132,9 +147,21 @@ impl fmt::Display for DimacsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DimacsError::Syntax { line, expected } => write!(f, "line {line}: expected {expected}"),
-            DimacsError::BadNumber { line, field } => {
-                write!(f, "line {line}: `{field}` is not an integer in range")
+            DimacsError::BadNumber { line, position } => {
+                write!(
+                    f,
+                    "line {line}: field {position} is not an integer in range"
+                )
             }
+            DimacsError::TooBig {
+                line,
+                what,
+                declared,
+                limit,
+            } => write!(
+                f,
+                "line {line}: the `p` line declares {declared} {what}, more than the {limit} caretime solves in memory"
+            ),
             DimacsError::ProblemLine { line, reason } => write!(f, "line {line}: {reason}"),
             DimacsError::NodeOutOfRange {
                 line,
@@ -165,7 +192,9 @@ impl fmt::Display for DimacsError {
 
 impl std::error::Error for DimacsError {}
 
-/// Reads a DIMACS min-cost-flow file.
+/// Reads a DIMACS min-cost-flow file. A `p` line that declares more than [`crate::MAX_NODES`]
+/// nodes or [`crate::MAX_ARCS`] arcs is refused before anything is allocated, and no more arcs
+/// are reserved than the text can hold.
 pub fn read(text: &str) -> Result<Instance, DimacsError> {
     let mut problem: Option<(usize, Network)> = None;
     let mut declared_arcs = 0usize;
@@ -197,29 +226,42 @@ pub fn read(text: &str) -> Result<Instance, DimacsError> {
                         expected: "`p min NODES ARCS`",
                     });
                 }
-                let n_nodes = number::<u32>(line, fields.next(), "`p min NODES ARCS`")?;
-                let n_arcs = number::<u32>(line, fields.next(), "`p min NODES ARCS`")?;
-                end(line, fields.next(), "`p min NODES ARCS`")?;
-                if n_nodes == u32::MAX {
-                    return Err(DimacsError::BadNumber {
-                        line,
-                        field: n_nodes.to_string(),
-                    });
+                const SHAPE: &str = "`p min NODES ARCS`";
+                let n_nodes = number::<u64>(line, 3, fields.next(), SHAPE)?;
+                let n_arcs = number::<u64>(line, 4, fields.next(), SHAPE)?;
+                end(line, fields.next(), SHAPE)?;
+                // Checked before anything is allocated: the header is the file's word, not its
+                // contents.
+                let too_big = |what, declared, limit: usize| DimacsError::TooBig {
+                    line,
+                    what,
+                    declared,
+                    limit,
+                };
+                if n_nodes > MAX_NODES as u64 {
+                    return Err(too_big("nodes", n_nodes, MAX_NODES));
                 }
-                let mut network = Network::new(n_nodes as usize);
-                network.reserve_arcs(n_arcs as usize);
-                declared_arcs = n_arcs as usize;
-                lower.reserve(n_arcs as usize);
-                supply = vec![0; n_nodes as usize];
-                supply_given = vec![false; n_nodes as usize];
+                if n_arcs > MAX_ARCS as u64 {
+                    return Err(too_big("arcs", n_arcs, MAX_ARCS));
+                }
+                let (n_nodes, n_arcs) = (n_nodes as usize, n_arcs as usize);
+                // Reserve no more arcs than the rest of the text can hold, so that a header that
+                // declares more than the file has costs nothing; the count is checked at the end.
+                let room = (text.len() / MIN_ARC_LINE_BYTES).min(n_arcs);
+                let mut network = Network::new(n_nodes);
+                network.reserve_arcs(room);
+                declared_arcs = n_arcs;
+                lower.reserve(room);
+                supply = vec![0; n_nodes];
+                supply_given = vec![false; n_nodes];
                 problem = Some((line, network));
             }
             "n" => {
                 let Some((_, network)) = &problem else {
                     return Err(before_problem(line));
                 };
-                let node = node_id(line, fields.next(), network.n_nodes(), "`n ID SUPPLY`")?;
-                let value = number::<i64>(line, fields.next(), "`n ID SUPPLY`")?;
+                let node = node_id(line, 2, fields.next(), network.n_nodes(), "`n ID SUPPLY`")?;
+                let value = number::<i64>(line, 3, fields.next(), "`n ID SUPPLY`")?;
                 end(line, fields.next(), "`n ID SUPPLY`")?;
                 if std::mem::replace(&mut supply_given[node.0 as usize], true) {
                     return Err(DimacsError::DuplicateNode {
@@ -235,11 +277,11 @@ pub fn read(text: &str) -> Result<Instance, DimacsError> {
                     return Err(before_problem(line));
                 };
                 let n_nodes = network.n_nodes();
-                let from = node_id(line, fields.next(), n_nodes, SHAPE)?;
-                let to = node_id(line, fields.next(), n_nodes, SHAPE)?;
-                let low = number::<i64>(line, fields.next(), SHAPE)?;
-                let cap = number::<i64>(line, fields.next(), SHAPE)?;
-                let cost = number::<i64>(line, fields.next(), SHAPE)?;
+                let from = node_id(line, 2, fields.next(), n_nodes, SHAPE)?;
+                let to = node_id(line, 3, fields.next(), n_nodes, SHAPE)?;
+                let low = number::<i64>(line, 4, fields.next(), SHAPE)?;
+                let cap = number::<i64>(line, 5, fields.next(), SHAPE)?;
+                let cost = number::<i64>(line, 6, fields.next(), SHAPE)?;
                 end(line, fields.next(), SHAPE)?;
                 if low > cap {
                     return Err(DimacsError::LowerAboveCapacity { line });
@@ -258,7 +300,17 @@ pub fn read(text: &str) -> Result<Instance, DimacsError> {
                 if low != 0 {
                     supply[from.0 as usize] -= i128::from(low);
                     supply[to.0 as usize] += i128::from(low);
-                    cost_offset += i128::from(low) * i128::from(cost);
+                    // Each product fits an i128 (63 + 40 bits); their sum over 2^26 arcs may not.
+                    cost_offset = cost_offset
+                        .checked_add(i128::from(low) * i128::from(cost))
+                        .ok_or(DimacsError::Network {
+                            line,
+                            error: FlowError::TooLarge {
+                                quantity: "sum of lower bound times cost",
+                                value: i128::MAX,
+                                limit: i128::MAX,
+                            },
+                        })?;
                 }
                 lower.push(low);
             }
@@ -309,25 +361,32 @@ fn before_problem(line: usize) -> DimacsError {
     }
 }
 
+/// The shortest arc line, `a 1 2 0 0 0` and its newline: a text of `n` bytes has at most
+/// `n / MIN_ARC_LINE_BYTES` arcs (one more without the last newline, which the end check
+/// allows for by reserving only room, not a limit).
+const MIN_ARC_LINE_BYTES: usize = 12;
+
+/// The field at `position` on the line (1-based), as a number.
 fn number<T: std::str::FromStr>(
     line: usize,
+    position: usize,
     field: Option<&str>,
     expected: &'static str,
 ) -> Result<T, DimacsError> {
     let field = field.ok_or(DimacsError::Syntax { line, expected })?;
-    field.parse().map_err(|_| DimacsError::BadNumber {
-        line,
-        field: field.chars().take(40).collect(),
-    })
+    field
+        .parse()
+        .map_err(|_| DimacsError::BadNumber { line, position })
 }
 
 fn node_id(
     line: usize,
+    position: usize,
     field: Option<&str>,
     n_nodes: usize,
     expected: &'static str,
 ) -> Result<NodeId, DimacsError> {
-    let id = number::<u64>(line, field, expected)?;
+    let id = number::<u64>(line, position, field, expected)?;
     if id == 0 || id > n_nodes as u64 {
         return Err(DimacsError::NodeOutOfRange {
             line,

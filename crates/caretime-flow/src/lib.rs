@@ -92,7 +92,7 @@ mod potentials;
 
 use std::fmt;
 
-pub use network::{Arc, ArcId, MAX_COST, Network, NodeId};
+pub use network::{Arc, ArcId, MAX_ARCS, MAX_COST, MAX_NODES, Network, NodeId};
 pub use network_simplex::Basis;
 pub use potentials::potentials;
 

@@ -13,6 +13,17 @@ use crate::FlowError;
 /// given and returns [`FlowError::TooLarge`] when it does not hold.
 pub const MAX_COST: i64 = 1 << 40;
 
+/// The most nodes a network read from outside may have (2^24, about 16.8 million): readers such
+/// as [`crate::dimacs::read`] refuse more before allocating. At the 8 bytes a [`Network`] and
+/// the 110 cost scaling take per node, that is under 2 GB; the full-scale strike replan has
+/// under a million.
+pub const MAX_NODES: usize = 1 << 24;
+
+/// The most arcs a network read from outside may have (2^26, about 67 million): at the 24 bytes
+/// a [`Network`] and the 70 network simplex take per arc, about 6 GB, ten times the full-scale
+/// strike replan's 6.4 million arcs.
+pub const MAX_ARCS: usize = 1 << 26;
+
 /// A node of a [`Network`], numbered from 0 in the order nodes were made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct NodeId(pub u32);

@@ -110,7 +110,7 @@ fn errors_name_their_line() {
         ),
         (
             "p min 2 1\na 1 2 0 x 1\n",
-            "line 2: `x` is not an integer in range",
+            "line 2: field 5 is not an integer in range",
         ),
         (
             "c nothing\nn 1 1\n",
@@ -151,4 +151,42 @@ fn errors_name_their_line() {
     for (text, message) in cases {
         assert_eq!(error(text).to_string(), *message, "for {text:?}");
     }
+}
+
+#[test]
+fn a_header_beyond_the_limits_is_refused_before_allocating() {
+    for (text, says) in [
+        (
+            "p min 2147483648 0\n",
+            "line 1: the `p` line declares 2147483648 nodes, more than the 16777216 caretime solves in memory",
+        ),
+        (
+            "p min 2 4294967295\n",
+            "line 1: the `p` line declares 4294967295 arcs, more than the 67108864 caretime solves in memory",
+        ),
+        (
+            "p min 18446744073709551615 0\n",
+            "line 1: the `p` line declares 18446744073709551615 nodes",
+        ),
+    ] {
+        let err = dimacs::read(text).expect_err(text).to_string();
+        assert!(err.starts_with(says), "{err}");
+    }
+    // Within the limits, a header that promises more arcs than the file holds costs only the
+    // room the text has, and is an error at the end.
+    let err = dimacs::read("p min 1000 67108864\nn 1 1\n").expect_err("arc count");
+    assert!(
+        err.to_string()
+            .contains("declares 67108864 arcs but the file has 0"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_field_that_is_not_a_number_is_not_quoted() {
+    // A member's row from a CSV file, given to the DIMACS reader by mistake.
+    let err = dimacs::read("p min 2 1\na 1 2 SC817499722 Jose_Kim 1980-02-29\n")
+        .expect_err("not numbers")
+        .to_string();
+    assert_eq!(err, "line 2: field 4 is not an integer in range");
 }

@@ -34,6 +34,7 @@ use caretime_hint::huge_pages;
 use crate::draws::Draws;
 use caretime_core::id::{ClinicianId, FacilityId, MemberId, RegionId, TemplateId};
 use caretime_core::phi::Phi;
+use caretime_core::quote::quote;
 use caretime_core::region::{
     Affiliation, Clinician, Discipline, Facility, Fte, GeoPoint, Language, Member, Modality,
     ModalitySet, Region,
@@ -53,8 +54,16 @@ pub enum GenerateError {
     /// A ratio or count that must be at least 1.
     #[error("{0} must be at least 1")]
     Zero(&'static str),
-    /// More entries than a table's ids can number.
-    #[error("{what}: {count} is more than the {limit} the generator supports")]
+    /// Fewer members per clinician than [`MIN_MEMBERS_PER_CLINICIAN`].
+    #[error("{name} must be at least {MIN_MEMBERS_PER_CLINICIAN} (got {value})")]
+    Ratio {
+        /// The parameter.
+        name: &'static str,
+        /// Its value.
+        value: u32,
+    },
+    /// More entries than a region may hold ([`Region::MAX_MEMBERS`] and the like).
+    #[error("{what}: {count} is more than the {limit} a region may hold in memory")]
     TooMany {
         /// Which table.
         what: &'static str,
@@ -64,13 +73,16 @@ pub enum GenerateError {
         limit: u64,
     },
     /// A contract that is not built in.
-    #[error("unknown contract `{0}`")]
+    #[error("unknown contract `{}`", quote(.0))]
     UnknownContract(String),
     /// A holiday calendar that is not built in.
-    #[error("unknown holiday calendar `{0}` (expected a built-in calendar or none)")]
+    #[error("unknown holiday calendar `{}` (expected a built-in calendar or none)", quote(.0))]
     UnknownCalendar(String),
     /// A time zone that is not an IANA name.
-    #[error("unknown time zone `{0}` (expected an IANA name such as America/Los_Angeles)")]
+    #[error(
+        "unknown time zone `{}` (expected an IANA name such as America/Los_Angeles)",
+        quote(.0)
+    )]
     UnknownTimeZone(String),
     /// A network capacity that does not fit a weekday week of one-hour blocks.
     #[error(
@@ -107,7 +119,10 @@ pub enum GenerateError {
         value: f64,
     },
     /// A named facility in a county that is not in the list.
-    #[error("named facility `{facility}` is in county #{county}, which the county list lacks")]
+    #[error(
+        "named facility `{}` is in county #{county}, which the county list lacks",
+        quote(facility)
+    )]
     UnknownCounty {
         /// The facility's name.
         facility: String,
@@ -241,8 +256,14 @@ pub struct RegionCounts {
     pub network_offices: u32,
 }
 
-/// The most members a region may have: plan numbers are nine digits and must stay distinct.
-const MAX_MEMBERS: u64 = 1_000_000_000;
+/// How many distinct plan numbers there are: nine digits.
+const PLAN_NUMBERS: u64 = 1_000_000_000;
+
+/// The fewest members per internal clinician (therapist or psychiatrist) a region may be staffed
+/// at. Plans staff one therapist per 1,000 to 5,000 members; below 100 the clinicians outnumber
+/// any caseload, and a simulation's work (requests, which follow members, times the clinicians
+/// each searches) grows with the square of the region for no case worth running.
+pub const MIN_MEMBERS_PER_CLINICIAN: u32 = 100;
 
 /// Facilities open, and network providers see plan members, on weekdays within these hours.
 const OPENING_HOURS: (i8, i8) = (8, 18);
@@ -450,8 +471,15 @@ impl RegionParams {
                 Ok(u64::from(value))
             }
         };
-        let per_therapist = nonzero(self.members_per_therapist, "members_per_therapist")?;
-        let per_psychiatrist = nonzero(self.members_per_psychiatrist, "members_per_psychiatrist")?;
+        let ratio = |value: u32, name: &'static str| {
+            if value < MIN_MEMBERS_PER_CLINICIAN {
+                Err(GenerateError::Ratio { name, value })
+            } else {
+                Ok(u64::from(value))
+            }
+        };
+        let per_therapist = ratio(self.members_per_therapist, "members_per_therapist")?;
+        let per_psychiatrist = ratio(self.members_per_psychiatrist, "members_per_psychiatrist")?;
         let per_office = nonzero(
             self.providers_per_network_office,
             "providers_per_network_office",
@@ -472,7 +500,7 @@ impl RegionParams {
             }
         };
         let id_limit = u64::from(u32::MAX);
-        let members = checked(scaled(self.members), "members", MAX_MEMBERS)?;
+        let members = checked(scaled(self.members), "members", Region::MAX_MEMBERS as u64)?;
         let at_least_one = |count: u64| count.max(1);
         let therapists = at_least_one(u64::from(members).div_ceil(per_therapist));
         let psychiatrists = at_least_one(u64::from(members).div_ceil(per_psychiatrist));
@@ -491,7 +519,23 @@ impl RegionParams {
             id_limit / 2,
         )?;
         let network_offices = u64::from(network_providers).div_ceil(per_office);
-        // Members are at most 10^9, so these fit a u32.
+        let clinicians = therapists + psychiatrists + u64::from(network_providers);
+        if clinicians > Region::MAX_CLINICIANS as u64 {
+            return Err(GenerateError::TooMany {
+                what: "clinicians",
+                count: clinicians,
+                limit: Region::MAX_CLINICIANS as u64,
+            });
+        }
+        let facilities = u64::from(internal_facilities) + network_offices;
+        if facilities > Region::MAX_FACILITIES as u64 {
+            return Err(GenerateError::TooMany {
+                what: "facilities",
+                count: facilities,
+                limit: Region::MAX_FACILITIES as u64,
+            });
+        }
+        // Members are at most `Region::MAX_MEMBERS`, so these fit a u32.
         Ok(RegionCounts {
             members,
             therapists: therapists as u32,
@@ -920,18 +964,18 @@ impl PlanNumbers {
     fn new(dice: &mut Dice) -> PlanNumbers {
         // Odd and not a multiple of 5: coprime to 10^9 = 2^9 * 5^9. Below 10^9, and 999,999,999
         // is no multiple of 5, so the step never leaves the range.
-        let mut multiplier = dice.below(MAX_MEMBERS) | 1;
+        let mut multiplier = dice.below(PLAN_NUMBERS) | 1;
         while multiplier % 5 == 0 {
             multiplier += 2;
         }
         PlanNumbers {
             multiplier,
-            offset: dice.below(MAX_MEMBERS),
+            offset: dice.below(PLAN_NUMBERS),
         }
     }
 
     fn number(&self, prefix: &str, index: u32) -> String {
-        let mut digits = (self.multiplier * u64::from(index) + self.offset) % MAX_MEMBERS;
+        let mut digits = (self.multiplier * u64::from(index) + self.offset) % PLAN_NUMBERS;
         // Written digit by digit into an exact-size buffer rather than with `format!`: this runs
         // once per member, millions of times.
         let mut number = [b'0'; 9];

@@ -4,7 +4,7 @@
 use caretime_core::calendar::{BusinessCalendar, HolidayCalendar, WeekdayMask};
 use caretime_core::files::FileError;
 use caretime_core::region::{Affiliation, Discipline, Language, Modality, Region};
-use caretime_core::template::BlockKind;
+use caretime_core::template::{BlockKind, Template};
 use caretime_region::file::{
     CsvTable, RegionFileError, read_region, template_names, write_region_csv, write_region_json,
 };
@@ -250,8 +250,8 @@ fn an_unknown_template_name() {
         ),
         11,
         "clinicians[0].template",
-        "no template is named `long-week`",
-        &[],
+        "no entry of `templates` has this name",
+        &["long-week"],
     );
 }
 
@@ -274,8 +274,8 @@ fn a_facility_index_out_of_range() {
         ),
         11,
         "clinicians[0].facility",
-        "invalid value: integer `-1`, expected u32",
-        &[],
+        "invalid type or value (expected u32)",
+        &["-1"],
     );
 }
 
@@ -290,8 +290,8 @@ fn an_internal_template_must_fit_the_facility_hours() {
         &wednesday,
         11,
         "clinicians[0].template",
-        "template `short-week` does not fit the hours of facility 0 (Clinic): block wed 09:00-12:00 protected falls on a day the facility is closed",
-        &[],
+        "its template, templates[0], does not fit the hours of facilities[0]: block wed 09:00-12:00 protected falls on a day the facility is closed",
+        &["short-week", "Clinic"],
     );
     let network_only =
         wednesday.replace(r#""affiliation":"internal""#, r#""affiliation":"network""#);
@@ -304,8 +304,8 @@ fn template_errors_point_at_the_block() {
         &edit(r#""end":"10:00""#, r#""end":"25:00""#),
         8,
         "templates[0].blocks[0].end",
-        "`25:00` is not a time (expected HH:MM)",
-        &[],
+        "not a time (expected HH:MM, 00:00 to 23:59)",
+        &["25:00"],
     );
     check(
         &edit(r#""end":"10:00""#, r#""end":"08:00""#),
@@ -318,8 +318,8 @@ fn template_errors_point_at_the_block() {
         &edit(r#""kind":"direct""#, r#""kind":"lunch""#),
         8,
         "templates[0].blocks[0].kind",
-        "unknown block kind `lunch`",
-        &[],
+        "unknown block kind (expected direct, protected",
+        &["lunch"],
     );
     check(
         &edit(
@@ -345,8 +345,8 @@ fn template_errors_point_at_the_block() {
         ),
         11,
         "clinicians[0].fte",
-        "FTE 0.20 differs from the 0.10 of template `short-week`",
-        &[],
+        "FTE 0.20 differs from the 0.10 of its template, templates[0]",
+        &["short-week"],
     );
 }
 
@@ -356,36 +356,36 @@ fn facility_and_clinician_errors() {
         &edit("America/Los_Angeles", "America/Hollywood"),
         5,
         "facilities[0].time_zone",
-        "unknown time zone `America/Hollywood`",
-        &[],
+        "unknown time zone (expected an IANA name",
+        &["Hollywood"],
     );
     check(
         &edit(r#""mon":"08:00-18:00""#, r#""mon":"8am-6pm""#),
         5,
         "facilities[0].hours.mon",
-        "is not a time (expected HH:MM)",
-        &[],
+        "not a time (expected HH:MM",
+        &["8am"],
     );
     check(
         &edit("california-state", "texas-state"),
         5,
         "facilities[0].calendar.holidays",
-        "unknown holiday calendar `texas-state` (built in: california-state, us-federal, or none)",
-        &[],
+        "unknown holiday calendar (built in: california-state, us-federal, or none)",
+        &["texas"],
     );
     check(
         &edit("2025-07-03", "July 3"),
         5,
         "facilities[0].calendar.closures[0]",
-        "`July 3` is not a date",
-        &[],
+        "not a date (expected YYYY-MM-DD)",
+        &["July"],
     );
     check(
         &edit(r#""discipline":"therapist""#, r#""discipline":"shaman""#),
         11,
         "clinicians[0].discipline",
-        "unknown discipline `shaman`",
-        &[],
+        "unknown discipline (expected psychologist",
+        &["shaman"],
     );
     check(
         &edit(r#""modalities":["video"]"#, r#""modalities":[]"#),
@@ -405,8 +405,8 @@ fn facility_and_clinician_errors() {
         &edit(r#""affiliation":"network""#, r#""affiliation":"external""#),
         12,
         "clinicians[1].affiliation",
-        "unknown affiliation `external` (expected internal or network)",
-        &[],
+        "unknown affiliation (expected internal or network)",
+        &["external"],
     );
 }
 
@@ -436,9 +436,9 @@ fn structural_errors() {
     check(
         &edit(r#""hours":{"#, r#""opening_hours":{"#),
         5,
-        "facilities[0].opening_hours",
-        "unknown field `opening_hours`",
-        &[],
+        "facilities[0]",
+        "unknown field (expected one of `id`, `name`, `address`",
+        &["opening_hours"],
     );
     // A syntax error inside a member reports where, not what.
     check(
@@ -497,4 +497,148 @@ fn csv_tables() {
     let n_blocks: usize = region.templates.iter().map(|t| t.blocks.len()).sum();
     assert_eq!(blocks.lines().count(), 1 + n_blocks);
     assert!(blocks.contains("0,socal-2025-fte-1.00,1.00,mon,08:00,09:00,protected\n"));
+}
+
+/// Reading `text` fails on `line`, with a one-line message that names `field` (or no field) and
+/// quotes none of Zelda's data.
+fn refused_without_echo(text: &str, line: usize, field: &str) {
+    let err = file_error(text);
+    let shown = err.to_string();
+    assert_eq!(
+        (err.line, err.field.as_str()),
+        (Some(line), field),
+        "{shown}"
+    );
+    assert_eq!(shown.lines().count(), 1, "{shown}");
+    for secret in ZELDA.iter().chain(&["1975-06-15", "Zelda\\u0020"]) {
+        assert!(!shown.contains(secret), "`{shown}` leaks `{secret}`");
+    }
+}
+
+#[test]
+fn keys_the_file_makes_up_are_not_quoted() {
+    // A member's data written as a key: in the member, beside the tables, in other entries.
+    let extra_key = |key: &str| {
+        edit(
+            r#""name":"Zelda Secretname","#,
+            &format!(r#""name":"Zelda Secretname",{key}:1,"#),
+        )
+    };
+    refused_without_echo(&extra_key(r#""Zelda Secretname""#), 16, "members[1]");
+    refused_without_echo(&extra_key(r#""1975-06-15""#), 16, "members[1]");
+    refused_without_echo(&extra_key(r#""Zelda\u0020Secretname""#), 16, "members[1]");
+    refused_without_echo(
+        &edit(
+            r#""version": 1,"#,
+            r#""version": 1, "Zelda Secretname": 1,"#,
+        ),
+        2,
+        "",
+    );
+    refused_without_echo(
+        &edit(
+            r#"{"name":"Clinic","#,
+            r#"{"Zelda Secretname":1,"name":"Clinic","#,
+        ),
+        5,
+        "facilities[0]",
+    );
+    refused_without_echo(
+        &edit(
+            r#"{"name":"Ana Park","#,
+            r#"{"SC000000002":1,"name":"Ana Park","#,
+        ),
+        11,
+        "clinicians[0]",
+    );
+    refused_without_echo(
+        &edit(
+            r#"{"name":"short-week","#,
+            r#"{"Zelda Secretname":1,"name":"short-week","#,
+        ),
+        8,
+        "templates[0]",
+    );
+    let err = file_error(&extra_key(r#""Zelda Secretname""#)).to_string();
+    assert!(
+        err.ends_with("unknown field (expected one of `id`, `plan_number`, `name`, `birth_date`, `language`, `lat`, `lon`, `accepts`)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn values_out_of_place_are_not_quoted() {
+    let name = r#""Zelda Secretname""#;
+    refused_without_echo(
+        &edit(r#""version": 1"#, &format!(r#""version": {name}"#)),
+        2,
+        "version",
+    );
+    for (from, to, line, field) in [
+        (
+            r#""America/Los_Angeles""#,
+            name.to_owned(),
+            5,
+            "facilities[0].time_zone",
+        ),
+        (
+            r#""california-state""#,
+            name.to_owned(),
+            5,
+            "facilities[0].calendar.holidays",
+        ),
+        (
+            r#""2025-07-03""#,
+            name.to_owned(),
+            5,
+            "facilities[0].calendar.closures[0]",
+        ),
+        (
+            r#""kind":"direct""#,
+            format!(r#""kind":{name}"#),
+            8,
+            "templates[0].blocks[0].kind",
+        ),
+        (
+            r#""discipline":"therapist""#,
+            format!(r#""discipline":{name}"#),
+            11,
+            "clinicians[0].discipline",
+        ),
+        (
+            r#""template":"short-week"},"#,
+            format!(r#""template":{name}}},"#),
+            11,
+            "clinicians[0].template",
+        ),
+        (
+            r#""languages":["en","es"]"#,
+            format!(r#""languages":[{name}]"#),
+            11,
+            "clinicians[0].languages[0]",
+        ),
+        (
+            r#""plan_number":"SC000000001""#,
+            r#""plan_number":["SC000000002"]"#.to_owned(),
+            15,
+            "members[0].plan_number",
+        ),
+    ] {
+        refused_without_echo(&edit(from, &to), line, field);
+    }
+}
+
+#[test]
+fn a_template_of_more_blocks_than_a_week_has_minutes_is_refused_while_read() {
+    let block = r#"{"day":"mon","start":"09:00","end":"10:00","kind":"direct"}"#;
+    let blocks = vec![block; Template::MAX_BLOCKS + 1].join(",");
+    let text = edit(
+        r#""blocks":[{"day":"mon","start":"09:00","end":"10:00","kind":"direct"},{"day":"tue","start":"09:00","end":"12:00","kind":"protected"}]"#,
+        &format!(r#""blocks":[{blocks}]"#),
+    );
+    let err = file_error(&text).to_string();
+    assert!(
+        err.contains("templates[0].blocks") && err.contains("at most 10080 blocks"),
+        "{err}"
+    );
 }

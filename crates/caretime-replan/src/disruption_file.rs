@@ -15,6 +15,7 @@ use caretime_core::files::{FileError, parse_toml};
 use caretime_core::id::{ClinicianId, FacilityId};
 use caretime_core::region::{Affiliation, Discipline, Region};
 use caretime_core::slug::Slug;
+use caretime_core::time_input::parse_date;
 use jiff::civil::Date;
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -47,8 +48,7 @@ fn invalid(file: &str, field: &str, message: impl Into<String>) -> FileError {
 }
 
 fn date(file: &str, field: &str, text: &str) -> Result<Date, FileError> {
-    text.parse()
-        .map_err(|_| invalid(file, field, "expected a date such as \"2025-12-08\""))
+    parse_date(text).map_err(|_| invalid(file, field, "expected a date such as \"2025-12-08\""))
 }
 
 /// A share of the region's internal non-physician clinicians, picked by `seed` (the same seed

@@ -32,13 +32,14 @@
 //! Not here: reading files, printing, choosing variants for the user (the CLI does that).
 
 use caretime_core::files::builtin;
+use caretime_core::quote::quote;
 use caretime_core::region::{Affiliation, Discipline, Region};
 use caretime_core::request::RequestKind;
 use caretime_core::rules::Within;
 use caretime_core::template::{BlockKind, Template};
 use caretime_engine::availability::GRID_MINUTES;
 use caretime_engine::book::BookPolicy;
-use caretime_region::generate::generate;
+use caretime_region::generate::{MIN_MEMBERS_PER_CLINICIAN, generate};
 use jiff::civil::Date;
 use serde_json::{Value, json};
 use std::fmt::Write as _;
@@ -63,21 +64,21 @@ pub enum CompareError {
     #[error("nothing to compare: give at least one contract and one staffing ratio")]
     NoVariants,
     /// A contract that is not built in (the generator only knows built-in contracts).
-    #[error("unknown contract `{name}` (built in: {known})")]
+    #[error("unknown contract `{}` (built in: {known})", quote(name))]
     UnknownContract {
         /// The name given.
         name: String,
         /// The built-in names, comma-separated.
         known: String,
     },
-    /// A staffing ratio of zero members per therapist.
-    #[error("members per therapist must be at least 1")]
-    ZeroRatio,
+    /// A staffing ratio below [`MIN_MEMBERS_PER_CLINICIAN`] members per therapist.
+    #[error("members per therapist must be at least {MIN_MEMBERS_PER_CLINICIAN}")]
+    RatioTooSmall,
     /// The same contract and ratio twice.
-    #[error("the variant `{0}` is listed twice")]
+    #[error("the variant `{}` is listed twice", quote(.0))]
     Duplicate(String),
     /// A variant's simulation failed.
-    #[error("variant `{label}`: {source}")]
+    #[error("variant `{}`: {source}", quote(label))]
     Simulation {
         /// The variant's label.
         label: String,
@@ -445,7 +446,7 @@ fn protected_hours(contract: &str) -> Option<f64> {
 }
 
 /// Checks the variants before anything runs: at least one, built-in contracts, ratios of at
-/// least 1, no variant twice.
+/// least [`MIN_MEMBERS_PER_CLINICIAN`], no variant twice.
 pub fn check_variants(variants: &[Variant]) -> Result<(), CompareError> {
     if variants.is_empty() {
         return Err(CompareError::NoVariants);
@@ -457,8 +458,8 @@ pub fn check_variants(variants: &[Variant]) -> Result<(), CompareError> {
                 known: builtin::contract_names().collect::<Vec<_>>().join(", "),
             });
         }
-        if variant.members_per_therapist == 0 {
-            return Err(CompareError::ZeroRatio);
+        if variant.members_per_therapist < MIN_MEMBERS_PER_CLINICIAN {
+            return Err(CompareError::RatioTooSmall);
         }
         if variants[..idx].iter().any(|earlier| {
             earlier.contract == variant.contract

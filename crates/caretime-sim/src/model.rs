@@ -49,7 +49,7 @@ use caretime_region::generate::GROUP_MINUTES;
 use caretime_replan::disruption_file::internal_therapists_by_share;
 use caretime_replan::{Disruption, ReplanContext, ReplanCosts};
 use jiff::civil::Date;
-use jiff::{SignedDuration, Timestamp, ToSpan};
+use jiff::{SignedDuration, Span, Timestamp, ToSpan};
 
 use crate::SimError;
 use crate::scenario::Scenario;
@@ -121,15 +121,18 @@ impl Dates {
     pub fn of(scenario: &Scenario) -> Result<Dates, SimError> {
         let sim = &scenario.simulation;
         let out_of_range = |_| SimError::OutOfRange;
-        let report_first = sim
-            .start
-            .checked_add((sim.warm_up_months as i64).months())
+        // Fallible spans: the counts come from a file or a flag, and jiff's `ToSpan` panics
+        // beyond its range.
+        let months = |count: u32| Span::new().try_months(i64::from(count));
+        let report_first = months(sim.warm_up_months)
+            .and_then(|span| sim.start.checked_add(span))
             .map_err(out_of_range)?;
-        let end = report_first
-            .checked_add((sim.months as i64).months())
+        let end = months(sim.months)
+            .and_then(|span| report_first.checked_add(span))
             .map_err(out_of_range)?;
-        let horizon_last = end
-            .checked_add((sim.booking_horizon_weeks as i64 * 7).days())
+        let horizon_last = Span::new()
+            .try_days(i64::from(sim.booking_horizon_weeks) * 7)
+            .and_then(|span| end.checked_add(span))
             .map_err(out_of_range)?;
         Ok(Dates {
             start: sim.start,

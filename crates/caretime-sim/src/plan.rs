@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use caretime_core::region::{Affiliation, Discipline};
 use caretime_core::slug::Slug;
-use caretime_region::generate::generate;
+use caretime_region::generate::{MIN_MEMBERS_PER_CLINICIAN, generate};
 use jiff::civil::Date;
 use serde_json::{Value, json};
 
@@ -124,14 +124,18 @@ pub struct Search {
 }
 
 impl Search {
-    /// The default search around the scenario's ratio: from a quarter of it to four times it,
-    /// in at most 12 simulations (two doublings or halvings to bracket, then bisection).
+    /// The default search around the scenario's ratio: from a quarter of it (at least
+    /// [`MIN_MEMBERS_PER_CLINICIAN`]) to four times it, in at most 12 simulations (two doublings
+    /// or halvings to bracket, then bisection).
     pub fn around(scenario: &Scenario, target: f64, measure: Measure) -> Search {
-        let ratio = scenario.region.members_per_therapist.max(1);
+        let ratio = scenario
+            .region
+            .members_per_therapist
+            .max(MIN_MEMBERS_PER_CLINICIAN);
         Search {
             target,
             measure,
-            richest_ratio: (ratio / 4).max(1),
+            richest_ratio: (ratio / 4).max(MIN_MEMBERS_PER_CLINICIAN),
             poorest_ratio: ratio.saturating_mul(4),
             max_evaluations: 12,
         }

@@ -66,9 +66,13 @@
 //! ```
 
 use caretime_core::files::{FileError, builtin, parse_toml};
+use caretime_core::quote::quote;
 use caretime_core::rules::RuleSet;
 use caretime_core::slug::Slug;
+use caretime_core::time_input::parse_date;
 use caretime_region::generate::RegionParams;
+
+use crate::model::Dates;
 use jiff::civil::Date;
 use serde::Deserialize;
 
@@ -401,6 +405,23 @@ fn share(file: &str, field: &str, value: f64) -> Result<f64, FileError> {
 pub const MAX_REPLICATIONS: u32 = 1_000;
 /// The most simulated months (warm-up included).
 pub const MAX_MONTHS: u32 = 120;
+/// The largest share of booked appointments members cancel. Each cancellation asks for another
+/// appointment, so at a share of `c` a request is booked `1 / (1 - c)` times on average: ten
+/// times at this bound, and without end at 1.
+pub const MAX_MEMBER_CANCELLATION: f64 = 0.9;
+/// The most weekly sessions before the cadence turns biweekly (the longest mean episode).
+pub const MAX_WEEKLY_SESSIONS: u32 = 200;
+/// The most steps of the no-show curve (each appointment looks its step up).
+pub const MAX_NO_SHOW_STEPS: usize = 100;
+/// The largest annual cost of an FTE: a cost, not a sum that overflows when raises compound.
+pub const MAX_ANNUAL_COST: f64 = 100_000_000.0;
+
+/// Months simulated in all, warm-up included, if that is at most [`MAX_MONTHS`]; in 64 bits, so
+/// that two large counts cannot wrap around the check.
+pub fn total_months(months: u32, warm_up_months: u32) -> Option<u32> {
+    let total = u64::from(months) + u64::from(warm_up_months);
+    (months >= 1 && total <= u64::from(MAX_MONTHS)).then_some(total as u32)
+}
 
 /// Reads a scenario file: TOML, validated (every share within 0 to 1, months and replications in
 /// range, a built-in rule set and contract, the no-show curve in increasing lead time).
@@ -415,13 +436,13 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
             "rule-set",
             format!(
                 "unknown rule set `{}` (expected a built-in rule set)",
-                parsed.rule_set
+                quote(&parsed.rule_set)
             ),
         )
     })?;
     let simulation = {
         let sim = &parsed.simulation;
-        let start: Date = sim.start.parse().map_err(|_| {
+        let start: Date = parse_date(&sim.start).map_err(|_| {
             invalid(
                 file,
                 "simulation.start",
@@ -431,7 +452,7 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
         if sim.months == 0 {
             return Err(invalid(file, "simulation.months", "must be at least 1"));
         }
-        if sim.months + sim.warm_up_months > MAX_MONTHS {
+        if total_months(sim.months, sim.warm_up_months).is_none() {
             return Err(invalid(
                 file,
                 "simulation.months",
@@ -467,7 +488,7 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
             return Err(invalid(
                 file,
                 "region.preset",
-                format!("unknown preset `{}` (expected socal)", spec.preset),
+                format!("unknown preset `{}` (expected socal)", quote(&spec.preset)),
             ));
         }
         if !spec.scale.is_finite() || spec.scale <= 0.0 || spec.scale > 10.0 {
@@ -489,7 +510,10 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
                 return Err(invalid(
                     file,
                     "region.contract",
-                    format!("unknown contract `{contract}` (expected a built-in contract)"),
+                    format!(
+                        "unknown contract `{}` (expected a built-in contract)",
+                        quote(contract)
+                    ),
                 ));
             }
             region.internal_contract = contract.clone();
@@ -548,7 +572,17 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
             }
             mean
         },
-        weekly_sessions: parsed.episodes.weekly_sessions,
+        weekly_sessions: {
+            let weekly = parsed.episodes.weekly_sessions;
+            if weekly > MAX_WEEKLY_SESSIONS {
+                return Err(invalid(
+                    file,
+                    "episodes.weekly-sessions",
+                    format!("expected at most {MAX_WEEKLY_SESSIONS} sessions"),
+                ));
+            }
+            weekly
+        },
         keep_treating_clinician: share(
             file,
             "episodes.keep-treating-clinician",
@@ -557,6 +591,13 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
     };
     let attendance = {
         let spec = &parsed.attendance;
+        if spec.no_show.len() > MAX_NO_SHOW_STEPS {
+            return Err(invalid(
+                file,
+                "attendance.no-show",
+                format!("expected at most {MAX_NO_SHOW_STEPS} steps"),
+            ));
+        }
         let mut steps = Vec::with_capacity(spec.no_show.len());
         for (idx, step) in spec.no_show.iter().enumerate() {
             let field = format!("attendance.no-show[{idx}]");
@@ -578,11 +619,19 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
         AttendanceModel {
             no_show: steps,
             no_show_beyond: share(file, "attendance.no-show-beyond", spec.no_show_beyond)?,
-            member_cancellation: share(
-                file,
-                "attendance.member-cancellation",
-                spec.member_cancellation,
-            )?,
+            member_cancellation: {
+                let cancellation = spec.member_cancellation;
+                if !(0.0..=MAX_MEMBER_CANCELLATION).contains(&cancellation) {
+                    return Err(invalid(
+                        file,
+                        "attendance.member-cancellation",
+                        format!(
+                            "expected a share from 0 to {MAX_MEMBER_CANCELLATION} (each cancellation books again: at 1 without end)"
+                        ),
+                    ));
+                }
+                cancellation
+            },
             dropout_after_no_show: share(
                 file,
                 "attendance.dropout-after-no-show",
@@ -599,11 +648,11 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
     }
     let wages = {
         let spec = &parsed.wages;
-        if !spec.annual_cost_per_fte.is_finite() || spec.annual_cost_per_fte < 0.0 {
+        if !(0.0..=MAX_ANNUAL_COST).contains(&spec.annual_cost_per_fte) {
             return Err(invalid(
                 file,
                 "wages.annual-cost-per-fte",
-                "expected a cost of 0 or more",
+                format!("expected a cost from 0 to {MAX_ANNUAL_COST}"),
             ));
         }
         if spec.yearly_raises.len() > 50 {
@@ -638,7 +687,7 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
                         "expected one of: strike, leave, closure",
                     )
                 })?;
-            let first: Date = spec.first.parse().map_err(|_| {
+            let first: Date = parse_date(&spec.first).map_err(|_| {
                 invalid(
                     file,
                     "disruption.first",
@@ -703,7 +752,7 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
     };
     let mut region = region;
     region.group_facilitator_share = groups.facilitator_share;
-    Ok(Scenario {
+    let scenario = Scenario {
         name: parsed.name,
         title: parsed.title,
         rules,
@@ -718,5 +767,13 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
         wages,
         disruption,
         groups,
-    })
+    };
+    if Dates::of(&scenario).is_err() {
+        return Err(invalid(
+            file,
+            "simulation.start",
+            "the simulated months and the booking horizon run past 9999-12-31, the last date caretime counts",
+        ));
+    }
+    Ok(scenario)
 }
