@@ -818,7 +818,11 @@ fn names_from_files_reach_stdout_escaped_and_error_lines_stay_short() {
         THANKSGIVING_TUESDAY,
     ];
     let run = caretime(&args);
-    assert_one_error_line(&run, &["deadline", "--kind", "x..."], "unknown request kind");
+    assert_one_error_line(
+        &run,
+        &["deadline", "--kind", "x..."],
+        "unknown request kind",
+    );
     assert!(run.stderr.len() < 2_000, "{} bytes", run.stderr.len());
 
     // Two outputs that are the same file: one would overwrite the other.

@@ -5,7 +5,9 @@ use caretime_core::files::builtin;
 use caretime_core::region::{Affiliation, Discipline, Language, Modality, Region};
 use caretime_core::template::{BlockKind, check_template};
 use caretime_region::file::write_region_json;
-use caretime_region::generate::{GenerateError, RegionCounts, RegionParams, generate};
+use caretime_region::generate::{
+    GenerateError, MIN_MEMBERS_PER_CLINICIAN, RegionCounts, RegionParams, generate,
+};
 use jiff::civil::date;
 
 fn socal(scale: f64) -> Region {
@@ -431,10 +433,17 @@ fn bad_parameters_are_rejected() {
             ..
         }
     ));
-    assert_eq!(
-        with(&|p| p.members_per_therapist = 0),
-        GenerateError::Zero("members_per_therapist")
-    );
+    // A ratio below the generator's minimum (0 included) would staff a clinician per handful of
+    // members: work that grows with the square of the region.
+    for value in [0, 1, MIN_MEMBERS_PER_CLINICIAN - 1] {
+        assert_eq!(
+            with(&|p| p.members_per_therapist = value),
+            GenerateError::Ratio {
+                name: "members_per_therapist",
+                value
+            }
+        );
+    }
     assert_eq!(
         with(&|p| p.internal_contract = "nuhw-2030".to_owned()),
         GenerateError::UnknownContract("nuhw-2030".to_owned())
