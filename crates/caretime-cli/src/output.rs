@@ -1,6 +1,6 @@
 //! Output formats, printing to stdout, and small text-table printing.
 //!
-//! Everything the binary prints on stdout goes through [`print`], [`print_json`] or [`stdout`],
+//! Everything the binary prints on stdout goes through [`print()`], [`print_json`] or [`stdout`],
 //! so that a reader who closes the pipe early (`caretime ... | head`) ends the command quietly
 //! instead of a panic or an error about a broken pipe: see [`stdout_closed`].
 
@@ -9,6 +9,9 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
+// A character escaped before it reaches a terminal (a control character, or a bidirectional
+// override that reorders what the terminal shows): core's rule for messages, for all output.
+use caretime_core::quote::unsafe_in_a_line as unsafe_on_terminal;
 use clap::ValueEnum;
 use serde::Serialize;
 
@@ -73,12 +76,6 @@ pub(crate) fn print(text: &str) -> anyhow::Result<()> {
 /// Prints `value` as pretty JSON on stdout, with a final newline.
 pub(crate) fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     print(&(serde_json::to_string_pretty(value)? + "\n"))
-}
-
-/// Whether a character is escaped before it reaches a terminal: a control character, or a
-/// bidirectional override that reorders what the terminal shows.
-fn unsafe_on_terminal(character: char) -> bool {
-    character.is_control() || matches!(character, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// `text` with every character [`unsafe_on_terminal`] but line breaks and tabs escaped.

@@ -39,8 +39,9 @@ pub struct Quoted<'a> {
 
 /// Characters that would change how the rest of a line reads: C0 and C1 controls (newlines and
 /// terminal escapes among them) and the Unicode bidirectional overrides and isolates, which can
-/// make a terminal show text in another order than it was written.
-fn unsafe_in_a_line(c: char) -> bool {
+/// make a terminal show text in another order than it was written. The binary escapes the same
+/// characters in everything it prints.
+pub fn unsafe_in_a_line(c: char) -> bool {
     c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
