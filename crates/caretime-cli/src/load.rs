@@ -90,7 +90,11 @@ pub(crate) fn read(path: impl AsRef<Path>, kind: Input) -> anyhow::Result<String
     if file_type.is_file() && metadata.len() > kind.limit {
         return Err(too_large());
     }
-    let file = std::fs::File::open(path).with_context(|| format!("cannot read `{shown}`"))?;
+    let file = if is_pipe(&file_type) {
+        open_pipe(path).with_context(|| format!("cannot read `{shown}`"))?
+    } else {
+        std::fs::File::open(path).with_context(|| format!("cannot read `{shown}`"))?
+    };
     let mut limited = file.take(kind.limit + 1);
     let mut bytes = Vec::with_capacity(metadata.len().min(kind.limit) as usize);
     let mut chunk = vec![0; 64 * KIB as usize];
@@ -115,9 +119,43 @@ pub(crate) fn read(path: impl AsRef<Path>, kind: Input) -> anyhow::Result<String
         .map_err(|_| anyhow!("`{shown}` is not UTF-8 text, so not a {what} file"))
 }
 
+/// How long opening a named pipe may wait for its writer: a shell's `<(...)` has one at once;
+/// a pipe nobody writes to would otherwise hold the command forever.
+const PIPE_WRITER_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Opens a named pipe, waiting at most [`PIPE_WRITER_WAIT`] for a writer. Opening blocks until
+/// one comes, so the open runs on its own thread; if none comes, the command ends with an error
+/// and the thread with it.
+fn open_pipe(path: &Path) -> anyhow::Result<std::fs::File> {
+    let (opened, wait) = std::sync::mpsc::channel();
+    let owned = path.to_owned();
+    std::thread::spawn(move || {
+        // The receiver is gone only if the wait timed out and the command is ending.
+        let _ = opened.send(std::fs::File::open(owned));
+    });
+    match wait.recv_timeout(PIPE_WRITER_WAIT) {
+        Ok(file) => Ok(file?),
+        Err(_) => bail!(
+            "it is a pipe with no writer after {} s",
+            PIPE_WRITER_WAIT.as_secs()
+        ),
+    }
+}
+
+#[cfg(unix)]
+fn is_pipe(file_type: &std::fs::FileType) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    file_type.is_fifo()
+}
+
+#[cfg(not(unix))]
+fn is_pipe(_: &std::fs::FileType) -> bool {
+    false
+}
+
 /// Character and block devices and named pipes are read like files (their size is unknown, so
 /// the limit is checked while reading). A pipe is how a shell hands over a stream
-/// (`--region <(gunzip -c region.json.gz)`); like any Unix tool, reading one waits for its writer.
+/// (`--region <(gunzip -c region.json.gz)`); opening one waits for its writer, a while.
 #[cfg(unix)]
 fn readable_stream(file_type: &std::fs::FileType) -> bool {
     use std::os::unix::fs::FileTypeExt;

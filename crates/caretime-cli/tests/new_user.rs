@@ -190,6 +190,17 @@ fn endless_huge_and_special_inputs_fail_at_once_with_the_limit() {
         assert_one_error_line(&run, &args, expected);
         assert!(started.elapsed().as_secs() < 10, "{args:?}");
     }
+    // A named pipe nobody writes to fails after a wait, instead of holding the command forever.
+    let lonely = dir.join("lonely.toml");
+    let made = Command::new("mkfifo")
+        .arg(&lonely)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let lonely = lonely.to_str().expect("utf-8 path");
+    let args = ["template", "check", lonely];
+    let run = caretime(&args);
+    assert_one_error_line(&run, &args, "is a pipe with no writer after 10 s");
     // A named pipe is read like a file once its writer comes (`--region <(gunzip -c ...)`).
     let template = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
