@@ -431,9 +431,31 @@ fn bad_parameters_are_rejected() {
             ..
         }
     ));
+    for ratio in [0, 1, 99] {
+        assert_eq!(
+            with(&|p| p.members_per_therapist = ratio),
+            GenerateError::Ratio {
+                name: "members_per_therapist",
+                value: ratio
+            }
+        );
+    }
+    // Ten times socal is 48 million members, more than a region holds.
     assert_eq!(
-        with(&|p| p.members_per_therapist = 0),
-        GenerateError::Zero("members_per_therapist")
+        with(&|p| p.scale = 10.0),
+        GenerateError::TooMany {
+            what: "members",
+            count: 48_000_000,
+            limit: 10_000_000
+        }
+    );
+    assert_eq!(
+        with(&|p| p.network_providers = 2_000_000_000),
+        GenerateError::TooMany {
+            what: "clinicians",
+            count: 2_000_003,
+            limit: 150_000
+        }
     );
     assert_eq!(
         with(&|p| p.internal_contract = "nuhw-2030".to_owned()),
