@@ -991,6 +991,9 @@ fn read_template(
     Ok(Template { fte, blocks })
 }
 
+/// The most entries of a list of languages or modalities.
+const MAX_LISTED: usize = 64;
+
 /// Parses a list of distinct names, each with `parse`; `what` names the list in messages.
 fn read_list<T: PartialEq>(
     names: &[Name<'_>],
@@ -1000,6 +1003,11 @@ fn read_list<T: PartialEq>(
 ) -> Result<Vec<T>, FileError> {
     if names.is_empty() {
         return Err(at(None, format!("at least one {what} is needed")));
+    }
+    // Each entry is compared with the ones before it: a bound keeps that cheap, and no person
+    // speaks more languages.
+    if names.len() > MAX_LISTED {
+        return Err(at(None, format!("expected at most {MAX_LISTED} entries")));
     }
     let mut values: Vec<T> = Vec::with_capacity(names.len());
     for (position, name) in names.iter().enumerate() {

@@ -642,3 +642,18 @@ fn a_template_of_more_blocks_than_a_week_has_minutes_is_refused_while_read() {
         "{err}"
     );
 }
+
+#[test]
+fn a_list_of_languages_is_bounded() {
+    let many = vec![r#""en""#; 65].join(",");
+    check(
+        &edit(
+            r#""languages":["en","es"]"#,
+            &format!(r#""languages":[{many}]"#),
+        ),
+        11,
+        "clinicians[0].languages",
+        "expected at most 64 entries",
+        &[],
+    );
+}

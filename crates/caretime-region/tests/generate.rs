@@ -444,6 +444,23 @@ fn bad_parameters_are_rejected() {
             }
         );
     }
+    // Ten times socal is 48 million members, more than a region holds.
+    assert_eq!(
+        with(&|p| p.scale = 10.0),
+        GenerateError::TooMany {
+            what: "members",
+            count: 48_000_000,
+            limit: 10_000_000
+        }
+    );
+    assert_eq!(
+        with(&|p| p.network_providers = 2_000_000_000),
+        GenerateError::TooMany {
+            what: "clinicians",
+            count: 2_000_003,
+            limit: 150_000
+        }
+    );
     assert_eq!(
         with(&|p| p.internal_contract = "nuhw-2030".to_owned()),
         GenerateError::UnknownContract("nuhw-2030".to_owned())
