@@ -47,6 +47,19 @@ pub struct FileError {
     pub message: String,
 }
 
+impl FileError {
+    /// A problem with one field of `file` whose line is not known (a value that parsed but does
+    /// not hold, found after reading).
+    pub fn field(file: &str, field: &str, message: impl Into<String>) -> FileError {
+        FileError {
+            file: file.to_owned(),
+            line: None,
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
 /// The most characters of a [`FileError`]'s message or field path that are shown. Messages quote
 /// outside text through [`quote`], which cuts it shorter; this bounds what a caller built.
 const MAX_SHOWN_CHARS: usize = 400;

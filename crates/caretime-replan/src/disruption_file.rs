@@ -38,17 +38,9 @@ struct DisruptionFile {
     seed: u64,
 }
 
-fn invalid(file: &str, field: &str, message: impl Into<String>) -> FileError {
-    FileError {
-        file: file.to_owned(),
-        line: None,
-        field: field.to_owned(),
-        message: message.into(),
-    }
-}
-
 fn date(file: &str, field: &str, text: &str) -> Result<Date, FileError> {
-    parse_date(text).map_err(|_| invalid(file, field, "expected a date such as \"2025-12-08\""))
+    parse_date(text)
+        .map_err(|_| FileError::field(file, field, "expected a date such as \"2025-12-08\""))
 }
 
 /// A share of the region's internal non-physician clinicians, picked by `seed` (the same seed
@@ -78,12 +70,13 @@ pub fn internal_therapists_by_share(region: &Region, share: f64, seed: u64) -> V
 /// Reads a disruption file against `region` (clinician and facility ids must exist).
 pub fn read_disruption(file: &str, text: &str, region: &Region) -> Result<Disruption, FileError> {
     let parsed: DisruptionFile = parse_toml(file, text)?;
-    let reason = DisruptionReason::from_slug(&parsed.reason)
-        .ok_or_else(|| invalid(file, "reason", "expected one of: strike, leave, closure"))?;
+    let reason = DisruptionReason::from_slug(&parsed.reason).ok_or_else(|| {
+        FileError::field(file, "reason", "expected one of: strike, leave, closure")
+    })?;
     let first = date(file, "first", &parsed.first)?;
     let last = date(file, "last", &parsed.last)?;
     if last < first {
-        return Err(invalid(
+        return Err(FileError::field(
             file,
             "last",
             "the disruption ends before it starts",
@@ -92,7 +85,7 @@ pub fn read_disruption(file: &str, text: &str, region: &Region) -> Result<Disrup
     let mut clinicians = Vec::new();
     for (idx, &id) in parsed.clinicians.iter().enumerate() {
         if id.index() >= region.clinicians.len() {
-            return Err(invalid(
+            return Err(FileError::field(
                 file,
                 &format!("clinicians[{idx}]"),
                 format!("{id} is not in the region"),
@@ -102,7 +95,7 @@ pub fn read_disruption(file: &str, text: &str, region: &Region) -> Result<Disrup
     }
     for (idx, &id) in parsed.facilities.iter().enumerate() {
         if id.index() >= region.facilities.len() {
-            return Err(invalid(
+            return Err(FileError::field(
                 file,
                 &format!("facilities[{idx}]"),
                 format!("{id} is not in the region"),
@@ -118,7 +111,7 @@ pub fn read_disruption(file: &str, text: &str, region: &Region) -> Result<Disrup
     }
     if let Some(share) = parsed.internal_therapist_share {
         if !(0.0..=1.0).contains(&share) {
-            return Err(invalid(
+            return Err(FileError::field(
                 file,
                 "internal-therapist-share",
                 "expected a share from 0 to 1",
@@ -129,7 +122,7 @@ pub fn read_disruption(file: &str, text: &str, region: &Region) -> Result<Disrup
     clinicians.sort();
     clinicians.dedup();
     if clinicians.is_empty() {
-        return Err(invalid(
+        return Err(FileError::field(
             file,
             "",
             "nobody is disrupted: give clinicians, facilities or internal-therapist-share",

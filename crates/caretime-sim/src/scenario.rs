@@ -384,20 +384,15 @@ struct WagesFile {
     yearly_raises: Vec<f64>,
 }
 
-fn invalid(file: &str, field: &str, message: impl Into<String>) -> FileError {
-    FileError {
-        file: file.to_owned(),
-        line: None,
-        field: field.to_owned(),
-        message: message.into(),
-    }
-}
-
 fn share(file: &str, field: &str, value: f64) -> Result<f64, FileError> {
     if (0.0..=1.0).contains(&value) {
         Ok(value)
     } else {
-        Err(invalid(file, field, "expected a share from 0 to 1"))
+        Err(FileError::field(
+            file,
+            field,
+            "expected a share from 0 to 1",
+        ))
     }
 }
 
@@ -428,10 +423,10 @@ pub fn total_months(months: u32, warm_up_months: u32) -> Option<u32> {
 pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
     let parsed: ScenarioFile = parse_toml(file, text)?;
     if parsed.name.is_empty() {
-        return Err(invalid(file, "name", "expected a name"));
+        return Err(FileError::field(file, "name", "expected a name"));
     }
     let rules = builtin::rule_set(&parsed.rule_set).ok_or_else(|| {
-        invalid(
+        FileError::field(
             file,
             "rule-set",
             format!(
@@ -443,31 +438,35 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
     let simulation = {
         let sim = &parsed.simulation;
         let start: Date = parse_date(&sim.start).map_err(|_| {
-            invalid(
+            FileError::field(
                 file,
                 "simulation.start",
                 "expected a date such as \"2025-01-06\"",
             )
         })?;
         if sim.months == 0 {
-            return Err(invalid(file, "simulation.months", "must be at least 1"));
+            return Err(FileError::field(
+                file,
+                "simulation.months",
+                "must be at least 1",
+            ));
         }
         if total_months(sim.months, sim.warm_up_months).is_none() {
-            return Err(invalid(
+            return Err(FileError::field(
                 file,
                 "simulation.months",
                 format!("months and warm-up together must be at most {MAX_MONTHS}"),
             ));
         }
         if !(1..=MAX_REPLICATIONS).contains(&sim.replications) {
-            return Err(invalid(
+            return Err(FileError::field(
                 file,
                 "simulation.replications",
                 format!("must be 1 to {MAX_REPLICATIONS}"),
             ));
         }
         if !(1..=104).contains(&sim.booking_horizon_weeks) {
-            return Err(invalid(
+            return Err(FileError::field(
                 file,
                 "simulation.booking-horizon-weeks",
                 "must be 1 to 104",
@@ -485,14 +484,14 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
     let region = {
         let spec = &parsed.region;
         if spec.preset != "socal" {
-            return Err(invalid(
+            return Err(FileError::field(
                 file,
                 "region.preset",
                 format!("unknown preset `{}` (expected socal)", quote(&spec.preset)),
             ));
         }
         if !spec.scale.is_finite() || spec.scale <= 0.0 || spec.scale > 10.0 {
-            return Err(invalid(
+            return Err(FileError::field(
                 file,
                 "region.scale",
                 "expected a scale above 0 and at most 10",
@@ -507,7 +506,7 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
         }
         if let Some(contract) = &spec.contract {
             if builtin::contract(contract).is_none() {
-                return Err(invalid(
+                return Err(FileError::field(
                     file,
                     "region.contract",
                     format!(
@@ -526,14 +525,14 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
         }
         region
             .counts()
-            .map_err(|err| invalid(file, "region", err.to_string()))?;
+            .map_err(|err| FileError::field(file, "region", err.to_string()))?;
         region
     };
     let demand = Demand {
         episodes_per_member_year: {
             let rate = parsed.demand.episodes_per_member_year;
             if !(0.0..=12.0).contains(&rate) {
-                return Err(invalid(
+                return Err(FileError::field(
                     file,
                     "demand.episodes-per-member-year",
                     "expected a rate from 0 to 12",
@@ -549,7 +548,7 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
         )?,
     };
     if demand.urgent_share + demand.psychiatry_share > 1.0 {
-        return Err(invalid(
+        return Err(FileError::field(
             file,
             "demand",
             "urgent-share and psychiatry-share must add up to at most 1",
@@ -564,7 +563,7 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
         continuing_mean_sessions: {
             let mean = parsed.episodes.continuing_mean_sessions;
             if !(2.0..=200.0).contains(&mean) {
-                return Err(invalid(
+                return Err(FileError::field(
                     file,
                     "episodes.continuing-mean-sessions",
                     "expected a mean from 2 to 200 sessions",
@@ -575,7 +574,7 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
         weekly_sessions: {
             let weekly = parsed.episodes.weekly_sessions;
             if weekly > MAX_WEEKLY_SESSIONS {
-                return Err(invalid(
+                return Err(FileError::field(
                     file,
                     "episodes.weekly-sessions",
                     format!("expected at most {MAX_WEEKLY_SESSIONS} sessions"),
@@ -592,7 +591,7 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
     let attendance = {
         let spec = &parsed.attendance;
         if spec.no_show.len() > MAX_NO_SHOW_STEPS {
-            return Err(invalid(
+            return Err(FileError::field(
                 file,
                 "attendance.no-show",
                 format!("expected at most {MAX_NO_SHOW_STEPS} steps"),
@@ -605,7 +604,7 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
                 .last()
                 .is_some_and(|last: &NoShowStep| last.up_to_days >= step.up_to_days)
             {
-                return Err(invalid(
+                return Err(FileError::field(
                     file,
                     &format!("{field}.up-to-days"),
                     "steps must be in increasing up-to-days",
@@ -622,7 +621,7 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
             member_cancellation: {
                 let cancellation = spec.member_cancellation;
                 if !(0.0..=MAX_MEMBER_CANCELLATION).contains(&cancellation) {
-                    return Err(invalid(
+                    return Err(FileError::field(
                         file,
                         "attendance.member-cancellation",
                         format!(
@@ -640,7 +639,7 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
         }
     };
     if parsed.leave.weeks_per_year > 26 {
-        return Err(invalid(
+        return Err(FileError::field(
             file,
             "leave.weeks-per-year",
             "expected at most 26 weeks",
@@ -649,14 +648,14 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
     let wages = {
         let spec = &parsed.wages;
         if !(0.0..=MAX_ANNUAL_COST).contains(&spec.annual_cost_per_fte) {
-            return Err(invalid(
+            return Err(FileError::field(
                 file,
                 "wages.annual-cost-per-fte",
                 format!("expected a cost from 0 to {MAX_ANNUAL_COST}"),
             ));
         }
         if spec.yearly_raises.len() > 50 {
-            return Err(invalid(
+            return Err(FileError::field(
                 file,
                 "wages.yearly-raises",
                 "expected at most 50 years of raises",
@@ -664,7 +663,7 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
         }
         for (idx, raise) in spec.yearly_raises.iter().enumerate() {
             if !(-0.5..=1.0).contains(raise) {
-                return Err(invalid(
+                return Err(FileError::field(
                     file,
                     &format!("wages.yearly-raises[{idx}]"),
                     "expected a raise from -0.5 to 1 (a share of the year before)",
@@ -681,24 +680,28 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
         Some(spec) => {
             let reason =
                 caretime_replan::DisruptionReason::from_slug(&spec.reason).ok_or_else(|| {
-                    invalid(
+                    FileError::field(
                         file,
                         "disruption.reason",
                         "expected one of: strike, leave, closure",
                     )
                 })?;
             let first: Date = parse_date(&spec.first).map_err(|_| {
-                invalid(
+                FileError::field(
                     file,
                     "disruption.first",
                     "expected a date such as \"2024-10-21\"",
                 )
             })?;
             if !(1..=3660).contains(&spec.days) {
-                return Err(invalid(file, "disruption.days", "must be 1 to 3660"));
+                return Err(FileError::field(
+                    file,
+                    "disruption.days",
+                    "must be 1 to 3660",
+                ));
             }
             if spec.notice_days > 365 {
-                return Err(invalid(
+                return Err(FileError::field(
                     file,
                     "disruption.notice-days",
                     "must be at most 365",
@@ -722,7 +725,7 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
         None => GroupModel::NONE,
         Some(spec) => {
             if !(1..=caretime_engine::group::MAX_GROUP_CAPACITY).contains(&spec.capacity) {
-                return Err(invalid(
+                return Err(FileError::field(
                     file,
                     "groups.capacity",
                     format!(
@@ -732,14 +735,14 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
                 ));
             }
             if spec.min_seats > spec.capacity {
-                return Err(invalid(
+                return Err(FileError::field(
                     file,
                     "groups.min-seats",
                     "must be at most the capacity",
                 ));
             }
             if !(1..=104).contains(&spec.weeks) {
-                return Err(invalid(file, "groups.weeks", "must be 1 to 104"));
+                return Err(FileError::field(file, "groups.weeks", "must be 1 to 104"));
             }
             GroupModel {
                 facilitator_share: share(file, "groups.facilitator-share", spec.facilitator_share)?,
@@ -769,7 +772,7 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
         groups,
     };
     if Dates::of(&scenario).is_err() {
-        return Err(invalid(
+        return Err(FileError::field(
             file,
             "simulation.start",
             "the simulated months and the booking horizon run past 9999-12-31, the last date caretime counts",
