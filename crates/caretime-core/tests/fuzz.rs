@@ -22,26 +22,13 @@ use jiff::fmt::temporal::{Pieces, PiecesOffset};
 use jiff::{SignedDuration, Timestamp, Zoned};
 use proptest::prelude::*;
 
-fn cases() -> u32 {
-    std::env::var("CARETIME_FUZZ_CASES")
-        .ok()
-        .and_then(|text| text.parse().ok())
-        .unwrap_or(64)
-}
+#[path = "fuzz_config/mod.rs"]
+mod fuzz_config;
 
-fn config() -> ProptestConfig {
-    ProptestConfig {
-        cases: cases(),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
+use fuzz_config::{MAX_ERROR_BYTES, config};
 
 /// Member data planted where no message should ever quote it from.
 const PLANTED: [&str; 3] = ["Zelda Secretname", "1975-06-15", "SC000000002"];
-
-/// The longest error a reader may give, in bytes: a line someone reads.
-const MAX_ERROR_BYTES: usize = 1_500;
 
 /// What a mutation puts in a value's place: numbers and strings at their extremes, text that
 /// breaks lines or terminals, and the planted data.

@@ -12,20 +12,10 @@
 use caretime_flow::{Algorithm, dimacs, solve_using};
 use proptest::prelude::*;
 
-fn cases() -> u32 {
-    std::env::var("CARETIME_FUZZ_CASES")
-        .ok()
-        .and_then(|text| text.parse().ok())
-        .unwrap_or(64)
-}
+#[path = "../../caretime-core/tests/fuzz_config/mod.rs"]
+mod fuzz_config;
 
-fn config() -> ProptestConfig {
-    ProptestConfig {
-        cases: cases(),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
+use fuzz_config::config;
 
 /// Member data a file given by mistake could carry where numbers go.
 const PLANTED: [&str; 3] = ["SC817499722", "Jose_Kim", "1980-02-29"];

@@ -18,20 +18,10 @@ use caretime_region::generate::{RegionParams, generate};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-fn cases() -> u32 {
-    std::env::var("CARETIME_FUZZ_CASES")
-        .ok()
-        .and_then(|text| text.parse().ok())
-        .unwrap_or(64)
-}
+#[path = "../../caretime-core/tests/fuzz_config/mod.rs"]
+mod fuzz_config;
 
-fn config() -> ProptestConfig {
-    ProptestConfig {
-        cases: cases(),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
+use fuzz_config::config;
 
 /// A generated region small enough to read thousands of times: the socal preset at 0.1 %, its
 /// first 12 members.

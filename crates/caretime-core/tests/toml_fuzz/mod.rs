@@ -9,20 +9,11 @@
 use caretime_core::files::FileError;
 use proptest::prelude::*;
 
-pub(crate) fn cases() -> u32 {
-    std::env::var("CARETIME_FUZZ_CASES")
-        .ok()
-        .and_then(|text| text.parse().ok())
-        .unwrap_or(64)
-}
+#[path = "../fuzz_config/mod.rs"]
+mod fuzz_config;
 
-pub(crate) fn config() -> ProptestConfig {
-    ProptestConfig {
-        cases: cases(),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
+use fuzz_config::MAX_ERROR_BYTES;
+pub(crate) use fuzz_config::config;
 
 /// Numbers a mutation writes over a number in a line (`0.85`, `"2025-12-08"`, `[3, 7]`).
 pub(crate) const NUMBERS: [&str; 16] = [
@@ -225,7 +216,7 @@ pub(crate) fn check_error(err: &FileError) -> Result<(), TestCaseError> {
     let shown = err.to_string();
     prop_assert_eq!(shown.lines().count(), 1, "{:?}", shown);
     prop_assert!(!shown.chars().any(char::is_control), "{:?}", shown);
-    prop_assert!(shown.len() <= 1_500, "{} bytes", shown.len());
+    prop_assert!(shown.len() <= MAX_ERROR_BYTES, "{} bytes", shown.len());
     for secret in PLANTED {
         prop_assert!(!shown.contains(secret), "{:?} quotes {}", shown, secret);
     }

@@ -1,0 +1,26 @@
+//! How long every fuzz target runs, and what its errors may be: included by path from each
+//! crate's `tests/fuzz.rs` (core, flow, region; replan's and sim's through `toml_fuzz`).
+
+#![allow(dead_code, unreachable_pub, reason = "each target uses what it needs")]
+
+use proptest::prelude::ProptestConfig;
+
+/// Cases per target: `CARETIME_FUZZ_CASES`, 64 without it (CI runs more).
+pub(crate) fn cases() -> u32 {
+    std::env::var("CARETIME_FUZZ_CASES")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(64)
+}
+
+/// proptest's configuration for a fuzz target: [`cases`] cases, no regression files written.
+pub(crate) fn config() -> ProptestConfig {
+    ProptestConfig {
+        cases: cases(),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+/// The longest error a reader may give, in bytes: a line someone reads.
+pub(crate) const MAX_ERROR_BYTES: usize = 1_500;
