@@ -968,17 +968,18 @@ fn read_template(
     let mut latest: Option<usize> = None;
     for block_idx in order {
         let block = blocks[block_idx];
-        if let Some(previous) = latest.map(|latest| blocks[latest]) {
-            if previous.day == block.day && previous.range.overlaps(block.range) {
-                let violation = TemplateViolation::Overlap {
-                    first: previous,
-                    second: block,
-                };
-                return Err(at(
-                    &[Key("blocks"), Index(block_idx)],
-                    violation.to_string(),
-                ));
-            }
+        if let Some(previous) = latest.map(|latest| blocks[latest])
+            && previous.day == block.day
+            && previous.range.overlaps(block.range)
+        {
+            let violation = TemplateViolation::Overlap {
+                first: previous,
+                second: block,
+            };
+            return Err(at(
+                &[Key("blocks"), Index(block_idx)],
+                violation.to_string(),
+            ));
         }
         // Keep the block that ends last, so a long block is compared with every block it spans.
         let ends_later = latest.is_none_or(|latest| {
@@ -1105,16 +1106,16 @@ fn read_clinician(
     }
     // Internal clinicians work the facility's hours; network providers see plan members at
     // their office by arrangement, so their weeks are not held to it.
-    if affiliation == Affiliation::Internal {
-        if let Some(violation) = outside_hours(template, &facility.hours) {
-            return Err(at(
-                &[Key("template")],
-                format!(
-                    "its template, templates[{template_idx}], does not fit the hours of facilities[{}]: {violation}",
-                    facility.id.index(),
-                ),
-            ));
-        }
+    if affiliation == Affiliation::Internal
+        && let Some(violation) = outside_hours(template, &facility.hours)
+    {
+        return Err(at(
+            &[Key("template")],
+            format!(
+                "its template, templates[{template_idx}], does not fit the hours of facilities[{}]: {violation}",
+                facility.id.index(),
+            ),
+        ));
     }
     Ok(Clinician {
         id: ClinicianId(id),

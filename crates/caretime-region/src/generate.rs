@@ -965,7 +965,7 @@ impl PlanNumbers {
         // Odd and not a multiple of 5: coprime to 10^9 = 2^9 * 5^9. Below 10^9, and 999,999,999
         // is no multiple of 5, so the step never leaves the range.
         let mut multiplier = dice.below(PLAN_NUMBERS) | 1;
-        while multiplier % 5 == 0 {
+        while multiplier.is_multiple_of(5) {
             multiplier += 2;
         }
         PlanNumbers {
@@ -1345,10 +1345,10 @@ fn clinician_languages(plan: &Plan<'_>, dice: &mut Dice) -> Vec<Language> {
     if dice.chance(plan.params.clinician_spanish_share) {
         languages.push(Language::SPANISH);
     }
-    if let Some(others) = &plan.other_languages {
-        if dice.chance(plan.params.clinician_other_language_share) {
-            languages.push(others.draw(dice));
-        }
+    if let Some(others) = &plan.other_languages
+        && dice.chance(plan.params.clinician_other_language_share)
+    {
+        languages.push(others.draw(dice));
     }
     languages
 }

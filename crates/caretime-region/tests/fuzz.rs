@@ -201,19 +201,19 @@ fn mutate(tree: &mut Value, mutation: &Mutation, phi: &[String]) {
         }
         Mutation::RemoveKey { node, key } => {
             let pointer = node_at(node);
-            if let Some(Value::Object(map)) = tree.pointer_mut(&pointer) {
-                if let Some(name) = map.keys().nth(key % map.len().max(1)).cloned() {
-                    map.remove(&name);
-                }
+            if let Some(Value::Object(map)) = tree.pointer_mut(&pointer)
+                && let Some(name) = map.keys().nth(key % map.len().max(1)).cloned()
+            {
+                map.remove(&name);
             }
         }
         Mutation::Duplicate { node, entry } => {
             let pointer = node_at(node);
-            if let Some(Value::Array(entries)) = tree.pointer_mut(&pointer) {
-                if !entries.is_empty() {
-                    let copy = entries[entry % entries.len()].clone();
-                    entries.push(copy);
-                }
+            if let Some(Value::Array(entries)) = tree.pointer_mut(&pointer)
+                && !entries.is_empty()
+            {
+                let copy = entries[entry % entries.len()].clone();
+                entries.push(copy);
             }
         }
     }
