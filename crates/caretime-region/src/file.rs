@@ -94,7 +94,7 @@ pub enum RegionFileError {
 /// millions.
 #[derive(Serialize, Deserialize)]
 #[serde(transparent)]
-struct Name<'a>(#[serde(borrow)] Cow<'a, str>);
+pub(crate) struct Name<'a>(#[serde(borrow)] pub(crate) Cow<'a, str>);
 
 impl std::ops::Deref for Name<'_> {
     type Target = str;
@@ -135,7 +135,7 @@ struct RegionFile<'a> {
 
 /// The start of the message of a list longer than the region may hold: kept whole by
 /// [`without_values`] (it quotes nothing from the file).
-const TOO_MANY: &str = "too many entries";
+pub(crate) const TOO_MANY: &str = "too many entries";
 
 /// A list of at most `max` entries: reading stops with an error at entry `max + 1`, so that a
 /// file cannot make the reader hold more than a region may have.
@@ -212,41 +212,41 @@ fn blocks<'de: 'a, 'a, D: serde::Deserializer<'de>>(
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FacilityRecord<'a> {
+pub(crate) struct FacilityRecord<'a> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    id: Option<u32>,
+    pub(crate) id: Option<u32>,
     #[serde(borrow)]
-    name: Cow<'a, str>,
+    pub(crate) name: Cow<'a, str>,
     #[serde(borrow)]
-    address: Cow<'a, str>,
-    lat: f64,
-    lon: f64,
+    pub(crate) address: Cow<'a, str>,
+    pub(crate) lat: f64,
+    pub(crate) lon: f64,
     #[serde(borrow)]
-    time_zone: Cow<'a, str>,
+    pub(crate) time_zone: Cow<'a, str>,
     #[serde(borrow)]
-    hours: WeekRecord<'a>,
+    pub(crate) hours: WeekRecord<'a>,
     #[serde(borrow)]
-    calendar: CalendarRecord<'a>,
+    pub(crate) calendar: CalendarRecord<'a>,
 }
 
 /// Opening hours per weekday, `"08:00-18:00"`; a missing day is closed.
 #[derive(Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct WeekRecord<'a> {
+pub(crate) struct WeekRecord<'a> {
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
-    mon: Option<Cow<'a, str>>,
+    pub(crate) mon: Option<Cow<'a, str>>,
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
-    tue: Option<Cow<'a, str>>,
+    pub(crate) tue: Option<Cow<'a, str>>,
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
-    wed: Option<Cow<'a, str>>,
+    pub(crate) wed: Option<Cow<'a, str>>,
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
-    thu: Option<Cow<'a, str>>,
+    pub(crate) thu: Option<Cow<'a, str>>,
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
-    fri: Option<Cow<'a, str>>,
+    pub(crate) fri: Option<Cow<'a, str>>,
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
-    sat: Option<Cow<'a, str>>,
+    pub(crate) sat: Option<Cow<'a, str>>,
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
-    sun: Option<Cow<'a, str>>,
+    pub(crate) sun: Option<Cow<'a, str>>,
 }
 
 impl<'a> WeekRecord<'a> {
@@ -277,83 +277,83 @@ impl<'a> WeekRecord<'a> {
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CalendarRecord<'a> {
+pub(crate) struct CalendarRecord<'a> {
     /// Working weekdays; Monday to Friday when absent.
     #[serde(default)]
     #[serde(borrow)]
-    weekdays: Option<Vec<Name<'a>>>,
+    pub(crate) weekdays: Option<Vec<Name<'a>>>,
     #[serde(borrow)]
-    holidays: Cow<'a, str>,
+    pub(crate) holidays: Cow<'a, str>,
     #[serde(borrow, default)]
-    closures: Vec<Name<'a>>,
+    pub(crate) closures: Vec<Name<'a>>,
 }
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct TemplateRecord<'a> {
+pub(crate) struct TemplateRecord<'a> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    id: Option<u32>,
+    pub(crate) id: Option<u32>,
     #[serde(borrow)]
-    name: Cow<'a, str>,
-    fte: f64,
+    pub(crate) name: Cow<'a, str>,
+    pub(crate) fte: f64,
     #[serde(borrow, deserialize_with = "blocks")]
-    blocks: Vec<BlockRecord<'a>>,
+    pub(crate) blocks: Vec<BlockRecord<'a>>,
 }
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct BlockRecord<'a> {
+pub(crate) struct BlockRecord<'a> {
     #[serde(borrow)]
-    day: Cow<'a, str>,
+    pub(crate) day: Cow<'a, str>,
     #[serde(borrow)]
-    start: Cow<'a, str>,
+    pub(crate) start: Cow<'a, str>,
     #[serde(borrow)]
-    end: Cow<'a, str>,
+    pub(crate) end: Cow<'a, str>,
     #[serde(borrow)]
-    kind: Cow<'a, str>,
+    pub(crate) kind: Cow<'a, str>,
 }
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ClinicianRecord<'a> {
+pub(crate) struct ClinicianRecord<'a> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    id: Option<u32>,
+    pub(crate) id: Option<u32>,
     #[serde(borrow)]
-    name: Cow<'a, str>,
+    pub(crate) name: Cow<'a, str>,
     #[serde(borrow)]
-    discipline: Cow<'a, str>,
+    pub(crate) discipline: Cow<'a, str>,
     #[serde(borrow)]
-    affiliation: Cow<'a, str>,
+    pub(crate) affiliation: Cow<'a, str>,
     #[serde(borrow)]
-    languages: Vec<Name<'a>>,
+    pub(crate) languages: Vec<Name<'a>>,
     #[serde(borrow)]
-    modalities: Vec<Name<'a>>,
-    fte: f64,
-    facility: u32,
+    pub(crate) modalities: Vec<Name<'a>>,
+    pub(crate) fte: f64,
+    pub(crate) facility: u32,
     #[serde(borrow)]
-    template: Cow<'a, str>,
+    pub(crate) template: Cow<'a, str>,
 }
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct MemberRecord<'a> {
+pub(crate) struct MemberRecord<'a> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    id: Option<u32>,
+    pub(crate) id: Option<u32>,
     #[serde(borrow)]
-    plan_number: Cow<'a, str>,
+    pub(crate) plan_number: Cow<'a, str>,
     #[serde(borrow)]
-    name: Cow<'a, str>,
+    pub(crate) name: Cow<'a, str>,
     #[serde(borrow)]
-    birth_date: Cow<'a, str>,
+    pub(crate) birth_date: Cow<'a, str>,
     #[serde(borrow)]
-    language: Cow<'a, str>,
-    lat: f64,
-    lon: f64,
+    pub(crate) language: Cow<'a, str>,
+    pub(crate) lat: f64,
+    pub(crate) lon: f64,
     #[serde(borrow)]
-    accepts: Vec<Name<'a>>,
+    pub(crate) accepts: Vec<Name<'a>>,
 }
 
-fn affiliation_slug(affiliation: Affiliation) -> &'static str {
+pub(crate) fn affiliation_slug(affiliation: Affiliation) -> &'static str {
     match affiliation {
         Affiliation::Internal => "internal",
         Affiliation::Network => "network",
@@ -368,7 +368,7 @@ fn parse_affiliation(name: &str) -> Option<Affiliation> {
     }
 }
 
-fn hhmm(time: Time) -> String {
+pub(crate) fn hhmm(time: Time) -> String {
     format!("{:02}:{:02}", time.hour(), time.minute())
 }
 
@@ -399,15 +399,15 @@ fn fte_number(fte: Fte) -> f64 {
 
 /// One step of a path into the document: a key of an object or a position in an array.
 #[derive(Clone, Copy, Debug)]
-enum Step<'p> {
+pub(crate) enum Step<'p> {
     Key(&'p str),
     Index(usize),
 }
 
-use Step::{Index, Key};
+pub(crate) use Step::{Index, Key};
 
 /// Formats a path as `members[12].birth_date`.
-struct FieldPath<'p>(&'p [Step<'p>]);
+pub(crate) struct FieldPath<'p>(pub(crate) &'p [Step<'p>]);
 
 impl fmt::Display for FieldPath<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -428,9 +428,18 @@ struct Source<'a> {
     text: &'a str,
 }
 
-impl<'a> Source<'a> {
-    /// An error about the value at `path`. The line is found by walking the text to the value,
-    /// which costs a pass over the file, paid only when there is an error.
+/// Where the region's entries came from, so that the one validation path ([`validate`]) can name
+/// the file, line and field of a problem: the JSON text ([`Source`]) or table rows
+/// ([`crate::rows`]). Paths are those of the JSON document (`members[12].birth_date`); each
+/// source says what they mean in its own terms.
+pub(crate) trait Locate {
+    /// An error about the value at `path` (a path of the JSON document).
+    fn at(&self, path: &[Step<'_>], message: impl fmt::Display) -> FileError;
+}
+
+impl Locate for Source<'_> {
+    /// The line is found by walking the text to the value, which costs a pass over the file,
+    /// paid only when there is an error.
     fn at(&self, path: &[Step<'_>], message: impl fmt::Display) -> FileError {
         let line = locate(self.text, path).map(|offset| {
             self.text.as_bytes()[..offset]
@@ -446,7 +455,9 @@ impl<'a> Source<'a> {
             message: message.to_string(),
         }
     }
+}
 
+impl<'a> Source<'a> {
     fn parse(&self) -> Result<RegionFile<'a>, FileError> {
         let mut deserializer = serde_json::Deserializer::from_str(self.text);
         let parsed: RegionFile<'a> =
@@ -726,34 +737,99 @@ pub fn read_region(file: &str, text: &str) -> Result<Region, RegionFileError> {
             )
             .into());
     }
+    validate(
+        &source,
+        RegionId(parsed.id.unwrap_or(0)),
+        parsed.name,
+        Tables {
+            facilities: parsed.facilities,
+            templates: parsed.templates,
+            clinicians: parsed.clinicians,
+            members: parsed.members,
+        },
+    )
+    .map_err(RegionFileError::from)
+}
+
+/// A region's entries as read, before validation: from the JSON document, or converted from
+/// table rows by [`crate::rows`].
+pub(crate) struct Tables<'a> {
+    pub(crate) facilities: Vec<FacilityRecord<'a>>,
+    pub(crate) templates: Vec<TemplateRecord<'a>>,
+    pub(crate) clinicians: Vec<ClinicianRecord<'a>>,
+    pub(crate) members: Vec<MemberRecord<'a>>,
+}
+
+/// The one validation path of every region reader (JSON and rows): checks every field through
+/// the domain constructors, ids, references, sizes, zones, hours, calendars and templates, and
+/// returns the first problem located by `source`.
+pub(crate) fn validate(
+    source: &impl Locate,
+    id: RegionId,
+    name: String,
+    tables: Tables<'_>,
+) -> Result<Region, FileError> {
+    // The JSON reader stops at these bounds while parsing; rows arrive whole, so they are
+    // checked here for every reader.
+    let sizes = [
+        (
+            "facilities",
+            tables.facilities.len(),
+            Region::MAX_FACILITIES,
+        ),
+        ("templates", tables.templates.len(), Region::MAX_TEMPLATES),
+        (
+            "clinicians",
+            tables.clinicians.len(),
+            Region::MAX_CLINICIANS,
+        ),
+        ("members", tables.members.len(), Region::MAX_MEMBERS),
+    ];
+    for (table, len, max) in sizes {
+        if len > max {
+            return Err(source.at(
+                &[Key(table)],
+                format!("{TOO_MANY}: a region holds at most {max} {table} in memory"),
+            ));
+        }
+    }
+    for (index, template) in tables.templates.iter().enumerate() {
+        if template.blocks.len() > Template::MAX_BLOCKS {
+            return Err(source.at(
+                &[Key("templates"), Index(index), Key("blocks")],
+                format!(
+                    "{TOO_MANY}: a region holds at most {} blocks in a template in memory",
+                    Template::MAX_BLOCKS
+                ),
+            ));
+        }
+    }
     let mut zones: BTreeMap<String, TimeZone> = BTreeMap::new();
     let mut calendars: BTreeMap<String, HolidayCalendar> = BTreeMap::new();
-    let facilities = parsed
+    let facilities = tables
         .facilities
         .iter()
         .enumerate()
-        .map(|(index, record)| read_facility(&source, index, record, &mut zones, &mut calendars))
+        .map(|(index, record)| read_facility(source, index, record, &mut zones, &mut calendars))
         .collect::<Result<Vec<_>, _>>()?;
     let mut template_index: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut templates = Vec::with_capacity(parsed.templates.len());
-    for (index, record) in parsed.templates.iter().enumerate() {
+    let mut templates = Vec::with_capacity(tables.templates.len());
+    for (index, record) in tables.templates.iter().enumerate() {
         if let Some(first) = template_index.insert(&record.name, index) {
-            return Err(source
-                .at(
-                    &[Key("templates"), Index(index), Key("name")],
-                    format!("the same name as templates[{first}]"),
-                )
-                .into());
+            return Err(source.at(
+                &[Key("templates"), Index(index), Key("name")],
+                format!("the same name as templates[{first}]"),
+            ));
         }
-        templates.push(read_template(&source, index, record)?);
+        templates.push(read_template(source, index, record)?);
     }
-    let clinicians = parsed
+    let clinicians = tables
         .clinicians
         .iter()
         .enumerate()
         .map(|(index, record)| {
             read_clinician(
-                &source,
+                source,
                 index,
                 record,
                 &facilities,
@@ -762,27 +838,25 @@ pub fn read_region(file: &str, text: &str) -> Result<Region, RegionFileError> {
             )
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let mut plan_numbers: HashMap<&str, usize> = HashMap::with_capacity(parsed.members.len());
-    for (index, record) in parsed.members.iter().enumerate() {
+    let mut plan_numbers: HashMap<&str, usize> = HashMap::with_capacity(tables.members.len());
+    for (index, record) in tables.members.iter().enumerate() {
         if let Some(first) = plan_numbers.insert(&record.plan_number, index) {
-            return Err(source
-                .at(
-                    &[Key("members"), Index(index), Key("plan_number")],
-                    format!("the same plan number as members[{first}]"),
-                )
-                .into());
+            return Err(source.at(
+                &[Key("members"), Index(index), Key("plan_number")],
+                format!("the same plan number as members[{first}]"),
+            ));
         }
     }
     drop(plan_numbers);
-    let mut members = Vec::with_capacity(parsed.members.len());
+    let mut members = Vec::with_capacity(tables.members.len());
     // Read at random by every find (as the generator's are): huge pages.
     huge_pages(&members);
-    for (index, record) in parsed.members.into_iter().enumerate() {
-        members.push(read_member(&source, index, record)?);
+    for (index, record) in tables.members.into_iter().enumerate() {
+        members.push(read_member(source, index, record)?);
     }
     Ok(Region {
-        id: RegionId(parsed.id.unwrap_or(0)),
-        name: parsed.name,
+        id,
+        name,
         facilities,
         clinicians,
         members,
@@ -792,7 +866,7 @@ pub fn read_region(file: &str, text: &str) -> Result<Region, RegionFileError> {
 
 /// Ids are positions: an `id`, when given, must be the entry's position in its table.
 fn check_id(
-    source: &Source<'_>,
+    source: &impl Locate,
     table: &str,
     index: usize,
     id: Option<u32>,
@@ -818,7 +892,7 @@ fn parse_range(start: &str, end: &str) -> Result<DayRange, String> {
 }
 
 fn read_facility(
-    source: &Source<'_>,
+    source: &impl Locate,
     index: usize,
     record: &FacilityRecord<'_>,
     zones: &mut BTreeMap<String, TimeZone>,
@@ -924,7 +998,7 @@ fn holiday_calendar(name: &str) -> Option<HolidayCalendar> {
 }
 
 fn read_template(
-    source: &Source<'_>,
+    source: &impl Locate,
     index: usize,
     record: &TemplateRecord<'_>,
 ) -> Result<Template, FileError> {
@@ -1022,7 +1096,7 @@ fn read_list<T: PartialEq>(
 }
 
 fn read_clinician(
-    source: &Source<'_>,
+    source: &impl Locate,
     index: usize,
     record: &ClinicianRecord<'_>,
     facilities: &[Facility],
@@ -1148,7 +1222,7 @@ fn outside_hours(template: &Template, hours: &WeeklyHours) -> Option<TemplateVio
 /// Reads a member. Every message here names the field and the rule, never the value: the values
 /// are PHI.
 fn read_member(
-    source: &Source<'_>,
+    source: &impl Locate,
     index: usize,
     record: MemberRecord<'_>,
 ) -> Result<Member, FileError> {
@@ -1248,7 +1322,7 @@ fn standard_name(contract: &str, fte: Fte) -> String {
 }
 
 /// Checks that the region can be written in this format, and names its templates.
-fn writable(region: &Region) -> Result<Vec<String>, RegionFileError> {
+pub(crate) fn writable(region: &Region) -> Result<Vec<String>, RegionFileError> {
     let mut builtin_calendars: BTreeMap<&str, Option<HolidayCalendar>> = BTreeMap::new();
     for (index, facility) in region.facilities.iter().enumerate() {
         if facility.time_zone.iana_name().is_none() {
