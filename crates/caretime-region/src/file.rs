@@ -37,7 +37,9 @@
 //!
 //! [`write_region_json`] writes deterministic bytes: the same region always gives the same file.
 //! [`write_region_csv`] writes one [`CsvTable`] (`facilities.csv`, `template_blocks.csv`,
-//! `clinicians.csv` or `members.csv`) to a writer; the caller opens the files.
+//! `clinicians.csv` or `members.csv`) to a writer; the caller opens the files. The CSV columns,
+//! and reading the tables back, are in [`crate::rows`]; its reader converts rows into this
+//! module's file types and checks them through the same validation as [`read_region`].
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -64,6 +66,8 @@ use caretime_hint::huge_pages;
 use jiff::civil::{Time, Weekday};
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
+
+use crate::rows::{self, CsvRow};
 
 /// The version of the region file format this module reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
@@ -1568,165 +1572,64 @@ impl CsvTable {
 }
 
 /// Writes one table of the region as CSV to `out`: a header, then a row an entry, in id order.
-/// Lists within a cell are separated by `;`. The bytes depend only on the region. Opening the
-/// file, or creating its directory, is the caller's job.
+/// Lists within a cell are separated by `;`. The cells are those of [`crate::rows::region_rows`],
+/// and the columns are documented in [`crate::rows`]. The bytes depend only on the region.
+/// Opening the file, or creating its directory, is the caller's job.
 pub fn write_region_csv(
     region: &Region,
     table: CsvTable,
     out: &mut impl Write,
 ) -> Result<(), RegionFileError> {
-    let names = writable(region)?;
+    // Rows are made one at a time, so that writing members.csv holds one member's row, not
+    // millions.
+    let names = rows::writable_rows(region)?;
     match table {
         CsvTable::Facilities => write_csv(
             out,
-            &[
-                "id",
-                "name",
-                "address",
-                "lat",
-                "lon",
-                "time_zone",
-                "mon",
-                "tue",
-                "wed",
-                "thu",
-                "fri",
-                "sat",
-                "sun",
-                "weekdays",
-                "holidays",
-                "closures",
-            ],
-            |csv| {
-                for (index, facility) in region.facilities.iter().enumerate() {
-                    let record = facility_record(index, facility);
-                    let day =
-                        |range: &Option<Cow<'_, str>>| range.as_deref().unwrap_or("").to_owned();
-                    let [mon, tue, wed, thu, fri, sat, sun] =
-                        record.hours.days().map(|(_, range)| day(range));
-                    csv.write_record([
-                        index.to_string(),
-                        facility.name.clone(),
-                        facility.address.clone(),
-                        record.lat.to_string(),
-                        record.lon.to_string(),
-                        record.time_zone.to_string(),
-                        mon,
-                        tue,
-                        wed,
-                        thu,
-                        fri,
-                        sat,
-                        sun,
-                        record.calendar.weekdays.unwrap_or_default().join(";"),
-                        record.calendar.holidays.to_string(),
-                        record.calendar.closures.join(";"),
-                    ])?;
-                }
-                Ok(())
-            },
+            region
+                .facilities
+                .iter()
+                .enumerate()
+                .map(|(index, facility)| rows::facility_row(index, facility)),
         ),
         CsvTable::TemplateBlocks => write_csv(
             out,
-            &[
-                "template",
-                "template_name",
-                "fte",
-                "day",
-                "start",
-                "end",
-                "kind",
-            ],
-            |csv| {
-                for (index, template) in region.templates.iter().enumerate() {
-                    for block in &template.blocks {
-                        csv.write_record([
-                            index.to_string().as_str(),
-                            &names[index],
-                            &template.fte.to_string(),
-                            weekday_slug(block.day),
-                            &hhmm(block.range.start()),
-                            &hhmm(block.range.end()),
-                            block.kind.slug(),
-                        ])?;
-                    }
-                }
-                Ok(())
-            },
+            region
+                .templates
+                .iter()
+                .enumerate()
+                .flat_map(|(index, template)| {
+                    rows::template_block_rows(index, &names[index], template)
+                }),
         ),
         CsvTable::Clinicians => write_csv(
             out,
-            &[
-                "id",
-                "name",
-                "discipline",
-                "affiliation",
-                "languages",
-                "modalities",
-                "fte",
-                "facility",
-                "template",
-                "template_name",
-            ],
-            |csv| {
-                for (index, clinician) in region.clinicians.iter().enumerate() {
-                    let record = clinician_record(index, clinician, &names);
-                    csv.write_record([
-                        index.to_string().as_str(),
-                        &clinician.name,
-                        clinician.discipline.slug(),
-                        affiliation_slug(clinician.affiliation),
-                        &record.languages.join(";"),
-                        &record.modalities.join(";"),
-                        &clinician.fte.to_string(),
-                        &clinician.facility.0.to_string(),
-                        &clinician.template.0.to_string(),
-                        &names[clinician.template.index()],
-                    ])?;
-                }
-                Ok(())
-            },
+            region
+                .clinicians
+                .iter()
+                .enumerate()
+                .map(|(index, clinician)| rows::clinician_row(index, clinician, &names)),
         ),
         CsvTable::Members => write_csv(
             out,
-            &[
-                "id",
-                "plan_number",
-                "name",
-                "birth_date",
-                "language",
-                "lat",
-                "lon",
-                "accepts",
-            ],
-            |csv| {
-                for (index, member) in region.members.iter().enumerate() {
-                    let record = member_record(index, member);
-                    csv.write_record([
-                        index.to_string().as_str(),
-                        &record.plan_number,
-                        &record.name,
-                        &record.birth_date,
-                        &record.language,
-                        &record.lat.to_string(),
-                        &record.lon.to_string(),
-                        &record.accepts.join(";"),
-                    ])?;
-                }
-                Ok(())
-            },
+            region
+                .members
+                .iter()
+                .enumerate()
+                .map(|(index, member)| rows::member_row(index, member)),
         ),
     }
 }
 
-fn write_csv<W: Write>(
+fn write_csv<W: Write, R: CsvRow>(
     out: W,
-    header: &[&str],
-    rows: impl FnOnce(&mut csv::Writer<W>) -> csv::Result<()>,
+    rows: impl Iterator<Item = R>,
 ) -> Result<(), RegionFileError> {
     let mut writer = csv::Writer::from_writer(out);
-    writer.write_record(header)?;
-    rows(&mut writer)?;
+    writer.write_record(R::header())?;
+    for row in rows {
+        row.write(&mut writer)?;
+    }
     writer.flush()?;
     Ok(())
 }

@@ -9,6 +9,11 @@
 //! - [`file::read_region`] parses and checks a JSON region file; [`file::write_region_json`] and
 //!   [`file::write_region_csv`] write one to any [`std::io::Write`], byte for byte the same for
 //!   the same region.
+//! - [`rows`] is a region as four tables of rows ([`rows::RegionRows`]): the columns of the CSV
+//!   files and of the store's SQL tables. [`rows::region_rows`] makes them,
+//!   [`rows::region_from_rows`] checks them into a region as strictly as the JSON reader (the
+//!   two share one validation path), and [`rows::read_region_csv`] parses the CSV files first.
+//!   Its module docs document every column.
 //! - [`draws::Draws`] is the portable random stream (ChaCha8 words turned into uniforms, indices,
 //!   exponential and geometric draws without `rand`'s distributions) that the generator and the
 //!   simulator share.
@@ -19,3 +24,4 @@
 pub mod draws;
 pub mod file;
 pub mod generate;
+pub mod rows;

@@ -1,5 +1,4 @@
-//! Fuzz target for the region file reader (the only reader of this crate: the CSV tables are
-//! written, never read).
+//! Fuzz target for the JSON region file reader (the CSV reader's is `fuzz_csv.rs`).
 //!
 //! A region file holds members' names, birth dates and plan numbers, so the reader promises more
 //! than the others: besides returning (no panic, no hang) with an error of one line without
