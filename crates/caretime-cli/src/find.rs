@@ -120,7 +120,7 @@ fn parse_times(text: &str, length: u32) -> anyhow::Result<(Time, Time)> {
 }
 
 /// An id flag: `42` or `member-42` (the one spelling of caretime_core::id).
-fn parse_id<Id: FromStr<Err = IdError>>(flag: &str, text: &str) -> anyhow::Result<Id> {
+pub(crate) fn parse_id<Id: FromStr<Err = IdError>>(flag: &str, text: &str) -> anyhow::Result<Id> {
     text.parse().map_err(|err: IdError| {
         anyhow::anyhow!("{flag} must be a number such as 7, or {}-7", err.kind)
     })

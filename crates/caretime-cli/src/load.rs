@@ -202,6 +202,16 @@ pub(crate) fn rule_set(name: &str) -> anyhow::Result<RuleSet> {
     )
 }
 
+/// A rule set as [`rule_set`] finds it, with its TOML text (what a database stores).
+pub(crate) fn rule_set_with_text(name: &str) -> anyhow::Result<(RuleSet, String)> {
+    let rules = rule_set(name)?;
+    let text = match builtin::rule_set_text(name) {
+        Some(text) => text.to_owned(),
+        None => read(name, Input::RULE_SET)?,
+    };
+    Ok((rules, text))
+}
+
 /// A contract by built-in name (`socal-2025`) or path to a contract file.
 pub(crate) fn contract(name: &str) -> anyhow::Result<Contract> {
     named(

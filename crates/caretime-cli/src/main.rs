@@ -19,6 +19,7 @@ mod region;
 mod replan;
 mod rules;
 mod simulate;
+mod store;
 mod template;
 mod workload;
 
@@ -86,6 +87,17 @@ enum Command {
     /// The fewest internal therapists whose simulated compliance reaches a target under a
     /// contract, and their wage cost under the scenario's wage schedule.
     Plan(plan::PlanArgs),
+    /// The database holding the book: create it, migrate it, check it.
+    #[command(subcommand)]
+    Db(store::DbCommand),
+    /// Import a region (JSON, or its four CSV tables) into the database, in one transaction.
+    Import(store::ImportArgs),
+    /// Book a member's request in the stored book: the best offer, or a clinician's free time.
+    Book(store::BookArgs),
+    /// Cancel a stored appointment, giving its time back.
+    Cancel(store::CancelArgs),
+    /// List stored appointments, a member's or a clinician's.
+    Appointments(store::AppointmentsArgs),
     /// A guided tour: the same requests under every rule set, and what each contract does to a
     /// clinician's week.
     Demo,
@@ -117,6 +129,11 @@ fn main() -> ExitCode {
         Command::Simulate(args) => simulate::run(&args, cli.format),
         Command::Compare(args) => compare::run(&args, cli.format),
         Command::Plan(args) => plan::run(&args, cli.format),
+        Command::Db(command) => store::run_db(&command, cli.format),
+        Command::Import(args) => store::run_import(&args, cli.format),
+        Command::Book(args) => store::run_book(&args, cli.format),
+        Command::Cancel(args) => store::run_cancel(&args, cli.format),
+        Command::Appointments(args) => store::run_appointments(&args, cli.format),
         Command::Demo => demo::run(cli.format),
     };
     match result {

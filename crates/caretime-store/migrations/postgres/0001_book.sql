@@ -132,13 +132,15 @@ ALTER TABLE appointment ADD CONSTRAINT appointment_no_overlap EXCLUDE USING gist
 -- Out-of-network arrangements (SB 855): recorded when no internal or network time met the
 -- deadline.
 CREATE TABLE arrangement (
-    request BIGINT PRIMARY KEY,
+    journal_seq BIGINT PRIMARY KEY REFERENCES journal (seq),
+    request BIGINT NOT NULL,
     member BIGINT NOT NULL REFERENCES member (id),
     kind TEXT NOT NULL,
     requested BIGINT NOT NULL,
-    deadline BIGINT NOT NULL,
-    journal_seq BIGINT NOT NULL REFERENCES journal (seq)
+    deadline BIGINT NOT NULL
 );
+
+CREATE INDEX arrangement_by_member ON arrangement (member);
 
 -- Requests waiting for time that meets their deadline.
 CREATE TABLE waitlist (
@@ -187,12 +189,40 @@ CREATE TABLE group_session (
     PRIMARY KEY (therapy_group, session)
 );
 
+-- One row a seat: a member expected at a session (a member may hold a booked seat and a
+-- cancelled one in one session, so seats have no key of their own).
 CREATE TABLE group_seat (
     therapy_group BIGINT NOT NULL,
     session BIGINT NOT NULL,
     member BIGINT NOT NULL REFERENCES member (id),
     status TEXT NOT NULL,
-    PRIMARY KEY (therapy_group, session, member),
+    FOREIGN KEY (therapy_group, session) REFERENCES group_session (therapy_group, session)
+);
+
+CREATE INDEX group_seat_by_session ON group_seat (therapy_group, session, member);
+
+CREATE TABLE group_facilitator (
+    therapy_group BIGINT NOT NULL REFERENCES therapy_group (id),
+    position BIGINT NOT NULL,
+    clinician BIGINT NOT NULL REFERENCES clinician (id),
+    PRIMARY KEY (therapy_group, position)
+);
+
+-- The roster: members enrolled, in enrolment order.
+CREATE TABLE group_member (
+    therapy_group BIGINT NOT NULL REFERENCES therapy_group (id),
+    member BIGINT NOT NULL REFERENCES member (id),
+    enrolled_seq BIGINT NOT NULL REFERENCES journal (seq),
+    PRIMARY KEY (therapy_group, member)
+);
+
+-- Facilitators standing in for one session.
+CREATE TABLE group_substitute (
+    therapy_group BIGINT NOT NULL,
+    session BIGINT NOT NULL,
+    absent BIGINT NOT NULL REFERENCES clinician (id),
+    substitute BIGINT NOT NULL REFERENCES clinician (id),
+    PRIMARY KEY (therapy_group, session, absent),
     FOREIGN KEY (therapy_group, session) REFERENCES group_session (therapy_group, session)
 );
 

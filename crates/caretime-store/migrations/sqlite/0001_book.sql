@@ -149,13 +149,15 @@ END;
 -- Out-of-network arrangements (SB 855): recorded when no internal or network time met the
 -- deadline.
 CREATE TABLE arrangement (
-    request INTEGER PRIMARY KEY,
+    journal_seq INTEGER PRIMARY KEY REFERENCES journal (seq),
+    request INTEGER NOT NULL,
     member INTEGER NOT NULL REFERENCES member (id),
     kind TEXT NOT NULL,
     requested INTEGER NOT NULL,
-    deadline INTEGER NOT NULL,
-    journal_seq INTEGER NOT NULL REFERENCES journal (seq)
+    deadline INTEGER NOT NULL
 ) STRICT;
+
+CREATE INDEX arrangement_by_member ON arrangement (member);
 
 -- Requests waiting for time that meets their deadline.
 CREATE TABLE waitlist (
@@ -204,12 +206,40 @@ CREATE TABLE group_session (
     PRIMARY KEY (therapy_group, session)
 ) STRICT;
 
+-- One row a seat: a member expected at a session (a member may hold a booked seat and a
+-- cancelled one in one session, so seats have no key of their own).
 CREATE TABLE group_seat (
     therapy_group INTEGER NOT NULL,
     session INTEGER NOT NULL,
     member INTEGER NOT NULL REFERENCES member (id),
     status TEXT NOT NULL,
-    PRIMARY KEY (therapy_group, session, member),
+    FOREIGN KEY (therapy_group, session) REFERENCES group_session (therapy_group, session)
+) STRICT;
+
+CREATE INDEX group_seat_by_session ON group_seat (therapy_group, session, member);
+
+CREATE TABLE group_facilitator (
+    therapy_group INTEGER NOT NULL REFERENCES therapy_group (id),
+    position INTEGER NOT NULL,
+    clinician INTEGER NOT NULL REFERENCES clinician (id),
+    PRIMARY KEY (therapy_group, position)
+) STRICT;
+
+-- The roster: members enrolled, in enrolment order.
+CREATE TABLE group_member (
+    therapy_group INTEGER NOT NULL REFERENCES therapy_group (id),
+    member INTEGER NOT NULL REFERENCES member (id),
+    enrolled_seq INTEGER NOT NULL REFERENCES journal (seq),
+    PRIMARY KEY (therapy_group, member)
+) STRICT;
+
+-- Facilitators standing in for one session.
+CREATE TABLE group_substitute (
+    therapy_group INTEGER NOT NULL,
+    session INTEGER NOT NULL,
+    absent INTEGER NOT NULL REFERENCES clinician (id),
+    substitute INTEGER NOT NULL REFERENCES clinician (id),
+    PRIMARY KEY (therapy_group, session, absent),
     FOREIGN KEY (therapy_group, session) REFERENCES group_session (therapy_group, session)
 ) STRICT;
 

@@ -1,0 +1,412 @@
+//! The two backends behind one face: connecting, migrations, and statements with their values.
+//!
+//! Both schemas have the same tables and columns, and every statement is written once, with
+//! `$1`-style parameters (which SQLite reads too). What differs is how a writer takes the
+//! write lock ([`Tx::begin`]) and how a lost race shows itself ([`is_race`]).
+
+use std::borrow::Cow;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{AssertSqlSafe, Postgres, Sqlite, Transaction};
+
+use crate::StoreError;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// Which database a store is on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file (the embedded default).
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+impl Backend {
+    /// `sqlite` or `postgres`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// A connection pool on either backend.
+#[derive(Clone, Debug)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// How long a writer waits for another's write lock before it reports the database busy.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl Pool {
+    /// Connects to `url` (`sqlite://FILE`, `sqlite::memory:`, `postgres://...`). A SQLite file is
+    /// created if `create` and it does not exist, and runs in WAL mode (readers do not wait for
+    /// the writer).
+    pub(crate) async fn connect(url: &str, create: bool) -> Result<Pool, StoreError> {
+        if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(|_| StoreError::Url(url_shape(url)))?
+                .create_if_missing(create)
+                .journal_mode(SqliteJournalMode::Wal)
+                // WAL with NORMAL is durable across a crash of the process (the case that
+                // matters: a killed replan) and loses at most the last commits on a power loss.
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(BUSY_TIMEOUT);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(options)
+                .await
+                .map_err(|error| StoreError::connect(url, error))?;
+            Ok(Pool::Sqlite(pool))
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let options =
+                PgConnectOptions::from_str(url).map_err(|_| StoreError::Url(url_shape(url)))?;
+            let pool = PgPoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(BUSY_TIMEOUT)
+                .connect_with(options)
+                .await
+                .map_err(|error| StoreError::connect(url, error))?;
+            Ok(Pool::Postgres(pool))
+        } else {
+            Err(StoreError::Url(url_shape(url)))
+        }
+    }
+
+    pub(crate) fn backend(&self) -> Backend {
+        match self {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    fn migrator(&self) -> &'static Migrator {
+        match self {
+            Pool::Sqlite(_) => &SQLITE_MIGRATIONS,
+            Pool::Postgres(_) => &POSTGRES_MIGRATIONS,
+        }
+    }
+
+    /// The schema versions this binary knows, and the ones the database has applied.
+    pub(crate) async fn schema(&self) -> Result<Schema, StoreError> {
+        let known: Vec<i64> = self.migrator().iter().map(|m| m.version).collect();
+        let exists = match self {
+            Pool::Sqlite(pool) => {
+                sqlx::query_scalar::<_, i64>(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+                )
+                .fetch_one(pool)
+                .await?
+                    > 0
+            }
+            Pool::Postgres(pool) => {
+                sqlx::query_scalar::<_, bool>("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+                    .fetch_one(pool)
+                    .await?
+            }
+        };
+        let applied = if exists {
+            let sql = "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version";
+            match self {
+                Pool::Sqlite(pool) => sqlx::query_scalar(sql).fetch_all(pool).await?,
+                Pool::Postgres(pool) => sqlx::query_scalar(sql).fetch_all(pool).await?,
+            }
+        } else {
+            Vec::new()
+        };
+        Ok(Schema { known, applied })
+    }
+
+    /// Applies the migrations the database lacks; refuses a database whose schema is newer
+    /// than this binary's.
+    pub(crate) async fn migrate(&self) -> Result<Vec<i64>, StoreError> {
+        let schema = self.schema().await?;
+        if let Some(&newer) = schema.applied.iter().find(|v| !schema.known.contains(v)) {
+            return Err(StoreError::SchemaTooNew {
+                database: newer,
+                known: schema.known.last().copied().unwrap_or(0),
+            });
+        }
+        let pending = schema.pending();
+        match self {
+            Pool::Sqlite(pool) => self.migrator().run(pool).await?,
+            Pool::Postgres(pool) => self.migrator().run(pool).await?,
+        }
+        Ok(pending)
+    }
+
+    pub(crate) async fn close(&self) {
+        match self {
+            Pool::Sqlite(pool) => pool.close().await,
+            Pool::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+/// The database URL with any password left out, for messages.
+fn url_shape(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{user}@{}", &url[..scheme + 3], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+pub(crate) fn shown_url(url: &str) -> String {
+    url_shape(url)
+}
+
+/// Schema versions: the binary's and the database's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Schema {
+    /// Versions this binary can apply, in order.
+    pub known: Vec<i64>,
+    /// Versions the database has applied.
+    pub applied: Vec<i64>,
+}
+
+impl Schema {
+    /// Known versions not yet applied.
+    pub fn pending(&self) -> Vec<i64> {
+        self.known
+            .iter()
+            .copied()
+            .filter(|v| !self.applied.contains(v))
+            .collect()
+    }
+}
+
+/// A value bound to a statement's parameter.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Value {
+    Int(i64),
+    Real(f64),
+    Text(String),
+    Bool(bool),
+    /// SQL NULL in an integer column.
+    NoInt,
+    /// SQL NULL in a text column.
+    NoText,
+}
+
+impl From<i64> for Value {
+    fn from(value: i64) -> Value {
+        Value::Int(value)
+    }
+}
+
+impl From<u32> for Value {
+    fn from(value: u32) -> Value {
+        Value::Int(i64::from(value))
+    }
+}
+
+impl From<bool> for Value {
+    fn from(value: bool) -> Value {
+        Value::Bool(value)
+    }
+}
+
+impl From<f64> for Value {
+    fn from(value: f64) -> Value {
+        Value::Real(value)
+    }
+}
+
+impl From<String> for Value {
+    fn from(value: String) -> Value {
+        Value::Text(value)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(value: &str) -> Value {
+        Value::Text(value.to_owned())
+    }
+}
+
+impl From<Option<i64>> for Value {
+    fn from(value: Option<i64>) -> Value {
+        value.map_or(Value::NoInt, Value::Int)
+    }
+}
+
+impl From<Option<&str>> for Value {
+    fn from(value: Option<&str>) -> Value {
+        value.map_or(Value::NoText, Value::from)
+    }
+}
+
+/// One SQL statement and its parameters' values.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Statement {
+    pub(crate) sql: Cow<'static, str>,
+    pub(crate) args: Vec<Value>,
+    /// The number of rows it must change (`None`: any), checked when it runs: an update of a
+    /// row that is not as the journal says means the tables and the journal disagree.
+    pub(crate) expect_rows: Option<u64>,
+}
+
+impl Statement {
+    pub(crate) fn new(sql: &'static str, args: Vec<Value>) -> Statement {
+        Statement {
+            sql: Cow::Borrowed(sql),
+            args,
+            expect_rows: None,
+        }
+    }
+
+    /// The same statement, which must change exactly one row.
+    pub(crate) fn one_row(mut self) -> Statement {
+        self.expect_rows = Some(1);
+        self
+    }
+}
+
+macro_rules! bind_all {
+    ($query:expr, $args:expr) => {{
+        let mut query = $query;
+        for arg in $args {
+            query = match arg {
+                Value::Int(v) => query.bind(*v),
+                Value::Real(v) => query.bind(*v),
+                Value::Text(v) => query.bind(v.clone()),
+                Value::Bool(v) => query.bind(*v),
+                Value::NoInt => query.bind(None::<i64>),
+                Value::NoText => query.bind(None::<String>),
+            };
+        }
+        query
+    }};
+}
+
+/// A write transaction holding the book's write lock.
+#[derive(Debug)]
+pub(crate) enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    /// Begins a transaction that holds the write lock until it ends, and reads the journal's
+    /// head under it. SQLite: `BEGIN IMMEDIATE` (one writer at a time, the others wait up to
+    /// the busy timeout). PostgreSQL: the book row locked `FOR UPDATE`.
+    pub(crate) async fn begin(pool: &Pool) -> Result<(Tx, i64), StoreError> {
+        match pool {
+            Pool::Sqlite(pool) => {
+                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let head = sqlx::query_scalar("SELECT journal_seq FROM book WHERE id = 1")
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or(StoreError::Empty)?;
+                Ok((Tx::Sqlite(tx), head))
+            }
+            Pool::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                let head =
+                    sqlx::query_scalar("SELECT journal_seq FROM book WHERE id = 1 FOR UPDATE")
+                        .fetch_optional(&mut *tx)
+                        .await?
+                        .ok_or(StoreError::Empty)?;
+                Ok((Tx::Postgres(tx), head))
+            }
+        }
+    }
+
+    /// Begins a transaction for loading data into an empty database (the same lock).
+    pub(crate) async fn begin_unlocked(pool: &Pool) -> Result<Tx, StoreError> {
+        match pool {
+            Pool::Sqlite(pool) => Ok(Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?)),
+            Pool::Postgres(pool) => Ok(Tx::Postgres(pool.begin().await?)),
+        }
+    }
+
+    /// Runs `statement`, checking the number of rows it changed if it says.
+    pub(crate) async fn run(&mut self, statement: &Statement) -> Result<u64, StoreError> {
+        let sql = AssertSqlSafe(statement.sql.clone());
+        let rows = match self {
+            Tx::Sqlite(tx) => bind_all!(sqlx::query(sql), &statement.args)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected(),
+            Tx::Postgres(tx) => bind_all!(sqlx::query(sql), &statement.args)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected(),
+        };
+        if let Some(expected) = statement.expect_rows
+            && rows != expected
+        {
+            return Err(StoreError::Disagree(format!(
+                "a statement changed {rows} rows, not {expected}: {}",
+                first_words(&statement.sql)
+            )));
+        }
+        Ok(rows)
+    }
+
+    /// A count (`SELECT count(*) ...`) read inside the transaction.
+    pub(crate) async fn count(&mut self, sql: &'static str) -> Result<i64, StoreError> {
+        Ok(match self {
+            Tx::Sqlite(tx) => sqlx::query_scalar(sql).fetch_one(&mut **tx).await?,
+            Tx::Postgres(tx) => sqlx::query_scalar(sql).fetch_one(&mut **tx).await?,
+        })
+    }
+
+    pub(crate) async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn rollback(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(tx) => tx.rollback().await?,
+            Tx::Postgres(tx) => tx.rollback().await?,
+        }
+        Ok(())
+    }
+}
+
+/// The statement's first words, to say which one failed without its values.
+fn first_words(sql: &str) -> String {
+    sql.split_whitespace().take(4).collect::<Vec<_>>().join(" ")
+}
+
+/// Whether `error` is the database refusing a write another writer's made impossible: an
+/// overlap refused by the exclusion constraint (PostgreSQL, SQLSTATE 23P01) or the SQLite
+/// trigger, a unique key already taken, or a lock not granted in time.
+pub(crate) fn is_race(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(db) => {
+            let code = db.code();
+            let code = code.as_deref().unwrap_or("");
+            // PostgreSQL: exclusion violation, unique violation, serialization failure,
+            // deadlock. SQLite: BUSY (5), LOCKED (6), and the trigger's abort (a constraint,
+            // with its message).
+            matches!(
+                code,
+                "23P01" | "23505" | "40001" | "40P01" | "5" | "6" | "517"
+            ) || db.message().contains("caretime: overlapping appointment")
+        }
+        sqlx::Error::PoolTimedOut => true,
+        _ => false,
+    }
+}

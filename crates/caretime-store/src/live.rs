@@ -1,0 +1,503 @@
+//! A process's book: the engine's [`Book`] kept coherent with the database.
+//!
+//! One path for every change: catch up on the journal, decide with the engine on the cached
+//! book, then commit the decision's changes (journal rows, table rows and audit rows) in one
+//! transaction that holds the write lock. If another process committed in between, the
+//! transaction catches up and decides again, once; a decision the engine then refuses is a
+//! conflict. The cache applies the changes only after the commit.
+
+use caretime_core::id::{AppointmentId, RequestId};
+use caretime_core::region::Region;
+use caretime_core::rules::RuleSet;
+use caretime_engine::availability::Horizon;
+use caretime_engine::book::{Book, BookPolicy, Change, Outcome, Refusal};
+use jiff::civil::Date;
+use jiff::{Timestamp, ToSpan};
+
+use crate::db::{Pool, Statement, Tx};
+use crate::region::StoredRegion;
+use crate::{Actor, AuditEvent, Store, StoreError, audit_statement, tables, wire};
+
+/// The book covers this many days past today; it is rebuilt, a month further, when today
+/// comes within [`Horizon::last`] minus this.
+pub const LOOKAHEAD_DAYS: i32 = 180;
+/// How much further than the lookahead a rebuilt book reaches (so it is rebuilt monthly, not
+/// daily).
+const ROLL_DAYS: i32 = 30;
+/// Journal rows read per query while loading or catching up.
+const JOURNAL_PAGE: i64 = 20_000;
+
+/// What a decision came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Committed: these changes are in the database and in the book.
+    Committed {
+        /// The changes.
+        changes: Vec<Change>,
+        /// The journal's sequence number of the first.
+        seq: i64,
+    },
+    /// The engine refused the decision (every reason).
+    Refused(Vec<Refusal>),
+    /// Another process's commit made the decision impossible: the engine refused it on the
+    /// book caught up with that commit (or the database refused the write twice).
+    Conflict(Vec<Refusal>),
+}
+
+/// What a decision sees.
+#[derive(Clone, Copy, Debug)]
+pub struct Context<'a> {
+    /// The book, caught up.
+    pub book: &'a Book,
+    /// Its region.
+    pub region: &'a Region,
+    /// Its rule set.
+    pub rules: &'a RuleSet,
+    /// The id a new request takes.
+    pub next_request: RequestId,
+}
+
+/// The engine's book, a cache of the database's.
+#[derive(Debug)]
+pub struct LiveBook {
+    store: Store,
+    stored: StoredRegion,
+    book: Book,
+    /// The last journal row applied.
+    seen: i64,
+    next_request: u32,
+}
+
+impl LiveBook {
+    /// Loads the book as of `now`: the region, then every journal row in order.
+    pub async fn load(
+        store: &Store,
+        now: Timestamp,
+        actor: &Actor,
+    ) -> Result<LiveBook, StoreError> {
+        let stored = store.load_region(actor, now).await?;
+        let book = empty_book(&stored, now)?;
+        let mut live = LiveBook {
+            store: store.clone(),
+            stored,
+            book,
+            seen: 0,
+            next_request: 0,
+        };
+        live.catch_up().await?;
+        Ok(live)
+    }
+
+    /// The cached book.
+    pub fn book(&self) -> &Book {
+        &self.book
+    }
+
+    /// The region.
+    pub fn region(&self) -> &Region {
+        &self.stored.region
+    }
+
+    /// The rule set.
+    pub fn rules(&self) -> &RuleSet {
+        &self.stored.rules
+    }
+
+    /// The last journal row the cache has applied.
+    pub fn seen(&self) -> i64 {
+        self.seen
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// What a decision would see now (without catching up).
+    pub fn context(&self) -> Context<'_> {
+        Context {
+            book: &self.book,
+            region: &self.stored.region,
+            rules: &self.stored.rules,
+            next_request: RequestId(self.next_request),
+        }
+    }
+
+    /// Applies the journal rows committed since the cache last looked.
+    pub async fn catch_up(&mut self) -> Result<usize, StoreError> {
+        let mut applied = 0;
+        loop {
+            let mut rows = read_journal(self.store.pool(), None, self.seen, JOURNAL_PAGE).await?;
+            let full = rows.len() as i64 == JOURNAL_PAGE;
+            if full {
+                // A page ends inside a decision: apply whole decisions only.
+                let last = rows.last().map_or(0, |row| row.decision);
+                if rows.first().is_some_and(|row| row.decision == last) {
+                    rows = read_decision(self.store.pool(), self.seen, last).await?;
+                } else {
+                    rows.retain(|row| row.decision != last);
+                }
+            }
+            applied += self.apply_rows(rows)?;
+            if !full {
+                return Ok(applied);
+            }
+        }
+    }
+
+    /// Makes sure the book reaches [`LOOKAHEAD_DAYS`] past `now`, rebuilding it from the
+    /// database when it does not (the horizon rolls forward with the date).
+    pub async fn roll(&mut self, now: Timestamp) -> Result<bool, StoreError> {
+        let today = utc_date(now);
+        if today.saturating_add(LOOKAHEAD_DAYS.days()) <= self.book.availability().horizon().last {
+            return Ok(false);
+        }
+        self.book = empty_book(&self.stored, now)?;
+        self.seen = 0;
+        self.next_request = 0;
+        self.catch_up().await?;
+        Ok(true)
+    }
+
+    /// Decides with `decide` on the caught-up book and commits what it accepts. `audit`
+    /// describes the decision for the audit log (its outcome is filled in). `decide` may fail
+    /// with the caller's own error (a find the engine could not run), which is returned as is.
+    pub async fn decide<F, E>(
+        &mut self,
+        now: Timestamp,
+        actor: &Actor,
+        audit: AuditEvent,
+        decide: F,
+    ) -> Result<Decision, E>
+    where
+        F: Fn(Context<'_>) -> Result<Outcome, E>,
+        E: From<StoreError>,
+    {
+        self.roll(now).await?;
+        self.catch_up().await?;
+        let mut raced = false;
+        loop {
+            let changes = match decide(self.context())? {
+                Outcome::Accepted(changes) => changes.into_vec(),
+                Outcome::Refused(refusals) => {
+                    let outcome = if raced { "conflict" } else { "refused" };
+                    self.store
+                        .audit(actor, now, &AuditEvent { outcome, ..audit })
+                        .await?;
+                    return Ok(if raced {
+                        Decision::Conflict(refusals)
+                    } else {
+                        Decision::Refused(refusals)
+                    });
+                }
+            };
+            match self.commit(&changes, now, actor, &audit, &decide).await {
+                Ok(Committed::Done { changes, seq }) => {
+                    return Ok(Decision::Committed { changes, seq });
+                }
+                Ok(Committed::Refused(refusals)) => {
+                    self.store
+                        .audit(
+                            actor,
+                            now,
+                            &AuditEvent {
+                                outcome: "conflict",
+                                ..audit
+                            },
+                        )
+                        .await?;
+                    return Ok(Decision::Conflict(refusals));
+                }
+                Ok(Committed::Failed(error)) => return Err(error),
+                Err(error) if error.is_race() && !raced => {
+                    // The database refused what the cache allowed: catch up, decide again once.
+                    raced = true;
+                    self.catch_up().await?;
+                }
+                Err(error) if error.is_race() => {
+                    self.store
+                        .audit(
+                            actor,
+                            now,
+                            &AuditEvent {
+                                outcome: "conflict",
+                                ..audit
+                            },
+                        )
+                        .await?;
+                    return Ok(Decision::Conflict(Vec::new()));
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+    }
+
+    /// Commits `changes` in one transaction under the write lock; if the journal moved since
+    /// the cache last looked, catches up inside the transaction and decides again.
+    async fn commit<F, E>(
+        &mut self,
+        changes: &[Change],
+        now: Timestamp,
+        actor: &Actor,
+        audit: &AuditEvent,
+        decide: &F,
+    ) -> Result<Committed<E>, StoreError>
+    where
+        F: Fn(Context<'_>) -> Result<Outcome, E>,
+    {
+        let (mut tx, head) = Tx::begin(self.store.pool()).await?;
+        let mut redecided = None;
+        if head != self.seen {
+            let rows = read_journal(self.store.pool(), Some(&mut tx), self.seen, i64::MAX).await;
+            let caught_up = rows.and_then(|rows| self.apply_rows(rows));
+            if let Err(error) = caught_up {
+                tx.rollback().await?;
+                return Err(error);
+            }
+            match decide(self.context()) {
+                Ok(Outcome::Accepted(again)) => redecided = Some(again.into_vec()),
+                Ok(Outcome::Refused(refusals)) => {
+                    tx.rollback().await?;
+                    return Ok(Committed::Refused(refusals));
+                }
+                Err(error) => {
+                    tx.rollback().await?;
+                    return Ok(Committed::Failed(error));
+                }
+            }
+        }
+        let changes = redecided.as_deref().unwrap_or(changes);
+        let written = write(
+            &mut tx,
+            &self.stored.region,
+            changes,
+            head,
+            now,
+            actor,
+            audit,
+        )
+        .await;
+        match written {
+            Ok(()) => tx.commit().await?,
+            Err(error) => {
+                tx.rollback().await?;
+                return Err(error);
+            }
+        }
+        let seq = head + 1;
+        self.apply_decision(changes, seq)?;
+        self.seen = head + changes.len() as i64;
+        Ok(Committed::Done {
+            changes: changes.to_vec(),
+            seq,
+        })
+    }
+
+    /// Applies journal rows (whole decisions, in order) to the cache.
+    fn apply_rows(&mut self, rows: Vec<JournalRow>) -> Result<usize, StoreError> {
+        let n = rows.len();
+        let mut decision: Vec<Change> = Vec::new();
+        let mut decision_seq = 0;
+        for row in rows {
+            if row.decision != decision_seq && !decision.is_empty() {
+                self.apply_decision(&decision, decision_seq)?;
+                decision.clear();
+            }
+            decision_seq = row.decision;
+            let change = wire::decode_change(&row.change).map_err(|error| StoreError::Journal {
+                seq: row.seq,
+                error,
+            })?;
+            decision.push(change);
+            self.seen = row.seq;
+        }
+        if !decision.is_empty() {
+            self.apply_decision(&decision, decision_seq)?;
+        }
+        Ok(n)
+    }
+
+    fn apply_decision(&mut self, changes: &[Change], seq: i64) -> Result<(), StoreError> {
+        self.book
+            .apply(changes)
+            .map_err(|error| StoreError::Apply { seq, error })?;
+        for change in changes {
+            let request = match change {
+                Change::Create(appointment) => Some(appointment.request.id),
+                Change::Arrange(arrangement) => Some(arrangement.request),
+                Change::Wait(entry) => Some(entry.request.id),
+                _ => None,
+            };
+            if let Some(request) = request {
+                self.next_request = self.next_request.max(request.0.saturating_add(1));
+            }
+        }
+        Ok(())
+    }
+
+    /// The appointment `id` as the cache holds it.
+    pub fn appointment(&self, id: AppointmentId) -> Option<caretime_engine::book::Appointment> {
+        self.book.appointment(id)
+    }
+}
+
+enum Committed<E> {
+    Done { changes: Vec<Change>, seq: i64 },
+    Refused(Vec<Refusal>),
+    Failed(E),
+}
+
+/// The UTC date of `now`.
+fn utc_date(now: Timestamp) -> Date {
+    now.to_zoned(jiff::tz::TimeZone::UTC).date()
+}
+
+/// An empty book over the stored region, from its first date to a month past the lookahead.
+fn empty_book(stored: &StoredRegion, now: Timestamp) -> Result<Book, StoreError> {
+    let today = utc_date(now).max(stored.first);
+    let horizon = Horizon {
+        first: stored.first,
+        last: today.saturating_add((LOOKAHEAD_DAYS + ROLL_DAYS).days()),
+    };
+    Book::new(&stored.region, horizon, &[], BookPolicy::STANDARD)
+        .map_err(|error| StoreError::Book(error.to_string()))
+}
+
+/// Writes a decision: its journal rows, the tables' changes, the new head and the audit row.
+async fn write(
+    tx: &mut Tx,
+    region: &Region,
+    changes: &[Change],
+    head: i64,
+    now: Timestamp,
+    actor: &Actor,
+    audit: &AuditEvent,
+) -> Result<(), StoreError> {
+    let decision = head + 1;
+    for (offset, change) in changes.iter().enumerate() {
+        let seq = decision + offset as i64;
+        tx.run(&Statement::new(
+            "INSERT INTO journal (seq, decision, at, actor, change) VALUES ($1, $2, $3, $4, $5)",
+            vec![
+                seq.into(),
+                decision.into(),
+                tables::seconds(now).into(),
+                actor.who.as_str().into(),
+                wire::encode_change(change).into(),
+            ],
+        ))
+        .await?;
+        for statement in tables::statements(region, change, seq) {
+            tx.run(&statement).await?;
+        }
+    }
+    tx.run(
+        &Statement::new(
+            "UPDATE book SET journal_seq = $1 WHERE id = 1 AND journal_seq = $2",
+            vec![(head + changes.len() as i64).into(), head.into()],
+        )
+        .one_row(),
+    )
+    .await?;
+    let entity_id = changes.iter().find_map(|change| match change {
+        Change::Create(appointment) => Some(appointment.id.0.to_string()),
+        Change::SetStatus { appointment, .. } => Some(appointment.0.to_string()),
+        _ => None,
+    });
+    let event = AuditEvent {
+        entity_id: audit.entity_id.clone().or(entity_id),
+        outcome: "ok",
+        ..audit.clone()
+    };
+    tx.run(&audit_statement(actor, now, &event)).await?;
+    Ok(())
+}
+
+/// A journal row as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JournalRow {
+    /// Its sequence number.
+    pub seq: i64,
+    /// Its decision's first sequence number.
+    pub decision: i64,
+    /// The change, as [`wire::encode_change`] wrote it.
+    pub change: String,
+}
+
+/// Reads the rows of one decision after `after`.
+async fn read_decision(
+    pool: &Pool,
+    after: i64,
+    decision: i64,
+) -> Result<Vec<JournalRow>, StoreError> {
+    let sql = "SELECT seq, decision, change FROM journal WHERE seq > $1 AND decision = $2 \
+               ORDER BY seq";
+    let rows: Vec<(i64, i64, String)> = match pool {
+        Pool::Sqlite(pool) => {
+            sqlx::query_as(sql)
+                .bind(after)
+                .bind(decision)
+                .fetch_all(pool)
+                .await?
+        }
+        Pool::Postgres(pool) => {
+            sqlx::query_as(sql)
+                .bind(after)
+                .bind(decision)
+                .fetch_all(pool)
+                .await?
+        }
+    };
+    Ok(journal_rows(rows))
+}
+
+fn journal_rows(rows: Vec<(i64, i64, String)>) -> Vec<JournalRow> {
+    rows.into_iter()
+        .map(|(seq, decision, change)| JournalRow {
+            seq,
+            decision,
+            change,
+        })
+        .collect()
+}
+
+/// Reads up to `limit` journal rows after `after`, in order, through the transaction if given.
+pub(crate) async fn read_journal(
+    pool: &Pool,
+    tx: Option<&mut Tx>,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<JournalRow>, StoreError> {
+    let sql = "SELECT seq, decision, change FROM journal WHERE seq > $1 ORDER BY seq LIMIT $2";
+    let rows: Vec<(i64, i64, String)> = match (tx, pool) {
+        (Some(Tx::Sqlite(tx)), _) => {
+            sqlx::query_as(sql)
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&mut **tx)
+                .await?
+        }
+        (Some(Tx::Postgres(tx)), _) => {
+            sqlx::query_as(sql)
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&mut **tx)
+                .await?
+        }
+        (None, Pool::Sqlite(pool)) => {
+            sqlx::query_as(sql)
+                .bind(after)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+        }
+        (None, Pool::Postgres(pool)) => {
+            sqlx::query_as(sql)
+                .bind(after)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+        }
+    };
+    Ok(journal_rows(rows))
+}
