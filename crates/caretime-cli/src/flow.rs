@@ -255,7 +255,7 @@ fn generate(args: &GenerateArgs, format: Format) -> anyhow::Result<Network> {
             let mut cost = i64::from(distance) * cost::MAX_TRAVEL / i64::from(half_window)
                 + i64::from(day.saturating_sub(deadline)) * cost::LATE_PER_DAY
                 + rng.random_range(0..100);
-            if provider % 5 != 0 {
+            if !provider.is_multiple_of(5) {
                 cost += cost::NETWORK;
             }
             if in_person != rng.random_bool(0.7) {

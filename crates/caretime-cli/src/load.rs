@@ -60,9 +60,9 @@ impl Input {
 /// "1 MiB", "1 GiB", "512 KiB".
 fn size(bytes: u64) -> String {
     match bytes {
-        _ if bytes >= GIB && bytes % GIB == 0 => format!("{} GiB", bytes / GIB),
-        _ if bytes >= MIB && bytes % MIB == 0 => format!("{} MiB", bytes / MIB),
-        _ if bytes >= KIB && bytes % KIB == 0 => format!("{} KiB", bytes / KIB),
+        _ if bytes >= GIB && bytes.is_multiple_of(GIB) => format!("{} GiB", bytes / GIB),
+        _ if bytes >= MIB && bytes.is_multiple_of(MIB) => format!("{} MiB", bytes / MIB),
+        _ if bytes >= KIB && bytes.is_multiple_of(KIB) => format!("{} KiB", bytes / KIB),
         _ => format!("{bytes} bytes"),
     }
 }

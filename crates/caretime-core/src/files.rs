@@ -182,10 +182,10 @@ pub(crate) fn quote_serde_message(message: &str) -> String {
         }
     }
     for prefix in ["invalid type: string \"", "invalid value: string \""] {
-        if let Some(rest) = message.strip_prefix(prefix) {
-            if let Some((quoted, expected)) = rest.rsplit_once("\", expected ") {
-                return format!("{prefix}{}\", expected {expected}", quote(quoted));
-            }
+        if let Some(rest) = message.strip_prefix(prefix)
+            && let Some((quoted, expected)) = rest.rsplit_once("\", expected ")
+        {
+            return format!("{prefix}{}\", expected {expected}", quote(quoted));
         }
     }
     message.to_owned()

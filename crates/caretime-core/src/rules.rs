@@ -133,7 +133,7 @@ impl Rate {
 impl fmt::Display for Rate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let percent = f64::from(self.0) / 100.0;
-        if self.0 % 100 == 0 {
+        if self.0.is_multiple_of(100) {
             write!(f, "{percent:.0}%")
         } else {
             write!(f, "{percent}%")
@@ -369,10 +369,10 @@ impl RuleSet {
                 return Err(RuleSetError::DeadlineTooLong { index });
             }
         }
-        if let Some(triage) = &parts.triage {
-            if triage.within <= SignedDuration::ZERO || triage.within > TriageStandard::MAX {
-                return Err(RuleSetError::TriageOutOfRange);
-            }
+        if let Some(triage) = &parts.triage
+            && (triage.within <= SignedDuration::ZERO || triage.within > TriageStandard::MAX)
+        {
+            return Err(RuleSetError::TriageOutOfRange);
         }
         let days = ZoneDays::new(parts.time_zone.clone());
         Ok(RuleSet { parts, days })

@@ -426,13 +426,13 @@ pub fn check_template(
             });
         }
         let same_day = ends_last.filter(|earlier| earlier.day == block.day);
-        if let Some(earlier) = same_day {
-            if earlier.range.overlaps(block.range) {
-                violations.push(TemplateViolation::Overlap {
-                    first: earlier,
-                    second: *block,
-                });
-            }
+        if let Some(earlier) = same_day
+            && earlier.range.overlaps(block.range)
+        {
+            violations.push(TemplateViolation::Overlap {
+                first: earlier,
+                second: *block,
+            });
         }
         if same_day.is_none_or(|earlier| earlier.range.end() < block.range.end()) {
             ends_last = Some(*block);

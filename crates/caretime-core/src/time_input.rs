@@ -54,12 +54,11 @@ pub fn parse_instant(text: &str) -> Result<Timestamp, TimeInputError> {
         return Err(TimeInputError::NoZone);
     }
     // RFC 3339 offsets are within ±23:59; jiff reads up to ±25:59:59.
-    if let Some(PiecesOffset::Numeric(offset)) = pieces.offset() {
-        if offset.offset().duration_since(jiff::tz::Offset::UTC).abs()
+    if let Some(PiecesOffset::Numeric(offset)) = pieces.offset()
+        && offset.offset().duration_since(jiff::tz::Offset::UTC).abs()
             >= SignedDuration::from_hours(24)
-        {
-            return Err(TimeInputError::Invalid);
-        }
+    {
+        return Err(TimeInputError::Invalid);
     }
     match (pieces.offset(), pieces.time_zone_annotation()) {
         (None, None) => Err(TimeInputError::NoZone),

@@ -227,7 +227,7 @@ impl CostScaling {
                         &mut path_nodes,
                     )?;
                     self.operations += 1;
-                    if self.operations % PROGRESS_EVERY == 0 {
+                    if self.operations.is_multiple_of(PROGRESS_EVERY) {
                         observer(Progress {
                             phase: "cost scaling",
                             count: self.operations,

@@ -413,7 +413,7 @@ impl Simplex {
                 self.update_potential();
             }
             pivots += 1;
-            if pivots % PROGRESS_EVERY == 0 {
+            if pivots.is_multiple_of(PROGRESS_EVERY) {
                 observer(Progress {
                     phase: "network simplex",
                     count: pivots,
