@@ -1,0 +1,511 @@
+//! The store's conformance story, the same on every backend: SQLite always, PostgreSQL when
+//! `CARETIME_TEST_POSTGRES_URL` is set (see `support`).
+
+mod support;
+
+use caretime_core::files::builtin;
+use caretime_core::id::{AppointmentId, MemberId};
+use caretime_core::request::{Preferences, Request, RequestKind};
+use caretime_engine::availability::Minute;
+use caretime_engine::book::{
+    CancellationReason, CancelledBy, Change, Choice, Outcome, Refusal, Take, TakeOffer,
+};
+use caretime_engine::find::Offer;
+use caretime_region::generate::{RegionParams, generate};
+use caretime_store::live::{Context, Decision, LiveBook};
+use caretime_store::query::AppointmentFilter;
+use caretime_store::{Actor, AuditEvent, Store, StoreError};
+use jiff::Timestamp;
+use sqlx::Connection;
+use support::TestDb;
+
+fn now() -> Timestamp {
+    "2025-12-01T16:00:00Z".parse().expect("an instant")
+}
+
+fn actor(name: &str) -> Actor {
+    Actor {
+        who: format!("test:{name}"),
+        source: "conformance".to_owned(),
+    }
+}
+
+fn booking() -> AuditEvent {
+    AuditEvent {
+        action: "create",
+        entity: "appointment",
+        entity_id: None,
+        outcome: "ok",
+    }
+}
+
+/// A store on `db` holding a small generated region (about 30 clinicians, 9,600 members).
+async fn imported(db: &TestDb) -> Store {
+    let store = Store::open(&db.url).await.expect("the store opens");
+    let region = generate(&RegionParams::socal(0.002, 1)).expect("a region");
+    let rules = builtin::rule_set_text("ca-dmhc").expect("the built-in rule set");
+    let first = now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    store
+        .import_region(&region, rules, first, &actor("import"), now(), &|_, _| {})
+        .await
+        .expect("the region imports");
+    store
+}
+
+fn request(ctx: Context<'_>, member: u32) -> Request {
+    Request {
+        id: ctx.next_request,
+        member: MemberId(member),
+        kind: RequestKind::Initial,
+        requested: now(),
+        prior_appointment: None,
+        clinical_exception: None,
+        treating_clinician: None,
+        preferences: Preferences::ANY,
+    }
+}
+
+/// Books `member`'s initial request: the best offer, or `choice`.
+fn book(ctx: Context<'_>, member: u32, choice: Option<Choice>) -> Result<Outcome, StoreError> {
+    let request = request(ctx, member);
+    let offers = ctx
+        .book
+        .find(ctx.region, ctx.rules, &request, now())
+        .expect("a find");
+    let best = offers.best().expect("an offer");
+    let offer = match choice {
+        Some(choice) => offers
+            .offers
+            .iter()
+            .filter(|offer| offer.start <= choice.start)
+            .min_by_key(|offer| offer.start)
+            .unwrap_or(best),
+        None => best,
+    };
+    Ok(ctx.book.decide_take(
+        ctx.region,
+        &TakeOffer {
+            request: &request,
+            offers: &offers,
+            offer,
+            choice,
+            take: Take::Book,
+        },
+        now(),
+    ))
+}
+
+/// The offers a book makes for `member`'s initial request.
+fn offers_for(live: &LiveBook, member: u32) -> Vec<Offer> {
+    let ctx = live.context();
+    let request = request(ctx, member);
+    ctx.book
+        .find(ctx.region, ctx.rules, &request, now())
+        .expect("a find")
+        .offers
+}
+
+fn committed_appointment(decision: &Decision) -> AppointmentId {
+    match decision {
+        Decision::Committed { changes, .. } => changes
+            .iter()
+            .find_map(|change| match change {
+                Change::Create(appointment) => Some(appointment.id),
+                _ => None,
+            })
+            .expect("a new appointment"),
+        other => panic!("expected a commit, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_booking_survives_a_restart_and_every_process_sees_it() {
+    for db in support::databases("story").await {
+        let store = imported(&db).await;
+        let mut first = LiveBook::load(&store, now(), &actor("a"))
+            .await
+            .expect("loads");
+        // A second process, started before the booking.
+        let other_store = Store::open(&db.url).await.expect("opens again");
+        let mut second = LiveBook::load(&other_store, now(), &actor("b"))
+            .await
+            .expect("loads");
+
+        let decision = first
+            .decide(now(), &actor("a"), booking(), |ctx| book(ctx, 5, None))
+            .await
+            .expect("decides");
+        let id = committed_appointment(&decision);
+        let booked = first.appointment(id).expect("in the cache");
+
+        // The database holds it.
+        let rows = store
+            .appointments(
+                AppointmentFilter {
+                    member: Some(5),
+                    clinician: None,
+                },
+                &actor("a"),
+                now(),
+            )
+            .await
+            .expect("lists");
+        assert_eq!(rows.len(), 1, "{}", db.backend);
+        assert_eq!(rows[0].id, id.0);
+        assert_eq!(rows[0].start, booked.start);
+        assert_eq!(rows[0].clinician, booked.clinician.0);
+        assert_eq!(rows[0].status, "booked");
+        assert!(rows[0].active);
+
+        // The process started before the booking does not offer the booked time afterwards.
+        second.catch_up().await.expect("catches up");
+        let taken =
+            |offer: &Offer| offer.clinician == booked.clinician && offer.start == booked.start;
+        assert!(
+            !offers_for(&second, 6).iter().any(taken),
+            "{}: the other process offers the booked time",
+            db.backend
+        );
+        // And deciding for that very time is refused.
+        let choice = Choice {
+            clinician: booked.clinician,
+            start: booked.start,
+        };
+        let stale = second
+            .decide(now(), &actor("b"), booking(), |ctx| {
+                book(ctx, 6, Some(choice))
+            })
+            .await
+            .expect("decides");
+        assert!(
+            matches!(&stale, Decision::Refused(r) | Decision::Conflict(r)
+                if r.iter().any(|r| matches!(r, Refusal::NotFree { .. }))),
+            "{}: {stale:?}",
+            db.backend
+        );
+
+        // A restart: a fresh process loads the same book and finds the same offers.
+        let before: Vec<Vec<Offer>> = (10..20).map(|m| offers_for(&first, m)).collect();
+        let reopened = Store::open(&db.url).await.expect("reopens");
+        let restarted = LiveBook::load(&reopened, now(), &actor("d"))
+            .await
+            .expect("loads");
+        let after: Vec<Vec<Offer>> = (10..20).map(|m| offers_for(&restarted, m)).collect();
+        assert_eq!(before, after, "{}", db.backend);
+        assert_eq!(restarted.appointment(id), Some(booked.clone()));
+
+        // Cancelling gives the time back, in the tables and in every cache.
+        let mut restarted = restarted;
+        let cancel = restarted
+            .decide(now(), &actor("d"), booking(), |ctx| {
+                Ok::<_, StoreError>(ctx.book.decide_cancel(
+                    id,
+                    CancellationReason::MemberRequest,
+                    CancelledBy::Member,
+                    now(),
+                ))
+            })
+            .await
+            .expect("decides");
+        assert!(matches!(cancel, Decision::Committed { .. }), "{cancel:?}");
+        let rows = reopened
+            .appointments(AppointmentFilter::default(), &actor("d"), now())
+            .await
+            .expect("lists");
+        assert_eq!(rows[0].status, "cancelled");
+        assert!(!rows[0].active);
+        assert_eq!(rows[0].cancelled_by.as_deref(), Some("member"));
+        first.catch_up().await.expect("catches up");
+        let free = first.book().availability().free_kind(
+            booked.clinician,
+            Minute::from_timestamp(booked.start),
+            booked.length,
+        );
+        assert_eq!(
+            free,
+            Ok(Some(booked.time)),
+            "{}: the time is free again",
+            db.backend
+        );
+
+        let problems = reopened.check(&actor("d"), now()).await.expect("checks");
+        assert_eq!(problems, Vec::new(), "{}", db.backend);
+        for store in [store, other_store, reopened] {
+            store.close().await;
+        }
+        db.finish().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn of_64_bookings_of_one_slot_across_two_pools_exactly_one_commits() {
+    for db in support::databases("race").await {
+        let store = imported(&db).await;
+        let second_pool = Store::open(&db.url).await.expect("a second pool");
+        let probe = LiveBook::load(&store, now(), &actor("probe"))
+            .await
+            .expect("loads");
+        let target = offers_for(&probe, 1)[0].clone();
+        let choice = Choice {
+            clinician: target.clinician,
+            start: target.start,
+        };
+        // 64 members with offers of their own (some accept no modality anyone nearby offers).
+        let members: Vec<u32> = (100..)
+            .filter(|&member| !offers_for(&probe, member).is_empty())
+            .take(64)
+            .collect();
+        let mut tasks = Vec::new();
+        for (task, member) in members.into_iter().enumerate() {
+            // Half the tasks on each pool, each with its own cached book (two servers).
+            let store = if task % 2 == 0 {
+                store.clone()
+            } else {
+                second_pool.clone()
+            };
+            let who = actor(&format!("task-{task}"));
+            let mut live = LiveBook::load(&store, now(), &who).await.expect("loads");
+            tasks.push(tokio::spawn(async move {
+                live.decide(now(), &who, booking(), move |ctx| {
+                    book(ctx, member, Some(choice))
+                })
+                .await
+            }));
+        }
+        let mut committed = 0;
+        let mut conflicts = 0;
+        for task in tasks {
+            match task
+                .await
+                .expect("the task ran")
+                .expect("no database error")
+            {
+                Decision::Committed { .. } => committed += 1,
+                Decision::Conflict(refusals) | Decision::Refused(refusals) => {
+                    assert!(
+                        refusals
+                            .iter()
+                            .any(|r| matches!(r, Refusal::NotFree { .. })),
+                        "a conflict says the time is taken: {refusals:?}"
+                    );
+                    conflicts += 1;
+                }
+            }
+        }
+        assert_eq!((committed, conflicts), (1, 63), "{}", db.backend);
+        let rows = store
+            .appointments(
+                AppointmentFilter {
+                    member: None,
+                    clinician: Some(target.clinician.0),
+                },
+                &actor("probe"),
+                now(),
+            )
+            .await
+            .expect("lists");
+        assert_eq!(rows.iter().filter(|row| row.active).count(), 1);
+        assert_eq!(
+            store.check(&actor("probe"), now()).await.expect("checks"),
+            Vec::new()
+        );
+        store.close().await;
+        second_pool.close().await;
+        db.finish().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_database_itself_refuses_an_overlap_and_keeps_the_audit_log() {
+    for db in support::databases("guard").await {
+        let store = imported(&db).await;
+        let mut live = LiveBook::load(&store, now(), &actor("a"))
+            .await
+            .expect("loads");
+        let decision = live
+            .decide(now(), &actor("a"), booking(), |ctx| book(ctx, 3, None))
+            .await
+            .expect("decides");
+        let id = committed_appointment(&decision);
+        store.close().await;
+
+        // Bypass the engine: copy the appointment under a new id, half an hour later.
+        let overlap = "INSERT INTO appointment SELECT id + 1000, request, member, kind, requested, \
+             deadline, clinician, facility, zone, start_at + 1800, end_at + 1800, time_kind, \
+             modality, interpreter, route, status, active, expires, cancel_reason, cancelled_by, \
+             cancelled_at, replaces, offered_clinician, offered_start, offered_met, \
+             offered_late_days, journal_seq FROM appointment WHERE id = $1";
+        let update_audit = "UPDATE audit SET actor = 'someone else'";
+        let delete_audit = "DELETE FROM audit";
+        let raw = |sql: &'static str| {
+            let url = db.url.clone();
+            async move {
+                if url.starts_with("sqlite:") {
+                    let mut conn = sqlx::SqliteConnection::connect(&url)
+                        .await
+                        .expect("connects");
+                    sqlx::query(sql)
+                        .bind(i64::from(id.0))
+                        .execute(&mut conn)
+                        .await
+                        .map(|_| ())
+                } else {
+                    let mut conn = sqlx::PgConnection::connect(&url).await.expect("connects");
+                    let query = sqlx::query(sql);
+                    let query = if sql.contains("$1") {
+                        query.bind(i64::from(id.0))
+                    } else {
+                        query
+                    };
+                    query.execute(&mut conn).await.map(|_| ())
+                }
+            }
+        };
+        let refused = raw(overlap).await.expect_err("an overlap is refused");
+        let message = refused.to_string();
+        assert!(
+            message.contains("overlapping appointment")
+                || message.contains("appointment_no_overlap"),
+            "{}: {message}",
+            db.backend
+        );
+        for sql in [update_audit, delete_audit] {
+            let refused = raw(sql).await.expect_err("the audit log is append-only");
+            assert!(refused.to_string().contains("append-only"), "{refused}");
+        }
+
+        // Every access to member data is in the log: the import, the region's load, the
+        // booking.
+        let reopened = Store::open(&db.url).await.expect("reopens");
+        let log = reopened.audit_log().await.expect("reads the log");
+        let actions: Vec<(&str, &str, &str)> = log
+            .iter()
+            .map(|row| {
+                (
+                    row.action.as_str(),
+                    row.entity.as_str(),
+                    row.outcome.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                ("create", "region", "ok"),
+                ("read", "member", "ok"),
+                ("create", "appointment", "ok"),
+            ],
+            "{}",
+            db.backend
+        );
+        assert_eq!(log[2].entity_id.as_deref(), Some(id.0.to_string().as_str()));
+        assert_eq!(log[2].actor, "test:a");
+        reopened.close().await;
+        db.finish().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_horizon_rolls_forward_without_a_restart() {
+    for db in support::databases("roll").await {
+        let store = imported(&db).await;
+        let mut live = LiveBook::load(&store, now(), &actor("a"))
+            .await
+            .expect("loads");
+        let horizon = live.book().availability().horizon();
+        let later = now() + jiff::SignedDuration::from_hours(24 * 200);
+        assert!(
+            later.to_zoned(jiff::tz::TimeZone::UTC).date()
+                > horizon.last - jiff::Span::new().days(caretime_store::live::LOOKAHEAD_DAYS),
+        );
+        let decision = live
+            .decide(later, &actor("a"), booking(), |ctx| {
+                let mut request = request(ctx, 9);
+                request.requested = later;
+                let offers = ctx
+                    .book
+                    .find(ctx.region, ctx.rules, &request, later)
+                    .expect("a find");
+                let offer = offers.best().expect("an offer 200 days on");
+                Ok::<_, StoreError>(ctx.book.decide_take(
+                    ctx.region,
+                    &TakeOffer {
+                        request: &request,
+                        offers: &offers,
+                        offer,
+                        choice: None,
+                        take: Take::Book,
+                    },
+                    later,
+                ))
+            })
+            .await
+            .expect("decides");
+        let id = committed_appointment(&decision);
+        let start = live.appointment(id).expect("booked").start;
+        assert!(start >= later, "{}", db.backend);
+        assert!(live.book().availability().horizon().last > horizon.last);
+        store.close().await;
+        db.finish().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_import_and_a_newer_schema_are_refused() {
+    for db in support::databases("refuse").await {
+        let store = imported(&db).await;
+        let region = generate(&RegionParams::socal(0.002, 2)).expect("a region");
+        let rules = builtin::rule_set_text("ca-dmhc").expect("the built-in rule set");
+        let again = store
+            .import_region(
+                &region,
+                rules,
+                now().to_zoned(jiff::tz::TimeZone::UTC).date(),
+                &actor("x"),
+                now(),
+                &|_, _| {},
+            )
+            .await;
+        assert!(
+            matches!(again, Err(StoreError::AlreadyImported)),
+            "{again:?}"
+        );
+        store.close().await;
+
+        let newer = "INSERT INTO _sqlx_migrations (version, description, success, checksum, \
+                     execution_time) VALUES (99999999, 'from the future', true, $1, 0)";
+        if db.url.starts_with("sqlite:") {
+            let mut conn = sqlx::SqliteConnection::connect(&db.url)
+                .await
+                .expect("connects");
+            sqlx::query(newer)
+                .bind(vec![0u8; 48])
+                .execute(&mut conn)
+                .await
+                .expect("inserts");
+        } else {
+            let mut conn = sqlx::PgConnection::connect(&db.url)
+                .await
+                .expect("connects");
+            sqlx::query(newer)
+                .bind(vec![0u8; 48])
+                .execute(&mut conn)
+                .await
+                .expect("inserts");
+        }
+        let refused = Store::open(&db.url)
+            .await
+            .expect_err("a newer schema is refused");
+        assert!(
+            matches!(
+                refused,
+                StoreError::SchemaTooNew {
+                    database: 99999999,
+                    ..
+                }
+            ),
+            "{refused:?}"
+        );
+        db.finish().await;
+    }
+}
