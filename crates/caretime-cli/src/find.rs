@@ -4,13 +4,13 @@ use std::str::FromStr;
 
 use anyhow::{Context, bail};
 use caretime_core::calendar::{WeekdayMask, parse_weekday};
-use caretime_core::id::{ClinicianId, IdError, MemberId, RequestId};
+use caretime_core::id::{AppointmentId, ClinicianId, IdError, MemberId, RequestId};
 use caretime_core::region::{Modality, Region};
 use caretime_core::request::{Preferences, Request, RequestKind};
 use caretime_core::rules::RuleSet;
 use caretime_core::slug::Slug;
 use caretime_engine::availability::{FreeKind, Horizon};
-use caretime_engine::book::{Book, BookPolicy, Outcome as Decision};
+use caretime_engine::book::{AppointmentStatus, Book, BookPolicy, Change, Outcome as Decision};
 use caretime_engine::find::{Offer, Offers, Timeliness};
 use caretime_region::file::read_region;
 use clap::Args;
@@ -32,13 +32,22 @@ Each offer names its clinician's languages (an interpreter is booked beside a cl
 not speak the member's) and, in person, the distance from the member's home. The engine ranks a \
 few offers, one per route; further offers, up to --offers, are its best with the clinicians \
 already listed set aside, so each comes from another clinician. --prefer-days and \
---prefer-times are hard filters, as the member's own preferences are in every find. The book is \
-empty: every clinician's template time over the horizon is free."
+--prefer-times are hard filters, as the member's own preferences are in every find. With \
+--region the book is empty (every clinician's template time over the horizon is free); with \
+--database it is the stored book as of --now."
 )]
 pub(crate) struct FindArgs {
-    /// Region file (JSON, as written by `caretime region generate`).
-    #[arg(long, value_name = "FILE")]
-    region: String,
+    /// Region file (JSON, as written by `caretime region generate`): an empty book.
+    #[arg(long, value_name = "FILE", required_unless_present = "database")]
+    region: Option<String>,
+    /// Or a database (sqlite://FILE, postgres://...): its region, rule set and stored book,
+    /// searched with the standard policy.
+    #[arg(
+        long,
+        value_name = "URL",
+        conflicts_with_all = ["region", "rules", "horizon_days", "max_travel_km"]
+    )]
+    database: Option<String>,
     /// The member: an id such as 42 or member-42 (never a name or plan number).
     #[arg(long, value_name = "ID")]
     member: String,
@@ -49,9 +58,10 @@ pub(crate) struct FindArgs {
     /// When the request was made, with its zone: 2025-12-01T08:00:00-08:00[America/Los_Angeles].
     #[arg(long, value_name = "TIME")]
     requested: String,
-    /// Rule set: a built-in name or a path to a rule set file.
-    #[arg(long, value_name = "NAME|PATH", default_value = "ca-dmhc")]
-    rules: String,
+    /// Rule set: a built-in name or a path to a rule set file [default: ca-dmhc; a database
+    /// uses its own].
+    #[arg(long, value_name = "NAME|PATH")]
+    rules: Option<String>,
     /// The treating clinician, for continuity: an id such as 7 or clinician-7.
     #[arg(long, value_name = "ID")]
     treating: Option<String>,
@@ -61,7 +71,8 @@ pub(crate) struct FindArgs {
     /// The time of the search (default: the request time).
     #[arg(long, value_name = "TIME")]
     now: Option<String>,
-    /// Days of template time to search, from the request's date.
+    /// Days of template time to search, from the request's date (with --region; a database's
+    /// book reaches 180 days past today).
     #[arg(long, default_value_t = 84, value_parser = clap::value_parser!(u32).range(1..=400))]
     horizon_days: u32,
     /// In-person care only within this distance of the member's home, in km.
@@ -275,7 +286,6 @@ impl FindReport {
 }
 
 pub(crate) fn run(args: &FindArgs, format: Format) -> anyhow::Result<Outcome> {
-    let rules = load::rule_set(&args.rules)?;
     let kind = RequestKind::from_str(&args.kind)?;
     let requested = parse_instant("--requested", &args.requested)?;
     let now = match &args.now {
@@ -285,24 +295,17 @@ pub(crate) fn run(args: &FindArgs, format: Format) -> anyhow::Result<Outcome> {
     if !(args.max_travel_km.is_finite() && args.max_travel_km >= 0.0) {
         bail!("--max-travel-km must be a distance of 0 or more");
     }
-    let region = read_region(
-        &args.region,
-        &load::read(&args.region, load::Input::REGION)?,
-    )?;
     let member: MemberId = parse_id("--member", &args.member)?;
-    if member.index() >= region.members.len() {
-        bail!("{member} is not a member of the region");
-    }
     let treating = args
         .treating
         .as_deref()
         .map(|text| parse_id::<ClinicianId>("--treating", text))
         .transpose()?;
-    if let Some(clinician) = treating
-        && clinician.index() >= region.clinicians.len()
-    {
-        bail!("{clinician} is not a clinician of the region");
-    }
+    let prior_appointment = args
+        .prior_appointment
+        .as_deref()
+        .map(|text| parse_instant("--prior-appointment", text))
+        .transpose()?;
     let mut policy = BookPolicy::STANDARD;
     policy.find.max_travel_km = args.max_travel_km;
     let mut preferences = Preferences::ANY;
@@ -313,28 +316,41 @@ pub(crate) fn run(args: &FindArgs, format: Format) -> anyhow::Result<Outcome> {
         (preferences.earliest_start, preferences.latest_start) =
             parse_times(text, policy.find.lengths.minutes(kind))?;
     }
+    let (region, rules, book) = match (&args.region, &args.database) {
+        (Some(path), _) => {
+            let rules = load::rule_set(args.rules.as_deref().unwrap_or("ca-dmhc"))?;
+            let region = read_region(path, &load::read(path, load::Input::REGION)?)?;
+            let first = requested.to_zoned(rules.time_zone().clone()).date();
+            let horizon = Horizon {
+                first,
+                last: first
+                    .checked_add(i64::from(args.horizon_days - 1).days())
+                    .context("the horizon runs past the supported dates")?,
+            };
+            let book = Book::new(&region, horizon, &[], policy)?;
+            (region, rules, book)
+        }
+        (None, Some(url)) => crate::store::load_book(url, now)?,
+        (None, None) => bail!("find needs --region FILE or --database URL"),
+    };
+    if member.index() >= region.members.len() {
+        bail!("{member} is not a member of the region");
+    }
+    if let Some(clinician) = treating
+        && clinician.index() >= region.clinicians.len()
+    {
+        bail!("{clinician} is not a clinician of the region");
+    }
     let request = Request {
         id: RequestId(0),
         member,
         kind,
         requested,
-        prior_appointment: args
-            .prior_appointment
-            .as_deref()
-            .map(|text| parse_instant("--prior-appointment", text))
-            .transpose()?,
+        prior_appointment,
         clinical_exception: None,
         treating_clinician: treating,
         preferences,
     };
-    let first = requested.to_zoned(rules.time_zone().clone()).date();
-    let horizon = Horizon {
-        first,
-        last: first
-            .checked_add(i64::from(args.horizon_days - 1).days())
-            .context("the horizon runs past the supported dates")?,
-    };
-    let book = Book::new(&region, horizon, &[], policy)?;
     let offers = book.find(&region, &rules, &request, now)?;
     let mut listed: Vec<Offer> = Vec::new();
     for offer in &offers.offers {
@@ -380,6 +396,22 @@ fn alternatives(
     let mut set_aside = 0;
     while listed.len() < count {
         for offer in &listed[set_aside..] {
+            // A stored book's appointments of the clinician go first (this book is a scratch
+            // copy), so the leave displaces nothing.
+            let held: Vec<Change> = book
+                .appointment_briefs()
+                .enumerate()
+                .filter(|(_, brief)| {
+                    brief.clinician == offer.clinician && brief.status.holds_time()
+                })
+                .map(|(id, brief)| Change::SetStatus {
+                    appointment: AppointmentId(id as u32),
+                    from: brief.status,
+                    to: AppointmentStatus::EnteredInError,
+                    cancellation: None,
+                })
+                .collect();
+            book.apply(&held)?;
             let template = book
                 .schedule(offer.clinician)
                 .context("an offered clinician has a schedule")?

@@ -175,6 +175,23 @@ fn actor() -> Actor {
     }
 }
 
+/// The stored book as of `now`: its region, rule set and the engine's book (`find --database`).
+pub(crate) fn load_book(
+    url: &str,
+    now: Timestamp,
+) -> anyhow::Result<(
+    Region,
+    caretime_core::rules::RuleSet,
+    caretime_engine::book::Book,
+)> {
+    block_on(async {
+        let store = Store::open(url).await?;
+        let live = LiveBook::load(&store, now, &actor()).await;
+        store.close().await;
+        Ok(live?.into_parts())
+    })
+}
+
 pub(crate) fn run_db(command: &DbCommand, format: Format) -> anyhow::Result<Outcome> {
     match command {
         DbCommand::Init(args) => block_on(async {

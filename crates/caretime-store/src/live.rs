@@ -103,6 +103,11 @@ impl LiveBook {
         &self.stored.rules
     }
 
+    /// The region, rule set and book, for a caller done with the database.
+    pub fn into_parts(self) -> (Region, RuleSet, Book) {
+        (self.stored.region, self.stored.rules, self.book)
+    }
+
     /// The last journal row the cache has applied.
     pub fn seen(&self) -> i64 {
         self.seen
