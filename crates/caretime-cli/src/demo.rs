@@ -82,13 +82,171 @@ struct DemoScenario {
 }
 
 #[derive(Debug, Serialize)]
+struct DemoStore {
+    /// The backend (the embedded default), in a temporary file removed afterwards.
+    database: &'static str,
+    members: usize,
+    /// Process A's booking.
+    booked: String,
+    /// What process B, loaded before A booked, was told when it asked for the same time.
+    second_process: String,
+    /// After a restart, the offers for ten requests equal the first process's.
+    same_offers_after_restart: bool,
+    journal_rows: i64,
+    audit_rows: usize,
+    problems: usize,
+}
+
+#[derive(Debug, Serialize)]
 struct Demo {
     requested: String,
     prior_appointment: String,
     deadlines: Vec<DemoDeadline>,
     contracts: Vec<DemoContract>,
     booking: DemoBooking,
+    store: DemoStore,
     simulation: Vec<DemoScenario>,
+}
+
+/// A book in the embedded SQLite default, in a temporary directory: two processes (two
+/// caches) book one time, and a restart finds the same offers.
+fn stored_book() -> anyhow::Result<DemoStore> {
+    use caretime_engine::book::{Change, Choice};
+    use caretime_store::live::{Decision, LiveBook};
+    use caretime_store::{Actor, AuditEvent, Store};
+
+    let dir = std::env::temp_dir().join(format!("caretime-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let url = format!("sqlite://{}", dir.join("book.db").display());
+    let now = parse_instant("now", "2025-12-01T08:00:00-08:00[America/Los_Angeles]")?;
+    let region = generate(&RegionParams::socal(0.002, 1))?;
+    let rules_text = builtin::rule_set_text("ca-dmhc").unwrap_or_default();
+    let first = date(2025, 12, 1);
+    let actor = |who: &str| Actor {
+        who: format!("demo:{who}"),
+        source: "caretime demo".to_owned(),
+    };
+    let audit = || AuditEvent {
+        action: "create",
+        entity: "appointment",
+        entity_id: None,
+        outcome: "ok",
+    };
+    let request_for = |next, member| Request {
+        id: next,
+        member: MemberId(member),
+        kind: RequestKind::Initial,
+        requested: now,
+        prior_appointment: None,
+        clinical_exception: None,
+        treating_clinician: None,
+        preferences: Preferences::ANY,
+    };
+    let result = crate::store::block_on(async {
+        let store = Store::open(&url).await?;
+        store
+            .import_region(
+                &region,
+                rules_text,
+                first,
+                &actor("import"),
+                now,
+                &|_, _| {},
+            )
+            .await?;
+        let mut a = LiveBook::load(&store, now, &actor("a")).await?;
+        let mut b = LiveBook::load(&store, now, &actor("b")).await?;
+        let decision = a
+            .decide(now, &actor("a"), audit(), |ctx| {
+                crate::store::book_decision(
+                    ctx,
+                    &request_for(ctx.next_request, 1),
+                    None,
+                    Take::Book,
+                    now,
+                )
+            })
+            .await?;
+        let Decision::Committed { changes, .. } = &decision else {
+            anyhow::bail!("the demo's first booking was refused: {decision:?}");
+        };
+        let Some(Change::Create(booked)) = changes.first() else {
+            anyhow::bail!("the demo's first booking made no appointment");
+        };
+        let choice = Choice {
+            clinician: booked.clinician,
+            start: booked.start,
+        };
+        let second = b
+            .decide(now, &actor("b"), audit(), |ctx| {
+                crate::store::book_decision(
+                    ctx,
+                    &request_for(ctx.next_request, 6),
+                    Some(choice),
+                    Take::Book,
+                    now,
+                )
+            })
+            .await?;
+        let second_process = match &second {
+            Decision::Committed { .. } => "booked it too (this must not happen)".to_owned(),
+            Decision::Refused(reasons) | Decision::Conflict(reasons) => format!(
+                "refused: {}",
+                reasons
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        };
+        let offers = |live: &LiveBook| -> anyhow::Result<Vec<_>> {
+            let ctx = live.context();
+            (10..20)
+                .map(|member| {
+                    Ok(ctx
+                        .book
+                        .find(
+                            ctx.region,
+                            ctx.rules,
+                            &request_for(ctx.next_request, member),
+                            now,
+                        )?
+                        .offers)
+                })
+                .collect()
+        };
+        let before = offers(&a)?;
+        store.close().await;
+        let reopened = Store::open(&url).await?;
+        let restarted = LiveBook::load(&reopened, now, &actor("c")).await?;
+        let same = offers(&restarted)? == before;
+        let problems = reopened.check(&actor("c"), now).await?.len();
+        let audit_rows = reopened.audit_log().await?.len();
+        let journal_rows = restarted.seen();
+        reopened.close().await;
+        Ok(DemoStore {
+            database: "SQLite, the embedded default, in a temporary file",
+            members: region.members.len(),
+            booked: format!(
+                "{} for {}: {} at {}",
+                booked.id,
+                booked.request.member,
+                booked.clinician,
+                rfc3339(
+                    &booked
+                        .start
+                        .to_zoned(jiff::tz::TimeZone::get("America/Los_Angeles")?)
+                )
+            ),
+            second_process,
+            same_offers_after_restart: same,
+            journal_rows,
+            audit_rows,
+            problems,
+        })
+    });
+    std::fs::remove_dir_all(&dir).ok();
+    result
 }
 
 /// The demo's simulation: small, so that it runs in seconds (`caretime simulate` for more).
@@ -134,6 +292,7 @@ pub(crate) fn run(format: Format) -> anyhow::Result<Outcome> {
         deadlines: deadlines(&rule_sets, requested, prior),
         contracts: contracts(),
         booking: booking()?,
+        store: stored_book()?,
         simulation: simulation()?,
     };
     match format {
@@ -432,8 +591,20 @@ fn text(demo: &Demo, rule_sets: &[RuleSet]) -> String {
     out.push_str(
         "\n   Offers go to the treating clinician when timely, then internal clinicians, then the network;\n   when nobody is in time, the earliest start anywhere with an out-of-network arrangement (SB 855).\n   Try: caretime region generate --scale 0.01 -o region.json && caretime find --region region.json --member 42 --kind initial --requested '2025-12-01T08:00:00-08:00[America/Los_Angeles]'\n\n",
     );
+    let store = &demo.store;
     out.push_str(&format!(
-        "4. Simulation. Two built-in scenarios at {DEMO_SCALE} scale, {DEMO_MONTHS} months after a warm-up, {DEMO_REPLICATIONS} replications\n   (means), every booking through the same engine:\n\n"
+        "4. A book that persists ({}): a region of {} members imported, then\n   two processes, each with its own cached book. Process A books {}.\n   Process B, loaded before that booking, asks for the same time: {}.\n   After a restart, the offers for ten more requests are {}. The journal holds {} change(s);\n   the audit log {} rows (the import, each load of member data, the bookings); `db check`: {}.\n   Try: caretime import region.json && caretime book --member 42 --kind initial && caretime appointments\n\n",
+        store.database,
+        store.members,
+        store.booked,
+        store.second_process,
+        if store.same_offers_after_restart { "the same" } else { "DIFFERENT" },
+        store.journal_rows,
+        store.audit_rows,
+        if store.problems == 0 { "no problems".to_owned() } else { format!("{} problems", store.problems) },
+    ));
+    out.push_str(&format!(
+        "5. Simulation. Two built-in scenarios at {DEMO_SCALE} scale, {DEMO_MONTHS} months after a warm-up, {DEMO_REPLICATIONS} replications\n   (means), every booking through the same engine:\n\n"
     ));
     let percent =
         |value: Option<f64>| value.map_or("-".to_owned(), |v| format!("{:.1}%", v * 100.0));

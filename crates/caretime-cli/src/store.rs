@@ -155,7 +155,7 @@ pub(crate) struct AppointmentsArgs {
 }
 
 /// Runs `work` on a single-threaded async runtime.
-fn block_on<T>(work: impl Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+pub(crate) fn block_on<T>(work: impl Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -634,7 +634,7 @@ pub(crate) fn run_book(args: &BookArgs, format: Format) -> anyhow::Result<Outcom
 }
 
 /// The engine's decision for `request`: its best offer, or the chosen clinician's time.
-fn book_decision(
+pub(crate) fn book_decision(
     ctx: DecideContext<'_>,
     request: &Request,
     choice: Option<Choice>,
