@@ -15,7 +15,7 @@ use caretime_engine::find::Timeliness;
 use caretime_region::file::read_region;
 use caretime_region::generate::generate;
 use caretime_replan::disruption_file::read_disruption;
-use caretime_replan::{Disruption, ReplanContext, ReplanCosts, plan};
+use caretime_replan::{Disruption, Replan, ReplanContext, ReplanCosts, plan};
 use clap::Args;
 use jiff::civil::Date;
 use jiff::{ToSpan, Zoned};
@@ -57,6 +57,17 @@ pub(crate) struct ReplanArgs {
     /// Region file (JSON); without it, --preset is generated.
     #[arg(long, value_name = "FILE")]
     region: Option<String>,
+    /// Replan the stored book of this database instead (sqlite://FILE, postgres://...): its
+    /// region, rule set and appointments; --apply commits every move in one transaction.
+    #[arg(
+        long,
+        value_name = "URL",
+        conflicts_with_all = [
+            "region", "preset", "scale", "seed", "utilisation", "network_utilisation",
+            "bookings", "rules"
+        ]
+    )]
+    database: Option<String>,
     /// Region preset, when no --region is given.
     #[arg(long, value_enum, default_value_t = Preset::Socal)]
     preset: Preset,
@@ -144,7 +155,8 @@ struct ReplanReport {
 /// The book the plan disrupts.
 #[derive(Debug, Serialize)]
 struct WorkloadReport {
-    /// `steady` (a practice at a stated utilisation) or `random-requests` (`--bookings`).
+    /// `steady` (a practice at a stated utilisation), `random-requests` (`--bookings`) or
+    /// `stored` (`--database`).
     model: &'static str,
     /// The steady book's targets: shares of direct time booked.
     internal_utilisation: Option<f64>,
@@ -205,6 +217,9 @@ struct MoveLine {
 }
 
 pub(crate) fn run(args: &ReplanArgs, format: Format) -> anyhow::Result<Outcome> {
+    if let Some(url) = &args.database {
+        return run_stored(args, url, format);
+    }
     let inputs: Vec<&Path> = [
         Some(args.rules.as_str()),
         args.region.as_deref(),
@@ -326,6 +341,179 @@ pub(crate) fn run(args: &ReplanArgs, format: Format) -> anyhow::Result<Outcome> 
     let plan_seconds = started.elapsed().as_secs_f64();
     progress.finish_and_clear();
 
+    write_outputs(args, &replan, &book, &zone)?;
+
+    let applied = if args.apply {
+        let changes = replan.changes(&book, now);
+        let before = book.appointment_count();
+        let arrangements_before = book.arrangements().len();
+        book.apply(&changes)
+            .context("the plan no longer fits the book")?;
+        Some(AppliedReport {
+            changes: changes.len(),
+            cancelled: replan.moves.len(),
+            rebooked: book.appointment_count() - before,
+            arrangements: book.arrangements().len() - arrangements_before,
+        })
+    } else {
+        None
+    };
+    let report = report(
+        &disruption,
+        workload_report,
+        capacity_before,
+        &replan,
+        plan_seconds,
+        applied,
+    );
+    match format {
+        Format::Json => print_json(&report)?,
+        Format::Text => print(&text(&report, now.to_zoned(zone)))?,
+    }
+    Ok(Outcome::Ok)
+}
+
+/// `replan --database`: the stored book as of --now (default: the clock), planned, and with
+/// --apply committed in one transaction through the store (the journal, the tables, the audit
+/// log), or not at all.
+fn run_stored(args: &ReplanArgs, url: &str, format: Format) -> anyhow::Result<Outcome> {
+    use caretime_engine::book::{Change, Outcome as Decided};
+    use caretime_store::live::{Decision, LiveBook};
+    use caretime_store::{AuditEvent, Store};
+
+    let inputs = [Path::new(&args.disruption)];
+    refuse_overwriting(
+        [&args.export_dimacs, &args.moves]
+            .into_iter()
+            .flatten()
+            .map(PathBuf::as_path),
+        &inputs,
+    )?;
+    let now = match &args.now {
+        Some(text) => parse_instant("--now", text)?,
+        None => jiff::Timestamp::now(),
+    };
+    let disruption_text = load::read(&args.disruption, load::Input::DISRUPTION)?;
+    let costs = ReplanCosts {
+        candidates: args.candidates as usize,
+        max_rounds: args.rounds as usize,
+        ..ReplanCosts::STANDARD
+    };
+    let actor = crate::store::actor();
+    crate::store::block_on(async {
+        let progress = spinner(format, "loading the stored book");
+        let store = Store::open_existing(url).await?;
+        let mut live = LiveBook::load(&store, now, &actor).await?;
+        let disruption = read_disruption(&args.disruption, &disruption_text, live.region())?;
+        let zone = live.rules().time_zone().clone();
+        if disruption.last < now.to_zoned(zone.clone()).date() {
+            bail!("the disruption ends before --now");
+        }
+        let workload_report = WorkloadReport {
+            model: "stored",
+            internal_utilisation: None,
+            network_utilisation: None,
+            requests: None,
+            booked: u32::try_from(live.book().appointment_count()).unwrap_or(u32::MAX),
+            unreached: None,
+            groups: u32::try_from(live.book().groups().len()).unwrap_or(u32::MAX),
+        };
+        let capacity_before = capacity_before(live.region(), live.book(), &disruption)?;
+        progress.set_message("planning");
+        // The plan is made on the caught-up book inside the decision (again, if another process
+        // committed in between), and kept here for the report.
+        let planned: std::cell::RefCell<Option<(Replan, f64)>> = std::cell::RefCell::new(None);
+        let make_plan = |ctx: caretime_store::live::Context<'_>| -> anyhow::Result<Vec<Change>> {
+            let started = Instant::now();
+            let context = ReplanContext {
+                region: ctx.region,
+                book: ctx.book,
+                rules: ctx.rules,
+                costs: &costs,
+            };
+            let replan = plan(&context, &disruption, now, &mut |_| {})?;
+            let changes = replan.changes(ctx.book, now);
+            planned.replace(Some((replan, started.elapsed().as_secs_f64())));
+            Ok(changes)
+        };
+        let applied = if args.apply {
+            let audit = AuditEvent {
+                action: "update",
+                entity: "appointment",
+                entity_id: Some(format!(
+                    "replan of {} clinicians",
+                    disruption.clinicians.len()
+                )),
+                outcome: "ok",
+            };
+            let decision = live
+                .decide(now, &actor, audit, |ctx| {
+                    let changes = make_plan(ctx)?;
+                    if format == Format::Text {
+                        progress.finish_and_clear();
+                        eprintln!("committing {} changes in one transaction", changes.len());
+                    }
+                    anyhow::Ok(Decided::Accepted(changes.into_iter().collect()))
+                })
+                .await?;
+            match decision {
+                Decision::Committed { changes, .. } => Some(AppliedReport {
+                    changes: changes.len(),
+                    cancelled: changes
+                        .iter()
+                        .filter(|c| matches!(c, Change::SetStatus { .. }))
+                        .count(),
+                    rebooked: changes
+                        .iter()
+                        .filter(|c| matches!(c, Change::Create(_)))
+                        .count(),
+                    arrangements: changes
+                        .iter()
+                        .filter(|c| matches!(c, Change::Arrange(_)))
+                        .count(),
+                }),
+                Decision::Refused(reasons) | Decision::Conflict(reasons) => bail!(
+                    "the plan no longer fits the book: {}",
+                    reasons
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+            }
+        } else {
+            make_plan(live.context())?;
+            None
+        };
+        progress.finish_and_clear();
+        store.close().await;
+        let Some((replan, plan_seconds)) = planned.into_inner() else {
+            bail!("no plan was made");
+        };
+        write_outputs(args, &replan, live.book(), &zone)?;
+        let report = report(
+            &disruption,
+            workload_report,
+            capacity_before,
+            &replan,
+            plan_seconds,
+            applied,
+        );
+        match format {
+            Format::Json => print_json(&report)?,
+            Format::Text => print(&text(&report, now.to_zoned(zone)))?,
+        }
+        Ok(Outcome::Ok)
+    })
+}
+
+/// Writes `--export-dimacs` and `--moves`, if asked.
+fn write_outputs(
+    args: &ReplanArgs,
+    replan: &Replan,
+    book: &Book,
+    zone: &jiff::tz::TimeZone,
+) -> anyhow::Result<()> {
     if let Some(path) = &args.export_dimacs {
         write_file(path, |out| {
             caretime_flow::dimacs::write(&replan.network, out)
@@ -365,23 +553,19 @@ pub(crate) fn run(args: &ReplanArgs, format: Format) -> anyhow::Result<Outcome> 
         })?;
     }
 
+    Ok(())
+}
+
+fn report(
+    disruption: &Disruption,
+    workload_report: WorkloadReport,
+    capacity_before: CapacityBefore,
+    replan: &Replan,
+    plan_seconds: f64,
+    applied: Option<AppliedReport>,
+) -> ReplanReport {
     let summary = replan.summary();
-    let applied = if args.apply {
-        let changes = replan.changes(&book, now);
-        let before = book.appointment_count();
-        let arrangements_before = book.arrangements().len();
-        book.apply(&changes)
-            .context("the plan no longer fits the book")?;
-        Some(AppliedReport {
-            changes: changes.len(),
-            cancelled: replan.moves.len(),
-            rebooked: book.appointment_count() - before,
-            arrangements: book.arrangements().len() - arrangements_before,
-        })
-    } else {
-        None
-    };
-    let report = ReplanReport {
+    ReplanReport {
         reason: disruption.reason.slug(),
         first: disruption.first.to_string(),
         last: disruption.last.to_string(),
@@ -404,12 +588,7 @@ pub(crate) fn run(args: &ReplanArgs, format: Format) -> anyhow::Result<Outcome> 
         cost: replan.cost.to_string(),
         plan_seconds,
         applied,
-    };
-    match format {
-        Format::Json => print_json(&report)?,
-        Format::Text => print(&text(&report, now.to_zoned(zone)))?,
     }
-    Ok(Outcome::Ok)
 }
 
 fn text(report: &ReplanReport, now: Zoned) -> String {
@@ -543,6 +722,10 @@ fn workload_text(workload: &WorkloadReport) -> String {
             network * 100.0,
             workload.booked,
             workload.groups
+        ),
+        _ if workload.model == "stored" => format!(
+            "the stored book: {} appointments, {} groups",
+            workload.booked, workload.groups
         ),
         (_, _, requests) => format!(
             "{} random requests ({} booked at their best offers), {} weekly groups",

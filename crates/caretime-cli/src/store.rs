@@ -164,7 +164,7 @@ pub(crate) fn block_on<T>(work: impl Future<Output = anyhow::Result<T>>) -> anyh
 }
 
 /// The CLI's actor: the user running it, from this host and process.
-fn actor() -> Actor {
+pub(crate) fn actor() -> Actor {
     let user = std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned());
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|text| text.trim().to_owned())
@@ -185,7 +185,7 @@ pub(crate) fn load_book(
     caretime_engine::book::Book,
 )> {
     block_on(async {
-        let store = Store::open(url).await?;
+        let store = Store::open_existing(url).await?;
         let live = LiveBook::load(&store, now, &actor()).await;
         store.close().await;
         Ok(live?.into_parts())
@@ -201,7 +201,7 @@ pub(crate) fn run_db(command: &DbCommand, format: Format) -> anyhow::Result<Outc
             report_schema(format, store.url(), "ready", &schema.applied)
         }),
         DbCommand::Migrate(args) => block_on(async {
-            let store = Store::connect(&args.database, true).await?;
+            let store = Store::connect(&args.database, false).await?;
             let applied = store.migrate().await?;
             store.close().await;
             report_schema(format, store.url(), "migrated", &applied)
@@ -209,7 +209,7 @@ pub(crate) fn run_db(command: &DbCommand, format: Format) -> anyhow::Result<Outc
         DbCommand::Check(args) => {
             let now = args.now()?;
             block_on(async {
-                let store = Store::open(&args.database).await?;
+                let store = Store::open_existing(&args.database).await?;
                 let problems = store.check(&actor(), now).await?;
                 store.close().await;
                 #[derive(Serialize)]
@@ -591,7 +591,7 @@ pub(crate) fn run_book(args: &BookArgs, format: Format) -> anyhow::Result<Outcom
     let take = if args.hold { Take::Hold } else { Take::Book };
     let actor = actor();
     block_on(async {
-        let store = Store::open(&args.store.database).await?;
+        let store = Store::open_existing(&args.store.database).await?;
         let mut live = LiveBook::load(&store, now, &actor).await?;
         let region = live.region();
         if member.index() >= region.members.len() {
@@ -692,7 +692,7 @@ pub(crate) fn run_cancel(args: &CancelArgs, format: Format) -> anyhow::Result<Ou
     };
     let actor = actor();
     block_on(async {
-        let store = Store::open(&args.store.database).await?;
+        let store = Store::open_existing(&args.store.database).await?;
         let mut live = LiveBook::load(&store, now, &actor).await?;
         let audit = AuditEvent {
             action: "update",
@@ -728,7 +728,7 @@ pub(crate) fn run_appointments(args: &AppointmentsArgs, format: Format) -> anyho
             .map(|id| id.0),
     };
     let rows = block_on(async {
-        let store = Store::open(&args.store.database).await?;
+        let store = Store::open_existing(&args.store.database).await?;
         let rows = store.appointments(filter, &actor(), now).await;
         store.close().await;
         Ok(rows?)

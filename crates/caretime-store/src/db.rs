@@ -5,6 +5,7 @@
 //! write lock ([`Tx::begin`]) and how a lost race shows itself ([`is_race`]).
 
 use std::borrow::Cow;
+use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -64,6 +65,12 @@ impl Pool {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(BUSY_TIMEOUT);
+            if !create
+                && options.get_filename() != Path::new(":memory:")
+                && !options.get_filename().exists()
+            {
+                return Err(StoreError::Missing(url_shape(url)));
+            }
             let pool = SqlitePoolOptions::new()
                 .max_connections(4)
                 .connect_with(options)

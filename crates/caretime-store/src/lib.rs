@@ -33,6 +33,12 @@ pub enum StoreError {
          postgres://USER@HOST:PORT/DATABASE"
     )]
     Url(String),
+    /// No database at that URL (a SQLite file is created only by `db init` and `import`).
+    #[error(
+        "there is no database at {0}: create it with `caretime import REGION.json` (or `caretime \
+         db init`), or name another with --database"
+    )]
+    Missing(String),
     /// The database could not be reached.
     #[error("cannot open the database {url}: {message}")]
     Connect {
@@ -185,6 +191,14 @@ impl Store {
     /// created if missing). Refuses a database whose schema is newer than this binary's.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
         let store = Store::connect(url, true).await?;
+        store.pool.migrate().await?;
+        Ok(store)
+    }
+
+    /// Opens an existing database (a missing SQLite file is an error, not created) and applies
+    /// the migrations it lacks.
+    pub async fn open_existing(url: &str) -> Result<Store, StoreError> {
+        let store = Store::connect(url, false).await?;
         store.pool.migrate().await?;
         Ok(store)
     }
