@@ -10,6 +10,7 @@ mod bench;
 mod compare;
 mod deadline;
 mod demo;
+mod export;
 mod find;
 mod flow;
 mod load;
@@ -98,6 +99,10 @@ enum Command {
     Cancel(store::CancelArgs),
     /// List stored appointments, a member's or a clinician's.
     Appointments(store::AppointmentsArgs),
+    /// Export what a database holds: appointments (CSV), the region (JSON or CSV), the access
+    /// report of the stored book.
+    #[command(subcommand)]
+    Export(export::ExportCommand),
     /// A guided tour: the same requests under every rule set, and what each contract does to a
     /// clinician's week.
     Demo,
@@ -134,6 +139,7 @@ fn main() -> ExitCode {
         Command::Book(args) => store::run_book(&args, cli.format),
         Command::Cancel(args) => store::run_cancel(&args, cli.format),
         Command::Appointments(args) => store::run_appointments(&args, cli.format),
+        Command::Export(command) => export::run(&command, cli.format),
         Command::Demo => demo::run(cli.format),
     };
     match result {
