@@ -285,6 +285,88 @@ impl Statement {
     }
 }
 
+/// Parameters one statement may bind (SQLite allows 32,766; PostgreSQL 65,535).
+pub(crate) const MAX_PARAMETERS: usize = 30_000;
+
+/// `prefix` (`INSERT INTO t (a, b) VALUES `) followed by `rows` tuples of `width` parameters.
+pub(crate) fn values_sql(prefix: &str, width: usize, rows: usize) -> String {
+    let mut sql = String::with_capacity(prefix.len() + rows * width * 6);
+    sql.push_str(prefix);
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for column in 0..width {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&(row * width + column + 1).to_string());
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// The statements in order, each run of single-row `INSERT ... VALUES (...)` statements of the
+/// same text merged into multi-row inserts (as many rows as the parameter limit allows): a
+/// replan of thousands of moves makes a few round trips, not thousands.
+pub(crate) fn batched(statements: Vec<Statement>) -> Vec<Statement> {
+    fn values_prefix(statement: &Statement) -> Option<usize> {
+        let sql = statement.sql.as_ref();
+        let at = sql.find(" VALUES (")?;
+        (sql.starts_with("INSERT INTO ")
+            && !sql.contains("SELECT")
+            && sql.ends_with(')')
+            && !statement.args.is_empty())
+        .then_some(at + " VALUES ".len())
+    }
+    let mut out: Vec<Statement> = Vec::with_capacity(statements.len());
+    let mut run: Vec<Statement> = Vec::new();
+    let flush = |run: &mut Vec<Statement>, out: &mut Vec<Statement>| {
+        let Some(first) = run.first() else { return };
+        if run.len() == 1 {
+            out.append(run);
+            return;
+        }
+        let prefix_len = values_prefix(first).unwrap_or(0);
+        let prefix = first.sql[..prefix_len].to_owned();
+        let width = first.args.len();
+        let per_statement = (MAX_PARAMETERS / width).max(1);
+        let mut rows = run.drain(..).peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<Statement> = rows.by_ref().take(per_statement).collect();
+            let n = chunk.len();
+            let args = chunk
+                .into_iter()
+                .flat_map(|statement| statement.args)
+                .collect();
+            out.push(Statement {
+                sql: values_sql(&prefix, width, n).into(),
+                args,
+                expect_rows: Some(n as u64),
+            });
+        }
+    };
+    for statement in statements {
+        let joins = values_prefix(&statement).is_some()
+            && run.first().is_some_and(|first| {
+                first.sql == statement.sql && first.args.len() == statement.args.len()
+            });
+        if !joins {
+            flush(&mut run, &mut out);
+        }
+        if values_prefix(&statement).is_some() {
+            run.push(statement);
+        } else {
+            out.push(statement);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
 macro_rules! bind_all {
     ($query:expr, $args:expr) => {{
         let mut query = $query;
@@ -415,5 +497,49 @@ pub(crate) fn is_race(error: &sqlx::Error) -> bool {
         }
         sqlx::Error::PoolTimedOut => true,
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn insert(a: i64) -> Statement {
+        Statement::new(
+            "INSERT INTO t (a, b) VALUES ($1, $2)",
+            vec![a.into(), "x".into()],
+        )
+    }
+
+    #[test]
+    fn runs_of_one_insert_merge_and_other_statements_keep_their_place() {
+        let update = Statement::new("UPDATE t SET b = $1", vec!["y".into()]).one_row();
+        let out = batched(vec![insert(1), insert(2), update.clone(), insert(3)]);
+        assert_eq!(out.len(), 3);
+        assert_eq!(out[0].sql, "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)");
+        assert_eq!(
+            out[0].args,
+            vec![Value::Int(1), "x".into(), Value::Int(2), "x".into()]
+        );
+        assert_eq!(out[0].expect_rows, Some(2));
+        assert_eq!(out[1], update);
+        assert_eq!(out[2], insert(3));
+    }
+
+    #[test]
+    fn a_long_run_is_cut_at_the_parameter_limit() {
+        let n = MAX_PARAMETERS / 2 + 7;
+        let out = batched((0..n as i64).map(insert).collect());
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].expect_rows, Some((MAX_PARAMETERS / 2) as u64));
+        assert_eq!(out[1].expect_rows, Some(7));
+        assert_eq!(out[1].args[0], Value::Int((MAX_PARAMETERS / 2) as i64));
+    }
+
+    #[test]
+    fn an_insert_from_a_select_is_never_merged() {
+        let select = Statement::new("INSERT INTO t (a, b) SELECT a, $1 FROM u", vec!["x".into()]);
+        let out = batched(vec![select.clone(), select.clone()]);
+        assert_eq!(out, vec![select.clone(), select]);
     }
 }

@@ -14,7 +14,7 @@ use caretime_engine::book::{Book, BookPolicy, Change, Outcome, Refusal};
 use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan};
 
-use crate::db::{Pool, Statement, Tx};
+use crate::db::{Pool, Statement, Tx, batched};
 use crate::region::StoredRegion;
 use crate::{Actor, AuditEvent, Store, StoreError, audit_statement, tables, wire};
 
@@ -379,9 +379,11 @@ async fn write(
     audit: &AuditEvent,
 ) -> Result<(), StoreError> {
     let decision = head + 1;
+    let mut journal = Vec::with_capacity(changes.len());
+    let mut statements = Vec::with_capacity(changes.len());
     for (offset, change) in changes.iter().enumerate() {
         let seq = decision + offset as i64;
-        tx.run(&Statement::new(
+        journal.push(Statement::new(
             "INSERT INTO journal (seq, decision, at, actor, change) VALUES ($1, $2, $3, $4, $5)",
             vec![
                 seq.into(),
@@ -390,11 +392,12 @@ async fn write(
                 actor.who.as_str().into(),
                 wire::encode_change(change).into(),
             ],
-        ))
-        .await?;
-        for statement in tables::statements(region, change, seq) {
-            tx.run(&statement).await?;
-        }
+        ));
+        statements.extend(tables::statements(region, change, seq));
+    }
+    // The journal first: table rows name the journal row that wrote them.
+    for statement in batched(journal).iter().chain(&batched(statements)) {
+        tx.run(statement).await?;
     }
     tx.run(
         &Statement::new(

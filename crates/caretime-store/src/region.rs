@@ -13,11 +13,8 @@ use caretime_region::rows::{
 use jiff::Timestamp;
 use jiff::civil::Date;
 
-use crate::db::{Pool, Statement, Tx, Value};
+use crate::db::{MAX_PARAMETERS, Pool, Statement, Tx, Value, values_sql};
 use crate::{Actor, AuditEvent, Store, StoreError, audit_statement, tables};
-
-/// Parameters a multi-row insert may bind (SQLite allows 32,766; PostgreSQL 65,535).
-const MAX_PARAMETERS: usize = 30_000;
 
 /// The region a database holds, with the rule set its deadlines follow and the book's first
 /// date.
@@ -370,24 +367,9 @@ async fn insert_all(
 }
 
 fn multi_row_insert(table: &str, columns: &[&str], rows: usize, args: Vec<Value>) -> Statement {
-    let width = columns.len();
-    let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
-    for row in 0..rows {
-        if row > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for column in 0..width {
-            if column > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('$');
-            sql.push_str(&(row * width + column + 1).to_string());
-        }
-        sql.push(')');
-    }
+    let prefix = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
     Statement {
-        sql: sql.into(),
+        sql: values_sql(&prefix, columns.len(), rows).into(),
         args,
         expect_rows: Some(rows as u64),
     }
