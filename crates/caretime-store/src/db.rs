@@ -80,8 +80,13 @@ impl Pool {
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options =
                 PgConnectOptions::from_str(url).map_err(|_| StoreError::Url(url_shape(url)))?;
+            // Two connections: a process works one statement at a time, but the pool hands a
+            // released connection back on a task of its own, so the next statement may open a
+            // new one meanwhile. With a larger cap every short process (a CLI command, a
+            // benchmark client) opened several in turn, and 32 concurrent `caretime book`
+            // commands took 87 of PostgreSQL's default 100 connections.
             let pool = PgPoolOptions::new()
-                .max_connections(8)
+                .max_connections(2)
                 .acquire_timeout(BUSY_TIMEOUT)
                 .connect_with(options)
                 .await
