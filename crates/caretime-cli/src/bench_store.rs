@@ -55,7 +55,7 @@ pub(crate) struct BenchStoreArgs {
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=64))]
     clients: u32,
     /// Booking requests, dealt to the clients in turn, 1 to 1,000,000.
-    #[arg(long, default_value_t = 2_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     bookings: u32,
     /// Scale of the generated socal region (1 = full scale); ignored with --reuse on a
     /// database that holds a region.
