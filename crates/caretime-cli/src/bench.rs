@@ -1,5 +1,6 @@
 //! `caretime bench find`: index build time and find latency on a generated region;
 //! `caretime bench simulate`: visits simulated per second over one replication, on one core.
+//! `caretime bench store` (in `bench_store`): bookings a second against a database.
 //!
 //! A benchmark, not a test: it generates the preset region, builds the book over a 12-week
 //! horizon (timed: the index build), fills it with random bookings through the same decisions as
@@ -31,6 +32,9 @@ pub(crate) enum BenchCommand {
     Find(BenchFindArgs),
     /// One replication of a scenario on one core: visits simulated per second and peak memory.
     Simulate(BenchSimulateArgs),
+    /// Bookings committed per second against a database by concurrent clients (each its own
+    /// connections and book), with latency; beside pgbench with --pgbench.
+    Store(crate::bench_store::BenchStoreArgs),
 }
 
 /// Arguments of `caretime bench simulate`.
@@ -330,6 +334,7 @@ pub(crate) fn run(command: &BenchCommand, format: Format) -> anyhow::Result<Outc
     let args = match command {
         BenchCommand::Find(args) => args,
         BenchCommand::Simulate(args) => return bench_simulate(args, format),
+        BenchCommand::Store(args) => return crate::bench_store::run(args, format),
     };
     check_bookings(args.bookings)?;
     if !(1..=MAX_REQUESTS).contains(&args.requests) {

@@ -7,6 +7,7 @@
 //! data.
 
 mod bench;
+mod bench_store;
 mod compare;
 mod deadline;
 mod demo;
@@ -68,7 +69,8 @@ enum Command {
     Region(region::RegionCommand),
     /// Ranked offers for one request in a region: continuity, internal, network, out-of-network.
     Find(find::FindArgs),
-    /// Benchmarks (index build time, find latency).
+    /// Benchmarks (index build time, find latency, simulation speed, bookings a second in a
+    /// database).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
     /// Replan a disruption (strike, leave, closure): the optimal moves of every displaced

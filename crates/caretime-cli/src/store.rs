@@ -633,7 +633,25 @@ pub(crate) fn run_book(args: &BookArgs, format: Format) -> anyhow::Result<Outcom
     })
 }
 
-/// The engine's decision for `request`: its best offer, or the chosen clinician's time.
+/// The engine found no time for a request in the book's horizon: an error for `caretime book`,
+/// a count for `bench store` (which finds it with `downcast_ref`).
+#[derive(Debug)]
+pub(crate) struct NoFreeTime;
+
+impl std::fmt::Display for NoFreeTime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "no clinician has free time for this request in the book's {} days",
+            caretime_store::live::LOOKAHEAD_DAYS
+        )
+    }
+}
+
+impl std::error::Error for NoFreeTime {}
+
+/// The engine's decision for `request`: its best offer, or the chosen clinician's time. What
+/// `caretime book` decides, and each of `bench store`'s bookings.
 pub(crate) fn book_decision(
     ctx: DecideContext<'_>,
     request: &Request,
@@ -643,10 +661,7 @@ pub(crate) fn book_decision(
 ) -> anyhow::Result<caretime_engine::book::Outcome> {
     let offers = ctx.book.find(ctx.region, ctx.rules, request, now)?;
     let Some(best) = offers.best() else {
-        bail!(
-            "no clinician has free time for this request in the book's {} days",
-            caretime_store::live::LOOKAHEAD_DAYS
-        );
+        return Err(NoFreeTime.into());
     };
     // A chosen time is taken against the earliest offer at or before it (the engine refuses a
     // choice earlier than its offer).

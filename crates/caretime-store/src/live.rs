@@ -396,7 +396,11 @@ async fn write(
         statements.extend(tables::statements(region, change, seq));
     }
     // The journal first: table rows name the journal row that wrote them.
-    for statement in batched(journal).iter().chain(&batched(statements)) {
+    let max = tx.max_parameters();
+    for statement in batched(journal, max)
+        .iter()
+        .chain(&batched(statements, max))
+    {
         tx.run(statement).await?;
     }
     tx.run(

@@ -13,7 +13,7 @@ use caretime_region::rows::{
 use jiff::Timestamp;
 use jiff::civil::Date;
 
-use crate::db::{MAX_PARAMETERS, Pool, Statement, Tx, Value, values_sql};
+use crate::db::{Pool, Statement, Tx, Value, values_sql};
 use crate::{Actor, AuditEvent, Store, StoreError, audit_statement, tables};
 
 /// The region a database holds, with the rule set its deadlines follow and the book's first
@@ -351,7 +351,7 @@ async fn insert_all(
     rows: impl Iterator<Item = Vec<Value>>,
     step: &mut impl FnMut(usize),
 ) -> Result<(), StoreError> {
-    let per_statement = (MAX_PARAMETERS / columns.len()).max(1);
+    let per_statement = (tx.max_parameters() / columns.len()).max(1);
     let mut rows = rows.peekable();
     while rows.peek().is_some() {
         let mut args = Vec::with_capacity(per_statement * columns.len());
