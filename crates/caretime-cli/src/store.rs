@@ -11,6 +11,7 @@ use caretime_core::id::{AppointmentId, ClinicianId, MemberId};
 use caretime_core::region::Region;
 use caretime_core::request::{Preferences, Request, RequestKind};
 use caretime_core::slug::Slug;
+use caretime_engine::availability::Minute;
 use caretime_engine::book::{
     Appointment, CancellationReason, CancelledBy, Change, Choice, Refusal, Take, TakeOffer,
 };
@@ -486,14 +487,28 @@ fn appointment_text(a: &AppointmentJson) -> Vec<String> {
 }
 
 /// What a refused or conflicting decision prints.
-fn refusal_text(refusals: &[Refusal]) -> String {
+fn refusal_text(region: &Region, refusals: &[Refusal]) -> String {
     if refusals.is_empty() {
         return "the database refused the write twice (another process kept writing the same time)"
             .to_owned();
     }
     refusals
         .iter()
-        .map(ToString::to_string)
+        .map(|refusal| match refusal {
+            // The time as the clinician's facility tells it, not in UTC.
+            Refusal::NotFree { clinician, start } => {
+                let zone = region
+                    .clinicians
+                    .get(clinician.index())
+                    .and_then(|c| region.facilities.get(c.facility.index()))
+                    .and_then(|f| f.time_zone.iana_name());
+                format!(
+                    "{clinician} is not free at {} (the time is taken)",
+                    zone.map_or(start.to_string(), |zone| local(*start, zone))
+                )
+            }
+            other => other.to_string(),
+        })
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -558,7 +573,10 @@ fn report_decision(
                     outcome,
                     reasons: refusals.iter().map(ToString::to_string).collect(),
                 })?,
-                Format::Text => print(&format!("{outcome}: {}\n", refusal_text(refusals)))?,
+                Format::Text => print(&format!(
+                    "{outcome}: {}\n",
+                    refusal_text(live.region(), refusals)
+                ))?,
             }
             Ok(Outcome::Violations)
         }
@@ -592,16 +610,17 @@ pub(crate) fn run_book(args: &BookArgs, format: Format) -> anyhow::Result<Outcom
     let actor = actor();
     block_on(async {
         let store = Store::open_existing(&args.store.database).await?;
-        let mut live = LiveBook::load(&store, now, &actor).await?;
-        let region = live.region();
-        if member.index() >= region.members.len() {
+        // Ids are checked against the region's size before anything is read (or audited).
+        let size = store.region_size().await?;
+        if member.index() >= size.members {
             bail!("{member} is not a member of the region");
         }
         for clinician in treating.iter().chain(choice.iter().map(|c| &c.clinician)) {
-            if clinician.index() >= region.clinicians.len() {
+            if clinician.index() >= size.clinicians {
                 bail!("{clinician} is not a clinician of the region");
             }
         }
+        let mut live = LiveBook::load(&store, now, &actor).await?;
         let audit = AuditEvent {
             action: "create",
             entity: "appointment",
@@ -621,7 +640,16 @@ pub(crate) fn run_book(args: &BookArgs, format: Format) -> anyhow::Result<Outcom
             };
             book_decision(ctx, &request, choice, take, now)
         };
-        let decision = live.decide(now, &actor, audit, decide).await?;
+        let decision = match live.decide(now, &actor, audit, decide).await {
+            Ok(decision) => decision,
+            // Nobody has time for this member: an outcome (exit 1), not bad input.
+            Err(error) if error.downcast_ref::<NoFreeTime>().is_some() => {
+                store.close().await;
+                print(&format!("refused: {error}\n"))?;
+                return Ok(Outcome::Violations);
+            }
+            Err(error) => return Err(error),
+        };
         let outcome = report_decision(
             &decision,
             &live,
@@ -659,6 +687,23 @@ pub(crate) fn book_decision(
     take: Take,
     now: Timestamp,
 ) -> anyhow::Result<caretime_engine::book::Outcome> {
+    // A chosen time that is not free is refused as such, whatever the offers.
+    if let Some(choice) = choice {
+        let length = ctx.book.policy().find.lengths.minutes(request.kind);
+        let free = ctx.book.availability().free_kind(
+            choice.clinician,
+            Minute::from_timestamp(choice.start),
+            length,
+        );
+        if !matches!(free, Ok(Some(_))) {
+            return Ok(caretime_engine::book::Outcome::Refused(vec![
+                Refusal::NotFree {
+                    clinician: choice.clinician,
+                    start: choice.start,
+                },
+            ]));
+        }
+    }
     let offers = ctx.book.find(ctx.region, ctx.rules, request, now)?;
     let Some(best) = offers.best() else {
         return Err(NoFreeTime.into());

@@ -726,13 +726,11 @@ async fn a_time_booked_by_one_process_is_refused_to_the_next() {
     }
 }
 
-/// Where a bad command is caught: before the database is opened (nothing is written), or
-/// after the book is loaded (the members were read, so that read is audited, and nothing else
-/// is written).
+/// Where a bad command is caught: before anything is read (nothing is written, not even an
+/// audit row: ids are checked against the region's size, which reads no one's data).
 #[derive(Clone, Copy, Debug)]
 enum Caught {
     BeforeOpening,
-    AfterLoading,
 }
 
 impl Caught {
@@ -740,7 +738,6 @@ impl Caught {
     fn audited(self) -> &'static [(&'static str, &'static str, &'static str)] {
         match self {
             Caught::BeforeOpening => &[],
-            Caught::AfterLoading => &[("read", "member", "ok")],
         }
     }
 }
@@ -749,22 +746,22 @@ impl Caught {
 /// the region already imported, `{start}` a free time, `{later}` a day after `{now}`), what the
 /// one error line says, and where it is caught.
 const BAD_COMMANDS: [(&str, &str, Caught); 22] = {
-    use Caught::{AfterLoading, BeforeOpening};
+    use Caught::BeforeOpening;
     [
         (
             "book --member 99999 --kind initial --now {now}",
             "member-99999 is not a member of the region",
-            AfterLoading,
+            BeforeOpening,
         ),
         (
             "book --member 3 --kind initial --clinician 999 --start {start} --now {now}",
             "clinician-999 is not a clinician of the region",
-            AfterLoading,
+            BeforeOpening,
         ),
         (
             "book --member 3 --kind initial --treating clinician-999 --now {now}",
             "clinician-999 is not a clinician of the region",
-            AfterLoading,
+            BeforeOpening,
         ),
         (
             "book --member 3 --kind checkup --now {now}",

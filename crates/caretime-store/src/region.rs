@@ -43,7 +43,33 @@ pub struct Imported {
     pub members: usize,
 }
 
+/// How many members and clinicians a region has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RegionSize {
+    /// Members.
+    pub members: usize,
+    /// Clinicians, internal and network.
+    pub clinicians: usize,
+}
+
 impl Store {
+    /// The stored region's size, without reading anyone's data (ids are 0 to size - 1).
+    pub async fn region_size(&self) -> Result<RegionSize, StoreError> {
+        let sql = "SELECT (SELECT count(*) FROM book), (SELECT count(*) FROM member), \
+                   (SELECT count(*) FROM clinician)";
+        let (books, members, clinicians): (i64, i64, i64) = match self.pool() {
+            Pool::Sqlite(pool) => sqlx::query_as(sql).fetch_one(pool).await?,
+            Pool::Postgres(pool) => sqlx::query_as(sql).fetch_one(pool).await?,
+        };
+        if books == 0 {
+            return Err(StoreError::Empty);
+        }
+        Ok(RegionSize {
+            members: usize::try_from(members).unwrap_or(0),
+            clinicians: usize::try_from(clinicians).unwrap_or(0),
+        })
+    }
+
     /// Writes `region`, the rule set `rules_text` (TOML) and the book's first date into an
     /// empty database, all in one transaction: on any error nothing is written. `progress` is
     /// told the rows written so far, out of the total.
