@@ -1,27 +1,29 @@
 //! `caretime bench store`: bookings committed a second against a database by concurrent
-//! clients, each with its own connections and its own cached book, as separate servers would
-//! be; with `--pgbench`, PostgreSQL's own benchmark on the same server, for scale.
+//! clients of one or more servers (each its own connections and cached book, committing its
+//! clients' queued decisions together); with `--pgbench`, PostgreSQL's own benchmark on the
+//! same server, for scale.
 //!
 //! A benchmark, not a test. It imports a generated region into a fresh database (or, with
 //! `--reuse`, books into the region a database holds), draws every request up front from the
 //! seed (`Workload`: members over the whole region, request times over the book's first two
 //! weeks), deals them to the clients in turn, and times each decision as `caretime book` makes
-//! it: `LiveBook::decide` with `book_decision` (catch up, find, decide, commit). The requests
+//! it: `book_decision` through a server's `SharedBook` (queue, catch up, find, decide, commit). The requests
 //! are the same for a seed whatever the number of clients; which of them are booked depends on
 //! how the clients interleave, and the times on the machine.
 
-use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Barrier;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use anyhow::{Context, bail};
 use caretime_core::region::Region;
 use caretime_core::request::Request;
 use caretime_engine::book::Take;
 use caretime_region::generate::generate;
-use caretime_store::live::{Decision, LiveBook};
+use caretime_store::live::{BoxError, Decision, LiveBook};
+use caretime_store::shared::{SharedBook, SharedError};
 use caretime_store::{Actor, AuditEvent, Store, StoreError};
 use clap::Args;
 use indicatif::ProgressBar;
@@ -38,11 +40,12 @@ use crate::{Outcome, load};
 /// Arguments of `caretime bench store`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Each client opens its own connections and loads its own book (as separate \
-servers would), then books its share of the requests through the same decision as `caretime \
-book`: catch up on the journal, find, decide, and commit under the write lock. A decision's \
-latency is all of that; `engine` is the find and decide alone. Conflicts are decisions another \
-client's commit made impossible. With --pgbench (a postgres:// database), pgbench -i -s 8, then \
+    after_help = "Each server opens its own connections and loads its own book (a `caretime` \
+process); its clients book their share of the requests through the same decision as `caretime \
+book`. A server queues its clients' decisions and commits every decision waiting in one \
+transaction: the write lock, the catch-up on the journal and the fsync are paid once a batch. \
+A decision's latency is the wait in the queue, the find and decide, and the commit; `engine` is \
+the find and decide alone. With --pgbench (a postgres:// database), pgbench -i -s 8, then \
 pgbench -b simple-update -c CLIENTS -j 2 -T 20, runs on a scratch database of the same server \
 (created and dropped), and its transactions a second are printed beside the bookings a second."
 )]
@@ -51,9 +54,14 @@ pub(crate) struct BenchStoreArgs {
     /// (see --reuse) [default: a new SQLite file in a temporary directory, removed after].
     #[arg(long, value_name = "URL")]
     database: Option<String>,
-    /// Concurrent clients, each with its own connections and book, 1 to 64.
+    /// Concurrent clients, 1 to 64, each waiting for its booking before it asks the next.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=64))]
     clients: u32,
+    /// Servers the clients are dealt to, 1 to --clients: each its own connections and cached
+    /// book, committing its clients' queued decisions together (group commit). --servers equal
+    /// to --clients gives each client a server of its own.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
+    servers: u32,
     /// Booking requests, dealt to the clients in turn, 1 to 1,000,000.
     #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     bookings: u32,
@@ -137,6 +145,7 @@ struct StoreReport {
     /// The slowest client's load of its book (region and journal).
     load_seconds: f64,
     clients: u32,
+    servers: u32,
     requests: u32,
     committed: u32,
     refused: u32,
@@ -268,7 +277,8 @@ fn bench(
     let requests: Vec<(Request, Timestamp)> = (0..args.bookings)
         .map(|idx| workload.request(idx))
         .collect();
-    let runs = run_clients(url, args.clients, &requests, setup.first, format)?;
+    let servers = args.servers.min(args.clients);
+    let runs = run_clients(url, args.clients, servers, &requests, setup.first, format)?;
 
     let progress = spinner(format, "checking the database");
     let problems = runtime.block_on(async {
@@ -309,6 +319,7 @@ fn bench(
         import_seconds: setup.import_seconds,
         load_seconds: runs.iter().map(|run| run.load_seconds).fold(0.0, f64::max),
         clients: args.clients,
+        servers,
         requests: args.bookings,
         committed,
         refused: sum(|run| run.refused),
@@ -363,70 +374,71 @@ fn bench_actor(who: &str) -> Actor {
     }
 }
 
-/// Runs the clients, each on its own thread with its own runtime, store and book; they start
-/// booking together once every book is loaded.
+/// Runs the servers, each loading its own store and book, then the clients, dealt to them in
+/// turn, all together once every book is loaded; each client books its requests one after the
+/// other through its server's shared book.
 fn run_clients(
     url: &str,
     clients: u32,
+    servers: u32,
     requests: &[(Request, Timestamp)],
     load_at: Timestamp,
     format: Format,
 ) -> anyhow::Result<Vec<ClientRun>> {
-    let loading = spinner(format, "loading each client's book");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let loading = spinner(format, "loading each server's book");
     let bar = progress_bar(format, requests.len() as u64, "booking");
-    bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    let start = Barrier::new(clients as usize + 1);
-    let results = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..clients)
-            .map(|index| {
-                let (start, bar) = (&start, &bar);
-                scope.spawn(move || {
-                    let mine = requests
-                        .iter()
-                        .skip(index as usize)
-                        .step_by(clients as usize);
-                    client(url, index, mine, load_at, start, bar)
-                })
-            })
-            .collect();
-        start.wait();
-        loading.finish_and_clear();
-        if format == Format::Text {
-            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    runtime.block_on(async {
+        let mut books = Vec::new();
+        let mut stores = Vec::new();
+        let mut load_seconds = Vec::new();
+        for server in 0..servers {
+            let began = Instant::now();
+            let store = Store::open(url).await?;
+            let live = LiveBook::load(&store, load_at, &bench_actor(&format!("server-{server}")))
+                .await
+                .with_context(|| format!("server {server}"))?;
+            load_seconds.push(began.elapsed().as_secs_f64());
+            books.push(SharedBook::start(live));
+            stores.push(store);
         }
-        handles
-            .into_iter()
-            .map(|handle| handle.join().expect("a client thread does not panic"))
-            .collect::<Vec<_>>()
-    });
-    bar.finish_and_clear();
-    results.into_iter().collect()
+        loading.finish_and_clear();
+        let mut tasks = Vec::new();
+        for index in 0..clients {
+            let shared = books[(index % servers) as usize].clone();
+            let mine: Vec<(Request, Timestamp)> = requests
+                .iter()
+                .skip(index as usize)
+                .step_by(clients as usize)
+                .cloned()
+                .collect();
+            let bar = bar.clone();
+            let load = load_seconds[(index % servers) as usize];
+            tasks.push(tokio::spawn(client(shared, index, mine, load, bar)));
+        }
+        let mut runs = Vec::new();
+        for task in tasks {
+            runs.push(task.await.context("a client task")??);
+        }
+        for store in stores {
+            store.close().await;
+        }
+        bar.finish_and_clear();
+        Ok(runs)
+    })
 }
 
-fn client<'r>(
-    url: &str,
+async fn client(
+    shared: SharedBook,
     index: u32,
-    requests: impl Iterator<Item = &'r (Request, Timestamp)>,
-    load_at: Timestamp,
-    start: &Barrier,
-    bar: &ProgressBar,
+    requests: Vec<(Request, Timestamp)>,
+    load_seconds: f64,
+    bar: ProgressBar,
 ) -> anyhow::Result<ClientRun> {
     let actor = bench_actor(&format!("client-{index}"));
-    let runtime = current_thread();
-    let began = Instant::now();
-    let loaded = match &runtime {
-        Ok(runtime) => runtime.block_on(async {
-            let store = Store::open(url).await?;
-            let live = LiveBook::load(&store, load_at, &actor).await?;
-            anyhow::Ok((store, live))
-        }),
-        Err(error) => Err(anyhow::anyhow!("{error:#}")),
-    };
-    let load_seconds = began.elapsed().as_secs_f64();
-    // Every client reaches the barrier, loaded or not, so that none waits for ever.
-    start.wait();
-    let (store, mut live) = loaded.with_context(|| format!("client {index}"))?;
-    let runtime = runtime?;
     let audit = AuditEvent {
         action: "create",
         entity: "appointment",
@@ -444,37 +456,43 @@ fn client<'r>(
         decision_micros: Vec::new(),
         engine_micros: Vec::new(),
     };
-    runtime.block_on(async {
-        for (request, now) in requests {
-            let engine = Cell::new(Duration::ZERO);
-            let started = Instant::now();
-            let decided = live
-                .decide(*now, &actor, audit.clone(), |ctx| {
-                    let timed = Instant::now();
-                    let request = Request {
-                        id: ctx.next_request,
-                        ..request.clone()
-                    };
-                    let outcome = book_decision(ctx, &request, None, Take::Book, *now);
-                    engine.set(engine.get() + timed.elapsed());
-                    outcome
+    for (request, now) in requests {
+        let engine = Arc::new(AtomicU64::new(0));
+        let timer = Arc::clone(&engine);
+        let started = Instant::now();
+        let decided = shared
+            .decide(now, actor.clone(), audit.clone(), move |ctx| {
+                let timed = Instant::now();
+                let request = Request {
+                    id: ctx.next_request,
+                    ..request
+                };
+                let outcome = book_decision(ctx, &request, None, Take::Book, now);
+                timer.store(timed.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                outcome.map_err(|error| -> BoxError {
+                    if error.downcast_ref::<NoFreeTime>().is_some() {
+                        Box::new(NoFreeTime)
+                    } else {
+                        error.into()
+                    }
                 })
-                .await;
-            run.decision_micros
-                .push(started.elapsed().as_secs_f64() * 1e6);
-            run.engine_micros.push(engine.get().as_secs_f64() * 1e6);
-            match decided {
-                Ok(Decision::Committed { .. }) => run.committed += 1,
-                Ok(Decision::Refused(_)) => run.refused += 1,
-                Ok(Decision::Conflict(_)) => run.conflicts += 1,
-                Err(error) if error.downcast_ref::<NoFreeTime>().is_some() => run.no_time += 1,
-                Err(error) => return Err(error.context(format!("client {index}"))),
+            })
+            .await;
+        run.decision_micros
+            .push(started.elapsed().as_secs_f64() * 1e6);
+        run.engine_micros
+            .push(engine.load(Ordering::Relaxed) as f64 / 1e3);
+        match decided {
+            Ok(Decision::Committed { .. }) => run.committed += 1,
+            Ok(Decision::Refused(_)) => run.refused += 1,
+            Ok(Decision::Conflict(_)) => run.conflicts += 1,
+            Err(SharedError::Decide(error)) if error.downcast_ref::<NoFreeTime>().is_some() => {
+                run.no_time += 1;
             }
-            bar.inc(1);
+            Err(error) => return Err(anyhow::Error::new(error).context(format!("client {index}"))),
         }
-        store.close().await;
-        Ok(())
-    })?;
+        bar.inc(1);
+    }
     run.ended = Instant::now();
     Ok(run)
 }
@@ -509,8 +527,8 @@ fn text(report: &StoreReport) -> String {
         vec![
             "clients".to_owned(),
             format!(
-                "{}, each loaded its book in at most {:.1} s",
-                report.clients, report.load_seconds
+                "{} of {} server(s), each server's book loaded in at most {:.1} s",
+                report.clients, report.servers, report.load_seconds
             ),
         ],
         vec![

@@ -14,6 +14,7 @@ mod db;
 pub mod live;
 pub mod query;
 pub mod region;
+pub mod shared;
 mod tables;
 pub mod wire;
 

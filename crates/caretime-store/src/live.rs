@@ -44,6 +44,21 @@ pub enum Decision {
     Conflict(Vec<Refusal>),
 }
 
+/// An error a decision function returns, boxed so that decisions of any caller can share a
+/// queue.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A decision waiting for a batch ([`crate::shared::SharedBook`]).
+pub(crate) struct Queued {
+    pub(crate) now: Timestamp,
+    pub(crate) actor: Actor,
+    pub(crate) audit: AuditEvent,
+    pub(crate) decide: DecideOnce,
+}
+
+/// A queued decision's function.
+pub(crate) type DecideOnce = Box<dyn FnOnce(Context<'_>) -> Result<Outcome, BoxError> + Send>;
+
 /// What a decision sees.
 #[derive(Clone, Copy, Debug)]
 pub struct Context<'a> {
@@ -298,6 +313,79 @@ impl LiveBook {
         })
     }
 
+    /// Decides a batch of queued decisions under one write lock and commits them in one
+    /// transaction (group commit: one catch-up, one fsync). Each is decided on the book with
+    /// the ones before it applied; the cache is rebuilt from the database if the commit fails.
+    /// The outer error is the batch's (nothing was committed); the inner ones are each
+    /// decision's own.
+    pub(crate) async fn decide_batch(
+        &mut self,
+        jobs: Vec<Queued>,
+    ) -> Result<Vec<Result<Decision, BoxError>>, StoreError> {
+        if let Some(latest) = jobs.iter().map(|job| job.now).max() {
+            self.roll(latest).await?;
+        }
+        let (mut tx, head) = Tx::begin(self.store.pool()).await?;
+        if head != self.seen {
+            let rows = read_journal(self.store.pool(), Some(&mut tx), self.seen, i64::MAX).await;
+            if let Err(error) = rows.and_then(|rows| self.apply_rows(rows)) {
+                tx.rollback().await?;
+                return Err(error);
+            }
+        }
+        let mut writes = Writes::default();
+        let mut results = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let outcome = (job.decide)(self.context());
+            match outcome {
+                Err(error) => results.push(Err(error)),
+                Ok(Outcome::Refused(refusals)) => {
+                    writes.audit_only(&job.actor, job.now, &job.audit, "refused");
+                    results.push(Ok(Decision::Refused(refusals)));
+                }
+                Ok(Outcome::Accepted(changes)) => {
+                    let first = head + writes.rows() + 1;
+                    match self.apply_decision(&changes, first) {
+                        Ok(()) => {
+                            writes.decision(
+                                &self.stored.region,
+                                &changes,
+                                first,
+                                job.now,
+                                &job.actor,
+                                &job.audit,
+                            );
+                            results.push(Ok(Decision::Committed {
+                                changes: changes.into_vec(),
+                                seq: first,
+                            }));
+                        }
+                        Err(error) => results.push(Err(Box::new(error))),
+                    }
+                }
+            }
+        }
+        let rows = writes.rows();
+        let written = match writes.run(&mut tx, head).await {
+            Ok(()) => tx.commit().await,
+            Err(error) => tx.rollback().await.and(Err(error)),
+        };
+        if let Err(error) = written {
+            // The cache holds decisions the database does not: start it again from the database.
+            if rows > 0 {
+                let horizon = self.book.availability().horizon();
+                self.book = Book::new(&self.stored.region, horizon, &[], BookPolicy::STANDARD)
+                    .map_err(|error| StoreError::Book(error.to_string()))?;
+                self.seen = 0;
+                self.next_request = 0;
+                self.catch_up().await?;
+            }
+            return Err(error);
+        }
+        self.seen = head + rows;
+        Ok(results)
+    }
+
     /// Applies journal rows (whole decisions, in order) to the cache.
     fn apply_rows(&mut self, rows: Vec<JournalRow>) -> Result<usize, StoreError> {
         let n = rows.len();
@@ -378,51 +466,106 @@ async fn write(
     actor: &Actor,
     audit: &AuditEvent,
 ) -> Result<(), StoreError> {
-    let decision = head + 1;
-    let mut journal = Vec::with_capacity(changes.len());
-    let mut statements = Vec::with_capacity(changes.len());
-    for (offset, change) in changes.iter().enumerate() {
-        let seq = decision + offset as i64;
-        journal.push(Statement::new(
-            "INSERT INTO journal (seq, decision, at, actor, change) VALUES ($1, $2, $3, $4, $5)",
-            vec![
-                seq.into(),
-                decision.into(),
-                tables::seconds(now).into(),
-                actor.who.as_str().into(),
-                wire::encode_change(change).into(),
-            ],
-        ));
-        statements.extend(tables::statements(region, change, seq));
+    let mut writes = Writes::default();
+    writes.decision(region, changes, head + 1, now, actor, audit);
+    writes.run(tx, head).await
+}
+
+/// What one transaction writes for the decisions it commits, in order: journal rows, then the
+/// tables' statements, then the journal's new head, then the audit rows.
+#[derive(Debug, Default)]
+pub(crate) struct Writes {
+    journal: Vec<Statement>,
+    tables: Vec<Statement>,
+    audits: Vec<Statement>,
+    /// Journal rows added.
+    rows: i64,
+}
+
+impl Writes {
+    /// Adds a decision whose first journal row is `first`.
+    pub(crate) fn decision(
+        &mut self,
+        region: &Region,
+        changes: &[Change],
+        first: i64,
+        now: Timestamp,
+        actor: &Actor,
+        audit: &AuditEvent,
+    ) {
+        for (offset, change) in changes.iter().enumerate() {
+            let seq = first + offset as i64;
+            self.journal.push(Statement::new(
+                "INSERT INTO journal (seq, decision, at, actor, change) VALUES ($1, $2, $3, $4, $5)",
+                vec![
+                    seq.into(),
+                    first.into(),
+                    tables::seconds(now).into(),
+                    actor.who.as_str().into(),
+                    wire::encode_change(change).into(),
+                ],
+            ));
+            self.tables.extend(tables::statements(region, change, seq));
+        }
+        self.rows += changes.len() as i64;
+        let entity_id = changes.iter().find_map(|change| match change {
+            Change::Create(appointment) => Some(appointment.id.0.to_string()),
+            Change::SetStatus { appointment, .. } => Some(appointment.0.to_string()),
+            _ => None,
+        });
+        let event = AuditEvent {
+            entity_id: audit.entity_id.clone().or(entity_id),
+            outcome: "ok",
+            ..audit.clone()
+        };
+        self.audits.push(audit_statement(actor, now, &event));
     }
-    // The journal first: table rows name the journal row that wrote them.
-    let max = tx.max_parameters();
-    for statement in batched(journal, max)
-        .iter()
-        .chain(&batched(statements, max))
-    {
-        tx.run(statement).await?;
+
+    /// Adds the audit row of a decision that wrote nothing (refused, or a conflict).
+    pub(crate) fn audit_only(
+        &mut self,
+        actor: &Actor,
+        now: Timestamp,
+        audit: &AuditEvent,
+        outcome: &'static str,
+    ) {
+        let event = AuditEvent {
+            outcome,
+            ..audit.clone()
+        };
+        self.audits.push(audit_statement(actor, now, &event));
     }
-    tx.run(
-        &Statement::new(
-            "UPDATE book SET journal_seq = $1 WHERE id = 1 AND journal_seq = $2",
-            vec![(head + changes.len() as i64).into(), head.into()],
-        )
-        .one_row(),
-    )
-    .await?;
-    let entity_id = changes.iter().find_map(|change| match change {
-        Change::Create(appointment) => Some(appointment.id.0.to_string()),
-        Change::SetStatus { appointment, .. } => Some(appointment.0.to_string()),
-        _ => None,
-    });
-    let event = AuditEvent {
-        entity_id: audit.entity_id.clone().or(entity_id),
-        outcome: "ok",
-        ..audit.clone()
-    };
-    tx.run(&audit_statement(actor, now, &event)).await?;
-    Ok(())
+
+    /// Journal rows added so far.
+    pub(crate) fn rows(&self) -> i64 {
+        self.rows
+    }
+
+    /// Runs everything in `tx`, whose journal head was `head`.
+    pub(crate) async fn run(self, tx: &mut Tx, head: i64) -> Result<(), StoreError> {
+        // The journal first: table rows name the journal row that wrote them.
+        let max = tx.max_parameters();
+        for statement in batched(self.journal, max)
+            .iter()
+            .chain(&batched(self.tables, max))
+        {
+            tx.run(statement).await?;
+        }
+        if self.rows > 0 {
+            tx.run(
+                &Statement::new(
+                    "UPDATE book SET journal_seq = $1 WHERE id = 1 AND journal_seq = $2",
+                    vec![(head + self.rows).into(), head.into()],
+                )
+                .one_row(),
+            )
+            .await?;
+        }
+        for statement in batched(self.audits, max) {
+            tx.run(&statement).await?;
+        }
+        Ok(())
+    }
 }
 
 /// A journal row as stored.

@@ -509,3 +509,87 @@ async fn a_second_import_and_a_newer_schema_are_refused() {
         db.finish().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_shared_book_commits_queued_decisions_together_and_books_a_slot_once() {
+    use caretime_store::shared::SharedBook;
+    for db in support::databases("shared").await {
+        let store = imported(&db).await;
+        let live = LiveBook::load(&store, now(), &actor("server"))
+            .await
+            .expect("loads");
+        let probe = LiveBook::load(&store, now(), &actor("probe"))
+            .await
+            .expect("loads");
+        let target = offers_for(&probe, 1)[0].clone();
+        let choice = Choice {
+            clinician: target.clinician,
+            start: target.start,
+        };
+        let members: Vec<u32> = (100..)
+            .filter(|&member| !offers_for(&probe, member).is_empty())
+            .take(96)
+            .collect();
+        let shared = SharedBook::start(live);
+        let mut tasks = Vec::new();
+        // 64 want the same slot; 32 more want their own best offers.
+        for (task, member) in members.into_iter().enumerate() {
+            let shared = shared.clone();
+            let wanted = (task < 64).then_some(choice);
+            tasks.push(tokio::spawn(async move {
+                shared
+                    .decide(
+                        now(),
+                        actor(&format!("task-{task}")),
+                        booking(),
+                        move |ctx| book(ctx, member, wanted).map_err(Into::into),
+                    )
+                    .await
+            }));
+        }
+        let (mut same_slot, mut own, mut refused) = (0, 0, 0);
+        for (task, handle) in tasks.into_iter().enumerate() {
+            match handle.await.expect("ran").expect("no store error") {
+                Decision::Committed { changes, .. } => {
+                    let slot = changes.iter().any(|change| {
+                        matches!(change, Change::Create(a)
+                            if a.clinician == choice.clinician && a.start == choice.start)
+                    });
+                    if task < 64 {
+                        assert!(slot, "a chosen time is booked as chosen");
+                        same_slot += 1;
+                    } else {
+                        assert!(!slot, "the slot is booked once");
+                        own += 1;
+                    }
+                }
+                Decision::Refused(refusals) | Decision::Conflict(refusals) => {
+                    assert!(task < 64, "task {task}: {refusals:?}");
+                    assert!(
+                        refusals
+                            .iter()
+                            .any(|r| matches!(r, Refusal::NotFree { .. }))
+                    );
+                    refused += 1;
+                }
+            }
+        }
+        assert_eq!((same_slot, refused, own), (1, 63, 32), "{}", db.backend);
+        // A fresh process sees every commit; the database agrees with the journal.
+        let reloaded = LiveBook::load(&store, now(), &actor("check"))
+            .await
+            .expect("loads");
+        let read = shared
+            .read(|ctx| ctx.book.appointment_count())
+            .await
+            .expect("reads");
+        assert_eq!(reloaded.book().appointment_count(), read);
+        assert_eq!(read, 33);
+        assert_eq!(
+            store.check(&actor("check"), now()).await.expect("checks"),
+            Vec::new()
+        );
+        store.close().await;
+        db.finish().await;
+    }
+}
