@@ -35,6 +35,9 @@ pub(crate) enum BenchCommand {
     /// Bookings committed per second against a database by concurrent clients (each its own
     /// connections and book), with latency; beside pgbench with --pgbench.
     Store(crate::bench_store::BenchStoreArgs),
+    /// A database with a region and a year of appointments: how long a new process takes to
+    /// load it, and the strike's replan committed on it in one transaction.
+    Load(crate::bench_load::BenchLoadArgs),
 }
 
 /// Arguments of `caretime bench simulate`.
@@ -335,6 +338,7 @@ pub(crate) fn run(command: &BenchCommand, format: Format) -> anyhow::Result<Outc
         BenchCommand::Find(args) => args,
         BenchCommand::Simulate(args) => return bench_simulate(args, format),
         BenchCommand::Store(args) => return crate::bench_store::run(args, format),
+        BenchCommand::Load(args) => return crate::bench_load::run(args, format),
     };
     check_bookings(args.bookings)?;
     if !(1..=MAX_REQUESTS).contains(&args.requests) {

@@ -7,6 +7,7 @@
 //! data.
 
 mod bench;
+mod bench_load;
 mod bench_store;
 mod compare;
 mod deadline;
