@@ -17,10 +17,9 @@ use jiff::civil::Date;
 use serde::Serialize;
 
 use crate::Outcome;
-use crate::deadline::parse_instant;
 use crate::find::parse_id;
 use crate::output::{Format, print, print_json, rfc3339, table, write_file};
-use crate::store::{actor, block_on};
+use crate::store::{StoreArgs, actor, block_on};
 
 /// `caretime export ...`.
 #[derive(Debug, Subcommand)]
@@ -34,31 +33,6 @@ pub(crate) enum ExportCommand {
     Report(ExportReportArgs),
 }
 
-/// Where and when.
-#[derive(Debug, Args)]
-pub(crate) struct ExportStore {
-    /// The database: sqlite://FILE or postgres://USER@HOST:PORT/DB.
-    #[arg(
-        long,
-        value_name = "URL",
-        env = "CARETIME_DATABASE_URL",
-        default_value = "sqlite://caretime.db"
-    )]
-    database: String,
-    /// The time of the export, with its zone [default: the system clock].
-    #[arg(long, value_name = "TIME")]
-    now: Option<String>,
-}
-
-impl ExportStore {
-    fn now(&self) -> anyhow::Result<Timestamp> {
-        match &self.now {
-            Some(text) => parse_instant("--now", text),
-            None => Ok(Timestamp::now()),
-        }
-    }
-}
-
 /// Arguments of `caretime export appointments`.
 #[derive(Debug, Args)]
 #[command(
@@ -69,7 +43,7 @@ numbers. Members appear by id only."
 )]
 pub(crate) struct ExportAppointmentsArgs {
     #[command(flatten)]
-    store: ExportStore,
+    store: StoreArgs,
     /// Only this member's.
     #[arg(long, value_name = "ID")]
     member: Option<String>,
@@ -85,7 +59,7 @@ pub(crate) struct ExportAppointmentsArgs {
 #[derive(Debug, Args)]
 pub(crate) struct ExportRegionArgs {
     #[command(flatten)]
-    store: ExportStore,
+    store: StoreArgs,
     /// Write the region JSON file here (`-` for stdout).
     #[arg(short, long, value_name = "FILE", required_unless_present = "csv")]
     output: Option<String>,
@@ -98,7 +72,7 @@ pub(crate) struct ExportRegionArgs {
 #[derive(Debug, Args)]
 pub(crate) struct ExportReportArgs {
     #[command(flatten)]
-    store: ExportStore,
+    store: StoreArgs,
     /// First date of requests counted [default: the book's first date].
     #[arg(long, value_name = "DATE")]
     from: Option<String>,
@@ -183,7 +157,7 @@ fn appointments(args: &ExportAppointmentsArgs, format: Format) -> anyhow::Result
             .map(|id| id.0),
     };
     let rows = block_on(async {
-        let store = Store::open_existing(&args.store.database).await?;
+        let store = Store::open_existing(args.store.database()).await?;
         let rows = store.appointments(filter, &actor(), now).await;
         store.close().await;
         Ok(rows?)
@@ -239,7 +213,7 @@ fn appointments(args: &ExportAppointmentsArgs, format: Format) -> anyhow::Result
 fn region(args: &ExportRegionArgs) -> anyhow::Result<Outcome> {
     let now = args.store.now()?;
     let stored = block_on(async {
-        let store = Store::open_existing(&args.store.database).await?;
+        let store = Store::open_existing(args.store.database()).await?;
         let stored = store.load_region(&actor(), now).await;
         store.close().await;
         Ok(stored?)
@@ -373,7 +347,7 @@ fn report(args: &ExportReportArgs, format: Format) -> anyhow::Result<Outcome> {
         .map(|t| parse_date("--to", t))
         .transpose()?;
     let (region, rules, book) = block_on(async {
-        let store = Store::open_existing(&args.store.database).await?;
+        let store = Store::open_existing(args.store.database()).await?;
         let live = LiveBook::load(&store, now, &actor()).await;
         store.close().await;
         Ok(live?.into_parts())

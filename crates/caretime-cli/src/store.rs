@@ -47,7 +47,13 @@ pub(crate) struct StoreArgs {
 }
 
 impl StoreArgs {
-    fn now(&self) -> anyhow::Result<Timestamp> {
+    /// The database's URL.
+    pub(crate) fn database(&self) -> &str {
+        &self.database
+    }
+
+    /// `--now`, else the system clock.
+    pub(crate) fn now(&self) -> anyhow::Result<Timestamp> {
         match &self.now {
             Some(text) => parse_instant("--now", text),
             None => Ok(Timestamp::now()),
