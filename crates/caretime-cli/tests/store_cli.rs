@@ -1089,3 +1089,58 @@ async fn a_database_from_a_newer_caretime_is_refused_by_every_command() {
         db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn find_on_a_stored_book_is_the_same_after_a_restart_and_skips_booked_time() {
+    for db in db_support::databases("restart").await {
+        let url = db.url.as_str();
+        let backend = db.backend;
+        import(url, story_region());
+        let mut booked = Vec::new();
+        for member in ["20", "21", "22", "23", "24"] {
+            let run = run_line(
+                url,
+                "book --member {member} --kind initial --now {now} --format json",
+                &[("member", member)],
+            );
+            if run.status == 1 {
+                continue; // nobody can see this member: a refusal, not an error
+            }
+            let appointment = json(&run);
+            booked.push((
+                appointment["clinician"]
+                    .as_str()
+                    .expect("a clinician")
+                    .to_owned(),
+                appointment["start"].as_str().expect("a start").to_owned(),
+            ));
+        }
+        assert!(booked.len() >= 3, "{backend}: {booked:?}");
+        for member in ["30", "31", "32"] {
+            let find = |_: usize| {
+                run_line(
+                    url,
+                    "find --member {member} --kind initial --requested {now} --offers 5 \
+                     --format json",
+                    &[("member", member)],
+                )
+            };
+            // Each run is a new process: a restart, loading the book from the database.
+            let (first, second) = (find(0), find(1));
+            assert_eq!(first.status, 0, "{backend}: {}", first.stderr);
+            assert_eq!(first.stdout, second.stdout, "{backend}: member {member}");
+            let offers = json(&first)["offers"].clone();
+            for offer in offers.as_array().expect("offers") {
+                let offered = (
+                    offer["clinician"].as_str().expect("a clinician").to_owned(),
+                    offer["start"].as_str().expect("a start").to_owned(),
+                );
+                assert!(
+                    !booked.contains(&offered),
+                    "{backend}: {offered:?} is booked"
+                );
+            }
+        }
+        db.finish().await;
+    }
+}
