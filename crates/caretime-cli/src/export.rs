@@ -4,20 +4,18 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use caretime_core::id::{ClinicianId, MemberId};
 use caretime_core::slug::Slug;
 use caretime_engine::report::{AccessReport, Period, access_report};
 use caretime_region::file::{CsvTable, write_region_csv, write_region_json};
 use caretime_store::Store;
 use caretime_store::live::LiveBook;
-use caretime_store::query::{AppointmentFilter, AppointmentRow};
+use caretime_store::query::AppointmentRow;
 use clap::{Args, Subcommand};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::Serialize;
 
 use crate::Outcome;
-use crate::find::parse_id;
 use crate::output::{Format, print, print_json, rfc3339, table, write_file};
 use crate::store::{StoreArgs, actor, block_on};
 
@@ -141,27 +139,11 @@ impl AppointmentLine {
 }
 
 fn appointments(args: &ExportAppointmentsArgs, format: Format) -> anyhow::Result<Outcome> {
-    let now = args.store.now()?;
-    let filter = AppointmentFilter {
-        member: args
-            .member
-            .as_deref()
-            .map(|text| parse_id::<MemberId>("--member", text))
-            .transpose()?
-            .map(|id| id.0),
-        clinician: args
-            .clinician
-            .as_deref()
-            .map(|text| parse_id::<ClinicianId>("--clinician", text))
-            .transpose()?
-            .map(|id| id.0),
-    };
-    let rows = block_on(async {
-        let store = Store::open_existing(args.store.database()).await?;
-        let rows = store.appointments(filter, &actor(), now).await;
-        store.close().await;
-        Ok(rows?)
-    })?;
+    let rows = crate::store::stored_appointments(
+        &args.store,
+        args.member.as_deref(),
+        args.clinician.as_deref(),
+    )?;
     let lines: Vec<AppointmentLine> = rows.iter().map(AppointmentLine::new).collect();
     let write = |out: &mut dyn Write| -> std::io::Result<()> {
         match format {

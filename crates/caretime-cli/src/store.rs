@@ -777,28 +777,38 @@ pub(crate) fn run_cancel(args: &CancelArgs, format: Format) -> anyhow::Result<Ou
     })
 }
 
-pub(crate) fn run_appointments(args: &AppointmentsArgs, format: Format) -> anyhow::Result<Outcome> {
-    let now = args.store.now()?;
+/// The stored appointments of `--member` and `--clinician` (each optional), read (and audited)
+/// as of `--now`.
+pub(crate) fn stored_appointments(
+    store: &StoreArgs,
+    member: Option<&str>,
+    clinician: Option<&str>,
+) -> anyhow::Result<Vec<AppointmentRow>> {
+    let now = store.now()?;
     let filter = AppointmentFilter {
-        member: args
-            .member
-            .as_deref()
+        member: member
             .map(|text| parse_id::<MemberId>("--member", text))
             .transpose()?
             .map(|id| id.0),
-        clinician: args
-            .clinician
-            .as_deref()
+        clinician: clinician
             .map(|text| parse_id::<ClinicianId>("--clinician", text))
             .transpose()?
             .map(|id| id.0),
     };
-    let rows = block_on(async {
-        let store = Store::open_existing(&args.store.database).await?;
+    block_on(async {
+        let store = Store::open_existing(store.database()).await?;
         let rows = store.appointments(filter, &actor(), now).await;
         store.close().await;
         Ok(rows?)
-    })?;
+    })
+}
+
+pub(crate) fn run_appointments(args: &AppointmentsArgs, format: Format) -> anyhow::Result<Outcome> {
+    let rows = stored_appointments(
+        &args.store,
+        args.member.as_deref(),
+        args.clinician.as_deref(),
+    )?;
     let appointments: Vec<AppointmentJson> = rows.iter().map(AppointmentJson::from_row).collect();
     match format {
         Format::Json => print_json(&appointments)?,

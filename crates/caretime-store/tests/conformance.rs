@@ -105,6 +105,26 @@ fn offers_for(live: &LiveBook, member: u32) -> Vec<Offer> {
         .offers
 }
 
+/// A slot to contend for (member 1's best offer) and `n` members who have offers of their own
+/// (some accept no modality anyone near them offers).
+async fn contested(store: &Store, n: usize) -> (Choice, Vec<u32>) {
+    let probe = LiveBook::load(store, now(), &actor("probe"))
+        .await
+        .expect("loads");
+    let target = offers_for(&probe, 1)[0].clone();
+    let members = (100..)
+        .filter(|&member| !offers_for(&probe, member).is_empty())
+        .take(n)
+        .collect();
+    (
+        Choice {
+            clinician: target.clinician,
+            start: target.start,
+        },
+        members,
+    )
+}
+
 fn committed_appointment(decision: &Decision) -> AppointmentId {
     match decision {
         Decision::Committed { changes, .. } => changes
@@ -242,19 +262,7 @@ async fn of_64_bookings_of_one_slot_across_two_pools_exactly_one_commits() {
     for db in support::databases("race").await {
         let store = imported(&db).await;
         let second_pool = Store::open(&db.url).await.expect("a second pool");
-        let probe = LiveBook::load(&store, now(), &actor("probe"))
-            .await
-            .expect("loads");
-        let target = offers_for(&probe, 1)[0].clone();
-        let choice = Choice {
-            clinician: target.clinician,
-            start: target.start,
-        };
-        // 64 members with offers of their own (some accept no modality anyone nearby offers).
-        let members: Vec<u32> = (100..)
-            .filter(|&member| !offers_for(&probe, member).is_empty())
-            .take(64)
-            .collect();
+        let (choice, members) = contested(&store, 64).await;
         let mut tasks = Vec::new();
         for (task, member) in members.into_iter().enumerate() {
             // Half the tasks on each pool, each with its own cached book (two servers).
@@ -297,7 +305,7 @@ async fn of_64_bookings_of_one_slot_across_two_pools_exactly_one_commits() {
             .appointments(
                 AppointmentFilter {
                     member: None,
-                    clinician: Some(target.clinician.0),
+                    clinician: Some(choice.clinician.0),
                 },
                 &actor("probe"),
                 now(),
@@ -518,18 +526,7 @@ async fn a_shared_book_commits_queued_decisions_together_and_books_a_slot_once()
         let live = LiveBook::load(&store, now(), &actor("server"))
             .await
             .expect("loads");
-        let probe = LiveBook::load(&store, now(), &actor("probe"))
-            .await
-            .expect("loads");
-        let target = offers_for(&probe, 1)[0].clone();
-        let choice = Choice {
-            clinician: target.clinician,
-            start: target.start,
-        };
-        let members: Vec<u32> = (100..)
-            .filter(|&member| !offers_for(&probe, member).is_empty())
-            .take(96)
-            .collect();
+        let (choice, members) = contested(&store, 96).await;
         let shared = SharedBook::start(live);
         let mut tasks = Vec::new();
         // 64 want the same slot; 32 more want their own best offers.
