@@ -797,6 +797,21 @@ pub(crate) fn stored_appointments(
     };
     block_on(async {
         let store = Store::open_existing(store.database()).await?;
+        // An unknown id is a mistake to say, not an empty list (and reads nothing).
+        let size = store.region_size().await?;
+        if let Some(member) = filter.member
+            && member as usize >= size.members
+        {
+            bail!("{} is not a member of the region", MemberId(member));
+        }
+        if let Some(clinician) = filter.clinician
+            && clinician as usize >= size.clinicians
+        {
+            bail!(
+                "{} is not a clinician of the region",
+                ClinicianId(clinician)
+            );
+        }
         let rows = store.appointments(filter, &actor(), now).await;
         store.close().await;
         Ok(rows?)

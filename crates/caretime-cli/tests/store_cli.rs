@@ -745,7 +745,7 @@ impl Caught {
 /// Bad commands on a book with a region and one appointment: the command line (`{region}` is
 /// the region already imported, `{start}` a free time, `{later}` a day after `{now}`), what the
 /// one error line says, and where it is caught.
-const BAD_COMMANDS: [(&str, &str, Caught); 22] = {
+const BAD_COMMANDS: [(&str, &str, Caught); 24] = {
     use Caught::BeforeOpening;
     [
         (
@@ -831,6 +831,16 @@ const BAD_COMMANDS: [(&str, &str, Caught); 22] = {
         (
             "appointments --clinician c7 --now {now}",
             "--clinician must be a number",
+            BeforeOpening,
+        ),
+        (
+            "appointments --member 99999 --now {now}",
+            "member-99999 is not a member of the region",
+            BeforeOpening,
+        ),
+        (
+            "appointments --clinician 999 --now {now}",
+            "clinician-999 is not a clinician of the region",
             BeforeOpening,
         ),
         (
