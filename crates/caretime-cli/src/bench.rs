@@ -32,11 +32,11 @@ pub(crate) enum BenchCommand {
     Find(BenchFindArgs),
     /// One replication of a scenario on one core: visits simulated per second and peak memory.
     Simulate(BenchSimulateArgs),
-    /// Bookings committed per second against a database by concurrent clients (each its own
-    /// connections and book), with latency; beside pgbench with --pgbench.
+    /// Bookings committed per second against a database by concurrent clients of one or more
+    /// servers (group commit), with latency; beside pgbench with --pgbench.
     Store(crate::bench_store::BenchStoreArgs),
     /// A database with a region and a year of appointments: how long a new process takes to
-    /// load it, and the strike's replan committed on it in one transaction.
+    /// load it; with --disruption, a replan committed on it in one transaction.
     Load(crate::bench_load::BenchLoadArgs),
 }
 

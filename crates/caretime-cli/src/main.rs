@@ -36,8 +36,9 @@ use crate::output::Format;
 ///
 /// Computes appointment deadlines under a regulator's timely-access rules, checks clinicians'
 /// weekly templates against the contract that protects their non-appointment care time, generates
-/// synthetic regions, finds ranked offers that meet the deadlines, replans disruptions optimally,
-/// and simulates a region to compare contract terms and staffing. Rule sets,
+/// synthetic regions, finds ranked offers that meet the deadlines, keeps a book of appointments in
+/// a database (SQLite by default, PostgreSQL for several processes), replans disruptions
+/// optimally, and simulates a region to compare contract terms and staffing. Rule sets,
 /// holiday calendars and contracts are data files; built-in ones are listed by `caretime rules
 /// list` and `caretime contracts list`, and any command that takes a name also takes a path to a
 /// TOML file of the same format.
@@ -68,14 +69,15 @@ enum Command {
     /// Generate synthetic regions.
     #[command(subcommand)]
     Region(region::RegionCommand),
-    /// Ranked offers for one request in a region: continuity, internal, network, out-of-network.
+    /// Ranked offers for one request in a region file or a stored book: continuity, internal,
+    /// network, out-of-network.
     Find(find::FindArgs),
     /// Benchmarks (index build time, find latency, simulation speed, bookings a second in a
     /// database).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
     /// Replan a disruption (strike, leave, closure): the optimal moves of every displaced
-    /// appointment, previewed, then applied in one step.
+    /// appointment, previewed, then applied in one step (on a stored book, one transaction).
     Replan(replan::ReplanArgs),
     /// Min-cost flow: solve a DIMACS file, generate the replanning benchmark.
     #[command(subcommand)]

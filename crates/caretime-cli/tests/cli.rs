@@ -361,6 +361,18 @@ fn every_command_has_help() {
         &["contracts", "show", "--help"],
         &["template", "check", "--help"],
         &["demo", "--help"],
+        &["db", "init", "--help"],
+        &["db", "migrate", "--help"],
+        &["db", "check", "--help"],
+        &["import", "--help"],
+        &["book", "--help"],
+        &["cancel", "--help"],
+        &["appointments", "--help"],
+        &["export", "appointments", "--help"],
+        &["export", "region", "--help"],
+        &["export", "report", "--help"],
+        &["bench", "store", "--help"],
+        &["bench", "load", "--help"],
     ] {
         let run = caretime(args);
         assert_eq!(run.status, 0, "{args:?}");
