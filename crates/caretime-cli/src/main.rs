@@ -2,7 +2,8 @@
 //!
 //! Every subcommand parses its arguments, calls the library, and prints text or JSON. Errors are
 //! one line on stderr (`error: ...`, control characters escaped) with exit status 2, argument
-//! errors included; a check that finds violations (`template check`) exits 1; success exits 0,
+//! errors included; a check that finds violations (`template check`, `db check`) or a booking
+//! the engine refuses (`book`, `cancel`) exits 1; success exits 0,
 //! and so does a run whose reader closed stdout early (`| head`). Messages never echo member
 //! data.
 
