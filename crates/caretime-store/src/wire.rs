@@ -468,6 +468,12 @@ fn to_line<T: Serialize>(doc: &T) -> String {
 
 /// Parses `text` as `T`, naming the field of the first problem.
 fn parse<T: DeserializeOwned>(text: &str) -> Result<T, WireError> {
+    // The journal is read a row at a time when a process loads (millions of rows): a good row
+    // is parsed once, without tracking the path, which only an error needs. A bad one is
+    // parsed again, with the path, for the message.
+    if let Ok(value) = serde_json::from_str(text) {
+        return Ok(value);
+    }
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().clone();
