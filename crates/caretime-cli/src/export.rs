@@ -16,7 +16,7 @@ use jiff::civil::Date;
 use serde::Serialize;
 
 use crate::Outcome;
-use crate::output::{Format, print, print_json, rfc3339, table, write_file};
+use crate::output::{Format, print, print_json, table, write_file};
 use crate::store::{StoreArgs, actor, block_on};
 
 /// `caretime export ...`.
@@ -111,10 +111,7 @@ struct AppointmentLine {
 
 impl AppointmentLine {
     fn new(row: &AppointmentRow) -> AppointmentLine {
-        let local = |at: Timestamp| match jiff::tz::TimeZone::get(&row.zone) {
-            Ok(zone) => rfc3339(&at.to_zoned(zone)),
-            Err(_) => at.to_string(),
-        };
+        let local = |at: Timestamp| crate::store::local(at, &row.zone);
         AppointmentLine {
             id: row.id,
             request: row.request,

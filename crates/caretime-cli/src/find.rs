@@ -9,7 +9,7 @@ use caretime_core::region::{Modality, Region};
 use caretime_core::request::{Preferences, Request, RequestKind};
 use caretime_core::rules::RuleSet;
 use caretime_core::slug::Slug;
-use caretime_engine::availability::{FreeKind, Horizon};
+use caretime_engine::availability::Horizon;
 use caretime_engine::book::{AppointmentStatus, Book, BookPolicy, Change, Outcome as Decision};
 use caretime_engine::find::{Offer, Offers, Timeliness};
 use caretime_region::file::read_region;
@@ -263,10 +263,7 @@ impl FindReport {
                         length_minutes: offer.length,
                         modality: offer.modality.slug(),
                         interpreter: offer.interpreter.map(|language| language.to_string()),
-                        time: match offer.time {
-                            FreeKind::Direct => "direct",
-                            FreeKind::UrgentHold => "urgent-hold",
-                        },
+                        time: offer.time.slug(),
                         timely: offer.timeliness.is_met(),
                         late_business_days: match offer.timeliness {
                             Timeliness::Met => None,

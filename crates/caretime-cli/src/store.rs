@@ -408,7 +408,8 @@ struct AppointmentJson {
     cancelled_by: Option<String>,
 }
 
-fn local(at: Timestamp, zone: &str) -> String {
+/// `at` in the IANA zone `zone` as RFC 3339 with its offset (UTC if the zone is unknown).
+pub(crate) fn local(at: Timestamp, zone: &str) -> String {
     match jiff::tz::TimeZone::get(zone) {
         Ok(zone) => rfc3339(&at.to_zoned(zone)),
         Err(_) => at.to_string(),
@@ -464,13 +465,7 @@ impl AppointmentJson {
             timely,
             late_business_days: late,
             cancel_reason: a.cancellation.map(|c| c.reason.slug().to_owned()),
-            cancelled_by: a.cancellation.map(|c| {
-                match c.by {
-                    CancelledBy::Member => "member",
-                    CancelledBy::Plan => "plan",
-                }
-                .to_owned()
-            }),
+            cancelled_by: a.cancellation.map(|c| c.by.slug().to_owned()),
         }
     }
 }
@@ -751,11 +746,7 @@ pub(crate) fn run_cancel(args: &CancelArgs, format: Format) -> anyhow::Result<Ou
                 .join(", ")
         )
     })?;
-    let by = match args.by.as_str() {
-        "member" => CancelledBy::Member,
-        "plan" => CancelledBy::Plan,
-        _ => bail!("--by must be member or plan"),
-    };
+    let by = CancelledBy::from_slug(&args.by).context("--by must be member or plan")?;
     let actor = actor();
     block_on(async {
         let store = Store::open_existing(&args.store.database).await?;

@@ -25,6 +25,7 @@ use std::ops::Range;
 
 use caretime_core::calendar::{BusinessCalendar, DayOff};
 use caretime_core::id::ClinicianId;
+use caretime_core::slug::Slug;
 use caretime_core::template::{BlockKind, DayRange, Template};
 use caretime_hint::prefetch;
 use jiff::Timestamp;
@@ -154,6 +155,18 @@ pub enum FreeKind {
     Direct,
     /// Held for urgent requests until the release time before it, then open to all.
     UrgentHold,
+}
+
+impl Slug for FreeKind {
+    const VARIANTS: &'static [FreeKind] = &[FreeKind::Direct, FreeKind::UrgentHold];
+
+    /// The template block kind it is (`direct`, `urgent-hold`).
+    fn slug(self) -> &'static str {
+        match self {
+            FreeKind::Direct => "direct",
+            FreeKind::UrgentHold => "urgent-hold",
+        }
+    }
 }
 
 /// Whether a request is urgent, which decides access to urgent-hold time.

@@ -105,6 +105,18 @@ pub enum CancelledBy {
     Plan,
 }
 
+impl Slug for CancelledBy {
+    const VARIANTS: &'static [CancelledBy] = &[CancelledBy::Member, CancelledBy::Plan];
+
+    /// `member` or `plan`.
+    fn slug(self) -> &'static str {
+        match self {
+            CancelledBy::Member => "member",
+            CancelledBy::Plan => "plan",
+        }
+    }
+}
+
 /// Why an appointment or a group session was cancelled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CancellationReason {

@@ -13,7 +13,7 @@ use jiff::Timestamp;
 use crate::db::Pool;
 use crate::live::LiveBook;
 use crate::query::{AppointmentFilter, AppointmentRow};
-use crate::{Actor, AuditEvent, Store, StoreError, tables};
+use crate::{Actor, AuditEvent, Store, StoreError};
 
 /// At most this many problems of one kind are listed (then a count).
 const MAX_LISTED: usize = 20;
@@ -176,13 +176,10 @@ impl Store {
                 && row.start == appointment.start
                 && row.end.duration_since(row.start).as_secs()
                     == i64::from(appointment.length) * 60
-                && row.time_kind == tables::free_kind_slug(appointment.time)
+                && row.time_kind == appointment.time.slug()
                 && row.route == appointment.route.slug()
                 && row.active == appointment.status.holds_time()
-                && row.cancelled_by.as_deref()
-                    == appointment
-                        .cancellation
-                        .map(|c| tables::cancelled_by_slug(c.by));
+                && row.cancelled_by.as_deref() == appointment.cancellation.map(|c| c.by.slug());
             if !same {
                 differ.push(format!(
                     "appointment {} differs between the journal and the table",

@@ -3,8 +3,7 @@
 
 use caretime_core::region::Region;
 use caretime_core::slug::Slug;
-use caretime_engine::availability::FreeKind;
-use caretime_engine::book::{Appointment, AppointmentStatus, Cancellation, CancelledBy, Change};
+use caretime_engine::book::{Appointment, AppointmentStatus, Cancellation, Change};
 use caretime_engine::group::SeatOutcome;
 use jiff::Timestamp;
 
@@ -15,25 +14,11 @@ pub(crate) fn seconds(at: Timestamp) -> i64 {
     at.as_second()
 }
 
-pub(crate) fn free_kind_slug(kind: FreeKind) -> &'static str {
-    match kind {
-        FreeKind::Direct => "direct",
-        FreeKind::UrgentHold => "urgent-hold",
-    }
-}
-
-pub(crate) fn cancelled_by_slug(by: CancelledBy) -> &'static str {
-    match by {
-        CancelledBy::Member => "member",
-        CancelledBy::Plan => "plan",
-    }
-}
-
 fn cancellation_values(cancellation: Option<&Cancellation>) -> [Value; 3] {
     match cancellation {
         Some(c) => [
             c.reason.slug().into(),
-            cancelled_by_slug(c.by).into(),
+            c.by.slug().into(),
             seconds(c.at).into(),
         ],
         None => [Value::NoText, Value::NoText, Value::NoInt],
@@ -364,7 +349,7 @@ fn insert_appointment(region: &Region, appointment: &Appointment, seq: i64) -> S
             zone.into(),
             start.into(),
             (start + i64::from(a.length) * 60).into(),
-            free_kind_slug(a.time).into(),
+            a.time.slug().into(),
             a.modality.slug().into(),
             a.interpreter
                 .as_ref()
