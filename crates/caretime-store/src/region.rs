@@ -232,24 +232,7 @@ async fn write_region(
     insert_all(
         tx,
         "facility",
-        &[
-            "id",
-            "name",
-            "address",
-            "lat",
-            "lon",
-            "time_zone",
-            "mon",
-            "tue",
-            "wed",
-            "thu",
-            "fri",
-            "sat",
-            "sun",
-            "weekdays",
-            "holidays",
-            "closures",
-        ],
+        &FacilityRow::COLUMNS,
         rows.facilities.iter().map(|r| {
             vec![
                 r.id.into(),
@@ -304,18 +287,7 @@ async fn write_region(
     insert_all(
         tx,
         "clinician",
-        &[
-            "id",
-            "name",
-            "discipline",
-            "affiliation",
-            "languages",
-            "modalities",
-            "fte",
-            "facility",
-            "template",
-            "template_name",
-        ],
+        &ClinicianRow::COLUMNS,
         rows.clinicians.iter().map(|r| {
             vec![
                 r.id.into(),
@@ -336,16 +308,7 @@ async fn write_region(
     insert_all(
         tx,
         "member",
-        &[
-            "id",
-            "plan_number",
-            "name",
-            "birth_date",
-            "language",
-            "lat",
-            "lon",
-            "accepts",
-        ],
+        &MemberRow::COLUMNS,
         rows.members.iter().map(|r| {
             vec![
                 r.id.into(),
