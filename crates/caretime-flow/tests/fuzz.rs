@@ -119,13 +119,7 @@ fn mutate(text: &str, mutation: &Mutation) -> String {
 }
 
 fn check_message(shown: &str) -> Result<(), TestCaseError> {
-    prop_assert_eq!(shown.lines().count(), 1, "{:?}", shown);
-    prop_assert!(!shown.chars().any(char::is_control), "{:?}", shown);
-    prop_assert!(shown.len() <= 300, "{} bytes", shown.len());
-    for secret in PLANTED {
-        prop_assert!(!shown.contains(secret), "{:?} quotes {}", shown, secret);
-    }
-    Ok(())
+    fuzz_config::check_message(shown, 300, &PLANTED)
 }
 
 /// Reads `text`; solves what reads and is small.

@@ -3,7 +3,7 @@
 
 #![allow(dead_code, unreachable_pub, reason = "each target uses what it needs")]
 
-use proptest::prelude::ProptestConfig;
+use proptest::prelude::{ProptestConfig, TestCaseError, prop_assert, prop_assert_eq};
 
 /// Cases per target: `CARETIME_FUZZ_CASES`, 64 without it (CI runs more).
 pub(crate) fn cases() -> u32 {
@@ -24,3 +24,20 @@ pub(crate) fn config() -> ProptestConfig {
 
 /// The longest error a reader may give, in bytes: a line someone reads.
 pub(crate) const MAX_ERROR_BYTES: usize = 1_500;
+
+/// What every reader promises of an error message: one line, no control characters, at most
+/// `max_bytes` bytes, and none of `secrets` (member data planted in the input).
+pub(crate) fn check_message(
+    shown: &str,
+    max_bytes: usize,
+    secrets: &[impl AsRef<str>],
+) -> Result<(), TestCaseError> {
+    prop_assert_eq!(shown.lines().count(), 1, "{:?}", shown);
+    prop_assert!(!shown.chars().any(char::is_control), "{:?}", shown);
+    prop_assert!(shown.len() <= max_bytes, "{} bytes", shown.len());
+    for secret in secrets {
+        let secret = secret.as_ref();
+        prop_assert!(!shown.contains(secret), "{:?} quotes {}", shown, secret);
+    }
+    Ok(())
+}
