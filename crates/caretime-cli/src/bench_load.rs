@@ -6,8 +6,10 @@
 //! `--utilisation`, its request made before the slot) on a scratch book, commits those
 //! appointments to the store in decisions of `CHUNK` changes, then times what a new process
 //! does: open the store and load its book (region, then the journal replayed through the
-//! engine). With `--disruption FILE` it then plans the disruption on the loaded book and
-//! commits every move in one transaction, timing the plan and the commit apart.
+//! engine); then it writes a snapshot of the journal and times a load again (region, snapshot).
+//! `--existing` times the loads of a database filled before. With `--disruption FILE` it then
+//! plans the disruption on the loaded book and commits every move in one transaction, timing
+//! the plan and the commit apart.
 
 use std::cell::Cell;
 use std::time::Instant;
@@ -36,9 +38,14 @@ const CHUNK: usize = 50_000;
 /// Arguments of `caretime bench load`.
 #[derive(Debug, Args)]
 pub(crate) struct BenchLoadArgs {
-    /// The database: sqlite://FILE or postgres://USER@HOST:PORT/DB; it must hold no region.
+    /// The database: sqlite://FILE or postgres://USER@HOST:PORT/DB; it must hold no region
+    /// (unless --existing).
     #[arg(long, value_name = "URL")]
     database: String,
+    /// Time the loads of a database `bench load` filled before (no import, no booking); --days
+    /// must be the same.
+    #[arg(long)]
+    existing: bool,
     /// Scale of the generated socal region (1 = full scale: 4.8 million members).
     #[arg(long, default_value_t = 1.0)]
     scale: f64,
@@ -62,13 +69,18 @@ struct LoadReport {
     members: usize,
     clinicians: usize,
     days: u32,
-    import_seconds: f64,
-    workload_seconds: f64,
+    import_seconds: Option<f64>,
+    workload_seconds: Option<f64>,
     appointments: usize,
-    fill_seconds: f64,
-    /// A new process: open the store, load the region, replay the journal.
-    load_seconds: f64,
+    fill_seconds: Option<f64>,
+    /// A new process without a snapshot: open the store, load the region, replay the journal.
+    replay_seconds: f64,
     journal_rows: i64,
+    /// `db snapshot`: the journal packed.
+    snapshot_seconds: f64,
+    snapshot_bytes: i64,
+    /// A new process: open the store, load the region and the snapshot (nothing after it).
+    load_seconds: f64,
     displaced: Option<usize>,
     plan_seconds: Option<f64>,
     replan_changes: Option<usize>,
@@ -96,7 +108,6 @@ fn audit() -> AuditEvent {
 pub(crate) fn run(args: &BenchLoadArgs, format: Format) -> anyhow::Result<Outcome> {
     let (rules, rules_text) = load::rule_set_with_text("ca-dmhc")?;
     let zone = rules.time_zone().clone();
-    let params = Preset::Socal.params(args.scale, args.seed)?;
     let disruption_text = args
         .disruption
         .as_deref()
@@ -107,93 +118,65 @@ pub(crate) fn run(args: &BenchLoadArgs, format: Format) -> anyhow::Result<Outcom
     let first_instant = first.to_zoned(zone.clone())?.timestamp();
     let end = last.tomorrow()?.to_zoned(zone.clone())?.timestamp();
 
-    let progress = spinner(format, "generating the region");
-    let region = generate(&params)?;
-    progress.finish_and_clear();
-
-    let progress = progress_bar(
-        format,
-        region.clinicians.len() as u64,
-        "booking a steady year",
-    );
-    let started = Instant::now();
-    let mut scratch = Book::new(&region, Horizon { first, last }, &[], BookPolicy::STANDARD)?;
-    let weeks = (i64::from(args.days) + 6) / 7;
-    let mut workload = Workload::new(&region, args.seed, first_instant, weeks)?;
-    let utilisation = Utilisation {
-        internal: args.utilisation,
-        network: args.utilisation,
-    };
-    workload.steady(&mut scratch, &rules, utilisation, end, 0, &mut |done| {
-        progress.set_position(u64::from(done))
-    })?;
-    progress.finish_and_clear();
-    let changes: Vec<Change> = (0..scratch.appointment_count())
-        .filter_map(|id| scratch.appointment(caretime_core::id::AppointmentId(id as u32)))
-        .map(|appointment| Change::Create(Box::new(appointment)))
-        .collect();
-    drop(scratch);
-    let workload_seconds = started.elapsed().as_secs_f64();
-    let appointments = changes.len();
-
     crate::store::block_on(async {
-        let store = Store::open(&args.database).await?;
-        let bar = progress_bar(format, 0, "importing the region");
-        let started = Instant::now();
-        let tick = |done: usize, total: usize| {
-            bar.set_length(total as u64);
-            bar.set_position(done as u64);
+        let filled = if args.existing {
+            None
+        } else {
+            Some(fill(args, format, &rules_text, first_instant, end).await?)
         };
-        match store
-            .import_region(&region, &rules_text, first, &actor(), first_instant, &tick)
-            .await
-        {
-            Ok(_) => {}
-            Err(StoreError::AlreadyImported) => {
-                bail!(
-                    "{} holds a region already: bench load needs a fresh database",
-                    store.url()
-                )
-            }
-            Err(error) => return Err(error.into()),
-        }
-        bar.finish_and_clear();
-        let import_seconds = started.elapsed().as_secs_f64();
+        let (import_seconds, workload_seconds, fill_seconds) = match filled {
+            Some(filled) => (
+                Some(filled.import_seconds),
+                Some(filled.workload_seconds),
+                Some(filled.fill_seconds),
+            ),
+            None => (None, None, None),
+        };
 
-        let bar = progress_bar(format, appointments as u64, "committing appointments");
-        let started = Instant::now();
-        let mut live = LiveBook::load(&store, end, &actor()).await?;
-        for chunk in changes.chunks(CHUNK) {
-            let decision = live
-                .decide(end, &actor(), audit(), |_| {
-                    anyhow::Ok(Decided::Accepted(chunk.iter().cloned().collect()))
-                })
-                .await?;
-            if !matches!(decision, Decision::Committed { .. }) {
-                bail!("a chunk of the steady book was refused: {decision:?}");
-            }
-            bar.inc(chunk.len() as u64);
-        }
-        bar.finish_and_clear();
-        let fill_seconds = started.elapsed().as_secs_f64();
-        drop(live);
-        store.close().await;
-
-        // What a new process does.
+        // What a new process does, without a snapshot and then with one.
         let progress = spinner(format, "loading the book as a new process would");
+        let started = Instant::now();
+        let store = Store::open_existing(&args.database).await?;
+        let live = LiveBook::replay(&store, end, &actor()).await?;
+        let replay_seconds = started.elapsed().as_secs_f64();
+        progress.finish_and_clear();
+        let journal_rows = live.seen();
+        let appointments = live.book().appointment_count();
+        drop(live);
+        let bar = progress_bar(format, 0, "writing a snapshot");
+        let started = Instant::now();
+        let snapshot = store
+            .write_snapshot(&actor(), end, |done, head| {
+                bar.set_length(head as u64);
+                bar.set_position(done as u64);
+            })
+            .await?;
+        let snapshot_seconds = started.elapsed().as_secs_f64();
+        bar.finish_and_clear();
+        let snapshot_bytes = snapshot.map_or(0, |info| info.bytes);
+        store.close().await;
+        let progress = spinner(format, "loading the book from the snapshot");
         let started = Instant::now();
         let store = Store::open_existing(&args.database).await?;
         let mut live = LiveBook::load(&store, end, &actor()).await?;
         let load_seconds = started.elapsed().as_secs_f64();
         progress.finish_and_clear();
-        let journal_rows = live.seen();
+        if live.seen() != journal_rows {
+            bail!(
+                "the snapshot's load reached journal row {}, the replay {journal_rows}",
+                live.seen()
+            );
+        }
 
         // Each figure as soon as it is measured (a full-scale replan can take a while).
         eprintln!(
-            "{appointments} appointments over {} days: committed in {fill_seconds:.1} s; a new \
-             process loads the book in {load_seconds:.1} s ({journal_rows} journal rows)",
-            args.days
+            "{appointments} appointments over {} days ({journal_rows} journal rows): a new process \
+             loads the book in {replay_seconds:.1} s replaying the journal, in \
+             {load_seconds:.1} s from a snapshot ({:.1} MB, written in {snapshot_seconds:.1} s)",
+            args.days,
+            snapshot_bytes as f64 / 1e6,
         );
+
         let (displaced, plan_seconds, replan_changes, commit_seconds) =
             match (&args.disruption, &disruption_text) {
                 (Some(path), Some(text)) => {
@@ -247,15 +230,18 @@ pub(crate) fn run(args: &BenchLoadArgs, format: Format) -> anyhow::Result<Outcom
         store.close().await;
         let report = LoadReport {
             backend: store.backend().name(),
-            members: region.members.len(),
-            clinicians: region.clinicians.len(),
+            members: live.region().members.len(),
+            clinicians: live.region().clinicians.len(),
             days: args.days,
             import_seconds,
             workload_seconds,
             appointments,
             fill_seconds,
-            load_seconds,
+            replay_seconds,
             journal_rows,
+            snapshot_seconds,
+            snapshot_bytes,
+            load_seconds,
             displaced,
             plan_seconds,
             replan_changes,
@@ -271,6 +257,102 @@ pub(crate) fn run(args: &BenchLoadArgs, format: Format) -> anyhow::Result<Outcom
     .context("bench load")
 }
 
+/// What filling a fresh database took.
+struct Filled {
+    import_seconds: f64,
+    workload_seconds: f64,
+    fill_seconds: f64,
+}
+
+/// Imports a generated region into the fresh database and commits a steady book over
+/// `--days` to it.
+async fn fill(
+    args: &BenchLoadArgs,
+    format: Format,
+    rules_text: &str,
+    first_instant: jiff::Timestamp,
+    end: jiff::Timestamp,
+) -> anyhow::Result<Filled> {
+    let (rules, _) = load::rule_set_with_text("ca-dmhc")?;
+    let first = date(2025, 12, 1);
+    let last = first.checked_add(i64::from(args.days - 1).days())?;
+    let params = Preset::Socal.params(args.scale, args.seed)?;
+    let progress = spinner(format, "generating the region");
+    let region = generate(&params)?;
+    progress.finish_and_clear();
+
+    let progress = progress_bar(
+        format,
+        region.clinicians.len() as u64,
+        "booking a steady year",
+    );
+    let started = Instant::now();
+    let mut scratch = Book::new(&region, Horizon { first, last }, &[], BookPolicy::STANDARD)?;
+    let weeks = (i64::from(args.days) + 6) / 7;
+    let mut workload = Workload::new(&region, args.seed, first_instant, weeks)?;
+    let utilisation = Utilisation {
+        internal: args.utilisation,
+        network: args.utilisation,
+    };
+    workload.steady(&mut scratch, &rules, utilisation, end, 0, &mut |done| {
+        progress.set_position(u64::from(done))
+    })?;
+    progress.finish_and_clear();
+    let changes: Vec<Change> = (0..scratch.appointment_count())
+        .filter_map(|id| scratch.appointment(caretime_core::id::AppointmentId(id as u32)))
+        .map(|appointment| Change::Create(Box::new(appointment)))
+        .collect();
+    drop(scratch);
+    let workload_seconds = started.elapsed().as_secs_f64();
+
+    let store = Store::open(&args.database).await?;
+    let bar = progress_bar(format, 0, "importing the region");
+    let started = Instant::now();
+    let tick = |done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    };
+    match store
+        .import_region(&region, rules_text, first, &actor(), first_instant, &tick)
+        .await
+    {
+        Ok(_) => {}
+        Err(StoreError::AlreadyImported) => {
+            bail!(
+                "{} holds a region already: bench load needs a fresh database (or --existing)",
+                store.url()
+            )
+        }
+        Err(error) => return Err(error.into()),
+    }
+    bar.finish_and_clear();
+    let import_seconds = started.elapsed().as_secs_f64();
+
+    let bar = progress_bar(format, changes.len() as u64, "committing appointments");
+    let started = Instant::now();
+    let mut live = LiveBook::load(&store, end, &actor()).await?;
+    for chunk in changes.chunks(CHUNK) {
+        let decision = live
+            .decide(end, &actor(), audit(), |_| {
+                anyhow::Ok(Decided::Accepted(chunk.iter().cloned().collect()))
+            })
+            .await?;
+        if !matches!(decision, Decision::Committed { .. }) {
+            bail!("a chunk of the steady book was refused: {decision:?}");
+        }
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
+    let fill_seconds = started.elapsed().as_secs_f64();
+    drop(live);
+    store.close().await;
+    Ok(Filled {
+        import_seconds,
+        workload_seconds,
+        fill_seconds,
+    })
+}
+
 fn text(report: &LoadReport) -> String {
     let rows = vec![
         vec![
@@ -282,20 +364,46 @@ fn text(report: &LoadReport) -> String {
         ],
         vec![
             "import".to_owned(),
-            format!("{:.1} s", report.import_seconds),
+            report
+                .import_seconds
+                .map_or("done before (--existing)".to_owned(), |s| {
+                    format!("{s:.1} s")
+                }),
         ],
         vec![
             "steady book".to_owned(),
+            match (report.workload_seconds, report.fill_seconds) {
+                (Some(made), Some(committed)) => format!(
+                    "{} appointments over {} days, made in {made:.1} s, committed in \
+                     {committed:.1} s",
+                    report.appointments, report.days
+                ),
+                _ => format!(
+                    "{} appointments, committed before (--existing)",
+                    report.appointments
+                ),
+            },
+        ],
+        vec![
+            "load, journal".to_owned(),
             format!(
-                "{} appointments over {} days, made in {:.1} s, committed in {:.1} s",
-                report.appointments, report.days, report.workload_seconds, report.fill_seconds
+                "{:.1} s for a new process (region, then {} journal rows replayed)",
+                report.replay_seconds, report.journal_rows
             ),
         ],
         vec![
-            "load".to_owned(),
+            "snapshot".to_owned(),
             format!(
-                "{:.1} s for a new process (region, then {} journal rows replayed)",
-                report.load_seconds, report.journal_rows
+                "{:.1} MB written in {:.1} s",
+                report.snapshot_bytes as f64 / 1e6,
+                report.snapshot_seconds
+            ),
+        ],
+        vec![
+            "load, snapshot".to_owned(),
+            format!(
+                "{:.1} s for a new process (region, then the snapshot)",
+                report.load_seconds
             ),
         ],
         vec![

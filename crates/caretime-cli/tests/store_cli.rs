@@ -1101,7 +1101,7 @@ async fn a_database_from_a_newer_caretime_is_refused_by_every_command() {
 }
 
 #[tokio::test]
-async fn find_on_a_stored_book_is_the_same_after_a_restart_and_skips_booked_time() {
+async fn find_on_a_stored_book_is_the_same_after_a_restart_and_from_a_snapshot() {
     for db in db_support::databases("restart").await {
         let url = db.url.as_str();
         let backend = db.backend;
@@ -1126,19 +1126,21 @@ async fn find_on_a_stored_book_is_the_same_after_a_restart_and_skips_booked_time
             ));
         }
         assert!(booked.len() >= 3, "{backend}: {booked:?}");
+        let find = |member: &str| {
+            run_line(
+                url,
+                "find --member {member} --kind initial --requested {now} --offers 5 \
+                 --format json",
+                &[("member", member)],
+            )
+        };
+        let mut found = Vec::new();
         for member in ["30", "31", "32"] {
-            let find = |_: usize| {
-                run_line(
-                    url,
-                    "find --member {member} --kind initial --requested {now} --offers 5 \
-                     --format json",
-                    &[("member", member)],
-                )
-            };
             // Each run is a new process: a restart, loading the book from the database.
-            let (first, second) = (find(0), find(1));
+            let (first, second) = (find(member), find(member));
             assert_eq!(first.status, 0, "{backend}: {}", first.stderr);
             assert_eq!(first.stdout, second.stdout, "{backend}: member {member}");
+            found.push(first.stdout.clone());
             let offers = json(&first)["offers"].clone();
             for offer in offers.as_array().expect("offers") {
                 let offered = (
@@ -1151,6 +1153,24 @@ async fn find_on_a_stored_book_is_the_same_after_a_restart_and_skips_booked_time
                 );
             }
         }
+        // A process that loads a snapshot of the journal finds exactly the same.
+        let snapshot = run(url, &["db", "snapshot", "--format", "json"]);
+        assert_eq!(snapshot.status, 0, "{backend}: {}", snapshot.stderr);
+        let written = json(&snapshot);
+        assert_eq!(
+            written["written"],
+            Value::Bool(true),
+            "{backend}: {written}"
+        );
+        assert!(
+            written["seq"].as_i64() >= Some(booked.len() as i64),
+            "{written}"
+        );
+        for (member, before) in ["30", "31", "32"].into_iter().zip(&found) {
+            assert_eq!(&find(member).stdout, before, "{backend}: member {member}");
+        }
+        let check = run(url, &["db", "check"]);
+        assert_eq!(check.status, 0, "{backend}: {}", check.stdout);
         db.finish().await;
     }
 }

@@ -2,8 +2,9 @@
 //!
 //! No two held appointments of a clinician overlap; no row refers to a member, clinician,
 //! facility, appointment or session that is not there; the journal is whole (sequence numbers
-//! 1 to the head, no gap); and replaying the journal through the engine gives exactly the
-//! appointments, arrangements and waitlist the tables hold.
+//! 1 to the head, no gap); the newest snapshot holds exactly the journal's changes up to its
+//! row; and replaying the journal through the engine gives exactly the appointments,
+//! arrangements and waitlist the tables hold.
 
 use std::collections::BTreeMap;
 
@@ -13,7 +14,7 @@ use jiff::Timestamp;
 use crate::db::Pool;
 use crate::live::LiveBook;
 use crate::query::{AppointmentFilter, AppointmentRow};
-use crate::{Actor, AuditEvent, Store, StoreError};
+use crate::{Actor, AuditEvent, Store, StoreError, snapshot};
 
 /// At most this many problems of one kind are listed (then a count).
 const MAX_LISTED: usize = 20;
@@ -21,7 +22,7 @@ const MAX_LISTED: usize = 20;
 /// One thing wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
-    /// What kind: `overlap`, `orphan`, `journal`, `replay`.
+    /// What kind: `overlap`, `orphan`, `journal`, `snapshot`, `replay`.
     pub kind: &'static str,
     /// What, with ids (never a member's data).
     pub detail: String,
@@ -112,7 +113,14 @@ impl Store {
                 ),
             });
         }
-        match LiveBook::load(self, now, actor).await {
+        list(
+            &mut problems,
+            "snapshot",
+            snapshot::compare_with_journal(self.pool())
+                .await?
+                .into_iter(),
+        );
+        match LiveBook::replay(self, now, actor).await {
             Ok(live) => self.compare(&live, &mut problems).await?,
             Err(error) => problems.push(Problem {
                 kind: "replay",

@@ -210,6 +210,7 @@ pub(crate) enum Value {
     Real(f64),
     Text(String),
     Bool(bool),
+    Bytes(Vec<u8>),
     /// SQL NULL in an integer column.
     NoInt,
     /// SQL NULL in a text column.
@@ -219,6 +220,12 @@ pub(crate) enum Value {
 impl From<i64> for Value {
     fn from(value: i64) -> Value {
         Value::Int(value)
+    }
+}
+
+impl From<Vec<u8>> for Value {
+    fn from(value: Vec<u8>) -> Value {
+        Value::Bytes(value)
     }
 }
 
@@ -386,6 +393,7 @@ macro_rules! bind_all {
                 Value::Real(v) => query.bind(*v),
                 Value::Text(v) => query.bind(v.clone()),
                 Value::Bool(v) => query.bind(*v),
+                Value::Bytes(v) => query.bind(v.clone()),
                 Value::NoInt => query.bind(None::<i64>),
                 Value::NoText => query.bind(None::<String>),
             };

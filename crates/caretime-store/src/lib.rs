@@ -15,6 +15,7 @@ pub mod live;
 pub mod query;
 pub mod region;
 pub mod shared;
+pub mod snapshot;
 mod tables;
 pub mod wire;
 
@@ -89,6 +90,19 @@ pub enum StoreError {
         seq: i64,
         /// Why.
         error: ApplyError,
+    },
+    /// A snapshot could not be read back.
+    #[error(
+        "the snapshot at journal row {seq} (part {part}) does not load: {message}; write a new \
+         one with `caretime db snapshot`"
+    )]
+    Snapshot {
+        /// The last journal row it holds.
+        seq: i64,
+        /// Which part.
+        part: i64,
+        /// Why.
+        message: String,
     },
     /// The book could not be built.
     #[error("the book: {0}")]

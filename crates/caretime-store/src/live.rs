@@ -16,7 +16,7 @@ use jiff::{Timestamp, ToSpan};
 
 use crate::db::{Pool, Statement, Tx, batched};
 use crate::region::StoredRegion;
-use crate::{Actor, AuditEvent, Store, StoreError, audit_statement, tables, wire};
+use crate::{Actor, AuditEvent, Store, StoreError, audit_statement, snapshot, tables, wire};
 
 /// The book covers this many days past today; it is rebuilt, a month further, when today
 /// comes within [`Horizon::last`] minus this.
@@ -84,11 +84,31 @@ pub struct LiveBook {
 }
 
 impl LiveBook {
-    /// Loads the book as of `now`: the region, then every journal row in order.
+    /// Loads the book as of `now`: the region, the newest snapshot of the journal, then the
+    /// journal rows after it.
     pub async fn load(
         store: &Store,
         now: Timestamp,
         actor: &Actor,
+    ) -> Result<LiveBook, StoreError> {
+        LiveBook::load_with(store, now, actor, true).await
+    }
+
+    /// Loads the book as of `now` from the journal alone, every row in order (`db check`: the
+    /// journal is the record, a snapshot only a cache of it).
+    pub async fn replay(
+        store: &Store,
+        now: Timestamp,
+        actor: &Actor,
+    ) -> Result<LiveBook, StoreError> {
+        LiveBook::load_with(store, now, actor, false).await
+    }
+
+    async fn load_with(
+        store: &Store,
+        now: Timestamp,
+        actor: &Actor,
+        snapshot: bool,
     ) -> Result<LiveBook, StoreError> {
         let stored = store.load_region(actor, now).await?;
         let book = empty_book(&stored, now)?;
@@ -99,8 +119,50 @@ impl LiveBook {
             seen: 0,
             next_request: 0,
         };
-        live.catch_up().await?;
+        if snapshot {
+            live.restore().await?;
+        } else {
+            live.catch_up().await?;
+        }
         Ok(live)
+    }
+
+    /// Fills the empty cache from the database: the newest snapshot, then the journal after it.
+    async fn restore(&mut self) -> Result<(), StoreError> {
+        self.seen = 0;
+        self.next_request = 0;
+        self.restore_snapshot().await?;
+        self.catch_up().await?;
+        Ok(())
+    }
+
+    /// Applies the newest snapshot this binary can read, if there is one.
+    async fn restore_snapshot(&mut self) -> Result<(), StoreError> {
+        // Twice: another process may replace the snapshot between the two queries.
+        for _ in 0..2 {
+            let Some(info) = snapshot::newest_snapshot(self.store.pool()).await? else {
+                return Ok(());
+            };
+            let parts = snapshot::read_parts(self.store.pool(), info.seq).await?;
+            if parts.len() as i64 != info.parts {
+                continue;
+            }
+            for (part, data) in parts {
+                for decision in snapshot::unpack_part(info.seq, part, &data)? {
+                    self.apply_decision(&decision.changes, decision.first)?;
+                    self.seen = decision.first + decision.changes.len() as i64 - 1;
+                }
+            }
+            if self.seen != info.seq {
+                return Err(StoreError::Snapshot {
+                    seq: info.seq,
+                    part: info.parts - 1,
+                    message: format!("its decisions end at row {}", self.seen),
+                });
+            }
+            return Ok(());
+        }
+        Ok(())
     }
 
     /// The cached book.
@@ -147,19 +209,9 @@ impl LiveBook {
     pub async fn catch_up(&mut self) -> Result<usize, StoreError> {
         let mut applied = 0;
         loop {
-            let mut rows = read_journal_page(self.store.pool(), self.seen, JOURNAL_PAGE).await?;
-            let full = rows.len() as i64 == JOURNAL_PAGE;
-            if full {
-                // A page ends inside a decision: apply whole decisions only.
-                let last = rows.last().map_or(0, |row| row.decision);
-                if rows.first().is_some_and(|row| row.decision == last) {
-                    rows = read_decision(self.store.pool(), self.seen, last).await?;
-                } else {
-                    rows.retain(|row| row.decision != last);
-                }
-            }
+            let (rows, more) = read_decisions(self.store.pool(), self.seen).await?;
             applied += self.apply_rows(rows)?;
-            if !full {
+            if !more {
                 return Ok(applied);
             }
         }
@@ -173,9 +225,7 @@ impl LiveBook {
             return Ok(false);
         }
         self.book = empty_book(&self.stored, now)?;
-        self.seen = 0;
-        self.next_request = 0;
-        self.catch_up().await?;
+        self.restore().await?;
         Ok(true)
     }
 
@@ -376,9 +426,7 @@ impl LiveBook {
                 let horizon = self.book.availability().horizon();
                 self.book = Book::new(&self.stored.region, horizon, &[], BookPolicy::STANDARD)
                     .map_err(|error| StoreError::Book(error.to_string()))?;
-                self.seen = 0;
-                self.next_request = 0;
-                self.catch_up().await?;
+                self.restore().await?;
             }
             return Err(error);
         }
@@ -579,6 +627,26 @@ pub struct JournalRow {
     pub change: String,
 }
 
+/// Reads a page of the journal after `after`, whole decisions only: the rows, and whether more
+/// may follow.
+pub(crate) async fn read_decisions(
+    pool: &Pool,
+    after: i64,
+) -> Result<(Vec<JournalRow>, bool), StoreError> {
+    let mut rows = read_journal_page(pool, after, JOURNAL_PAGE).await?;
+    let full = rows.len() as i64 == JOURNAL_PAGE;
+    if full {
+        // The page may end inside a decision: keep whole decisions only.
+        let last = rows.last().map_or(0, |row| row.decision);
+        if rows.first().is_some_and(|row| row.decision == last) {
+            rows = read_decision(pool, after, last).await?;
+        } else {
+            rows.retain(|row| row.decision != last);
+        }
+    }
+    Ok((rows, full))
+}
+
 /// Reads the rows of one decision after `after`.
 async fn read_decision(
     pool: &Pool,
@@ -629,7 +697,7 @@ async fn read_journal_page(
         Pool::Sqlite(pool) => {
             sqlx::query_scalar(
                 "SELECT group_concat(CAST(seq AS TEXT) || ' ' || CAST(decision AS TEXT) || ' ' \
-                 || change, char(10) ORDER BY seq) FROM (SELECT seq, decision, change \
+                 || change, char(10)) FROM (SELECT seq, decision, change \
                  FROM journal WHERE seq > $1 ORDER BY seq LIMIT $2)",
             )
             .bind(after)
@@ -652,7 +720,8 @@ async fn read_journal_page(
     let Some(page) = page else {
         return Ok(Vec::new());
     };
-    page.split('\n')
+    let mut rows = page
+        .split('\n')
         .map(|line| {
             let mut parts = line.splitn(3, ' ');
             let number = |part: Option<&str>| part.and_then(|text| text.parse::<i64>().ok());
@@ -667,7 +736,13 @@ async fn read_journal_page(
                 ))),
             }
         })
-        .collect()
+        .collect::<Result<Vec<JournalRow>, StoreError>>()?;
+    // SQLite aggregates the ordered subquery's rows in order without an ORDER BY of its own
+    // (which would sort them again in a temporary b-tree); the order is checked, not assumed.
+    if !rows.is_sorted_by_key(|row| row.seq) {
+        rows.sort_unstable_by_key(|row| row.seq);
+    }
+    Ok(rows)
 }
 
 /// Reads up to `limit` journal rows after `after`, in order, through the transaction if given.

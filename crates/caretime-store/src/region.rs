@@ -136,8 +136,6 @@ impl Store {
                          FROM template_block ORDER BY template, position";
         let clinician_sql = "SELECT id, name, discipline, affiliation, languages, modalities, fte, \
                              facility, template, template_name FROM clinician ORDER BY id";
-        let member_sql = "SELECT id, plan_number, name, birth_date, language, lat, lon, accepts \
-                          FROM member ORDER BY id";
         macro_rules! read {
             ($pool:expr) => {{
                 let book: Option<(i64, String, String, String)> =
@@ -147,14 +145,14 @@ impl Store {
                 let blocks: Vec<BlockTuple> = sqlx::query_as(block_sql).fetch_all($pool).await?;
                 let clinicians: Vec<ClinicianTuple> =
                     sqlx::query_as(clinician_sql).fetch_all($pool).await?;
-                let members: Vec<MemberTuple> = sqlx::query_as(member_sql).fetch_all($pool).await?;
-                (book, facilities, blocks, clinicians, members)
+                (book, facilities, blocks, clinicians)
             }};
         }
-        let (book, facilities, blocks, clinicians, members) = match self.pool() {
+        let (book, facilities, blocks, clinicians) = match self.pool() {
             Pool::Sqlite(pool) => read!(pool),
             Pool::Postgres(pool) => read!(pool),
         };
+        let members = read_members(self.pool()).await?;
         let (region_id, region_name, rules_text, first) = book.ok_or(StoreError::Empty)?;
         let rows = RegionRows {
             facilities: facilities
@@ -169,10 +167,7 @@ impl Store {
                 .into_iter()
                 .map(clinician_row)
                 .collect::<Result<_, _>>()?,
-            members: members
-                .into_iter()
-                .map(member_row)
-                .collect::<Result<_, _>>()?,
+            members,
         };
         let region_id = u32::try_from(region_id)
             .map_err(|_| StoreError::Disagree("the region's id is out of range".into()))?;
@@ -395,7 +390,79 @@ type ClinicianTuple = (
     i64,
     String,
 );
-type MemberTuple = (i64, String, String, String, String, f64, f64, String);
+/// A member row as PostgreSQL sends it.
+type MemberColumns = (i64, String, String, String, String, f64, f64, String);
+
+/// A member row as a SQLite page spells it: coordinates as text of 17 significant digits (what
+/// SQLite's own JSON and CAST write loses bits), so that every bit of a home survives.
+type MemberTuple = (i64, String, String, String, String, String, String, String);
+
+/// Members read per query.
+const MEMBER_PAGE: i64 = 100_000;
+
+/// Reads the members. PostgreSQL sends rows in its binary protocol, fast as they are. SQLite's
+/// driver hands rows over one at a time through a channel from its worker thread, which cost
+/// most of a load with millions of members, so there they come in pages of [`MEMBER_PAGE`],
+/// each one JSON array of rows.
+async fn read_members(pool: &Pool) -> Result<Vec<MemberRow>, StoreError> {
+    let pool = match pool {
+        Pool::Sqlite(pool) => pool,
+        Pool::Postgres(pool) => {
+            let rows: Vec<MemberColumns> = sqlx::query_as(
+                "SELECT id, plan_number, name, birth_date, language, lat, lon, accepts \
+                     FROM member ORDER BY id",
+            )
+            .fetch_all(pool)
+            .await?;
+            return rows
+                .into_iter()
+                .map(|t| {
+                    Ok(MemberRow {
+                        id: number(t.0, "member", "id")?,
+                        plan_number: t.1,
+                        name: t.2,
+                        birth_date: t.3,
+                        language: t.4,
+                        lat: t.5,
+                        lon: t.6,
+                        accepts: t.7,
+                    })
+                })
+                .collect();
+        }
+    };
+    let mut members: Vec<MemberRow> = Vec::new();
+    loop {
+        let after = members.last().map_or(-1, |member| i64::from(member.id));
+        let page: Option<String> = sqlx::query_scalar(
+            "SELECT json_group_array(json_array(id, plan_number, name, birth_date, language, \
+             printf('%!.17g', lat), printf('%!.17g', lon), accepts)) FROM (SELECT * FROM member \
+             WHERE id > $1 ORDER BY id LIMIT $2)",
+        )
+        .bind(after)
+        .bind(MEMBER_PAGE)
+        .fetch_one(pool)
+        .await?;
+        let Some(page) = page else { break };
+        let rows: Vec<MemberTuple> = serde_json::from_str(&page).map_err(|_| {
+            StoreError::Disagree(format!("the member rows after {after} do not read back"))
+        })?;
+        let n = rows.len() as i64;
+        let first = members.len();
+        for row in rows {
+            members.push(member_row(row)?);
+        }
+        // SQLite aggregates the ordered subquery's rows in order without an ORDER BY of its own
+        // (which would sort them again in a temporary b-tree); the order is checked, not assumed.
+        if !members[first..].is_sorted_by_key(|member| member.id) {
+            members[first..].sort_unstable_by_key(|member| member.id);
+        }
+        if n < MEMBER_PAGE {
+            break;
+        }
+    }
+    Ok(members)
+}
 
 fn number(value: i64, table: &str, column: &str) -> Result<u32, StoreError> {
     u32::try_from(value)
@@ -452,14 +519,21 @@ fn clinician_row(t: ClinicianTuple) -> Result<ClinicianRow, StoreError> {
 }
 
 fn member_row(t: MemberTuple) -> Result<MemberRow, StoreError> {
+    let coordinate = |text: &str, column: &str| {
+        text.parse::<f64>().map_err(|_| {
+            StoreError::Disagree(format!(
+                "member.{column} holds a value that is not a number"
+            ))
+        })
+    };
     Ok(MemberRow {
         id: number(t.0, "member", "id")?,
         plan_number: t.1,
         name: t.2,
         birth_date: t.3,
         language: t.4,
-        lat: t.5,
-        lon: t.6,
+        lat: coordinate(&t.5, "lat")?,
+        lon: coordinate(&t.6, "lon")?,
         accepts: t.7,
     })
 }

@@ -85,7 +85,12 @@
 //! Not here: SQL. The journal table and its queries are the store's; this module only turns a
 //! change into text and back.
 
+mod packed;
+
+pub(crate) use packed::{PACKED_VERSION, Packed, pack, unpack};
+
 use std::fmt;
+use std::marker::PhantomData;
 use std::str::FromStr;
 use std::sync::OnceLock;
 
@@ -302,6 +307,18 @@ pub fn encode_change(change: &Change) -> String {
             to: Status(*to),
         }),
     }
+}
+
+/// What a snapshot gives back for `change`: packed as a snapshot packs it, then unpacked.
+pub fn repack(change: &Change) -> Result<Change, WireError> {
+    let line = encode_change(change);
+    let bytes = postcard::to_stdvec(&pack(change, &line)).map_err(|error| WireError::Syntax {
+        message: error.to_string(),
+    })?;
+    let packed: Packed<'_> = postcard::from_bytes(&bytes).map_err(|error| WireError::Syntax {
+        message: error.to_string(),
+    })?;
+    unpack(packed)
 }
 
 /// Reads one journal row back into the change [`encode_change`] wrote.
@@ -1636,22 +1653,22 @@ impl Invalid {
 /// Reads a string with `parse`; `expected` completes "expected ..." when it fails.
 fn from_text<'de, D, T>(
     deserializer: D,
-    expected: &str,
+    expected: impl fmt::Display,
     parse: impl FnOnce(&str) -> Option<T>,
 ) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
 {
-    struct TextVisitor<'a, F> {
-        expected: &'a str,
+    struct TextVisitor<X, F> {
+        expected: X,
         parse: F,
     }
 
-    impl<'de, T, F: FnOnce(&str) -> Option<T>> Visitor<'de> for TextVisitor<'_, F> {
+    impl<'de, T, X: fmt::Display, F: FnOnce(&str) -> Option<T>> Visitor<'de> for TextVisitor<X, F> {
         type Value = T;
 
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str(self.expected)
+            self.expected.fmt(f)
         }
 
         fn visit_str<E: de::Error>(self, text: &str) -> Result<T, E> {
@@ -1667,12 +1684,23 @@ struct Instant(Timestamp);
 
 impl Serialize for Instant {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&self.0)
+        if serializer.is_human_readable() {
+            serializer.collect_str(&self.0)
+        } else {
+            // The packed form: seconds and nanoseconds since the Unix epoch.
+            (self.0.as_second(), self.0.subsec_nanosecond()).serialize(serializer)
+        }
     }
 }
 
 impl<'de> Deserialize<'de> for Instant {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Instant, D::Error> {
+        if !deserializer.is_human_readable() {
+            let (second, nanosecond) = <(i64, i32)>::deserialize(deserializer)?;
+            return Timestamp::new(second, nanosecond)
+                .map(Instant)
+                .map_err(|_| de::Error::custom("an instant out of range"));
+        }
         from_text(
             deserializer,
             "an instant in UTC such as 2025-12-01T16:00:00Z",
@@ -1752,7 +1780,14 @@ struct Weekdays(WeekdayMask);
 
 impl Serialize for Weekdays {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.weekdays().map(weekday_slug))
+        // A list of known length (a binary form needs it before the items).
+        let mut names = [""; 7];
+        let mut n = 0;
+        for (slot, day) in names.iter_mut().zip(self.0.weekdays()) {
+            *slot = weekday_slug(day);
+            n += 1;
+        }
+        names[..n].serialize(serializer)
     }
 }
 
@@ -1784,11 +1819,25 @@ impl<T: Slug> Serialize for Named<T> {
 
 impl<'de, T: Slug> Deserialize<'de> for Named<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Named<T>, D::Error> {
-        let names: Vec<&str> = T::VARIANTS.iter().map(|variant| variant.slug()).collect();
-        let expected = format!("one of: {}", names.join(", "));
-        from_text(deserializer, &expected, |text| {
+        from_text(deserializer, OneOf::<T>(PhantomData), |text| {
             T::from_slug(text).map(Named)
         })
+    }
+}
+
+/// "one of: a, b, c", listing `T`'s slugs (written only when a value is refused).
+struct OneOf<T>(PhantomData<T>);
+
+impl<T: Slug> fmt::Display for OneOf<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("one of: ")?;
+        for (idx, variant) in T::VARIANTS.iter().enumerate() {
+            if idx > 0 {
+                f.write_str(", ")?;
+            }
+            f.write_str(variant.slug())?;
+        }
+        Ok(())
     }
 }
 

@@ -590,3 +590,126 @@ async fn a_shared_book_commits_queued_decisions_together_and_books_a_slot_once()
         db.finish().await;
     }
 }
+
+/// Runs one statement on `url` past the store (to damage what the store wrote).
+async fn run_raw(url: &str, sql: &'static str) {
+    if url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(url)
+            .await
+            .expect("connects");
+        sqlx::query(sql).execute(&mut conn).await.expect("runs");
+    } else {
+        let mut conn = sqlx::PgConnection::connect(url).await.expect("connects");
+        sqlx::query(sql).execute(&mut conn).await.expect("runs");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_book_loaded_from_a_snapshot_is_the_book_the_journal_replays() {
+    for db in support::databases("snapshot").await {
+        let store = imported(&db).await;
+        let mut live = LiveBook::load(&store, now(), &actor("a"))
+            .await
+            .expect("loads");
+        let members: Vec<u32> = (100..)
+            .filter(|&member| !offers_for(&live, member).is_empty())
+            .take(30)
+            .collect();
+        let mut booked = Vec::new();
+        for &member in &members[..20] {
+            let decision = live
+                .decide(now(), &actor("a"), booking(), |ctx| book(ctx, member, None))
+                .await
+                .expect("decides");
+            booked.push(committed_appointment(&decision));
+        }
+        for &id in &booked[..5] {
+            let cancel = live
+                .decide(now(), &actor("a"), booking(), |ctx| {
+                    Ok::<_, StoreError>(ctx.book.decide_cancel(
+                        id,
+                        CancellationReason::MemberRequest,
+                        CancelledBy::Member,
+                        now(),
+                    ))
+                })
+                .await
+                .expect("decides");
+            assert!(matches!(cancel, Decision::Committed { .. }), "{cancel:?}");
+        }
+        let info = store
+            .write_snapshot(&actor("snapshot"), now(), |_, _| {})
+            .await
+            .expect("writes")
+            .expect("the journal is not empty");
+        assert_eq!(info.seq, live.seen(), "{}", db.backend);
+        assert_eq!(info.changes, info.seq, "{}", db.backend);
+        // The journal goes on after the snapshot: a load applies the snapshot, then the tail.
+        for &member in &members[20..] {
+            live.decide(now(), &actor("a"), booking(), |ctx| book(ctx, member, None))
+                .await
+                .expect("decides");
+        }
+        let from_snapshot = LiveBook::load(&store, now(), &actor("b"))
+            .await
+            .expect("loads");
+        let replayed = LiveBook::replay(&store, now(), &actor("c"))
+            .await
+            .expect("replays");
+        assert_eq!(from_snapshot.seen(), live.seen(), "{}", db.backend);
+        assert_eq!(replayed.seen(), live.seen(), "{}", db.backend);
+        let count = replayed.book().appointment_count();
+        assert_eq!(from_snapshot.book().appointment_count(), count);
+        assert!(count >= 30, "{count}");
+        for id in 0..count as u32 {
+            assert_eq!(
+                from_snapshot.appointment(AppointmentId(id)),
+                replayed.appointment(AppointmentId(id)),
+                "appointment {id} on {}",
+                db.backend
+            );
+        }
+        assert_eq!(
+            from_snapshot.context().next_request,
+            replayed.context().next_request
+        );
+        for member in [7, members[0], members[25]] {
+            assert_eq!(
+                offers_for(&from_snapshot, member),
+                offers_for(&replayed, member),
+                "{}",
+                db.backend
+            );
+        }
+        let problems = store.check(&actor("check"), now()).await.expect("checks");
+        assert!(problems.is_empty(), "{problems:?}");
+
+        // A damaged snapshot: the check says so, a load says what to run, and a new snapshot
+        // replaces it.
+        run_raw(&db.url, "UPDATE snapshot SET data = substr(data, 1, 10)").await;
+        let problems = store.check(&actor("check"), now()).await.expect("checks");
+        assert!(
+            problems.iter().any(|problem| problem.kind == "snapshot"),
+            "{problems:?}"
+        );
+        let error = LiveBook::load(&store, now(), &actor("d"))
+            .await
+            .expect_err("a damaged snapshot does not load");
+        assert!(
+            error.to_string().contains("caretime db snapshot"),
+            "{error}"
+        );
+        store
+            .write_snapshot(&actor("snapshot"), now(), |_, _| {})
+            .await
+            .expect("writes");
+        let problems = store.check(&actor("check"), now()).await.expect("checks");
+        assert!(problems.is_empty(), "{problems:?}");
+        let reloaded = LiveBook::load(&store, now(), &actor("e"))
+            .await
+            .expect("loads");
+        assert_eq!(reloaded.seen(), live.seen());
+        store.close().await;
+        db.finish().await;
+    }
+}

@@ -26,7 +26,7 @@ use caretime_engine::group::{
 };
 use caretime_region::generate::{RegionParams, generate};
 use caretime_replan::{Disruption, DisruptionReason, ReplanContext, ReplanCosts, plan};
-use caretime_store::wire::{WireError, decode_change, encode_change};
+use caretime_store::wire::{WireError, decode_change, encode_change, repack};
 use jiff::civil::{Date, Time, Weekday, date};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
@@ -97,6 +97,11 @@ impl Story {
             let decoded = decode_change(&line).unwrap_or_else(|err| panic!("{err}: {line}"));
             assert_eq!(&decoded, change, "{line}");
             assert_eq!(encode_change(&decoded), line, "the same bytes again");
+            assert_eq!(
+                repack(change).as_ref(),
+                Ok(change),
+                "packed for a snapshot: {line}"
+            );
             read_back.push(decoded);
         }
         self.replica
@@ -818,6 +823,18 @@ fn the_format_of_each_kind_of_change_is_pinned() {
     insta::assert_snapshot!(lines);
 }
 
+#[test]
+fn each_kind_of_change_reads_back_from_a_snapshot() {
+    for change in one_of_each() {
+        assert_eq!(
+            repack(&change),
+            Ok(change.clone()),
+            "{}",
+            encode_change(&change)
+        );
+    }
+}
+
 /// `change` encoded, with `edit` applied to its JSON, decoded.
 fn edited(change: &Change, edit: impl FnOnce(&mut serde_json::Value)) -> Result<Change, WireError> {
     let mut value: serde_json::Value =
@@ -1095,7 +1112,66 @@ proptest! {
         ];
         for change in changes {
             let line = encode_change(&change);
+            prop_assert_eq!(repack(&change), Ok(change.clone()), "{}", line);
             prop_assert_eq!(decode_change(&line), Ok(change), "{}", line);
+        }
+    }
+
+    /// Appointments and status changes, which a snapshot packs field by field (instants as
+    /// seconds and nanoseconds), with every optional field present or not.
+    #[test]
+    fn appointments_read_back_from_a_snapshot(
+        ids in prop::array::uniform4(any::<u32>()),
+        times in prop::array::uniform4(instant()),
+        present in prop::array::uniform4(any::<bool>()),
+        late in any::<u32>(),
+    ) {
+        let [first, second, third, fourth] = ids;
+        let [requested, deadline, start, cancelled] = times;
+        let some = |on: bool, value: Timestamp| on.then_some(value);
+        let mut appointment = match one_of_each().swap_remove(0) {
+            Change::Create(appointment) => *appointment,
+            other => panic!("one_of_each starts with a create: {other:?}"),
+        };
+        appointment.id = AppointmentId(first);
+        appointment.request.id = RequestId(second);
+        appointment.request.member = MemberId(third);
+        appointment.request.requested = requested;
+        appointment.request.prior_appointment = some(present[0], start);
+        appointment.request.treating_clinician = present[1].then_some(ClinicianId(fourth));
+        appointment.request.preferences = if present[2] {
+            appointment.request.preferences
+        } else {
+            Preferences::ANY
+        };
+        appointment.deadline = deadline;
+        appointment.start = start;
+        appointment.offered.start = start;
+        appointment.offered.timeliness = if present[3] {
+            Timeliness::Late { business_days: late }
+        } else {
+            Timeliness::Met
+        };
+        appointment.expires = some(present[1], deadline);
+        appointment.interpreter = present[2].then_some(Language::SPANISH);
+        appointment.replaces = present[3].then_some(AppointmentId(fourth));
+        let cancellation = present[0].then_some(Cancellation {
+            reason: CancellationReason::Strike,
+            by: CancelledBy::Plan,
+            at: cancelled,
+        });
+        appointment.cancellation = cancellation;
+        let changes = [
+            Change::Create(Box::new(appointment)),
+            Change::SetStatus {
+                appointment: AppointmentId(first),
+                from: AppointmentStatus::Booked,
+                to: AppointmentStatus::Cancelled,
+                cancellation,
+            },
+        ];
+        for change in changes {
+            prop_assert_eq!(repack(&change), Ok(change.clone()), "{}", encode_change(&change));
         }
     }
 }
