@@ -22,6 +22,7 @@ mod plan;
 mod region;
 mod replan;
 mod rules;
+mod serve;
 mod simulate;
 mod store;
 mod template;
@@ -109,6 +110,11 @@ enum Command {
     /// report of the stored book.
     #[command(subcommand)]
     Export(export::ExportCommand),
+    /// Serve the FHIR R4 scheduling API over HTTP on the stored book.
+    Serve(serve::ServeArgs),
+    /// The server's users: add one (with a token printed once), a new token, revoke, list.
+    #[command(subcommand)]
+    User(serve::UserCommand),
     /// A guided tour: the same requests under every rule set, and what each contract does to a
     /// clinician's week.
     Demo,
@@ -142,6 +148,8 @@ fn main() -> ExitCode {
         Command::Plan(args) => plan::run(&args, cli.format),
         Command::Db(command) => store::run_db(&command, cli.format),
         Command::Import(args) => store::run_import(&args, cli.format),
+        Command::Serve(args) => serve::run_serve(&args),
+        Command::User(command) => serve::run_user(&command, cli.format),
         Command::Book(args) => store::run_book(&args, cli.format),
         Command::Cancel(args) => store::run_cancel(&args, cli.format),
         Command::Appointments(args) => store::run_appointments(&args, cli.format),

@@ -1174,3 +1174,146 @@ async fn find_on_a_stored_book_is_the_same_after_a_restart_and_from_a_snapshot()
         db.finish().await;
     }
 }
+
+/// One HTTP/1.1 GET on `address`: the status line, the headers (lowercased names) and the body.
+fn http_get(address: &str, path: &str) -> (String, Vec<(String, String)>, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).expect("connects");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("sends");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("reads");
+    let (head, body) = response.split_once("\r\n\r\n").expect("a head and a body");
+    let mut lines = head.lines();
+    let status = lines.next().expect("a status line").to_owned();
+    let headers = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+        .collect();
+    (status, headers, body.to_owned())
+}
+
+#[tokio::test]
+async fn users_get_a_token_once_and_the_server_stops_on_sigterm() {
+    use std::io::BufRead;
+    for db in db_support::databases("serve").await {
+        let url = db.url.as_str();
+        let backend = db.backend;
+        import(url, small_region());
+        let added = json(&run(
+            url,
+            &[
+                "user",
+                "add",
+                "alice",
+                "--role",
+                "scheduler",
+                "--format",
+                "json",
+            ],
+        ));
+        let token = added["token"].as_str().expect("a token").to_owned();
+        assert!(token.starts_with("ct_") && token.len() == 67, "{token}");
+        let listed = run(url, &["user", "list", "--format", "json"]);
+        assert!(listed.stdout.contains("\"alice\""), "{}", listed.stdout);
+        assert!(
+            !listed.stdout.contains(&token[3..]),
+            "{backend}: a token is shown once"
+        );
+        for (args, expected) in [
+            (
+                vec!["user", "add", "bob", "--role", "root"],
+                "unknown role `root`",
+            ),
+            (
+                vec!["user", "add", "carol", "--role", "clinician"],
+                "--role clinician needs --clinician",
+            ),
+            (
+                vec![
+                    "user",
+                    "add",
+                    "carol",
+                    "--role",
+                    "clinician",
+                    "--clinician",
+                    "99999",
+                ],
+                "clinician-99999 is not a clinician of the region",
+            ),
+            (
+                vec!["user", "add", "alice", "--role", "admin"],
+                "there is a user named `alice` already",
+            ),
+            (
+                vec!["user", "add", "a b", "--role", "admin"],
+                "a user name is",
+            ),
+            (
+                vec!["user", "revoke", "zed"],
+                "there is no user named `zed`",
+            ),
+        ] {
+            assert_one_error_line(&run(url, &args), &args, expected);
+        }
+        let listed = json(&run(url, &["user", "list", "--format", "json"]));
+        assert_eq!(
+            listed.as_array().map(Vec::len),
+            Some(1),
+            "{backend}: {listed}"
+        );
+
+        let mut server = command(url, &["serve", "--bind", "127.0.0.1:0"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the server starts");
+        let mut first = String::new();
+        std::io::BufReader::new(server.stdout.take().expect("stdout"))
+            .read_line(&mut first)
+            .expect("the server says where it listens");
+        let address = first
+            .trim()
+            .rsplit_once("http://")
+            .map(|(_, address)| address.to_owned())
+            .unwrap_or_else(|| panic!("{backend}: {first}"));
+        let (status, _, body) = http_get(&address, "/health");
+        assert!(status.contains(" 200 "), "{status}");
+        assert_eq!(body, "ok");
+        let (status, headers, body) = http_get(&address, "/Nowhere");
+        assert!(status.contains(" 404 "), "{status}");
+        assert!(
+            headers
+                .iter()
+                .any(|(name, value)| name == "content-type" && value == "application/fhir+json"),
+            "{headers:?}"
+        );
+        let outcome: Value = serde_json::from_str(&body).expect("a JSON body");
+        assert_eq!(outcome["resourceType"], "OperationOutcome", "{outcome}");
+        assert_eq!(outcome["issue"][0]["code"], "not-supported", "{outcome}");
+
+        let stopped = Command::new("kill")
+            .args(["-TERM", &server.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(stopped.success());
+        let output = server.wait_with_output().expect("the server stops");
+        assert!(output.status.success(), "{backend}: {:?}", output.status);
+        let log = String::from_utf8(output.stderr).expect("UTF-8 logs");
+        assert!(!log.is_empty());
+        for line in log.lines() {
+            let event: Value = serde_json::from_str(line)
+                .unwrap_or_else(|_| panic!("{backend}: a log line is not JSON: {line}"));
+            assert!(event["level"].is_string(), "{line}");
+        }
+        assert!(log.contains("\"stopped\""), "{log}");
+        assert!(
+            !log.contains(&token[3..]),
+            "{backend}: the token is not logged"
+        );
+        db.finish().await;
+    }
+}

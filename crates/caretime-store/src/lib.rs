@@ -17,6 +17,7 @@ pub mod region;
 pub mod shared;
 pub mod snapshot;
 mod tables;
+pub mod users;
 pub mod wire;
 
 use caretime_engine::book::ApplyError;
@@ -104,6 +105,12 @@ pub enum StoreError {
         /// Why.
         message: String,
     },
+    /// A user of that name exists already.
+    #[error("there is a user named `{0}` already")]
+    UserExists(String),
+    /// No user of that name.
+    #[error("there is no user named `{0}`")]
+    NoUser(String),
     /// The book could not be built.
     #[error("the book: {0}")]
     Book(String),

@@ -713,3 +713,108 @@ async fn a_book_loaded_from_a_snapshot_is_the_book_the_journal_replays() {
         db.finish().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_have_hashed_tokens_that_can_be_revoked() {
+    use caretime_store::users::NewUser;
+    for db in support::databases("users").await {
+        let store = imported(&db).await;
+        let admin = actor("admin");
+        let alice = NewUser {
+            name: "alice",
+            role: "scheduler",
+            clinician: None,
+            password_hash: None,
+            token_hash: "aa11",
+        };
+        store.add_user(&alice, &admin, now()).await.expect("adds");
+        let again = store.add_user(&alice, &admin, now()).await;
+        assert!(
+            matches!(again, Err(StoreError::UserExists(ref name)) if name == "alice"),
+            "{again:?}"
+        );
+        // The database refuses a role it does not know, and a clinician without a clinician.
+        for (name, role, clinician) in [("bob", "root", None), ("carol", "clinician", None)] {
+            let refused = store
+                .add_user(
+                    &NewUser {
+                        name,
+                        role,
+                        clinician,
+                        password_hash: None,
+                        token_hash: "bb22",
+                    },
+                    &admin,
+                    now(),
+                )
+                .await;
+            assert!(refused.is_err(), "{name}: {refused:?}");
+            assert!(store.user_by_name(name).await.expect("reads").is_none());
+        }
+        let dana = NewUser {
+            name: "dana",
+            role: "clinician",
+            clinician: Some(3),
+            password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"),
+            token_hash: "cc33",
+        };
+        store.add_user(&dana, &admin, now()).await.expect("adds");
+        store
+            .add_token("dana", "dd44", &admin, now())
+            .await
+            .expect("a second token");
+        let found = store
+            .user_by_token("dd44")
+            .await
+            .expect("reads")
+            .expect("dana");
+        assert_eq!(
+            (found.name.as_str(), found.role.as_str()),
+            ("dana", "clinician")
+        );
+        assert_eq!(found.clinician, Some(3));
+        assert!(!format!("{found:?}").contains("argon2"), "{found:?}");
+        assert_eq!(store.user_by_token("ffff").await.expect("reads"), None);
+        let revoked = store
+            .revoke_tokens("dana", &admin, now())
+            .await
+            .expect("revokes");
+        assert_eq!(revoked, 2, "{}", db.backend);
+        assert_eq!(store.user_by_token("cc33").await.expect("reads"), None);
+        assert_eq!(
+            store
+                .user_by_token("aa11")
+                .await
+                .expect("reads")
+                .map(|u| u.name),
+            Some("alice".into())
+        );
+        let names: Vec<String> = store
+            .users()
+            .await
+            .expect("lists")
+            .into_iter()
+            .map(|u| u.name)
+            .collect();
+        assert_eq!(names, ["alice", "dana"]);
+        let log = store.audit_log().await.expect("reads the log");
+        let user_events: Vec<(&str, Option<&str>)> = log
+            .iter()
+            .filter(|row| row.entity == "user")
+            .map(|row| (row.action.as_str(), row.entity_id.as_deref()))
+            .collect();
+        assert_eq!(
+            user_events,
+            [
+                ("create", Some("alice")),
+                ("create", Some("dana")),
+                ("token", Some("dana")),
+                ("revoke", Some("dana")),
+            ],
+            "{}",
+            db.backend
+        );
+        store.close().await;
+        db.finish().await;
+    }
+}

@@ -1,0 +1,103 @@
+//! caretime's HTTP server: the FHIR R4 scheduling API over the store.
+//!
+//! Every change goes through the engine's decisions and the store's transaction
+//! ([`caretime_store::shared::SharedBook`]); several processes can serve one PostgreSQL, each
+//! keeping its cached book coherent from the journal. Requests carry a bearer token
+//! ([`auth`]); errors are FHIR OperationOutcomes ([`error`]).
+
+pub mod auth;
+pub mod error;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use caretime_store::Store;
+use caretime_store::shared::SharedBook;
+use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::error::outcome_response;
+
+/// The largest request body accepted (a FHIR Parameters or Appointment is a few kilobytes).
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+/// A request that takes longer is answered 408.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What every handler shares.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// The process's cached book, with group commit.
+    pub book: SharedBook,
+}
+
+/// The routes, with their limits.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .fallback(not_found)
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn health() -> &'static str {
+    "ok"
+}
+
+async fn not_found() -> impl IntoResponse {
+    outcome_response(
+        StatusCode::NOT_FOUND,
+        "not-supported",
+        "no such route: GET /metadata lists what this server supports",
+    )
+}
+
+/// Serves `state` on `listener` until `shutdown` completes, then finishes the requests in
+/// flight.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
