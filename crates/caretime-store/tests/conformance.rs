@@ -590,3 +590,137 @@ async fn a_shared_book_commits_queued_decisions_together_and_books_a_slot_once()
         db.finish().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_decision_of_many_status_changes_commits_them_all_or_none() {
+    use caretime_engine::book::{AppointmentStatus, Cancellation};
+    for db in support::databases("statuses").await {
+        let store = imported(&db).await;
+        let mut live = LiveBook::load(&store, now(), &actor("a"))
+            .await
+            .expect("loads");
+        let mut ids = Vec::new();
+        for member in 20..26 {
+            let decision = live
+                .decide(now(), &actor("a"), booking(), |ctx| book(ctx, member, None))
+                .await
+                .expect("decides");
+            ids.push(committed_appointment(&decision));
+        }
+        let cancellation = Some(Cancellation {
+            reason: CancellationReason::Strike,
+            by: CancelledBy::Plan,
+            at: now(),
+        });
+        let change = |id: AppointmentId, from, to| Change::SetStatus {
+            appointment: id,
+            from,
+            to,
+            cancellation: (to == AppointmentStatus::Cancelled)
+                .then_some(cancellation)
+                .flatten(),
+        };
+        let commit = |changes: Vec<Change>| {
+            move |_: Context<'_>| {
+                Ok::<_, StoreError>(Outcome::Accepted(changes.iter().cloned().collect()))
+            }
+        };
+        // The fourth is not pending: none of the six changes is written.
+        let mut stale: Vec<Change> = ids
+            .iter()
+            .map(|&id| change(id, AppointmentStatus::Booked, AppointmentStatus::Cancelled))
+            .collect();
+        stale[3] = change(
+            ids[3],
+            AppointmentStatus::Pending,
+            AppointmentStatus::Cancelled,
+        );
+        let refused = live
+            .decide(now(), &actor("a"), booking(), commit(stale))
+            .await
+            .expect_err("a change of a row not in its status fails the write");
+        assert!(
+            matches!(&refused, StoreError::Disagree(message) if message.contains("not 6")),
+            "{}: {refused}",
+            db.backend
+        );
+        let statuses = |mut rows: Vec<caretime_store::query::AppointmentRow>| -> Vec<String> {
+            rows.sort_by_key(|row| row.id);
+            rows.into_iter().map(|row| row.status).collect()
+        };
+        let rows = store
+            .appointments(AppointmentFilter::default(), &actor("a"), now())
+            .await
+            .expect("lists");
+        assert_eq!(statuses(rows), vec!["booked"; 6], "{}", db.backend);
+
+        // Arrivals (no cancellation: NULLs) and cancellations in one decision, and the first
+        // appointment twice (arrived, then fulfilled): all six written.
+        let mut changes = vec![
+            change(
+                ids[0],
+                AppointmentStatus::Booked,
+                AppointmentStatus::Arrived,
+            ),
+            change(
+                ids[1],
+                AppointmentStatus::Booked,
+                AppointmentStatus::Cancelled,
+            ),
+            change(
+                ids[0],
+                AppointmentStatus::Arrived,
+                AppointmentStatus::Fulfilled,
+            ),
+        ];
+        changes.extend(ids[2..].iter().enumerate().map(|(idx, &id)| {
+            let to = if idx % 2 == 0 {
+                AppointmentStatus::Arrived
+            } else {
+                AppointmentStatus::Cancelled
+            };
+            change(id, AppointmentStatus::Booked, to)
+        }));
+        let decision = live
+            .decide(now(), &actor("a"), booking(), commit(changes))
+            .await
+            .expect("decides");
+        assert!(
+            matches!(decision, Decision::Committed { .. }),
+            "{decision:?}"
+        );
+        let mut rows = store
+            .appointments(AppointmentFilter::default(), &actor("a"), now())
+            .await
+            .expect("lists");
+        rows.sort_by_key(|row| row.id);
+        let cancelled: Vec<(Option<String>, Option<String>)> = rows
+            .iter()
+            .map(|row| (row.cancel_reason.clone(), row.cancelled_by.clone()))
+            .collect();
+        assert_eq!(
+            statuses(rows),
+            [
+                "fulfilled",
+                "cancelled",
+                "arrived",
+                "cancelled",
+                "arrived",
+                "cancelled"
+            ],
+            "{}",
+            db.backend
+        );
+        let strike = (Some("strike".to_owned()), Some("plan".to_owned()));
+        assert_eq!(cancelled[1], strike);
+        assert_eq!(cancelled[2], (None, None));
+        assert_eq!(
+            store.check(&actor("a"), now()).await.expect("checks"),
+            Vec::new(),
+            "{}",
+            db.backend
+        );
+        store.close().await;
+        db.finish().await;
+    }
+}
