@@ -196,8 +196,8 @@ async fn audit_log(db: &TestDb) -> Vec<AuditLine> {
 }
 
 /// What a command may have written, counted per table: the book row and the journal's head,
-/// the region, the journal and the appointments.
-const COUNTS: [(&str, &str); 10] = [
+/// the region, the journal, the appointments and the requests.
+const COUNTS: [(&str, &str); 11] = [
     ("book", "SELECT count(*) FROM book"),
     (
         "journal head",
@@ -214,6 +214,7 @@ const COUNTS: [(&str, &str); 10] = [
     ),
     ("arrangement", "SELECT count(*) FROM arrangement"),
     ("waitlist", "SELECT count(*) FROM waitlist"),
+    ("request", "SELECT count(*) FROM request"),
 ];
 
 /// The database's contents in brief: each of [`COUNTS`], and the whole audit log.
@@ -380,6 +381,9 @@ async fn story(db: &TestDb) {
     let clinicians = list("--clinician", clinician);
     assert_eq!(clinicians.len(), 1, "{backend}: {clinicians:?}");
     assert_eq!(clinicians[0], second, "{backend}: the other is untouched");
+
+    // Each booking's request has its row; the cancel wrote none.
+    assert_eq!(contents(db).await.count("request"), 2, "{backend}");
 
     let check = run(url, &["db", "check", "--now", NOW]);
     assert_eq!(

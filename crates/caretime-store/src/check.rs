@@ -1,7 +1,7 @@
 //! `caretime db check`: what must hold in a database, checked from scratch.
 //!
 //! No two held appointments of a clinician overlap; no row refers to a member, clinician,
-//! facility, appointment or session that is not there; the journal is whole (sequence numbers
+//! facility, appointment, session or request that is not there; the journal is whole (sequence numbers
 //! 1 to the head, no gap); and replaying the journal through the engine gives exactly the
 //! appointments, arrangements and waitlist the tables hold.
 
@@ -28,7 +28,7 @@ pub struct Problem {
 }
 
 /// Queries returning pairs of ids that must return none, each with what a row means.
-const PAIR_CHECKS: [(&str, &str, &str); 9] = [
+const PAIR_CHECKS: [(&str, &str, &str); 12] = [
     (
         "overlap",
         "held appointments {0} and {1} of one clinician overlap",
@@ -78,6 +78,24 @@ const PAIR_CHECKS: [(&str, &str, &str); 9] = [
         "a seat of group {0} is for member {1}, who is not in the region",
         "SELECT s.therapy_group, s.member FROM group_seat s LEFT JOIN member m ON m.id = s.member \
          WHERE m.id IS NULL ORDER BY s.therapy_group, s.member",
+    ),
+    (
+        "orphan",
+        "appointment {0} is for request {1}, which has no row",
+        "SELECT a.id, a.request FROM appointment a LEFT JOIN request r ON r.id = a.request \
+         WHERE r.id IS NULL ORDER BY a.id",
+    ),
+    (
+        "orphan",
+        "the arrangement of journal row {0} is for request {1}, which has no row",
+        "SELECT a.journal_seq, a.request FROM arrangement a \
+         LEFT JOIN request r ON r.id = a.request WHERE r.id IS NULL ORDER BY a.journal_seq",
+    ),
+    (
+        "orphan",
+        "waitlist request {0} (journal row {1}) has no request row",
+        "SELECT w.request, w.journal_seq FROM waitlist w LEFT JOIN request r ON r.id = w.request \
+         WHERE r.id IS NULL ORDER BY w.request",
     ),
     (
         "journal",

@@ -472,11 +472,12 @@ async fn write(
 }
 
 /// What one transaction writes for the decisions it commits, in order: journal rows, then the
-/// tables' statements, then the journal's new head, then the audit rows.
+/// tables' statements, then the request rows, then the journal's new head, then the audit rows.
 #[derive(Debug, Default)]
 pub(crate) struct Writes {
     journal: Vec<Statement>,
     tables: Vec<Statement>,
+    requests: Vec<Statement>,
     audits: Vec<Statement>,
     /// Journal rows added.
     rows: i64,
@@ -506,6 +507,7 @@ impl Writes {
                 ],
             ));
             self.tables.extend(tables::statements(region, change, seq));
+            self.requests.extend(tables::request_statement(change, seq));
         }
         self.rows += changes.len() as i64;
         let entity_id = changes.iter().find_map(|change| match change {
@@ -548,6 +550,7 @@ impl Writes {
         for statement in batched(self.journal, max)
             .iter()
             .chain(&batched(self.tables, max))
+            .chain(&batched(self.requests, max))
         {
             tx.run(statement).await?;
         }

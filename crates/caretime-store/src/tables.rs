@@ -2,12 +2,14 @@
 //! `Book::apply`, run in the transaction that appends the change to the journal.
 
 use caretime_core::region::Region;
+use caretime_core::request::Request;
 use caretime_core::slug::Slug;
 use caretime_engine::book::{Appointment, AppointmentStatus, Cancellation, Change};
 use caretime_engine::group::SeatOutcome;
 use jiff::Timestamp;
 
 use crate::db::{Statement, Value};
+use crate::wire;
 
 /// Unix seconds.
 pub(crate) fn seconds(at: Timestamp) -> i64 {
@@ -301,6 +303,59 @@ pub(crate) fn statements(region: &Region, change: &Change, seq: i64) -> Vec<Stat
             from,
             to,
         } => vec![seat_status(group.0, *session, member.0, *from, *to)],
+    }
+}
+
+/// The `request` row of the request `change` carries (a booking's appointment, an arrangement,
+/// a wait), written once: a request carried again (it waited, then was booked; a moved
+/// appointment) keeps the row of the first change that carried it. Apart from [`statements`]
+/// because no statement reads the table: the rows are written after the others, so that they
+/// do not break the runs of inserts `db::batched` merges.
+pub(crate) fn request_statement(change: &Change, seq: i64) -> Option<Statement> {
+    const INSERT: &str = "INSERT INTO request (id, member, kind, requested, prior_appointment, \
+        clinical_exception, treating_clinician, preferences, journal_seq) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING";
+    let full = |request: &Request| {
+        Statement::new(
+            INSERT,
+            vec![
+                request.id.0.into(),
+                request.member.0.into(),
+                request.kind.slug().into(),
+                seconds(request.requested).into(),
+                request.prior_appointment.map(seconds).into(),
+                request
+                    .clinical_exception
+                    .map(|date| date.to_string())
+                    .as_deref()
+                    .into(),
+                request.treating_clinician.map(|id| i64::from(id.0)).into(),
+                wire::encode_preferences(&request.preferences)
+                    .as_deref()
+                    .into(),
+                seq.into(),
+            ],
+        )
+    };
+    match change {
+        Change::Create(appointment) => Some(full(&appointment.request)),
+        Change::Wait(entry) => Some(full(&entry.request)),
+        // An arrangement carries only its request's id, member, kind and time.
+        Change::Arrange(arrangement) => Some(Statement::new(
+            INSERT,
+            vec![
+                arrangement.request.0.into(),
+                arrangement.member.0.into(),
+                arrangement.kind.slug().into(),
+                seconds(arrangement.requested).into(),
+                Value::NoInt,
+                Value::NoText,
+                Value::NoInt,
+                Value::NoText,
+                seq.into(),
+            ],
+        )),
+        _ => None,
     }
 }
 

@@ -724,3 +724,229 @@ async fn a_decision_of_many_status_changes_commits_them_all_or_none() {
         db.finish().await;
     }
 }
+
+/// A request row as read straight from the table: id, member, kind, requested,
+/// prior_appointment, clinical_exception, treating_clinician, preferences, journal_seq.
+type RequestTuple = (
+    i64,
+    i64,
+    String,
+    i64,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    i64,
+);
+
+/// The request table, read with a connection of its own.
+async fn request_rows(url: &str) -> Vec<RequestTuple> {
+    let sql = "SELECT id, member, kind, requested, prior_appointment, clinical_exception, \
+               treating_clinician, preferences, journal_seq FROM request ORDER BY id";
+    if url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(url)
+            .await
+            .expect("connects");
+        sqlx::query_as(sql)
+            .fetch_all(&mut conn)
+            .await
+            .expect("reads")
+    } else {
+        let mut conn = sqlx::PgConnection::connect(url).await.expect("connects");
+        sqlx::query_as(sql)
+            .fetch_all(&mut conn)
+            .await
+            .expect("reads")
+    }
+}
+
+/// Runs `sql` (statements separated by `;`) on the database, past the store.
+async fn execute(url: &str, sql: &'static str) {
+    if url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(url)
+            .await
+            .expect("connects");
+        sqlx::raw_sql(sql).execute(&mut conn).await.expect("runs");
+    } else {
+        let mut conn = sqlx::PgConnection::connect(url).await.expect("connects");
+        sqlx::raw_sql(sql).execute(&mut conn).await.expect("runs");
+    }
+}
+
+fn committed_seq(decision: &Decision) -> i64 {
+    match decision {
+        Decision::Committed { seq, .. } => *seq,
+        other => panic!("expected a commit, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_request_is_kept_once_as_first_carried_and_an_older_journal_gives_the_same_rows() {
+    use caretime_core::calendar::WeekdayMask;
+    use caretime_core::id::{ClinicianId, RequestId};
+    use caretime_engine::find::OutOfNetworkArrangement;
+    use jiff::civil::{date, time};
+    for db in support::databases("requests").await {
+        let store = imported(&db).await;
+        let mut live = LiveBook::load(&store, now(), &actor("a"))
+            .await
+            .expect("loads");
+        let weekdays = Preferences {
+            weekdays: WeekdayMask::MONDAY_TO_FRIDAY,
+            earliest_start: time(9, 0, 0, 0),
+            latest_start: time(17, 0, 0, 0),
+        };
+        let prior = now() - jiff::SignedDuration::from_hours(24 * 7);
+        let rich = |ctx: Context<'_>, member: u32| Request {
+            prior_appointment: Some(prior),
+            clinical_exception: Some(date(2026, 1, 30)),
+            treating_clinician: Some(ClinicianId(2)),
+            preferences: weekdays,
+            ..request(ctx, member)
+        };
+
+        // A booking whose request says everything a request can.
+        let booked = live
+            .decide(now(), &actor("a"), booking(), |ctx| {
+                let request = rich(ctx, 30);
+                let offers = ctx
+                    .book
+                    .find(ctx.region, ctx.rules, &request, now())
+                    .expect("a find");
+                let offer = offers.best().expect("an offer");
+                Ok::<_, StoreError>(ctx.book.decide_take(
+                    ctx.region,
+                    &TakeOffer {
+                        request: &request,
+                        offers: &offers,
+                        offer,
+                        choice: None,
+                        take: Take::Book,
+                    },
+                    now(),
+                ))
+            })
+            .await
+            .expect("decides");
+        // A request that waits, then is proposed time from the waitlist.
+        let waited = live
+            .decide(now(), &actor("a"), booking(), |ctx| {
+                let request = Request {
+                    kind: RequestKind::Psychiatry,
+                    ..request(ctx, 31)
+                };
+                let offers = ctx
+                    .book
+                    .find(ctx.region, ctx.rules, &request, now())
+                    .expect("a find");
+                Ok::<_, StoreError>(ctx.book.decide_wait(&request, &offers, now()))
+            })
+            .await
+            .expect("decides");
+        let proposed = live
+            .decide(now(), &actor("a"), booking(), |ctx| {
+                ctx.book
+                    .decide_propose_waitlist(ctx.region, ctx.rules, now())
+                    .map_err(|error| StoreError::Book(error.to_string()))
+            })
+            .await
+            .expect("decides");
+        let Decision::Committed { changes, .. } = &proposed else {
+            panic!("{proposed:?}");
+        };
+        assert!(
+            changes.iter().any(|c| matches!(c, Change::Create(_))),
+            "{}: the waiting request is proposed time: {changes:?}",
+            db.backend
+        );
+        // An out-of-network arrangement, which carries only the request's id, member, kind and
+        // time.
+        let arranged = live
+            .decide(now(), &actor("a"), booking(), |ctx| {
+                Ok::<_, StoreError>(Outcome::Accepted(
+                    [Change::Arrange(OutOfNetworkArrangement {
+                        request: ctx.next_request,
+                        requested: now(),
+                        member: MemberId(32),
+                        kind: RequestKind::Urgent,
+                        deadline: now() + jiff::SignedDuration::from_hours(48),
+                    })]
+                    .into_iter()
+                    .collect(),
+                ))
+            })
+            .await
+            .expect("decides");
+
+        let requested = now().as_second();
+        let expected: Vec<RequestTuple> = vec![
+            (
+                0,
+                30,
+                "initial".to_owned(),
+                requested,
+                Some(prior.as_second()),
+                Some("2026-01-30".to_owned()),
+                Some(2),
+                Some(
+                    r#"{"weekdays":["mon","tue","wed","thu","fri"],"earliest_start":"09:00","latest_start":"17:00"}"#
+                        .to_owned(),
+                ),
+                committed_seq(&booked),
+            ),
+            (
+                1,
+                31,
+                "psychiatry".to_owned(),
+                requested,
+                None,
+                None,
+                None,
+                None,
+                committed_seq(&waited),
+            ),
+            (
+                2,
+                32,
+                "urgent".to_owned(),
+                requested,
+                None,
+                None,
+                None,
+                None,
+                committed_seq(&arranged),
+            ),
+        ];
+        assert_eq!(request_rows(&db.url).await, expected, "{}", db.backend);
+        assert_eq!(live.context().next_request, RequestId(3));
+        assert_eq!(
+            store.check(&actor("a"), now()).await.expect("checks"),
+            Vec::new(),
+            "{}",
+            db.backend
+        );
+        store.close().await;
+
+        // A database from before the table: its journal gives the same rows.
+        execute(
+            &db.url,
+            "DROP TABLE request; DELETE FROM _sqlx_migrations WHERE version = 2",
+        )
+        .await;
+        let reopened = Store::open(&db.url).await.expect("migrates");
+        assert_eq!(request_rows(&db.url).await, expected, "{}", db.backend);
+
+        // A row gone is a problem `db check` names.
+        execute(&db.url, "DELETE FROM request WHERE id = 1").await;
+        let problems = reopened.check(&actor("a"), now()).await.expect("checks");
+        let details: Vec<&str> = problems.iter().map(|p| p.detail.as_str()).collect();
+        assert_eq!(
+            details,
+            ["appointment 1 is for request 1, which has no row"],
+            "{}",
+            db.backend
+        );
+        reopened.close().await;
+        db.finish().await;
+    }
+}
