@@ -1,9 +1,10 @@
 //! `caretime db check`: what must hold in a database, checked from scratch.
 //!
 //! No two held appointments of a clinician overlap; no row refers to a member, clinician,
-//! facility, appointment, session or request that is not there; the journal is whole (sequence numbers
-//! 1 to the head, no gap); and replaying the journal through the engine gives exactly the
-//! appointments, arrangements and waitlist the tables hold.
+//! facility, appointment, session or request that is not there; the journal is whole (sequence
+//! numbers 1 to the head, no gap) and no replan names rows past its head; and replaying the
+//! journal through the engine gives exactly the appointments, arrangements and waitlist the
+//! tables hold.
 
 use std::collections::BTreeMap;
 
@@ -28,7 +29,7 @@ pub struct Problem {
 }
 
 /// Queries returning pairs of ids that must return none, each with what a row means.
-const PAIR_CHECKS: [(&str, &str, &str); 12] = [
+const PAIR_CHECKS: [(&str, &str, &str); 13] = [
     (
         "overlap",
         "held appointments {0} and {1} of one clinician overlap",
@@ -102,6 +103,12 @@ const PAIR_CHECKS: [(&str, &str, &str); 12] = [
         "appointment {0} was last changed by journal row {1}, past the journal's head",
         "SELECT a.id, a.journal_seq FROM appointment a, book b WHERE a.journal_seq > b.journal_seq \
          ORDER BY a.id",
+    ),
+    (
+        "journal",
+        "replan {0}'s changes end at journal row {1}, past the journal's head",
+        "SELECT r.id, r.last_seq FROM replan r, book b WHERE r.last_seq > b.journal_seq \
+         ORDER BY r.id",
     ),
 ];
 
