@@ -303,8 +303,16 @@ pub(crate) const SQLITE_MAX_PARAMETERS: usize = 1_000;
 pub(crate) fn values_sql(prefix: &str, width: usize, rows: usize) -> String {
     let mut sql = String::with_capacity(prefix.len() + rows * width * 6);
     sql.push_str(prefix);
-    for row in 0..rows {
-        if row > 0 {
+    push_tuples(&mut sql, width, 0..rows);
+    sql
+}
+
+/// Appends the tuples of parameters of `rows` (`($1, $2), ($3, $4)` for rows 0 and 1 of width
+/// 2), separated by commas.
+fn push_tuples(sql: &mut String, width: usize, rows: std::ops::Range<usize>) {
+    let first = rows.start;
+    for row in rows {
+        if row > first {
             sql.push_str(", ");
         }
         sql.push('(');
@@ -317,7 +325,6 @@ pub(crate) fn values_sql(prefix: &str, width: usize, rows: usize) -> String {
         }
         sql.push(')');
     }
-    sql
 }
 
 /// Where a statement's one tuple of parameters is, if it merges with others of its text: the
@@ -440,18 +447,10 @@ fn flush(run: &mut Vec<Statement>, out: &mut Vec<Statement>) {
     let width = first.args.len();
     let mut sql = String::with_capacity(first.sql.len() + run.len() * width * 6);
     sql.push_str(shape.head);
+    // The first tuple as written (with its casts), then plain ones.
     sql.push_str(shape.tuple);
-    for row in 1..run.len() {
-        sql.push_str(", (");
-        for column in 0..width {
-            if column > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('$');
-            sql.push_str(&(row * width + column + 1).to_string());
-        }
-        sql.push(')');
-    }
+    sql.push_str(", ");
+    push_tuples(&mut sql, width, 1..run.len());
     sql.push_str(shape.tail);
     let expect_rows = run
         .iter()
