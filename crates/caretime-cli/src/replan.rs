@@ -379,6 +379,7 @@ pub(crate) fn run(args: &ReplanArgs, format: Format) -> anyhow::Result<Outcome> 
 fn run_stored(args: &ReplanArgs, url: &str, format: Format) -> anyhow::Result<Outcome> {
     use caretime_engine::book::{Change, Outcome as Decided};
     use caretime_store::live::{Decision, LiveBook};
+    use caretime_store::record::{DisruptionRecord, Record, ReplanCounts};
     use caretime_store::{AuditEvent, Store};
 
     let inputs = [Path::new(&args.disruption)];
@@ -446,15 +447,46 @@ fn run_stored(args: &ReplanArgs, url: &str, format: Format) -> anyhow::Result<Ou
                 )),
                 outcome: "ok",
             };
+            // The disruption and the plan's counts, written with the changes.
+            let disruption_record = DisruptionRecord {
+                name: Path::new(&args.disruption)
+                    .file_stem()
+                    .map_or_else(String::new, |stem| stem.to_string_lossy().into_owned()),
+                reason: disruption.reason.slug().to_owned(),
+                first: disruption.first,
+                last: disruption.last,
+                clinicians: disruption.clinicians.clone(),
+                file: disruption_text.clone(),
+            };
+            let record = |_: &[Change]| {
+                let summary = planned
+                    .borrow()
+                    .as_ref()
+                    .map(|(replan, _)| replan.summary())
+                    .unwrap_or_default();
+                Record::Replan {
+                    disruption: disruption_record.clone(),
+                    counts: ReplanCounts {
+                        displaced: summary.displaced,
+                        internal: summary.internal,
+                        network: summary.network,
+                        out_of_network: summary.out_of_network,
+                        timely: summary.timely,
+                        groups_kept: summary.groups_kept,
+                        groups_cancelled: summary.groups_cancelled,
+                    },
+                }
+            };
+            let decide = |ctx: caretime_store::live::Context<'_>| {
+                let changes = make_plan(ctx)?;
+                if format == Format::Text {
+                    progress.finish_and_clear();
+                    eprintln!("committing {} changes in one transaction", changes.len());
+                }
+                anyhow::Ok(Decided::Accepted(changes.into_iter().collect()))
+            };
             let decision = live
-                .decide(now, &actor, audit, |ctx| {
-                    let changes = make_plan(ctx)?;
-                    if format == Format::Text {
-                        progress.finish_and_clear();
-                        eprintln!("committing {} changes in one transaction", changes.len());
-                    }
-                    anyhow::Ok(Decided::Accepted(changes.into_iter().collect()))
-                })
+                .decide_recording(now, &actor, audit, decide, record)
                 .await?;
             match decision {
                 Decision::Committed { changes, .. } => Some(AppliedReport {

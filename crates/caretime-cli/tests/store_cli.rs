@@ -196,8 +196,8 @@ async fn audit_log(db: &TestDb) -> Vec<AuditLine> {
 }
 
 /// What a command may have written, counted per table: the book row and the journal's head,
-/// the region, the journal and the appointments.
-const COUNTS: [(&str, &str); 10] = [
+/// the region, the journal, the appointments and the requests.
+const COUNTS: [(&str, &str); 11] = [
     ("book", "SELECT count(*) FROM book"),
     (
         "journal head",
@@ -214,6 +214,7 @@ const COUNTS: [(&str, &str); 10] = [
     ),
     ("arrangement", "SELECT count(*) FROM arrangement"),
     ("waitlist", "SELECT count(*) FROM waitlist"),
+    ("request", "SELECT count(*) FROM request"),
 ];
 
 /// The database's contents in brief: each of [`COUNTS`], and the whole audit log.
@@ -380,6 +381,9 @@ async fn story(db: &TestDb) {
     let clinicians = list("--clinician", clinician);
     assert_eq!(clinicians.len(), 1, "{backend}: {clinicians:?}");
     assert_eq!(clinicians[0], second, "{backend}: the other is untouched");
+
+    // Each booking's request has its row; the cancel wrote none.
+    assert_eq!(contents(db).await.count("request"), 2, "{backend}");
 
     let check = run(url, &["db", "check", "--now", NOW]);
     assert_eq!(
@@ -1314,6 +1318,178 @@ async fn users_get_a_token_once_and_the_server_stops_on_sigterm() {
             !log.contains(&token[3..]),
             "{backend}: the token is not logged"
         );
+        db.finish().await;
+    }
+}
+
+/// A `disruption` row: id, name, reason, first_date, last_date, clinicians, file.
+type DisruptionTuple = (i64, String, String, String, String, String, String);
+/// A `replan` row.
+#[derive(Debug, PartialEq, Eq, sqlx::FromRow)]
+struct ReplanLine {
+    id: i64,
+    disruption: i64,
+    decided_at: i64,
+    actor: String,
+    displaced: i64,
+    moved_internal: i64,
+    moved_network: i64,
+    out_of_network: i64,
+    timely: i64,
+    groups_kept: i64,
+    groups_cancelled: i64,
+    first_seq: Option<i64>,
+    last_seq: Option<i64>,
+}
+
+async fn replan_rows(db: &TestDb) -> (Vec<DisruptionTuple>, Vec<ReplanLine>, i64) {
+    with_connection!(db, conn => {
+        let disruptions: Vec<DisruptionTuple> = sqlx::query_as(
+            "SELECT id, name, reason, first_date, last_date, clinicians, file FROM disruption \
+             ORDER BY id",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .expect("the disruptions read");
+        let replans: Vec<ReplanLine> = sqlx::query_as(
+            "SELECT id, disruption, decided_at, actor, displaced, moved_internal, moved_network, \
+             out_of_network, timely, groups_kept, groups_cancelled, first_seq, last_seq \
+             FROM replan ORDER BY id",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .expect("the replans read");
+        let head: i64 = sqlx::query_scalar("SELECT journal_seq FROM book")
+            .fetch_one(&mut conn)
+            .await
+            .expect("the head reads");
+        (disruptions, replans, head)
+    })
+}
+
+#[tokio::test]
+async fn an_applied_replan_records_its_disruption_and_counts_with_its_changes() {
+    for db in db_support::databases("replan").await {
+        let url = db.url.as_str();
+        let backend = db.backend;
+        import(url, story_region());
+        // Some bookings in the evening (the next days' times); their clinicians go on leave.
+        let evening = "2025-12-01T18:00:00-08:00[America/Los_Angeles]";
+        let mut clinicians: Vec<u32> = Vec::new();
+        for member in ["5", "6", "7", "8", "9", "10"] {
+            let run = run_line(
+                url,
+                "book --member {member} --kind initial --now {evening} --format json",
+                &[("member", member), ("evening", evening)],
+            );
+            if run.status == 1 {
+                continue; // nobody can see this member
+            }
+            let booked = json(&run);
+            let clinician = booked["clinician"].as_str().expect("a clinician");
+            let number: u32 = clinician
+                .trim_start_matches("clinician-")
+                .parse()
+                .expect("a clinician id");
+            if booked["start"].as_str().expect("a start") >= "2025-12-02" {
+                clinicians.push(number);
+            }
+        }
+        clinicians.sort_unstable();
+        clinicians.dedup();
+        assert!(
+            !clinicians.is_empty(),
+            "{backend}: nothing booked after today"
+        );
+        let dir = scratch(&format!("store_cli-replan-{backend}"));
+        let file = dir.join("two-weeks-leave.toml");
+        let text = format!(
+            "reason = \"leave\"\nfirst = \"2025-12-02\"\nlast = \"2025-12-19\"\nclinicians = {clinicians:?}\n"
+        );
+        std::fs::write(&file, &text).expect("the disruption file");
+        let replan = |extra: &[&str]| {
+            let mut args = words(
+                "replan --disruption {file} --now {evening} --format json",
+                &[("file", path_text(&file)), ("evening", evening)],
+            );
+            args.extend(extra);
+            run(url, &args)
+        };
+
+        // A preview records nothing.
+        let (_, _, head_before) = replan_rows(&db).await;
+        json(&replan(&[]));
+        assert_eq!(
+            replan_rows(&db).await,
+            (Vec::new(), Vec::new(), head_before),
+            "{backend}"
+        );
+
+        let report = json(&replan(&["--apply"]));
+        let count = |field: &str| report[field].as_i64().expect("a count");
+        assert!(count("displaced") >= 1, "{backend}: {report}");
+        let changes = report["applied"]["changes"].as_i64().expect("changes");
+        let (disruptions, replans, head) = replan_rows(&db).await;
+        let listed = clinicians
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(";");
+        assert_eq!(
+            disruptions,
+            [(
+                1,
+                "two-weeks-leave".to_owned(),
+                "leave".to_owned(),
+                "2025-12-02".to_owned(),
+                "2025-12-19".to_owned(),
+                listed,
+                text.clone(),
+            )],
+            "{backend}"
+        );
+        assert_eq!(head, head_before + changes, "{backend}");
+        assert_eq!(
+            replans,
+            [ReplanLine {
+                id: 1,
+                disruption: 1,
+                decided_at: evening
+                    .parse::<Timestamp>()
+                    .expect("an instant")
+                    .as_second(),
+                actor: format!("cli:{USER}"),
+                displaced: count("displaced"),
+                moved_internal: count("internal"),
+                moved_network: count("network"),
+                out_of_network: count("out_of_network"),
+                timely: count("timely"),
+                groups_kept: count("groups_kept"),
+                groups_cancelled: count("groups_cancelled"),
+                first_seq: Some(head_before + 1),
+                last_seq: Some(head),
+            }],
+            "{backend}"
+        );
+        let check = run(url, &["db", "check", "--now", evening]);
+        assert_eq!(check.status, 0, "{backend}: {}", check.stdout);
+
+        // A replan that names journal rows past the head is a problem.
+        let tampered = with_connection!(db, conn => sqlx::query(
+            "UPDATE replan SET last_seq = last_seq + 3"
+        )
+        .execute(&mut conn)
+        .await
+        .map(|done| done.rows_affected()));
+        assert_eq!(tampered.expect("updates"), 1, "{backend}");
+        let check = run(url, &["db", "check", "--now", evening]);
+        assert_eq!(check.status, 1, "{backend}: {}", check.stdout);
+        let past = format!(
+            "journal: replan 1's changes end at journal row {}, past the journal's head",
+            head + 3
+        );
+        assert!(check.stdout.contains(&past), "{backend}: {}", check.stdout);
+        std::fs::remove_dir_all(&dir).ok();
         db.finish().await;
     }
 }

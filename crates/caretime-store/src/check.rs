@@ -1,10 +1,10 @@
 //! `caretime db check`: what must hold in a database, checked from scratch.
 //!
 //! No two held appointments of a clinician overlap; no row refers to a member, clinician,
-//! facility, appointment or session that is not there; the journal is whole (sequence numbers
-//! 1 to the head, no gap); the newest snapshot holds exactly the journal's changes up to its
-//! row; and replaying the journal through the engine gives exactly the appointments,
-//! arrangements and waitlist the tables hold.
+//! facility, appointment, session or request that is not there; the journal is whole (sequence
+//! numbers 1 to the head, no gap) and no replan names rows past its head; the newest snapshot
+//! holds exactly the journal's changes up to its row; and replaying the journal through the
+//! engine gives exactly the appointments, arrangements and waitlist the tables hold.
 
 use std::collections::BTreeMap;
 
@@ -29,7 +29,7 @@ pub struct Problem {
 }
 
 /// Queries returning pairs of ids that must return none, each with what a row means.
-const PAIR_CHECKS: [(&str, &str, &str); 9] = [
+const PAIR_CHECKS: [(&str, &str, &str); 13] = [
     (
         "overlap",
         "held appointments {0} and {1} of one clinician overlap",
@@ -81,10 +81,34 @@ const PAIR_CHECKS: [(&str, &str, &str); 9] = [
          WHERE m.id IS NULL ORDER BY s.therapy_group, s.member",
     ),
     (
+        "orphan",
+        "appointment {0} is for request {1}, which has no row",
+        "SELECT a.id, a.request FROM appointment a LEFT JOIN request r ON r.id = a.request \
+         WHERE r.id IS NULL ORDER BY a.id",
+    ),
+    (
+        "orphan",
+        "the arrangement of journal row {0} is for request {1}, which has no row",
+        "SELECT a.journal_seq, a.request FROM arrangement a \
+         LEFT JOIN request r ON r.id = a.request WHERE r.id IS NULL ORDER BY a.journal_seq",
+    ),
+    (
+        "orphan",
+        "waitlist request {0} (journal row {1}) has no request row",
+        "SELECT w.request, w.journal_seq FROM waitlist w LEFT JOIN request r ON r.id = w.request \
+         WHERE r.id IS NULL ORDER BY w.request",
+    ),
+    (
         "journal",
         "appointment {0} was last changed by journal row {1}, past the journal's head",
         "SELECT a.id, a.journal_seq FROM appointment a, book b WHERE a.journal_seq > b.journal_seq \
          ORDER BY a.id",
+    ),
+    (
+        "journal",
+        "replan {0}'s changes end at journal row {1}, past the journal's head",
+        "SELECT r.id, r.last_seq FROM replan r, book b WHERE r.last_seq > b.journal_seq \
+         ORDER BY r.id",
     ),
 ];
 

@@ -5,6 +5,7 @@
 //! write lock ([`Tx::begin`]) and how a lost race shows itself ([`is_race`]).
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -309,8 +310,16 @@ pub(crate) const SQLITE_MAX_PARAMETERS: usize = 1_000;
 pub(crate) fn values_sql(prefix: &str, width: usize, rows: usize) -> String {
     let mut sql = String::with_capacity(prefix.len() + rows * width * 6);
     sql.push_str(prefix);
-    for row in 0..rows {
-        if row > 0 {
+    push_tuples(&mut sql, width, 0..rows);
+    sql
+}
+
+/// Appends the tuples of parameters of `rows` (`($1, $2), ($3, $4)` for rows 0 and 1 of width
+/// 2), separated by commas.
+fn push_tuples(sql: &mut String, width: usize, rows: std::ops::Range<usize>) {
+    let first = rows.start;
+    for row in rows {
+        if row > first {
             sql.push_str(", ");
         }
         sql.push('(');
@@ -323,65 +332,143 @@ pub(crate) fn values_sql(prefix: &str, width: usize, rows: usize) -> String {
         }
         sql.push(')');
     }
-    sql
 }
 
-/// The statements in order, each run of single-row `INSERT ... VALUES (...)` statements of the
-/// same text merged into multi-row inserts (as many rows as the parameter limit allows): a
-/// replan of thousands of moves makes a few round trips, not thousands.
-pub(crate) fn batched(statements: Vec<Statement>, max_parameters: usize) -> Vec<Statement> {
-    fn values_prefix(statement: &Statement) -> Option<usize> {
-        let sql = statement.sql.as_ref();
-        let at = sql.find(" VALUES (")?;
-        (sql.starts_with("INSERT INTO ")
-            && !sql.contains("SELECT")
-            && sql.ends_with(')')
-            && !statement.args.is_empty())
-        .then_some(at + " VALUES ".len())
+/// Where a statement's one tuple of parameters is, if it merges with others of its text: the
+/// text is `head` (ending `VALUES `), the tuple (parameters `$1` to `$N` in order, each perhaps
+/// inside a cast), then `tail`, and no parameter is outside the tuple.
+struct Tuple<'a> {
+    head: &'a str,
+    tuple: &'a str,
+    tail: &'a str,
+    /// An `UPDATE ... FROM (VALUES ...)`: a merged one changes each row once, so its tuples name
+    /// different rows (by their first parameter).
+    update: bool,
+}
+
+fn tuple(statement: &Statement) -> Option<Tuple<'_>> {
+    let sql = statement.sql.as_ref();
+    let update = sql.starts_with("UPDATE ");
+    if !(update || sql.starts_with("INSERT INTO ")) || statement.args.is_empty() {
+        return None;
     }
+    let open = sql.find("VALUES (")? + "VALUES ".len();
+    let mut depth = 0usize;
+    let mut close = None;
+    for (at, byte) in sql.bytes().enumerate().skip(open) {
+        match byte {
+            b'(' => depth += 1,
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    close = Some(at + 1);
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let close = close?;
+    let (head, tuple, tail) = (&sql[..open], &sql[open..close], &sql[close..]);
+    if head.contains('$') || tail.contains('$') || tail.contains("VALUES") || sql.contains("SELECT")
+    {
+        return None;
+    }
+    // The parameters, in order: $1 to $N, as many as the statement binds.
+    let mut expected = 1;
+    let mut rest = tuple;
+    while let Some(at) = rest.find('$') {
+        rest = &rest[at + 1..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if rest[..digits].parse::<usize>().ok() != Some(expected) {
+            return None;
+        }
+        expected += 1;
+        rest = &rest[digits..];
+    }
+    (expected - 1 == statement.args.len()).then_some(Tuple {
+        head,
+        tuple,
+        tail,
+        update,
+    })
+}
+
+/// The statements in order, each run of single-row statements of the same text that carry one
+/// tuple of values (`INSERT INTO t (a, b) VALUES ($1, $2)`, `... ON CONFLICT (a) DO NOTHING`,
+/// `UPDATE t AS x SET ... FROM (VALUES ($1, $2)) AS v WHERE ...`) merged into statements of many
+/// tuples, as many as `max_parameters` allows: a replan of thousands of moves makes a few round
+/// trips, not thousands. A merged statement must change as many rows as its parts together
+/// (when each says how many), so a status update that finds its row in another status still
+/// fails the transaction. A merged update's tuples name different rows (a run is cut before a
+/// tuple whose first value, the row's id, the statement changes already): one statement
+/// changes a row once, so two changes of one row must stay two statements, in order.
+pub(crate) fn batched(statements: Vec<Statement>, max_parameters: usize) -> Vec<Statement> {
     let mut out: Vec<Statement> = Vec::with_capacity(statements.len());
     let mut run: Vec<Statement> = Vec::new();
-    let flush = |run: &mut Vec<Statement>, out: &mut Vec<Statement>| {
-        let Some(first) = run.first() else { return };
-        if run.len() == 1 {
-            out.append(run);
-            return;
-        }
-        let prefix_len = values_prefix(first).unwrap_or(0);
-        let prefix = first.sql[..prefix_len].to_owned();
-        let width = first.args.len();
-        let per_statement = (max_parameters / width).max(1);
-        let mut rows = run.drain(..).peekable();
-        while rows.peek().is_some() {
-            let chunk: Vec<Statement> = rows.by_ref().take(per_statement).collect();
-            let n = chunk.len();
-            let args = chunk
-                .into_iter()
-                .flat_map(|statement| statement.args)
-                .collect();
-            out.push(Statement {
-                sql: values_sql(&prefix, width, n).into(),
-                args,
-                expect_rows: Some(n as u64),
-            });
-        }
-    };
+    let mut keys: HashSet<i64> = HashSet::new();
     for statement in statements {
-        let joins = values_prefix(&statement).is_some()
-            && run.first().is_some_and(|first| {
-                first.sql == statement.sql && first.args.len() == statement.args.len()
-            });
-        if !joins {
+        let Some(shape) = tuple(&statement) else {
             flush(&mut run, &mut out);
-        }
-        if values_prefix(&statement).is_some() {
-            run.push(statement);
-        } else {
+            keys.clear();
             out.push(statement);
+            continue;
+        };
+        let joins = run.first().is_some_and(|first| {
+            first.sql == statement.sql
+                && first.args.len() == statement.args.len()
+                && first.expect_rows.is_some() == statement.expect_rows.is_some()
+        });
+        let full = (run.len() + 1) * statement.args.len() > max_parameters;
+        let key = match statement.args.first() {
+            Some(Value::Int(key)) => Some(*key),
+            _ => None,
+        };
+        let repeats = shape.update && key.is_none_or(|key| keys.contains(&key));
+        if !joins || full || repeats {
+            flush(&mut run, &mut out);
+            keys.clear();
         }
+        if shape.update
+            && let Some(key) = key
+        {
+            keys.insert(key);
+        }
+        run.push(statement);
     }
     flush(&mut run, &mut out);
     out
+}
+
+/// Appends the run to `out` as one statement (a run of one as it is).
+fn flush(run: &mut Vec<Statement>, out: &mut Vec<Statement>) {
+    if run.len() < 2 {
+        out.append(run);
+        return;
+    }
+    let first = &run[0];
+    let Some(shape) = tuple(first) else {
+        out.append(run);
+        return;
+    };
+    let width = first.args.len();
+    let mut sql = String::with_capacity(first.sql.len() + run.len() * width * 6);
+    sql.push_str(shape.head);
+    // The first tuple as written (with its casts), then plain ones.
+    sql.push_str(shape.tuple);
+    sql.push_str(", ");
+    push_tuples(&mut sql, width, 1..run.len());
+    sql.push_str(shape.tail);
+    let expect_rows = run
+        .iter()
+        .map(|statement| statement.expect_rows)
+        .sum::<Option<u64>>();
+    let args = run.drain(..).flat_map(|statement| statement.args).collect();
+    out.push(Statement {
+        sql: sql.into(),
+        args,
+        expect_rows,
+    });
 }
 
 macro_rules! bind_all {
@@ -550,7 +637,10 @@ mod tests {
             out[0].args,
             vec![Value::Int(1), "x".into(), Value::Int(2), "x".into()]
         );
-        assert_eq!(out[0].expect_rows, Some(2));
+        assert_eq!(
+            out[0].expect_rows, None,
+            "inserts say nothing of their rows"
+        );
         assert_eq!(out[1], update);
         assert_eq!(out[2], insert(3));
     }
@@ -560,8 +650,8 @@ mod tests {
         let n = MAX_PARAMETERS / 2 + 7;
         let out = batched((0..n as i64).map(insert).collect(), MAX_PARAMETERS);
         assert_eq!(out.len(), 2);
-        assert_eq!(out[0].expect_rows, Some((MAX_PARAMETERS / 2) as u64));
-        assert_eq!(out[1].expect_rows, Some(7));
+        assert_eq!(out[0].args.len(), MAX_PARAMETERS);
+        assert_eq!(out[1].args.len(), 14);
         assert_eq!(out[1].args[0], Value::Int((MAX_PARAMETERS / 2) as i64));
     }
 
@@ -570,5 +660,124 @@ mod tests {
         let select = Statement::new("INSERT INTO t (a, b) SELECT a, $1 FROM u", vec!["x".into()]);
         let out = batched(vec![select.clone(), select.clone()], MAX_PARAMETERS);
         assert_eq!(out, vec![select.clone(), select]);
+    }
+
+    /// A status update of row `id` from `from`, as `tables` writes one: a tuple of values,
+    /// cast in SQL, joined to the table.
+    fn set_status(id: i64, from: &str) -> Statement {
+        Statement::new(
+            "UPDATE t AS a SET s = v.column3, n = v.column4 FROM (VALUES (CAST($1 AS BIGINT), \
+             CAST($2 AS TEXT), CAST($3 AS TEXT), CAST($4 AS BIGINT))) AS v \
+             WHERE a.id = v.column1 AND a.s = v.column2",
+            vec![id.into(), from.into(), "cancelled".into(), Value::NoInt],
+        )
+        .one_row()
+    }
+
+    #[test]
+    fn a_run_of_status_updates_merges_and_must_change_every_row() {
+        let out = batched(
+            vec![set_status(1, "booked"), set_status(2, "pending"), insert(3)],
+            MAX_PARAMETERS,
+        );
+        assert_eq!(out.len(), 2);
+        assert_eq!(
+            out[0].sql,
+            "UPDATE t AS a SET s = v.column3, n = v.column4 FROM (VALUES (CAST($1 AS BIGINT), \
+             CAST($2 AS TEXT), CAST($3 AS TEXT), CAST($4 AS BIGINT)), ($5, $6, $7, $8)) AS v \
+             WHERE a.id = v.column1 AND a.s = v.column2"
+        );
+        assert_eq!(
+            out[0].args,
+            vec![
+                Value::Int(1),
+                "booked".into(),
+                "cancelled".into(),
+                Value::NoInt,
+                Value::Int(2),
+                "pending".into(),
+                "cancelled".into(),
+                Value::NoInt,
+            ]
+        );
+        assert_eq!(out[0].expect_rows, Some(2), "both rows, or the write fails");
+        assert_eq!(out[1], insert(3));
+    }
+
+    #[test]
+    fn two_updates_of_one_row_stay_in_order_in_two_statements() {
+        // Pending to booked, then booked to cancelled: one statement would change the row once.
+        let out = batched(
+            vec![
+                set_status(1, "booked"),
+                set_status(7, "pending"),
+                set_status(2, "booked"),
+                set_status(7, "booked"),
+                set_status(3, "booked"),
+            ],
+            MAX_PARAMETERS,
+        );
+        let ids: Vec<Vec<&Value>> = out
+            .iter()
+            .map(|statement| statement.args.iter().step_by(4).collect())
+            .collect();
+        assert_eq!(
+            ids,
+            vec![
+                vec![&Value::Int(1), &Value::Int(7), &Value::Int(2)],
+                vec![&Value::Int(7), &Value::Int(3)],
+            ]
+        );
+        assert_eq!(out[0].expect_rows, Some(3));
+        assert_eq!(out[1].expect_rows, Some(2));
+    }
+
+    #[test]
+    fn updates_are_cut_at_the_parameter_limit() {
+        let out = batched(
+            (0..2_001).map(|id| set_status(id, "booked")).collect(),
+            SQLITE_MAX_PARAMETERS,
+        );
+        let rows: Vec<Option<u64>> = out.iter().map(|statement| statement.expect_rows).collect();
+        assert_eq!(
+            rows,
+            vec![Some(250); 8]
+                .into_iter()
+                .chain([Some(1)])
+                .collect::<Vec<_>>()
+        );
+        assert!(
+            out.iter()
+                .all(|statement| statement.args.len() <= SQLITE_MAX_PARAMETERS)
+        );
+        assert!(out[0].sql.contains("($997, $998, $999, $1000)) AS v"));
+        assert_eq!(out[8], set_status(2_000, "booked"));
+    }
+
+    #[test]
+    fn an_insert_that_may_do_nothing_merges_and_expects_no_count() {
+        let upsert = |id: i64| {
+            Statement::new(
+                "INSERT INTO r (id, b) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
+                vec![id.into(), "x".into()],
+            )
+        };
+        let out = batched(vec![upsert(1), upsert(1), upsert(2)], MAX_PARAMETERS);
+        assert_eq!(out.len(), 1);
+        assert_eq!(
+            out[0].sql,
+            "INSERT INTO r (id, b) VALUES ($1, $2), ($3, $4), ($5, $6) ON CONFLICT (id) DO NOTHING"
+        );
+        assert_eq!(out[0].expect_rows, None);
+    }
+
+    #[test]
+    fn a_statement_with_values_outside_its_tuple_is_never_merged() {
+        let odd = Statement::new(
+            "UPDATE t AS a SET s = $3 FROM (VALUES ($1, $2)) AS v WHERE a.id = v.column1",
+            vec![1i64.into(), "x".into(), "y".into()],
+        );
+        let out = batched(vec![odd.clone(), odd.clone()], MAX_PARAMETERS);
+        assert_eq!(out, vec![odd.clone(), odd]);
     }
 }

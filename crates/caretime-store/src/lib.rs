@@ -5,7 +5,9 @@
 //! applied to the tables in one transaction, and reach the cache only after the commit. Before
 //! each decision a process catches up on the journal rows it has not seen. The database itself
 //! refuses a double booking (an exclusion constraint on PostgreSQL, a trigger inside SQLite's
-//! single write transaction), and every read or write of member data writes an audit row.
+//! single write transaction), and every read or write of member data writes an audit row. A
+//! decision may write a [`record::Record`] in the same transaction, saying why it was made (a
+//! replan's disruption and counts).
 //!
 //! [`Book`]: caretime_engine::book::Book
 
@@ -13,6 +15,7 @@ pub mod check;
 mod db;
 pub mod live;
 pub mod query;
+pub mod record;
 pub mod region;
 pub mod shared;
 pub mod snapshot;

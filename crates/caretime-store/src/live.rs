@@ -15,6 +15,7 @@ use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan};
 
 use crate::db::{Pool, Statement, Tx, batched};
+use crate::record::Record;
 use crate::region::StoredRegion;
 use crate::{Actor, AuditEvent, Store, StoreError, audit_statement, snapshot, tables, wire};
 
@@ -243,6 +244,42 @@ impl LiveBook {
         F: Fn(Context<'_>) -> Result<Outcome, E>,
         E: From<StoreError>,
     {
+        let no_record: Option<&fn(&[Change]) -> Record> = None;
+        self.decide_with(now, actor, audit, decide, no_record).await
+    }
+
+    /// [`LiveBook::decide`], writing in the same transaction the [`Record`] that `record` makes
+    /// of the changes that commit (those of the last decision, if it was made again).
+    pub async fn decide_recording<F, R, E>(
+        &mut self,
+        now: Timestamp,
+        actor: &Actor,
+        audit: AuditEvent,
+        decide: F,
+        record: R,
+    ) -> Result<Decision, E>
+    where
+        F: Fn(Context<'_>) -> Result<Outcome, E>,
+        R: Fn(&[Change]) -> Record,
+        E: From<StoreError>,
+    {
+        self.decide_with(now, actor, audit, decide, Some(&record))
+            .await
+    }
+
+    async fn decide_with<F, R, E>(
+        &mut self,
+        now: Timestamp,
+        actor: &Actor,
+        audit: AuditEvent,
+        decide: F,
+        record: Option<&R>,
+    ) -> Result<Decision, E>
+    where
+        F: Fn(Context<'_>) -> Result<Outcome, E>,
+        R: Fn(&[Change]) -> Record,
+        E: From<StoreError>,
+    {
         self.roll(now).await?;
         self.catch_up().await?;
         let mut raced = false;
@@ -261,7 +298,10 @@ impl LiveBook {
                     });
                 }
             };
-            match self.commit(&changes, now, actor, &audit, &decide).await {
+            match self
+                .commit(&changes, now, actor, &audit, &decide, record)
+                .await
+            {
                 Ok(Committed::Done { changes, seq }) => {
                     return Ok(Decision::Committed { changes, seq });
                 }
@@ -304,16 +344,18 @@ impl LiveBook {
 
     /// Commits `changes` in one transaction under the write lock; if the journal moved since
     /// the cache last looked, catches up inside the transaction and decides again.
-    async fn commit<F, E>(
+    async fn commit<F, R, E>(
         &mut self,
         changes: &[Change],
         now: Timestamp,
         actor: &Actor,
         audit: &AuditEvent,
         decide: &F,
+        record: Option<&R>,
     ) -> Result<Committed<E>, StoreError>
     where
         F: Fn(Context<'_>) -> Result<Outcome, E>,
+        R: Fn(&[Change]) -> Record,
     {
         let (mut tx, head) = Tx::begin(self.store.pool()).await?;
         let mut redecided = None;
@@ -337,6 +379,7 @@ impl LiveBook {
             }
         }
         let changes = redecided.as_deref().unwrap_or(changes);
+        let record = record.map(|record| record(changes));
         let written = write(
             &mut tx,
             &self.stored.region,
@@ -345,6 +388,7 @@ impl LiveBook {
             now,
             actor,
             audit,
+            record.as_ref(),
         )
         .await;
         match written {
@@ -504,7 +548,12 @@ fn empty_book(stored: &StoredRegion, now: Timestamp) -> Result<Book, StoreError>
         .map_err(|error| StoreError::Book(error.to_string()))
 }
 
-/// Writes a decision: its journal rows, the tables' changes, the new head and the audit row.
+/// Writes a decision: its journal rows, the tables' changes and its record, the new head and
+/// the audit row.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one decision's parts, each used once"
+)]
 async fn write(
     tx: &mut Tx,
     region: &Region,
@@ -513,18 +562,24 @@ async fn write(
     now: Timestamp,
     actor: &Actor,
     audit: &AuditEvent,
+    record: Option<&Record>,
 ) -> Result<(), StoreError> {
     let mut writes = Writes::default();
     writes.decision(region, changes, head + 1, now, actor, audit);
+    if let Some(record) = record {
+        let seqs = (!changes.is_empty()).then(|| (head + 1, head + changes.len() as i64));
+        writes.tables.extend(record.statements(seqs, now, actor));
+    }
     writes.run(tx, head).await
 }
 
 /// What one transaction writes for the decisions it commits, in order: journal rows, then the
-/// tables' statements, then the journal's new head, then the audit rows.
+/// tables' statements, then the request rows, then the journal's new head, then the audit rows.
 #[derive(Debug, Default)]
 pub(crate) struct Writes {
     journal: Vec<Statement>,
     tables: Vec<Statement>,
+    requests: Vec<Statement>,
     audits: Vec<Statement>,
     /// Journal rows added.
     rows: i64,
@@ -554,6 +609,7 @@ impl Writes {
                 ],
             ));
             self.tables.extend(tables::statements(region, change, seq));
+            self.requests.extend(tables::request_statement(change, seq));
         }
         self.rows += changes.len() as i64;
         let entity_id = changes.iter().find_map(|change| match change {
@@ -596,6 +652,7 @@ impl Writes {
         for statement in batched(self.journal, max)
             .iter()
             .chain(&batched(self.tables, max))
+            .chain(&batched(self.requests, max))
         {
             tx.run(statement).await?;
         }

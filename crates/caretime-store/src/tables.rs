@@ -2,12 +2,14 @@
 //! `Book::apply`, run in the transaction that appends the change to the journal.
 
 use caretime_core::region::Region;
+use caretime_core::request::Request;
 use caretime_core::slug::Slug;
 use caretime_engine::book::{Appointment, AppointmentStatus, Cancellation, Change};
 use caretime_engine::group::SeatOutcome;
 use jiff::Timestamp;
 
 use crate::db::{Statement, Value};
+use crate::wire;
 
 /// Unix seconds.
 pub(crate) fn seconds(at: Timestamp) -> i64 {
@@ -25,6 +27,21 @@ fn cancellation_values(cancellation: Option<&Cancellation>) -> [Value; 3] {
     }
 }
 
+/// An appointment's status change: the row `id` ($1) if it is in status `from` ($2), to `to`
+/// ($3) with `active` ($4), the cancellation ($5-$7), the expiry kept if $8, and the journal row
+/// ($9). One tuple of values, so that `db::batched` merges a replan's tens of thousands into a
+/// few statements (SQLite 3.33 and PostgreSQL both read `UPDATE ... FROM`; a VALUES list's
+/// columns are `column1`, `column2`, ... on both). The casts type the columns on PostgreSQL,
+/// which takes a VALUES column's type from its first row. A status change never makes an
+/// appointment hold time it did not (the engine only releases time), so the order in which a
+/// merged update changes its rows cannot matter to the overlap guard.
+const SET_STATUS: &str = "UPDATE appointment AS a SET status = v.column3, active = v.column4, \
+     cancel_reason = v.column5, cancelled_by = v.column6, cancelled_at = v.column7, \
+     expires = CASE WHEN v.column8 THEN a.expires ELSE NULL END, journal_seq = v.column9 \
+     FROM (VALUES (CAST($1 AS BIGINT), CAST($2 AS TEXT), CAST($3 AS TEXT), CAST($4 AS BOOLEAN), \
+     CAST($5 AS TEXT), CAST($6 AS TEXT), CAST($7 AS BIGINT), CAST($8 AS BOOLEAN), \
+     CAST($9 AS BIGINT))) AS v WHERE a.id = v.column1 AND a.status = v.column2";
+
 /// The statements that apply `change` (journal row `seq`) to the tables.
 pub(crate) fn statements(region: &Region, change: &Change, seq: i64) -> Vec<Statement> {
     match change {
@@ -40,11 +57,10 @@ pub(crate) fn statements(region: &Region, change: &Change, seq: i64) -> Vec<Stat
                 matches!(to, AppointmentStatus::Pending | AppointmentStatus::Proposed);
             vec![
                 Statement::new(
-                    "UPDATE appointment SET status = $1, active = $2, cancel_reason = $3, \
-                     cancelled_by = $4, cancelled_at = $5, \
-                     expires = CASE WHEN $6 THEN expires ELSE NULL END, journal_seq = $7 \
-                     WHERE id = $8 AND status = $9",
+                    SET_STATUS,
                     vec![
+                        appointment.0.into(),
+                        from.code().into(),
                         to.code().into(),
                         to.holds_time().into(),
                         reason,
@@ -52,8 +68,6 @@ pub(crate) fn statements(region: &Region, change: &Change, seq: i64) -> Vec<Stat
                         at,
                         keeps_expiry.into(),
                         seq.into(),
-                        appointment.0.into(),
-                        from.code().into(),
                     ],
                 )
                 .one_row(),
@@ -289,6 +303,59 @@ pub(crate) fn statements(region: &Region, change: &Change, seq: i64) -> Vec<Stat
             from,
             to,
         } => vec![seat_status(group.0, *session, member.0, *from, *to)],
+    }
+}
+
+/// The `request` row of the request `change` carries (a booking's appointment, an arrangement,
+/// a wait), written once: a request carried again (it waited, then was booked; a moved
+/// appointment) keeps the row of the first change that carried it. Apart from [`statements`]
+/// because no statement reads the table: the rows are written after the others, so that they
+/// do not break the runs of inserts `db::batched` merges.
+pub(crate) fn request_statement(change: &Change, seq: i64) -> Option<Statement> {
+    const INSERT: &str = "INSERT INTO request (id, member, kind, requested, prior_appointment, \
+        clinical_exception, treating_clinician, preferences, journal_seq) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING";
+    let full = |request: &Request| {
+        Statement::new(
+            INSERT,
+            vec![
+                request.id.0.into(),
+                request.member.0.into(),
+                request.kind.slug().into(),
+                seconds(request.requested).into(),
+                request.prior_appointment.map(seconds).into(),
+                request
+                    .clinical_exception
+                    .map(|date| date.to_string())
+                    .as_deref()
+                    .into(),
+                request.treating_clinician.map(|id| i64::from(id.0)).into(),
+                wire::encode_preferences(&request.preferences)
+                    .as_deref()
+                    .into(),
+                seq.into(),
+            ],
+        )
+    };
+    match change {
+        Change::Create(appointment) => Some(full(&appointment.request)),
+        Change::Wait(entry) => Some(full(&entry.request)),
+        // An arrangement carries only its request's id, member, kind and time.
+        Change::Arrange(arrangement) => Some(Statement::new(
+            INSERT,
+            vec![
+                arrangement.request.0.into(),
+                arrangement.member.0.into(),
+                arrangement.kind.slug().into(),
+                seconds(arrangement.requested).into(),
+                Value::NoInt,
+                Value::NoText,
+                Value::NoInt,
+                Value::NoText,
+                seq.into(),
+            ],
+        )),
+        _ => None,
     }
 }
 

@@ -483,6 +483,13 @@ fn to_line<T: Serialize>(doc: &T) -> String {
     )
 }
 
+/// A request's preferences as the journal spells them (`{"weekdays":["mon"],
+/// "earliest_start":"09:00","latest_start":"17:00"}`), or none when the member can come any day
+/// at any time: the `request` table's `preferences` column.
+pub(crate) fn encode_preferences(preferences: &Preferences) -> Option<String> {
+    PreferencesWire::unless_any(preferences).map(|wire| to_line(&wire))
+}
+
 /// Parses `text` as `T`, naming the field of the first problem.
 fn parse<T: DeserializeOwned>(text: &str) -> Result<T, WireError> {
     // The journal is read a row at a time when a process loads (millions of rows): a good row

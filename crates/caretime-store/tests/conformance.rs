@@ -591,19 +591,6 @@ async fn a_shared_book_commits_queued_decisions_together_and_books_a_slot_once()
     }
 }
 
-/// Runs one statement on `url` past the store (to damage what the store wrote).
-async fn run_raw(url: &str, sql: &'static str) {
-    if url.starts_with("sqlite:") {
-        let mut conn = sqlx::SqliteConnection::connect(url)
-            .await
-            .expect("connects");
-        sqlx::query(sql).execute(&mut conn).await.expect("runs");
-    } else {
-        let mut conn = sqlx::PgConnection::connect(url).await.expect("connects");
-        sqlx::query(sql).execute(&mut conn).await.expect("runs");
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_book_loaded_from_a_snapshot_is_the_book_the_journal_replays() {
     for db in support::databases("snapshot").await {
@@ -686,7 +673,7 @@ async fn a_book_loaded_from_a_snapshot_is_the_book_the_journal_replays() {
 
         // A damaged snapshot: the check says so, a load says what to run, and a new snapshot
         // replaces it.
-        run_raw(&db.url, "UPDATE snapshot SET data = substr(data, 1, 10)").await;
+        execute(&db.url, "UPDATE snapshot SET data = substr(data, 1, 10)").await;
         let problems = store.check(&actor("check"), now()).await.expect("checks");
         assert!(
             problems.iter().any(|problem| problem.kind == "snapshot"),
@@ -815,6 +802,366 @@ async fn users_have_hashed_tokens_that_can_be_revoked() {
             db.backend
         );
         store.close().await;
+        db.finish().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_decision_of_many_status_changes_commits_them_all_or_none() {
+    use caretime_engine::book::{AppointmentStatus, Cancellation};
+    for db in support::databases("statuses").await {
+        let store = imported(&db).await;
+        let mut live = LiveBook::load(&store, now(), &actor("a"))
+            .await
+            .expect("loads");
+        let mut ids = Vec::new();
+        for member in 20..26 {
+            let decision = live
+                .decide(now(), &actor("a"), booking(), |ctx| book(ctx, member, None))
+                .await
+                .expect("decides");
+            ids.push(committed_appointment(&decision));
+        }
+        let cancellation = Some(Cancellation {
+            reason: CancellationReason::Strike,
+            by: CancelledBy::Plan,
+            at: now(),
+        });
+        let change = |id: AppointmentId, from, to| Change::SetStatus {
+            appointment: id,
+            from,
+            to,
+            cancellation: (to == AppointmentStatus::Cancelled)
+                .then_some(cancellation)
+                .flatten(),
+        };
+        let commit = |changes: Vec<Change>| {
+            move |_: Context<'_>| {
+                Ok::<_, StoreError>(Outcome::Accepted(changes.iter().cloned().collect()))
+            }
+        };
+        // The fourth is not pending: none of the six changes is written.
+        let mut stale: Vec<Change> = ids
+            .iter()
+            .map(|&id| change(id, AppointmentStatus::Booked, AppointmentStatus::Cancelled))
+            .collect();
+        stale[3] = change(
+            ids[3],
+            AppointmentStatus::Pending,
+            AppointmentStatus::Cancelled,
+        );
+        let refused = live
+            .decide(now(), &actor("a"), booking(), commit(stale))
+            .await
+            .expect_err("a change of a row not in its status fails the write");
+        assert!(
+            matches!(&refused, StoreError::Disagree(message) if message.contains("not 6")),
+            "{}: {refused}",
+            db.backend
+        );
+        let statuses = |mut rows: Vec<caretime_store::query::AppointmentRow>| -> Vec<String> {
+            rows.sort_by_key(|row| row.id);
+            rows.into_iter().map(|row| row.status).collect()
+        };
+        let rows = store
+            .appointments(AppointmentFilter::default(), &actor("a"), now())
+            .await
+            .expect("lists");
+        assert_eq!(statuses(rows), vec!["booked"; 6], "{}", db.backend);
+
+        // Arrivals (no cancellation: NULLs) and cancellations in one decision, and the first
+        // appointment twice (arrived, then fulfilled): all six written.
+        let mut changes = vec![
+            change(
+                ids[0],
+                AppointmentStatus::Booked,
+                AppointmentStatus::Arrived,
+            ),
+            change(
+                ids[1],
+                AppointmentStatus::Booked,
+                AppointmentStatus::Cancelled,
+            ),
+            change(
+                ids[0],
+                AppointmentStatus::Arrived,
+                AppointmentStatus::Fulfilled,
+            ),
+        ];
+        changes.extend(ids[2..].iter().enumerate().map(|(idx, &id)| {
+            let to = if idx % 2 == 0 {
+                AppointmentStatus::Arrived
+            } else {
+                AppointmentStatus::Cancelled
+            };
+            change(id, AppointmentStatus::Booked, to)
+        }));
+        let decision = live
+            .decide(now(), &actor("a"), booking(), commit(changes))
+            .await
+            .expect("decides");
+        assert!(
+            matches!(decision, Decision::Committed { .. }),
+            "{decision:?}"
+        );
+        let mut rows = store
+            .appointments(AppointmentFilter::default(), &actor("a"), now())
+            .await
+            .expect("lists");
+        rows.sort_by_key(|row| row.id);
+        let cancelled: Vec<(Option<String>, Option<String>)> = rows
+            .iter()
+            .map(|row| (row.cancel_reason.clone(), row.cancelled_by.clone()))
+            .collect();
+        assert_eq!(
+            statuses(rows),
+            [
+                "fulfilled",
+                "cancelled",
+                "arrived",
+                "cancelled",
+                "arrived",
+                "cancelled"
+            ],
+            "{}",
+            db.backend
+        );
+        let strike = (Some("strike".to_owned()), Some("plan".to_owned()));
+        assert_eq!(cancelled[1], strike);
+        assert_eq!(cancelled[2], (None, None));
+        assert_eq!(
+            store.check(&actor("a"), now()).await.expect("checks"),
+            Vec::new(),
+            "{}",
+            db.backend
+        );
+        store.close().await;
+        db.finish().await;
+    }
+}
+
+/// A request row as read straight from the table: id, member, kind, requested,
+/// prior_appointment, clinical_exception, treating_clinician, preferences, journal_seq.
+type RequestTuple = (
+    i64,
+    i64,
+    String,
+    i64,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    i64,
+);
+
+/// The request table, read with a connection of its own.
+async fn request_rows(url: &str) -> Vec<RequestTuple> {
+    let sql = "SELECT id, member, kind, requested, prior_appointment, clinical_exception, \
+               treating_clinician, preferences, journal_seq FROM request ORDER BY id";
+    if url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(url)
+            .await
+            .expect("connects");
+        sqlx::query_as(sql)
+            .fetch_all(&mut conn)
+            .await
+            .expect("reads")
+    } else {
+        let mut conn = sqlx::PgConnection::connect(url).await.expect("connects");
+        sqlx::query_as(sql)
+            .fetch_all(&mut conn)
+            .await
+            .expect("reads")
+    }
+}
+
+/// Runs `sql` (statements separated by `;`) on the database, past the store.
+async fn execute(url: &str, sql: &'static str) {
+    if url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(url)
+            .await
+            .expect("connects");
+        sqlx::raw_sql(sql).execute(&mut conn).await.expect("runs");
+    } else {
+        let mut conn = sqlx::PgConnection::connect(url).await.expect("connects");
+        sqlx::raw_sql(sql).execute(&mut conn).await.expect("runs");
+    }
+}
+
+fn committed_seq(decision: &Decision) -> i64 {
+    match decision {
+        Decision::Committed { seq, .. } => *seq,
+        other => panic!("expected a commit, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_request_is_kept_once_as_first_carried_and_an_older_journal_gives_the_same_rows() {
+    use caretime_core::calendar::WeekdayMask;
+    use caretime_core::id::{ClinicianId, RequestId};
+    use caretime_engine::find::OutOfNetworkArrangement;
+    use jiff::civil::{date, time};
+    for db in support::databases("requests").await {
+        let store = imported(&db).await;
+        let mut live = LiveBook::load(&store, now(), &actor("a"))
+            .await
+            .expect("loads");
+        let weekdays = Preferences {
+            weekdays: WeekdayMask::MONDAY_TO_FRIDAY,
+            earliest_start: time(9, 0, 0, 0),
+            latest_start: time(17, 0, 0, 0),
+        };
+        let prior = now() - jiff::SignedDuration::from_hours(24 * 7);
+        let rich = |ctx: Context<'_>, member: u32| Request {
+            prior_appointment: Some(prior),
+            clinical_exception: Some(date(2026, 1, 30)),
+            treating_clinician: Some(ClinicianId(2)),
+            preferences: weekdays,
+            ..request(ctx, member)
+        };
+
+        // A booking whose request says everything a request can.
+        let booked = live
+            .decide(now(), &actor("a"), booking(), |ctx| {
+                let request = rich(ctx, 30);
+                let offers = ctx
+                    .book
+                    .find(ctx.region, ctx.rules, &request, now())
+                    .expect("a find");
+                let offer = offers.best().expect("an offer");
+                Ok::<_, StoreError>(ctx.book.decide_take(
+                    ctx.region,
+                    &TakeOffer {
+                        request: &request,
+                        offers: &offers,
+                        offer,
+                        choice: None,
+                        take: Take::Book,
+                    },
+                    now(),
+                ))
+            })
+            .await
+            .expect("decides");
+        // A request that waits, then is proposed time from the waitlist.
+        let waited = live
+            .decide(now(), &actor("a"), booking(), |ctx| {
+                let request = Request {
+                    kind: RequestKind::Psychiatry,
+                    ..request(ctx, 31)
+                };
+                let offers = ctx
+                    .book
+                    .find(ctx.region, ctx.rules, &request, now())
+                    .expect("a find");
+                Ok::<_, StoreError>(ctx.book.decide_wait(&request, &offers, now()))
+            })
+            .await
+            .expect("decides");
+        let proposed = live
+            .decide(now(), &actor("a"), booking(), |ctx| {
+                ctx.book
+                    .decide_propose_waitlist(ctx.region, ctx.rules, now())
+                    .map_err(|error| StoreError::Book(error.to_string()))
+            })
+            .await
+            .expect("decides");
+        let Decision::Committed { changes, .. } = &proposed else {
+            panic!("{proposed:?}");
+        };
+        assert!(
+            changes.iter().any(|c| matches!(c, Change::Create(_))),
+            "{}: the waiting request is proposed time: {changes:?}",
+            db.backend
+        );
+        // An out-of-network arrangement, which carries only the request's id, member, kind and
+        // time.
+        let arranged = live
+            .decide(now(), &actor("a"), booking(), |ctx| {
+                Ok::<_, StoreError>(Outcome::Accepted(
+                    [Change::Arrange(OutOfNetworkArrangement {
+                        request: ctx.next_request,
+                        requested: now(),
+                        member: MemberId(32),
+                        kind: RequestKind::Urgent,
+                        deadline: now() + jiff::SignedDuration::from_hours(48),
+                    })]
+                    .into_iter()
+                    .collect(),
+                ))
+            })
+            .await
+            .expect("decides");
+
+        let requested = now().as_second();
+        let expected: Vec<RequestTuple> = vec![
+            (
+                0,
+                30,
+                "initial".to_owned(),
+                requested,
+                Some(prior.as_second()),
+                Some("2026-01-30".to_owned()),
+                Some(2),
+                Some(
+                    r#"{"weekdays":["mon","tue","wed","thu","fri"],"earliest_start":"09:00","latest_start":"17:00"}"#
+                        .to_owned(),
+                ),
+                committed_seq(&booked),
+            ),
+            (
+                1,
+                31,
+                "psychiatry".to_owned(),
+                requested,
+                None,
+                None,
+                None,
+                None,
+                committed_seq(&waited),
+            ),
+            (
+                2,
+                32,
+                "urgent".to_owned(),
+                requested,
+                None,
+                None,
+                None,
+                None,
+                committed_seq(&arranged),
+            ),
+        ];
+        assert_eq!(request_rows(&db.url).await, expected, "{}", db.backend);
+        assert_eq!(live.context().next_request, RequestId(3));
+        assert_eq!(
+            store.check(&actor("a"), now()).await.expect("checks"),
+            Vec::new(),
+            "{}",
+            db.backend
+        );
+        store.close().await;
+
+        // A database from before the table: its journal gives the same rows.
+        execute(
+            &db.url,
+            "DROP TABLE request; DELETE FROM _sqlx_migrations WHERE version = 2",
+        )
+        .await;
+        let reopened = Store::open(&db.url).await.expect("migrates");
+        assert_eq!(request_rows(&db.url).await, expected, "{}", db.backend);
+
+        // A row gone is a problem `db check` names.
+        execute(&db.url, "DELETE FROM request WHERE id = 1").await;
+        let problems = reopened.check(&actor("a"), now()).await.expect("checks");
+        let details: Vec<&str> = problems.iter().map(|p| p.detail.as_str()).collect();
+        assert_eq!(
+            details,
+            ["appointment 1 is for request 1, which has no row"],
+            "{}",
+            db.backend
+        );
+        reopened.close().await;
         db.finish().await;
     }
 }
