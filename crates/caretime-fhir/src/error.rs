@@ -33,11 +33,11 @@ pub enum FhirError {
         column: usize,
     },
     /// A resource of another type than the one asked for.
-    #[error("expected a {expected} resource, found {found}")]
+    #[error("expected resource type {expected}, found {found}")]
     WrongResourceType {
         /// The type asked for.
         expected: &'static str,
-        /// The type found, if this crate models it.
+        /// The type found, if this crate models it (a type from outside is not repeated).
         found: &'static str,
     },
     /// A bad line of an NDJSON file.
@@ -65,23 +65,32 @@ impl FhirError {
     /// The error for a failed `serde_path_to_error` read of JSON text.
     pub(crate) fn from_serde(err: serde_path_to_error::Error<serde_json::Error>) -> FhirError {
         use serde_json::error::Category;
-        let mut path = field_path(err.path());
+        let mut path = String::new();
+        append_segments(&mut path, err.path());
         let inner = err.into_inner();
         let (line, column) = (inner.line(), inner.column());
         match inner.classify() {
             Category::Data => {
-                let reason = without_values(&message(&inner));
+                let full = message(&inner);
+                let mut rest = full.as_str();
+                // Errors from fields read before `resourceType` carry the rest of their path.
+                while let Some((sub_path, after)) = rest
+                    .strip_prefix(REPLAYED)
+                    .and_then(|marked| marked.split_once(REPLAYED))
+                {
+                    join(&mut path, sub_path);
+                    rest = after;
+                }
+                let reason = without_values(rest);
                 // serde names a missing field only in its message: put it on the path.
                 if let Some(name) = reason
                     .strip_prefix("missing field `")
                     .and_then(|rest| rest.strip_suffix('`'))
                 {
-                    if path == "." {
-                        path.clear();
-                    } else {
-                        path.push('.');
-                    }
-                    path.push_str(name);
+                    join(&mut path, name);
+                }
+                if path.is_empty() {
+                    path.push('.');
                 }
                 FhirError::Invalid {
                     path,
@@ -93,6 +102,34 @@ impl FhirError {
             Category::Syntax | Category::Eof | Category::Io => FhirError::Syntax { line, column },
         }
     }
+}
+
+/// Marks the path carried in the message of an error from a replayed field (see
+/// [`replayed_message`]). serde's own messages never start with it.
+const REPLAYED: char = '\u{1}';
+
+/// The message for an error raised while reading `key`, a field buffered because it came before
+/// `resourceType`: `path` (inside the field) is lost to the outer path tracking, so the message
+/// carries it, marked, for [`FhirError::from_serde`] to put back on the path.
+pub(crate) fn replayed_message(
+    key: &str,
+    path: &serde_path_to_error::Path,
+    err: &serde_json::Error,
+) -> String {
+    let mut sub_path = String::new();
+    if is_field_name(key) {
+        sub_path.push_str(key);
+        append_segments(&mut sub_path, path);
+    }
+    format!("{REPLAYED}{sub_path}{REPLAYED}{err}")
+}
+
+/// Appends `more` (`status`, `[2].status`) to a path.
+fn join(path: &mut String, more: &str) {
+    if !path.is_empty() && !more.is_empty() && !more.starts_with('[') {
+        path.push('.');
+    }
+    path.push_str(more);
 }
 
 /// serde_json's message without its trailing position.
@@ -137,26 +174,16 @@ fn is_plain(message: &str) -> bool {
         .all(|c| c.is_ascii_alphanumeric() || " `_[]".contains(c))
 }
 
-/// The path as `entry[2].resource.status`. A key is one of this crate's field names (unknown
-/// keys are skipped without error); a segment that does not look like one ends the path.
-fn field_path(path: &serde_path_to_error::Path) -> String {
-    let mut out = String::new();
+/// Appends serde's path as `entry[2].resource.status`. A key is one of this crate's field names
+/// (unknown keys are skipped without error); a segment that does not look like one ends the path.
+fn append_segments(out: &mut String, path: &serde_path_to_error::Path) {
     for segment in path.iter() {
         match segment {
             Segment::Seq { index } => out.push_str(&format!("[{index}]")),
-            Segment::Map { key } if is_field_name(key) => {
-                if !out.is_empty() {
-                    out.push('.');
-                }
-                out.push_str(key);
-            }
+            Segment::Map { key } if is_field_name(key) => join(out, key),
             Segment::Map { .. } | Segment::Enum { .. } | Segment::Unknown => break,
         }
     }
-    if out.is_empty() {
-        out.push('.');
-    }
-    out
 }
 
 fn is_field_name(key: &str) -> bool {

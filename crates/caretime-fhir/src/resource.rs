@@ -17,7 +17,7 @@ use crate::administration::{HealthcareService, Location, Patient, Practitioner, 
 use crate::audit::AuditEvent;
 use crate::bundle::Bundle;
 use crate::capability::CapabilityStatement;
-use crate::error::FhirError;
+use crate::error::{FhirError, replayed_message};
 use crate::outcome::OperationOutcome;
 use crate::parameters::Parameters;
 use crate::scheduling::{Appointment, AppointmentResponse, Schedule, Slot};
@@ -91,7 +91,7 @@ macro_rules! resources {
             pub(crate) fn known_type_name(&self) -> &'static str {
                 match self {
                     $(Resource::$name(_) => stringify!($name),)*
-                    Resource::Other(_) => "a resource type this crate does not model",
+                    Resource::Other(_) => "one this crate does not model",
                 }
             }
         }
@@ -175,7 +175,8 @@ impl<'de> Visitor<'de> for ResourceVisitor {
 /// A map that yields buffered entries first, then the rest of a live map.
 struct Replayed<A> {
     before: std::vec::IntoIter<(String, Value)>,
-    pending: Option<Value>,
+    /// The value of the key just replayed, and that key.
+    pending: Option<(String, Value)>,
     live: A,
 }
 
@@ -188,7 +189,7 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Replayed<A> {
     ) -> Result<Option<K::Value>, A::Error> {
         match self.before.next() {
             Some((key, value)) => {
-                self.pending = Some(value);
+                self.pending = Some((key.clone(), value));
                 let key: StringDeserializer<A::Error> = key.into_deserializer();
                 seed.deserialize(key).map(Some)
             }
@@ -198,7 +199,12 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Replayed<A> {
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
         match self.pending.take() {
-            Some(value) => seed.deserialize(value).map_err(de::Error::custom),
+            Some((key, value)) => {
+                // The outer path tracking does not see this value: track its path here.
+                let mut track = serde_path_to_error::Track::new();
+                seed.deserialize(serde_path_to_error::Deserializer::new(value, &mut track))
+                    .map_err(|err| de::Error::custom(replayed_message(&key, &track.path(), &err)))
+            }
             None => self.live.next_value_seed(seed),
         }
     }
