@@ -24,9 +24,11 @@
 //! `resourceType`, never a null or an empty list, and codes from required value sets the
 //! server produces are Rust enums. Dates and times are kept as the text that came in.
 //!
-//! Not here: converting to and from caretime's domain types (the server does that, with this
-//! crate's types on one side), HTTP, and validation beyond the JSON's shape and those codes
-//! (cardinalities other than required fields, invariants, terminology).
+//! Of caretime's own types only the engine's appointment status converts here (`From` and
+//! `TryFrom` with [`scheduling::AppointmentStatus`]). Not here: the rest of the mapping between
+//! the book and FHIR (the server does it, with this crate's types on one side), HTTP, and
+//! validation beyond the JSON's shape and those codes (cardinalities other than required fields,
+//! invariants, terminology).
 
 #[macro_use]
 mod macros;

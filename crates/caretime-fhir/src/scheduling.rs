@@ -375,3 +375,42 @@ resource! { domain
         pub comment: Option<String>,
     }
 }
+
+/// The engine's statuses are FHIR's, less `checked-in` and `waitlist` (caretime's waitlist is a
+/// queue of requests, not an appointment status).
+impl From<caretime_engine::book::AppointmentStatus> for AppointmentStatus {
+    fn from(status: caretime_engine::book::AppointmentStatus) -> AppointmentStatus {
+        use caretime_engine::book::AppointmentStatus as Engine;
+        match status {
+            Engine::Proposed => AppointmentStatus::Proposed,
+            Engine::Pending => AppointmentStatus::Pending,
+            Engine::Booked => AppointmentStatus::Booked,
+            Engine::Arrived => AppointmentStatus::Arrived,
+            Engine::Fulfilled => AppointmentStatus::Fulfilled,
+            Engine::Cancelled => AppointmentStatus::Cancelled,
+            Engine::NoShow => AppointmentStatus::NoShow,
+            Engine::EnteredInError => AppointmentStatus::EnteredInError,
+        }
+    }
+}
+
+/// The engine's status for a FHIR one; `checked-in` and `waitlist` have none and come back as
+/// the error.
+impl TryFrom<AppointmentStatus> for caretime_engine::book::AppointmentStatus {
+    type Error = AppointmentStatus;
+
+    fn try_from(status: AppointmentStatus) -> Result<Self, AppointmentStatus> {
+        use caretime_engine::book::AppointmentStatus as Engine;
+        match status {
+            AppointmentStatus::Proposed => Ok(Engine::Proposed),
+            AppointmentStatus::Pending => Ok(Engine::Pending),
+            AppointmentStatus::Booked => Ok(Engine::Booked),
+            AppointmentStatus::Arrived => Ok(Engine::Arrived),
+            AppointmentStatus::Fulfilled => Ok(Engine::Fulfilled),
+            AppointmentStatus::Cancelled => Ok(Engine::Cancelled),
+            AppointmentStatus::NoShow => Ok(Engine::NoShow),
+            AppointmentStatus::EnteredInError => Ok(Engine::EnteredInError),
+            AppointmentStatus::CheckedIn | AppointmentStatus::Waitlist => Err(status),
+        }
+    }
+}

@@ -317,3 +317,25 @@ fn a_manifest_always_writes_output_and_error() {
         r#"{"transactionTime":"2024-11-04T06:00:00Z","request":"https://caretime.example.org/fhir/$bulk-publish","output":[{"type":"Slot","url":"https://caretime.example.org/fhir/slots.ndjson"}],"error":[]}"#
     );
 }
+
+#[test]
+fn the_engines_statuses_are_written_with_the_engines_fhir_codes() {
+    use caretime_engine::book::AppointmentStatus as Engine;
+    for engine in [
+        Engine::Proposed,
+        Engine::Pending,
+        Engine::Booked,
+        Engine::Arrived,
+        Engine::Fulfilled,
+        Engine::Cancelled,
+        Engine::NoShow,
+        Engine::EnteredInError,
+    ] {
+        let fhir = AppointmentStatus::from(engine);
+        assert_eq!(fhir.code(), engine.code());
+        assert_eq!(Engine::try_from(fhir), Ok(engine));
+    }
+    for fhir in [AppointmentStatus::CheckedIn, AppointmentStatus::Waitlist] {
+        assert_eq!(Engine::try_from(fhir), Err(fhir));
+    }
+}
