@@ -3,6 +3,7 @@
 
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use caretime_fhir::outcome::{IssueType, OperationOutcome};
 use caretime_store::StoreError;
 
 /// The media type of every FHIR body the server writes.
@@ -36,32 +37,24 @@ pub enum ApiError {
 
 impl ApiError {
     /// The HTTP status and the OperationOutcome issue code.
-    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
+    pub fn status_and_code(&self) -> (StatusCode, IssueType) {
         match self {
-            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "login"),
-            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
-            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found"),
-            ApiError::Invalid(_) => (StatusCode::BAD_REQUEST, "invalid"),
-            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, IssueType::Login),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, IssueType::Forbidden),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, IssueType::NotFound),
+            ApiError::Invalid(_) => (StatusCode::BAD_REQUEST, IssueType::Invalid),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, IssueType::Conflict),
             ApiError::Store(_) | ApiError::Internal(_) => {
-                (StatusCode::INTERNAL_SERVER_ERROR, "exception")
+                (StatusCode::INTERNAL_SERVER_ERROR, IssueType::Exception)
             }
         }
     }
 }
 
 /// An OperationOutcome body with one error issue.
-pub fn outcome_response(status: StatusCode, code: &str, diagnostics: &str) -> Response {
-    let body = serde_json::json!({
-        "resourceType": "OperationOutcome",
-        "issue": [{ "severity": "error", "code": code, "diagnostics": diagnostics }],
-    });
-    (
-        status,
-        [(header::CONTENT_TYPE, FHIR_JSON)],
-        body.to_string(),
-    )
-        .into_response()
+pub fn outcome_response(status: StatusCode, code: IssueType, diagnostics: &str) -> Response {
+    let body = caretime_fhir::to_json(&OperationOutcome::error(code, diagnostics));
+    (status, [(header::CONTENT_TYPE, FHIR_JSON)], body).into_response()
 }
 
 impl IntoResponse for ApiError {

@@ -60,7 +60,7 @@ async fn health() -> &'static str {
 async fn not_found() -> impl IntoResponse {
     outcome_response(
         StatusCode::NOT_FOUND,
-        "not-supported",
+        caretime_fhir::outcome::IssueType::NotSupported,
         "no such route: GET /metadata lists what this server supports",
     )
 }
