@@ -10,6 +10,7 @@ use crate::datatypes::{CodeableConcept, Coding, Extension, Period, Reference};
 
 resource! { domain
     /// A record of an event for security and privacy audit.
+    #[derive(Default)]
     pub struct AuditEvent {
         /// The kind of event (e.g. `rest` for a RESTful operation, `110114` user
         /// authentication).
@@ -47,7 +48,7 @@ resource! { domain
 }
 
 /// A participant of an audited event: a user, a system, a device.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditEventAgent {
     /// Extensions, kept as their JSON.
@@ -109,7 +110,7 @@ pub struct AuditEventNetwork {
 }
 
 /// The system that recorded an event.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditEventSource {
     /// Extensions, kept as their JSON.

@@ -9,8 +9,12 @@ use std::fmt::Write as _;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use axum::extract::FromRequestParts;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
+use caretime_store::{Actor, AuditEvent};
+use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
@@ -106,19 +110,47 @@ pub struct Caller {
     pub role: Role,
     /// For a clinician: which clinician of the region.
     pub clinician: Option<u32>,
+    /// Where the request came from (the peer's address).
+    pub source: String,
 }
 
 impl Caller {
-    /// Refuses the request (403) unless the caller has one of `roles` (an admin always may).
-    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
-        if self.role == Role::Admin || roles.contains(&self.role) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden(format!(
-                "the role {} may not do this",
-                self.role.name()
-            )))
+    /// The caller as the audit log names them.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            who: format!("user:{}", self.name),
+            source: self.source.clone(),
         }
+    }
+
+    /// Refuses the request (403) unless the caller has one of `roles` (an admin always may);
+    /// a refusal is written to the audit log as an attempt on `entity`.
+    pub async fn require(
+        &self,
+        state: &AppState,
+        roles: &[Role],
+        entity: &'static str,
+    ) -> Result<(), ApiError> {
+        if self.role == Role::Admin || roles.contains(&self.role) {
+            return Ok(());
+        }
+        state
+            .store
+            .audit(
+                &self.actor(),
+                Timestamp::now(),
+                &AuditEvent {
+                    action: "read",
+                    entity,
+                    entity_id: None,
+                    outcome: "forbidden",
+                },
+            )
+            .await?;
+        Err(ApiError::Forbidden(format!(
+            "the role {} may not do this",
+            self.role.name()
+        )))
     }
 }
 
@@ -149,10 +181,15 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or(ApiError::Unauthorized("the token is unknown or revoked"))?;
         let role = Role::from_name(&user.role)
             .ok_or_else(|| ApiError::Internal(format!("user {} has an unknown role", user.name)))?;
+        let source = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or_else(|| "unknown".to_owned(), |info| info.0.to_string());
         Ok(Caller {
             name: user.name,
             role,
             clinician: user.clinician,
+            source,
         })
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod error;
+mod rest;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -43,6 +44,7 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
+        .merge(rest::routes())
         .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(

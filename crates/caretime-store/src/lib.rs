@@ -277,8 +277,13 @@ impl Store {
 
     /// The audit log, oldest first.
     pub async fn audit_log(&self) -> Result<Vec<AuditRow>, StoreError> {
+        self.audit_page(0, i64::MAX).await
+    }
+
+    /// Up to `limit` audit rows after row `after`, oldest first (a page of the log).
+    pub async fn audit_page(&self, after: i64, limit: i64) -> Result<Vec<AuditRow>, StoreError> {
         let sql = "SELECT id, at, actor, source, action, entity, entity_id, outcome FROM audit \
-                   ORDER BY id";
+                   WHERE id > $1 ORDER BY id LIMIT $2";
         macro_rules! rows {
             ($pool:expr) => {{
                 let rows: Vec<(
@@ -290,7 +295,11 @@ impl Store {
                     String,
                     Option<String>,
                     String,
-                )> = sqlx::query_as(sql).fetch_all($pool).await?;
+                )> = sqlx::query_as(sql)
+                    .bind(after)
+                    .bind(limit)
+                    .fetch_all($pool)
+                    .await?;
                 rows
             }};
         }
@@ -315,6 +324,15 @@ impl Store {
                 },
             )
             .collect()
+    }
+
+    /// How many rows the audit log holds.
+    pub async fn audit_count(&self) -> Result<i64, StoreError> {
+        let sql = "SELECT count(*) FROM audit";
+        Ok(match &self.pool {
+            Pool::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await?,
+            Pool::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await?,
+        })
     }
 
     pub(crate) fn pool(&self) -> &Pool {

@@ -1,0 +1,331 @@
+//! The FHIR REST routes: what `GET /metadata` lists is exactly what [`routes`] serves.
+//!
+//! So far: reads of Practitioner (a clinician) and Location (a facility), and the search of
+//! AuditEvent (the audit log, for auditors). Ids are the region's numbers (`Practitioner/7`).
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use caretime_core::id::{ClinicianId, FacilityId};
+use caretime_core::region::{Clinician, Facility};
+use caretime_core::slug::Slug;
+use caretime_fhir::administration::{
+    Location, LocationPosition, Practitioner, PractitionerQualification,
+};
+use caretime_fhir::audit::{AuditEvent, AuditEventAgent, AuditEventNetwork, AuditEventSource};
+use caretime_fhir::bundle::{Bundle, BundleEntry};
+use caretime_fhir::capability::{
+    CapabilityInteraction, CapabilityResource, CapabilityRest, CapabilitySearchParam,
+    CapabilitySoftware, CapabilityStatement,
+};
+use caretime_fhir::datatypes::{Address, CodeableConcept, Coding, Decimal, HumanName, Reference};
+use caretime_store::{AuditEvent as StoreAudit, AuditRow};
+use jiff::Timestamp;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::auth::{Caller, Role};
+use crate::error::{ApiError, FHIR_JSON};
+
+/// Audit events a page holds unless `_count` says otherwise, and at most.
+const DEFAULT_COUNT: i64 = 100;
+const MAX_COUNT: i64 = 1_000;
+
+/// A resource type, its interactions and its search parameters (name, type).
+type Supported = (
+    &'static str,
+    &'static [&'static str],
+    &'static [(&'static str, &'static str)],
+);
+
+/// What this server serves of each resource type.
+const SUPPORTED: [Supported; 3] = [
+    ("Practitioner", &["read"], &[]),
+    ("Location", &["read"], &[]),
+    (
+        "AuditEvent",
+        &["search-type"],
+        &[("_count", "number"), ("_after", "number")],
+    ),
+];
+
+/// The FHIR routes.
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/metadata", get(metadata))
+        .route("/Practitioner/{id}", get(read_practitioner))
+        .route("/Location/{id}", get(read_location))
+        .route("/AuditEvent", get(search_audit_events))
+}
+
+/// A FHIR JSON response.
+fn fhir<T: serde::Serialize>(resource: &T) -> Response {
+    (
+        [(header::CONTENT_TYPE, FHIR_JSON)],
+        caretime_fhir::to_json(resource),
+    )
+        .into_response()
+}
+
+async fn metadata() -> Response {
+    let resources = SUPPORTED
+        .iter()
+        .map(|(kind, interactions, params)| CapabilityResource {
+            type_: (*kind).to_owned(),
+            interaction: interactions
+                .iter()
+                .map(|code| CapabilityInteraction {
+                    code: (*code).to_owned(),
+                    ..CapabilityInteraction::default()
+                })
+                .collect(),
+            search_param: params
+                .iter()
+                .map(|(name, kind)| CapabilitySearchParam {
+                    name: (*name).to_owned(),
+                    type_: (*kind).to_owned(),
+                    ..CapabilitySearchParam::default()
+                })
+                .collect(),
+            ..CapabilityResource::default()
+        })
+        .collect();
+    let statement = CapabilityStatement {
+        rest: vec![CapabilityRest {
+            mode: "server".to_owned(),
+            documentation: Some(
+                "Every interaction but this one needs `Authorization: Bearer <token>`".to_owned(),
+            ),
+            resource: resources,
+            ..CapabilityRest::default()
+        }],
+        ..CapabilityStatement::server(
+            Timestamp::now().to_string(),
+            CapabilitySoftware {
+                name: "caretime".to_owned(),
+                version: Some(env!("CARGO_PKG_VERSION").to_owned()),
+                ..CapabilitySoftware::default()
+            },
+        )
+    };
+    fhir(&statement)
+}
+
+/// A region id in a path: a number (`7`); anything else names no resource.
+fn region_id(kind: &str, text: &str) -> Result<u32, ApiError> {
+    text.parse()
+        .map_err(|_| ApiError::NotFound(format!("there is no {kind} with that id")))
+}
+
+const STAFF: [Role; 3] = [Role::Scheduler, Role::Clinician, Role::Manager];
+
+async fn read_practitioner(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    caller.require(&state, &STAFF, "practitioner").await?;
+    let id = region_id("Practitioner", &id)?;
+    let practitioner = state
+        .book
+        .read(|ctx| ctx.region.clinicians.get(id as usize).map(practitioner))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("there is no Practitioner {id}")))?;
+    Ok(fhir(&practitioner))
+}
+
+async fn read_location(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    caller.require(&state, &STAFF, "location").await?;
+    let id = region_id("Location", &id)?;
+    let location = state
+        .book
+        .read(|ctx| ctx.region.facilities.get(id as usize).map(location))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("there is no Location {id}")))?;
+    Ok(fhir(&location))
+}
+
+fn practitioner(clinician: &Clinician) -> Practitioner {
+    let ClinicianId(id) = clinician.id;
+    Practitioner {
+        id: Some(id.to_string()),
+        active: Some(true),
+        name: vec![HumanName {
+            text: Some(clinician.name.clone()),
+            ..HumanName::default()
+        }],
+        qualification: vec![PractitionerQualification {
+            code: CodeableConcept {
+                text: Some(clinician.discipline.slug().to_owned()),
+                ..CodeableConcept::default()
+            },
+            ..PractitionerQualification::default()
+        }],
+        communication: clinician
+            .languages
+            .iter()
+            .map(|language| CodeableConcept {
+                coding: vec![Coding::new("urn:ietf:bcp:47", language.code())],
+                ..CodeableConcept::default()
+            })
+            .collect(),
+        ..Practitioner::default()
+    }
+}
+
+fn location(facility: &Facility) -> Location {
+    let FacilityId(id) = facility.id;
+    let position = match (
+        Decimal::from_f64(facility.location.lon()),
+        Decimal::from_f64(facility.location.lat()),
+    ) {
+        (Some(longitude), Some(latitude)) => Some(LocationPosition {
+            extension: Vec::new(),
+            modifier_extension: Vec::new(),
+            longitude,
+            latitude,
+            altitude: None,
+        }),
+        _ => None,
+    };
+    Location {
+        id: Some(id.to_string()),
+        status: Some("active".to_owned()),
+        name: Some(facility.name.clone()),
+        address: Some(Address {
+            text: Some(facility.address.clone()),
+            ..Address::default()
+        }),
+        position,
+        ..Location::default()
+    }
+}
+
+/// `GET /AuditEvent?_count=N&_after=ID`.
+#[derive(Debug, Deserialize)]
+struct AuditQuery {
+    #[serde(rename = "_count")]
+    count: Option<i64>,
+    #[serde(rename = "_after")]
+    after: Option<i64>,
+}
+
+async fn search_audit_events(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    caller.require(&state, &[Role::Auditor], "audit").await?;
+    let Query(query) =
+        query.map_err(|_| ApiError::Invalid("_count and _after are whole numbers".to_owned()))?;
+    let count = query.count.unwrap_or(DEFAULT_COUNT);
+    if !(1..=MAX_COUNT).contains(&count) {
+        return Err(ApiError::Invalid(format!(
+            "_count is between 1 and {MAX_COUNT}"
+        )));
+    }
+    let after = query.after.unwrap_or(0).max(0);
+    // Reading the audit log is itself audited, before the page is read (so it lists itself).
+    state
+        .store
+        .audit(
+            &caller.actor(),
+            Timestamp::now(),
+            &StoreAudit {
+                action: "read",
+                entity: "audit",
+                entity_id: None,
+                outcome: "ok",
+            },
+        )
+        .await?;
+    let total = state.store.audit_count().await?;
+    let rows = state.store.audit_page(after, count + 1).await?;
+    let more = rows.len() as i64 > count;
+    let page: Vec<&AuditRow> = rows.iter().take(count as usize).collect();
+    let entries = page
+        .iter()
+        .map(|row| BundleEntry::matched(format!("AuditEvent/{}", row.id), audit_event(row)))
+        .collect();
+    let mut bundle = Bundle::searchset(
+        u32::try_from(total).unwrap_or(u32::MAX),
+        format!("AuditEvent?_count={count}&_after={after}"),
+        entries,
+    );
+    if more && let Some(last) = page.last() {
+        bundle = bundle.with_link(
+            "next",
+            format!("AuditEvent?_count={count}&_after={}", last.id),
+        );
+    }
+    Ok(fhir(&bundle))
+}
+
+/// An audit row as a FHIR AuditEvent (`rest` events; DICOM outcome codes).
+fn audit_event(row: &AuditRow) -> AuditEvent {
+    let action = match row.action.as_str() {
+        "create" | "token" => "C",
+        "read" | "check" | "snapshot" => "R",
+        "update" | "revoke" => "U",
+        "delete" => "D",
+        _ => "E",
+    };
+    let outcome = match row.outcome.as_str() {
+        "ok" => "0",
+        "error" => "8",
+        _ => "4",
+    };
+    let what = match (row.entity.as_str(), row.entity_id.as_deref()) {
+        ("appointment", Some(id)) => Reference::new(format!("Appointment/{id}")),
+        ("member", Some(id)) => Reference::new(format!("Patient/{id}")),
+        (entity, Some(id)) => Reference {
+            display: Some(format!("{entity} {id}")),
+            ..Reference::default()
+        },
+        (entity, None) => Reference {
+            display: Some(entity.to_owned()),
+            ..Reference::default()
+        },
+    };
+    AuditEvent {
+        id: Some(row.id.to_string()),
+        type_: Coding::new(
+            "http://terminology.hl7.org/CodeSystem/audit-event-type",
+            "rest",
+        ),
+        action: Some(action.to_owned()),
+        recorded: row.at.to_string(),
+        outcome: Some(outcome.to_owned()),
+        outcome_desc: Some(row.outcome.clone()),
+        agent: vec![AuditEventAgent {
+            who: Some(Reference {
+                display: Some(row.actor.clone()),
+                ..Reference::default()
+            }),
+            requestor: true,
+            network: Some(AuditEventNetwork {
+                address: Some(row.source.clone()),
+                ..AuditEventNetwork::default()
+            }),
+            ..AuditEventAgent::default()
+        }],
+        source: AuditEventSource {
+            observer: Reference {
+                display: Some("caretime".to_owned()),
+                ..Reference::default()
+            },
+            ..AuditEventSource::default()
+        },
+        entity: vec![caretime_fhir::audit::AuditEventEntity {
+            what: Some(what),
+            ..Default::default()
+        }],
+        ..AuditEvent::default()
+    }
+}
