@@ -53,7 +53,7 @@ async fn start(db: &TestDb) -> Running {
         .import_region(&region, rules, first, &admin(), now(), &|_, _| {})
         .await
         .expect("the region imports");
-    let mut add = async |name: &str, role: &str, clinician: Option<u32>| {
+    let add = async |name: &str, role: &str, clinician: Option<u32>| {
         let token = new_token().expect("randomness");
         store
             .add_user(
