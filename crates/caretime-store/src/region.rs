@@ -414,21 +414,7 @@ async fn read_members(pool: &Pool) -> Result<Vec<MemberRow>, StoreError> {
             )
             .fetch_all(pool)
             .await?;
-            return rows
-                .into_iter()
-                .map(|t| {
-                    Ok(MemberRow {
-                        id: number(t.0, "member", "id")?,
-                        plan_number: t.1,
-                        name: t.2,
-                        birth_date: t.3,
-                        language: t.4,
-                        lat: t.5,
-                        lon: t.6,
-                        accepts: t.7,
-                    })
-                })
-                .collect();
+            return rows.into_iter().map(member_row).collect();
         }
     };
     let mut members: Vec<MemberRow> = Vec::new();
@@ -518,22 +504,38 @@ fn clinician_row(t: ClinicianTuple) -> Result<ClinicianRow, StoreError> {
     })
 }
 
-fn member_row(t: MemberTuple) -> Result<MemberRow, StoreError> {
-    let coordinate = |text: &str, column: &str| {
-        text.parse::<f64>().map_err(|_| {
+/// A coordinate as a member row holds it: a float (PostgreSQL) or its text (a SQLite page).
+trait Coordinate {
+    fn degrees(self, column: &str) -> Result<f64, StoreError>;
+}
+
+impl Coordinate for f64 {
+    fn degrees(self, _: &str) -> Result<f64, StoreError> {
+        Ok(self)
+    }
+}
+
+impl Coordinate for String {
+    fn degrees(self, column: &str) -> Result<f64, StoreError> {
+        self.parse::<f64>().map_err(|_| {
             StoreError::Disagree(format!(
                 "member.{column} holds a value that is not a number"
             ))
         })
-    };
+    }
+}
+
+fn member_row<C: Coordinate>(
+    t: (i64, String, String, String, String, C, C, String),
+) -> Result<MemberRow, StoreError> {
     Ok(MemberRow {
         id: number(t.0, "member", "id")?,
         plan_number: t.1,
         name: t.2,
         birth_date: t.3,
         language: t.4,
-        lat: coordinate(&t.5, "lat")?,
-        lon: coordinate(&t.6, "lon")?,
+        lat: t.5.degrees("lat")?,
+        lon: t.6.degrees("lon")?,
         accepts: t.7,
     })
 }
