@@ -11,9 +11,8 @@ use caretime_core::id::{AppointmentId, ClinicianId, MemberId};
 use caretime_core::region::Region;
 use caretime_core::request::{Preferences, Request, RequestKind};
 use caretime_core::slug::Slug;
-use caretime_engine::availability::Minute;
 use caretime_engine::book::{
-    Appointment, CancellationReason, CancelledBy, Change, Choice, Refusal, Take, TakeOffer,
+    Appointment, CancellationReason, CancelledBy, Change, Choice, Refusal, Take,
 };
 use caretime_region::file::{CsvTable, read_region};
 use caretime_region::rows::{CsvFile, CsvFiles, read_region_csv};
@@ -743,49 +742,9 @@ pub(crate) fn book_decision(
     take: Take,
     now: Timestamp,
 ) -> anyhow::Result<caretime_engine::book::Outcome> {
-    // A chosen time that is not free is refused as such, whatever the offers.
-    if let Some(choice) = choice {
-        let length = ctx.book.policy().find.lengths.minutes(request.kind);
-        let free = ctx.book.availability().free_kind(
-            choice.clinician,
-            Minute::from_timestamp(choice.start),
-            length,
-        );
-        if !matches!(free, Ok(Some(_))) {
-            return Ok(caretime_engine::book::Outcome::Refused(vec![
-                Refusal::NotFree {
-                    clinician: choice.clinician,
-                    start: choice.start,
-                },
-            ]));
-        }
-    }
-    let offers = ctx.book.find(ctx.region, ctx.rules, request, now)?;
-    let Some(best) = offers.best() else {
-        return Err(NoFreeTime.into());
-    };
-    // A chosen time is taken against the earliest offer at or before it (the engine refuses a
-    // choice earlier than its offer).
-    let offer = match choice {
-        Some(choice) => offers
-            .offers
-            .iter()
-            .filter(|offer| offer.start <= choice.start)
-            .min_by_key(|offer| offer.start)
-            .unwrap_or(best),
-        None => best,
-    };
-    Ok(ctx.book.decide_take(
-        ctx.region,
-        &TakeOffer {
-            request,
-            offers: &offers,
-            offer,
-            choice,
-            take,
-        },
-        now,
-    ))
+    ctx.book
+        .decide_request(ctx.region, ctx.rules, request, choice, take, now)?
+        .ok_or_else(|| NoFreeTime.into())
 }
 
 pub(crate) fn run_cancel(args: &CancelArgs, format: Format) -> anyhow::Result<Outcome> {

@@ -942,6 +942,60 @@ impl Book {
         self.plan_cancelled.get(&request.id).copied()
     }
 
+    /// Decides `request` the way a scheduler does: takes its best offer, or `choice` (a
+    /// clinician's time the member picked) if that time is free, against the earliest offer at
+    /// or before it (the engine refuses a choice earlier than its offer). A chosen time that is
+    /// not free is refused as [`Refusal::NotFree`], whatever the offers. `None` when nobody can
+    /// see the member at all (no offer to take).
+    pub fn decide_request(
+        &self,
+        region: &Region,
+        rules: &RuleSet,
+        request: &Request,
+        choice: Option<Choice>,
+        take: Take,
+        now: Timestamp,
+    ) -> Result<Option<Outcome>, FindError> {
+        if let Some(choice) = choice {
+            let length = self.policy.find.lengths.minutes(request.kind);
+            let free = self.availability.free_kind(
+                choice.clinician,
+                Minute::from_timestamp(choice.start),
+                length,
+            );
+            if !matches!(free, Ok(Some(_))) {
+                return Ok(Some(Outcome::Refused(vec![Refusal::NotFree {
+                    clinician: choice.clinician,
+                    start: choice.start,
+                }])));
+            }
+        }
+        let offers = self.find(region, rules, request, now)?;
+        let Some(best) = offers.best() else {
+            return Ok(None);
+        };
+        let offer = match choice {
+            Some(choice) => offers
+                .offers
+                .iter()
+                .filter(|offer| offer.start <= choice.start)
+                .min_by_key(|offer| offer.start)
+                .unwrap_or(best),
+            None => best,
+        };
+        Ok(Some(self.decide_take(
+            region,
+            &TakeOffer {
+                request,
+                offers: &offers,
+                offer,
+                choice,
+                take,
+            },
+            now,
+        )))
+    }
+
     /// Decides to confirm a hold or accept a proposal (`pending`/`proposed` → `booked`), before it
     /// expires.
     pub fn decide_confirm(&self, id: AppointmentId, now: Timestamp) -> Outcome {

@@ -27,6 +27,9 @@ pub enum ApiError {
     /// Another request's commit made this one impossible (409, `conflict`).
     #[error("{0}")]
     Conflict(String),
+    /// The engine refused the decision by a rule (422, `business-rule`): every reason.
+    #[error("refused: {0}")]
+    Refused(String),
     /// The database failed (500, `exception`); the client sees no detail, the log does.
     #[error("the database failed")]
     Store(#[from] StoreError),
@@ -44,6 +47,7 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, IssueType::NotFound),
             ApiError::Invalid(_) => (StatusCode::BAD_REQUEST, IssueType::Invalid),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, IssueType::Conflict),
+            ApiError::Refused(_) => (StatusCode::UNPROCESSABLE_ENTITY, IssueType::BusinessRule),
             ApiError::Store(_) | ApiError::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, IssueType::Exception)
             }

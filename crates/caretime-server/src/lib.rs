@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod error;
+mod ops;
 mod rest;
 
 use std::future::Future;
@@ -45,6 +46,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
         .merge(rest::routes())
+        .merge(ops::routes())
         .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(

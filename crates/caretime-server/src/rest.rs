@@ -17,8 +17,8 @@ use caretime_fhir::administration::{
 use caretime_fhir::audit::{AuditEvent, AuditEventAgent, AuditEventNetwork, AuditEventSource};
 use caretime_fhir::bundle::{Bundle, BundleEntry};
 use caretime_fhir::capability::{
-    CapabilityInteraction, CapabilityResource, CapabilityRest, CapabilitySearchParam,
-    CapabilitySoftware, CapabilityStatement,
+    CapabilityInteraction, CapabilityOperation, CapabilityResource, CapabilityRest,
+    CapabilitySearchParam, CapabilitySoftware, CapabilityStatement,
 };
 use caretime_fhir::datatypes::{Address, CodeableConcept, Coding, Decimal, HumanName, Reference};
 use caretime_store::{AuditEvent as StoreAudit, AuditRow};
@@ -41,13 +41,26 @@ type Supported = (
 );
 
 /// What this server serves of each resource type.
-const SUPPORTED: [Supported; 3] = [
+const SUPPORTED: [Supported; 4] = [
+    ("Appointment", &[], &[]),
     ("Practitioner", &["read"], &[]),
     ("Location", &["read"], &[]),
     (
         "AuditEvent",
         &["search-type"],
         &[("_count", "number"), ("_after", "number")],
+    ),
+];
+
+/// The operations on Appointment ([`crate::ops`]) and the IHE definitions they follow.
+const OPERATIONS: [(&str, &str); 2] = [
+    (
+        "find",
+        "https://profiles.ihe.net/ITI/Scheduling/OperationDefinition/appointment-find",
+    ),
+    (
+        "book",
+        "https://profiles.ihe.net/ITI/Scheduling/OperationDefinition/appointment-book",
     ),
 ];
 
@@ -61,7 +74,7 @@ pub(crate) fn routes() -> Router<AppState> {
 }
 
 /// A FHIR JSON response.
-fn fhir<T: serde::Serialize>(resource: &T) -> Response {
+pub(crate) fn fhir<T: serde::Serialize>(resource: &T) -> Response {
     (
         [(header::CONTENT_TYPE, FHIR_JSON)],
         caretime_fhir::to_json(resource),
@@ -89,6 +102,20 @@ async fn metadata() -> Response {
                     ..CapabilitySearchParam::default()
                 })
                 .collect(),
+            operation: if *kind == "Appointment" {
+                OPERATIONS
+                    .iter()
+                    .map(|(name, definition)| CapabilityOperation {
+                        extension: Vec::new(),
+                        modifier_extension: Vec::new(),
+                        name: (*name).to_owned(),
+                        definition: (*definition).to_owned(),
+                        documentation: None,
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
             ..CapabilityResource::default()
         })
         .collect();
@@ -130,7 +157,9 @@ async fn read_practitioner(
     let id = region_id("Practitioner", &id)?;
     let practitioner = state
         .book
-        .read(|ctx| ctx.region.clinicians.get(id as usize).map(practitioner))
+        .read(Timestamp::now(), |ctx| {
+            ctx.region.clinicians.get(id as usize).map(practitioner)
+        })
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("there is no Practitioner {id}")))?;
     Ok(fhir(&practitioner))
@@ -145,7 +174,9 @@ async fn read_location(
     let id = region_id("Location", &id)?;
     let location = state
         .book
-        .read(|ctx| ctx.region.facilities.get(id as usize).map(location))
+        .read(Timestamp::now(), |ctx| {
+            ctx.region.facilities.get(id as usize).map(location)
+        })
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("there is no Location {id}")))?;
     Ok(fhir(&location))

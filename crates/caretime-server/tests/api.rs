@@ -18,8 +18,9 @@ use serde_json::Value;
 use support::TestDb;
 use tokio::sync::oneshot;
 
+/// The wall clock: the server decides at the time it is (the book is imported from today).
 fn now() -> Timestamp {
-    "2025-12-01T16:00:00Z".parse().expect("an instant")
+    Timestamp::now()
 }
 
 fn admin() -> Actor {
@@ -155,7 +156,14 @@ async fn roles_decide_who_reads_what_and_every_refusal_is_audited() {
             .iter()
             .filter_map(|resource| resource["type"].as_str())
             .collect();
-        assert_eq!(listed, ["Practitioner", "Location", "AuditEvent"]);
+        assert_eq!(listed, ["Appointment", "Practitioner", "Location", "AuditEvent"]);
+        let operations: Vec<&str> = statement["rest"][0]["resource"][0]["operation"]
+            .as_array()
+            .expect("operations")
+            .iter()
+            .filter_map(|operation| operation["name"].as_str())
+            .collect();
+        assert_eq!(operations, ["find", "book"]);
 
         // No token, a bad header, an unknown token: 401.
         let (status, _, body) = server.get("/Practitioner/3", None).await;
@@ -269,6 +277,212 @@ async fn roles_decide_who_reads_what_and_every_refusal_is_audited() {
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{backend}");
         assert_outcome(&body, "login");
 
+        server.stop().await;
+        db.finish().await;
+    }
+}
+
+impl Running {
+    async fn post(&self, path: &str, token: &str, body: &Value) -> (StatusCode, Value) {
+        let response = reqwest::Client::new()
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .header(reqwest::header::CONTENT_TYPE, "application/fhir+json")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("the server answers");
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+}
+
+fn find_parameters(member: u32, count: u32) -> Value {
+    serde_json::json!({
+        "resourceType": "Parameters",
+        "parameter": [
+            { "name": "patient-reference", "valueReference": { "reference": format!("Patient/{member}") } },
+            { "name": "visit-type", "valueCoding": { "code": "initial" } },
+            { "name": "_count", "valueInteger": count },
+        ]
+    })
+}
+
+fn book_parameters(reference: &str) -> Value {
+    serde_json::json!({
+        "resourceType": "Parameters",
+        "parameter": [
+            { "name": "appointment-reference", "valueReference": { "reference": reference } },
+        ]
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn find_then_book_and_a_proposal_books_once_under_a_race() {
+    for db in support::databases("api_book").await {
+        let server = start(&db).await;
+        let backend = db.backend;
+        let scheduler = server.tokens.scheduler.clone();
+
+        // A member some clinician can see.
+        let mut found = None;
+        for member in 1..200 {
+            let (status, bundle) = server
+                .post(
+                    "/Appointment/$find",
+                    &scheduler,
+                    &find_parameters(member, 3),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{backend}: {bundle}");
+            if bundle["total"].as_u64().unwrap_or(0) > 0 {
+                found = Some((member, bundle));
+                break;
+            }
+        }
+        let (member, bundle) = found.expect("a member with offers");
+        assert_eq!(bundle["type"], "searchset");
+        let entries = bundle["entry"].as_array().expect("entries");
+        assert!(entries.len() <= 3 && !entries.is_empty(), "{bundle}");
+        let first = &entries[0]["resource"];
+        assert_eq!(first["resourceType"], "Appointment");
+        assert_eq!(first["status"], "proposed", "{first}");
+        assert_eq!(
+            first["participant"][0]["actor"]["reference"],
+            format!("Patient/{member}")
+        );
+        let extensions = first["extension"].as_array().expect("extensions");
+        assert!(
+            extensions.iter().any(|e| e["url"]
+                == "https://caretime.dev/fhir/StructureDefinition/route"
+                && e["valueCode"].is_string()),
+            "{first}"
+        );
+        assert!(
+            extensions
+                .iter()
+                .any(|e| e["url"] == "https://caretime.dev/fhir/StructureDefinition/timeliness"),
+            "{first}"
+        );
+        let reference = format!("Appointment/{}", first["id"].as_str().expect("an id"));
+
+        // Sixteen bookings of that proposal at once: exactly one books, the rest are 409.
+        let mut racers = Vec::new();
+        for _ in 0..16 {
+            let server_base = server.base.clone();
+            let token = scheduler.clone();
+            let body = book_parameters(&reference);
+            racers.push(tokio::spawn(async move {
+                let response = reqwest::Client::new()
+                    .post(format!("{server_base}/Appointment/$book"))
+                    .bearer_auth(token)
+                    .body(body.to_string())
+                    .send()
+                    .await
+                    .expect("answers");
+                let status = response.status();
+                (
+                    status,
+                    response.json::<Value>().await.unwrap_or(Value::Null),
+                )
+            }));
+        }
+        let mut booked = Vec::new();
+        let mut conflicts = 0;
+        for racer in racers {
+            let (status, body) = racer.await.expect("the task ends");
+            match status {
+                StatusCode::OK => booked.push(body),
+                StatusCode::CONFLICT => {
+                    assert_outcome(&body, "conflict");
+                    conflicts += 1;
+                }
+                other => panic!("{backend}: {other}: {body}"),
+            }
+        }
+        assert_eq!(booked.len(), 1, "{backend}");
+        assert_eq!(conflicts, 15, "{backend}");
+        let appointment = &booked[0]["entry"][0]["resource"];
+        assert_eq!(appointment["status"], "booked", "{appointment}");
+        assert_eq!(appointment["start"], first["start"]);
+
+        // $find no longer proposes the booked time; a bad request is 400, a stranger 404.
+        let (_, again) = server
+            .post(
+                "/Appointment/$find",
+                &scheduler,
+                &find_parameters(member, 100),
+            )
+            .await;
+        let starts: Vec<(&Value, &Value)> = again["entry"]
+            .as_array()
+            .map(|entries| {
+                entries
+                    .iter()
+                    .map(|e| {
+                        (
+                            &e["resource"]["participant"][1]["actor"]["reference"],
+                            &e["resource"]["start"],
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert!(
+            !starts.contains(&(
+                &first["participant"][1]["actor"]["reference"],
+                &first["start"]
+            )),
+            "{backend}: the booked time is offered again"
+        );
+        for (path, body, status, code) in [
+            (
+                "/Appointment/$find",
+                serde_json::json!({"resourceType": "Patient"}),
+                StatusCode::BAD_REQUEST,
+                "invalid",
+            ),
+            (
+                "/Appointment/$find",
+                serde_json::json!({"resourceType": "Parameters", "parameter": [{"name": "visit-type", "valueCode": "initial"}]}),
+                StatusCode::BAD_REQUEST,
+                "invalid",
+            ),
+            (
+                "/Appointment/$find",
+                serde_json::json!({"resourceType": "Parameters", "parameter": [{"name": "patient-reference", "valueReference": {"reference": "Patient/1"}}, {"name": "visit-type", "valueCode": "checkup"}]}),
+                StatusCode::BAD_REQUEST,
+                "invalid",
+            ),
+            (
+                "/Appointment/$find",
+                find_parameters(99_999_999, 3),
+                StatusCode::NOT_FOUND,
+                "not-found",
+            ),
+            (
+                "/Appointment/$book",
+                book_parameters("Appointment/12"),
+                StatusCode::BAD_REQUEST,
+                "invalid",
+            ),
+        ] {
+            let (got, outcome) = server.post(path, &scheduler, &body).await;
+            assert_eq!(got, status, "{backend}: {path} {body}: {outcome}");
+            assert_outcome(&outcome, code);
+        }
+        // An auditor may not book.
+        let (status, outcome) = server
+            .post(
+                "/Appointment/$book",
+                &server.tokens.auditor,
+                &book_parameters(&reference),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert_outcome(&outcome, "forbidden");
+        let problems = server.store.check(&admin(), now()).await.expect("checks");
+        assert!(problems.is_empty(), "{backend}: {problems:?}");
         server.stop().await;
         db.finish().await;
     }

@@ -114,9 +114,14 @@ impl SharedBook {
         answer.await.map_err(|_| SharedError::Stopped)?
     }
 
-    /// Reads the book, caught up with the journal first.
-    pub async fn read<T>(&self, read: impl FnOnce(Context<'_>) -> T) -> Result<T, StoreError> {
+    /// Reads the book as of `now`: rolled forward if `now` needs it, caught up with the journal.
+    pub async fn read<T>(
+        &self,
+        now: Timestamp,
+        read: impl FnOnce(Context<'_>) -> T,
+    ) -> Result<T, StoreError> {
         let mut live = self.live.lock().await;
+        live.roll(now).await?;
         live.catch_up().await?;
         Ok(read(live.context()))
     }

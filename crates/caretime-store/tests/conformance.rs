@@ -577,7 +577,7 @@ async fn a_shared_book_commits_queued_decisions_together_and_books_a_slot_once()
             .await
             .expect("loads");
         let read = shared
-            .read(|ctx| ctx.book.appointment_count())
+            .read(now(), |ctx| ctx.book.appointment_count())
             .await
             .expect("reads");
         assert_eq!(reloaded.book().appointment_count(), read);

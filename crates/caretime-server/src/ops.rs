@@ -1,0 +1,473 @@
+//! The IHE ITI Scheduling operations: `Appointment/$find` (ITI-115) and `Appointment/$book`
+//! (ITI-117), with Argonaut's spellings of their parameters.
+//!
+//! `$find` runs the engine's find for the member's request and answers its offers, ranked as
+//! the engine ranks them, as `proposed` Appointments. A proposal is not stored: its id spells
+//! what booking it needs (`p.<member>.<kind>.<clinician>.<start>.<requested>`, instants as Unix
+//! seconds), so `$book` with `appointment-reference` = `Appointment/<that id>` decides the
+//! booking again on the book as it is then, through the store's transaction. A time taken
+//! meanwhile is `409` with an OperationOutcome `conflict`.
+//!
+//! Request kinds come from `visit-type`: a code (in any system) that is one of caretime's request
+//! kinds (`initial`, `follow-up`, `urgent`, ...; `caretime rules show` lists them per rule set).
+//! Each proposed Appointment carries two extensions:
+//! - `https://caretime.dev/fhir/StructureDefinition/route`: `valueCode` continuity, internal,
+//!   network or out-of-network;
+//! - `https://caretime.dev/fhir/StructureDefinition/timeliness`: `status` (`met` or `late`),
+//!   `businessDaysLate` (when late), `deadline` (an instant), `ruleSet` and `rule` (the
+//!   timely-access rule the deadline comes from).
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use caretime_core::id::{ClinicianId, FacilityId, MemberId};
+use caretime_core::request::{Preferences, Request, RequestKind};
+use caretime_core::slug::Slug;
+use caretime_engine::book::{Change, Choice, Refusal, Take};
+use caretime_engine::find::{Offer, Offers, Timeliness};
+use caretime_fhir::bundle::{Bundle, BundleEntry};
+use caretime_fhir::datatypes::{Extension, Reference};
+use caretime_fhir::parameters::{ParameterValue, Parameters};
+use caretime_fhir::scheduling::{
+    Appointment, AppointmentParticipant, AppointmentStatus, ParticipationStatus,
+};
+use caretime_store::AuditEvent;
+use caretime_store::live::Decision;
+use jiff::Timestamp;
+
+use crate::AppState;
+use crate::auth::{Caller, Role};
+use crate::error::ApiError;
+use crate::rest::fhir;
+
+/// Proposals `$find` answers unless `_count` says otherwise, and at most.
+const DEFAULT_COUNT: usize = 10;
+const MAX_COUNT: usize = 100;
+
+const ROUTE_URL: &str = "https://caretime.dev/fhir/StructureDefinition/route";
+const TIMELINESS_URL: &str = "https://caretime.dev/fhir/StructureDefinition/timeliness";
+
+/// The operation routes.
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/Appointment/$find", post(find))
+        .route("/Appointment/$book", post(book))
+}
+
+/// The body as FHIR Parameters (any other body is 400).
+fn parameters(body: &str) -> Result<Parameters, ApiError> {
+    caretime_fhir::parse::<Parameters>(body)
+        .map_err(|error| ApiError::Invalid(format!("the body is not FHIR Parameters: {error}")))
+}
+
+/// The first of `names` given, as text (a string, code, URI, reference or coding's code).
+fn text_of<'a>(parameters: &'a Parameters, names: &[&str]) -> Option<&'a str> {
+    names.iter().find_map(|name| {
+        let value = parameters.get(name)?.value.as_ref()?;
+        match value {
+            ParameterValue::Reference(reference) => reference.reference.as_deref(),
+            ParameterValue::Coding(coding) => coding.code.as_deref(),
+            ParameterValue::CodeableConcept(concept) => concept
+                .coding
+                .iter()
+                .find_map(|coding| coding.code.as_deref()),
+            other => other.as_str(),
+        }
+    })
+}
+
+/// `Type/123` (or `123`) as a number.
+fn reference_id(text: &str, kind: &str, parameter: &str) -> Result<u32, ApiError> {
+    let id = text
+        .strip_prefix(kind)
+        .and_then(|rest| rest.strip_prefix('/'))
+        .unwrap_or(text);
+    id.parse().map_err(|_| {
+        ApiError::Invalid(format!(
+            "{parameter} must reference a {kind} such as {kind}/42"
+        ))
+    })
+}
+
+fn instant(text: &str, parameter: &str) -> Result<Timestamp, ApiError> {
+    text.parse::<Timestamp>().or_else(|_| {
+        text.parse::<jiff::civil::Date>()
+            .map_err(|_| ApiError::Invalid(format!("{parameter} is not a date or an instant")))
+            .and_then(|date| {
+                date.to_zoned(jiff::tz::TimeZone::UTC)
+                    .map(|zoned| zoned.timestamp())
+                    .map_err(|_| ApiError::Invalid(format!("{parameter} is out of range")))
+            })
+    })
+}
+
+fn request_kind(code: &str) -> Result<RequestKind, ApiError> {
+    RequestKind::from_slug(code).ok_or_else(|| {
+        ApiError::Invalid(format!(
+            "visit-type must be one of {}",
+            RequestKind::VARIANTS
+                .iter()
+                .map(|kind| kind.slug())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })
+}
+
+/// What a proposal's id spells.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Proposal {
+    member: MemberId,
+    kind: RequestKind,
+    clinician: ClinicianId,
+    start: Timestamp,
+    requested: Timestamp,
+}
+
+impl Proposal {
+    fn id(&self) -> String {
+        format!(
+            "p.{}.{}.{}.{}.{}",
+            self.member.0,
+            self.kind.slug(),
+            self.clinician.0,
+            self.start.as_second(),
+            self.requested.as_second()
+        )
+    }
+
+    fn parse(id: &str) -> Option<Proposal> {
+        let mut parts = id.strip_prefix("p.")?.split('.');
+        let member = MemberId(parts.next()?.parse().ok()?);
+        let kind = RequestKind::from_slug(parts.next()?)?;
+        let clinician = ClinicianId(parts.next()?.parse().ok()?);
+        let start = Timestamp::from_second(parts.next()?.parse().ok()?).ok()?;
+        let requested = Timestamp::from_second(parts.next()?.parse().ok()?).ok()?;
+        parts.next().is_none().then_some(Proposal {
+            member,
+            kind,
+            clinician,
+            start,
+            requested,
+        })
+    }
+}
+
+fn request(id: caretime_core::id::RequestId, proposal: &Proposal) -> Request {
+    Request {
+        id,
+        member: proposal.member,
+        kind: proposal.kind,
+        requested: proposal.requested,
+        prior_appointment: None,
+        clinical_exception: None,
+        treating_clinician: None,
+        preferences: Preferences::ANY,
+    }
+}
+
+fn participants(
+    member: MemberId,
+    clinician: ClinicianId,
+    facility: FacilityId,
+    status: ParticipationStatus,
+) -> Vec<AppointmentParticipant> {
+    vec![
+        AppointmentParticipant::new(Reference::new(format!("Patient/{}", member.0)), status),
+        AppointmentParticipant::new(
+            Reference::new(format!("Practitioner/{}", clinician.0)),
+            ParticipationStatus::Accepted,
+        ),
+        AppointmentParticipant::new(
+            Reference::new(format!("Location/{}", facility.0)),
+            ParticipationStatus::Accepted,
+        ),
+    ]
+}
+
+fn proposed(offer: &Offer, offers: &Offers<'_>, proposal: &Proposal) -> Appointment {
+    let end = offer.start + jiff::SignedDuration::from_mins(i64::from(offer.length));
+    let mut timeliness = vec![
+        Extension::with_value(
+            "status",
+            "valueCode",
+            match offer.timeliness {
+                Timeliness::Met => "met",
+                Timeliness::Late { .. } => "late",
+            },
+        ),
+        Extension::with_value("deadline", "valueInstant", offers.deadline.to_string()),
+        Extension::with_value("ruleSet", "valueString", offers.rule_set),
+        Extension::with_value("rule", "valueString", offers.rule),
+    ];
+    if let Timeliness::Late { business_days } = offer.timeliness {
+        timeliness.insert(
+            1,
+            Extension::with_value("businessDaysLate", "valueInteger", business_days),
+        );
+    }
+    let mut nested = serde_json::Map::new();
+    nested.insert(
+        "extension".to_owned(),
+        serde_json::to_value(&timeliness).unwrap_or_default(),
+    );
+    Appointment {
+        id: Some(proposal.id()),
+        start: Some(offer.start.to_string()),
+        end: Some(end.to_string()),
+        minutes_duration: Some(offer.length),
+        extension: vec![
+            Extension::with_value(ROUTE_URL, "valueCode", offer.route.slug()),
+            Extension {
+                url: TIMELINESS_URL.to_owned(),
+                content: nested,
+            },
+        ],
+        ..Appointment::new(
+            AppointmentStatus::Proposed,
+            participants(
+                proposal.member,
+                offer.clinician,
+                offer.facility,
+                ParticipationStatus::NeedsAction,
+            ),
+        )
+    }
+}
+
+const BOOKERS: [Role; 1] = [Role::Scheduler];
+
+/// `POST /Appointment/$find`.
+async fn find(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: String,
+) -> Result<Response, ApiError> {
+    caller.require(&state, &BOOKERS, "appointment").await?;
+    let parameters = parameters(&body)?;
+    let member = text_of(&parameters, &["patient-reference", "patient"])
+        .ok_or_else(|| ApiError::Invalid("patient-reference (Patient/ID) is required".into()))?;
+    let member = MemberId(reference_id(member, "Patient", "patient-reference")?);
+    let kind = request_kind(
+        text_of(&parameters, &["visit-type"])
+            .ok_or_else(|| ApiError::Invalid("visit-type (a request kind) is required".into()))?,
+    )?;
+    let now = Timestamp::now();
+    let from = text_of(&parameters, &["start"])
+        .map(|t| instant(t, "start"))
+        .transpose()?;
+    let until = text_of(&parameters, &["end"])
+        .map(|t| instant(t, "end"))
+        .transpose()?;
+    let practitioner = text_of(&parameters, &["practitioner"])
+        .map(|t| reference_id(t, "Practitioner", "practitioner").map(ClinicianId))
+        .transpose()?;
+    let count = match parameters.get("_count").and_then(|p| p.value.as_ref()) {
+        None => DEFAULT_COUNT,
+        Some(ParameterValue::Integer(n)) if (1..=MAX_COUNT as i32).contains(n) => *n as usize,
+        Some(ParameterValue::PositiveInt(n)) if (1..=MAX_COUNT as u32).contains(n) => *n as usize,
+        Some(_) => {
+            return Err(ApiError::Invalid(format!(
+                "_count is between 1 and {MAX_COUNT}"
+            )));
+        }
+    };
+    let audit_id = member.0.to_string();
+    let found = state
+        .book
+        .read(now, move |ctx| {
+            if member.0 as usize >= ctx.region.members.len() {
+                return Err(ApiError::NotFound(format!(
+                    "there is no Patient {}",
+                    member.0
+                )));
+            }
+            let proposal_base = Proposal {
+                member,
+                kind,
+                clinician: ClinicianId(0),
+                start: now,
+                requested: now,
+            };
+            let request = request(ctx.next_request, &proposal_base);
+            let offers = ctx
+                .book
+                .find(ctx.region, ctx.rules, &request, now)
+                .map_err(|error| ApiError::Invalid(error.to_string()))?;
+            let matching: Vec<Appointment> = offers
+                .offers
+                .iter()
+                .filter(|offer| from.is_none_or(|from| offer.start >= from))
+                .filter(|offer| until.is_none_or(|until| offer.start < until))
+                .filter(|offer| practitioner.is_none_or(|c| offer.clinician == c))
+                .map(|offer| {
+                    let proposal = Proposal {
+                        clinician: offer.clinician,
+                        start: offer.start,
+                        ..proposal_base
+                    };
+                    proposed(offer, &offers, &proposal)
+                })
+                .collect();
+            Ok(matching)
+        })
+        .await??;
+    state
+        .store
+        .audit(
+            &caller.actor(),
+            now,
+            &AuditEvent {
+                action: "read",
+                entity: "member",
+                entity_id: Some(audit_id),
+                outcome: "ok",
+            },
+        )
+        .await?;
+    let total = found.len();
+    let entries = found
+        .into_iter()
+        .take(count)
+        .map(|appointment| {
+            let url = format!("Appointment/{}", appointment.id.clone().unwrap_or_default());
+            BundleEntry::matched(url, appointment)
+        })
+        .collect();
+    Ok(fhir(&Bundle::searchset(
+        u32::try_from(total).unwrap_or(u32::MAX),
+        "Appointment/$find",
+        entries,
+    )))
+}
+
+/// `POST /Appointment/$book` with `appointment-reference` (or Argonaut's `appt-id`) naming a
+/// proposal `$find` answered.
+async fn book(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: String,
+) -> Result<Response, ApiError> {
+    caller.require(&state, &BOOKERS, "appointment").await?;
+    let parameters = parameters(&body)?;
+    let reference =
+        text_of(&parameters, &["appointment-reference", "appt-id"]).ok_or_else(|| {
+            ApiError::Invalid(
+                "appointment-reference (a proposed Appointment from $find) is required".into(),
+            )
+        })?;
+    let id = reference.strip_prefix("Appointment/").unwrap_or(reference);
+    let proposal = Proposal::parse(id).ok_or_else(|| {
+        ApiError::Invalid("appointment-reference does not name a proposal from $find".into())
+    })?;
+    let known = state
+        .book
+        .read(Timestamp::now(), move |ctx| {
+            (proposal.member.0 as usize) < ctx.region.members.len()
+                && (proposal.clinician.0 as usize) < ctx.region.clinicians.len()
+        })
+        .await?;
+    if !known {
+        return Err(ApiError::NotFound(
+            "the proposal names a patient or practitioner this server does not have".into(),
+        ));
+    }
+    let now = Timestamp::now();
+    let decision = state
+        .book
+        .decide(
+            now,
+            caller.actor(),
+            AuditEvent {
+                action: "create",
+                entity: "appointment",
+                entity_id: None,
+                outcome: "ok",
+            },
+            move |ctx| {
+                let request = request(ctx.next_request, &proposal);
+                let choice = Choice {
+                    clinician: proposal.clinician,
+                    start: proposal.start,
+                };
+                let outcome = ctx.book.decide_request(
+                    ctx.region,
+                    ctx.rules,
+                    &request,
+                    Some(choice),
+                    Take::Book,
+                    now,
+                )?;
+                Ok(outcome.unwrap_or_else(|| {
+                    caretime_engine::book::Outcome::Refused(vec![Refusal::NotFree {
+                        clinician: proposal.clinician,
+                        start: proposal.start,
+                    }])
+                }))
+            },
+        )
+        .await
+        .map_err(|error| ApiError::Internal(format!("the booking failed: {error}")))?;
+    match decision {
+        Decision::Committed { changes, .. } => {
+            let appointment = changes
+                .iter()
+                .find_map(|change| match change {
+                    Change::Create(appointment) => Some(appointment.as_ref().clone()),
+                    _ => None,
+                })
+                .ok_or_else(|| ApiError::Internal("a booking without an appointment".into()))?;
+            let end =
+                appointment.start + jiff::SignedDuration::from_mins(i64::from(appointment.length));
+            let booked = Appointment {
+                id: Some(appointment.id.0.to_string()),
+                start: Some(appointment.start.to_string()),
+                end: Some(end.to_string()),
+                minutes_duration: Some(appointment.length),
+                created: Some(now.to_string()),
+                extension: vec![Extension::with_value(
+                    ROUTE_URL,
+                    "valueCode",
+                    appointment.route.slug(),
+                )],
+                ..Appointment::new(
+                    AppointmentStatus::from(appointment.status),
+                    participants(
+                        appointment.request.member,
+                        appointment.clinician,
+                        appointment.facility,
+                        ParticipationStatus::Accepted,
+                    ),
+                )
+            };
+            let url = format!("Appointment/{}", appointment.id.0);
+            let bundle = Bundle::searchset(
+                1,
+                "Appointment/$book",
+                vec![BundleEntry::matched(url, booked)],
+            );
+            Ok((StatusCode::OK, fhir(&bundle)).into_response())
+        }
+        Decision::Refused(refusals) | Decision::Conflict(refusals) => {
+            let taken = refusals.is_empty()
+                || refusals
+                    .iter()
+                    .any(|refusal| matches!(refusal, Refusal::NotFree { .. }));
+            let reasons: Vec<String> = refusals.iter().map(ToString::to_string).collect();
+            if taken {
+                Err(ApiError::Conflict(format!(
+                    "the proposed time is no longer free{}",
+                    if reasons.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", reasons.join("; "))
+                    }
+                )))
+            } else {
+                Err(ApiError::Refused(reasons.join("; ")))
+            }
+        }
+    }
+}
