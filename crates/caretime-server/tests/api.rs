@@ -156,7 +156,10 @@ async fn roles_decide_who_reads_what_and_every_refusal_is_audited() {
             .iter()
             .filter_map(|resource| resource["type"].as_str())
             .collect();
-        assert_eq!(listed, ["Appointment", "Practitioner", "Location", "AuditEvent"]);
+        assert_eq!(
+            listed,
+            ["Appointment", "Practitioner", "Location", "AuditEvent"]
+        );
         let operations: Vec<&str> = statement["rest"][0]["resource"][0]["operation"]
             .as_array()
             .expect("operations")

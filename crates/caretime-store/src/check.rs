@@ -144,12 +144,24 @@ impl Store {
                 .await?
                 .into_iter(),
         );
-        match LiveBook::replay(self, now, actor).await {
-            Ok(live) => self.compare(&live, &mut problems).await?,
-            Err(error) => problems.push(Problem {
-                kind: "replay",
-                detail: format!("the journal does not replay: {error}"),
-            }),
+        // A database without a region (after `db init`) has nothing to replay; a journal there
+        // is a problem of its own.
+        let has_region = self::count(self.pool(), "SELECT count(*) FROM book").await? > 0;
+        if !has_region {
+            if count > 0 {
+                problems.push(Problem {
+                    kind: "journal",
+                    detail: format!("the journal holds {count} rows, but there is no region"),
+                });
+            }
+        } else {
+            match LiveBook::replay(self, now, actor).await {
+                Ok(live) => self.compare(&live, &mut problems).await?,
+                Err(error) => problems.push(Problem {
+                    kind: "replay",
+                    detail: format!("the journal does not replay: {error}"),
+                }),
+            }
         }
         self.audit(
             actor,
