@@ -15,9 +15,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use caretime_fhir::outcome::IssueType;
 use caretime_store::Store;
 use caretime_store::shared::SharedBook;
 use tokio::net::TcpListener;
@@ -54,7 +55,54 @@ pub fn router(state: AppState) -> Router {
             REQUEST_TIMEOUT,
         ))
         .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::map_response(as_operation_outcome))
         .with_state(state)
+}
+
+/// Every error answer is an OperationOutcome: those the layers and axum write themselves (a body
+/// too large, a timeout, a method the route does not have) are rewritten, with what they mean.
+async fn as_operation_outcome(response: Response) -> Response {
+    let status = response.status();
+    let is_fhir = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|kind| kind.as_bytes().starts_with(b"application/fhir+json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_fhir {
+        return response;
+    }
+    let (code, diagnostics) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            IssueType::TooCostly,
+            format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+        ),
+        StatusCode::REQUEST_TIMEOUT => (
+            IssueType::Timeout,
+            format!(
+                "the request took longer than {} s",
+                REQUEST_TIMEOUT.as_secs()
+            ),
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            IssueType::NotSupported,
+            "this route does not take that method: GET /metadata lists what is supported"
+                .to_owned(),
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE | StatusCode::BAD_REQUEST => {
+            (IssueType::Invalid, "the request is not valid".to_owned())
+        }
+        other if other.is_server_error() => (
+            IssueType::Exception,
+            "the server failed; its log says why".to_owned(),
+        ),
+        other => (
+            IssueType::Processing,
+            format!(
+                "the request was refused ({})",
+                other.canonical_reason().unwrap_or("error")
+            ),
+        ),
+    };
+    outcome_response(status, code, &diagnostics)
 }
 
 async fn health() -> &'static str {
@@ -64,7 +112,7 @@ async fn health() -> &'static str {
 async fn not_found() -> impl IntoResponse {
     outcome_response(
         StatusCode::NOT_FOUND,
-        caretime_fhir::outcome::IssueType::NotSupported,
+        IssueType::NotSupported,
         "no such route: GET /metadata lists what this server supports",
     )
 }

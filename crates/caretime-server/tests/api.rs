@@ -490,3 +490,49 @@ async fn find_then_book_and_a_proposal_books_once_under_a_race() {
         db.finish().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_the_framework_writes_are_operation_outcomes_too() {
+    for db in support::databases("api_errors").await {
+        let server = start(&db).await;
+        let backend = db.backend;
+        let client = reqwest::Client::new();
+        let too_large = "x".repeat(caretime_server::MAX_BODY_BYTES + 1);
+        for (request, status, code) in [
+            (
+                client
+                    .post(format!("{}/Appointment/$find", server.base))
+                    .bearer_auth(&server.tokens.scheduler)
+                    .body(too_large),
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too-costly",
+            ),
+            (
+                client.delete(format!("{}/metadata", server.base)),
+                StatusCode::METHOD_NOT_ALLOWED,
+                "not-supported",
+            ),
+            (
+                client
+                    .put(format!("{}/Practitioner/3", server.base))
+                    .bearer_auth(&server.tokens.scheduler),
+                StatusCode::METHOD_NOT_ALLOWED,
+                "not-supported",
+            ),
+        ] {
+            let response = request.send().await.expect("answers");
+            assert_eq!(response.status(), status, "{backend}");
+            let kind = response
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|value| value.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            assert_eq!(kind, "application/fhir+json", "{backend}: {status}");
+            let body: Value = response.json().await.expect("a JSON body");
+            assert_outcome(&body, code);
+        }
+        server.stop().await;
+        db.finish().await;
+    }
+}
