@@ -26,7 +26,7 @@ use std::ops::Range;
 use caretime_core::calendar::{BusinessCalendar, DayOff};
 use caretime_core::id::ClinicianId;
 use caretime_core::slug::Slug;
-use caretime_core::template::{BlockKind, DayRange, Template};
+use caretime_core::template::{Block, BlockKind, DayRange, Template};
 use caretime_hint::prefetch;
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -146,6 +146,25 @@ pub struct Schedule {
     pub calendar: BusinessCalendar,
     /// Inclusive date ranges the clinician is away (leave, strike).
     pub leave: Vec<(Date, Date)>,
+}
+
+impl Schedule {
+    /// The template's blocks that take place on local `date`, of every kind: none on the
+    /// facility's holidays and closures or while the clinician is on leave, the same days the
+    /// index gives no bookable time. (Weekends follow the template, as in the index.)
+    pub fn blocks_on(&self, date: Date) -> impl Iterator<Item = &Block> + '_ {
+        let closed = matches!(
+            self.calendar.day_off(date),
+            Some(DayOff::Holiday(_) | DayOff::Closure)
+        ) || self
+            .leave
+            .iter()
+            .any(|(first, last)| *first <= date && date <= *last);
+        self.template
+            .blocks
+            .iter()
+            .filter(move |block| !closed && block.day == date.weekday())
+    }
 }
 
 /// What kind of bookable time a slot is.
@@ -1668,7 +1687,6 @@ fn dates(horizon: Horizon) -> Result<Vec<Date>, AvailabilityError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use caretime_core::template::Block;
 
     #[test]
     fn transpose64_moves_bit_j_of_word_i_to_bit_i_of_word_j() {

@@ -134,7 +134,27 @@ impl Caller {
         if self.role == Role::Admin || roles.contains(&self.role) {
             return Ok(());
         }
-        state
+        Err(self
+            .refuse(
+                state,
+                entity,
+                None,
+                format!("the role {} may not do this", self.role.name()),
+            )
+            .await)
+    }
+
+    /// The 403 for an attempt on `entity` (`entity_id` when one is named), written to the audit
+    /// log first; `why` is the client's diagnostic (no member data). If the audit log cannot be
+    /// written, that failure is the answer.
+    pub async fn refuse(
+        &self,
+        state: &AppState,
+        entity: &'static str,
+        entity_id: Option<String>,
+        why: String,
+    ) -> ApiError {
+        let audited = state
             .store
             .audit(
                 &self.actor(),
@@ -142,15 +162,15 @@ impl Caller {
                 &AuditEvent {
                     action: "read",
                     entity,
-                    entity_id: None,
+                    entity_id,
                     outcome: "forbidden",
                 },
             )
-            .await?;
-        Err(ApiError::Forbidden(format!(
-            "the role {} may not do this",
-            self.role.name()
-        )))
+            .await;
+        match audited {
+            Ok(()) => ApiError::Forbidden(why),
+            Err(error) => ApiError::Store(error),
+        }
     }
 }
 

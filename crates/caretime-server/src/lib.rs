@@ -4,9 +4,15 @@
 //! ([`caretime_store::shared::SharedBook`]); several processes can serve one PostgreSQL, each
 //! keeping its cached book coherent from the journal. Requests carry a bearer token
 //! ([`auth`]); errors are FHIR OperationOutcomes ([`error`]).
+//!
+//! Routes: the FHIR reads and the audit log (`rest`), the IHE scheduling operations (`ops`),
+//! and `GET /Practitioner/{id}/calendar.ics`, a clinician's weeks as iCalendar (`calendar`,
+//! written by `ical`), which is not FHIR and so not in `/metadata`.
 
 pub mod auth;
+mod calendar;
 pub mod error;
+mod ical;
 mod ops;
 mod rest;
 
@@ -48,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health))
         .merge(rest::routes())
         .merge(ops::routes())
+        .merge(calendar::routes())
         .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(

@@ -2,6 +2,8 @@
 //!
 //! So far: reads of Practitioner (a clinician) and Location (a facility), and the search of
 //! AuditEvent (the audit log, for auditors). Ids are the region's numbers (`Practitioner/7`).
+//! A practitioner's calendar (`/Practitioner/{id}/calendar.ics`) is iCalendar, not FHIR: it is
+//! served by `crate::calendar` and `/metadata` does not list it.
 
 use axum::Router;
 use axum::extract::{Path, Query, State};

@@ -536,3 +536,283 @@ async fn errors_the_framework_writes_are_operation_outcomes_too() {
         db.finish().await;
     }
 }
+
+impl Running {
+    /// A GET answered with text: status, content type, body.
+    async fn get_text(&self, path: &str, token: &str) -> (StatusCode, String, String) {
+        let response = reqwest::Client::new()
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("the server answers");
+        let status = response.status();
+        let kind = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        (status, kind, response.text().await.expect("a body"))
+    }
+
+    /// A new user's token.
+    async fn add_clinician(&self, name: &str, clinician: u32) -> String {
+        let token = new_token().expect("randomness");
+        self.store
+            .add_user(
+                &NewUser {
+                    name,
+                    role: "clinician",
+                    clinician: Some(clinician),
+                    password_hash: None,
+                    token_hash: &token_hash(&token),
+                },
+                &admin(),
+                now(),
+            )
+            .await
+            .expect("adds the user");
+        token
+    }
+}
+
+/// The VEVENTs of an iCalendar text, each as its unfolded content lines, after checking the
+/// text's shape: CRLF line ends, no physical line over 75 octets, BEGIN and END balanced, one
+/// VCALENDAR, and every VEVENT with a UID, a DTSTART and a DTEND.
+fn ical_events(text: &str) -> Vec<Vec<String>> {
+    assert!(text.ends_with("\r\n"), "no CRLF at the end");
+    let physical: Vec<&str> = text[..text.len() - 2].split("\r\n").collect();
+    for line in &physical {
+        assert!(
+            line.len() <= 75 && !line.contains('\n') && !line.contains('\r'),
+            "{line:?}"
+        );
+    }
+    let unfolded = text.replace("\r\n ", "");
+    let mut open: Vec<String> = Vec::new();
+    let mut events = Vec::new();
+    let mut event: Option<Vec<String>> = None;
+    for line in unfolded.trim_end_matches("\r\n").split("\r\n") {
+        if let Some(component) = line.strip_prefix("BEGIN:") {
+            if component == "VEVENT" {
+                event = Some(Vec::new());
+            }
+            open.push(component.to_owned());
+        } else if let Some(component) = line.strip_prefix("END:") {
+            assert_eq!(
+                open.pop().as_deref(),
+                Some(component),
+                "unbalanced END:{component}"
+            );
+            if component == "VEVENT" {
+                events.push(event.take().expect("an open VEVENT"));
+            }
+        } else if let Some(event) = event.as_mut() {
+            event.push(line.to_owned());
+        }
+    }
+    assert!(open.is_empty(), "unclosed: {open:?}");
+    assert!(unfolded.starts_with("BEGIN:VCALENDAR\r\n"), "{unfolded}");
+    assert!(unfolded.ends_with("END:VCALENDAR\r\n"));
+    for required in ["VERSION:2.0", "METHOD:PUBLISH", "PRODID:", "X-WR-CALNAME:"] {
+        assert!(unfolded.contains(&format!("\r\n{required}")), "{required}");
+    }
+    for event in &events {
+        for property in ["UID:", "DTSTAMP:", "DTSTART", "DTEND", "SUMMARY:"] {
+            assert!(
+                event.iter().any(|line| line.starts_with(property)),
+                "a VEVENT without {property}: {event:?}"
+            );
+        }
+        assert!(event.contains(&"TRANSP:OPAQUE".to_owned()), "{event:?}");
+    }
+    events
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clinician_reads_their_own_calendar_and_nobody_else_may() {
+    for db in support::databases("api_calendar").await {
+        let server = start(&db).await;
+        let backend = db.backend;
+        let scheduler = server.tokens.scheduler.clone();
+
+        // Book an internal clinician's time (internal clinicians' templates have protected
+        // time; a network provider's need not) for some member.
+        let mut proposal = None;
+        'members: for member in 1..400 {
+            let (status, bundle) = server
+                .post(
+                    "/Appointment/$find",
+                    &scheduler,
+                    &find_parameters(member, 10),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{backend}: {bundle}");
+            for entry in bundle["entry"].as_array().into_iter().flatten() {
+                let internal = entry["resource"]["extension"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|e| e["valueCode"] == "internal" || e["valueCode"] == "continuity");
+                if internal {
+                    proposal = Some(entry["resource"].clone());
+                    break 'members;
+                }
+            }
+        }
+        let proposal = proposal.expect("a member with an internal offer");
+        let clinician: u32 = proposal["participant"][1]["actor"]["reference"]
+            .as_str()
+            .and_then(|reference| reference.strip_prefix("Practitioner/"))
+            .and_then(|id| id.parse().ok())
+            .expect("a practitioner");
+        let own = server.add_clinician("dr-own", clinician).await;
+        let (other, other_name) = if clinician == 3 {
+            (server.add_clinician("dr-other", 4).await, "user:dr-other")
+        } else {
+            (server.tokens.clinician.clone(), "user:dr-three")
+        };
+        let reference = format!("Appointment/{}", proposal["id"].as_str().expect("an id"));
+        let (status, booked) = server
+            .post(
+                "/Appointment/$book",
+                &scheduler,
+                &book_parameters(&reference),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {booked}");
+        let appointment = &booked["entry"][0]["resource"];
+        let appointment_id = appointment["id"].as_str().expect("an id").to_owned();
+        let start: Timestamp = appointment["start"]
+            .as_str()
+            .expect("a start")
+            .parse()
+            .expect("an instant");
+
+        // The clinician reads the two weeks around it.
+        let zone = jiff::tz::TimeZone::get("America/Los_Angeles").expect("a zone");
+        let local_start = start.to_zoned(zone.clone());
+        let from = local_start
+            .date()
+            .checked_sub(jiff::ToSpan::days(1))
+            .expect("in range");
+        let base = format!("/Practitioner/{clinician}/calendar.ics");
+        let path = format!("{base}?from={from}&weeks=2");
+        let (status, kind, text) = server.get_text(&path, &own).await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {text}");
+        assert_eq!(kind, "text/calendar; charset=utf-8");
+        if let Ok(out) = std::env::var("CARETIME_ICS_OUT") {
+            std::fs::write(&out, &text).expect("writes CARETIME_ICS_OUT");
+        }
+        let events = ical_events(&text);
+        let uid = format!("UID:appointment-{appointment_id}@caretime");
+        let event = events
+            .iter()
+            .find(|event| event.contains(&uid))
+            .unwrap_or_else(|| panic!("{backend}: no {uid} in {text}"));
+        assert!(
+            event.contains(&format!(
+                "DTSTART;TZID=America/Los_Angeles:{}",
+                local_start.strftime("%Y%m%dT%H%M%S")
+            )),
+            "{event:?}"
+        );
+        assert!(event.contains(&"STATUS:CONFIRMED".to_owned()), "{event:?}");
+        let summary = event
+            .iter()
+            .find(|line| line.starts_with("SUMMARY:"))
+            .expect("a summary");
+        assert!(
+            summary.starts_with("SUMMARY:Initial appointment\\, "),
+            "{summary}"
+        );
+        // No member in it: no patient reference, no member number.
+        assert!(!text.contains("Patient"), "{text}");
+        assert!(text.contains("BEGIN:VTIMEZONE\r\nTZID:America/Los_Angeles\r\n"));
+        assert!(
+            events
+                .iter()
+                .any(|event| event.contains(&"SUMMARY:Protected time".to_owned())
+                    && event
+                        .iter()
+                        .any(|line| line.starts_with(&format!("UID:block-{clinician}-")))),
+            "{backend}: no protected time in {text}"
+        );
+        // The default window (this week's Monday, four weeks) reads too.
+        let (status, _, default) = server.get_text(&base, &scheduler).await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {default}");
+        ical_events(&default);
+
+        // Another clinician, an auditor: 403, and the clinician's attempt is audited.
+        for token in [&other, &server.tokens.auditor] {
+            let (status, kind, body) = server.get_text(&path, token).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{backend}: {body}");
+            assert_eq!(kind, "application/fhir+json");
+            assert_outcome(&serde_json::from_str(&body).expect("JSON"), "forbidden");
+        }
+        // Unknown practitioners are 404, a bad window 400, each an OperationOutcome.
+        for (bad, status, code) in [
+            (
+                "/Practitioner/99999/calendar.ics",
+                StatusCode::NOT_FOUND,
+                "not-found",
+            ),
+            (
+                "/Practitioner/dr-who/calendar.ics",
+                StatusCode::NOT_FOUND,
+                "not-found",
+            ),
+            (
+                "/Practitioner/3/calendar.ics?weeks=0",
+                StatusCode::BAD_REQUEST,
+                "invalid",
+            ),
+            (
+                "/Practitioner/3/calendar.ics?weeks=27",
+                StatusCode::BAD_REQUEST,
+                "invalid",
+            ),
+            (
+                "/Practitioner/3/calendar.ics?weeks=four",
+                StatusCode::BAD_REQUEST,
+                "invalid",
+            ),
+            (
+                "/Practitioner/3/calendar.ics?from=2026-02-30",
+                StatusCode::BAD_REQUEST,
+                "invalid",
+            ),
+        ] {
+            let (got, _, body) = server.get_text(bad, &scheduler).await;
+            assert_eq!(got, status, "{backend}: {bad}: {body}");
+            assert_outcome(&serde_json::from_str(&body).expect("JSON"), code);
+        }
+
+        let log = server.store.audit_log().await.expect("the audit log");
+        let id = clinician.to_string();
+        let calendar_events: Vec<(&str, Option<&str>, &str)> = log
+            .iter()
+            .filter(|row| row.entity == "calendar")
+            .map(|row| {
+                (
+                    row.actor.as_str(),
+                    row.entity_id.as_deref(),
+                    row.outcome.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            calendar_events,
+            [
+                ("user:dr-own", Some(id.as_str()), "ok"),
+                ("user:front-desk", Some(id.as_str()), "ok"),
+                (other_name, Some(id.as_str()), "forbidden"),
+                ("user:compliance", None, "forbidden"),
+            ],
+            "{backend}"
+        );
+        server.stop().await;
+        db.finish().await;
+    }
+}
