@@ -1,5 +1,6 @@
-//! The IHE ITI Scheduling operations: `Appointment/$find` (ITI-115) and `Appointment/$book`
-//! (ITI-117), with Argonaut's spellings of their parameters.
+//! The IHE ITI Scheduling operations: `Appointment/$find` (ITI-115), `$hold` (ITI-116) and
+//! `$book` (ITI-117: book, confirm a hold, cancel), with Argonaut's spellings of their
+//! parameters (`appt-id`, `appt-resource`).
 //!
 //! `$find` runs the engine's find for the member's request and answers its offers, ranked as
 //! the engine ranks them, as `proposed` Appointments. A proposal is not stored: its id spells
@@ -22,13 +23,15 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use caretime_core::id::AppointmentId;
 use caretime_core::id::{ClinicianId, FacilityId, MemberId};
 use caretime_core::request::{Preferences, Request, RequestKind};
 use caretime_core::slug::Slug;
-use caretime_engine::book::{Change, Choice, Refusal, Take};
+use caretime_engine::book::{CancellationReason, CancelledBy, Change, Choice, Refusal, Take};
 use caretime_engine::find::{Offer, Offers, Timeliness};
+use caretime_fhir::Resource;
 use caretime_fhir::bundle::{Bundle, BundleEntry};
-use caretime_fhir::datatypes::{Extension, Reference};
+use caretime_fhir::datatypes::{CodeableConcept, Coding, Extension, Reference};
 use caretime_fhir::parameters::{ParameterValue, Parameters};
 use caretime_fhir::scheduling::{
     Appointment, AppointmentParticipant, AppointmentStatus, ParticipationStatus,
@@ -47,12 +50,15 @@ const DEFAULT_COUNT: usize = 10;
 const MAX_COUNT: usize = 100;
 
 const ROUTE_URL: &str = "https://caretime.dev/fhir/StructureDefinition/route";
+/// The code system of `cancelationReason`: caretime's cancellation reasons.
+const CANCELLATION_SYSTEM: &str = "https://caretime.dev/fhir/CodeSystem/cancellation-reason";
 const TIMELINESS_URL: &str = "https://caretime.dev/fhir/StructureDefinition/timeliness";
 
 /// The operation routes.
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/Appointment/$find", post(find))
+        .route("/Appointment/$hold", post(hold))
         .route("/Appointment/$book", post(book))
 }
 
@@ -343,8 +349,54 @@ async fn find(
     )))
 }
 
-/// `POST /Appointment/$book` with `appointment-reference` (or Argonaut's `appt-id`) naming a
-/// proposal `$find` answered.
+/// What `appointment-reference` names: a proposal `$find` answered, or a stored appointment.
+#[derive(Clone, Copy, Debug)]
+enum Target {
+    Proposal(Proposal),
+    Stored(AppointmentId),
+}
+
+fn target(parameters: &Parameters) -> Result<Target, ApiError> {
+    let reference =
+        text_of(parameters, &["appointment-reference", "appt-id"]).ok_or_else(|| {
+            ApiError::Invalid(
+                "appointment-reference (an Appointment from $find or $hold) is required".into(),
+            )
+        })?;
+    let id = reference.strip_prefix("Appointment/").unwrap_or(reference);
+    if let Some(proposal) = Proposal::parse(id) {
+        return Ok(Target::Proposal(proposal));
+    }
+    id.parse()
+        .map(|id| Target::Stored(AppointmentId(id)))
+        .map_err(|_| {
+            ApiError::Invalid(
+                "appointment-reference names neither a proposal from $find nor an appointment"
+                    .into(),
+            )
+        })
+}
+
+/// `POST /Appointment/$hold` (ITI-116): a proposal held as a `pending` Appointment until the
+/// time in the `Expires` header.
+async fn hold(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: String,
+) -> Result<Response, ApiError> {
+    caller.require(&state, &BOOKERS, "appointment").await?;
+    let Target::Proposal(proposal) = target(&parameters(&body)?)? else {
+        return Err(ApiError::Invalid(
+            "$hold takes a proposal from $find (appointment-reference)".into(),
+        ));
+    };
+    take(&state, &caller, proposal, Take::Hold).await
+}
+
+/// `POST /Appointment/$book` (ITI-117): books a proposal (`appointment-reference` from
+/// `$find`), confirms a hold (`appointment-reference` = a pending Appointment), or cancels
+/// (`appointment-resource`: the Appointment with status `cancelled` and a `cancelationReason`
+/// coded as one of caretime's cancellation reasons; `member-request` when none is given).
 async fn book(
     State(state): State<AppState>,
     caller: Caller,
@@ -352,16 +404,90 @@ async fn book(
 ) -> Result<Response, ApiError> {
     caller.require(&state, &BOOKERS, "appointment").await?;
     let parameters = parameters(&body)?;
-    let reference =
-        text_of(&parameters, &["appointment-reference", "appt-id"]).ok_or_else(|| {
-            ApiError::Invalid(
-                "appointment-reference (a proposed Appointment from $find) is required".into(),
-            )
-        })?;
-    let id = reference.strip_prefix("Appointment/").unwrap_or(reference);
-    let proposal = Proposal::parse(id).ok_or_else(|| {
-        ApiError::Invalid("appointment-reference does not name a proposal from $find".into())
-    })?;
+    if let Some(resource) = parameters
+        .get("appointment-resource")
+        .or_else(|| parameters.get("appt-resource"))
+        .and_then(|parameter| parameter.resource.as_ref())
+    {
+        let Resource::Appointment(appointment) = resource else {
+            return Err(ApiError::Invalid(
+                "appointment-resource must be an Appointment".into(),
+            ));
+        };
+        if appointment.status != AppointmentStatus::Cancelled {
+            return Err(ApiError::Invalid(
+                "an appointment-resource is taken to cancel: its status must be cancelled".into(),
+            ));
+        }
+        let id = appointment
+            .id
+            .as_deref()
+            .and_then(|id| id.parse().ok())
+            .map(AppointmentId)
+            .ok_or_else(|| ApiError::Invalid("the Appointment to cancel needs its id".into()))?;
+        let code = appointment
+            .cancellation_reason
+            .as_ref()
+            .and_then(|reason| reason.coding.iter().find_map(|c| c.code.as_deref()));
+        let reason = match code {
+            None => CancellationReason::MemberRequest,
+            Some(code) => CancellationReason::from_slug(code).ok_or_else(|| {
+                ApiError::Invalid(format!(
+                    "cancelationReason must be one of {}",
+                    CancellationReason::VARIANTS
+                        .iter()
+                        .map(|reason| reason.slug())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?,
+        };
+        let by = match reason {
+            CancellationReason::MemberRequest | CancellationReason::Other => CancelledBy::Member,
+            _ => CancelledBy::Plan,
+        };
+        let now = Timestamp::now();
+        let decision = state
+            .book
+            .decide(now, caller.actor(), change_audit(id), move |ctx| {
+                Ok(ctx.book.decide_cancel(id, reason, by, now))
+            })
+            .await
+            .map_err(|error| ApiError::Internal(format!("the cancellation failed: {error}")))?;
+        return answer(&state, decision, Some(id), "Appointment/$book", now).await;
+    }
+    match target(&parameters)? {
+        Target::Proposal(proposal) => take(&state, &caller, proposal, Take::Book).await,
+        Target::Stored(id) => {
+            let now = Timestamp::now();
+            let decision = state
+                .book
+                .decide(now, caller.actor(), change_audit(id), move |ctx| {
+                    Ok(ctx.book.decide_confirm(id, now))
+                })
+                .await
+                .map_err(|error| ApiError::Internal(format!("the booking failed: {error}")))?;
+            answer(&state, decision, Some(id), "Appointment/$book", now).await
+        }
+    }
+}
+
+fn change_audit(id: AppointmentId) -> AuditEvent {
+    AuditEvent {
+        action: "update",
+        entity: "appointment",
+        entity_id: Some(id.0.to_string()),
+        outcome: "ok",
+    }
+}
+
+/// Holds or books a proposal, deciding it again on the book as it is now.
+async fn take(
+    state: &AppState,
+    caller: &Caller,
+    proposal: Proposal,
+    take: Take,
+) -> Result<Response, ApiError> {
     let known = state
         .book
         .read(Timestamp::now(), move |ctx| {
@@ -397,7 +523,7 @@ async fn book(
                     ctx.rules,
                     &request,
                     Some(choice),
-                    Take::Book,
+                    take,
                     now,
                 )?;
                 Ok(outcome.unwrap_or_else(|| {
@@ -410,64 +536,116 @@ async fn book(
         )
         .await
         .map_err(|error| ApiError::Internal(format!("the booking failed: {error}")))?;
-    match decision {
+    let operation = match take {
+        Take::Hold => "Appointment/$hold",
+        _ => "Appointment/$book",
+    };
+    answer(state, decision, None, operation, now).await
+}
+
+/// The answer to a committed or refused decision: a Bundle with the appointment as it now
+/// stands (and, for a hold, its expiry in `Expires`), or the refusal as an OperationOutcome.
+async fn answer(
+    state: &AppState,
+    decision: Decision,
+    id: Option<AppointmentId>,
+    operation: &str,
+    now: Timestamp,
+) -> Result<Response, ApiError> {
+    let refusals = match decision {
         Decision::Committed { changes, .. } => {
-            let appointment = changes
-                .iter()
-                .find_map(|change| match change {
-                    Change::Create(appointment) => Some(appointment.as_ref().clone()),
-                    _ => None,
+            let id = id
+                .or_else(|| {
+                    changes.iter().find_map(|change| match change {
+                        Change::Create(appointment) => Some(appointment.id),
+                        _ => None,
+                    })
                 })
-                .ok_or_else(|| ApiError::Internal("a booking without an appointment".into()))?;
-            let end =
-                appointment.start + jiff::SignedDuration::from_mins(i64::from(appointment.length));
-            let booked = Appointment {
-                id: Some(appointment.id.0.to_string()),
-                start: Some(appointment.start.to_string()),
-                end: Some(end.to_string()),
-                minutes_duration: Some(appointment.length),
-                created: Some(now.to_string()),
-                extension: vec![Extension::with_value(
-                    ROUTE_URL,
-                    "valueCode",
-                    appointment.route.slug(),
-                )],
-                ..Appointment::new(
-                    AppointmentStatus::from(appointment.status),
-                    participants(
-                        appointment.request.member,
-                        appointment.clinician,
-                        appointment.facility,
-                        ParticipationStatus::Accepted,
-                    ),
-                )
-            };
-            let url = format!("Appointment/{}", appointment.id.0);
+                .ok_or_else(|| ApiError::Internal("a decision without an appointment".into()))?;
+            let appointment = state
+                .book
+                .read(now, move |ctx| ctx.book.appointment(id))
+                .await?
+                .ok_or_else(|| ApiError::Internal("a committed appointment is missing".into()))?;
+            let expires = appointment.expires.filter(|_| {
+                appointment.status == caretime_engine::book::AppointmentStatus::Pending
+            });
             let bundle = Bundle::searchset(
                 1,
-                "Appointment/$book",
-                vec![BundleEntry::matched(url, booked)],
+                operation,
+                vec![BundleEntry::matched(
+                    format!("Appointment/{}", appointment.id.0),
+                    stored(&appointment),
+                )],
             );
-            Ok((StatusCode::OK, fhir(&bundle)).into_response())
-        }
-        Decision::Refused(refusals) | Decision::Conflict(refusals) => {
-            let taken = refusals.is_empty()
-                || refusals
-                    .iter()
-                    .any(|refusal| matches!(refusal, Refusal::NotFree { .. }));
-            let reasons: Vec<String> = refusals.iter().map(ToString::to_string).collect();
-            if taken {
-                Err(ApiError::Conflict(format!(
-                    "the proposed time is no longer free{}",
-                    if reasons.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {}", reasons.join("; "))
-                    }
-                )))
-            } else {
-                Err(ApiError::Refused(reasons.join("; ")))
+            let mut response = (StatusCode::OK, fhir(&bundle)).into_response();
+            if let Some(expires) = expires
+                && let Ok(value) = axum::http::HeaderValue::from_str(
+                    &jiff::fmt::rfc2822::DateTimePrinter::new()
+                        .timestamp_to_rfc9110_string(&expires)
+                        .unwrap_or_default(),
+                )
+            {
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::EXPIRES, value);
             }
+            return Ok(response);
         }
+        Decision::Refused(refusals) | Decision::Conflict(refusals) => refusals,
+    };
+    let reasons: Vec<String> = refusals.iter().map(ToString::to_string).collect();
+    if let Some(Refusal::UnknownAppointment(id)) = refusals.first() {
+        return Err(ApiError::NotFound(format!(
+            "there is no Appointment {}",
+            id.0
+        )));
+    }
+    let conflict = refusals.is_empty()
+        || refusals.iter().any(|refusal| {
+            matches!(
+                refusal,
+                Refusal::NotFree { .. } | Refusal::Expired | Refusal::Transition { .. }
+            )
+        });
+    if conflict {
+        Err(ApiError::Conflict(if reasons.is_empty() {
+            "another request took the time first".to_owned()
+        } else {
+            reasons.join("; ")
+        }))
+    } else {
+        Err(ApiError::Refused(reasons.join("; ")))
+    }
+}
+
+/// A stored appointment as FHIR.
+fn stored(appointment: &caretime_engine::book::Appointment) -> Appointment {
+    let end = appointment.start + jiff::SignedDuration::from_mins(i64::from(appointment.length));
+    Appointment {
+        id: Some(appointment.id.0.to_string()),
+        start: Some(appointment.start.to_string()),
+        end: Some(end.to_string()),
+        minutes_duration: Some(appointment.length),
+        cancellation_reason: appointment
+            .cancellation
+            .map(|cancellation| CodeableConcept {
+                coding: vec![Coding::new(CANCELLATION_SYSTEM, cancellation.reason.slug())],
+                ..CodeableConcept::default()
+            }),
+        extension: vec![Extension::with_value(
+            ROUTE_URL,
+            "valueCode",
+            appointment.route.slug(),
+        )],
+        ..Appointment::new(
+            AppointmentStatus::from(appointment.status),
+            participants(
+                appointment.request.member,
+                appointment.clinician,
+                appointment.facility,
+                ParticipationStatus::Accepted,
+            ),
+        )
     }
 }

@@ -55,10 +55,14 @@ const SUPPORTED: [Supported; 4] = [
 ];
 
 /// The operations on Appointment ([`crate::ops`]) and the IHE definitions they follow.
-const OPERATIONS: [(&str, &str); 2] = [
+const OPERATIONS: [(&str, &str); 3] = [
     (
         "find",
         "https://profiles.ihe.net/ITI/Scheduling/OperationDefinition/appointment-find",
+    ),
+    (
+        "hold",
+        "https://profiles.ihe.net/ITI/Scheduling/OperationDefinition/appointment-hold",
     ),
     (
         "book",

@@ -166,7 +166,7 @@ async fn roles_decide_who_reads_what_and_every_refusal_is_audited() {
             .iter()
             .filter_map(|operation| operation["name"].as_str())
             .collect();
-        assert_eq!(operations, ["find", "book"]);
+        assert_eq!(operations, ["find", "hold", "book"]);
 
         // No token, a bad header, an unknown token: 401.
         let (status, _, body) = server.get("/Practitioner/3", None).await;
@@ -466,6 +466,12 @@ async fn find_then_book_and_a_proposal_books_once_under_a_race() {
             (
                 "/Appointment/$book",
                 book_parameters("Appointment/12"),
+                StatusCode::NOT_FOUND,
+                "not-found",
+            ),
+            (
+                "/Appointment/$book",
+                book_parameters("Appointment/twelve"),
                 StatusCode::BAD_REQUEST,
                 "invalid",
             ),
@@ -812,6 +818,142 @@ async fn a_clinician_reads_their_own_calendar_and_nobody_else_may() {
             ],
             "{backend}"
         );
+        server.stop().await;
+        db.finish().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn find_hold_book_cancel_and_rebook() {
+    for db in support::databases("api_story").await {
+        let server = start(&db).await;
+        let backend = db.backend;
+        let scheduler = server.tokens.scheduler.clone();
+        let mut found = None;
+        for member in 1..200 {
+            let (_, bundle) = server
+                .post(
+                    "/Appointment/$find",
+                    &scheduler,
+                    &find_parameters(member, 1),
+                )
+                .await;
+            if bundle["total"].as_u64().unwrap_or(0) > 0 {
+                found = Some(bundle);
+                break;
+            }
+        }
+        let proposal = found.expect("a member with offers")["entry"][0]["resource"].clone();
+        let reference = format!("Appointment/{}", proposal["id"].as_str().expect("an id"));
+
+        // Hold: pending, with its expiry in the Expires header.
+        let response = reqwest::Client::new()
+            .post(format!("{}/Appointment/$hold", server.base))
+            .bearer_auth(&scheduler)
+            .body(book_parameters(&reference).to_string())
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(response.status(), StatusCode::OK, "{backend}");
+        let expires = response
+            .headers()
+            .get(reqwest::header::EXPIRES)
+            .and_then(|value| value.to_str().ok())
+            .expect("an Expires header")
+            .to_owned();
+        assert!(expires.ends_with(" GMT"), "{expires}");
+        let held: Value = response.json().await.expect("a bundle");
+        let held = &held["entry"][0]["resource"];
+        assert_eq!(held["status"], "pending", "{held}");
+        let id = held["id"].as_str().expect("an id").to_owned();
+        // The held time is not proposed to anyone else meanwhile, and cannot be held again.
+        let (status, outcome) = server
+            .post(
+                "/Appointment/$hold",
+                &scheduler,
+                &book_parameters(&reference),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{backend}: {outcome}");
+        assert_outcome(&outcome, "conflict");
+
+        // Book the hold: booked, same id and time.
+        let (status, bundle) = server
+            .post(
+                "/Appointment/$book",
+                &scheduler,
+                &book_parameters(&format!("Appointment/{id}")),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {bundle}");
+        let booked = &bundle["entry"][0]["resource"];
+        assert_eq!(booked["status"], "booked");
+        assert_eq!(booked["id"], id.as_str());
+        assert_eq!(booked["start"], proposal["start"]);
+        // Booking it again is a conflict (it is booked already).
+        let (status, outcome) = server
+            .post(
+                "/Appointment/$book",
+                &scheduler,
+                &book_parameters(&format!("Appointment/{id}")),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{outcome}");
+
+        // Cancel: the Appointment resource with status cancelled and a reason.
+        let cancel = serde_json::json!({
+            "resourceType": "Parameters",
+            "parameter": [{
+                "name": "appointment-resource",
+                "resource": {
+                    "resourceType": "Appointment",
+                    "id": id,
+                    "status": "cancelled",
+                    "cancelationReason": { "coding": [{ "code": "member-request" }] },
+                    "participant": [{ "actor": { "reference": "Patient/1" }, "status": "declined" }]
+                }
+            }]
+        });
+        let (status, bundle) = server.post("/Appointment/$book", &scheduler, &cancel).await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {bundle}");
+        let cancelled = &bundle["entry"][0]["resource"];
+        assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
+        assert_eq!(
+            cancelled["cancelationReason"]["coding"][0]["code"],
+            "member-request"
+        );
+
+        // The time is free again: the same proposal books.
+        let (status, bundle) = server
+            .post(
+                "/Appointment/$book",
+                &scheduler,
+                &book_parameters(&reference),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {bundle}");
+        let rebooked = &bundle["entry"][0]["resource"];
+        assert_eq!(rebooked["status"], "booked");
+        assert_ne!(rebooked["id"], id.as_str());
+        assert_eq!(rebooked["start"], proposal["start"]);
+
+        // Unknown appointments and bad cancellations.
+        let (status, outcome) = server
+            .post(
+                "/Appointment/$book",
+                &scheduler,
+                &book_parameters("Appointment/99999"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{outcome}");
+        let mut bad = cancel.clone();
+        bad["parameter"][0]["resource"]["cancelationReason"]["coding"][0]["code"] = "bored".into();
+        let (status, outcome) = server.post("/Appointment/$book", &scheduler, &bad).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{outcome}");
+        assert_outcome(&outcome, "invalid");
+
+        let problems = server.store.check(&admin(), now()).await.expect("checks");
+        assert!(problems.is_empty(), "{backend}: {problems:?}");
         server.stop().await;
         db.finish().await;
     }
