@@ -96,7 +96,12 @@ pub(crate) fn run_serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
             store.url()
         ))?;
         tracing::info!(%address, database = store.url(), "serving");
-        serve(listener, AppState { store, book }, shutdown_signal()).await?;
+        let state = AppState {
+            store,
+            book,
+            clock: caretime_server::Clock::system(),
+        };
+        serve(listener, state, shutdown_signal()).await?;
         tracing::info!("stopped");
         Ok(Outcome::Ok)
     })

@@ -14,7 +14,6 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use caretime_store::{Actor, AuditEvent};
-use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
@@ -158,7 +157,7 @@ impl Caller {
             .store
             .audit(
                 &self.actor(),
-                Timestamp::now(),
+                state.clock.now(),
                 &AuditEvent {
                     action: "read",
                     entity,

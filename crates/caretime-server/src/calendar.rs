@@ -118,7 +118,7 @@ async fn read_calendar(
     let Query(query) =
         query.map_err(|_| ApiError::Invalid("from and weeks are text parameters".to_owned()))?;
     let window = window(&query)?;
-    let now = Timestamp::now();
+    let now = state.clock.now();
     let calendar = state
         .book
         .read(now, move |ctx| {

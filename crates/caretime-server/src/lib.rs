@@ -18,6 +18,7 @@ mod rest;
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -27,6 +28,7 @@ use axum::routing::get;
 use caretime_fhir::outcome::IssueType;
 use caretime_store::Store;
 use caretime_store::shared::SharedBook;
+use jiff::Timestamp;
 use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -46,6 +48,34 @@ pub struct AppState {
     pub store: Store,
     /// The process's cached book, with group commit.
     pub book: SharedBook,
+    /// The time decisions are made at.
+    pub clock: Clock,
+}
+
+/// The server's clock: the system's, or a time a test sets (a hold's expiry without waiting).
+#[derive(Clone, Debug, Default)]
+pub struct Clock(Arc<Mutex<Option<Timestamp>>>);
+
+impl Clock {
+    /// The system clock.
+    pub fn system() -> Clock {
+        Clock::default()
+    }
+
+    /// Now: the time set, else the system's.
+    pub fn now(&self) -> Timestamp {
+        self.0
+            .lock()
+            .map(|set| set.unwrap_or_else(Timestamp::now))
+            .unwrap_or_else(|_| Timestamp::now())
+    }
+
+    /// From now on, `now` answers `at` (for tests).
+    pub fn set(&self, at: Timestamp) {
+        if let Ok(mut set) = self.0.lock() {
+            *set = Some(at);
+        }
+    }
 }
 
 /// The routes, with their limits.

@@ -260,7 +260,7 @@ async fn find(
         text_of(&parameters, &["visit-type"])
             .ok_or_else(|| ApiError::Invalid("visit-type (a request kind) is required".into()))?,
     )?;
-    let now = Timestamp::now();
+    let now = state.clock.now();
     let from = text_of(&parameters, &["start"])
         .map(|t| instant(t, "start"))
         .transpose()?;
@@ -446,7 +446,7 @@ async fn book(
             CancellationReason::MemberRequest | CancellationReason::Other => CancelledBy::Member,
             _ => CancelledBy::Plan,
         };
-        let now = Timestamp::now();
+        let now = state.clock.now();
         let decision = state
             .book
             .decide(now, caller.actor(), change_audit(id), move |ctx| {
@@ -459,7 +459,7 @@ async fn book(
     match target(&parameters)? {
         Target::Proposal(proposal) => take(&state, &caller, proposal, Take::Book).await,
         Target::Stored(id) => {
-            let now = Timestamp::now();
+            let now = state.clock.now();
             let decision = state
                 .book
                 .decide(now, caller.actor(), change_audit(id), move |ctx| {
@@ -490,7 +490,7 @@ async fn take(
 ) -> Result<Response, ApiError> {
     let known = state
         .book
-        .read(Timestamp::now(), move |ctx| {
+        .read(state.clock.now(), move |ctx| {
             (proposal.member.0 as usize) < ctx.region.members.len()
                 && (proposal.clinician.0 as usize) < ctx.region.clinicians.len()
         })
@@ -500,7 +500,7 @@ async fn take(
             "the proposal names a patient or practitioner this server does not have".into(),
         ));
     }
-    let now = Timestamp::now();
+    let now = state.clock.now();
     let decision = state
         .book
         .decide(

@@ -163,7 +163,7 @@ async fn read_practitioner(
     let id = region_id("Practitioner", &id)?;
     let practitioner = state
         .book
-        .read(Timestamp::now(), |ctx| {
+        .read(state.clock.now(), |ctx| {
             ctx.region.clinicians.get(id as usize).map(practitioner)
         })
         .await?
@@ -180,7 +180,7 @@ async fn read_location(
     let id = region_id("Location", &id)?;
     let location = state
         .book
-        .read(Timestamp::now(), |ctx| {
+        .read(state.clock.now(), |ctx| {
             ctx.region.facilities.get(id as usize).map(location)
         })
         .await?
@@ -273,7 +273,7 @@ async fn search_audit_events(
         .store
         .audit(
             &caller.actor(),
-            Timestamp::now(),
+            state.clock.now(),
             &StoreAudit {
                 action: "read",
                 entity: "audit",

@@ -7,7 +7,7 @@ mod support;
 use caretime_core::files::builtin;
 use caretime_region::generate::{RegionParams, generate};
 use caretime_server::auth::{new_token, token_hash};
-use caretime_server::{AppState, serve};
+use caretime_server::{AppState, Clock, serve};
 use caretime_store::live::LiveBook;
 use caretime_store::shared::SharedBook;
 use caretime_store::users::NewUser;
@@ -36,6 +36,7 @@ struct Running {
     store: Store,
     tokens: Tokens,
     stop: oneshot::Sender<()>,
+    clock: Clock,
     served: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
@@ -86,9 +87,11 @@ async fn start(db: &TestDb) -> Running {
         .expect("a port");
     let base = format!("http://{}", listener.local_addr().expect("an address"));
     let (stop, stopped) = oneshot::channel::<()>();
+    let clock = Clock::system();
     let state = AppState {
         store: store.clone(),
         book,
+        clock: clock.clone(),
     };
     let served = tokio::spawn(serve(listener, state, async {
         let _ = stopped.await;
@@ -98,6 +101,7 @@ async fn start(db: &TestDb) -> Running {
         store,
         tokens,
         stop,
+        clock,
         served,
     }
 }
@@ -954,6 +958,62 @@ async fn find_hold_book_cancel_and_rebook() {
 
         let problems = server.store.check(&admin(), now()).await.expect("checks");
         assert!(problems.is_empty(), "{backend}: {problems:?}");
+        server.stop().await;
+        db.finish().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_hold_cannot_be_booked() {
+    for db in support::databases("api_expired").await {
+        let server = start(&db).await;
+        let backend = db.backend;
+        let scheduler = server.tokens.scheduler.clone();
+        let mut found = None;
+        for member in 1..200 {
+            let (_, bundle) = server
+                .post(
+                    "/Appointment/$find",
+                    &scheduler,
+                    &find_parameters(member, 1),
+                )
+                .await;
+            if bundle["total"].as_u64().unwrap_or(0) > 0 {
+                found = Some(bundle);
+                break;
+            }
+        }
+        let proposal = found.expect("a member with offers")["entry"][0]["resource"].clone();
+        let reference = format!("Appointment/{}", proposal["id"].as_str().expect("an id"));
+        let (status, held) = server
+            .post(
+                "/Appointment/$hold",
+                &scheduler,
+                &book_parameters(&reference),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {held}");
+        let id = held["entry"][0]["resource"]["id"]
+            .as_str()
+            .expect("an id")
+            .to_owned();
+        // A day later the hold has expired: booking it is a conflict, saying so.
+        server
+            .clock
+            .set(Timestamp::now() + jiff::SignedDuration::from_hours(24));
+        let (status, outcome) = server
+            .post(
+                "/Appointment/$book",
+                &scheduler,
+                &book_parameters(&format!("Appointment/{id}")),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{backend}: {outcome}");
+        assert_outcome(&outcome, "conflict");
+        let diagnostics = outcome["issue"][0]["diagnostics"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(diagnostics.contains("expire"), "{diagnostics}");
         server.stop().await;
         db.finish().await;
     }
