@@ -51,7 +51,8 @@ const MAX_COUNT: usize = 100;
 
 const ROUTE_URL: &str = "https://caretime.dev/fhir/StructureDefinition/route";
 /// The code system of `cancelationReason`: caretime's cancellation reasons.
-const CANCELLATION_SYSTEM: &str = "https://caretime.dev/fhir/CodeSystem/cancellation-reason";
+pub(crate) const CANCELLATION_SYSTEM: &str =
+    "https://caretime.dev/fhir/CodeSystem/cancellation-reason";
 const TIMELINESS_URL: &str = "https://caretime.dev/fhir/StructureDefinition/timeliness";
 
 /// The operation routes.

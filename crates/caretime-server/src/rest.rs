@@ -6,7 +6,7 @@
 //! served by `crate::calendar` and `/metadata` does not list it.
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -23,6 +23,7 @@ use caretime_fhir::capability::{
     CapabilitySearchParam, CapabilitySoftware, CapabilityStatement,
 };
 use caretime_fhir::datatypes::{Address, CodeableConcept, Coding, Decimal, HumanName, Reference};
+use caretime_store::query::{AppointmentFilter, AppointmentRow};
 use caretime_store::{AuditEvent as StoreAudit, AuditRow};
 use jiff::Timestamp;
 use serde::Deserialize;
@@ -44,7 +45,18 @@ type Supported = (
 
 /// What this server serves of each resource type.
 const SUPPORTED: [Supported; 4] = [
-    ("Appointment", &[], &[]),
+    (
+        "Appointment",
+        &["search-type"],
+        &[
+            ("patient", "reference"),
+            ("practitioner", "reference"),
+            ("date", "date"),
+            ("status", "token"),
+            ("_count", "number"),
+            ("_offset", "number"),
+        ],
+    ),
     ("Practitioner", &["read"], &[]),
     ("Location", &["read"], &[]),
     (
@@ -77,6 +89,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/Practitioner/{id}", get(read_practitioner))
         .route("/Location/{id}", get(read_location))
         .route("/AuditEvent", get(search_audit_events))
+        .route("/Appointment", get(search_appointments))
 }
 
 /// A FHIR JSON response.
@@ -364,5 +377,202 @@ fn audit_event(row: &AuditRow) -> AuditEvent {
             ..Default::default()
         }],
         ..AuditEvent::default()
+    }
+}
+
+/// One `date` comparison: the prefix and the instant (a date means its first instant, UTC).
+#[derive(Clone, Copy, Debug)]
+struct DateBound {
+    prefix: &'static str,
+    at: Timestamp,
+}
+
+fn date_bound(text: &str) -> Result<DateBound, ApiError> {
+    let (prefix, value) = ["ge", "gt", "le", "lt", "eq"]
+        .into_iter()
+        .find_map(|prefix| text.strip_prefix(prefix).map(|rest| (prefix, rest)))
+        .unwrap_or(("eq", text));
+    let at = value
+        .parse::<Timestamp>()
+        .ok()
+        .or_else(|| {
+            value
+                .parse::<jiff::civil::Date>()
+                .ok()
+                .and_then(|date| date.to_zoned(jiff::tz::TimeZone::UTC).ok())
+                .map(|zoned| zoned.timestamp())
+        })
+        .ok_or_else(|| {
+            ApiError::Invalid(
+                "date is a date or an instant with an optional prefix: ge, gt, le, lt, eq".into(),
+            )
+        })?;
+    Ok(DateBound { prefix, at })
+}
+
+impl DateBound {
+    fn admits(self, start: Timestamp) -> bool {
+        match self.prefix {
+            "ge" => start >= self.at,
+            "gt" => start > self.at,
+            "le" => start <= self.at,
+            "lt" => start < self.at,
+            _ => start == self.at,
+        }
+    }
+}
+
+/// `GET /Appointment?patient=&practitioner=&date=&status=&_count=&_offset=` (IHE ITI-118).
+/// A clinician sees only appointments with themself.
+async fn search_appointments(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    caller.require(&state, &STAFF, "appointment").await?;
+    let mut member = None;
+    let mut practitioner = None;
+    let mut statuses: Vec<String> = Vec::new();
+    let mut bounds = Vec::new();
+    let mut count = 100_usize;
+    let mut offset = 0_usize;
+    let reference = |value: &str, kind: &str| -> Result<u32, ApiError> {
+        let id = value
+            .strip_prefix(kind)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .unwrap_or(value);
+        id.parse().map_err(|_| {
+            ApiError::Invalid(format!("{} references a {kind} by id", kind.to_lowercase()))
+        })
+    };
+    for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        match key.as_ref() {
+            "patient" => member = Some(reference(&value, "Patient")?),
+            "practitioner" => practitioner = Some(reference(&value, "Practitioner")?),
+            "status" => statuses.extend(value.split(',').map(str::to_owned)),
+            "date" => bounds.push(date_bound(&value)?),
+            "_count" => {
+                count = value
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=MAX_COUNT as usize).contains(n))
+                    .ok_or_else(|| {
+                        ApiError::Invalid(format!("_count is between 1 and {MAX_COUNT}"))
+                    })?;
+            }
+            "_offset" => {
+                offset = value
+                    .parse()
+                    .map_err(|_| ApiError::Invalid("_offset is a whole number".into()))?;
+            }
+            other => {
+                return Err(ApiError::Invalid(format!(
+                    "unknown search parameter `{}`: GET /metadata lists them",
+                    other.chars().take(40).collect::<String>()
+                )));
+            }
+        }
+    }
+    if caller.role == Role::Clinician {
+        let own = caller.clinician;
+        if practitioner.is_some() && practitioner != own {
+            return Err(caller
+                .refuse(
+                    &state,
+                    "appointment",
+                    practitioner.map(|id| format!("clinician-{id}")),
+                    "a clinician sees only their own appointments".into(),
+                )
+                .await);
+        }
+        practitioner = own;
+    }
+    if member.is_none() && practitioner.is_none() {
+        return Err(ApiError::Invalid(
+            "patient or practitioner is required".into(),
+        ));
+    }
+    let rows = state
+        .store
+        .appointments(
+            AppointmentFilter {
+                member,
+                clinician: practitioner,
+            },
+            &caller.actor(),
+            state.clock.now(),
+        )
+        .await?;
+    let matching: Vec<&AppointmentRow> = rows
+        .iter()
+        .filter(|row| statuses.is_empty() || statuses.contains(&row.status))
+        .filter(|row| bounds.iter().all(|bound| bound.admits(row.start)))
+        .collect();
+    let total = matching.len();
+    let page: Vec<BundleEntry> = matching
+        .iter()
+        .skip(offset)
+        .take(count)
+        .map(|row| BundleEntry::matched(format!("Appointment/{}", row.id), appointment_of(row)))
+        .collect();
+    let query_without_paging = |offset: usize| {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        if let Some(member) = member {
+            query.append_pair("patient", &format!("Patient/{member}"));
+        }
+        if let Some(practitioner) = practitioner {
+            query.append_pair("practitioner", &format!("Practitioner/{practitioner}"));
+        }
+        if !statuses.is_empty() {
+            query.append_pair("status", &statuses.join(","));
+        }
+        for bound in &bounds {
+            query.append_pair("date", &format!("{}{}", bound.prefix, bound.at));
+        }
+        query.append_pair("_count", &count.to_string());
+        query.append_pair("_offset", &offset.to_string());
+        format!("Appointment?{}", query.finish())
+    };
+    let mut bundle = Bundle::searchset(
+        u32::try_from(total).unwrap_or(u32::MAX),
+        query_without_paging(offset),
+        page,
+    );
+    if offset + count < total {
+        bundle = bundle.with_link("next", query_without_paging(offset + count));
+    }
+    Ok(fhir(&bundle))
+}
+
+/// A stored appointment row as FHIR (the member only by id).
+fn appointment_of(row: &AppointmentRow) -> caretime_fhir::scheduling::Appointment {
+    use caretime_fhir::scheduling::{
+        Appointment, AppointmentParticipant, AppointmentStatus, ParticipationStatus,
+    };
+    let status = AppointmentStatus::ALL
+        .iter()
+        .copied()
+        .find(|status| status.code() == row.status)
+        .unwrap_or(AppointmentStatus::EnteredInError);
+    let participant = |reference: String| {
+        AppointmentParticipant::new(Reference::new(reference), ParticipationStatus::Accepted)
+    };
+    Appointment {
+        id: Some(row.id.to_string()),
+        start: Some(row.start.to_string()),
+        end: Some(row.end.to_string()),
+        minutes_duration: u32::try_from(row.end.duration_since(row.start).as_mins()).ok(),
+        cancellation_reason: row.cancel_reason.as_ref().map(|reason| CodeableConcept {
+            coding: vec![Coding::new(crate::ops::CANCELLATION_SYSTEM, reason.clone())],
+            ..CodeableConcept::default()
+        }),
+        ..Appointment::new(
+            status,
+            vec![
+                participant(format!("Patient/{}", row.member)),
+                participant(format!("Practitioner/{}", row.clinician)),
+                participant(format!("Location/{}", row.facility)),
+            ],
+        )
     }
 }

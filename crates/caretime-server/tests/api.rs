@@ -941,6 +941,82 @@ async fn find_hold_book_cancel_and_rebook() {
         assert_ne!(rebooked["id"], id.as_str());
         assert_eq!(rebooked["start"], proposal["start"]);
 
+        // ITI-118: the member's appointments, by status and date; a clinician sees only their
+        // own, and asking for another clinician's is refused and audited.
+        let member = proposal["participant"][0]["actor"]["reference"]
+            .as_str()
+            .expect("the patient")
+            .to_owned();
+        let clinician = proposal["participant"][1]["actor"]["reference"]
+            .as_str()
+            .expect("the practitioner")
+            .to_owned();
+        let (status, _, both) = server
+            .get(&format!("/Appointment?patient={member}"), Some(&scheduler))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {both}");
+        assert_eq!(both["total"], 2, "{both}");
+        let (_, _, booked_only) = server
+            .get(
+                &format!("/Appointment?patient={member}&status=booked&_count=1"),
+                Some(&scheduler),
+            )
+            .await;
+        assert_eq!(booked_only["total"], 1, "{booked_only}");
+        assert_eq!(booked_only["entry"][0]["resource"]["status"], "booked");
+        let start = proposal["start"].as_str().expect("a start");
+        let (_, _, after) = server
+            .get(
+                &format!(
+                    "/Appointment?patient={member}&date=gt{}",
+                    start.replace('+', "%2B")
+                ),
+                Some(&scheduler),
+            )
+            .await;
+        assert_eq!(after["total"], 0, "{after}");
+        let (status, _, outcome) = server.get("/Appointment", Some(&scheduler)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{outcome}");
+        assert_outcome(&outcome, "invalid");
+        let (status, _, outcome) = server
+            .get(
+                &format!("/Appointment?patient={member}"),
+                Some(&server.tokens.auditor),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{outcome}");
+        let other = if clinician == "Practitioner/3" {
+            "Practitioner/4"
+        } else {
+            clinician.as_str()
+        };
+        let (status, _, outcome) = server
+            .get(
+                &format!("/Appointment?practitioner={other}"),
+                Some(&server.tokens.clinician),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{backend}: {outcome}");
+        assert_outcome(&outcome, "forbidden");
+        let (status, _, own) = server
+            .get("/Appointment", Some(&server.tokens.clinician))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{own}");
+        let entries = own["entry"].as_array().cloned().unwrap_or_default();
+        assert!(
+            entries
+                .iter()
+                .all(|e| e["resource"]["participant"][1]["actor"]["reference"] == "Practitioner/3"),
+            "{own}"
+        );
+        let log = server.store.audit_log().await.expect("the log");
+        assert!(
+            log.iter().any(|row| row.actor == "user:dr-three"
+                && row.entity == "appointment"
+                && row.outcome == "forbidden"),
+            "{backend}: the refusal is audited"
+        );
+
         // Unknown appointments and bad cancellations.
         let (status, outcome) = server
             .post(
