@@ -8,6 +8,15 @@ pub trait Slug: Copy + 'static {
     /// The variant's name.
     fn slug(self) -> &'static str;
 
+    /// Every variant's name, comma-separated, for an error that lists what is accepted.
+    fn names() -> String {
+        let names: Vec<&str> = Self::VARIANTS
+            .iter()
+            .map(|variant| variant.slug())
+            .collect();
+        names.join(", ")
+    }
+
     /// The variant named `name`, if any.
     fn from_slug(name: &str) -> Option<Self> {
         Self::VARIANTS

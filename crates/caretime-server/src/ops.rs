@@ -114,11 +114,7 @@ fn request_kind(code: &str) -> Result<RequestKind, ApiError> {
     RequestKind::from_slug(code).ok_or_else(|| {
         ApiError::Invalid(format!(
             "visit-type must be one of {}",
-            RequestKind::VARIANTS
-                .iter()
-                .map(|kind| kind.slug())
-                .collect::<Vec<_>>()
-                .join(", ")
+            RequestKind::names()
         ))
     })
 }
@@ -435,11 +431,7 @@ async fn book(
             Some(code) => CancellationReason::from_slug(code).ok_or_else(|| {
                 ApiError::Invalid(format!(
                     "cancelationReason must be one of {}",
-                    CancellationReason::VARIANTS
-                        .iter()
-                        .map(|reason| reason.slug())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    CancellationReason::names()
                 ))
             })?,
         };

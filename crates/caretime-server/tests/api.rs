@@ -315,6 +315,23 @@ fn find_parameters(member: u32, count: u32) -> Value {
     })
 }
 
+impl Running {
+    /// The first member (from 1) some clinician can see, with the `$find` Bundle of up to
+    /// `count` proposals for their initial request.
+    async fn first_proposals(&self, token: &str, count: u32) -> (u32, Value) {
+        for member in 1..200 {
+            let (status, bundle) = self
+                .post("/Appointment/$find", token, &find_parameters(member, count))
+                .await;
+            assert_eq!(status, StatusCode::OK, "{bundle}");
+            if bundle["total"].as_u64().unwrap_or(0) > 0 {
+                return (member, bundle);
+            }
+        }
+        panic!("no member among the first 200 has an offer")
+    }
+}
+
 fn book_parameters(reference: &str) -> Value {
     serde_json::json!({
         "resourceType": "Parameters",
@@ -332,22 +349,7 @@ async fn find_then_book_and_a_proposal_books_once_under_a_race() {
         let scheduler = server.tokens.scheduler.clone();
 
         // A member some clinician can see.
-        let mut found = None;
-        for member in 1..200 {
-            let (status, bundle) = server
-                .post(
-                    "/Appointment/$find",
-                    &scheduler,
-                    &find_parameters(member, 3),
-                )
-                .await;
-            assert_eq!(status, StatusCode::OK, "{backend}: {bundle}");
-            if bundle["total"].as_u64().unwrap_or(0) > 0 {
-                found = Some((member, bundle));
-                break;
-            }
-        }
-        let (member, bundle) = found.expect("a member with offers");
+        let (member, bundle) = server.first_proposals(&scheduler, 3).await;
         assert_eq!(bundle["type"], "searchset");
         let entries = bundle["entry"].as_array().expect("entries");
         assert!(entries.len() <= 3 && !entries.is_empty(), "{bundle}");
@@ -833,21 +835,8 @@ async fn find_hold_book_cancel_and_rebook() {
         let server = start(&db).await;
         let backend = db.backend;
         let scheduler = server.tokens.scheduler.clone();
-        let mut found = None;
-        for member in 1..200 {
-            let (_, bundle) = server
-                .post(
-                    "/Appointment/$find",
-                    &scheduler,
-                    &find_parameters(member, 1),
-                )
-                .await;
-            if bundle["total"].as_u64().unwrap_or(0) > 0 {
-                found = Some(bundle);
-                break;
-            }
-        }
-        let proposal = found.expect("a member with offers")["entry"][0]["resource"].clone();
+        let (_, bundle) = server.first_proposals(&scheduler, 1).await;
+        let proposal = bundle["entry"][0]["resource"].clone();
         let reference = format!("Appointment/{}", proposal["id"].as_str().expect("an id"));
 
         // Hold: pending, with its expiry in the Expires header.
@@ -1045,21 +1034,8 @@ async fn an_expired_hold_cannot_be_booked() {
         let server = start(&db).await;
         let backend = db.backend;
         let scheduler = server.tokens.scheduler.clone();
-        let mut found = None;
-        for member in 1..200 {
-            let (_, bundle) = server
-                .post(
-                    "/Appointment/$find",
-                    &scheduler,
-                    &find_parameters(member, 1),
-                )
-                .await;
-            if bundle["total"].as_u64().unwrap_or(0) > 0 {
-                found = Some(bundle);
-                break;
-            }
-        }
-        let proposal = found.expect("a member with offers")["entry"][0]["resource"].clone();
+        let (_, bundle) = server.first_proposals(&scheduler, 1).await;
+        let proposal = bundle["entry"][0]["resource"].clone();
         let reference = format!("Appointment/{}", proposal["id"].as_str().expect("an id"));
         let (status, held) = server
             .post(
