@@ -21,10 +21,10 @@ use crate::store::{StoreArgs, actor};
 /// Arguments of `caretime serve`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Every request but GET /health carries `Authorization: Bearer <token>` (make \
-one with `caretime user add NAME --role R`). Logs are JSON lines on stderr, without member data \
-(RUST_LOG sets the level, default info). SIGTERM or Ctrl-C stops accepting connections and \
-finishes the requests in flight. Several processes may serve one PostgreSQL database."
+    after_help = "Every request but GET /health and GET /metadata carries `Authorization: Bearer \
+<token>` (make one with `caretime user add NAME --role R`). Logs are JSON lines on stderr, \
+without member data (RUST_LOG sets the level, default info). SIGTERM or Ctrl-C stops accepting \
+connections and finishes the requests in flight. Several processes may serve one PostgreSQL database."
 )]
 pub(crate) struct ServeArgs {
     #[command(flatten)]
