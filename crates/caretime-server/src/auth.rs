@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use caretime_store::{Actor, AuditEvent};
+use caretime_store::{Actor, AuditEvent, StoreError};
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
@@ -153,23 +153,38 @@ impl Caller {
         entity_id: Option<String>,
         why: String,
     ) -> ApiError {
-        let audited = state
-            .store
-            .audit(
-                &self.actor(),
-                state.clock.now(),
-                &AuditEvent {
-                    action: "read",
-                    entity,
-                    entity_id,
-                    outcome: "forbidden",
-                },
-            )
+        let audited = self
+            .audit_read(state, state.clock.now(), entity, entity_id, "forbidden")
             .await;
         match audited {
             Ok(()) => ApiError::Forbidden(why),
             Err(error) => ApiError::Store(error),
         }
+    }
+
+    /// Writes the audit row of the caller's read of `entity` (`entity_id` when one is named)
+    /// at `now`, ending in `outcome` (`ok`, `forbidden`).
+    pub async fn audit_read(
+        &self,
+        state: &AppState,
+        now: jiff::Timestamp,
+        entity: &'static str,
+        entity_id: Option<String>,
+        outcome: &'static str,
+    ) -> Result<(), StoreError> {
+        state
+            .store
+            .audit(
+                &self.actor(),
+                now,
+                &AuditEvent {
+                    action: "read",
+                    entity,
+                    entity_id,
+                    outcome,
+                },
+            )
+            .await
     }
 }
 

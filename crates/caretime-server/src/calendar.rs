@@ -42,7 +42,6 @@ use crate::AppState;
 use crate::auth::{Caller, Role};
 use crate::error::ApiError;
 use crate::ical::{Calendar, Event, EventStatus};
-use caretime_store::AuditEvent;
 
 /// Weeks a calendar covers unless `weeks` says otherwise, and at most.
 const DEFAULT_WEEKS: u32 = 4;
@@ -126,18 +125,8 @@ async fn read_calendar(
         })
         .await??
         .ok_or_else(|| ApiError::NotFound(format!("there is no Practitioner {id}")))?;
-    state
-        .store
-        .audit(
-            &caller.actor(),
-            now,
-            &AuditEvent {
-                action: "read",
-                entity: "calendar",
-                entity_id: Some(id.to_string()),
-                outcome: "ok",
-            },
-        )
+    caller
+        .audit_read(&state, now, "calendar", Some(id.to_string()), "ok")
         .await?;
     Ok((
         [

@@ -38,6 +38,7 @@ use caretime_fhir::scheduling::{
 };
 use caretime_store::AuditEvent;
 use caretime_store::live::Decision;
+use caretime_store::shared::SharedError;
 use jiff::Timestamp;
 
 use crate::AppState;
@@ -317,18 +318,8 @@ async fn find(
             Ok(matching)
         })
         .await??;
-    state
-        .store
-        .audit(
-            &caller.actor(),
-            now,
-            &AuditEvent {
-                action: "read",
-                entity: "member",
-                entity_id: Some(audit_id),
-                outcome: "ok",
-            },
-        )
+    caller
+        .audit_read(&state, now, "member", Some(audit_id), "ok")
         .await?;
     let total = found.len();
     let entries = found
@@ -474,6 +465,12 @@ fn change_audit(id: AppointmentId) -> AuditEvent {
     }
 }
 
+/// A proposal that names a patient or practitioner the region does not have (checked inside
+/// the decision, which reads the book anyway).
+#[derive(Debug, thiserror::Error)]
+#[error("the proposal names a patient or practitioner this server does not have")]
+struct NotInRegion;
+
 /// Holds or books a proposal, deciding it again on the book as it is now.
 async fn take(
     state: &AppState,
@@ -481,18 +478,6 @@ async fn take(
     proposal: Proposal,
     take: Take,
 ) -> Result<Response, ApiError> {
-    let known = state
-        .book
-        .read(state.clock.now(), move |ctx| {
-            (proposal.member.0 as usize) < ctx.region.members.len()
-                && (proposal.clinician.0 as usize) < ctx.region.clinicians.len()
-        })
-        .await?;
-    if !known {
-        return Err(ApiError::NotFound(
-            "the proposal names a patient or practitioner this server does not have".into(),
-        ));
-    }
     let now = state.clock.now();
     let decision = state
         .book
@@ -506,6 +491,11 @@ async fn take(
                 outcome: "ok",
             },
             move |ctx| {
+                if proposal.member.0 as usize >= ctx.region.members.len()
+                    || proposal.clinician.0 as usize >= ctx.region.clinicians.len()
+                {
+                    return Err(Box::new(NotInRegion));
+                }
                 let request = request(ctx.next_request, &proposal);
                 let choice = Choice {
                     clinician: proposal.clinician,
@@ -528,7 +518,12 @@ async fn take(
             },
         )
         .await
-        .map_err(|error| ApiError::Internal(format!("the booking failed: {error}")))?;
+        .map_err(|error| match error {
+            SharedError::Decide(error) if error.is::<NotInRegion>() => {
+                ApiError::NotFound(error.to_string())
+            }
+            error => ApiError::Internal(format!("the booking failed: {error}")),
+        })?;
     let operation = match take {
         Take::Hold => "Appointment/$hold",
         _ => "Appointment/$book",
@@ -547,19 +542,27 @@ async fn answer(
 ) -> Result<Response, ApiError> {
     let refusals = match decision {
         Decision::Committed { changes, .. } => {
-            let id = id
-                .or_else(|| {
-                    changes.iter().find_map(|change| match change {
-                        Change::Create(appointment) => Some(appointment.id),
-                        _ => None,
-                    })
-                })
-                .ok_or_else(|| ApiError::Internal("a decision without an appointment".into()))?;
-            let appointment = state
-                .book
-                .read(now, move |ctx| ctx.book.appointment(id))
-                .await?
-                .ok_or_else(|| ApiError::Internal("a committed appointment is missing".into()))?;
+            // A booking or hold carries its new appointment; a confirmation or cancellation only
+            // its change of status, so the appointment is read back as it now stands.
+            let created = changes.into_iter().find_map(|change| match change {
+                Change::Create(appointment) => Some(*appointment),
+                _ => None,
+            });
+            let appointment = match (created, id) {
+                (Some(appointment), _) => appointment,
+                (None, Some(id)) => state
+                    .book
+                    .read(now, move |ctx| ctx.book.appointment(id))
+                    .await?
+                    .ok_or_else(|| {
+                        ApiError::Internal("a committed appointment is missing".into())
+                    })?,
+                (None, None) => {
+                    return Err(ApiError::Internal(
+                        "a decision without an appointment".into(),
+                    ));
+                }
+            };
             let expires = appointment.expires.filter(|_| {
                 appointment.status == caretime_engine::book::AppointmentStatus::Pending
             });

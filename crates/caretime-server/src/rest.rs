@@ -23,8 +23,8 @@ use caretime_fhir::capability::{
     CapabilitySearchParam, CapabilitySoftware, CapabilityStatement,
 };
 use caretime_fhir::datatypes::{Address, CodeableConcept, Coding, Decimal, HumanName, Reference};
+use caretime_store::AuditRow;
 use caretime_store::query::{AppointmentFilter, AppointmentRow};
-use caretime_store::{AuditEvent as StoreAudit, AuditRow};
 use jiff::Timestamp;
 use serde::Deserialize;
 
@@ -282,18 +282,8 @@ async fn search_audit_events(
     }
     let after = query.after.unwrap_or(0).max(0);
     // Reading the audit log is itself audited, before the page is read (so it lists itself).
-    state
-        .store
-        .audit(
-            &caller.actor(),
-            state.clock.now(),
-            &StoreAudit {
-                action: "read",
-                entity: "audit",
-                entity_id: None,
-                outcome: "ok",
-            },
-        )
+    caller
+        .audit_read(&state, state.clock.now(), "audit", None, "ok")
         .await?;
     let total = state.store.audit_count().await?;
     let rows = state.store.audit_page(after, count + 1).await?;

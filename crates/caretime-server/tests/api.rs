@@ -477,6 +477,12 @@ async fn find_then_book_and_a_proposal_books_once_under_a_race() {
             ),
             (
                 "/Appointment/$book",
+                book_parameters("Appointment/p.99999999.initial.3.1796601600.1796601600"),
+                StatusCode::NOT_FOUND,
+                "not-found",
+            ),
+            (
+                "/Appointment/$book",
                 book_parameters("Appointment/twelve"),
                 StatusCode::BAD_REQUEST,
                 "invalid",
