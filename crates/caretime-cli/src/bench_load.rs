@@ -15,6 +15,7 @@ use std::cell::Cell;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
+use caretime_core::rules::RuleSet;
 use caretime_engine::availability::Horizon;
 use caretime_engine::book::{Book, BookPolicy, Change, Outcome as Decided};
 use caretime_region::generate::generate;
@@ -115,14 +116,22 @@ pub(crate) fn run(args: &BenchLoadArgs, format: Format) -> anyhow::Result<Outcom
         .transpose()?;
     let first = date(2025, 12, 1);
     let last = first.checked_add(i64::from(args.days - 1).days())?;
-    let first_instant = first.to_zoned(zone.clone())?.timestamp();
     let end = last.tomorrow()?.to_zoned(zone.clone())?.timestamp();
 
     crate::store::block_on(async {
         let filled = if args.existing {
             None
         } else {
-            Some(fill(args, format, &rules_text, first_instant, end).await?)
+            Some(
+                fill(
+                    args,
+                    format,
+                    (&rules, &rules_text),
+                    Horizon { first, last },
+                    end,
+                )
+                .await?,
+            )
         };
         let (import_seconds, workload_seconds, fill_seconds) = match filled {
             Some(filled) => (
@@ -269,13 +278,12 @@ struct Filled {
 async fn fill(
     args: &BenchLoadArgs,
     format: Format,
-    rules_text: &str,
-    first_instant: jiff::Timestamp,
+    (rules, rules_text): (&RuleSet, &str),
+    days: Horizon,
     end: jiff::Timestamp,
 ) -> anyhow::Result<Filled> {
-    let (rules, _) = load::rule_set_with_text("ca-dmhc")?;
-    let first = date(2025, 12, 1);
-    let last = first.checked_add(i64::from(args.days - 1).days())?;
+    let Horizon { first, last } = days;
+    let first_instant = first.to_zoned(rules.time_zone().clone())?.timestamp();
     let params = Preset::Socal.params(args.scale, args.seed)?;
     let progress = spinner(format, "generating the region");
     let region = generate(&params)?;
@@ -294,7 +302,7 @@ async fn fill(
         internal: args.utilisation,
         network: args.utilisation,
     };
-    workload.steady(&mut scratch, &rules, utilisation, end, 0, &mut |done| {
+    workload.steady(&mut scratch, rules, utilisation, end, 0, &mut |done| {
         progress.set_position(u64::from(done))
     })?;
     progress.finish_and_clear();

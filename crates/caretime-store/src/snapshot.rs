@@ -131,11 +131,6 @@ impl Store {
         }
         Ok(Some(info))
     }
-
-    /// The newest snapshot this binary can read, if any.
-    pub async fn snapshot_info(&self) -> Result<Option<SnapshotInfo>, StoreError> {
-        newest_snapshot(self.pool()).await
-    }
 }
 
 /// Packs journal rows (whole decisions) into one part.
