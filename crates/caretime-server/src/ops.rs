@@ -2,6 +2,12 @@
 //! `$book` (ITI-117: book, confirm a hold, cancel), with Argonaut's spellings of their
 //! parameters (`appt-id`, `appt-resource`).
 //!
+//! `$book` also reschedules: a proposal with Argonaut's `cancelled-appt-id` (or ITI-117's modify,
+//! an `appointment-resource` with status `booked` and a new start or practitioner) books the new
+//! time and cancels the old appointment (reason `rescheduled`) in one decision, for the same
+//! request. `PATCH /Appointment/{id}` with a JSON Patch that replaces `/status` with `cancelled`
+//! is Argonaut's cancel.
+//!
 //! `$find` runs the engine's find for the member's request and answers its offers, ranked as
 //! the engine ranks them, as `proposed` Appointments. A proposal is not stored: its id spells
 //! what booking it needs (`p.<member>.<kind>.<clinician>.<start>.<requested>`, instants as Unix
@@ -19,10 +25,10 @@
 //!   timely-access rule the deadline comes from).
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{patch, post};
 use caretime_core::id::AppointmentId;
 use caretime_core::id::{ClinicianId, FacilityId, MemberId};
 use caretime_core::request::{Preferences, Request, RequestKind};
@@ -62,6 +68,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/Appointment/$find", post(find))
         .route("/Appointment/$hold", post(hold))
         .route("/Appointment/$book", post(book))
+        .route("/Appointment/{id}", patch(cancel_by_patch))
 }
 
 /// The body as FHIR Parameters (any other body is 400).
@@ -296,9 +303,11 @@ async fn find(
                 requested: now,
             };
             let request = request(ctx.next_request, &proposal_base);
+            // `start` bounds the search itself: offers from then on, not a filter of the
+            // earliest ones.
             let offers = ctx
                 .book
-                .find(ctx.region, ctx.rules, &request, now)
+                .find_from(ctx.region, ctx.rules, &request, from.unwrap_or(now), now)
                 .map_err(|error| ApiError::Invalid(error.to_string()))?;
             let matching: Vec<Appointment> = offers
                 .offers
@@ -402,46 +411,41 @@ async fn book(
                 "appointment-resource must be an Appointment".into(),
             ));
         };
-        if appointment.status != AppointmentStatus::Cancelled {
-            return Err(ApiError::Invalid(
-                "an appointment-resource is taken to cancel: its status must be cancelled".into(),
-            ));
-        }
+        let what = match appointment.status {
+            AppointmentStatus::Cancelled => "cancel",
+            AppointmentStatus::Booked => "modify",
+            _ => {
+                return Err(ApiError::Invalid(
+                    "an appointment-resource cancels (status cancelled) or modifies (status \
+                     booked) a stored Appointment"
+                        .into(),
+                ));
+            }
+        };
         let id = appointment
             .id
             .as_deref()
             .and_then(|id| id.parse().ok())
             .map(AppointmentId)
-            .ok_or_else(|| ApiError::Invalid("the Appointment to cancel needs its id".into()))?;
-        let code = appointment
-            .cancellation_reason
-            .as_ref()
-            .and_then(|reason| reason.coding.iter().find_map(|c| c.code.as_deref()));
-        let reason = match code {
-            None => CancellationReason::MemberRequest,
-            Some(code) => CancellationReason::from_slug(code).ok_or_else(|| {
-                ApiError::Invalid(format!(
-                    "cancelationReason must be one of {}",
-                    CancellationReason::names()
-                ))
-            })?,
-        };
-        let by = match reason {
-            CancellationReason::MemberRequest | CancellationReason::Other => CancelledBy::Member,
-            _ => CancelledBy::Plan,
-        };
-        let now = state.clock.now();
-        let decision = state
-            .book
-            .decide(now, caller.actor(), change_audit(id), move |ctx| {
-                Ok(ctx.book.decide_cancel(id, reason, by, now))
-            })
-            .await
-            .map_err(|error| ApiError::Internal(format!("the cancellation failed: {error}")))?;
-        return answer(&state, decision, Some(id), "Appointment/$book", now).await;
+            .ok_or_else(|| ApiError::Invalid(format!("the Appointment to {what} needs its id")))?;
+        if appointment.status == AppointmentStatus::Booked {
+            return modify(&state, &caller, id, appointment).await;
+        }
+        let reason = cancellation_reason(appointment.cancellation_reason.as_ref())?;
+        return cancel(&state, &caller, id, reason, "Appointment/$book").await;
     }
+    let cancelled = text_of(&parameters, &["cancelled-appt-id"])
+        .map(|text| reference_id(text, "Appointment", "cancelled-appt-id").map(AppointmentId))
+        .transpose()?;
     match target(&parameters)? {
-        Target::Proposal(proposal) => take(&state, &caller, proposal, Take::Book).await,
+        Target::Proposal(proposal) => match cancelled {
+            Some(old) => reschedule(&state, &caller, proposal, old).await,
+            None => take(&state, &caller, proposal, Take::Book).await,
+        },
+        Target::Stored(_) if cancelled.is_some() => Err(ApiError::Invalid(
+            "cancelled-appt-id reschedules to a proposal from $find, not to a stored appointment"
+                .into(),
+        )),
         Target::Stored(id) => {
             let now = state.clock.now();
             let decision = state
@@ -463,6 +467,260 @@ fn change_audit(id: AppointmentId) -> AuditEvent {
         entity_id: Some(id.0.to_string()),
         outcome: "ok",
     }
+}
+
+/// The engine's cancellation reason for a FHIR `cancelationReason` (`member-request` when none
+/// is given), and who cancels for that reason.
+fn cancellation_reason(concept: Option<&CodeableConcept>) -> Result<CancellationReason, ApiError> {
+    let code = concept.and_then(|reason| reason.coding.iter().find_map(|c| c.code.as_deref()));
+    match code {
+        None => Ok(CancellationReason::MemberRequest),
+        Some(code) => CancellationReason::from_slug(code).ok_or_else(|| {
+            ApiError::Invalid(format!(
+                "cancelationReason must be one of {}",
+                CancellationReason::names()
+            ))
+        }),
+    }
+}
+
+/// Cancels a stored appointment; the time goes back to the clinician.
+async fn cancel(
+    state: &AppState,
+    caller: &Caller,
+    id: AppointmentId,
+    reason: CancellationReason,
+    operation: &str,
+) -> Result<Response, ApiError> {
+    let by = match reason {
+        CancellationReason::MemberRequest
+        | CancellationReason::Other
+        | CancellationReason::Rescheduled => CancelledBy::Member,
+        _ => CancelledBy::Plan,
+    };
+    let now = state.clock.now();
+    let decision = state
+        .book
+        .decide(now, caller.actor(), change_audit(id), move |ctx| {
+            Ok(ctx.book.decide_cancel(id, reason, by, now))
+        })
+        .await
+        .map_err(|error| ApiError::Internal(format!("the cancellation failed: {error}")))?;
+    answer(state, decision, Some(id), operation, now).await
+}
+
+/// `$book` of an Appointment with status `booked` (ITI-117 "modify"): the stored appointment
+/// moved to the resource's start and practitioner, as a reschedule of the same request. A
+/// resource that changes neither answers the appointment as it stands.
+async fn modify(
+    state: &AppState,
+    caller: &Caller,
+    id: AppointmentId,
+    resource: &Appointment,
+) -> Result<Response, ApiError> {
+    let start = resource
+        .start
+        .as_deref()
+        .ok_or_else(|| ApiError::Invalid("the Appointment to modify needs its start".into()))
+        .and_then(|start| instant(start, "start"))?;
+    let practitioner = resource
+        .participant
+        .iter()
+        .filter_map(|participant| participant.actor.as_ref()?.reference.as_deref())
+        .find(|reference| reference.starts_with("Practitioner/"))
+        .map(|reference| reference_id(reference, "Practitioner", "participant").map(ClinicianId))
+        .transpose()?;
+    let now = state.clock.now();
+    let stored = state
+        .book
+        .read(now, move |ctx| ctx.book.appointment(id))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("there is no Appointment {}", id.0)))?;
+    let clinician = practitioner.unwrap_or(stored.clinician);
+    if start == stored.start && clinician == stored.clinician {
+        return Ok(unchanged(&stored));
+    }
+    let proposal = Proposal {
+        member: stored.request.member,
+        kind: stored.request.kind,
+        clinician,
+        start,
+        requested: now,
+    };
+    reschedule(state, caller, proposal, id).await
+}
+
+/// The answer to a `$book` that changes nothing: the appointment as it stands.
+fn unchanged(appointment: &caretime_engine::book::Appointment) -> Response {
+    fhir(&Bundle::searchset(
+        1,
+        "Appointment/$book",
+        vec![BundleEntry::matched(
+            format!("Appointment/{}", appointment.id.0),
+            stored(appointment),
+        )],
+    ))
+}
+
+/// A reschedule whose two appointments are not the same member's.
+#[derive(Debug, thiserror::Error)]
+#[error("cancelled-appt-id names an appointment of another patient than the proposal")]
+struct OtherMember;
+
+/// A reschedule to a proposal of another kind of visit than the appointment it replaces.
+#[derive(Debug, thiserror::Error)]
+#[error("a reschedule keeps the visit-type of the appointment it replaces")]
+struct OtherKind;
+
+/// Reschedules (Argonaut's `cancelled-appt-id`, and ITI-117's modify): books `proposal` for the
+/// request `old` answered and cancels `old` (reason `rescheduled`, by the member), in one
+/// decision: both or neither. The request keeps its id and the time it was made, so its
+/// timeliness is still measured from then; the new appointment records that it replaces `old`.
+/// The new time must be free while `old` still holds its own: a move by less than the
+/// appointment's length at the same clinician is refused.
+async fn reschedule(
+    state: &AppState,
+    caller: &Caller,
+    proposal: Proposal,
+    old: AppointmentId,
+) -> Result<Response, ApiError> {
+    let now = state.clock.now();
+    let decision = state
+        .book
+        .decide(now, caller.actor(), change_audit(old), move |ctx| {
+            if proposal.clinician.0 as usize >= ctx.region.clinicians.len() {
+                return Err(Box::new(NotInRegion));
+            }
+            let Some(replaced) = ctx.book.appointment(old) else {
+                return Ok(caretime_engine::book::Outcome::Refused(vec![
+                    Refusal::UnknownAppointment(old),
+                ]));
+            };
+            if replaced.request.member != proposal.member {
+                return Err(Box::new(OtherMember));
+            }
+            if replaced.request.kind != proposal.kind {
+                return Err(Box::new(OtherKind));
+            }
+            let cancel = ctx.book.decide_cancel(
+                old,
+                CancellationReason::Rescheduled,
+                CancelledBy::Member,
+                now,
+            );
+            let caretime_engine::book::Outcome::Accepted(mut changes) = cancel else {
+                return Ok(cancel);
+            };
+            let choice = Choice {
+                clinician: proposal.clinician,
+                start: proposal.start,
+            };
+            let booked = ctx.book.decide_request(
+                ctx.region,
+                ctx.rules,
+                &replaced.request,
+                Some(choice),
+                Take::Book,
+                now,
+            )?;
+            match booked {
+                Some(caretime_engine::book::Outcome::Accepted(taken)) => {
+                    for mut change in taken {
+                        if let Change::Create(appointment) = &mut change {
+                            appointment.replaces = Some(old);
+                        }
+                        changes.push(change);
+                    }
+                    Ok(caretime_engine::book::Outcome::Accepted(changes))
+                }
+                Some(refused) => Ok(refused),
+                None => Ok(caretime_engine::book::Outcome::Refused(vec![
+                    Refusal::NotFree {
+                        clinician: proposal.clinician,
+                        start: proposal.start,
+                    },
+                ])),
+            }
+        })
+        .await
+        .map_err(|error| match error {
+            SharedError::Decide(error) if error.is::<NotInRegion>() => {
+                ApiError::NotFound(error.to_string())
+            }
+            SharedError::Decide(error) if error.is::<OtherMember>() || error.is::<OtherKind>() => {
+                ApiError::Invalid(error.to_string())
+            }
+            error => ApiError::Internal(format!("the reschedule failed: {error}")),
+        })?;
+    answer(state, decision, None, "Appointment/$book", now).await
+}
+
+/// `PATCH /Appointment/{id}` (Argonaut Scheduling's cancel): a JSON Patch
+/// (`application/json-patch+json`) that replaces `/status` with `cancelled`, and may add or
+/// replace `/cancelationReason`. Any other change is refused (422): bookings and moves go
+/// through `$book`.
+async fn cancel_by_patch(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: String,
+) -> Result<Response, ApiError> {
+    caller.require(&state, &BOOKERS, "appointment").await?;
+    let id = AppointmentId(
+        id.parse()
+            .map_err(|_| ApiError::Invalid("an Appointment id is a number".into()))?,
+    );
+    let operations: Vec<PatchOperation> = serde_json::from_str(&body).map_err(|error| {
+        ApiError::Invalid(format!("the body is not a JSON Patch document: {error}"))
+    })?;
+    let mut cancels = false;
+    let mut reason = None;
+    for operation in &operations {
+        match (operation.op.as_str(), operation.path.as_str()) {
+            ("replace", "/status") => {
+                if operation.value.as_ref().and_then(serde_json::Value::as_str) != Some("cancelled")
+                {
+                    return Err(ApiError::Refused(
+                        "PATCH only cancels: /status may only become cancelled".into(),
+                    ));
+                }
+                cancels = true;
+            }
+            ("add" | "replace", "/cancelationReason") => {
+                let value = operation.value.clone().unwrap_or_default();
+                reason = Some(serde_json::from_value::<CodeableConcept>(value).map_err(
+                    |error| {
+                        ApiError::Invalid(format!(
+                            "/cancelationReason is not a CodeableConcept: {error}"
+                        ))
+                    },
+                )?);
+            }
+            _ => {
+                return Err(ApiError::Refused(
+                    "PATCH only cancels: replace /status with cancelled, optionally with \
+                     /cancelationReason; book and move through $book"
+                        .into(),
+                ));
+            }
+        }
+    }
+    if !cancels {
+        return Err(ApiError::Refused(
+            "PATCH only cancels: replace /status with cancelled".into(),
+        ));
+    }
+    let reason = cancellation_reason(reason.as_ref())?;
+    cancel(&state, &caller, id, reason, "Appointment").await
+}
+
+/// One operation of a JSON Patch (RFC 6902).
+#[derive(Debug, serde::Deserialize)]
+struct PatchOperation {
+    op: String,
+    path: String,
+    #[serde(default)]
+    value: Option<serde_json::Value>,
 }
 
 /// A proposal that names a patient or practitioner the region does not have (checked inside

@@ -47,7 +47,7 @@ type Supported = (
 const SUPPORTED: [Supported; 4] = [
     (
         "Appointment",
-        &["search-type"],
+        &["search-type", "patch"],
         &[
             ("patient", "reference"),
             ("practitioner", "reference"),

@@ -893,3 +893,295 @@ async fn an_expired_hold_cannot_be_booked() {
         db.finish().await;
     }
 }
+
+/// `$book` with a proposal and Argonaut's `cancelled-appt-id`.
+fn reschedule_parameters(reference: &str, cancelled: &str) -> Value {
+    serde_json::json!({
+        "resourceType": "Parameters",
+        "parameter": [
+            { "name": "appointment-reference", "valueReference": { "reference": reference } },
+            { "name": "cancelled-appt-id", "valueString": cancelled },
+        ]
+    })
+}
+
+impl Running {
+    /// The member's first proposal for an initial visit that starts at or after `from`.
+    async fn proposal_from(&self, token: &str, member: u32, from: &str) -> Value {
+        let mut parameters = find_parameters(member, 1);
+        parameters["parameter"]
+            .as_array_mut()
+            .expect("parameters")
+            .push(serde_json::json!({ "name": "start", "valueDateTime": from }));
+        let (status, bundle) = self.post("/Appointment/$find", token, &parameters).await;
+        assert_eq!(status, StatusCode::OK, "{bundle}");
+        bundle["entry"][0]["resource"].clone()
+    }
+
+    async fn patch(&self, path: &str, token: &str, body: &str) -> (StatusCode, Value) {
+        let response = reqwest::Client::new()
+            .patch(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .header(reqwest::header::CONTENT_TYPE, "application/json-patch+json")
+            .body(body.to_owned())
+            .send()
+            .await
+            .expect("the server answers");
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// The member's appointments, as `(id, status, start, cancellation reason)` by id.
+    async fn appointments_of(&self, member: &str) -> Vec<(String, String, String, String)> {
+        let (status, _, bundle) = self
+            .get(
+                &format!("/Appointment?patient={member}"),
+                Some(&self.tokens.scheduler),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{bundle}");
+        let mut rows: Vec<_> = bundle["entry"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|entry| {
+                let text = |value: &Value| value.as_str().unwrap_or_default().to_owned();
+                let resource = &entry["resource"];
+                (
+                    text(&resource["id"]),
+                    text(&resource["status"]),
+                    text(&resource["start"]),
+                    text(&resource["cancelationReason"]["coding"][0]["code"]),
+                )
+            })
+            .collect();
+        rows.sort_by_key(|row| row.0.parse::<u32>().unwrap_or(u32::MAX));
+        rows
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reschedule_moves_a_booking_in_one_step_and_patch_cancels() {
+    for db in support::databases("api_reschedule").await {
+        let server = start(&db).await;
+        let backend = db.backend;
+        let scheduler = server.tokens.scheduler.clone();
+        let (member, bundle) = server.first_proposals(&scheduler, 1).await;
+        let patient = format!("Patient/{member}");
+        let first = bundle["entry"][0]["resource"].clone();
+        let (status, booked) = server
+            .post(
+                "/Appointment/$book",
+                &scheduler,
+                &book_parameters(&format!(
+                    "Appointment/{}",
+                    first["id"].as_str().expect("id")
+                )),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {booked}");
+        let old = booked["entry"][0]["resource"]["id"]
+            .as_str()
+            .expect("an id")
+            .to_owned();
+
+        // Proposals for the same member from the end of the booked one (`start` bounds the
+        // search, so these are later offers, not a filter of the earliest).
+        let target = server
+            .proposal_from(&scheduler, member, first["end"].as_str().expect("an end"))
+            .await;
+        assert!(
+            target["start"].as_str() >= first["end"].as_str(),
+            "{target}"
+        );
+        let target_ref = format!("Appointment/{}", target["id"].as_str().expect("id"));
+
+        // Refused reschedules write nothing: another member's appointment, an unknown one.
+        let before = server.appointments_of(&patient).await;
+        let (other_member, other) = {
+            let mut found = None;
+            for candidate in (member + 1)..(member + 200) {
+                let (status, bundle) = server
+                    .post(
+                        "/Appointment/$find",
+                        &scheduler,
+                        &find_parameters(candidate, 1),
+                    )
+                    .await;
+                assert_eq!(status, StatusCode::OK);
+                if bundle["total"].as_u64().unwrap_or(0) > 0 {
+                    found = Some((candidate, bundle["entry"][0]["resource"].clone()));
+                    break;
+                }
+            }
+            found.expect("another member with an offer")
+        };
+        let other_ref = format!("Appointment/{}", other["id"].as_str().expect("id"));
+        let (status, outcome) = server
+            .post(
+                "/Appointment/$book",
+                &scheduler,
+                &reschedule_parameters(&other_ref, &old),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{backend}: {outcome}");
+        assert_outcome(&outcome, "invalid");
+        let (status, outcome) = server
+            .post(
+                "/Appointment/$book",
+                &scheduler,
+                &reschedule_parameters(&target_ref, "Appointment/99999"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{backend}: {outcome}");
+        assert_eq!(server.appointments_of(&patient).await, before);
+        let (_, _, others) = server
+            .get(
+                &format!("/Appointment?patient=Patient/{other_member}"),
+                Some(&scheduler),
+            )
+            .await;
+        assert_eq!(
+            others["total"], 0,
+            "{backend}: nothing booked for {other_member}"
+        );
+
+        // The reschedule: the new time booked and the old appointment cancelled, together.
+        let (status, moved) = server
+            .post(
+                "/Appointment/$book",
+                &scheduler,
+                &reschedule_parameters(&target_ref, &format!("Appointment/{old}")),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {moved}");
+        let moved = &moved["entry"][0]["resource"];
+        assert_eq!(moved["status"], "booked", "{moved}");
+        assert_eq!(moved["start"], target["start"]);
+        let new = moved["id"].as_str().expect("an id").to_owned();
+        let rows = server.appointments_of(&patient).await;
+        assert_eq!(rows.len(), 2, "{backend}: {rows:?}");
+        assert_eq!(
+            (rows[0].0.as_str(), rows[0].1.as_str(), rows[0].3.as_str()),
+            (old.as_str(), "cancelled", "rescheduled"),
+            "{rows:?}"
+        );
+        assert_eq!(
+            (rows[1].0.as_str(), rows[1].1.as_str()),
+            (new.as_str(), "booked")
+        );
+        // The old one cannot be rescheduled again (it is cancelled), and nothing is written.
+        let (status, outcome) = server
+            .post(
+                "/Appointment/$book",
+                &scheduler,
+                &reschedule_parameters(&target_ref, &old),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{backend}: {outcome}");
+        assert_eq!(server.appointments_of(&patient).await, rows);
+        // Its time is free again: the first proposal books.
+        let (status, again) = server
+            .post(
+                "/Appointment/$book",
+                &scheduler,
+                &book_parameters(&format!(
+                    "Appointment/{}",
+                    first["id"].as_str().expect("id")
+                )),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {again}");
+        let again = again["entry"][0]["resource"]["id"]
+            .as_str()
+            .expect("an id")
+            .to_owned();
+
+        // ITI-117 modify: the booked resource with another start moves it the same way; the
+        // same start changes nothing.
+        let mut resource = moved.clone();
+        let (status, unchanged) = server
+            .post(
+                "/Appointment/$book",
+                &scheduler,
+                &serde_json::json!({
+                    "resourceType": "Parameters",
+                    "parameter": [{ "name": "appointment-resource", "resource": resource }]
+                }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {unchanged}");
+        assert_eq!(unchanged["entry"][0]["resource"]["id"], new.as_str());
+        let next = &server
+            .proposal_from(&scheduler, member, target["end"].as_str().expect("an end"))
+            .await;
+        resource["start"] = next["start"].clone();
+        resource["participant"] = next["participant"].clone();
+        let (status, modified) = server
+            .post(
+                "/Appointment/$book",
+                &scheduler,
+                &serde_json::json!({
+                    "resourceType": "Parameters",
+                    "parameter": [{ "name": "appointment-resource", "resource": resource }]
+                }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {modified}");
+        let modified = &modified["entry"][0]["resource"];
+        assert_eq!(modified["start"], next["start"], "{modified}");
+        assert_eq!(modified["participant"][1], next["participant"][1]);
+        let latest = modified["id"].as_str().expect("an id").to_owned();
+        let rows = server.appointments_of(&patient).await;
+        let status_of = |id: &str| {
+            rows.iter()
+                .find(|row| row.0 == id)
+                .map(|row| row.1.clone())
+                .unwrap_or_default()
+        };
+        assert_eq!(status_of(&new), "cancelled", "{rows:?}");
+        assert_eq!(status_of(&latest), "booked", "{rows:?}");
+
+        // Argonaut's cancel: PATCH with a JSON Patch of /status. Anything else is refused.
+        let path = format!("/Appointment/{latest}");
+        let (status, outcome) = server
+            .patch(
+                &path,
+                &scheduler,
+                r#"[{"op":"replace","path":"/start","value":"2030-01-01T00:00:00Z"}]"#,
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{outcome}");
+        assert_outcome(&outcome, "business-rule");
+        let (status, outcome) = server.patch(&path, &scheduler, "{not json").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{outcome}");
+        assert_outcome(&outcome, "invalid");
+        let cancel = r#"[{"op":"replace","path":"/status","value":"cancelled"},
+            {"op":"add","path":"/cancelationReason","value":{"coding":[{"code":"member-request"}]}}]"#;
+        let (status, outcome) = server.patch(&path, &server.tokens.auditor, cancel).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{outcome}");
+        assert_eq!(status_of(&latest), "booked");
+        let (status, cancelled) = server.patch(&path, &scheduler, cancel).await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {cancelled}");
+        let cancelled = &cancelled["entry"][0]["resource"];
+        assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
+        assert_eq!(
+            cancelled["cancelationReason"]["coding"][0]["code"],
+            "member-request"
+        );
+        let (status, _) = server.patch(&path, &scheduler, cancel).await;
+        assert_eq!(status, StatusCode::CONFLICT, "cancelled twice");
+        let rows = server.appointments_of(&patient).await;
+        assert_eq!(
+            rows.iter().filter(|row| row.1 == "booked").count(),
+            1,
+            "{backend}: only {again} is still booked: {rows:?}"
+        );
+
+        let problems = server.store.check(&admin(), now()).await.expect("checks");
+        assert!(problems.is_empty(), "{backend}: {problems:?}");
+        server.stop().await;
+        db.finish().await;
+    }
+}
