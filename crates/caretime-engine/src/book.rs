@@ -577,6 +577,8 @@ pub struct Book {
     /// Each clinician's schedule as it stands, by clinician index.
     schedules: Vec<Schedule>,
     episodes: Vec<Episode>,
+    /// Each member's episodes, oldest first (looked up, never iterated).
+    member_episodes: HashMap<MemberId, SmallVec<[EpisodeId; 1]>>,
     /// The episode of each appointment, by appointment index (`u32::MAX`: none; appointments
     /// past the end have none).
     episode_of: Vec<u32>,
@@ -616,6 +618,7 @@ impl Book {
             groups: Vec::new(),
             plan_cancelled: HashMap::new(),
             episodes: Vec::new(),
+            member_episodes: HashMap::new(),
             episode_of: Vec::new(),
         })
     }
@@ -1176,6 +1179,17 @@ impl Book {
         }
     }
 
+    /// The member's latest episode that has not ended: the treating clinician a follow-up
+    /// goes to first (continuity).
+    pub fn open_episode_of(&self, member: MemberId) -> Option<&Episode> {
+        self.member_episodes
+            .get(&member)?
+            .iter()
+            .rev()
+            .map(|id| &self.episodes[id.index()])
+            .find(|episode| episode.discharged.is_none())
+    }
+
     /// The episode an appointment belongs to.
     pub fn episode_of(&self, appointment: AppointmentId) -> Option<EpisodeId> {
         self.episode_of
@@ -1570,6 +1584,10 @@ impl Book {
                     return Err(ApplyError::StaleEpisode(episode.id));
                 }
                 self.episodes.push((**episode).clone());
+                self.member_episodes
+                    .entry(episode.member)
+                    .or_default()
+                    .push(episode.id);
                 Ok(Undo::Opened)
             }
             Change::Attach {
@@ -1774,7 +1792,14 @@ impl Book {
                 }
             }
             Undo::Opened => {
-                self.episodes.pop();
+                if let Some(episode) = self.episodes.pop()
+                    && let Some(of_member) = self.member_episodes.get_mut(&episode.member)
+                {
+                    of_member.pop();
+                    if of_member.is_empty() {
+                        self.member_episodes.remove(&episode.member);
+                    }
+                }
             }
             Undo::Attached(episode, appointment) => {
                 self.episodes[episode.index()].appointments.pop();

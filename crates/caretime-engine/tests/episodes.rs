@@ -227,7 +227,23 @@ fn the_book_keeps_episodes_and_proposes_each_follow_up_from_the_latest_session()
         LongerWait::NotDocumented,
         Preferences::ANY,
     );
+    // A batch that opens an episode and then fails leaves no episode for the member.
+    let Outcome::Accepted(mut stale) = open.clone() else {
+        panic!("an episode opens");
+    };
+    stale.push(caretime_engine::book::Change::SetCadence {
+        episode: EpisodeId(0),
+        from: Cadence::Monthly,
+        to: Cadence::Weekly,
+    });
+    assert!(book.apply(&stale).is_err());
+    assert!(book.open_episode_of(MemberId(1)).is_none());
     apply(&mut book, open);
+    assert_eq!(
+        book.open_episode_of(MemberId(1)).map(|episode| episode.id),
+        Some(EpisodeId(0))
+    );
+    assert!(book.open_episode_of(MemberId(2)).is_none());
     let attach = book.decide_attach(EpisodeId(0), AppointmentId(0));
     apply(&mut book, attach);
     assert_eq!(book.episode_of(AppointmentId(0)), Some(EpisodeId(0)));
@@ -290,6 +306,7 @@ fn the_book_keeps_episodes_and_proposes_each_follow_up_from_the_latest_session()
     );
     let discharge = book.decide_discharge(EpisodeId(0), at("2025-12-02T10:00:00-08:00"));
     apply(&mut book, discharge);
+    assert!(book.open_episode_of(MemberId(1)).is_none(), "discharged");
     assert_eq!(
         book.next_follow_up(EpisodeId(0), RequestId(2), rules, now)
             .expect("known"),

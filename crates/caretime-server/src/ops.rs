@@ -31,9 +31,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{patch, post};
 use caretime_core::id::AppointmentId;
 use caretime_core::id::{ClinicianId, FacilityId, MemberId};
+use caretime_core::id::{EpisodeId, RequestId};
 use caretime_core::request::{Preferences, Request, RequestKind};
+use caretime_core::rules::RuleSet;
 use caretime_core::slug::Slug;
-use caretime_engine::book::{CancellationReason, CancelledBy, Change, Choice, Refusal, Take};
+use caretime_engine::book::{
+    Book, CancellationReason, CancelledBy, Change, Choice, Outcome, Refusal, Take,
+};
+use caretime_engine::episode::FollowUpError;
 use caretime_engine::find::{Offer, Offers, Timeliness};
 use caretime_fhir::Resource;
 use caretime_fhir::bundle::{Bundle, BundleEntry};
@@ -166,17 +171,49 @@ impl Proposal {
     }
 }
 
-fn request(id: caretime_core::id::RequestId, proposal: &Proposal) -> Request {
-    Request {
-        id,
-        member: proposal.member,
-        kind: proposal.kind,
-        requested: proposal.requested,
-        prior_appointment: None,
-        clinical_exception: None,
-        treating_clinician: None,
-        preferences: Preferences::ANY,
+/// What a proposal asks the engine: the request, the earliest start to look from, and the
+/// episode a booking joins.
+struct Asked {
+    request: Request,
+    not_before: Timestamp,
+    episode: Option<EpisodeId>,
+}
+
+/// The request a proposal stands for. A follow-up of a member in an open episode goes to the
+/// treating clinician first (continuity), at the clinician's cadence from the latest session
+/// and counted from it (SB 221), with the member's days and times from the episode; a booking
+/// joins the episode. Any other request starts its clock at `proposal.requested`, without
+/// continuity.
+fn asked(
+    book: &Book,
+    rules: &RuleSet,
+    id: RequestId,
+    proposal: &Proposal,
+) -> Result<Asked, FollowUpError> {
+    if proposal.kind == RequestKind::FollowUp
+        && let Some(episode) = book.open_episode_of(proposal.member)
+        && let Some(follow_up) = book.next_follow_up(episode.id, id, rules, proposal.requested)?
+    {
+        return Ok(Asked {
+            request: follow_up.request,
+            not_before: follow_up.not_before,
+            episode: Some(episode.id),
+        });
     }
+    Ok(Asked {
+        request: Request {
+            id,
+            member: proposal.member,
+            kind: proposal.kind,
+            requested: proposal.requested,
+            prior_appointment: None,
+            clinical_exception: None,
+            treating_clinician: None,
+            preferences: Preferences::ANY,
+        },
+        not_before: proposal.requested,
+        episode: None,
+    })
 }
 
 fn participants(
@@ -302,12 +339,14 @@ async fn find(
                 start: now,
                 requested: now,
             };
-            let request = request(ctx.next_request, &proposal_base);
+            let asked = asked(ctx.book, ctx.rules, ctx.next_request, &proposal_base)
+                .map_err(|error| ApiError::Invalid(error.to_string()))?;
             // `start` bounds the search itself: offers from then on, not a filter of the
             // earliest ones.
+            let not_before = from.map_or(asked.not_before, |from| from.max(asked.not_before));
             let offers = ctx
                 .book
-                .find_from(ctx.region, ctx.rules, &request, from.unwrap_or(now), now)
+                .find_from(ctx.region, ctx.rules, &asked.request, not_before, now)
                 .map_err(|error| ApiError::Invalid(error.to_string()))?;
             let matching: Vec<Appointment> = offers
                 .offers
@@ -577,7 +616,8 @@ struct OtherKind;
 /// decision: both or neither. The request keeps its id and the time it was made, so its
 /// timeliness is still measured from then; the new appointment records that it replaces `old`.
 /// The new time must be free while `old` still holds its own: a move by less than the
-/// appointment's length at the same clinician is refused.
+/// appointment's length at the same clinician is refused. The new appointment joins the old
+/// one's episode.
 async fn reschedule(
     state: &AppState,
     caller: &Caller,
@@ -592,9 +632,7 @@ async fn reschedule(
                 return Err(Box::new(NotInRegion));
             }
             let Some(replaced) = ctx.book.appointment(old) else {
-                return Ok(caretime_engine::book::Outcome::Refused(vec![
-                    Refusal::UnknownAppointment(old),
-                ]));
+                return Ok(Outcome::Refused(vec![Refusal::UnknownAppointment(old)]));
             };
             if replaced.request.member != proposal.member {
                 return Err(Box::new(OtherMember));
@@ -608,7 +646,7 @@ async fn reschedule(
                 CancelledBy::Member,
                 now,
             );
-            let caretime_engine::book::Outcome::Accepted(mut changes) = cancel else {
+            let Outcome::Accepted(mut changes) = cancel else {
                 return Ok(cancel);
             };
             let choice = Choice {
@@ -623,23 +661,21 @@ async fn reschedule(
                 Take::Book,
                 now,
             )?;
-            match booked {
-                Some(caretime_engine::book::Outcome::Accepted(taken)) => {
+            match booked.map(|outcome| joined(outcome, ctx.book.episode_of(old))) {
+                Some(Outcome::Accepted(taken)) => {
                     for mut change in taken {
                         if let Change::Create(appointment) = &mut change {
                             appointment.replaces = Some(old);
                         }
                         changes.push(change);
                     }
-                    Ok(caretime_engine::book::Outcome::Accepted(changes))
+                    Ok(Outcome::Accepted(changes))
                 }
                 Some(refused) => Ok(refused),
-                None => Ok(caretime_engine::book::Outcome::Refused(vec![
-                    Refusal::NotFree {
-                        clinician: proposal.clinician,
-                        start: proposal.start,
-                    },
-                ])),
+                None => Ok(Outcome::Refused(vec![Refusal::NotFree {
+                    clinician: proposal.clinician,
+                    start: proposal.start,
+                }])),
             }
         })
         .await
@@ -754,7 +790,7 @@ async fn take(
                 {
                     return Err(Box::new(NotInRegion));
                 }
-                let request = request(ctx.next_request, &proposal);
+                let asked = asked(ctx.book, ctx.rules, ctx.next_request, &proposal)?;
                 let choice = Choice {
                     clinician: proposal.clinician,
                     start: proposal.start,
@@ -762,17 +798,19 @@ async fn take(
                 let outcome = ctx.book.decide_request(
                     ctx.region,
                     ctx.rules,
-                    &request,
+                    &asked.request,
                     Some(choice),
                     take,
                     now,
                 )?;
-                Ok(outcome.unwrap_or_else(|| {
-                    caretime_engine::book::Outcome::Refused(vec![Refusal::NotFree {
-                        clinician: proposal.clinician,
-                        start: proposal.start,
-                    }])
-                }))
+                Ok(outcome
+                    .map(|outcome| joined(outcome, asked.episode))
+                    .unwrap_or_else(|| {
+                        Outcome::Refused(vec![Refusal::NotFree {
+                            clinician: proposal.clinician,
+                            start: proposal.start,
+                        }])
+                    }))
             },
         )
         .await
@@ -787,6 +825,26 @@ async fn take(
         _ => "Appointment/$book",
     };
     answer(state, decision, None, operation, now).await
+}
+
+/// `outcome` with its new appointment attached to `episode`, when there is one.
+fn joined(outcome: Outcome, episode: Option<EpisodeId>) -> Outcome {
+    match (outcome, episode) {
+        (Outcome::Accepted(mut changes), Some(episode)) => {
+            let created = changes.iter().find_map(|change| match change {
+                Change::Create(appointment) => Some(appointment.id),
+                _ => None,
+            });
+            if let Some(appointment) = created {
+                changes.push(Change::Attach {
+                    episode,
+                    appointment,
+                });
+            }
+            Outcome::Accepted(changes)
+        }
+        (outcome, _) => outcome,
+    }
 }
 
 /// The answer to a committed or refused decision: a Bundle with the appointment as it now

@@ -1185,3 +1185,137 @@ async fn a_reschedule_moves_a_booking_in_one_step_and_patch_cancels() {
         db.finish().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follow_up_in_an_episode_goes_to_the_treating_clinician_and_joins_it() {
+    use caretime_core::id::{AppointmentId, ClinicianId, MemberId};
+    use caretime_core::request::Preferences;
+    use caretime_engine::episode::{Cadence, LongerWait};
+    use caretime_store::AuditEvent;
+    use caretime_store::live::{Decision, LiveBook};
+
+    for db in support::databases("api_continuity").await {
+        let server = start(&db).await;
+        let backend = db.backend;
+        let scheduler = server.tokens.scheduler.clone();
+        let (member, bundle) = server.first_proposals(&scheduler, 1).await;
+        let intake = bundle["entry"][0]["resource"].clone();
+        let (status, booked) = server
+            .post(
+                "/Appointment/$book",
+                &scheduler,
+                &book_parameters(&format!(
+                    "Appointment/{}",
+                    intake["id"].as_str().expect("id")
+                )),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {booked}");
+        let intake_id: u32 = booked["entry"][0]["resource"]["id"]
+            .as_str()
+            .and_then(|id| id.parse().ok())
+            .expect("an id");
+        let clinician: u32 = intake["participant"][1]["actor"]["reference"]
+            .as_str()
+            .and_then(|text| text.strip_prefix("Practitioner/")?.parse().ok())
+            .expect("the practitioner");
+
+        // The treating clinician opens a weekly episode with the intake in it (another process
+        // would; the server follows the journal).
+        let mut live = LiveBook::load(&server.store, now(), &admin())
+            .await
+            .expect("loads");
+        let audit = || AuditEvent {
+            action: "create",
+            entity: "episode",
+            entity_id: None,
+            outcome: "ok",
+        };
+        let opened = live
+            .decide(now(), &admin(), audit(), |ctx| {
+                Ok::<_, caretime_store::StoreError>(ctx.book.decide_open_episode(
+                    MemberId(member),
+                    ClinicianId(clinician),
+                    Cadence::Weekly,
+                    LongerWait::NotDocumented,
+                    Preferences::ANY,
+                ))
+            })
+            .await
+            .expect("decides");
+        assert!(matches!(opened, Decision::Committed { .. }), "{opened:?}");
+        let episode = live
+            .book()
+            .open_episode_of(MemberId(member))
+            .map(|episode| episode.id)
+            .expect("the episode");
+        let attached = live
+            .decide(now(), &admin(), audit(), |ctx| {
+                Ok::<_, caretime_store::StoreError>(
+                    ctx.book.decide_attach(episode, AppointmentId(intake_id)),
+                )
+            })
+            .await
+            .expect("decides");
+        assert!(
+            matches!(attached, Decision::Committed { .. }),
+            "{attached:?}"
+        );
+
+        // A follow-up: the treating clinician first, a week after the intake at the earliest.
+        let mut parameters = find_parameters(member, 3);
+        parameters["parameter"][1]["valueCoding"]["code"] = "follow-up".into();
+        let (status, found) = server
+            .post("/Appointment/$find", &scheduler, &parameters)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {found}");
+        let best = &found["entry"][0]["resource"];
+        assert_eq!(best["extension"][0]["valueCode"], "continuity", "{best}");
+        assert_eq!(
+            best["participant"][1]["actor"]["reference"],
+            format!("Practitioner/{clinician}")
+        );
+        let intake_start: jiff::Timestamp = intake["start"]
+            .as_str()
+            .and_then(|text| text.parse().ok())
+            .expect("a start");
+        let start: jiff::Timestamp = best["start"]
+            .as_str()
+            .and_then(|text| text.parse().ok())
+            .expect("a start");
+        assert!(
+            start >= intake_start + jiff::SignedDuration::from_hours(24 * 7 - 2),
+            "{backend}: a weekly follow-up at {start}, the intake at {intake_start}"
+        );
+
+        // Booked, it joins the episode.
+        let (status, booked) = server
+            .post(
+                "/Appointment/$book",
+                &scheduler,
+                &book_parameters(&format!("Appointment/{}", best["id"].as_str().expect("id"))),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {booked}");
+        let follow_up: u32 = booked["entry"][0]["resource"]["id"]
+            .as_str()
+            .and_then(|id| id.parse().ok())
+            .expect("an id");
+        live.catch_up().await.expect("catches up");
+        assert_eq!(
+            live.book().episode_of(AppointmentId(follow_up)),
+            Some(episode),
+            "{backend}"
+        );
+        assert_eq!(
+            live.book()
+                .appointment(AppointmentId(follow_up))
+                .and_then(|appointment| appointment.request.prior_appointment),
+            Some(intake_start),
+            "{backend}: the follow-up counts from the intake"
+        );
+
+        server.stop().await;
+        db.finish().await;
+    }
+}
