@@ -21,9 +21,11 @@ use crate::store::{StoreArgs, actor};
 /// Arguments of `caretime serve`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Every request but GET /health and GET /metadata carries `Authorization: Bearer \
+    after_help = "Every request but GET /health, /metadata and /metrics carries `Authorization: Bearer \
 <token>` (make one with `caretime user add NAME --role R`). Logs are JSON lines on stderr, \
-without member data (RUST_LOG sets the level, default info). SIGTERM or Ctrl-C stops accepting \
+without member data (RUST_LOG sets the level, default info). GET /metrics is Prometheus text \
+(requests by route template and status, their durations, booking decisions by outcome; no \
+member data, no token). SIGTERM or Ctrl-C stops accepting \
 connections and finishes the requests in flight. Several processes may serve one PostgreSQL database."
 )]
 pub(crate) struct ServeArgs {
@@ -32,6 +34,10 @@ pub(crate) struct ServeArgs {
     /// The address to listen on (port 0: any free port, printed on start).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     bind: SocketAddr,
+    /// Requests a second one client address may make, in bursts of twice as many; more are
+    /// answered 429 with a Retry-After. 0: no limit (behind a proxy that limits, say).
+    #[arg(long, value_name = "N", default_value_t = caretime_server::DEFAULT_RATE_LIMIT)]
+    rate_limit: u32,
 }
 
 /// `caretime user ...`.
@@ -96,11 +102,8 @@ pub(crate) fn run_serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
             store.url()
         ))?;
         tracing::info!(%address, database = store.url(), "serving");
-        let state = AppState {
-            store,
-            book,
-            clock: caretime_server::Clock::system(),
-        };
+        let mut state = AppState::new(store, book, caretime_server::Clock::system());
+        state.rate_limit = caretime_server::metrics::RateLimit::per_second(args.rate_limit);
         serve(listener, state, shutdown_signal()).await?;
         tracing::info!("stopped");
         Ok(Outcome::Ok)

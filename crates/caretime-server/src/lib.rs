@@ -13,6 +13,7 @@ pub mod auth;
 mod calendar;
 pub mod error;
 mod ical;
+pub mod metrics;
 mod ops;
 mod rest;
 
@@ -35,11 +36,15 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::outcome_response;
+use crate::metrics::{Metrics, RateLimit};
 
 /// The largest request body accepted (a FHIR Parameters or Appointment is a few kilobytes).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 /// A request that takes longer is answered 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Requests a second one client address may make (in bursts of twice as many) unless
+/// `caretime serve --rate-limit` says otherwise.
+pub const DEFAULT_RATE_LIMIT: u32 = 200;
 
 /// What every handler shares.
 #[derive(Clone, Debug)]
@@ -50,6 +55,24 @@ pub struct AppState {
     pub book: SharedBook,
     /// The time decisions are made at.
     pub clock: Clock,
+    /// What `GET /metrics` shows.
+    pub metrics: Arc<Metrics>,
+    /// The per-client rate limit (`None`: no limit).
+    pub rate_limit: Option<RateLimit>,
+}
+
+impl AppState {
+    /// The state of a server on `store` and its cached `book`, with fresh metrics and the
+    /// default rate limit ([`DEFAULT_RATE_LIMIT`]).
+    pub fn new(store: Store, book: SharedBook, clock: Clock) -> AppState {
+        AppState {
+            store,
+            book,
+            clock,
+            metrics: Arc::default(),
+            rate_limit: RateLimit::per_second(DEFAULT_RATE_LIMIT),
+        }
+    }
 }
 
 /// The server's clock: the system's, or a time a test sets (a hold's expiry without waiting).
@@ -82,6 +105,7 @@ impl Clock {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
+        .route("/metrics", get(metrics::metrics))
         .merge(rest::routes())
         .merge(ops::routes())
         .merge(calendar::routes())
@@ -92,6 +116,14 @@ pub fn router(state: AppState) -> Router {
             REQUEST_TIMEOUT,
         ))
         .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::limit,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .layer(axum::middleware::map_response(as_operation_outcome))
         .with_state(state)
 }

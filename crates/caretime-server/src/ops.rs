@@ -856,6 +856,12 @@ async fn answer(
     operation: &str,
     now: Timestamp,
 ) -> Result<Response, ApiError> {
+    let outcome = match &decision {
+        Decision::Committed { .. } => "committed",
+        Decision::Conflict(_) => "conflict",
+        Decision::Refused(_) => "refused",
+    };
+    state.metrics.decision(operation, outcome);
     let refusals = match decision {
         Decision::Committed { changes, .. } => {
             // A booking or hold carries its new appointment; a confirmation or cancellation only

@@ -1319,3 +1319,75 @@ async fn a_follow_up_in_an_episode_goes_to_the_treating_clinician_and_joins_it()
         db.finish().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_requests_by_route_and_a_fast_client_is_throttled() {
+    // SQLite only: the limit and the metrics do not depend on the backend.
+    let db = support::sqlite("api_metrics");
+    let server = start_limited(&db, 2).await;
+    let client = reqwest::Client::new();
+    // A burst of twice the rate passes; the next request within the second is refused.
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        let response = client
+            .get(format!("{}/Practitioner/3", server.base))
+            .bearer_auth(&server.tokens.scheduler)
+            .send()
+            .await
+            .expect("answers");
+        statuses.push(response.status());
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            let retry: u64 = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|value| value.to_str().ok()?.parse().ok())
+                .expect("a Retry-After in seconds");
+            assert!((1..=2).contains(&retry), "{retry}");
+            let body: Value = response.json().await.expect("an OperationOutcome");
+            assert_outcome(&body, "throttled");
+        }
+    }
+    assert_eq!(&statuses[..4], [StatusCode::OK; 4], "{statuses:?}");
+    assert!(
+        statuses[4..].contains(&StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+
+    // The metrics: public, text, by route template (never an id), with the refusals counted.
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let response = client
+        .get(format!("{}/metrics", server.base))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.expect("text");
+    let line = |prefix: &str| {
+        text.lines()
+            .find(|line| line.starts_with(prefix))
+            .and_then(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+    };
+    assert_eq!(
+        line(
+            r#"caretime_http_requests_total{method="GET",route="/Practitioner/{id}",status="200"}"#
+        ),
+        Some(4.0),
+        "{text}"
+    );
+    assert!(
+        line("caretime_rate_limited_total").is_some_and(|n| n >= 1.0),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"caretime_http_request_duration_seconds_bucket{le="0.0001",route="/Practitioner/{id}"}"#)
+            || text.contains(r#"route="/Practitioner/{id}",le="#),
+        "{text}"
+    );
+    assert!(!text.contains("/Practitioner/3"), "no ids in the metrics");
+    assert!(
+        text.ends_with("# EOF\n"),
+        "OpenMetrics text ends with # EOF"
+    );
+    server.stop().await;
+    db.finish().await;
+}

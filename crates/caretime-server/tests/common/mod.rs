@@ -50,6 +50,11 @@ pub(crate) struct Tokens {
 }
 
 pub(crate) async fn start(db: &TestDb) -> Running {
+    start_limited(db, caretime_server::DEFAULT_RATE_LIMIT).await
+}
+
+/// [`start`] with a rate limit of `per_second` requests a second per client (0: none).
+pub(crate) async fn start_limited(db: &TestDb, per_second: u32) -> Running {
     let store = Store::open(&db.url).await.expect("the store opens");
     let region = generate(&RegionParams::socal(0.002, 1)).expect("a region");
     let rules = builtin::rule_set_text("ca-dmhc").expect("the built-in rule set");
@@ -91,11 +96,8 @@ pub(crate) async fn start(db: &TestDb) -> Running {
     let base = format!("http://{}", listener.local_addr().expect("an address"));
     let (stop, stopped) = oneshot::channel::<()>();
     let clock = Clock::system();
-    let state = AppState {
-        store: store.clone(),
-        book,
-        clock: clock.clone(),
-    };
+    let mut state = AppState::new(store.clone(), book, clock.clone());
+    state.rate_limit = caretime_server::metrics::RateLimit::per_second(per_second);
     let served = tokio::spawn(serve(listener, state, async {
         let _ = stopped.await;
     }));
