@@ -31,7 +31,17 @@ async fn roles_decide_who_reads_what_and_every_refusal_is_audited() {
             .collect();
         assert_eq!(
             listed,
-            ["Appointment", "Practitioner", "Location", "AuditEvent"]
+            [
+                "Appointment",
+                "Practitioner",
+                "Location",
+                "AuditEvent",
+                "Schedule",
+                "Slot",
+                "Patient",
+                "PractitionerRole",
+                "HealthcareService"
+            ]
         );
         let operations: Vec<&str> = statement["rest"][0]["resource"][0]["operation"]
             .as_array()
