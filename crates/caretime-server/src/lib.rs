@@ -6,16 +6,26 @@
 //! ([`auth`]); errors are FHIR OperationOutcomes ([`error`]).
 //!
 //! Routes: the FHIR reads and the audit log (`rest`), the IHE scheduling operations (`ops`),
-//! and `GET /Practitioner/{id}/calendar.ics`, a clinician's weeks as iCalendar (`calendar`,
-//! written by `ical`), which is not FHIR and so not in `/metadata`.
+//! Schedule and Slot from the availability index (`slots`: Slot ids are
+//! `<clinician>.<start, Unix seconds>`), Patient, PractitionerRole and HealthcareService
+//! (`directory`: a clinician reads only their own patients, every member read audited), the
+//! searches' shared paging (`search`), the public SMART Scheduling Links `GET /$bulk-publish`
+//! and its NDJSON files under `/bulk/` (`publish`), and `GET /Practitioner/{id}/calendar.ics`,
+//! a clinician's weeks as iCalendar (`calendar`, written by `ical`). The calendar and the
+//! publication are not FHIR REST interactions, so `/metadata` lists them only in its
+//! documentation text.
 
 pub mod auth;
 mod calendar;
+mod directory;
 pub mod error;
 mod ical;
 pub mod metrics;
 mod ops;
+mod publish;
 mod rest;
+mod search;
+mod slots;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -109,6 +119,9 @@ pub fn router(state: AppState) -> Router {
         .merge(rest::routes())
         .merge(ops::routes())
         .merge(calendar::routes())
+        .merge(slots::routes())
+        .merge(directory::routes())
+        .merge(publish::routes())
         .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(

@@ -1,7 +1,10 @@
 //! The FHIR REST routes: what `GET /metadata` lists is exactly what [`routes`] serves.
 //!
-//! So far: reads of Practitioner (a clinician) and Location (a facility), and the search of
-//! AuditEvent (the audit log, for auditors). Ids are the region's numbers (`Practitioner/7`).
+//! Here: reads of Practitioner (a clinician) and Location (a facility), the search of
+//! Appointment, and the search of AuditEvent (the audit log, for auditors). Ids are the
+//! region's numbers (`Practitioner/7`). Schedule and Slot are served by `crate::slots`;
+//! Patient, PractitionerRole and HealthcareService by `crate::directory`; `SUPPORTED` lists
+//! them all.
 //! A practitioner's calendar (`/Practitioner/{id}/calendar.ics`) is iCalendar, not FHIR: it is
 //! served by `crate::calendar` and `/metadata` does not list it.
 
@@ -43,8 +46,9 @@ type Supported = (
     &'static [(&'static str, &'static str)],
 );
 
-/// What this server serves of each resource type.
-const SUPPORTED: [Supported; 4] = [
+/// What this server serves of each resource type. (`$bulk-publish` and its NDJSON files are
+/// SMART Scheduling Links, not FHIR REST interactions: `crate::publish`.)
+const SUPPORTED: [Supported; 9] = [
     (
         "Appointment",
         &["search-type", "patch"],
@@ -63,6 +67,57 @@ const SUPPORTED: [Supported; 4] = [
         "AuditEvent",
         &["search-type"],
         &[("_count", "number"), ("_after", "number")],
+    ),
+    (
+        "Schedule",
+        &["read", "search-type"],
+        &[
+            ("actor", "reference"),
+            ("_id", "token"),
+            ("_count", "number"),
+            ("_offset", "number"),
+        ],
+    ),
+    (
+        "Slot",
+        &["read", "search-type"],
+        &[
+            ("schedule", "reference"),
+            ("status", "token"),
+            ("start", "date"),
+            ("_count", "number"),
+            ("_offset", "number"),
+        ],
+    ),
+    (
+        "Patient",
+        &["read", "search-type"],
+        &[
+            ("_id", "token"),
+            ("identifier", "token"),
+            ("_count", "number"),
+            ("_offset", "number"),
+        ],
+    ),
+    (
+        "PractitionerRole",
+        &["read", "search-type"],
+        &[
+            ("practitioner", "reference"),
+            ("location", "reference"),
+            ("_count", "number"),
+            ("_offset", "number"),
+        ],
+    ),
+    (
+        "HealthcareService",
+        &["read", "search-type"],
+        &[
+            ("location", "reference"),
+            ("specialty", "token"),
+            ("_count", "number"),
+            ("_offset", "number"),
+        ],
     ),
 ];
 
@@ -141,9 +196,14 @@ async fn metadata() -> Response {
     let statement = CapabilityStatement {
         rest: vec![CapabilityRest {
             mode: "server".to_owned(),
-            documentation: Some(
-                "Every interaction but this one needs `Authorization: Bearer <token>`".to_owned(),
-            ),
+            documentation: Some(format!(
+                "Every interaction but this one needs `Authorization: Bearer <token>`. A \
+                     Slot search without `schedule` needs `start=ge..` and `start=lt..` at most \
+                     {} days apart (else 400). SMART Scheduling Links: `GET /$bulk-publish` \
+                     (public, no token) lists NDJSON files of Locations, Schedules and free or \
+                     busy Slots; `_since` honoured.",
+                crate::slots::MAX_UNSCHEDULED_DAYS
+            )),
             resource: resources,
             ..CapabilityRest::default()
         }],
@@ -160,12 +220,12 @@ async fn metadata() -> Response {
 }
 
 /// A region id in a path: a number (`7`); anything else names no resource.
-fn region_id(kind: &str, text: &str) -> Result<u32, ApiError> {
+pub(crate) fn region_id(kind: &str, text: &str) -> Result<u32, ApiError> {
     text.parse()
         .map_err(|_| ApiError::NotFound(format!("there is no {kind} with that id")))
 }
 
-const STAFF: [Role; 3] = [Role::Scheduler, Role::Clinician, Role::Manager];
+pub(crate) const STAFF: [Role; 3] = [Role::Scheduler, Role::Clinician, Role::Manager];
 
 async fn read_practitioner(
     State(state): State<AppState>,
@@ -229,7 +289,7 @@ fn practitioner(clinician: &Clinician) -> Practitioner {
     }
 }
 
-fn location(facility: &Facility) -> Location {
+pub(crate) fn location(facility: &Facility) -> Location {
     let FacilityId(id) = facility.id;
     let position = match (
         Decimal::from_f64(facility.location.lon()),
@@ -372,12 +432,12 @@ fn audit_event(row: &AuditRow) -> AuditEvent {
 
 /// One `date` comparison: the prefix and the instant (a date means its first instant, UTC).
 #[derive(Clone, Copy, Debug)]
-struct DateBound {
-    prefix: &'static str,
-    at: Timestamp,
+pub(crate) struct DateBound {
+    pub(crate) prefix: &'static str,
+    pub(crate) at: Timestamp,
 }
 
-fn date_bound(text: &str) -> Result<DateBound, ApiError> {
+pub(crate) fn date_bound(text: &str) -> Result<DateBound, ApiError> {
     let (prefix, value) = ["ge", "gt", "le", "lt", "eq"]
         .into_iter()
         .find_map(|prefix| text.strip_prefix(prefix).map(|rest| (prefix, rest)))
@@ -401,7 +461,7 @@ fn date_bound(text: &str) -> Result<DateBound, ApiError> {
 }
 
 impl DateBound {
-    fn admits(self, start: Timestamp) -> bool {
+    pub(crate) fn admits(self, start: Timestamp) -> bool {
         match self.prefix {
             "ge" => start >= self.at,
             "gt" => start > self.at,

@@ -192,3 +192,61 @@ impl Store {
         records.into_iter().map(row).collect()
     }
 }
+
+/// When each clinician's time last changed, as far as the appointment tables tell: for
+/// `$bulk-publish`'s `_since` and the `meta.lastUpdated` of a clinician's Schedule and Slots.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClinicianChanges {
+    /// When the book was imported: the time of every clinician no appointment has touched.
+    pub imported: Timestamp,
+    /// `(clinician, time)`: the time of the journal row that last changed one of the
+    /// clinician's appointments (a booking, hold, confirmation, cancellation, expiry, move), for
+    /// the clinicians who have any; by clinician.
+    pub last: Vec<(u32, Timestamp)>,
+}
+
+impl ClinicianChanges {
+    /// When `clinician`'s appointments last changed, or the import time.
+    pub fn of(&self, clinician: u32) -> Timestamp {
+        self.last
+            .binary_search_by_key(&clinician, |(id, _)| *id)
+            .map_or(self.imported, |found| self.last[found].1)
+    }
+}
+
+impl Store {
+    /// When each clinician's appointments last changed (one grouped query, no member data, so
+    /// not audited).
+    pub async fn clinician_changes(&self) -> Result<ClinicianChanges, StoreError> {
+        let imported_sql = "SELECT created_at FROM book WHERE id = 1";
+        let last_sql = "SELECT a.clinician, MAX(j.at) FROM appointment a \
+                        JOIN journal j ON j.seq = a.journal_seq \
+                        GROUP BY a.clinician ORDER BY a.clinician";
+        let (imported, last): (i64, Vec<(i64, i64)>) = match self.pool() {
+            Pool::Sqlite(pool) => (
+                sqlx::query_scalar(imported_sql).fetch_one(pool).await?,
+                sqlx::query_as(last_sql).fetch_all(pool).await?,
+            ),
+            Pool::Postgres(pool) => (
+                sqlx::query_scalar(imported_sql).fetch_one(pool).await?,
+                sqlx::query_as(last_sql).fetch_all(pool).await?,
+            ),
+        };
+        let time = |seconds: i64| {
+            Timestamp::from_second(seconds)
+                .map_err(|_| StoreError::Disagree("a journal time is out of range".to_owned()))
+        };
+        Ok(ClinicianChanges {
+            imported: time(imported)?,
+            last: last
+                .into_iter()
+                .map(|(clinician, at)| {
+                    let clinician = u32::try_from(clinician).map_err(|_| {
+                        StoreError::Disagree("an appointment's clinician is out of range".into())
+                    })?;
+                    Ok((clinician, time(at)?))
+                })
+                .collect::<Result<_, StoreError>>()?,
+        })
+    }
+}
