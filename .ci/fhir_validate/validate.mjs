@@ -12,9 +12,9 @@
 // A Bulk Data manifest ($bulk-publish: `transactionTime` and `output`, no `resourceType`) is not
 // a FHIR resource: it is counted, not validated.
 //
-// Prints per resource type how many passed; exits 1 listing each failure (file, validator,
-// message), 2 on a usage error or an empty DIR. Runs offline: everything it reads is in
-// node_modules.
+// Prints per resource type how many passed, then each failure (file, validator, message) and a
+// summary line, all on stdout; exits 1 when anything failed, 2 on a usage error or an empty DIR.
+// Runs offline: everything it reads is in node_modules.
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -100,7 +100,7 @@ function main(argv) {
     console.log(`and ${manifests} bulk data manifests (not resources, not validated)`);
   }
   for (const { where, validator, message } of failures) {
-    console.error(`${where}: ${validator}: ${message}`);
+    console.log(`${where}: ${validator}: ${message}`);
   }
   const total = types.reduce((sum, type) => sum + counts.get(type).total, 0);
   const passed = types.reduce((sum, type) => sum + counts.get(type).passed, 0);
@@ -168,7 +168,11 @@ function isBulkManifest(value) {
  * same schema on the package's own Ajv.
  */
 function schemaValidator() {
-  const validator = new JSONSchemaValidator(withFhirVersion401(bundledSchema()));
+  // Every error of a resource, not only the first (the package's default Ajv settings, plus that).
+  const validator = new JSONSchemaValidator(withFhirVersion401(bundledSchema()), {
+    logger: false,
+    allErrors: true,
+  });
   const mapping = validator.schema.discriminator.mapping;
   const byType = new Map();
   return (resource) => {
