@@ -67,8 +67,15 @@ resource! { domain
 
 impl CapabilityStatement {
     /// The statement of a running server (`kind` `instance`, status `active`, FHIR 4.0.1, JSON)
-    /// as of `date`, with nothing else yet.
+    /// as of `date`, with nothing else yet. An `instance` must describe its `implementation`
+    /// (R4 invariant cpb-14): a running server of `software`.
     pub fn server(date: impl Into<String>, software: CapabilitySoftware) -> CapabilityStatement {
+        let implementation = CapabilityImplementation {
+            extension: Vec::new(),
+            modifier_extension: Vec::new(),
+            description: format!("a running {} server", software.name),
+            url: None,
+        };
         CapabilityStatement {
             id: None,
             meta: None,
@@ -90,7 +97,7 @@ impl CapabilityStatement {
             kind: "instance".to_owned(),
             instantiates: Vec::new(),
             software: Some(software),
-            implementation: None,
+            implementation: Some(implementation),
             fhir_version: FHIR_VERSION.to_owned(),
             format: vec!["json".to_owned()],
             patch_format: Vec::new(),

@@ -4,6 +4,7 @@
 
 use caretime_fhir::bulk::{self, BulkOutput, BulkPublishManifest};
 use caretime_fhir::bundle::{Bundle, BundleEntry, BundleType};
+use caretime_fhir::capability::{CapabilitySoftware, CapabilityStatement};
 use caretime_fhir::datatypes::{CodeableConcept, Coding, Extension, Period, Reference};
 use caretime_fhir::outcome::{IssueSeverity, IssueType, OperationOutcome};
 use caretime_fhir::parameters::{Parameter, ParameterValue, Parameters};
@@ -178,6 +179,22 @@ fn a_published_slot_carries_smart_extensions() {
         Extension::with_value(bulk::BOOKING_PHONE, "valueString", "000-000-0000"),
     ];
     insta::assert_snapshot!(strict_json(&slot));
+}
+
+#[test]
+fn a_running_server_describes_its_implementation() {
+    // R4 invariant cpb-14: a statement of kind `instance` has an `implementation`.
+    let software = CapabilitySoftware {
+        name: "caretime".to_owned(),
+        ..CapabilitySoftware::default()
+    };
+    let statement = CapabilityStatement::server("2025-12-01T16:00:00Z", software);
+    let json: Value = serde_json::from_str(&strict_json(&statement)).expect("JSON");
+    assert_eq!(json["kind"], "instance");
+    assert_eq!(
+        json["implementation"]["description"],
+        "a running caretime server"
+    );
 }
 
 #[test]

@@ -227,6 +227,7 @@ async fn find_then_book_and_a_proposal_books_once_under_a_race() {
         let mut conflicts = 0;
         for racer in racers {
             let (status, body) = racer.await.expect("the task ends");
+            capture("/Appointment/$book", &body);
             match status {
                 StatusCode::OK => booked.push(body),
                 StatusCode::CONFLICT => {
@@ -380,6 +381,7 @@ async fn errors_the_framework_writes_are_operation_outcomes_too() {
                 .to_owned();
             assert_eq!(kind, "application/fhir+json", "{backend}: {status}");
             let body: Value = response.json().await.expect("a JSON body");
+            capture("/error", &body);
             assert_outcome(&body, code);
         }
         server.stop().await;
@@ -694,6 +696,7 @@ async fn find_hold_book_cancel_and_rebook() {
             .to_owned();
         assert!(expires.ends_with(" GMT"), "{expires}");
         let held: Value = response.json().await.expect("a bundle");
+        capture("/Appointment/$hold", &held);
         let held = &held["entry"][0]["resource"];
         assert_eq!(held["status"], "pending", "{held}");
         let id = held["id"].as_str().expect("an id").to_owned();

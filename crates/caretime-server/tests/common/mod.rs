@@ -18,6 +18,7 @@ use caretime_store::{Actor, Store};
 use jiff::Timestamp;
 use reqwest::StatusCode;
 use serde_json::Value;
+use std::sync::atomic::{AtomicUsize, Ordering};
 pub(crate) use support::TestDb;
 use tokio::sync::oneshot;
 
@@ -127,6 +128,7 @@ impl Running {
             .unwrap_or_default()
             .to_owned();
         let body: Value = response.json().await.unwrap_or(Value::Null);
+        capture(path, &body);
         (status, kind, body)
     }
 
@@ -138,6 +140,34 @@ impl Running {
             .expect("the server stops cleanly");
         self.store.close().await;
     }
+}
+
+/// When `CARETIME_FHIR_OUT` names a directory, writes `body` (a JSON answer to `path`) to a new
+/// file there, for the outside FHIR validators CI runs (`.ci/fhir_validate`). The name is the
+/// process id, a counter and the path with everything but letters, digits and `-` as `_`.
+pub(crate) fn capture(path: &str, body: &Value) {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let Some(dir) = std::env::var_os("CARETIME_FHIR_OUT") else {
+        return;
+    };
+    if body.is_null() {
+        return;
+    }
+    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let name: String = path
+        .chars()
+        .take(100)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let file =
+        std::path::Path::new(&dir).join(format!("{}-{count:05}-{name}.json", std::process::id()));
+    std::fs::write(&file, body.to_string()).expect("CARETIME_FHIR_OUT is a writable directory");
 }
 
 pub(crate) fn assert_outcome(body: &Value, code: &str) {
@@ -157,7 +187,9 @@ impl Running {
             .await
             .expect("the server answers");
         let status = response.status();
-        (status, response.json().await.unwrap_or(Value::Null))
+        let body = response.json().await.unwrap_or(Value::Null);
+        capture(path, &body);
+        (status, body)
     }
 }
 
