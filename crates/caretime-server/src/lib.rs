@@ -128,7 +128,7 @@ pub fn router(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::limit,
@@ -185,6 +185,16 @@ async fn as_operation_outcome(response: Response) -> Response {
         ),
     };
     outcome_response(status, code, &diagnostics)
+}
+
+/// A request's span: its method and route template (`/Patient/{id}`), never its path or query,
+/// which can name a member (`/Patient?identifier=<plan number>`).
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("unmatched", |path| path.as_str());
+    tracing::debug_span!("request", method = %request.method(), route)
 }
 
 async fn health() -> &'static str {
