@@ -21,6 +21,7 @@ mod directory;
 pub mod error;
 mod ical;
 pub mod metrics;
+mod openapi;
 mod ops;
 mod publish;
 mod rest;
@@ -116,6 +117,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/metrics", get(metrics::metrics))
+        .route("/openapi.json", get(openapi::openapi))
         .merge(rest::routes())
         .merge(ops::routes())
         .merge(calendar::routes())

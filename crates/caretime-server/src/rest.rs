@@ -40,7 +40,7 @@ const DEFAULT_COUNT: i64 = 100;
 const MAX_COUNT: i64 = 1_000;
 
 /// A resource type, its interactions and its search parameters (name, type).
-type Supported = (
+pub(crate) type Supported = (
     &'static str,
     &'static [&'static str],
     &'static [(&'static str, &'static str)],
@@ -48,7 +48,7 @@ type Supported = (
 
 /// What this server serves of each resource type. (`$bulk-publish` and its NDJSON files are
 /// SMART Scheduling Links, not FHIR REST interactions: `crate::publish`.)
-const SUPPORTED: [Supported; 9] = [
+pub(crate) const SUPPORTED: [Supported; 9] = [
     (
         "Appointment",
         &["search-type", "patch"],
@@ -122,7 +122,7 @@ const SUPPORTED: [Supported; 9] = [
 ];
 
 /// The operations on Appointment ([`crate::ops`]) and the IHE definitions they follow.
-const OPERATIONS: [(&str, &str); 3] = [
+pub(crate) const OPERATIONS: [(&str, &str); 3] = [
     (
         "find",
         "https://profiles.ihe.net/ITI/Scheduling/OperationDefinition/appointment-find",
