@@ -577,6 +577,9 @@ pub struct Book {
     /// Each clinician's schedule as it stands, by clinician index.
     schedules: Vec<Schedule>,
     episodes: Vec<Episode>,
+    /// Each clinician's appointments, by clinician index, in id order (so a clinician's calendar,
+    /// Slots or patients read theirs, not the whole book).
+    by_clinician: Vec<Vec<AppointmentId>>,
     /// Each member's episodes, oldest first (looked up, never iterated).
     member_episodes: HashMap<MemberId, SmallVec<[EpisodeId; 1]>>,
     /// The episode of each appointment, by appointment index (`u32::MAX`: none; appointments
@@ -618,6 +621,7 @@ impl Book {
             groups: Vec::new(),
             plan_cancelled: HashMap::new(),
             episodes: Vec::new(),
+            by_clinician: vec![Vec::new(); region.clinicians.len()],
             member_episodes: HashMap::new(),
             episode_of: Vec::new(),
         })
@@ -655,6 +659,18 @@ impl Book {
     /// rest.
     pub fn appointment_brief(&self, id: AppointmentId) -> Option<AppointmentBrief> {
         self.appointments.brief(id)
+    }
+
+    /// The clinician's appointments (every status), in id order, with their briefs.
+    pub fn appointments_of(
+        &self,
+        clinician: ClinicianId,
+    ) -> impl Iterator<Item = (AppointmentId, AppointmentBrief)> + '_ {
+        self.by_clinician
+            .get(clinician.index())
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .filter_map(|id| Some((*id, self.appointments.brief(*id)?)))
     }
 
     /// Every appointment's brief, in id order.
@@ -1492,6 +1508,11 @@ impl Book {
                     appointment.time,
                 )?;
                 self.appointments.push(appointment);
+                let index = appointment.clinician.index();
+                if self.by_clinician.len() <= index {
+                    self.by_clinician.resize_with(index + 1, Vec::new);
+                }
+                self.by_clinician[index].push(appointment.id);
                 Ok(Undo::Created)
             }
             Change::SetStatus {
@@ -1718,6 +1739,10 @@ impl Book {
         match undo {
             Undo::Created => {
                 let appointment = self.appointments.pop().expect("the change created it");
+                if let Some(of_clinician) = self.by_clinician.get_mut(appointment.clinician.index())
+                {
+                    of_clinician.pop();
+                }
                 self.availability
                     .release(
                         appointment.clinician,

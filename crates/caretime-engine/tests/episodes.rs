@@ -227,6 +227,20 @@ fn the_book_keeps_episodes_and_proposes_each_follow_up_from_the_latest_session()
         LongerWait::NotDocumented,
         Preferences::ANY,
     );
+    // The clinician's appointments are found without a scan of the book.
+    let clinician = book
+        .appointment(AppointmentId(0))
+        .expect("booked")
+        .clinician;
+    let of_clinician = |book: &caretime_engine::book::Book| -> Vec<AppointmentId> {
+        book.appointments_of(clinician).map(|(id, _)| id).collect()
+    };
+    assert_eq!(of_clinician(&book), [AppointmentId(0)]);
+    assert_eq!(
+        book.appointments_of(caretime_core::id::ClinicianId(u32::MAX))
+            .count(),
+        0
+    );
     // A batch that opens an episode and then fails leaves no episode for the member.
     let Outcome::Accepted(mut stale) = open.clone() else {
         panic!("an episode opens");

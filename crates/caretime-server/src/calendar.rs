@@ -28,7 +28,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use caretime_core::id::{AppointmentId, ClinicianId};
+use caretime_core::id::ClinicianId;
 use caretime_core::region::{Modality, Region};
 use caretime_core::request::RequestKind;
 use caretime_core::template::BlockKind;
@@ -188,16 +188,12 @@ fn calendar(
     let facility_name = facility.map(|facility| facility.name.clone());
     let mut events = Vec::new();
 
-    for (idx, brief) in book.appointment_briefs().enumerate() {
+    for (id, brief) in book.appointments_of(clinician) {
         let until = brief.start + minutes(brief.length);
-        if brief.clinician != clinician
-            || !brief.status.holds_time()
-            || !overlaps(brief.start, until)
-        {
+        if !brief.status.holds_time() || !overlaps(brief.start, until) {
             continue;
         }
-        let Ok(idx) = u32::try_from(idx) else { break };
-        let Some(appointment) = book.appointment(AppointmentId(idx)) else {
+        let Some(appointment) = book.appointment(id) else {
             continue;
         };
         let tentative = matches!(
@@ -205,7 +201,7 @@ fn calendar(
             AppointmentStatus::Proposed | AppointmentStatus::Pending
         );
         events.push(Event {
-            uid: format!("appointment-{idx}@caretime"),
+            uid: format!("appointment-{}@caretime", id.0),
             start: appointment.start,
             end: until,
             summary: format!(

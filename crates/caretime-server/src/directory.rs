@@ -90,8 +90,8 @@ fn may_read(caller: &Caller, book: &caretime_engine::book::Book, member: MemberI
         return true;
     }
     caller.clinician.is_some_and(|own| {
-        book.appointment_briefs()
-            .any(|brief| brief.member == member && brief.clinician.0 == own)
+        book.appointments_of(caretime_core::id::ClinicianId(own))
+            .any(|(_, brief)| brief.member == member)
     })
 }
 

@@ -263,13 +263,10 @@ async fn slot_batch(
     state
         .book
         .read(now, |ctx| {
-            let mut held = vec![Vec::new(); range.len()];
-            for brief in ctx.book.appointment_briefs() {
-                let index = brief.clinician.index();
-                if brief.status.holds_time() && range.contains(&index) {
-                    held[index - range.start].push((brief.start, brief.length, brief.status));
-                }
-            }
+            let held: Vec<_> = range
+                .clone()
+                .map(|index| crate::slots::held_of(ctx.book, ClinicianId(index as u32)))
+                .collect();
             let mut out = Vec::new();
             for (offset, clinician) in ctx.region.clinicians[range.clone()].iter().enumerate() {
                 let updated = changes.of(clinician.id.0);

@@ -130,15 +130,17 @@ pub(crate) type Held = (Timestamp, u32, AppointmentStatus);
 
 /// Each clinician's appointments that hold time, by clinician index (one pass over the book).
 pub(crate) fn held_by_clinician(book: &Book, n_clinicians: usize) -> Vec<Vec<Held>> {
-    let mut held = vec![Vec::new(); n_clinicians];
-    for brief in book.appointment_briefs() {
-        if brief.status.holds_time()
-            && let Some(list) = held.get_mut(brief.clinician.index())
-        {
-            list.push((brief.start, brief.length, brief.status));
-        }
-    }
-    held
+    (0..n_clinicians)
+        .map(|index| held_of(book, ClinicianId(index as u32)))
+        .collect()
+}
+
+/// The clinician's appointments that hold time.
+pub(crate) fn held_of(book: &Book, clinician: ClinicianId) -> Vec<Held> {
+    book.appointments_of(clinician)
+        .filter(|(_, brief)| brief.status.holds_time())
+        .map(|(_, brief)| (brief.start, brief.length, brief.status))
+        .collect()
 }
 
 /// The appointment length a free Slot of `clinician` offers: the psychiatry length for a
@@ -423,12 +425,7 @@ async fn read_slot(
             let Some(who) = ctx.region.clinicians.get(clinician.index()) else {
                 return Ok(None);
             };
-            let held: Vec<Held> = ctx
-                .book
-                .appointment_briefs()
-                .filter(|brief| brief.clinician == clinician && brief.status.holds_time())
-                .map(|brief| (brief.start, brief.length, brief.status))
-                .collect();
+            let held = held_of(ctx.book, clinician);
             let slots =
                 clinician_slots(ctx.book, ctx.region, clinician, &held, (start, start), now)?;
             Ok::<_, ApiError>(
