@@ -47,7 +47,11 @@ pub(crate) enum UserCommand {
     Add(UserAddArgs),
     /// A new token for a user (printed once).
     Token(UserNameArgs),
-    /// Revoke every token of a user.
+    /// A calendar feed token for a clinician user (printed once, with the feed's path): it
+    /// opens only their GET /Practitioner/ID/calendar.ics?token=..., for calendar programs that
+    /// subscribe to a URL and cannot send an Authorization header.
+    Feed(UserNameArgs),
+    /// Revoke every token of a user (feed tokens too).
     Revoke(UserNameArgs),
     /// List the users and their roles.
     List(StoreArgs),
@@ -228,6 +232,46 @@ pub(crate) fn run_user(command: &UserCommand, format: Format) -> anyhow::Result<
                 Ok(user?.map(|user| user.role).unwrap_or_default())
             })?;
             print_token(format, &args.name, &role, &token)?;
+            Ok(Outcome::Ok)
+        }
+        UserCommand::Feed(args) => {
+            let token = new_token().context("no randomness from the operating system")?;
+            let now = args.store.now()?;
+            // The user's clinician (`None`: no such user; `Some(None)`: not a clinician).
+            let clinician = crate::store::block_on(async {
+                let store = Store::open_existing(args.store.database()).await?;
+                let found = async {
+                    let clinician = store.user_by_name(&args.name).await?.map(|u| u.clinician);
+                    if let Some(Some(_)) = clinician {
+                        store
+                            .add_feed_token(&args.name, &token_hash(&token), &actor(), now)
+                            .await?;
+                    }
+                    Ok::<_, caretime_store::StoreError>(clinician)
+                }
+                .await;
+                store.close().await;
+                Ok(found?)
+            })?;
+            let clinician = match clinician {
+                None => anyhow::bail!("there is no user named `{}`", args.name),
+                Some(None) => anyhow::bail!(
+                    "{} is not a clinician user: a calendar feed is a clinician's own",
+                    args.name
+                ),
+                Some(Some(clinician)) => clinician,
+            };
+            let path = format!("/Practitioner/{clinician}/calendar.ics?token={token}");
+            match format {
+                Format::Json => print_json(&serde_json::json!({
+                    "user": args.name, "token": token, "path": path
+                }))?,
+                Format::Text => print(&format!(
+                    "{}: {path}\n(the server's address before it; shown once: the database keeps \
+                     only its hash; `caretime user revoke {}` ends it)\n",
+                    args.name, args.name
+                ))?,
+            }
             Ok(Outcome::Ok)
         }
         UserCommand::Revoke(args) => {

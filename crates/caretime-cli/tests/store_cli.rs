@@ -1268,6 +1268,11 @@ async fn users_get_a_token_once_and_the_server_stops_on_sigterm() {
                 vec!["user", "revoke", "zed"],
                 "there is no user named `zed`",
             ),
+            (
+                vec!["user", "feed", "alice"],
+                "alice is not a clinician user",
+            ),
+            (vec!["user", "feed", "zed"], "there is no user named `zed`"),
         ] {
             assert_one_error_line(&run(url, &args), &args, expected);
         }
@@ -1276,6 +1281,25 @@ async fn users_get_a_token_once_and_the_server_stops_on_sigterm() {
             listed.as_array().map(Vec::len),
             Some(1),
             "{backend}: {listed}"
+        );
+        // A clinician's calendar feed: a path with its own token, printed once.
+        run(
+            url,
+            &[
+                "user",
+                "add",
+                "dr-one",
+                "--role",
+                "clinician",
+                "--clinician",
+                "1",
+            ],
+        );
+        let feed = json(&run(url, &["user", "feed", "dr-one", "--format", "json"]));
+        let feed_path = feed["path"].as_str().expect("a path").to_owned();
+        assert!(
+            feed_path.starts_with("/Practitioner/1/calendar.ics?token=ct_"),
+            "{feed_path}"
         );
 
         let mut server = command(url, &["serve", "--bind", "127.0.0.1:0"])
@@ -1306,6 +1330,15 @@ async fn users_get_a_token_once_and_the_server_stops_on_sigterm() {
         let outcome: Value = serde_json::from_str(&body).expect("a JSON body");
         assert_eq!(outcome["resourceType"], "OperationOutcome", "{outcome}");
         assert_eq!(outcome["issue"][0]["code"], "not-supported", "{outcome}");
+        let (status, headers, body) = http_get(&address, &feed_path);
+        assert!(status.contains(" 200 "), "{backend}: {status} {body}");
+        assert!(
+            headers
+                .iter()
+                .any(|(name, value)| name == "content-type" && value.starts_with("text/calendar")),
+            "{headers:?}"
+        );
+        assert!(body.starts_with("BEGIN:VCALENDAR"), "{body}");
 
         let stopped = Command::new("kill")
             .args(["-TERM", &server.id().to_string()])

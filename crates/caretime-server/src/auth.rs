@@ -213,18 +213,57 @@ impl FromRequestParts<AppState> for Caller {
             .user_by_token(&token_hash(token))
             .await?
             .ok_or(ApiError::Unauthorized("the token is unknown or revoked"))?;
-        let role = Role::from_name(&user.role)
-            .ok_or_else(|| ApiError::Internal(format!("user {} has an unknown role", user.name)))?;
-        let source = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or_else(|| "unknown".to_owned(), |info| info.0.to_string());
-        Ok(Caller {
-            name: user.name,
-            role,
-            clinician: user.clinician,
-            source,
-        })
+        caller_of(user, parts)
+    }
+}
+
+fn caller_of(user: caretime_store::users::UserRow, parts: &Parts) -> Result<Caller, ApiError> {
+    let role = Role::from_name(&user.role)
+        .ok_or_else(|| ApiError::Internal(format!("user {} has an unknown role", user.name)))?;
+    let source = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "unknown".to_owned(), |info| info.0.to_string());
+    Ok(Caller {
+        name: user.name,
+        role,
+        clinician: user.clinician,
+        source,
+    })
+}
+
+/// The caller of a calendar feed: the user of a feed token in the query (`?token=`, what a
+/// calendar program subscribing to a URL can send; `caretime user feed`), else the user of the
+/// Authorization header. A feed token opens nothing but the feed; an API token is never taken
+/// from a URL.
+#[derive(Clone, Debug)]
+pub struct FeedCaller(pub Caller);
+
+impl FromRequestParts<AppState> for FeedCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<FeedCaller, ApiError> {
+        let token = parts.uri.query().and_then(|query| {
+            form_urlencoded::parse(query.as_bytes())
+                .find(|(key, _)| key == "token")
+                .map(|(_, value)| value.into_owned())
+        });
+        let Some(token) = token else {
+            return Caller::from_request_parts(parts, state)
+                .await
+                .map(FeedCaller);
+        };
+        let user = state
+            .store
+            .user_by_feed_token(&token_hash(&token))
+            .await?
+            .ok_or(ApiError::Unauthorized(
+                "the feed token is unknown or revoked",
+            ))?;
+        caller_of(user, parts).map(FeedCaller)
     }
 }
 

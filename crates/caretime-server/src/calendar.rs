@@ -21,6 +21,10 @@
 //! admins may read it; anyone else gets 403, and the refusal is audited. Every read is audited
 //! too (entity `calendar`, the clinician's id). A calendar is not a FHIR resource, so
 //! `GET /metadata` does not list it.
+//!
+//! A calendar program that subscribes to a URL cannot send an Authorization header: it sends a
+//! feed token as `?token=` ([`crate::auth::FeedCaller`], `caretime user feed`), which opens this
+//! feed and nothing else, with the same rules as its user's API token.
 
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
@@ -39,7 +43,7 @@ use jiff::{SignedDuration, Timestamp, ToSpan};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::auth::{Caller, Role};
+use crate::auth::{FeedCaller, Role};
 use crate::error::ApiError;
 use crate::ical::{Calendar, Event, EventStatus};
 
@@ -96,7 +100,7 @@ fn window(query: &CalendarQuery) -> Result<Window, ApiError> {
 
 async fn read_calendar(
     State(state): State<AppState>,
-    caller: Caller,
+    FeedCaller(caller): FeedCaller,
     Path(id): Path<String>,
     query: Result<Query<CalendarQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {

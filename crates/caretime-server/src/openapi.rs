@@ -86,6 +86,10 @@ const OTHER_ROUTES: [OtherRoute; 9] = [
                 "the first week's date (YYYY-MM-DD; default: this week's Monday)",
             ),
             ("weeks", "how many weeks, 1 to 26 (default 4)"),
+            (
+                "token",
+                "a calendar feed token (`caretime user feed`), instead of the Authorization header",
+            ),
         ],
         "text/calendar",
     ),

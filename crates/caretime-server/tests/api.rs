@@ -664,6 +664,52 @@ async fn a_clinician_reads_their_own_calendar_and_nobody_else_may() {
             ],
             "{backend}"
         );
+
+        // A calendar program subscribes with a feed token in the URL: it opens the feed and
+        // nothing else, and a revoke ends it.
+        let feed = new_token().expect("randomness");
+        server
+            .store
+            .add_feed_token("dr-own", &token_hash(&feed), &admin(), now())
+            .await
+            .expect("a feed token");
+        let base_url = server.base.clone();
+        let plain = async |path: String| {
+            let response = reqwest::Client::new()
+                .get(format!("{base_url}{path}"))
+                .send()
+                .await
+                .expect("answers");
+            (response.status(), response.text().await.expect("a body"))
+        };
+        let (status, feed_text) = plain(format!("{path}&token={feed}")).await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {feed_text}");
+        assert_eq!(ical_events(&feed_text), events, "the same calendar");
+        let other_path = format!("/Practitioner/{}/calendar.ics?token={feed}", clinician + 1);
+        let (status, _) = plain(other_path).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "another clinician's feed");
+        let (status, _, body) = server
+            .get(&format!("/Practitioner/{clinician}"), Some(&feed))
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "a feed token is no API token"
+        );
+        assert_outcome(&body, "login");
+        let (status, _) = plain(format!("{path}&token={own}")).await;
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "an API token is not taken from a URL"
+        );
+        server
+            .store
+            .revoke_tokens("dr-own", &admin(), now())
+            .await
+            .expect("revokes");
+        let (status, _) = plain(format!("{path}&token={feed}")).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "revoked");
         server.stop().await;
         db.finish().await;
     }

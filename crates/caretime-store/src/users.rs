@@ -148,14 +148,52 @@ impl Store {
         actor: &Actor,
         now: Timestamp,
     ) -> Result<(), StoreError> {
+        self.add_scoped_token(name, token_hash, "api", actor, now)
+            .await
+    }
+
+    /// Adds a calendar feed token to the user `name`: it opens only their calendar feed
+    /// ([`Store::user_by_feed_token`]), never the API.
+    pub async fn add_feed_token(
+        &self,
+        name: &str,
+        token_hash: &str,
+        actor: &Actor,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.add_scoped_token(name, token_hash, "calendar", actor, now)
+            .await
+    }
+
+    async fn add_scoped_token(
+        &self,
+        name: &str,
+        token_hash: &str,
+        scope: &'static str,
+        actor: &Actor,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         let user = self
             .user_by_name(name)
             .await?
             .ok_or_else(|| StoreError::NoUser(name.to_owned()))?;
         let mut tx = Tx::begin_unlocked(self.pool()).await?;
-        tx.run(&token_statement(token_hash, user.id, tables::seconds(now)))
-            .await?;
-        tx.run(&audit_statement(actor, now, &user_audit("token", name)))
+        tx.run(&Statement::new(
+            "INSERT INTO api_token (hash, user_id, created_at, scope) VALUES ($1, $2, $3, $4)",
+            vec![
+                token_hash.into(),
+                user.id.into(),
+                tables::seconds(now).into(),
+                scope.into(),
+            ],
+        ))
+        .await?;
+        let action = if scope == "api" {
+            "token"
+        } else {
+            "feed-token"
+        };
+        tx.run(&audit_statement(actor, now, &user_audit(action, name)))
             .await?;
         tx.commit().await
     }
@@ -184,10 +222,22 @@ impl Store {
         Ok(revoked)
     }
 
-    /// The user a live (unrevoked) token with this hash belongs to.
+    /// The user a live (unrevoked) API token with this hash belongs to.
     pub async fn user_by_token(&self, token_hash: &str) -> Result<Option<UserRow>, StoreError> {
         let sql = "SELECT u.id, u.name, u.role, u.clinician, u.password_hash FROM api_token t \
-                   JOIN app_user u ON u.id = t.user_id WHERE t.hash = $1 AND t.revoked_at IS NULL";
+                   JOIN app_user u ON u.id = t.user_id WHERE t.hash = $1 AND t.revoked_at IS NULL \
+                   AND t.scope = 'api'";
+        one_user(self.pool(), sql, token_hash).await
+    }
+
+    /// The user a live calendar feed token with this hash belongs to.
+    pub async fn user_by_feed_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<UserRow>, StoreError> {
+        let sql = "SELECT u.id, u.name, u.role, u.clinician, u.password_hash FROM api_token t \
+                   JOIN app_user u ON u.id = t.user_id WHERE t.hash = $1 AND t.revoked_at IS NULL \
+                   AND t.scope = 'calendar'";
         one_user(self.pool(), sql, token_hash).await
     }
 
