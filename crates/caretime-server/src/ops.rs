@@ -287,6 +287,19 @@ fn proposed(offer: &Offer, offers: &Offers<'_>, proposal: &Proposal) -> Appointm
 
 const BOOKERS: [Role; 1] = [Role::Scheduler];
 
+/// The `$find` parameters this server reads (IHE ITI-115's, and Argonaut's `patient`). The
+/// others ITI-115 defines (`specialty`, `location-reference`, `organization`, ...) are refused
+/// rather than ignored.
+const FIND_PARAMETERS: [&str; 7] = [
+    "patient-reference",
+    "patient",
+    "visit-type",
+    "start",
+    "end",
+    "practitioner",
+    "_count",
+];
+
 /// `POST /Appointment/$find`.
 async fn find(
     State(state): State<AppState>,
@@ -295,6 +308,18 @@ async fn find(
 ) -> Result<Response, ApiError> {
     caller.require(&state, &BOOKERS, "appointment").await?;
     let parameters = parameters(&body)?;
+    // A filter this server would ignore must not look applied: it is refused, by name.
+    if let Some(unsupported) = parameters
+        .parameter
+        .iter()
+        .find(|parameter| !FIND_PARAMETERS.contains(&parameter.name.as_str()))
+    {
+        return Err(ApiError::Invalid(format!(
+            "$find does not support the parameter `{}`; it takes {}",
+            unsupported.name,
+            FIND_PARAMETERS.join(", ")
+        )));
+    }
     let member = text_of(&parameters, &["patient-reference", "patient"])
         .ok_or_else(|| ApiError::Invalid("patient-reference (Patient/ID) is required".into()))?;
     let member = MemberId(reference_id(member, "Patient", "patient-reference")?);

@@ -893,6 +893,24 @@ async fn find_hold_book_cancel_and_rebook() {
             "{backend}: the refusal is audited"
         );
 
+        // A $find filter this server does not apply is refused, not ignored.
+        let mut located = find_parameters(1, 1);
+        located["parameter"]
+            .as_array_mut()
+            .expect("parameters")
+            .push(serde_json::json!({ "name": "location-reference", "valueReference": { "reference": "Location/0" } }));
+        let (status, outcome) = server
+            .post("/Appointment/$find", &scheduler, &located)
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{outcome}");
+        assert_outcome(&outcome, "invalid");
+        assert!(
+            outcome["issue"][0]["diagnostics"]
+                .as_str()
+                .is_some_and(|text| text.contains("location-reference")),
+            "{outcome}"
+        );
+
         // Unknown appointments and bad cancellations.
         let (status, outcome) = server
             .post(
