@@ -56,6 +56,7 @@ use crate::AppState;
 use crate::auth::{Caller, Role};
 use crate::error::ApiError;
 use crate::rest::fhir;
+use crate::search::reference_id;
 
 /// Proposals `$find` answers unless `_count` says otherwise, and at most.
 const DEFAULT_COUNT: usize = 10;
@@ -95,19 +96,6 @@ fn text_of<'a>(parameters: &'a Parameters, names: &[&str]) -> Option<&'a str> {
                 .find_map(|coding| coding.code.as_deref()),
             other => other.as_str(),
         }
-    })
-}
-
-/// `Type/123` (or `123`) as a number.
-fn reference_id(text: &str, kind: &str, parameter: &str) -> Result<u32, ApiError> {
-    let id = text
-        .strip_prefix(kind)
-        .and_then(|rest| rest.strip_prefix('/'))
-        .unwrap_or(text);
-    id.parse().map_err(|_| {
-        ApiError::Invalid(format!(
-            "{parameter} must reference a {kind} such as {kind}/42"
-        ))
     })
 }
 
@@ -697,22 +685,11 @@ async fn reschedule(
                     Ok(Outcome::Accepted(changes))
                 }
                 Some(refused) => Ok(refused),
-                None => Ok(Outcome::Refused(vec![Refusal::NotFree {
-                    clinician: proposal.clinician,
-                    start: proposal.start,
-                }])),
+                None => Ok(not_free(&proposal)),
             }
         })
         .await
-        .map_err(|error| match error {
-            SharedError::Decide(error) if error.is::<NotInRegion>() => {
-                ApiError::NotFound(error.to_string())
-            }
-            SharedError::Decide(error) if error.is::<OtherMember>() || error.is::<OtherKind>() => {
-                ApiError::Invalid(error.to_string())
-            }
-            error => ApiError::Internal(format!("the reschedule failed: {error}")),
-        })?;
+        .map_err(|error| decision_error(error, "the reschedule"))?;
     answer(state, decision, None, "Appointment/$book", now).await
 }
 
@@ -784,6 +761,28 @@ struct PatchOperation {
     value: Option<serde_json::Value>,
 }
 
+/// The refusal of a proposal's time when nobody can see the member at all.
+fn not_free(proposal: &Proposal) -> Outcome {
+    Outcome::Refused(vec![Refusal::NotFree {
+        clinician: proposal.clinician,
+        start: proposal.start,
+    }])
+}
+
+/// What a failed decision answers: a proposal naming what the region lacks is 404, a
+/// reschedule that mixes members or visit types 400, anything else 500 (`what` failed).
+fn decision_error(error: SharedError, what: &str) -> ApiError {
+    match error {
+        SharedError::Decide(error) if error.is::<NotInRegion>() => {
+            ApiError::NotFound(error.to_string())
+        }
+        SharedError::Decide(error) if error.is::<OtherMember>() || error.is::<OtherKind>() => {
+            ApiError::Invalid(error.to_string())
+        }
+        error => ApiError::Internal(format!("{what} failed: {error}")),
+    }
+}
+
 /// A proposal that names a patient or practitioner the region does not have (checked inside
 /// the decision, which reads the book anyway).
 #[derive(Debug, thiserror::Error)]
@@ -830,21 +829,11 @@ async fn take(
                 )?;
                 Ok(outcome
                     .map(|outcome| joined(outcome, asked.episode))
-                    .unwrap_or_else(|| {
-                        Outcome::Refused(vec![Refusal::NotFree {
-                            clinician: proposal.clinician,
-                            start: proposal.start,
-                        }])
-                    }))
+                    .unwrap_or_else(|| not_free(&proposal)))
             },
         )
         .await
-        .map_err(|error| match error {
-            SharedError::Decide(error) if error.is::<NotInRegion>() => {
-                ApiError::NotFound(error.to_string())
-            }
-            error => ApiError::Internal(format!("the booking failed: {error}")),
-        })?;
+        .map_err(|error| decision_error(error, "the booking"))?;
     let operation = match take {
         Take::Hold => "Appointment/$hold",
         _ => "Appointment/$book",
