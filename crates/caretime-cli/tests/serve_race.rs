@@ -1,4 +1,4 @@
-//! Two `caretime serve` processes on one database, as DESIGN.md's scale-out has it: 64 `$book`
+//! Two `caretime serve` processes on one database, as a deployment scales out: 64 `$book`
 //! of one proposal at once, split between them, book it exactly once. Each process decides on
 //! its own cache of the book; only the database (PostgreSQL's exclusion constraint, SQLite's
 //! `BEGIN IMMEDIATE`) can make the losers lose. Runs on a fresh SQLite file always and on a
