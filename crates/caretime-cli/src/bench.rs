@@ -1,6 +1,8 @@
 //! `caretime bench find`: index build time and find latency on a generated region;
 //! `caretime bench simulate`: visits simulated per second over one replication, on one core.
 //! `caretime bench store` (in `bench_store`): bookings a second against a database.
+//! `caretime bench serve` (in `bench_serve`): the HTTP server's $find latency and $book
+//! throughput under concurrent clients.
 //!
 //! A benchmark, not a test: it generates the preset region, builds the book over a 12-week
 //! horizon (timed: the index build), fills it with random bookings through the same decisions as
@@ -38,6 +40,9 @@ pub(crate) enum BenchCommand {
     /// A database with a region and a year of appointments: how long a new process takes to
     /// load it; with --disruption, a replan committed on it in one transaction.
     Load(crate::bench_load::BenchLoadArgs),
+    /// The HTTP server under load: $find latency (p50/p99) and $book throughput from concurrent
+    /// clients over HTTP; beside pgbench with --pgbench.
+    Serve(crate::bench_serve::BenchServeArgs),
 }
 
 /// Arguments of `caretime bench simulate`.
@@ -339,6 +344,7 @@ pub(crate) fn run(command: &BenchCommand, format: Format) -> anyhow::Result<Outc
         BenchCommand::Simulate(args) => return bench_simulate(args, format),
         BenchCommand::Store(args) => return crate::bench_store::run(args, format),
         BenchCommand::Load(args) => return crate::bench_load::run(args, format),
+        BenchCommand::Serve(args) => return crate::bench_serve::run(args, format),
     };
     check_bookings(args.bookings)?;
     if !(1..=MAX_REQUESTS).contains(&args.requests) {

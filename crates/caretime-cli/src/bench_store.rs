@@ -20,8 +20,9 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use caretime_core::region::Region;
 use caretime_core::request::Request;
+use caretime_core::rules::RuleSet;
 use caretime_engine::book::Take;
-use caretime_region::generate::generate;
+use caretime_region::generate::{RegionParams, generate};
 use caretime_store::live::{BoxError, Decision, LiveBook};
 use caretime_store::shared::{SharedBook, SharedError};
 use caretime_store::{Actor, AuditEvent, Store, StoreError};
@@ -82,7 +83,7 @@ pub(crate) struct BenchStoreArgs {
 }
 
 /// The book's first date in a fresh database (a Monday), as `bench find` uses.
-fn first_date() -> Date {
+pub(crate) fn first_date() -> Date {
     date(2025, 12, 1)
 }
 
@@ -96,16 +97,19 @@ const PGBENCH_THREADS: u32 = 2;
 /// How long pgbench runs (`-T`), in seconds.
 const PGBENCH_SECONDS: u32 = 20;
 
+/// Latencies in milliseconds.
 #[derive(Debug, Serialize)]
-struct Millis {
-    p50_ms: f64,
-    p99_ms: f64,
-    max_ms: f64,
-    mean_ms: f64,
+pub(crate) struct Millis {
+    pub(crate) p50_ms: f64,
+    pub(crate) p90_ms: f64,
+    pub(crate) p99_ms: f64,
+    pub(crate) max_ms: f64,
+    pub(crate) mean_ms: f64,
 }
 
 impl Millis {
-    fn of(mut micros: Vec<f64>) -> Option<Millis> {
+    /// The quantiles of `micros` (none: `None`).
+    pub(crate) fn of(mut micros: Vec<f64>) -> Option<Millis> {
         if micros.is_empty() {
             return None;
         }
@@ -113,6 +117,7 @@ impl Millis {
         let quantile = |q: f64| micros[((micros.len() - 1) as f64 * q).round() as usize] / 1e3;
         Some(Millis {
             p50_ms: quantile(0.5),
+            p90_ms: quantile(0.9),
             p99_ms: quantile(0.99),
             max_ms: quantile(1.0),
             mean_ms: micros.iter().sum::<f64>() / micros.len() as f64 / 1e3,
@@ -120,8 +125,9 @@ impl Millis {
     }
 }
 
+/// pgbench's simple-update beside caretime's bookings, on the same server.
 #[derive(Debug, Serialize)]
-struct PgbenchReport {
+pub(crate) struct PgbenchReport {
     scale: u32,
     clients: u32,
     threads: u32,
@@ -129,6 +135,37 @@ struct PgbenchReport {
     tps: f64,
     /// caretime's bookings a second over pgbench's transactions a second.
     ratio: f64,
+}
+
+impl PgbenchReport {
+    /// Runs pgbench with `clients` clients on a scratch database of `url`'s server and sets its
+    /// transactions a second beside `bookings_per_second`.
+    pub(crate) fn beside(
+        tools: &PgTools,
+        url: &str,
+        clients: u32,
+        bookings_per_second: f64,
+        format: Format,
+    ) -> anyhow::Result<PgbenchReport> {
+        let tps = tools.run(url, clients, format)?;
+        Ok(PgbenchReport {
+            scale: PGBENCH_SCALE,
+            clients,
+            threads: PGBENCH_THREADS,
+            seconds: PGBENCH_SECONDS,
+            tps,
+            ratio: bookings_per_second / tps,
+        })
+    }
+
+    /// One line for a table: pgbench's figure and the ratio.
+    pub(crate) fn line(&self) -> String {
+        format!(
+            "{:.0} transactions a second (simple-update, scale {}, {} clients, {} threads, {} s); \
+             caretime is {:.2}x",
+            self.tps, self.scale, self.clients, self.threads, self.seconds, self.ratio
+        )
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -179,28 +216,43 @@ struct ClientRun {
 }
 
 pub(crate) fn run(args: &BenchStoreArgs, format: Format) -> anyhow::Result<Outcome> {
-    let postgres = args
-        .database
-        .as_deref()
-        .is_some_and(|url| url.starts_with("postgres:") || url.starts_with("postgresql:"));
-    // Look for pgbench before the long run, so that a missing one is said at once.
-    let tools = match (args.pgbench, postgres) {
-        (false, _) => None,
+    let tools = pg_tools(args.pgbench, args.database.as_deref())?;
+    on_database(args.database.as_deref(), "store", |url| {
+        bench(args, url, tools.as_ref(), format)
+    })
+}
+
+/// PostgreSQL's client programs when `--pgbench` asks for them; an error at once (before the
+/// long run) when `database` is not PostgreSQL or pgbench is missing.
+pub(crate) fn pg_tools(pgbench: bool, database: Option<&str>) -> anyhow::Result<Option<PgTools>> {
+    let postgres =
+        database.is_some_and(|url| url.starts_with("postgres:") || url.starts_with("postgresql:"));
+    match (pgbench, postgres) {
+        (false, _) => Ok(None),
         (true, false) => bail!(
             "--pgbench needs a PostgreSQL --database (postgres://USER@HOST:PORT/DB): pgbench \
              runs on the same server"
         ),
-        (true, true) => Some(PgTools::find()?),
-    };
-    match &args.database {
-        Some(url) => bench(args, url, tools.as_ref(), format),
+        (true, true) => Ok(Some(PgTools::find()?)),
+    }
+}
+
+/// Runs `bench` on `database`, or on a new SQLite file in a temporary directory (removed after)
+/// when none is given; `command` names the directory (`caretime-bench-COMMAND-PID`).
+pub(crate) fn on_database<T>(
+    database: Option<&str>,
+    command: &str,
+    bench: impl FnOnce(&str) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    match database {
+        Some(url) => bench(url),
         None => {
-            let dir =
-                std::env::temp_dir().join(format!("caretime-bench-store-{}", std::process::id()));
+            let dir = std::env::temp_dir()
+                .join(format!("caretime-bench-{command}-{}", std::process::id()));
             std::fs::create_dir_all(&dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
             let url = format!("sqlite://{}", dir.join("book.db").display());
-            let result = bench(args, &url, None, format);
+            let result = bench(&url);
             // A scratch file of the benchmark's own: nothing to keep.
             let _ = std::fs::remove_dir_all(&dir);
             result
@@ -209,10 +261,58 @@ pub(crate) fn run(args: &BenchStoreArgs, format: Format) -> anyhow::Result<Outco
 }
 
 /// The region booked into: generated and imported, or the database's own.
-struct Setup {
-    region: Region,
-    first: Timestamp,
-    import_seconds: Option<f64>,
+pub(crate) struct Setup {
+    pub(crate) region: Region,
+    /// The book's first instant.
+    pub(crate) first: Timestamp,
+    /// `None`: the database's own region (`--reuse`).
+    pub(crate) import_seconds: Option<f64>,
+}
+
+/// Generates the socal region of `params` and imports it into `store`, which must hold none
+/// (`command` names the benchmark in the refusal), with a progress bar.
+pub(crate) async fn import(
+    store: &Store,
+    params: &RegionParams,
+    (rules, rules_text): (&RuleSet, &str),
+    command: &str,
+    format: Format,
+) -> anyhow::Result<Setup> {
+    let progress = spinner(format, "generating region");
+    let region = generate(params)?;
+    progress.finish_and_clear();
+    let first = midnight(first_date(), rules.time_zone())?;
+    let bar = progress_bar(format, 0, "importing rows");
+    let tick = |done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    };
+    let started = Instant::now();
+    let imported = store
+        .import_region(
+            &region,
+            rules_text,
+            first_date(),
+            &bench_actor("setup"),
+            first,
+            &tick,
+        )
+        .await;
+    bar.finish_and_clear();
+    match imported {
+        Ok(_) => {}
+        Err(StoreError::AlreadyImported) => bail!(
+            "{} holds a region already: bench {command} needs a fresh database (or --reuse to \
+             book into the region it holds)",
+            store.url()
+        ),
+        Err(error) => return Err(error.into()),
+    }
+    Ok(Setup {
+        region,
+        first,
+        import_seconds: Some(started.elapsed().as_secs_f64()),
+    })
 }
 
 fn bench(
@@ -242,34 +342,7 @@ fn bench(
                 Err(error) => return Err(error.into()),
             }
         }
-        let progress = spinner(format, "generating region");
-        let region = generate(&params)?;
-        progress.finish_and_clear();
-        let first = midnight(first_date(), rules.time_zone())?;
-        let bar = progress_bar(format, 0, "importing rows");
-        let tick = |done: usize, total: usize| {
-            bar.set_length(total as u64);
-            bar.set_position(done as u64);
-        };
-        let started = Instant::now();
-        let imported = store
-            .import_region(&region, &rules_text, first_date(), &actor, first, &tick)
-            .await;
-        bar.finish_and_clear();
-        match imported {
-            Ok(_) => {}
-            Err(StoreError::AlreadyImported) => bail!(
-                "{} holds a region already: bench store needs a fresh database (or --reuse to \
-                 book into the region it holds)",
-                store.url()
-            ),
-            Err(error) => return Err(error.into()),
-        }
-        let setup = Setup {
-            region,
-            first,
-            import_seconds: Some(started.elapsed().as_secs_f64()),
-        };
+        let setup = import(&store, &params, (&rules, &rules_text), "store", format).await?;
         Ok((store, setup))
     })?;
 
@@ -294,20 +367,9 @@ fn bench(
     let sum = |count: fn(&ClientRun) -> u32| runs.iter().map(count).sum::<u32>();
     let committed = sum(|run| run.committed);
     let bookings_per_second = committed as f64 / seconds;
-    let pgbench = match tools {
-        Some(tools) => {
-            let tps = tools.run(url, args.clients, format)?;
-            Some(PgbenchReport {
-                scale: PGBENCH_SCALE,
-                clients: args.clients,
-                threads: PGBENCH_THREADS,
-                seconds: PGBENCH_SECONDS,
-                tps,
-                ratio: bookings_per_second / tps,
-            })
-        }
-        None => None,
-    };
+    let pgbench = tools
+        .map(|tools| PgbenchReport::beside(tools, url, args.clients, bookings_per_second, format))
+        .transpose()?;
     let report = StoreReport {
         backend: store.backend().name(),
         database: store.url().to_owned(),
@@ -351,7 +413,7 @@ fn bench(
     })
 }
 
-fn current_thread() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn current_thread() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -359,7 +421,7 @@ fn current_thread() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// The start of `date` in `zone`.
-fn midnight(date: Date, zone: &jiff::tz::TimeZone) -> anyhow::Result<Timestamp> {
+pub(crate) fn midnight(date: Date, zone: &jiff::tz::TimeZone) -> anyhow::Result<Timestamp> {
     Ok(date
         .to_zoned(zone.clone())
         .context("the book's first date in range")?
@@ -367,7 +429,7 @@ fn midnight(date: Date, zone: &jiff::tz::TimeZone) -> anyhow::Result<Timestamp> 
 }
 
 /// The benchmark's actor in the audit log.
-fn bench_actor(who: &str) -> Actor {
+pub(crate) fn bench_actor(who: &str) -> Actor {
     Actor {
         who: format!("bench:{who}"),
         source: format!("pid {}", std::process::id()),
@@ -559,19 +621,7 @@ fn text(report: &StoreReport) -> String {
         ],
     ];
     if let Some(pgbench) = &report.pgbench {
-        rows.push(vec![
-            "pgbench".to_owned(),
-            format!(
-                "{:.0} transactions a second (simple-update, scale {}, {} clients, {} threads, \
-                 {} s); caretime is {:.2}x",
-                pgbench.tps,
-                pgbench.scale,
-                pgbench.clients,
-                pgbench.threads,
-                pgbench.seconds,
-                pgbench.ratio
-            ),
-        ]);
+        rows.push(vec!["pgbench".to_owned(), pgbench.line()]);
     }
     table(&rows)
 }
@@ -579,7 +629,7 @@ fn text(report: &StoreReport) -> String {
 /// PostgreSQL's client programs the comparison runs: pgbench, and psql to create and drop its
 /// scratch database.
 #[derive(Debug)]
-struct PgTools {
+pub(crate) struct PgTools {
     pgbench: PathBuf,
     psql: PathBuf,
 }

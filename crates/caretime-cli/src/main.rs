@@ -9,6 +9,7 @@
 
 mod bench;
 mod bench_load;
+mod bench_serve;
 mod bench_store;
 mod compare;
 mod deadline;

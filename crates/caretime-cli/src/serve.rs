@@ -6,10 +6,10 @@ use anyhow::Context;
 use caretime_core::id::ClinicianId;
 use caretime_server::auth::{Role, hash_password, new_token, token_hash};
 use caretime_server::{AppState, serve, shutdown_signal};
-use caretime_store::Store;
 use caretime_store::live::LiveBook;
 use caretime_store::shared::SharedBook;
 use caretime_store::users::NewUser;
+use caretime_store::{Connections, Store};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
@@ -92,7 +92,11 @@ pub(crate) fn run_serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let store = Store::open_existing(args.store.database()).await?;
+        let store = Store::open_existing_with(
+            args.store.database(),
+            Connections::UpTo(caretime_server::DATABASE_CONNECTIONS),
+        )
+        .await?;
         let now = args.store.now()?;
         let live = LiveBook::load(&store, now, &actor()).await?;
         let book = SharedBook::start(live);

@@ -56,6 +56,11 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Requests a second one client address may make (in bursts of twice as many) unless
 /// `caretime serve --rate-limit` says otherwise.
 pub const DEFAULT_RATE_LIMIT: u32 = 200;
+/// Connections a server keeps to a PostgreSQL database: a request holds one for its token's
+/// lookup and for its audit row's commit, so with few of them concurrent requests queue for a
+/// connection (bench/NOTES.md, "bench serve"). Sixteen leave room for six servers under
+/// PostgreSQL's default 100 connections.
+pub const DATABASE_CONNECTIONS: u32 = 16;
 
 /// What every handler shares.
 #[derive(Clone, Debug)]

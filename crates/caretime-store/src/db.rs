@@ -41,6 +41,16 @@ impl Backend {
     }
 }
 
+/// How many connections a process keeps to a PostgreSQL server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Connections {
+    /// Two: a command or a benchmark client works one statement at a time.
+    Few,
+    /// Up to this many (at least 2): a server answering concurrent requests, each of which
+    /// reads its caller's token and writes an audit row.
+    UpTo(u32),
+}
+
 /// A connection pool on either backend.
 #[derive(Clone, Debug)]
 pub(crate) enum Pool {
@@ -55,7 +65,11 @@ impl Pool {
     /// Connects to `url` (`sqlite://FILE`, `sqlite::memory:`, `postgres://...`). A SQLite file is
     /// created if `create` and it does not exist, and runs in WAL mode (readers do not wait for
     /// the writer).
-    pub(crate) async fn connect(url: &str, create: bool) -> Result<Pool, StoreError> {
+    pub(crate) async fn connect(
+        url: &str,
+        create: bool,
+        connections: Connections,
+    ) -> Result<Pool, StoreError> {
         if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
                 .map_err(|_| StoreError::Url(url_shape(url)))?
@@ -81,13 +95,19 @@ impl Pool {
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options =
                 PgConnectOptions::from_str(url).map_err(|_| StoreError::Url(url_shape(url)))?;
-            // Two connections: a process works one statement at a time, but the pool hands a
-            // released connection back on a task of its own, so the next statement may open a
-            // new one meanwhile. With a larger cap every short process (a CLI command, a
+            // Two connections by default: a process works one statement at a time, but the pool
+            // hands a released connection back on a task of its own, so the next statement may
+            // open a new one meanwhile. With a larger cap every short process (a CLI command, a
             // benchmark client) opened several in turn, and 32 concurrent `caretime book`
-            // commands took 87 of PostgreSQL's default 100 connections.
+            // commands took 87 of PostgreSQL's default 100 connections. A server asks for more:
+            // with two, its concurrent requests queued for a connection (each holds one through
+            // its audit row's commit and fsync).
+            let max = match connections {
+                Connections::Few => 2,
+                Connections::UpTo(max) => max.max(2),
+            };
             let pool = PgPoolOptions::new()
-                .max_connections(2)
+                .max_connections(max)
                 .acquire_timeout(BUSY_TIMEOUT)
                 .connect_with(options)
                 .await

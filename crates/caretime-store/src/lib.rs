@@ -27,7 +27,7 @@ use caretime_engine::book::ApplyError;
 use caretime_region::file::RegionFileError;
 use jiff::Timestamp;
 
-pub use db::{Backend, Schema};
+pub use db::{Backend, Connections, Schema};
 use db::{Pool, Statement, Tx};
 
 /// What went wrong in the store. Messages name tables, fields and ids, never a member's data.
@@ -223,7 +223,20 @@ impl Store {
     /// Opens an existing database (a missing SQLite file is an error, not created) and applies
     /// the migrations it lacks.
     pub async fn open_existing(url: &str) -> Result<Store, StoreError> {
-        let store = Store::connect(url, false).await?;
+        Store::open_existing_with(url, Connections::Few).await
+    }
+
+    /// [`Store::open_existing`] with up to `connections` to a PostgreSQL server (a server's
+    /// concurrent requests; SQLite keeps its four, as its writers wait for each other anyway).
+    pub async fn open_existing_with(
+        url: &str,
+        connections: Connections,
+    ) -> Result<Store, StoreError> {
+        let pool = Pool::connect(url, false, connections).await?;
+        let store = Store {
+            pool,
+            url: db::shown_url(url),
+        };
         store.pool.migrate().await?;
         Ok(store)
     }
@@ -231,7 +244,7 @@ impl Store {
     /// Connects without migrating (`db check`, `db migrate`); `create` makes a missing SQLite
     /// file.
     pub async fn connect(url: &str, create: bool) -> Result<Store, StoreError> {
-        let pool = Pool::connect(url, create).await?;
+        let pool = Pool::connect(url, create, Connections::Few).await?;
         Ok(Store {
             pool,
             url: db::shown_url(url),

@@ -1,0 +1,653 @@
+//! `caretime bench serve`: the HTTP server under load, driven over HTTP by concurrent clients;
+//! with `--pgbench`, PostgreSQL's own benchmark on the same server, for scale.
+//!
+//! A benchmark, not a test. It imports a generated region into a fresh database (or, with
+//! `--reuse`, serves the region a database holds, so a full-scale run does not import again),
+//! starts the real server in this process on 127.0.0.1 (`caretime_server::serve`, rate limit
+//! off, its clock set to the book's first morning so runs on different days ask the same
+//! questions), adds a scheduler's token, and then runs two phases from `--clients` tasks, each
+//! with its own HTTP connection, each waiting for an answer before it asks again:
+//! `$find` for members drawn from the seed (visit-type initial), timed end to end per request;
+//! then `$find` and `$book` of the first proposal, counted by outcome. The requests are the same
+//! for a seed; what is booked depends on how the clients interleave, and the times on the
+//! machine. Server and clients share this process's cores: the figures include the clients' own
+//! work (small beside the server's: build a body, read the answer).
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use caretime_server::auth::{new_token, token_hash};
+use caretime_server::{AppState, Clock};
+use caretime_store::live::LiveBook;
+use caretime_store::shared::SharedBook;
+use caretime_store::users::NewUser;
+use caretime_store::{Connections, Store, StoreError};
+use clap::Args;
+use indicatif::ProgressBar;
+use jiff::Timestamp;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+use crate::bench_store::{
+    Millis, PgTools, PgbenchReport, bench_actor, first_date, import, midnight, on_database,
+    pg_tools,
+};
+use crate::output::{Format, print, print_json, progress_bar, spinner, table};
+use crate::region::Preset;
+use crate::{Outcome, load};
+
+/// Arguments of `caretime bench serve`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The server is `caretime serve`'s, started in this process on 127.0.0.1 with \
+no rate limit, its clock set to 09:00 on the book's first day (a Monday); a scheduler's token is \
+added to the database. Each client is a task with its own HTTP connection that waits for each \
+answer before it asks again. Phase one: --finds POST /Appointment/$find (visit-type initial, \
+members drawn from the seed), each timed from sending the request to the last byte of the \
+answer. Phase two: --books times $find, then POST /Appointment/$book of the first proposal; \
+counted as booked (200), conflict (409), no offer (an empty Bundle) and other statuses, and \
+bookings a second over the phase. Every $find is audited (a write) as the server always does. \
+The full-scale import takes minutes: --reuse serves the region a database already holds (its \
+bookings stay). With --pgbench (a postgres:// database), pgbench -i -s 8, then pgbench -b \
+simple-update -c CLIENTS -j 2 -T 20, runs on a scratch database of the same server (created and \
+dropped) after the phases, and its transactions a second are printed beside the bookings a second."
+)]
+pub(crate) struct BenchServeArgs {
+    /// The database: sqlite://FILE or postgres://USER@HOST:PORT/DB. It must hold no region
+    /// (see --reuse) [default: a new SQLite file in a temporary directory, removed after].
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
+    /// Scale of the generated socal region (1 = full scale: 4.8 million members); ignored with
+    /// --reuse on a database that holds a region.
+    #[arg(long, default_value_t = 1.0)]
+    scale: f64,
+    /// Random seed for the region and the members asked for.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Concurrent clients, 1 to 256, each with its own connection.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=256))]
+    clients: u32,
+    /// Timed $find requests of phase one, dealt to the clients in turn, 1 to 1,000,000.
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    finds: u32,
+    /// $find-then-$book attempts of phase two, dealt to the clients in turn, 0 to 1,000,000.
+    #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    books: u32,
+    /// Connections the server keeps to a PostgreSQL database (`caretime serve` keeps
+    /// caretime_server::DATABASE_CONNECTIONS), 2 to 64; SQLite keeps its four.
+    #[arg(long, default_value_t = caretime_server::DATABASE_CONNECTIONS, value_parser = clap::value_parser!(u32).range(2..=64))]
+    connections: u32,
+    /// Serve the region the database holds (its bookings stay) instead of refusing it; a
+    /// database without one is filled first.
+    #[arg(long)]
+    reuse: bool,
+    /// Also run pgbench on a scratch database of the same PostgreSQL server, and print the
+    /// ratio.
+    #[arg(long)]
+    pgbench: bool,
+}
+
+/// The user the benchmark's requests come from (a scheduler: books for anyone).
+const USER: &str = "bench-serve";
+
+/// The benchmark's own stream of members, apart from the region's streams of the same seed.
+const MEMBER_STREAM: u64 = 0x7365_7276_6566_696e;
+
+#[derive(Debug, Serialize)]
+struct ServeReport {
+    backend: &'static str,
+    database: String,
+    /// Whether the database's own region was served (`--reuse`).
+    reused: bool,
+    scale: Option<f64>,
+    seed: u64,
+    members: usize,
+    clinicians: usize,
+    import_seconds: Option<f64>,
+    /// The server's load of its book (region and journal) before it listens.
+    load_seconds: f64,
+    clients: u32,
+    /// The server's connections to PostgreSQL (SQLite: four whatever this says).
+    connections: u32,
+    find: FindPhase,
+    book: BookPhase,
+    pgbench: Option<PgbenchReport>,
+}
+
+/// Phase one: `$find` alone.
+#[derive(Debug, Default, Serialize)]
+struct FindPhase {
+    requests: u32,
+    /// Answered 200 with at least one proposal.
+    with_offers: u32,
+    /// Answered 200 with an empty Bundle.
+    without_offers: u32,
+    /// Any other answer, by status.
+    other_statuses: BTreeMap<u16, u32>,
+    seconds: f64,
+    per_second: f64,
+    /// From sending the request to the answer's last byte.
+    latency: Option<Millis>,
+}
+
+/// Phase two: `$find`, then `$book` of its first proposal.
+#[derive(Debug, Default, Serialize)]
+struct BookPhase {
+    attempts: u32,
+    booked: u32,
+    /// `$book` answered 409: another client took the time between the find and the book.
+    conflicts: u32,
+    /// `$find` found nothing to book.
+    no_offer: u32,
+    /// Any other answer, `$find STATUS` or `$book STATUS`.
+    other_statuses: BTreeMap<String, u32>,
+    seconds: f64,
+    bookings_per_second: f64,
+    /// The `$book` requests alone.
+    book_latency: Option<Millis>,
+}
+
+pub(crate) fn run(args: &BenchServeArgs, format: Format) -> anyhow::Result<Outcome> {
+    let tools = pg_tools(args.pgbench, args.database.as_deref())?;
+    on_database(args.database.as_deref(), "serve", |url| {
+        bench(args, url, tools.as_ref(), format)
+    })
+}
+
+fn bench(
+    args: &BenchServeArgs,
+    url: &str,
+    tools: Option<&PgTools>,
+    format: Format,
+) -> anyhow::Result<Outcome> {
+    let params = Preset::Socal.params(args.scale, args.seed)?;
+    let (rules, rules_text) = load::rule_set_with_text("ca-dmhc")?;
+    // Server and clients share the machine's cores, as a server and its clients on one host.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let (report, store) = runtime.block_on(async {
+        let store = Store::open(url).await?;
+        let held = match store.region_size().await {
+            Ok(_) => true,
+            Err(StoreError::Empty) => false,
+            Err(error) => return Err(error.into()),
+        };
+        let import_seconds = if held && args.reuse {
+            None
+        } else {
+            // The server loads its own copy from the database: the generated one goes now.
+            let setup = import(&store, &params, (&rules, &rules_text), "serve", format).await?;
+            setup.import_seconds
+        };
+
+        // The server opens its own connections, as `caretime serve` does.
+        store.close().await;
+        let store = Store::open_existing_with(url, Connections::UpTo(args.connections)).await?;
+        let progress = spinner(format, "loading the server's book");
+        let started = Instant::now();
+        // Loaded as of the first day the benchmarks import with: the book then reaches
+        // `LOOKAHEAD_DAYS` past the database's own first day (a later one) or past that one.
+        let loaded_at = midnight(first_date(), rules.time_zone())?;
+        let live = LiveBook::load(&store, loaded_at, &bench_actor("server")).await?;
+        let first_day = live.book().availability().horizon().first;
+        let now = first_day
+            .at(9, 0, 0, 0)
+            .to_zoned(live.rules().time_zone().clone())
+            .context("the book's first morning in range")?
+            .timestamp();
+        let members = live.region().members.len();
+        let clinicians = live.region().clinicians.len();
+        let load_seconds = started.elapsed().as_secs_f64();
+        progress.finish_and_clear();
+        if members == 0 {
+            bail!("the database's region has no members to ask for");
+        }
+
+        let token = scheduler_token(&store, now).await?;
+        let clock = Clock::system();
+        clock.set(now);
+        let mut state = AppState::new(store.clone(), SharedBook::start(live), clock);
+        state.rate_limit = None;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .context("cannot listen on 127.0.0.1")?;
+        let address = listener.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let served = tokio::spawn(caretime_server::serve(listener, state, async {
+            let _ = stopped.await;
+        }));
+
+        let mut rng = ChaCha8Rng::seed_from_u64(args.seed ^ MEMBER_STREAM);
+        let mut draw = |count: u32| -> Vec<u32> {
+            (0..count)
+                .map(|_| rng.random_range(0..members as u32))
+                .collect()
+        };
+        let find_members = draw(args.finds);
+        let book_members = draw(args.books);
+        let mut clients = Vec::new();
+        for _ in 0..args.clients {
+            clients.push(Client::connect(address, &token).await?);
+        }
+        let (clients, find) = find_phase(clients, &find_members, format).await?;
+        let book = book_phase(clients, &book_members, format).await?;
+
+        let _ = stop.send(());
+        served
+            .await
+            .context("the server task")?
+            .context("the server stopped with an error")?;
+        let report = ServeReport {
+            backend: store.backend().name(),
+            database: store.url().to_owned(),
+            reused: import_seconds.is_none(),
+            scale: import_seconds.map(|_| args.scale),
+            seed: args.seed,
+            members,
+            clinicians,
+            import_seconds,
+            load_seconds,
+            clients: args.clients,
+            connections: args.connections,
+            find,
+            book,
+            pgbench: None,
+        };
+        anyhow::Ok((report, store))
+    })?;
+    runtime.block_on(store.close());
+    drop(runtime);
+    let pgbench = tools
+        .map(|tools| {
+            PgbenchReport::beside(
+                tools,
+                url,
+                args.clients,
+                report.book.bookings_per_second,
+                format,
+            )
+        })
+        .transpose()?;
+    let report = ServeReport { pgbench, ..report };
+    match format {
+        Format::Json => print_json(&report)?,
+        Format::Text => print(&text(&report))?,
+    }
+    Ok(Outcome::Ok)
+}
+
+/// A new token of the benchmark's scheduler (added as a user the first time).
+async fn scheduler_token(store: &Store, now: Timestamp) -> anyhow::Result<String> {
+    let token = new_token().context("no randomness from the operating system")?;
+    let actor = bench_actor("setup");
+    if store.user_by_name(USER).await?.is_some() {
+        store
+            .add_token(USER, &token_hash(&token), &actor, now)
+            .await?;
+    } else {
+        store
+            .add_user(
+                &NewUser {
+                    name: USER,
+                    role: "scheduler",
+                    clinician: None,
+                    password_hash: None,
+                    token_hash: &token_hash(&token),
+                },
+                &actor,
+                now,
+            )
+            .await?;
+    }
+    Ok(token)
+}
+
+/// One client: its own connection to the server (kept alive between requests).
+#[derive(Debug)]
+struct Client {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+/// An answer: its status, its body and how long it took from sending to its last byte.
+struct Answer {
+    status: u16,
+    body: Vec<u8>,
+    took: Duration,
+}
+
+impl Client {
+    /// A client whose connection is open (a `GET /health` made), so the first timed request
+    /// does not pay for the connect.
+    async fn connect(address: SocketAddr, token: &str) -> anyhow::Result<Client> {
+        let http = reqwest::Client::builder()
+            // The server is this process's own: a proxy from the environment must not be used.
+            .no_proxy()
+            .build()
+            .context("cannot make an HTTP client")?;
+        let base = format!("http://{address}");
+        let health = http
+            .get(format!("{base}/health"))
+            .send()
+            .await
+            .context("the server does not answer GET /health")?;
+        if !health.status().is_success() {
+            bail!("GET /health answered {}", health.status());
+        }
+        Ok(Client {
+            http,
+            base,
+            token: token.to_owned(),
+        })
+    }
+
+    async fn post(&self, path: &str, body: String) -> anyhow::Result<Answer> {
+        let started = Instant::now();
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .header(reqwest::header::CONTENT_TYPE, "application/fhir+json")
+            .body(body)
+            .send()
+            .await
+            .with_context(|| format!("POST {path}"))?;
+        let status = response.status().as_u16();
+        let body = response
+            .bytes()
+            .await
+            .with_context(|| format!("POST {path}: the answer"))?;
+        Ok(Answer {
+            status,
+            body: body.to_vec(),
+            took: started.elapsed(),
+        })
+    }
+
+    /// `$find` of an initial visit for `member`.
+    async fn find(&self, member: u32) -> anyhow::Result<Answer> {
+        let body = serde_json::json!({
+            "resourceType": "Parameters",
+            "parameter": [
+                { "name": "patient-reference",
+                  "valueReference": { "reference": format!("Patient/{member}") } },
+                { "name": "visit-type", "valueCoding": { "code": "initial" } },
+            ]
+        });
+        self.post("/Appointment/$find", body.to_string()).await
+    }
+
+    /// `$book` of the proposal `$find` answered as `id`.
+    async fn book(&self, id: &str) -> anyhow::Result<Answer> {
+        let body = serde_json::json!({
+            "resourceType": "Parameters",
+            "parameter": [
+                { "name": "appointment-reference",
+                  "valueReference": { "reference": format!("Appointment/{id}") } },
+            ]
+        });
+        self.post("/Appointment/$book", body.to_string()).await
+    }
+}
+
+/// The members dealt to client `index` of `clients`, in turn.
+fn dealt(members: &[u32], index: usize, clients: usize) -> Vec<u32> {
+    members
+        .iter()
+        .skip(index)
+        .step_by(clients)
+        .copied()
+        .collect()
+}
+
+/// The number of proposals a `$find` Bundle holds (its `total`), and the first one's id.
+fn proposals(body: &[u8]) -> anyhow::Result<(u64, Option<String>)> {
+    let bundle: serde_json::Value =
+        serde_json::from_slice(body).context("$find answered something else than JSON")?;
+    let total = bundle["total"]
+        .as_u64()
+        .context("$find answered a Bundle without total")?;
+    let first = bundle["entry"][0]["resource"]["id"]
+        .as_str()
+        .map(str::to_owned);
+    Ok((total, first))
+}
+
+/// What one client saw in phase one.
+#[derive(Default)]
+struct FindRun {
+    with_offers: u32,
+    without_offers: u32,
+    other_statuses: BTreeMap<u16, u32>,
+    micros: Vec<f64>,
+}
+
+async fn find_phase(
+    clients: Vec<Client>,
+    members: &[u32],
+    format: Format,
+) -> anyhow::Result<(Vec<Client>, FindPhase)> {
+    let bar = progress_bar(format, members.len() as u64, "$find");
+    let count = clients.len();
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for (index, client) in clients.into_iter().enumerate() {
+        let mine = dealt(members, index, count);
+        let bar = bar.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut run = FindRun::default();
+            for member in mine {
+                let answer = client.find(member).await?;
+                run.micros.push(answer.took.as_secs_f64() * 1e6);
+                match answer.status {
+                    200 if proposals(&answer.body)?.0 > 0 => run.with_offers += 1,
+                    200 => run.without_offers += 1,
+                    status => *run.other_statuses.entry(status).or_default() += 1,
+                }
+                bar.inc(1);
+            }
+            anyhow::Ok((client, run))
+        }));
+    }
+    let mut clients = Vec::new();
+    let mut phase = FindPhase {
+        requests: members.len() as u32,
+        ..FindPhase::default()
+    };
+    let mut micros = Vec::with_capacity(members.len());
+    for task in tasks {
+        let (client, run) = task.await.context("a client task")??;
+        clients.push(client);
+        phase.with_offers += run.with_offers;
+        phase.without_offers += run.without_offers;
+        for (status, n) in run.other_statuses {
+            *phase.other_statuses.entry(status).or_default() += n;
+        }
+        micros.extend(run.micros);
+    }
+    phase.seconds = started.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    phase.per_second = f64::from(phase.requests) / phase.seconds;
+    phase.latency = Millis::of(micros);
+    Ok((clients, phase))
+}
+
+/// What one client saw in phase two.
+#[derive(Default)]
+struct BookRun {
+    booked: u32,
+    conflicts: u32,
+    no_offer: u32,
+    other_statuses: BTreeMap<String, u32>,
+    micros: Vec<f64>,
+}
+
+async fn book_phase(
+    clients: Vec<Client>,
+    members: &[u32],
+    format: Format,
+) -> anyhow::Result<BookPhase> {
+    let bar = progress_bar(format, members.len() as u64, "$find and $book");
+    let count = clients.len();
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for (index, client) in clients.into_iter().enumerate() {
+        let mine = dealt(members, index, count);
+        let bar: ProgressBar = bar.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut run = BookRun::default();
+            for member in mine {
+                bar.inc(1);
+                let found = client.find(member).await?;
+                if found.status != 200 {
+                    *run.other_statuses
+                        .entry(format!("$find {}", found.status))
+                        .or_default() += 1;
+                    continue;
+                }
+                let Some(id) = proposals(&found.body)?.1 else {
+                    run.no_offer += 1;
+                    continue;
+                };
+                let booked = client.book(&id).await?;
+                run.micros.push(booked.took.as_secs_f64() * 1e6);
+                match booked.status {
+                    200 => run.booked += 1,
+                    409 => run.conflicts += 1,
+                    status => {
+                        *run.other_statuses
+                            .entry(format!("$book {status}"))
+                            .or_default() += 1;
+                    }
+                }
+            }
+            anyhow::Ok(run)
+        }));
+    }
+    let mut phase = BookPhase {
+        attempts: members.len() as u32,
+        ..BookPhase::default()
+    };
+    let mut micros = Vec::new();
+    for task in tasks {
+        let run = task.await.context("a client task")??;
+        phase.booked += run.booked;
+        phase.conflicts += run.conflicts;
+        phase.no_offer += run.no_offer;
+        for (status, n) in run.other_statuses {
+            *phase.other_statuses.entry(status).or_default() += n;
+        }
+        micros.extend(run.micros);
+    }
+    phase.seconds = started.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    phase.bookings_per_second = if phase.seconds > 0.0 {
+        f64::from(phase.booked) / phase.seconds
+    } else {
+        0.0
+    };
+    phase.book_latency = Millis::of(micros);
+    Ok(phase)
+}
+
+fn text(report: &ServeReport) -> String {
+    let region = match report.scale {
+        Some(scale) => format!(
+            "socal x{scale} seed {}: {} members, {} clinicians, imported in {:.1} s",
+            report.seed,
+            report.members,
+            report.clinicians,
+            report.import_seconds.unwrap_or(0.0)
+        ),
+        None => format!(
+            "the database's own: {} members, {} clinicians",
+            report.members, report.clinicians
+        ),
+    };
+    let latency = |millis: &Option<Millis>| match millis {
+        Some(m) => format!(
+            "p50 {:.3} ms, p90 {:.3} ms, p99 {:.3} ms, max {:.2} ms, mean {:.3} ms",
+            m.p50_ms, m.p90_ms, m.p99_ms, m.max_ms, m.mean_ms
+        ),
+        None => "none".to_owned(),
+    };
+    let others = |statuses: Vec<String>| {
+        if statuses.is_empty() {
+            "no other status".to_owned()
+        } else {
+            format!("other: {}", statuses.join(", "))
+        }
+    };
+    let find = &report.find;
+    let book = &report.book;
+    let mut rows = vec![
+        vec![
+            "database".to_owned(),
+            format!("{} ({})", report.database, report.backend),
+        ],
+        vec!["region".to_owned(), region],
+        vec![
+            "server".to_owned(),
+            format!(
+                "book loaded in {:.1} s; {} clients over HTTP, one connection each; {}",
+                report.load_seconds,
+                report.clients,
+                match report.backend {
+                    "postgres" => format!("{} connections to the database", report.connections),
+                    _ => "4 connections to the database".to_owned(),
+                }
+            ),
+        ],
+        vec![
+            "$find".to_owned(),
+            format!(
+                "{} requests in {:.2} s ({:.0} a second): {} with offers, {} without; {}",
+                find.requests,
+                find.seconds,
+                find.per_second,
+                find.with_offers,
+                find.without_offers,
+                others(
+                    find.other_statuses
+                        .iter()
+                        .map(|(status, n)| format!("{n} x {status}"))
+                        .collect()
+                )
+            ),
+        ],
+        vec!["$find latency".to_owned(), latency(&find.latency)],
+        vec![
+            "$book".to_owned(),
+            format!(
+                "{} attempts ($find, then $book of the first proposal) in {:.2} s: {} booked, \
+                 {} conflicts, {} without offer; {}",
+                book.attempts,
+                book.seconds,
+                book.booked,
+                book.conflicts,
+                book.no_offer,
+                others(
+                    book.other_statuses
+                        .iter()
+                        .map(|(status, n)| format!("{n} x {status}"))
+                        .collect()
+                )
+            ),
+        ],
+        vec![
+            "throughput".to_owned(),
+            format!("{:.0} bookings a second", book.bookings_per_second),
+        ],
+        vec!["$book latency".to_owned(), latency(&book.book_latency)],
+    ];
+    if let Some(pgbench) = &report.pgbench {
+        rows.push(vec!["pgbench".to_owned(), pgbench.line()]);
+    }
+    table(&rows)
+}
