@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use caretime_store::{Actor, AuditEvent, StoreError};
+use caretime_store::{Actor, AuditEvent};
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
@@ -158,7 +158,7 @@ impl Caller {
             .await;
         match audited {
             Ok(()) => ApiError::Forbidden(why),
-            Err(error) => ApiError::Store(error),
+            Err(error) => error,
         }
     }
 
@@ -171,13 +171,13 @@ impl Caller {
         entity: &'static str,
         entity_id: Option<String>,
         outcome: &'static str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), ApiError> {
         state
-            .store
-            .audit(
-                &self.actor(),
+            .audit
+            .write(
+                self.actor(),
                 now,
-                &AuditEvent {
+                AuditEvent {
                     action: "read",
                     entity,
                     entity_id,

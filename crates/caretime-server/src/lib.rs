@@ -15,6 +15,7 @@
 //! publication are not FHIR REST interactions, so `/metadata` lists them only in its
 //! documentation text.
 
+pub mod audit;
 pub mod auth;
 mod calendar;
 mod directory;
@@ -46,6 +47,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::audit::AuditQueue;
 use crate::error::outcome_response;
 use crate::metrics::{Metrics, RateLimit};
 
@@ -75,13 +77,17 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The per-client rate limit (`None`: no limit).
     pub rate_limit: Option<RateLimit>,
+    /// Read audit rows, written by group commit.
+    pub audit: AuditQueue,
 }
 
 impl AppState {
     /// The state of a server on `store` and its cached `book`, with fresh metrics and the
-    /// default rate limit ([`DEFAULT_RATE_LIMIT`]).
+    /// default rate limit ([`DEFAULT_RATE_LIMIT`]). Starts the audit writer: call it within a
+    /// Tokio runtime.
     pub fn new(store: Store, book: SharedBook, clock: Clock) -> AppState {
         AppState {
+            audit: AuditQueue::start(store.clone()),
             store,
             book,
             clock,

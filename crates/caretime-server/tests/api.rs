@@ -1490,3 +1490,41 @@ async fn metrics_count_requests_by_route_and_a_fast_client_is_throttled() {
     server.stop().await;
     db.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_reads_each_leave_their_audit_row() {
+    for db in support::databases("api_audit_batch").await {
+        let server = start(&db).await;
+        let backend = db.backend;
+        let before = server.store.audit_log().await.expect("the log").len();
+        let readers: Vec<_> = (1..=24u32)
+            .map(|member| {
+                let (base, token) = (server.base.clone(), server.tokens.scheduler.clone());
+                tokio::spawn(async move {
+                    reqwest::Client::new()
+                        .post(format!("{base}/Appointment/$find"))
+                        .bearer_auth(token)
+                        .body(find_parameters(member, 1).to_string())
+                        .send()
+                        .await
+                        .expect("answers")
+                        .status()
+                })
+            })
+            .collect();
+        for reader in readers {
+            assert_eq!(reader.await.expect("a reader"), StatusCode::OK, "{backend}");
+        }
+        // Every answer waited for its row: all 24 are there, one a member.
+        let log = server.store.audit_log().await.expect("the log");
+        let mut read: Vec<u32> = log[before..]
+            .iter()
+            .filter(|row| row.action == "read" && row.entity == "member" && row.outcome == "ok")
+            .filter_map(|row| row.entity_id.as_deref()?.parse().ok())
+            .collect();
+        read.sort_unstable();
+        assert_eq!(read, (1..=24).collect::<Vec<u32>>(), "{backend}");
+        server.stop().await;
+        db.finish().await;
+    }
+}

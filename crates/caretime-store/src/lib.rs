@@ -288,6 +288,19 @@ impl Store {
         tx.commit().await
     }
 
+    /// Writes several audit rows in one transaction: one commit (and one flush to disk) for
+    /// all of them, or none of them.
+    pub async fn audit_all(
+        &self,
+        rows: &[(Actor, Timestamp, AuditEvent)],
+    ) -> Result<(), StoreError> {
+        let mut tx = Tx::begin_unlocked(&self.pool).await?;
+        for (actor, at, event) in rows {
+            tx.run(&audit_statement(actor, *at, event)).await?;
+        }
+        tx.commit().await
+    }
+
     /// The audit log, oldest first.
     pub async fn audit_log(&self) -> Result<Vec<AuditRow>, StoreError> {
         self.audit_page(0, i64::MAX).await
