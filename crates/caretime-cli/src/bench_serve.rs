@@ -557,19 +557,13 @@ async fn book_phase(
 }
 
 fn text(report: &ServeReport) -> String {
-    let region = match report.scale {
-        Some(scale) => format!(
-            "socal x{scale} seed {}: {} members, {} clinicians, imported in {:.1} s",
-            report.seed,
-            report.members,
-            report.clinicians,
-            report.import_seconds.unwrap_or(0.0)
-        ),
-        None => format!(
-            "the database's own: {} members, {} clinicians",
-            report.members, report.clinicians
-        ),
-    };
+    let region = crate::bench_store::region_line(
+        report.scale,
+        report.seed,
+        report.members,
+        report.clinicians,
+        report.import_seconds,
+    );
     let latency = |millis: &Option<Millis>| match millis {
         Some(m) => format!(
             "p50 {:.3} ms, p90 {:.3} ms, p99 {:.3} ms, max {:.2} ms, mean {:.3} ms",

@@ -559,20 +559,32 @@ async fn client(
     Ok(run)
 }
 
-fn text(report: &StoreReport) -> String {
-    let region = match report.scale {
+/// The report's line about the region: generated at a scale and imported, or the database's.
+pub(crate) fn region_line(
+    scale: Option<f64>,
+    seed: u64,
+    members: usize,
+    clinicians: usize,
+    import_seconds: Option<f64>,
+) -> String {
+    match scale {
         Some(scale) => format!(
-            "socal x{scale} seed {}: {} members, {} clinicians, imported in {:.1} s",
-            report.seed,
-            report.members,
-            report.clinicians,
-            report.import_seconds.unwrap_or(0.0)
+            "socal x{scale} seed {seed}: {members} members, {clinicians} clinicians, imported in \
+             {:.1} s",
+            import_seconds.unwrap_or(0.0)
         ),
-        None => format!(
-            "the database's own: {} members, {} clinicians",
-            report.members, report.clinicians
-        ),
-    };
+        None => format!("the database's own: {members} members, {clinicians} clinicians"),
+    }
+}
+
+fn text(report: &StoreReport) -> String {
+    let region = region_line(
+        report.scale,
+        report.seed,
+        report.members,
+        report.clinicians,
+        report.import_seconds,
+    );
     let latency = |millis: &Option<Millis>| match millis {
         Some(m) => format!(
             "p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms, mean {:.2} ms",
