@@ -4,7 +4,6 @@
 mod common;
 
 use caretime_server::auth::{new_token, token_hash};
-use caretime_store::users::NewUser;
 use common::*;
 use jiff::Timestamp;
 use reqwest::StatusCode;
@@ -406,26 +405,6 @@ impl Running {
             .unwrap_or_default()
             .to_owned();
         (status, kind, response.text().await.expect("a body"))
-    }
-
-    /// A new user's token.
-    async fn add_clinician(&self, name: &str, clinician: u32) -> String {
-        let token = new_token().expect("randomness");
-        self.store
-            .add_user(
-                &NewUser {
-                    name,
-                    role: "clinician",
-                    clinician: Some(clinician),
-                    password_hash: None,
-                    token_hash: &token_hash(&token),
-                },
-                &admin(),
-                now(),
-            )
-            .await
-            .expect("adds the user");
-        token
     }
 }
 

@@ -6,8 +6,6 @@ mod common;
 use caretime_fhir::Resource;
 use caretime_fhir::bulk::{BulkPublishManifest, read_ndjson};
 use caretime_fhir::scheduling::SlotStatus;
-use caretime_server::auth::{new_token, token_hash};
-use caretime_store::users::NewUser;
 use common::*;
 use jiff::Timestamp;
 use reqwest::StatusCode;
@@ -311,27 +309,6 @@ async fn protected_time_is_busy_unavailable_and_never_free() {
     }
 }
 
-/// A token for a new clinician user of `clinician`.
-async fn clinician_token(server: &Running, name: &str, clinician: u32) -> String {
-    let token = new_token().expect("randomness");
-    server
-        .store
-        .add_user(
-            &NewUser {
-                name,
-                role: "clinician",
-                clinician: Some(clinician),
-                password_hash: None,
-                token_hash: &token_hash(&token),
-            },
-            &admin(),
-            now(),
-        )
-        .await
-        .expect("adds the user");
-    token
-}
-
 /// What [`book_a_free_slot`] booked.
 struct Booked {
     member: u32,
@@ -480,7 +457,7 @@ async fn a_clinician_reads_only_their_own_patients_and_every_read_is_audited() {
         let Booked {
             member, clinician, ..
         } = book_a_free_slot(&server).await;
-        let theirs = clinician_token(&server, "dr-booked", clinician).await;
+        let theirs = server.add_clinician("dr-booked", clinician).await;
         let (status, _, own) = server
             .get(&format!("/Patient/{member}"), Some(&theirs))
             .await;

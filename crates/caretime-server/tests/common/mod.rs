@@ -50,6 +50,38 @@ pub(crate) struct Tokens {
     pub(crate) clinician: String,
 }
 
+/// Adds a user with `role` (and `clinician`, for a clinician) and returns their first token.
+pub(crate) async fn user_token(
+    store: &Store,
+    name: &str,
+    role: &str,
+    clinician: Option<u32>,
+) -> String {
+    let token = new_token().expect("randomness");
+    store
+        .add_user(
+            &NewUser {
+                name,
+                role,
+                clinician,
+                password_hash: None,
+                token_hash: &token_hash(&token),
+            },
+            &admin(),
+            now(),
+        )
+        .await
+        .expect("adds the user");
+    token
+}
+
+impl Running {
+    /// A new clinician user's token.
+    pub(crate) async fn add_clinician(&self, name: &str, clinician: u32) -> String {
+        user_token(&self.store, name, "clinician", Some(clinician)).await
+    }
+}
+
 pub(crate) async fn start(db: &TestDb) -> Running {
     start_limited(db, caretime_server::DEFAULT_RATE_LIMIT).await
 }
@@ -65,22 +97,7 @@ pub(crate) async fn start_limited(db: &TestDb, per_second: u32) -> Running {
         .await
         .expect("the region imports");
     let add = async |name: &str, role: &str, clinician: Option<u32>| {
-        let token = new_token().expect("randomness");
-        store
-            .add_user(
-                &NewUser {
-                    name,
-                    role,
-                    clinician,
-                    password_hash: None,
-                    token_hash: &token_hash(&token),
-                },
-                &admin(),
-                now(),
-            )
-            .await
-            .expect("adds the user");
-        token
+        user_token(&store, name, role, clinician).await
     };
     let tokens = Tokens {
         scheduler: add("front-desk", "scheduler", None).await,
