@@ -316,7 +316,7 @@ async fn search_roles(
     if let Some(id) = location {
         params.push(("location", format!("Location/{id}")));
     }
-    let entries = roles
+    let entries: Vec<BundleEntry> = roles
         .into_iter()
         .map(|found| {
             let url = format!("PractitionerRole/{}", found.id.clone().unwrap_or_default());
@@ -430,7 +430,7 @@ async fn search_services(
         .read(state.clock.now(), |ctx| services(ctx.region))
         .await?;
     let location_ref = location.map(|id| format!("Location/{id}"));
-    let entries = found
+    let entries: Vec<BundleEntry> = found
         .into_iter()
         .filter(|service| {
             location_ref.as_deref().is_none_or(|wanted| {

@@ -34,6 +34,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::auth::{Caller, Role};
 use crate::error::{ApiError, FHIR_JSON};
+use crate::search::{Paging, reference_id, searchset, unknown};
 
 /// Audit events a page holds unless `_count` says otherwise, and at most.
 const DEFAULT_COUNT: i64 = 100;
@@ -484,43 +485,19 @@ async fn search_appointments(
     let mut practitioner = None;
     let mut statuses: Vec<String> = Vec::new();
     let mut bounds = Vec::new();
-    let mut count = 100_usize;
-    let mut offset = 0_usize;
-    let reference = |value: &str, kind: &str| -> Result<u32, ApiError> {
-        let id = value
-            .strip_prefix(kind)
-            .and_then(|rest| rest.strip_prefix('/'))
-            .unwrap_or(value);
-        id.parse().map_err(|_| {
-            ApiError::Invalid(format!("{} references a {kind} by id", kind.to_lowercase()))
-        })
-    };
+    let mut paging = Paging::default();
     for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        if paging.take(&key, &value)? {
+            continue;
+        }
         match key.as_ref() {
-            "patient" => member = Some(reference(&value, "Patient")?),
-            "practitioner" => practitioner = Some(reference(&value, "Practitioner")?),
+            "patient" => member = Some(reference_id(&value, "Patient", "patient")?),
+            "practitioner" => {
+                practitioner = Some(reference_id(&value, "Practitioner", "practitioner")?);
+            }
             "status" => statuses.extend(value.split(',').map(str::to_owned)),
             "date" => bounds.push(date_bound(&value)?),
-            "_count" => {
-                count = value
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=MAX_COUNT as usize).contains(n))
-                    .ok_or_else(|| {
-                        ApiError::Invalid(format!("_count is between 1 and {MAX_COUNT}"))
-                    })?;
-            }
-            "_offset" => {
-                offset = value
-                    .parse()
-                    .map_err(|_| ApiError::Invalid("_offset is a whole number".into()))?;
-            }
-            other => {
-                return Err(ApiError::Invalid(format!(
-                    "unknown search parameter `{}`: GET /metadata lists them",
-                    other.chars().take(40).collect::<String>()
-                )));
-            }
+            other => return Err(unknown(other)),
         }
     }
     if caller.role == Role::Clinician {
@@ -558,40 +535,23 @@ async fn search_appointments(
         .filter(|row| statuses.is_empty() || statuses.contains(&row.status))
         .filter(|row| bounds.iter().all(|bound| bound.admits(row.start)))
         .collect();
-    let total = matching.len();
-    let page: Vec<BundleEntry> = matching
-        .iter()
-        .skip(offset)
-        .take(count)
-        .map(|row| BundleEntry::matched(format!("Appointment/{}", row.id), appointment_of(row)))
-        .collect();
-    let query_without_paging = |offset: usize| {
-        let mut query = form_urlencoded::Serializer::new(String::new());
-        if let Some(member) = member {
-            query.append_pair("patient", &format!("Patient/{member}"));
-        }
-        if let Some(practitioner) = practitioner {
-            query.append_pair("practitioner", &format!("Practitioner/{practitioner}"));
-        }
-        if !statuses.is_empty() {
-            query.append_pair("status", &statuses.join(","));
-        }
-        for bound in &bounds {
-            query.append_pair("date", &format!("{}{}", bound.prefix, bound.at));
-        }
-        query.append_pair("_count", &count.to_string());
-        query.append_pair("_offset", &offset.to_string());
-        format!("Appointment?{}", query.finish())
-    };
-    let mut bundle = Bundle::searchset(
-        u32::try_from(total).unwrap_or(u32::MAX),
-        query_without_paging(offset),
-        page,
-    );
-    if offset + count < total {
-        bundle = bundle.with_link("next", query_without_paging(offset + count));
+    let mut params = Vec::new();
+    if let Some(member) = member {
+        params.push(("patient", format!("Patient/{member}")));
     }
-    Ok(fhir(&bundle))
+    if let Some(practitioner) = practitioner {
+        params.push(("practitioner", format!("Practitioner/{practitioner}")));
+    }
+    if !statuses.is_empty() {
+        params.push(("status", statuses.join(",")));
+    }
+    for bound in &bounds {
+        params.push(("date", format!("{}{}", bound.prefix, bound.at)));
+    }
+    let entries = matching
+        .iter()
+        .map(|row| BundleEntry::matched(format!("Appointment/{}", row.id), appointment_of(row)));
+    Ok(fhir(&searchset("Appointment", &params, paging, entries)))
 }
 
 /// A stored appointment row as FHIR (the member only by id).

@@ -73,12 +73,14 @@ pub(crate) fn reference_id(text: &str, kind: &str, parameter: &str) -> Result<u3
 
 /// The page `paging` asks for of every entry that matched, as a searchset Bundle: `total`
 /// counts them all, `self` is this page's query and `next` the following page's, if any.
+/// `entries` may be lazy: only the page's are made.
 pub(crate) fn searchset(
     path: &str,
     params: &[(&str, String)],
     paging: Paging,
-    entries: Vec<BundleEntry>,
+    entries: impl IntoIterator<Item = BundleEntry, IntoIter: ExactSizeIterator>,
 ) -> Bundle {
+    let entries = entries.into_iter();
     let total = entries.len();
     let url = |offset: usize| {
         let mut query = form_urlencoded::Serializer::new(String::new());

@@ -399,7 +399,7 @@ async fn search_schedules(
     if let Some(only) = only {
         params.push(("_id", only.to_string()));
     }
-    let entries = schedules
+    let entries: Vec<BundleEntry> = schedules
         .into_iter()
         .map(|found| {
             let url = format!("Schedule/{}", found.id.clone().unwrap_or_default());
@@ -545,7 +545,7 @@ async fn search_slots(
     for bound in &bounds {
         params.push(("start", format!("{}{}", bound.prefix, bound.at)));
     }
-    let entries = matching
+    let entries: Vec<BundleEntry> = matching
         .iter()
         .map(|time| {
             let discipline_of = by_clinician
