@@ -49,7 +49,9 @@ answer before it asks again. Phase one: --finds POST /Appointment/$find (visit-t
 members drawn from the seed), each timed from sending the request to the last byte of the \
 answer. Phase two: --books times $find, then POST /Appointment/$book of the first proposal; \
 counted as booked (200), conflict (409), no offer (an empty Bundle) and other statuses, and \
-bookings a second over the phase. Every $find is audited (a write) as the server always does. \
+bookings a second over the phase. With --start-within 0 (the default) every member asks for the \
+earliest time, so concurrent clients race for one proposal and most lose (409); --start-within \
+DAYS spreads the members' starts, as pgbench spreads its updates over random accounts. Every $find is audited (a write) as the server always does. \
 The full-scale import takes minutes: --reuse serves the region a database already holds (its \
 bookings stay). With --pgbench (a postgres:// database), pgbench -i -s 8, then pgbench -b \
 simple-update -c CLIENTS -j 2 -T 20, runs on a scratch database of the same server (created and \
@@ -88,6 +90,20 @@ pub(crate) struct BenchServeArgs {
     /// ratio.
     #[arg(long)]
     pgbench: bool,
+    /// Each `$find` asks from a start drawn uniformly over this many days after the server's
+    /// morning (on the quarter hour), as members who cannot come before a date of their own; 0
+    /// to 60. With 0 every member asks for the earliest time, so concurrent clients are offered,
+    /// and race for, the same proposal.
+    #[arg(long, value_name = "DAYS", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=60))]
+    start_within: u32,
+}
+
+/// One request of the benchmark: the member asked for, and the start they ask from (RFC 3339),
+/// if any.
+#[derive(Clone, Debug)]
+struct Ask {
+    member: u32,
+    start: Option<String>,
 }
 
 /// The user the benchmark's requests come from (a scheduler: books for anyone).
@@ -112,6 +128,8 @@ struct ServeReport {
     clients: u32,
     /// The server's connections to PostgreSQL (SQLite: four whatever this says).
     connections: u32,
+    /// `--start-within`: the days over which the members' starts are drawn (0: the earliest).
+    start_within_days: u32,
     find: FindPhase,
     book: BookPhase,
     pgbench: Option<PgbenchReport>,
@@ -146,6 +164,8 @@ struct BookPhase {
     other_statuses: BTreeMap<String, u32>,
     seconds: f64,
     bookings_per_second: f64,
+    /// `$book` answers (booked or conflict) a second over the phase.
+    book_answers_per_second: f64,
     /// The `$book` requests alone.
     book_latency: Option<Millis>,
 }
@@ -223,13 +243,26 @@ fn bench(
         }));
 
         let mut rng = ChaCha8Rng::seed_from_u64(args.seed ^ MEMBER_STREAM);
-        let mut draw = |count: u32| -> Vec<u32> {
+        let quarters = i64::from(args.start_within) * 24 * 4;
+        let mut draw = |count: u32| -> anyhow::Result<Vec<Ask>> {
             (0..count)
-                .map(|_| rng.random_range(0..members as u32))
+                .map(|_| {
+                    let member = rng.random_range(0..members as u32);
+                    let start = if quarters > 0 {
+                        let offset = rng.random_range(0..quarters);
+                        let at = now
+                            .checked_add(jiff::SignedDuration::from_mins(offset * 15))
+                            .context("a start within the book's range")?;
+                        Some(at.to_string())
+                    } else {
+                        None
+                    };
+                    Ok(Ask { member, start })
+                })
                 .collect()
         };
-        let find_members = draw(args.finds);
-        let book_members = draw(args.books);
+        let find_members = draw(args.finds)?;
+        let book_members = draw(args.books)?;
         let mut clients = Vec::new();
         for _ in 0..args.clients {
             clients.push(Client::connect(address, &token).await?);
@@ -254,6 +287,7 @@ fn bench(
             load_seconds,
             clients: args.clients,
             connections: args.connections,
+            start_within_days: args.start_within,
             find,
             book,
             pgbench: None,
@@ -370,16 +404,17 @@ impl Client {
         })
     }
 
-    /// `$find` of an initial visit for `member`.
-    async fn find(&self, member: u32) -> anyhow::Result<Answer> {
-        let body = serde_json::json!({
-            "resourceType": "Parameters",
-            "parameter": [
-                { "name": "patient-reference",
-                  "valueReference": { "reference": format!("Patient/{member}") } },
-                { "name": "visit-type", "valueCoding": { "code": "initial" } },
-            ]
-        });
+    /// `$find` of an initial visit for the member asked for, from their start if they have one.
+    async fn find(&self, ask: &Ask) -> anyhow::Result<Answer> {
+        let mut parameters = vec![
+            serde_json::json!({ "name": "patient-reference",
+              "valueReference": { "reference": format!("Patient/{}", ask.member) } }),
+            serde_json::json!({ "name": "visit-type", "valueCoding": { "code": "initial" } }),
+        ];
+        if let Some(start) = &ask.start {
+            parameters.push(serde_json::json!({ "name": "start", "valueDateTime": start }));
+        }
+        let body = serde_json::json!({ "resourceType": "Parameters", "parameter": parameters });
         self.post("/Appointment/$find", body.to_string()).await
     }
 
@@ -396,14 +431,9 @@ impl Client {
     }
 }
 
-/// The members dealt to client `index` of `clients`, in turn.
-fn dealt(members: &[u32], index: usize, clients: usize) -> Vec<u32> {
-    members
-        .iter()
-        .skip(index)
-        .step_by(clients)
-        .copied()
-        .collect()
+/// The requests dealt to client `index` of `clients`, in turn.
+fn dealt(asks: &[Ask], index: usize, clients: usize) -> Vec<Ask> {
+    asks.iter().skip(index).step_by(clients).cloned().collect()
 }
 
 /// The number of proposals a `$find` Bundle holds (its `total`), and the first one's id.
@@ -430,7 +460,7 @@ struct FindRun {
 
 async fn find_phase(
     clients: Vec<Client>,
-    members: &[u32],
+    members: &[Ask],
     format: Format,
 ) -> anyhow::Result<(Vec<Client>, FindPhase)> {
     let bar = progress_bar(format, members.len() as u64, "$find");
@@ -443,7 +473,7 @@ async fn find_phase(
         tasks.push(tokio::spawn(async move {
             let mut run = FindRun::default();
             for member in mine {
-                let answer = client.find(member).await?;
+                let answer = client.find(&member).await?;
                 run.micros.push(answer.took.as_secs_f64() * 1e6);
                 match answer.status {
                     200 if proposals(&answer.body)?.0 > 0 => run.with_offers += 1,
@@ -490,7 +520,7 @@ struct BookRun {
 
 async fn book_phase(
     clients: Vec<Client>,
-    members: &[u32],
+    members: &[Ask],
     format: Format,
 ) -> anyhow::Result<BookPhase> {
     let bar = progress_bar(format, members.len() as u64, "$find and $book");
@@ -504,7 +534,7 @@ async fn book_phase(
             let mut run = BookRun::default();
             for member in mine {
                 bar.inc(1);
-                let found = client.find(member).await?;
+                let found = client.find(&member).await?;
                 if found.status != 200 {
                     *run.other_statuses
                         .entry(format!("$find {}", found.status))
@@ -547,11 +577,15 @@ async fn book_phase(
     }
     phase.seconds = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
-    phase.bookings_per_second = if phase.seconds > 0.0 {
-        f64::from(phase.booked) / phase.seconds
-    } else {
-        0.0
+    let per_second = |count: u32| {
+        if phase.seconds > 0.0 {
+            f64::from(count) / phase.seconds
+        } else {
+            0.0
+        }
     };
+    phase.bookings_per_second = per_second(phase.booked);
+    phase.book_answers_per_second = per_second(phase.booked + phase.conflicts);
     phase.book_latency = Millis::of(micros);
     Ok(phase)
 }
@@ -589,9 +623,13 @@ fn text(report: &ServeReport) -> String {
         vec![
             "server".to_owned(),
             format!(
-                "book loaded in {:.1} s; {} clients over HTTP, one connection each; {}",
+                "book loaded in {:.1} s; {} clients over HTTP, one connection each, asking {}; {}",
                 report.load_seconds,
                 report.clients,
+                match report.start_within_days {
+                    0 => "for the earliest time".to_owned(),
+                    days => format!("from a start within {days} days"),
+                },
                 match report.backend {
                     "postgres" => format!("{} connections to the database", report.connections),
                     _ => "4 connections to the database".to_owned(),
@@ -636,7 +674,10 @@ fn text(report: &ServeReport) -> String {
         ],
         vec![
             "throughput".to_owned(),
-            format!("{:.0} bookings a second", book.bookings_per_second),
+            format!(
+                "{:.0} bookings a second ({:.0} $book answers a second, conflicts included)",
+                book.bookings_per_second, book.book_answers_per_second
+            ),
         ],
         vec!["$book latency".to_owned(), latency(&book.book_latency)],
     ];

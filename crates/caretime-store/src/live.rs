@@ -11,6 +11,8 @@ use caretime_core::region::Region;
 use caretime_core::rules::RuleSet;
 use caretime_engine::availability::Horizon;
 use caretime_engine::book::{Book, BookPolicy, Change, Outcome, Refusal};
+use std::time::Instant;
+
 use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan};
 
@@ -81,6 +83,9 @@ pub struct LiveBook {
     book: Book,
     /// The last journal row applied.
     seen: i64,
+    /// Every decision committed before this instant is in the cache: the instant a catch-up
+    /// (or a batch's transaction) sent its first query, whose snapshot is at or after it.
+    current_as_of: Option<Instant>,
     next_request: u32,
 }
 
@@ -118,6 +123,7 @@ impl LiveBook {
             stored,
             book,
             seen: 0,
+            current_as_of: None,
             next_request: 0,
         };
         if snapshot {
@@ -131,6 +137,7 @@ impl LiveBook {
     /// Fills the empty cache from the database: the newest snapshot, then the journal after it.
     async fn restore(&mut self) -> Result<(), StoreError> {
         self.seen = 0;
+        self.current_as_of = None;
         self.next_request = 0;
         self.restore_snapshot().await?;
         self.catch_up().await?;
@@ -208,14 +215,27 @@ impl LiveBook {
 
     /// Applies the journal rows committed since the cache last looked.
     pub async fn catch_up(&mut self) -> Result<usize, StoreError> {
+        let asked = Instant::now();
         let mut applied = 0;
         loop {
             let (rows, more) = read_decisions(self.store.pool(), self.seen).await?;
             applied += self.apply_rows(rows)?;
             if !more {
+                self.current_as_of = Some(asked);
                 return Ok(applied);
             }
         }
+    }
+
+    /// Catches up unless a catch-up that began after `arrived` already has: a request that
+    /// arrived at `arrived` must see every decision committed before it, and a catch-up sent
+    /// later saw them all. Concurrent readers queued behind one catch-up then share it instead
+    /// of each making its own round trip.
+    pub async fn catch_up_since(&mut self, arrived: Instant) -> Result<usize, StoreError> {
+        if self.current_as_of.is_some_and(|as_of| as_of > arrived) {
+            return Ok(0);
+        }
+        self.catch_up().await
     }
 
     /// Makes sure the book reaches [`LOOKAHEAD_DAYS`] past `now`, rebuilding it from the
@@ -419,6 +439,7 @@ impl LiveBook {
         if let Some(latest) = jobs.iter().map(|job| job.now).max() {
             self.roll(latest).await?;
         }
+        let asked = Instant::now();
         let (mut tx, head) = Tx::begin(self.store.pool()).await?;
         if head != self.seen {
             let rows = read_journal(self.store.pool(), Some(&mut tx), self.seen, i64::MAX).await;
@@ -475,6 +496,9 @@ impl LiveBook {
             return Err(error);
         }
         self.seen = head + rows;
+        // The transaction read the head under the write lock, after `asked`: every commit
+        // before then is in the journal up to `head`, now applied.
+        self.current_as_of = Some(asked);
         Ok(results)
     }
 

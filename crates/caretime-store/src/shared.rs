@@ -8,6 +8,7 @@
 //! a decision is a batch of one.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use caretime_engine::book::Outcome;
 use jiff::Timestamp;
@@ -114,15 +115,18 @@ impl SharedBook {
         answer.await.map_err(|_| SharedError::Stopped)?
     }
 
-    /// Reads the book as of `now`: rolled forward if `now` needs it, caught up with the journal.
+    /// Reads the book as of `now`: rolled forward if `now` needs it, with every decision
+    /// committed before the call (by any process) applied. Reads that wait for the book
+    /// together share one catch-up on the journal ([`LiveBook::catch_up_since`]).
     pub async fn read<T>(
         &self,
         now: Timestamp,
         read: impl FnOnce(Context<'_>) -> T,
     ) -> Result<T, StoreError> {
+        let arrived = Instant::now();
         let mut live = self.live.lock().await;
         live.roll(now).await?;
-        live.catch_up().await?;
+        live.catch_up_since(arrived).await?;
         Ok(read(live.context()))
     }
 }

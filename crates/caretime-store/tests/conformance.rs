@@ -591,6 +591,54 @@ async fn a_shared_book_commits_queued_decisions_together_and_books_a_slot_once()
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reads_that_share_a_catch_up_see_every_commit_made_before_them() {
+    use caretime_store::shared::SharedBook;
+    for db in support::databases("reads").await {
+        let store = imported(&db).await;
+        let live = LiveBook::load(&store, now(), &actor("server"))
+            .await
+            .expect("loads");
+        let shared = SharedBook::start(live);
+        let mut other = LiveBook::load(&store, now(), &actor("other"))
+            .await
+            .expect("loads");
+        let count = |shared: SharedBook| async move {
+            shared
+                .read(now(), |ctx| ctx.book.appointment_count())
+                .await
+                .expect("reads")
+        };
+        assert_eq!(count(shared.clone()).await, 0);
+        let members: Vec<u32> = (100..)
+            .filter(|&member| !offers_for(&other, member).is_empty())
+            .take(3)
+            .collect();
+        for (round, &member) in members.iter().enumerate() {
+            // Another process commits; every read that starts after its commit sees it, whether
+            // it makes the catch-up or waits for one that another read started.
+            let decision = other
+                .decide(now(), &actor("other"), booking(), |ctx| {
+                    book(ctx, member, None)
+                })
+                .await
+                .expect("decides");
+            assert!(
+                matches!(decision, Decision::Committed { .. }),
+                "{decision:?}"
+            );
+            let reads: Vec<_> = (0..16)
+                .map(|_| tokio::spawn(count(shared.clone())))
+                .collect();
+            for read in reads {
+                assert_eq!(read.await.expect("ran"), round + 1, "{}", db.backend);
+            }
+        }
+        store.close().await;
+        db.finish().await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_book_loaded_from_a_snapshot_is_the_book_the_journal_replays() {
     for db in support::databases("snapshot").await {
