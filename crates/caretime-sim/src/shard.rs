@@ -420,7 +420,11 @@ pub enum MergeError {
         second: String,
     },
     /// Shards without a part.
-    #[error("shard{} {} of {count} missing: give every shard's part file", if .missing.len() == 1 { " is" } else { "s are" }, numbers(.missing))]
+    #[error(
+        "{} of {count} {} missing: give every shard's part file",
+        numbers(.missing),
+        if .missing.len() == 1 { "is" } else { "are" }
+    )]
     Missing {
         /// The missing shards' numbers.
         missing: Vec<u32>,
@@ -446,12 +450,14 @@ pub enum MergeError {
     Compare(#[from] CompareError),
 }
 
-/// Numbers for a message: `2, 3 and 5`.
+/// Shard numbers for a message: `shard 3`, `shards 2 and 3`, `shards 2, 3 and 5`.
 fn numbers(numbers: &[u32]) -> String {
     let shown: Vec<String> = numbers.iter().map(ToString::to_string).collect();
     match shown.split_last() {
-        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
-        _ => shown.join(""),
+        Some((last, rest)) if !rest.is_empty() => {
+            format!("shards {} and {last}", rest.join(", "))
+        }
+        _ => format!("shard {}", shown.join("")),
     }
 }
 
@@ -598,8 +604,8 @@ mod tests {
     #[test]
     fn missing_shards_are_listed() {
         // The message's list of numbers: one, two, three.
-        assert_eq!(numbers(&[3]), "3");
-        assert_eq!(numbers(&[2, 3]), "2 and 3");
-        assert_eq!(numbers(&[2, 3, 5]), "2, 3 and 5");
+        assert_eq!(numbers(&[3]), "shard 3");
+        assert_eq!(numbers(&[2, 3]), "shards 2 and 3");
+        assert_eq!(numbers(&[2, 3, 5]), "shards 2, 3 and 5");
     }
 }
