@@ -108,19 +108,17 @@ pub fn write_part(part: &Part) -> String {
 
 /// Reads a part file's text, checked as the module docs say.
 pub fn read_part(text: &str) -> Result<Part, PartError> {
-    let header: Header = serde_json::from_str(text).map_err(|error| json_error(&error))?;
-    if header.format.as_deref() != Some(FORMAT) {
-        return Err(PartError::NotAPart(format!(
-            "its `format` is not `{FORMAT}`"
-        )));
-    }
-    match header.version {
-        Some(VERSION) => {}
-        Some(found) => return Err(PartError::Version { found }),
-        None => return Err(PartError::NotAPart("it has no `version`".to_owned())),
-    }
-    let file: PartFile =
-        serde_json::from_str(text).map_err(|error| PartError::Damaged(error.to_string()))?;
+    // One parse when the file is good; the header is read apart only to say why one is not (a
+    // file of another version may not have this version's layout).
+    let file: PartFile = match serde_json::from_str(text) {
+        Ok(file) => file,
+        Err(error) => {
+            let header: Header = serde_json::from_str(text).map_err(|error| json_error(&error))?;
+            check_header(header.format.as_deref(), header.version)?;
+            return Err(PartError::Damaged(error.to_string()));
+        }
+    };
+    check_header(Some(&file.format), Some(file.version))?;
     if file.inputs.program != env!("CARGO_PKG_VERSION") {
         return Err(PartError::Program {
             found: file.inputs.program,
@@ -152,6 +150,20 @@ pub fn read_part(text: &str) -> Result<Part, PartError> {
     };
     part.check().map_err(PartError::Damaged)?;
     Ok(part)
+}
+
+/// Refuses a file that is not a part of this format's version.
+fn check_header(format: Option<&str>, version: Option<u32>) -> Result<(), PartError> {
+    if format != Some(FORMAT) {
+        return Err(PartError::NotAPart(format!(
+            "its `format` is not `{FORMAT}`"
+        )));
+    }
+    match version {
+        Some(VERSION) => Ok(()),
+        Some(found) => Err(PartError::Version { found }),
+        None => Err(PartError::NotAPart("it has no `version`".to_owned())),
+    }
 }
 
 /// A JSON error as a truncated file (it ended early) or not a part at all.
@@ -844,6 +856,14 @@ mod tests {
         assert!(matches!(
             read_part(r#"{"format": "caretime-part", "version": 2}"#),
             Err(PartError::Version { found: 2 })
+        ));
+        // Made by another caretime.
+        let program = format!("\"program\":\"{}\"", env!("CARGO_PKG_VERSION"));
+        assert!(text.contains(&program));
+        let other = text.replacen(&program, "\"program\":\"0.0.0-other\"", 1);
+        assert!(matches!(
+            read_part(&other),
+            Err(PartError::Program { found }) if found == "0.0.0-other"
         ));
         // Another seed in the inputs, the fingerprint left as it was.
         let edited = text.replacen(
