@@ -7,7 +7,9 @@
 //! can be rerun alone, and every shard gets a mix of the variants (which differ in cost: a richer
 //! staffing ratio has more clinicians), so shards take about as long as each other. Replication
 //! `i` runs the scenario's seed plus `i` whoever runs it, so a shard computes exactly what the
-//! whole run would.
+//! whole run would. The price of the mix: a comparison's shard generates the region of every
+//! variant it has units of (one at a time, as the unsharded comparison does), so N shards
+//! generate each variant's region up to N times where one run generates it once.
 //!
 //! **Merging by construction.** [`merge`] checks the parts (one run, every shard once, each with
 //! exactly its own units), puts the replications back in order and calls the summarising code
