@@ -42,6 +42,12 @@ impl Input {
         what: "region",
         limit: GIB,
     };
+    /// A shard's part file: one full-scale replication is well under a megabyte, so a GiB holds
+    /// any sweep the scenario limits allow.
+    pub(crate) const PART: Input = Input {
+        what: "part",
+        limit: GIB,
+    };
     /// A DIMACS file: the full-scale strike's network (6.4 million arcs) is about 0.2 GB; 1 GiB
     /// holds some 35 million arcs.
     pub(crate) const DIMACS: Input = Input {

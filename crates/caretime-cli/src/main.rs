@@ -18,6 +18,7 @@ mod export;
 mod find;
 mod flow;
 mod load;
+mod merge;
 mod output;
 mod plan;
 mod region;
@@ -93,6 +94,10 @@ enum Command {
     /// compliance, waits, follow-ups, visits, and the appointments a week each protected hour
     /// costs.
     Compare(compare::CompareArgs),
+    /// Combine the part files of a sharded `simulate` or `compare` (`--shard K/N`) into the
+    /// report one run prints, byte for byte, in every format: refuses parts of different runs, a
+    /// shard missing or given twice, a damaged or truncated file and another format version.
+    Merge(merge::MergeArgs),
     /// The fewest internal therapists whose simulated compliance reaches a target under a
     /// contract, and their wage cost under the scenario's wage schedule.
     Plan(plan::PlanArgs),
@@ -146,6 +151,7 @@ fn main() -> ExitCode {
         Command::Replan(args) => replan::run(&args, cli.format),
         Command::Simulate(args) => simulate::run(&args, cli.format),
         Command::Compare(args) => compare::run(&args, cli.format),
+        Command::Merge(args) => merge::run(&args, cli.format),
         Command::Plan(args) => plan::run(&args, cli.format),
         Command::Db(command) => store::run_db(&command, cli.format),
         Command::Import(args) => store::run_import(&args, cli.format),

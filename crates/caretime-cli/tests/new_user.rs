@@ -321,7 +321,7 @@ fn repository_text_files() -> Vec<(std::path::PathBuf, String)> {
 fn help_texts_and_files_cite_only_what_the_repository_holds() {
     // The design brief is not in the repository: a citation of it leads a new user nowhere.
     let brief = ["DESIGN", ".md"].concat();
-    let commands: [&[&str]; 17] = [
+    let commands: [&[&str]; 18] = [
         &["--help"],
         &["deadline", "--help"],
         &["rules", "list", "--help"],
@@ -338,6 +338,7 @@ fn help_texts_and_files_cite_only_what_the_repository_holds() {
         &["simulate", "--help"],
         &["compare", "--help"],
         &["plan", "--help"],
+        &["merge", "--help"],
         &["demo", "--help"],
     ];
     for args in commands {

@@ -145,6 +145,47 @@ impl Days {
         (total > 0).then(|| self.sum as f64 / total as f64)
     }
 
+    /// The buckets below [`Days::CAP`]: how many values equal each day (the index), for a file
+    /// format to write; [`Days::from_counts`] reads them back.
+    pub fn buckets(&self) -> &[u64] {
+        &self.counts
+    }
+
+    /// The values from [`Days::CAP`] on, sorted.
+    pub fn beyond(&self) -> &[u32] {
+        &self.beyond
+    }
+
+    /// The counts [`Days::buckets`] and [`Days::beyond`] returned, as one value again; `None`
+    /// when they cannot be: more than [`Days::CAP`] buckets, a value beyond the buckets that is
+    /// below the cap or out of order, or a sum past `u64`.
+    pub fn from_counts(buckets: Vec<u64>, beyond: Vec<u32>) -> Option<Days> {
+        if buckets.len() > Days::CAP as usize
+            || beyond.iter().any(|days| *days < Days::CAP)
+            || !beyond.is_sorted()
+        {
+            return None;
+        }
+        let mut sum = 0u64;
+        for (days, count) in buckets.iter().enumerate() {
+            sum = sum.checked_add(count.checked_mul(days as u64)?)?;
+        }
+        for days in &beyond {
+            sum = sum.checked_add(u64::from(*days))?;
+        }
+        // The total must fit as well: `total` adds the buckets up.
+        buckets
+            .iter()
+            .try_fold(beyond.len() as u64, |total, count| {
+                total.checked_add(*count)
+            })?;
+        Some(Days {
+            counts: buckets,
+            beyond,
+            sum,
+        })
+    }
+
     /// How many values are at most `days`.
     pub fn at_most(&self, days: u32) -> u64 {
         let below: u64 = self

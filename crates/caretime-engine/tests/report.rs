@@ -499,6 +499,33 @@ proptest! {
         prop_assert_eq!(merged.quantile(0.5), oracle_quantile(&oracle, 0.5));
         prop_assert_eq!(merged.total(), both.len() as u64);
     }
+
+    #[test]
+    fn days_read_back_from_their_counts_are_the_same_days(
+        values in prop::collection::vec(prop_oneof![4 => 0u32..30, 1 => 0u32..1_000], 0..60),
+    ) {
+        // What a file format writes (buckets and the values beyond them) and reads back.
+        let days = days_of(&values);
+        let again = Days::from_counts(days.buckets().to_vec(), days.beyond().to_vec());
+        prop_assert_eq!(again.as_ref(), Some(&days));
+    }
+}
+
+#[test]
+fn counts_that_no_days_have_are_refused() {
+    // Too many buckets: one past the cap.
+    assert_eq!(
+        Days::from_counts(vec![0; Days::CAP as usize + 1], Vec::new()),
+        None
+    );
+    // A value beyond the buckets must be at least the cap, and they must be sorted.
+    assert_eq!(Days::from_counts(Vec::new(), vec![Days::CAP - 1]), None);
+    assert_eq!(Days::from_counts(Vec::new(), vec![500, 450]), None);
+    // A sum past u64: u64::MAX values of 2 days.
+    assert_eq!(Days::from_counts(vec![0, 0, u64::MAX], Vec::new()), None);
+    // The same counts in order are fine: 450 and 500, mean 475.
+    let days = Days::from_counts(Vec::new(), vec![450, 500]).expect("valid counts");
+    assert_eq!(days.mean(), Some(475.0));
 }
 
 #[test]

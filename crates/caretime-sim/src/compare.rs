@@ -51,7 +51,7 @@ use crate::render::{
 };
 use crate::scenario::Scenario;
 use crate::summary::{Estimate, Summary, Unit};
-use crate::{SimError, run_replications, summarise};
+use crate::{SimError, summarise};
 
 mod page;
 
@@ -471,6 +471,66 @@ pub fn check_variants(variants: &[Variant]) -> Result<(), CompareError> {
     Ok(())
 }
 
+/// What a variant's generated region gives the comparison: recorded in a shard's part file, so
+/// that merging needs no region.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RegionFigures {
+    /// Members of the region.
+    pub members: u32,
+    /// Its internal clinicians' templates.
+    pub templates: TemplateFigures,
+}
+
+/// One variant's runs: its region's figures and its replications (all of them, or a shard's),
+/// in replication order.
+#[derive(Clone, Debug)]
+pub struct VariantRun {
+    /// The variant.
+    pub variant: Variant,
+    /// Its region's figures.
+    pub region: RegionFigures,
+    /// Its replications.
+    pub replications: Vec<Replication>,
+}
+
+/// The scenario with a variant's contract and staffing ratio in place of its own.
+pub fn variant_scenario(scenario: &Scenario, variant: &Variant) -> Scenario {
+    let mut run = scenario.clone();
+    run.region.internal_contract = variant.contract.clone();
+    run.region.members_per_therapist = variant.members_per_therapist;
+    run
+}
+
+/// Generates a variant's region and runs the replications `indices` over it; `progress` is told
+/// each simulated day that ends.
+pub fn run_variant(
+    scenario: &Scenario,
+    variant: &Variant,
+    indices: &[u32],
+    progress: &(dyn Fn() + Sync),
+) -> Result<VariantRun, CompareError> {
+    let failed = |source: SimError| CompareError::Simulation {
+        label: variant.label.clone(),
+        source,
+    };
+    let run = variant_scenario(scenario, variant);
+    // Each region lives only while its variant runs: at full scale one is gigabytes.
+    let region = generate(&run.region)
+        .map_err(SimError::from)
+        .map_err(failed)?;
+    let figures = RegionFigures {
+        members: region.members.len() as u32,
+        templates: template_figures(&region),
+    };
+    let replications =
+        crate::run_replications_of(&run, &region, indices, progress).map_err(failed)?;
+    Ok(VariantRun {
+        variant: variant.clone(),
+        region: figures,
+        replications,
+    })
+}
+
 /// Runs `scenario` once per variant (its contract and staffing ratio replacing the scenario's),
 /// every variant with the scenario's seeds, and compares them. `progress(done, total)` counts
 /// simulated days over every replication of every variant.
@@ -480,39 +540,60 @@ pub fn compare(
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<Comparison, CompareError> {
     check_variants(variants)?;
-    let failed = |variant: &Variant| {
-        let label = variant.label.clone();
-        move |source: SimError| CompareError::Simulation { label, source }
-    };
-    let dates = Dates::of(scenario).map_err(failed(&variants[0]))?;
+    let dates = Dates::of(scenario).map_err(|source| CompareError::Simulation {
+        label: variants[0].label.clone(),
+        source,
+    })?;
     let per_variant = u64::from(dates.days()) * u64::from(scenario.simulation.replications);
     let total = per_variant * variants.len() as u64;
     let done = AtomicU64::new(0);
-    let mut results = Vec::with_capacity(variants.len());
-    let mut members = 0;
-    for variant in variants {
-        let mut run = scenario.clone();
-        run.region.internal_contract = variant.contract.clone();
-        run.region.members_per_therapist = variant.members_per_therapist;
-        // Each region lives only while its variant runs: at full scale one is gigabytes.
-        let region = generate(&run.region)
-            .map_err(SimError::from)
-            .map_err(failed(variant))?;
-        members = region.members.len() as u32;
-        let templates = template_figures(&region);
-        let replications = run_replications(&run, &region, &|| {
-            let now = done.fetch_add(1, Ordering::Relaxed) + 1;
-            progress(now, total);
+    let every: Vec<u32> = (0..scenario.simulation.replications).collect();
+    let runs = variants
+        .iter()
+        .map(|variant| {
+            run_variant(scenario, variant, &every, &|| {
+                let now = done.fetch_add(1, Ordering::Relaxed) + 1;
+                progress(now, total);
+            })
         })
-        .map_err(failed(variant))?;
-        drop(region);
-        let summary = summarise(&run, &dates, &replications).map_err(failed(variant))?;
-        let internal_visits_per_week = internal_visits_per_week(&summary, &replications);
+        .collect::<Result<Vec<_>, _>>()?;
+    comparison(scenario, runs)
+}
+
+/// The comparison of every variant's runs (each with all of the scenario's replications, in
+/// order): what [`compare`] returns, and what merging shards' parts gives, by the same code.
+pub fn comparison(scenario: &Scenario, runs: Vec<VariantRun>) -> Result<Comparison, CompareError> {
+    let Some(last) = runs.last() else {
+        return Err(CompareError::NoVariants);
+    };
+    // The heading's members are the last variant's region's (variants with another ratio have
+    // another region).
+    let members = last.region.members;
+    let dates = Dates::of(scenario).map_err(|source| CompareError::Simulation {
+        label: last.variant.label.clone(),
+        source,
+    })?;
+    let mut results = Vec::with_capacity(runs.len());
+    for run in runs {
+        let variant_scenario = variant_scenario(scenario, &run.variant);
+        let summary =
+            summarise(&variant_scenario, &dates, &run.replications).map_err(|source| {
+                CompareError::Simulation {
+                    label: run.variant.label.clone(),
+                    source,
+                }
+            })?;
+        let internal_visits_per_week = internal_visits_per_week(&summary, &run.replications);
+        let protected_hours = protected_hours(&run.variant.contract).ok_or_else(|| {
+            CompareError::UnknownContract {
+                name: run.variant.contract.clone(),
+                known: builtin::contract_names().collect::<Vec<_>>().join(", "),
+            }
+        })?;
         results.push(VariantResult {
-            variant: variant.clone(),
-            protected_hours: protected_hours(&variant.contract)
-                .expect("check_variants found every contract built in"),
-            templates,
+            variant: run.variant,
+            protected_hours,
+            templates: run.region.templates,
             summary,
             internal_visits_per_week,
         });

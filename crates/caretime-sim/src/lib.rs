@@ -11,7 +11,10 @@
 //! confidence intervals, which [`render`] writes as text, JSON or CSV and [`html`] as a
 //! self-contained page with SVG charts. [`compare`] runs variants of a scenario (contracts ×
 //! staffing ratios) with the same seeds side by side, and [`plan`] searches the staffing that
-//! reaches a compliance target and prices it under the scenario's wage schedule.
+//! reaches a compliance target and prices it under the scenario's wage schedule. [`shard`] splits
+//! a simulation or a comparison into shards (replications, or variant × replication pairs) that
+//! a batch scheduler runs, each writing a [`part`] file, and merges the parts through the same
+//! summarising code into the report one run prints.
 //!
 //! Deterministic: the same scenario and seed give byte-identical output whatever the number of
 //! threads (replications are independent and collected in order).
@@ -23,9 +26,11 @@
 pub mod compare;
 pub mod html;
 pub mod model;
+pub mod part;
 pub mod plan;
 pub mod render;
 pub mod scenario;
+pub mod shard;
 pub mod summary;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -86,9 +91,21 @@ pub fn run_replications(
     region: &Region,
     progress: &(dyn Fn() + Sync),
 ) -> Result<Vec<Replication>, SimError> {
-    (0..scenario.simulation.replications)
-        .into_par_iter()
-        .map(|index| model::run(scenario, region, index, progress))
+    let every: Vec<u32> = (0..scenario.simulation.replications).collect();
+    run_replications_of(scenario, region, &every, progress)
+}
+
+/// Runs the replications `indices` of `scenario` (a shard's share: replication `i` runs seed
+/// `i` whoever runs it) in parallel, collected in the order given.
+pub fn run_replications_of(
+    scenario: &Scenario,
+    region: &Region,
+    indices: &[u32],
+    progress: &(dyn Fn() + Sync),
+) -> Result<Vec<Replication>, SimError> {
+    indices
+        .par_iter()
+        .map(|index| model::run(scenario, region, *index, progress))
         .collect()
 }
 
