@@ -20,6 +20,7 @@
 //! referrals, unplanned leave (planned leave and a scenario's disruption, replanned by the
 //! engine's replanner, are), psychiatric follow-ups.
 
+pub mod census;
 pub mod compare;
 pub mod html;
 pub mod model;
@@ -65,6 +66,9 @@ pub enum SimError {
     /// The report failed.
     #[error("the report: {0}")]
     Report(#[from] caretime_engine::report::ReportError),
+    /// The provider census failed.
+    #[error("the provider census: {0}")]
+    Census(#[from] caretime_engine::report::census::CensusError),
     /// A date beyond the calendar's range.
     #[error("the simulated dates are out of range")]
     OutOfRange,

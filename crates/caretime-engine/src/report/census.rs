@@ -388,7 +388,7 @@ pub struct Tally {
     /// With nothing available in the book's horizon (eligible, not compliant, no wait).
     pub no_availability: u64,
     /// Waits of the providers with availability, in the question's unit (minutes for urgent,
-    /// business days otherwise), sorted.
+    /// business days otherwise), in the order counted.
     waits: Vec<u32>,
     /// Whether waits are minutes (urgent) rather than business days.
     in_minutes: bool,
@@ -416,10 +416,7 @@ impl Tally {
             answer.wait_business_days
         };
         match wait {
-            Some(wait) => {
-                let at = self.waits.partition_point(|known| *known <= wait);
-                self.waits.insert(at, wait);
-            }
+            Some(wait) => self.waits.push(wait),
             None => self.no_availability += 1,
         }
     }
@@ -431,7 +428,6 @@ impl Tally {
         self.within_shorter += other.within_shorter;
         self.no_availability += other.no_availability;
         self.waits.extend_from_slice(&other.waits);
-        self.waits.sort_unstable();
     }
 
     /// The rate of compliance: within the standard over eligible; `None` without eligible
@@ -459,7 +455,12 @@ impl Tally {
     /// [`crate::report::Days::quantile`]), in the same unit.
     pub fn median_wait(&self) -> Option<f64> {
         let n = self.waits.len();
-        (n > 0).then(|| self.in_unit(f64::from(self.waits[n.div_ceil(2) - 1])))
+        if n == 0 {
+            return None;
+        }
+        let mut waits = self.waits.clone();
+        let (_, median, _) = waits.select_nth_unstable(n.div_ceil(2) - 1);
+        Some(self.in_unit(f64::from(*median)))
     }
 
     fn in_unit(&self, value: f64) -> f64 {
