@@ -1,4 +1,5 @@
-//! `caretime export appointments|region|report`: what a database holds, out as files.
+//! `caretime export appointments|region|report|census`: what a database holds, out as files
+//! (`census` in [`crate::census`]).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -29,6 +30,47 @@ pub(crate) enum ExportCommand {
     /// The stored book's access report: compliance in the regulator's terms, waits, follow-ups,
     /// routes, attendance and the workforce, for the requests made in a period.
     Report(ExportReportArgs),
+    /// The stored book's provider census: the Provider Appointment Availability Survey question
+    /// (next available urgent, non-urgent and follow-up appointment) answered for every
+    /// provider at one instant, as rates of compliance against 70% and 90%.
+    Census(ExportCensusArgs),
+}
+
+/// Arguments of `caretime export census`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Rates are providers with an appointment within the standard over \
+eligible providers (28 CCR 1300.67.2.2 (b)(12)(A), (f)), by network, provider type (npmh: every \
+discipline but psychiatrist) and facility; urgent is judged against 96 hours (48 also shown), \
+non-urgent against 10 business days (15 for psychiatrists), follow-up against 10. Waits are \
+hours for urgent, business days otherwise; mean and median of providers with availability. \
+A provider with nothing free in the book's horizon is eligible and not compliant.
+
+--csv writes one row per provider and question. Columns: survey_at, clinician_id, clinician, \
+facility_id, facility, network, provider_type, discipline, question, request_kind, standard, \
+next_available, time, wait_hours, wait_business_days, within_standard, within_48_hours. \
+Instants are RFC 3339 in UTC; a provider with nothing free has empty next_available, time and \
+waits."
+)]
+pub(crate) struct ExportCensusArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// The survey instant [default: --now]; asked of the book as it stands.
+    #[arg(long, value_name = "INSTANT")]
+    at: Option<String>,
+    /// Write the raw rows as CSV instead of the rates.
+    #[arg(long)]
+    csv: bool,
+    /// Also draw a PAAS-like sample of N providers per question, network and provider type,
+    /// with each rate's 95% Wilson interval (finite-population corrected).
+    #[arg(long, value_name = "N")]
+    sample: Option<u32>,
+    /// The sample's seed.
+    #[arg(long, value_name = "SEED", default_value_t = 1, requires = "sample")]
+    seed: u64,
+    /// Write to this file instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
 }
 
 /// Arguments of `caretime export appointments`.
@@ -84,6 +126,16 @@ pub(crate) fn run(command: &ExportCommand, format: Format) -> anyhow::Result<Out
         ExportCommand::Appointments(args) => appointments(args, format),
         ExportCommand::Region(args) => region(args),
         ExportCommand::Report(args) => report(args, format),
+        ExportCommand::Census(args) => crate::census::export(
+            &args.store,
+            &crate::census::CensusOptions {
+                at: args.at.as_deref(),
+                csv: args.csv,
+                sample: args.sample.map(|n| (n, args.seed)),
+                output: args.output.as_deref(),
+            },
+            format,
+        ),
     }
 }
 
@@ -243,7 +295,8 @@ struct ReportJson {
     first: String,
     last: String,
     rule_set: String,
-    /// The rule set's threshold for the share offered within the standard.
+    /// The rule set's threshold, shown for reference: DMHC's applies to the provider census
+    /// (`export census`), not to this share of requests.
     threshold: Option<f64>,
     overall: RowJson,
     breakdowns: Vec<BreakdownJson>,
@@ -353,7 +406,8 @@ fn percent(share: Option<f64>) -> String {
 
 fn report_text(report: &ReportJson) -> String {
     let mut out = format!(
-        "requests made {} to {}, deadlines under {}\n\n",
+        "requests made {} to {}, deadlines under {}; requests offered within standard \
+         (demand-weighted)\n\n",
         report.first, report.last, report.rule_set
     );
     let mut rows = vec![
@@ -386,7 +440,7 @@ fn report_text(report: &ReportJson) -> String {
     }
     out.push_str(&table(&rows));
     out.push_str(&format!(
-        "\nthe rule set's threshold: {}\nfollow-ups kept: {} (median {} business days; {} within the {} business-day standard)\nroutes: {} continuity, {} internal, {} network; {} out-of-network arrangements\nattendance: {} fulfilled, {} no-shows, {} cancelled by members, {} by the plan\n",
+        "\nthe rule set's threshold (a rate of surveyed providers: see export census): {}\nfollow-ups kept: {} (median {} business days; {} within the {} business-day standard)\nroutes: {} continuity, {} internal, {} network; {} out-of-network arrangements\nattendance: {} fulfilled, {} no-shows, {} cancelled by members, {} by the plan\n",
         percent(report.threshold),
         report.follow_ups,
         report.follow_up_median_business_days.map_or("-".to_owned(), |d| d.to_string()),

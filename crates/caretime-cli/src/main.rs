@@ -11,6 +11,7 @@ mod bench;
 mod bench_load;
 mod bench_serve;
 mod bench_store;
+mod census;
 mod compare;
 mod deadline;
 mod demo;
@@ -113,7 +114,7 @@ enum Command {
     /// List stored appointments, a member's or a clinician's.
     Appointments(store::AppointmentsArgs),
     /// Export what a database holds: appointments (CSV), the region (JSON or CSV), the access
-    /// report of the stored book.
+    /// report and the provider census of the stored book.
     #[command(subcommand)]
     Export(export::ExportCommand),
     /// Serve the FHIR R4 scheduling API over HTTP on the stored book.

@@ -12,7 +12,8 @@ use crate::simulate::{RunOverrides, load_scenario, with_overrides};
 /// Which compliance the target is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum MeasureArg {
-    /// Offers within the standard, all requests: the regulator's measure (DMHC threshold 70%).
+    /// Requests offered within the standard, all requests (demand-weighted; DMHC's 70% is a
+    /// rate of surveyed providers, see the census tables).
     Offers,
     /// Follow-ups kept within SB 221's 10 business days.
     FollowUps,

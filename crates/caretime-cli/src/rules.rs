@@ -193,10 +193,7 @@ fn rule_set_text(shown: &RuleSetJson) -> String {
             &shown.compliance_threshold,
             &shown.compliance_threshold_source,
         ) {
-            (Some(rate), Some(source)) => format!(
-                "{:.0}% of appointments offered within standard ({source})",
-                rate * 100.0
-            ),
+            (Some(rate), Some(source)) => format!("{:.0}% ({source})", rate * 100.0),
             _ => "none set by the source".to_owned(),
         },
     ]);

@@ -371,6 +371,7 @@ fn every_command_has_help() {
         &["export", "appointments", "--help"],
         &["export", "region", "--help"],
         &["export", "report", "--help"],
+        &["export", "census", "--help"],
         &["bench", "store", "--help"],
         &["bench", "load", "--help"],
     ] {

@@ -757,7 +757,7 @@ impl Caught {
 /// Bad commands on a book with a region and one appointment: the command line (`{region}` is
 /// the region already imported, `{start}` a free time, `{later}` a day after `{now}`), what the
 /// one error line says, and where it is caught.
-const BAD_COMMANDS: [(&str, &str, Caught); 24] = {
+const BAD_COMMANDS: [(&str, &str, Caught); 25] = {
     use Caught::BeforeOpening;
     [
         (
@@ -880,8 +880,91 @@ const BAD_COMMANDS: [(&str, &str, Caught); 24] = {
             "no-such-rules",
             BeforeOpening,
         ),
+        (
+            "export census --at noon --now {now}",
+            "--at is not a valid time",
+            BeforeOpening,
+        ),
     ]
 };
+
+/// `export census` on a stored book with one booking: every clinician answers each question
+/// their discipline takes (NPMH three, psychiatrists the non-urgent one), the text, JSON and CSV
+/// agree on the counts, the same command gives the same bytes, a sample is reproducible from
+/// its seed, and an instant outside the book's horizon is refused.
+#[tokio::test]
+async fn export_census_answers_every_provider_in_every_format() {
+    let region_json = read_json(small_region());
+    let clinicians = region_json["clinicians"].as_array().expect("clinicians");
+    let psychiatrists = clinicians
+        .iter()
+        .filter(|clinician| clinician["discipline"] == "psychiatrist")
+        .count();
+    let npmh = clinicians.len() - psychiatrists;
+    for db in db_support::databases("census").await {
+        let url = db.url.as_str();
+        let backend = db.backend;
+        import(url, small_region());
+        let booked = json(&run_line(
+            url,
+            "book --member 3 --kind initial --now {now} --format json",
+            &[],
+        ));
+        assert_eq!(booked["status"], "booked", "{backend}: {booked}");
+
+        let csv = run_line(url, "export census --now {now} --csv", &[]);
+        assert_eq!(csv.status, 0, "{backend}: {}", csv.stderr);
+        let rows: Vec<Vec<&str>> = csv
+            .stdout
+            .lines()
+            .skip(1)
+            .map(|line| line.split(',').collect())
+            .collect();
+        assert_eq!(rows.len(), 3 * npmh + psychiatrists, "{backend}");
+        // The survey instant is --now, 16:00 UTC.
+        assert!(rows.iter().all(|row| row[0] == "2025-12-01T16:00:00Z"));
+        let again = run_line(url, "export census --now {now} --csv", &[]);
+        assert_eq!(csv.stdout, again.stdout, "{backend}: the same bytes");
+
+        let census = json(&run_line(
+            url,
+            "export census --now {now} --sample 2 --seed 5 --format json",
+            &[],
+        ));
+        let rows_json = census["rows"].as_array().expect("rows");
+        for question in ["urgent", "non-urgent", "follow-up"] {
+            let all = rows_json
+                .iter()
+                .find(|row| row["question"] == question && row["label"] == "all")
+                .expect("an all row");
+            let asked: Vec<&Vec<&str>> = rows.iter().filter(|row| row[8] == question).collect();
+            let within = asked.iter().filter(|row| row[15] == "true").count();
+            assert_eq!(all["eligible"], asked.len(), "{backend} {question}");
+            assert_eq!(all["within_standard"], within, "{backend} {question}");
+        }
+        assert_eq!(census["thresholds"][0]["rate"], 0.7, "{backend}");
+        assert_eq!(census["thresholds"][1]["rate"], 0.9, "{backend}");
+        let sample = json(&run_line(
+            url,
+            "export census --now {now} --sample 2 --seed 5 --format json",
+            &[],
+        ));
+        assert_eq!(census["sample"], sample["sample"], "{backend}");
+
+        let text = run_line(url, "export census --now {now}", &[]);
+        assert_eq!(text.status, 0, "{backend}: {}", text.stderr);
+        assert!(
+            text.stdout.contains("threshold ca-dmhc 70%"),
+            "{}",
+            text.stdout
+        );
+
+        let args = words("export census --at 2030-01-01T00:00:00Z --now {now}", &[]);
+        let refused = run(url, &args);
+        assert_one_error_line(&refused, &args, "outside the book's horizon");
+        db.finish().await;
+    }
+}
 
 #[tokio::test]
 async fn bad_input_to_the_store_commands_writes_nothing() {

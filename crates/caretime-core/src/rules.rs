@@ -2,7 +2,8 @@
 //!
 //! A [`RuleSet`] is one regulator's standard: a [`DeadlineRule`] per [`RequestKind`], the time
 //! zone and [`BusinessCalendar`] its days are counted in, whether a clinical exception may extend
-//! a deadline, and the share of appointments that must be offered in time.
+//! a deadline, and the compliance threshold its source sets (a rate of what, surveyed providers
+//! for DMHC or enrollees for Maryland, its source says).
 //!
 //! # Deadline semantics
 //!
@@ -141,7 +142,9 @@ impl fmt::Display for Rate {
     }
 }
 
-/// The share of appointments a network must offer within standard, and where that comes from.
+/// The compliance rate a source requires and where it comes from. What the rate is of differs:
+/// DMHC's is a rate of surveyed providers with an appointment within the standard (28 CCR
+/// § 1300.67.2.2 (b)(12)(A), (f)); the source says which.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ComplianceThreshold {
     /// The share.

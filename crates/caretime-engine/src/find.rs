@@ -809,6 +809,44 @@ fn preferred_starts(
     Ok(Some(starts))
 }
 
+/// Whether a request of `kind` may use urgent-hold time before its release.
+pub fn urgency_of(kind: RequestKind) -> Urgency {
+    if kind.is_urgent() {
+        Urgency::Urgent
+    } else {
+        Urgency::Routine
+    }
+}
+
+/// The earliest start at or after `not_before` that `clinician` can give a request of `kind`
+/// made at `now`, among the starts `starts` accepts (slot indexes; `None` accepts all), with the
+/// kind of time it uses; `None` when nothing fits in the horizon.
+///
+/// This is the engine's one per-clinician question, asked by the continuity offer of
+/// [`find_within`] and by the provider census ([`crate::report::census`]), so that whatever
+/// decides which time a request kind may use (its length, urgent-hold time before its release)
+/// decides it for both. Nothing about a member is asked here (modality, language, travel,
+/// preferences other than `starts`): those are the callers' filters.
+pub fn earliest_for_kind(
+    availability: &Availability,
+    lengths: &ServiceLengths,
+    clinician: ClinicianId,
+    kind: RequestKind,
+    not_before: Minute,
+    now: Minute,
+    starts: Option<&[bool]>,
+) -> Result<Option<(Minute, FreeKind)>, AvailabilityError> {
+    availability.earliest_before(
+        clinician,
+        not_before,
+        Minute(i64::MAX),
+        lengths.minutes(kind),
+        urgency_of(kind),
+        now,
+        starts,
+    )
+}
+
 /// Business days from the deadline's last day to `start`'s date (see [`Timeliness::Late`]).
 /// Days are the rule set's local days, counted in its calendar.
 pub fn timeliness(
@@ -939,11 +977,7 @@ pub fn find_within<'r>(
         .ok_or(FindError::UnknownMember(request.member))?;
     let deadline_instant = deadline.instant;
     let length = policy.lengths.minutes(request.kind);
-    let urgency = if request.kind.is_urgent() {
-        Urgency::Urgent
-    } else {
-        Urgency::Routine
-    };
+    let urgency = urgency_of(request.kind);
     // The release of urgent-hold time compares with `now` rounded down (14:59:30 is before a
     // 15:00 release); starts compare with it rounded up (at 09:00:30, 09:00 has passed).
     let now_minute = Minute::from_timestamp(now);
@@ -1015,12 +1049,12 @@ pub fn find_within<'r>(
             && modality_of(clinician, true).is_some()
             && availability.row_of(treating).is_some();
         if fits
-            && let Some((start, kind)) = availability.earliest_before(
+            && let Some((start, kind)) = earliest_for_kind(
+                availability,
+                &policy.lengths,
                 treating,
+                request.kind,
                 not_before,
-                Minute(i64::MAX),
-                length,
-                urgency,
                 now_minute,
                 starts,
             )?

@@ -22,6 +22,10 @@
 //!   dates: compliance by request kind, facility, discipline, language and month against the rule
 //!   set's threshold, waits and follow-up intervals in business days, routes, attendance, group
 //!   sessions and the workforce. The simulator and (later) the server share it.
+//! - [`report::census::census`] answers the Provider Appointment Availability Survey question
+//!   for every provider at a survey instant (each one's next available urgent, non-urgent and
+//!   follow-up appointment, by [`find::earliest_for_kind`]): the rate of compliance of providers
+//!   that DMHC judges against 70 %, beside the report's demand-weighted share of requests.
 //!
 //! Not here: replanning a disruption (caretime-replan, the only crate that solves flows), the
 //! synthetic region generator and region files (caretime-region), persistence (caretime-store),

@@ -3,11 +3,13 @@
 //! [`access_report`] reads a [`Book`] (its appointments, the offers they answered, arrangements,
 //! groups) and the [`Region`] over a [`Period`] of request dates and counts:
 //!
-//! - **compliance**: of the requests made in the period, the share whose *offer* (the best offer
-//!   [`crate::find`] made, which is what the regulator counts; the member may choose a later time)
-//!   was within the rule set's standard, overall and by request kind, facility, discipline,
-//!   language and month, with the rule set's threshold (DMHC: 70 % of appointments offered within
-//!   standard, 28 CCR 1300.67.2.2);
+//! - **requests offered within standard (demand-weighted)**: of the requests made in the period,
+//!   the share whose *offer* (the best offer [`crate::find`] made; the member may choose a later
+//!   time) was within the rule set's standard, overall and by request kind, facility, discipline,
+//!   language and month, with the rule set's threshold beside it for reference. This is not the
+//!   regulator's measure: DMHC's 70 % (28 CCR § 1300.67.2.2 (b)(12)(A), (f)) is a rate of
+//!   compliance of surveyed providers, which [`census`] computes; a network can pass one and fail
+//!   the other;
 //! - **waits** to the offered start, in business days of the rule set's calendar (median, p90);
 //! - **follow-up intervals**: business days from the prior appointment to the follow-up that was
 //!   kept, against the follow-up standard (SB 221: 10 business days, Health & Safety Code
@@ -38,6 +40,8 @@ use jiff::tz::TimeZone;
 
 use crate::book::{AppointmentStatus, Book, CancelledBy};
 use crate::find::{Route, Timeliness};
+
+pub mod census;
 
 /// The dates whose requests a report counts, local to the rule set's zone, inclusive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -415,7 +419,9 @@ pub struct AccessReport {
     pub period: Period,
     /// The rule set's name.
     pub rule_set: String,
-    /// The rule set's compliance threshold (a share), when it sets one.
+    /// The rule set's compliance threshold (a share), when it sets one. For ca-dmhc it applies
+    /// to the census's provider rates ([`census`]), not to these request shares: it is kept
+    /// here as the reference line reports draw.
     pub threshold: Option<f64>,
     /// Every request of the period.
     pub overall: ComplianceRow,

@@ -319,7 +319,7 @@ enum Source {
 }
 
 /// The side-by-side table's rows: slug, title, unit and where each variant's figure comes from.
-const ROWS: [(&str, &str, Unit, Source); 18] = [
+const ROWS: [(&str, &str, Unit, Source); 24] = [
     (
         "internal-therapists",
         "internal therapists",
@@ -351,20 +351,56 @@ const ROWS: [(&str, &str, Unit, Source); 18] = [
         Source::Cell("workforce", "internal", "direct-share"),
     ),
     (
+        "census-urgent-internal",
+        "census rate, urgent: internal",
+        Unit::Share,
+        Source::Cell("census-urgent", "internal", "within-standard"),
+    ),
+    (
+        "census-urgent-network",
+        "census rate, urgent: network",
+        Unit::Share,
+        Source::Cell("census-urgent", "network", "within-standard"),
+    ),
+    (
+        "census-non-urgent-internal",
+        "census rate, non-urgent: internal",
+        Unit::Share,
+        Source::Cell("census-non-urgent", "internal", "within-standard"),
+    ),
+    (
+        "census-non-urgent-network",
+        "census rate, non-urgent: network",
+        Unit::Share,
+        Source::Cell("census-non-urgent", "network", "within-standard"),
+    ),
+    (
+        "census-follow-up-internal",
+        "census rate, follow-up: internal",
+        Unit::Share,
+        Source::Cell("census-follow-up", "internal", "within-standard"),
+    ),
+    (
+        "census-follow-up-network",
+        "census rate, follow-up: network",
+        Unit::Share,
+        Source::Cell("census-follow-up", "network", "within-standard"),
+    ),
+    (
         "within-standard",
-        "offers within standard: all",
+        "requests offered in standard (demand-weighted): all",
         Unit::Share,
         Source::Cell("compliance", "all", "within-standard"),
     ),
     (
         "within-standard-initial",
-        "offers within standard: initial",
+        "requests offered in standard (demand-weighted): initial",
         Unit::Share,
         Source::Cell("compliance-by-kind", "initial", "within-standard"),
     ),
     (
         "within-standard-follow-up",
-        "offers within standard: follow-up",
+        "requests offered in standard (demand-weighted): follow-up",
         Unit::Share,
         Source::Cell("compliance-by-kind", "follow-up", "within-standard"),
     ),
@@ -813,7 +849,7 @@ fn heading_lines(comparison: &Comparison) -> Vec<String> {
             comparison
                 .threshold
                 .map_or(String::new(), |threshold| format!(
-                    " (threshold {:.0}% of offers within standard)",
+                    " (threshold {:.0}%: a census rate of providers)",
                     threshold * 100.0
                 )),
         ),

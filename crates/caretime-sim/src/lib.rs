@@ -6,7 +6,8 @@
 //! care, how episodes run and how members attend. [`model::run`] simulates one replication: a
 //! discrete-event simulation over months in which **every booking is a decision of the booking
 //! engine** (`Book::find_from`, `decide_take`, `apply`: the same path the CLI and the server use),
-//! ending in a [`caretime_engine::report::AccessReport`]. [`simulate`] runs the replications in
+//! ending in a [`caretime_engine::report::AccessReport`] and the provider census taken at the
+//! scenario's survey instants ([`census`]). [`simulate`] runs the replications in
 //! parallel (rayon; one seed each) and [`summary`] turns them into tables of means with 95 %
 //! confidence intervals, which [`render`] writes as text, JSON or CSV and [`html`] as a
 //! self-contained page with SVG charts. [`compare`] runs variants of a scenario (contracts ×
@@ -23,6 +24,7 @@
 //! referrals, unplanned leave (planned leave and a scenario's disruption, replanned by the
 //! engine's replanner, are), psychiatric follow-ups.
 
+pub mod census;
 pub mod compare;
 pub mod html;
 pub mod model;
@@ -70,6 +72,9 @@ pub enum SimError {
     /// The report failed.
     #[error("the report: {0}")]
     Report(#[from] caretime_engine::report::ReportError),
+    /// The provider census failed.
+    #[error("the provider census: {0}")]
+    Census(#[from] caretime_engine::report::census::CensusError),
     /// A date beyond the calendar's range.
     #[error("the simulated dates are out of range")]
     OutOfRange,

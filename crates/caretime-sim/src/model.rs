@@ -19,7 +19,8 @@
 //!
 //! Planned leave (whole weeks, drawn per internal clinician) is known ahead: the book is made
 //! with it, so it is never offered. The replication ends with an [`AccessReport`] over the request
-//! dates after the warm-up.
+//! dates after the warm-up, and the provider census taken at the scenario's survey instants
+//! ([`crate::census`]).
 //!
 //! Randomness: one ChaCha8 stream per replication, read as raw 64-bit words and turned into
 //! numbers here (uniforms from 53 bits, exponentials with `libm`'s portable logarithm), so the
@@ -42,6 +43,7 @@ use caretime_engine::episode::{Cadence, LongerWait, next_follow_up};
 use caretime_engine::find::Route;
 use caretime_engine::group::NewGroup;
 use caretime_engine::perf;
+use caretime_engine::report::census::census as census_at;
 use caretime_engine::report::{AccessReport, Period, access_report};
 use caretime_hint::{huge_pages, prefetch, prefetch_all};
 use caretime_region::draws::Draws;
@@ -52,6 +54,7 @@ use jiff::civil::Date;
 use jiff::{SignedDuration, Span, Timestamp, ToSpan};
 
 use crate::SimError;
+use crate::census::CensusPool;
 use crate::scenario::Scenario;
 
 /// What one replication counted besides the report.
@@ -101,6 +104,8 @@ pub struct Replication {
     pub report: AccessReport,
     /// What the run counted.
     pub counts: RunCounts,
+    /// The provider census at the scenario's survey instants in the reported months, pooled.
+    pub census: CensusPool,
 }
 
 /// The simulated dates: warm-up first, then the reported months.
@@ -405,9 +410,26 @@ pub fn run(
         run.schedule(first, Event::Arrival);
     }
     let mut next_midnight = midnight(dates.start.tomorrow().map_err(|_| SimError::OutOfRange)?)?;
+    // The census is taken on the book as it stands at each survey instant: after the events
+    // before it, before those at or after it.
+    let surveys = scenario
+        .census
+        .instants(&scenario.rules, dates.report_first, dates.end)
+        .ok_or(SimError::OutOfRange)?;
+    let mut next_survey = 0;
+    let mut census = CensusPool::default();
     while let Some((at, event)) = run.queue.pop() {
         if at >= end {
             break;
+        }
+        while let Some(&survey) = surveys.get(next_survey)
+            && survey <= at
+        {
+            census.add(
+                &census_at(&run.book, region, &scenario.rules, survey)?,
+                region,
+            );
+            next_survey += 1;
         }
         while at >= next_midnight {
             progress();
@@ -425,6 +447,12 @@ pub fn run(
             Event::GroupEnd(group, session) => run.group_end(group, session as usize)?,
             Event::GroupLeave(group, member) => run.group_leave(group, member, at)?,
         }
+    }
+    for &survey in &surveys[next_survey.min(surveys.len())..] {
+        census.add(
+            &census_at(&run.book, region, &scenario.rules, survey)?,
+            region,
+        );
     }
     while next_midnight <= end {
         progress();
@@ -445,6 +473,7 @@ pub fn run(
         index,
         report,
         counts: run.counts,
+        census,
     })
 }
 

@@ -27,6 +27,7 @@ use std::fmt::Write as _;
 use caretime_core::slug::Slug;
 use caretime_core::template::BlockKind;
 use caretime_engine::book::CancellationReason;
+use caretime_engine::report::census::{CensusRow, Question, Tally};
 use caretime_engine::report::{
     AccessReport, Attendance, Breakdown, ComplianceRow, Days, Dimension, FollowUpIntervals,
     GroupSessions, Period, Routes, Workforce,
@@ -36,6 +37,7 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
+use crate::census::CensusPool;
 use crate::compare::{RegionFigures, TemplateFigures, Variant};
 use crate::model::{Replication, RunCounts};
 use crate::shard::{Part, RunInputs, Shard};
@@ -44,7 +46,7 @@ use crate::shard::{Part, RunInputs, Shard};
 pub const FORMAT: &str = "caretime-part";
 
 /// This format's version; raised whenever the layout or the meaning of a field changes.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// Why a part file could not be read. The caller adds the file's name.
 #[derive(Debug, thiserror::Error)]
@@ -369,6 +371,7 @@ struct UnitWire {
     replication: u32,
     report: ReportWire,
     counts: CountsWire,
+    census: CensusWire,
 }
 
 impl UnitWire {
@@ -377,12 +380,14 @@ impl UnitWire {
             index,
             report,
             counts,
+            census,
         } = replication;
         UnitWire {
             variant,
             replication: *index,
             report: ReportWire::from(report),
             counts: CountsWire::from(counts),
+            census: CensusWire::from(census),
         }
     }
 
@@ -393,8 +398,94 @@ impl UnitWire {
                 index: self.replication,
                 report: self.report.into_report()?,
                 counts: self.counts.into(),
+                census: self.census.into_pool()?,
             },
         ))
+    }
+}
+
+/// A replication's pooled provider census: each row's question, slice and tally.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CensusWire {
+    surveys: u32,
+    rows: Vec<CensusRowWire>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CensusRowWire {
+    question: String,
+    grouping: String,
+    label: String,
+    eligible: u64,
+    within: u64,
+    within_shorter: u64,
+    no_availability: u64,
+    /// Minutes (urgent) or business days, in the order counted.
+    waits: Vec<u32>,
+}
+
+impl From<&CensusPool> for CensusWire {
+    fn from(pool: &CensusPool) -> CensusWire {
+        let CensusPool { surveys, rows } = pool;
+        CensusWire {
+            surveys: *surveys,
+            rows: rows
+                .iter()
+                .map(|row| {
+                    let CensusRow {
+                        question,
+                        grouping,
+                        label,
+                        tally,
+                    } = row;
+                    CensusRowWire {
+                        question: question.slug().to_owned(),
+                        grouping: grouping.slug().to_owned(),
+                        label: label.clone(),
+                        eligible: tally.eligible,
+                        within: tally.within,
+                        within_shorter: tally.within_shorter,
+                        no_availability: tally.no_availability,
+                        waits: tally.waits().to_vec(),
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+impl CensusWire {
+    fn into_pool(self) -> Result<CensusPool, PartError> {
+        let rows = self
+            .rows
+            .into_iter()
+            .map(|row| {
+                let question: Question = slug(&row.question, "census question")?;
+                let tally = Tally::from_counts(
+                    question,
+                    row.eligible,
+                    row.within,
+                    row.within_shorter,
+                    row.no_availability,
+                    row.waits,
+                )
+                .ok_or_else(|| {
+                    PartError::Damaged("census counts no survey could give".to_owned())
+                })?;
+                Ok(CensusRow {
+                    question,
+                    grouping: slug(&row.grouping, "census grouping")?,
+                    label: row.label,
+                    tally,
+                })
+            })
+            .collect::<Result<Vec<_>, PartError>>()?;
+        Ok(CensusPool {
+            surveys: self.surveys,
+            rows,
+        })
     }
 }
 
@@ -853,9 +944,10 @@ mod tests {
         let cut = &text[..text.len() / 2];
         assert!(matches!(read_part(cut), Err(PartError::Truncated { .. })));
         assert!(matches!(read_part("[1, 2]"), Err(PartError::NotAPart(_))));
+        let other_version = VERSION + 1;
         assert!(matches!(
-            read_part(r#"{"format": "caretime-part", "version": 2}"#),
-            Err(PartError::Version { found: 2 })
+            read_part(&format!(r#"{{"format": "caretime-part", "version": {other_version}}}"#)),
+            Err(PartError::Version { found }) if found == other_version
         ));
         // Made by another caretime.
         let program = format!("\"program\":\"{}\"", env!("CARGO_PKG_VERSION"));

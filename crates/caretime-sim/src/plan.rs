@@ -66,8 +66,9 @@ pub enum PlanError {
 /// Which compliance the target is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Measure {
-    /// The share of offers within the standard, over every request of the period: the
-    /// regulator's measure (DMHC judges it against 70 %, 28 CCR § 1300.67.2.2).
+    /// The share of requests offered within the standard, over every request of the period
+    /// (demand-weighted). Not DMHC's measure, which is a rate of surveyed providers
+    /// (28 CCR § 1300.67.2.2 (b)(12)(A), (f); the census tables).
     Offers,
     /// The share of kept follow-ups within the follow-up standard (SB 221: 10 business days
     /// after the prior appointment, Health & Safety Code § 1367.03(a)(5)(F)): what members in

@@ -111,7 +111,7 @@ fn heading(summary: &Summary) -> String {
         summary.members_per_therapist,
         summary.rule_set,
         summary.threshold.map_or(String::new(), |threshold| format!(
-            " (threshold {:.0}% of offers within standard)",
+            " (threshold {:.0}%: a census rate of providers)",
             threshold * 100.0
         )),
     );

@@ -56,6 +56,10 @@
 //! capacity = 8
 //! min-seats = 3
 //!
+//! [census]                      # optional: when the provider census is taken (these are the defaults)
+//! business-day = 1              # the nth business day of each reported month
+//! time = "10:00"                # local time of the rule set's zone
+//!
 //! [disruption]                  # optional: a strike, leave or closure during the run
 //! reason = "strike"
 //! first = "2024-10-21"
@@ -121,6 +125,65 @@ pub struct Scenario {
     pub disruption: Option<DisruptionSpec>,
     /// Therapy groups: who runs them and who is referred.
     pub groups: GroupModel,
+    /// When the provider census (the PAAS question for every provider) is taken.
+    pub census: CensusPlan,
+}
+
+/// When a simulation takes the provider census: at `time` (local, the rule set's zone) on the
+/// `business_day`th business day (the rule set's calendar) of each reported month; a month with
+/// fewer business days has none.
+///
+/// The default, 10:00 on the first business day, is an assumption: DMHC's survey reaches
+/// providers' offices by telephone during business hours on business days, spread over the
+/// measurement year, and a monthly survey gives a year twelve points to pool. Mid-morning is
+/// after the first appointment hour has started (09:00 in the standard templates), so "next
+/// available" is never a slot that has already begun.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CensusPlan {
+    /// Which business day of the month, from 1.
+    pub business_day: u32,
+    /// The local time of day.
+    pub time: jiff::civil::Time,
+}
+
+impl CensusPlan {
+    /// 10:00 on the first business day of each reported month.
+    pub const DEFAULT: CensusPlan = CensusPlan {
+        business_day: 1,
+        time: jiff::civil::Time::constant(10, 0, 0, 0),
+    };
+
+    /// The survey instants from `first` (a reported month's first date) through the month
+    /// before `end`, in order.
+    pub fn instants(
+        &self,
+        rules: &RuleSet,
+        first: Date,
+        end: Date,
+    ) -> Option<Vec<jiff::Timestamp>> {
+        let mut instants = Vec::new();
+        let mut month = first.first_of_month();
+        while month < end {
+            // The day before the month as day 0: its nth business day after is the month's nth.
+            let day0 = month.yesterday().ok()?;
+            let day = rules
+                .calendar()
+                .nth_business_day_after(day0, self.business_day)
+                .ok()?;
+            let at = day
+                .to_datetime(self.time)
+                .to_zoned(rules.time_zone().clone())
+                .ok()?
+                .timestamp();
+            // A month with fewer business days than asked has no survey.
+            let same_month = (day.year(), day.month()) == (month.year(), month.month());
+            if same_month && first <= day && day < end {
+                instants.push(at);
+            }
+            month = month.checked_add(jiff::Span::new().months(1)).ok()?;
+        }
+        Some(instants)
+    }
 }
 
 /// Therapy groups. Facilitators' templates carve a weekly group block from direct time (the
@@ -291,6 +354,14 @@ struct ScenarioFile {
     wages: WagesFile,
     disruption: Option<DisruptionFile>,
     groups: Option<GroupsFile>,
+    census: Option<CensusFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct CensusFile {
+    business_day: Option<u32>,
+    time: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -753,6 +824,29 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
             }
         }
     };
+    let census = match &parsed.census {
+        None => CensusPlan::DEFAULT,
+        Some(spec) => {
+            let business_day = spec
+                .business_day
+                .unwrap_or(CensusPlan::DEFAULT.business_day);
+            // A month has at most 23 weekdays.
+            if !(1..=23).contains(&business_day) {
+                return Err(FileError::field(
+                    file,
+                    "census.business-day",
+                    "must be 1 to 23",
+                ));
+            }
+            let time = match &spec.time {
+                None => CensusPlan::DEFAULT.time,
+                Some(text) => text.parse::<jiff::civil::Time>().map_err(|_| {
+                    FileError::field(file, "census.time", "expected a time such as \"10:00\"")
+                })?,
+            };
+            CensusPlan { business_day, time }
+        }
+    };
     let mut region = region;
     region.group_facilitator_share = groups.facilitator_share;
     let scenario = Scenario {
@@ -770,6 +864,7 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
         wages,
         disruption,
         groups,
+        census,
     };
     if Dates::of(&scenario).is_err() {
         return Err(FileError::field(

@@ -164,6 +164,25 @@ pub const COMPLIANCE: [Column; 6] = [
     column("wait-mean", "wait mean (bd)", Unit::Days),
 ];
 
+/// Columns of the urgent census table (waits in hours).
+const CENSUS_URGENT: [Column; 6] = [
+    column("providers", "providers per survey", Unit::Number),
+    column("within-standard", "within standard", Unit::Share),
+    column("within-48-hours", "within 48 h", Unit::Share),
+    column("no-availability", "nothing in horizon", Unit::Share),
+    column("wait-mean", "wait mean (h)", Unit::Number),
+    column("wait-median", "wait p50 (h)", Unit::Number),
+];
+
+/// Columns of the non-urgent and follow-up census tables (waits in business days).
+const CENSUS_DAYS: [Column; 5] = [
+    column("providers", "providers per survey", Unit::Number),
+    column("within-standard", "within standard", Unit::Share),
+    column("no-availability", "nothing in horizon", Unit::Share),
+    column("wait-mean", "wait mean (bd)", Unit::Days),
+    column("wait-median", "wait p50 (bd)", Unit::Days),
+];
+
 const FOLLOW_UPS: [Column; 7] = [
     column("kept", "follow-ups kept", Unit::Count),
     column("mean-business-days", "mean (bd)", Unit::Days),
@@ -252,30 +271,32 @@ fn raw_tables(replication: &Replication) -> Vec<RawTable> {
     let overall = compliance_cells(&report.overall);
     tables.push((
         "compliance",
-        "Timely access: offers within the standard (all requests of the period)",
+        "Requests offered within the standard (demand-weighted; all requests of the period)",
         &COMPLIANCE[..],
         vec![("all".to_owned(), overall)],
     ));
     for breakdown in &report.breakdowns {
         let (slug, title) = match breakdown.dimension {
-            caretime_engine::report::Dimension::Kind => {
-                ("compliance-by-kind", "Timely access by request kind")
-            }
+            caretime_engine::report::Dimension::Kind => (
+                "compliance-by-kind",
+                "Requests offered within the standard by request kind",
+            ),
             caretime_engine::report::Dimension::Facility => (
                 "compliance-by-facility",
-                "Timely access by the offered clinician's facility",
+                "Requests offered within the standard by the offered clinician's facility",
             ),
             caretime_engine::report::Dimension::Discipline => (
                 "compliance-by-discipline",
-                "Timely access by the offered clinician's discipline",
+                "Requests offered within the standard by the offered clinician's discipline",
             ),
             caretime_engine::report::Dimension::Language => (
                 "compliance-by-language",
-                "Timely access by the member's language",
+                "Requests offered within the standard by the member's language",
             ),
-            caretime_engine::report::Dimension::Month => {
-                ("compliance-by-month", "Timely access by month of request")
-            }
+            caretime_engine::report::Dimension::Month => (
+                "compliance-by-month",
+                "Requests offered within the standard by month of request",
+            ),
         };
         tables.push((
             slug,
@@ -288,6 +309,7 @@ fn raw_tables(replication: &Replication) -> Vec<RawTable> {
                 .collect(),
         ));
     }
+    census_tables(replication, &mut tables);
     let follow_ups = &report.follow_ups;
     let kept = follow_ups.business_days.total();
     tables.push((
@@ -407,6 +429,67 @@ fn raw_tables(replication: &Replication) -> Vec<RawTable> {
         )],
     ));
     tables
+}
+
+/// The census tables of one replication: one per question, rows all, internal, network, NPMH,
+/// psychiatrist (those with eligible providers), every survey pooled. A table is there even
+/// without surveys (a run shorter than a month), so that every replication has the same tables.
+fn census_tables(replication: &Replication, tables: &mut Vec<RawTable>) {
+    use caretime_engine::report::census::Question;
+    let pool = &replication.census;
+    for question in Question::ALL {
+        let (slug, title, columns): (&'static str, &'static str, &'static [Column]) = match question
+        {
+            Question::Urgent => (
+                "census-urgent",
+                "Provider census (PAAS): next available urgent appointment within the \
+                     standard, rate of providers",
+                &CENSUS_URGENT[..],
+            ),
+            Question::NonUrgent => (
+                "census-non-urgent",
+                "Provider census (PAAS): next available non-urgent appointment within the \
+                     standard, rate of providers",
+                &CENSUS_DAYS[..],
+            ),
+            Question::FollowUp => (
+                "census-follow-up",
+                "Provider census (PAAS): next available follow-up within SB 221's standard, \
+                     rate of NPMH providers",
+                &CENSUS_DAYS[..],
+            ),
+        };
+        let surveys = f64::from(pool.surveys.max(1));
+        let rows = pool
+            .rows
+            .iter()
+            .filter(|row| row.question == question)
+            .map(|row| {
+                let tally = &row.tally;
+                let providers = Some(tally.eligible as f64 / surveys);
+                let no_availability = share(tally.no_availability, tally.eligible);
+                let cells = match question {
+                    Question::Urgent => vec![
+                        providers,
+                        tally.rate(),
+                        tally.rate_shorter(),
+                        no_availability,
+                        tally.mean_wait(),
+                        tally.median_wait(),
+                    ],
+                    _ => vec![
+                        providers,
+                        tally.rate(),
+                        no_availability,
+                        tally.mean_wait(),
+                        tally.median_wait(),
+                    ],
+                };
+                (row.label.clone(), cells)
+            })
+            .collect();
+        tables.push((slug, title, columns, rows));
+    }
 }
 
 /// Averages the replications' tables: rows matched by table and label.
