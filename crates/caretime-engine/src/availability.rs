@@ -1242,16 +1242,18 @@ impl Availability {
             if first >= end {
                 return 0;
             }
+            let (first_word, last_word) = (first / 64, (end - 1) / 64);
             let mut total = 0;
-            for word in first / 64..=(end - 1) / 64 {
+            for (word, bits) in bits[first_word..=last_word].iter().enumerate() {
+                let word = first_word + word;
                 let mut mask = !0u64;
-                if word == first / 64 {
+                if word == first_word {
                     mask &= !0u64 << (first % 64);
                 }
-                if word == (end - 1) / 64 && end % 64 != 0 {
+                if word == last_word && end % 64 != 0 {
                     mask &= !0u64 >> (64 - end % 64);
                 }
-                total += (bits[word] & mask).count_ones();
+                total += (bits & mask).count_ones();
             }
             total
         };
