@@ -194,12 +194,13 @@ const GROUPS: [Column; 2] = [
     column("seats", "seats", Unit::Count),
 ];
 
-const WORKFORCE: [Column; 5] = [
+const WORKFORCE: [Column; 6] = [
     column("therapists", "internal therapists", Unit::Count),
     column("members-per-fte", "members per FTE", Unit::Number),
     column("direct-share", "direct share of paid time", Unit::Share),
     column("protected-hours", "protected h per FTE week", Unit::Number),
     column("sessions-per-day", "visits per clinician-day", Unit::Number),
+    column("booked-per-day", "booked per clinician-day", Unit::Number),
 ];
 
 const RUN: [Column; 13] = [
@@ -377,6 +378,7 @@ fn raw_tables(replication: &Replication) -> Vec<RawTable> {
                         / workforce.therapist_fte_hundredths as f64
                 }),
                 workforce.sessions_per_clinician_day(),
+                workforce.booked_per_clinician_day(),
             ],
         )],
     ));
