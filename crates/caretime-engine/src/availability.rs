@@ -167,6 +167,15 @@ impl Schedule {
     }
 }
 
+/// A clinician's direct time over a period ([`Availability::direct_minutes`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DirectMinutes {
+    /// Minutes free.
+    pub free: u32,
+    /// Minutes the template made bookable, free or booked.
+    pub bookable: u32,
+}
+
 /// What kind of bookable time a slot is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FreeKind {
@@ -1215,6 +1224,44 @@ impl Availability {
             .map(|slot| self.slot_start(slot))
             .filter(|start| *start < before);
         Ok(found)
+    }
+
+    /// The clinician's direct time in `[from, before)`, in minutes: how much of it is free and
+    /// how much the template made bookable there (booked or free; none on leave, holidays and
+    /// closures). Urgent-hold time is not counted.
+    pub fn direct_minutes(
+        &self,
+        clinician: ClinicianId,
+        from: Minute,
+        before: Minute,
+    ) -> Result<DirectMinutes, AvailabilityError> {
+        let row = self.row(clinician)?;
+        let words = row * self.row_words..(row + 1) * self.row_words;
+        let (first, end) = (self.first_slot_from(from), self.first_slot_from(before));
+        let count = |bits: &[u64]| -> u32 {
+            if first >= end {
+                return 0;
+            }
+            let (first_word, last_word) = (first / 64, (end - 1) / 64);
+            let mut total = 0;
+            for (word, bits) in bits[first_word..=last_word].iter().enumerate() {
+                let word = first_word + word;
+                let mut mask = !0u64;
+                if word == first_word {
+                    mask &= !0u64 << (first % 64);
+                }
+                if word == last_word && end % 64 != 0 {
+                    mask &= !0u64 >> (64 - end % 64);
+                }
+                total += (bits & mask).count_ones();
+            }
+            total
+        };
+        let minutes = GRID_MINUTES as u32;
+        Ok(DirectMinutes {
+            free: count(&self.direct.rows[words.clone()]) * minutes,
+            bookable: count(&self.capacity_direct[words]) * minutes,
+        })
     }
 
     /// How many appointments of `length` minutes fit, one after another, in the clinician's free

@@ -418,7 +418,7 @@ pub enum Refusal {
     AlreadyWaiting(RequestId),
     /// The request is not on the waitlist.
     NotWaiting(RequestId),
-    /// The request has an offer (or no arrangement): book or wait, not arrange.
+    /// The request has an offer within its deadline: book it, not arrange.
     HasOffers(RequestId),
     /// A group decision's refusal.
     Group(GroupRefusal),
@@ -455,7 +455,7 @@ impl std::fmt::Display for Refusal {
             Refusal::UnknownAppointment(id) => write!(f, "{id} is not in the book"),
             Refusal::AlreadyWaiting(id) => write!(f, "{id} is already on the waitlist"),
             Refusal::NotWaiting(id) => write!(f, "{id} is not on the waitlist"),
-            Refusal::HasOffers(id) => write!(f, "{id} has offers: book one or wait"),
+            Refusal::HasOffers(id) => write!(f, "{id} has a timely offer: book it"),
             Refusal::Group(refusal) => refusal.fmt(f),
             Refusal::Episode(refusal) => refusal.fmt(f),
             Refusal::Displaces(ids) => write!(
@@ -688,15 +688,15 @@ impl Book {
         &self.waitlist
     }
 
-    /// Decides to record the out-of-network arrangement of a request that got no offer at all
-    /// (nobody in network has time within the book's horizon): SB 855 still obliges the plan to
-    /// arrange care, and compliance counts the request as not offered in time.
+    /// Decides to arrange care out of network for a request no offer of which meets its
+    /// deadline, instead of booking one: nobody in network has time within the book's horizon,
+    /// or only later than the standard (SB 855 obliges the plan to arrange care then). The
+    /// arrangement is recorded and nothing is booked; compliance counts the request as not
+    /// offered in time.
     pub fn decide_arrange(&self, offers: &Offers<'_>) -> Outcome {
-        match (&offers.arrangement, offers.best()) {
-            (Some(arrangement), None) => {
-                Outcome::Accepted(smallvec![Change::Arrange(arrangement.clone())])
-            }
-            _ => Outcome::Refused(vec![Refusal::HasOffers(offers.request)]),
+        match &offers.arrangement {
+            Some(arrangement) => Outcome::Accepted(smallvec![Change::Arrange(arrangement.clone())]),
+            None => Outcome::Refused(vec![Refusal::HasOffers(offers.request)]),
         }
     }
 

@@ -113,6 +113,48 @@ pub struct FindPolicy {
     pub max_travel_km: f64,
     /// Whether an interpreter can stand in for a shared language.
     pub interpreters: Interpreters,
+    /// Internal clinicians' direct time kept for new patients (none in the standard policy).
+    pub intake_reserve: IntakeReserve,
+    /// A network offer starts at least this many days after the request: the referral's own
+    /// delay (authorization, the member reaching the provider). 0 in the standard policy.
+    pub referral_days: u32,
+    /// Where a follow-up with a treating clinician is offered.
+    pub follow_ups: FollowUps,
+}
+
+/// Where a request with a treating clinician (a follow-up) is offered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FollowUps {
+    /// The treating clinician when they have time within the deadline, else whoever has (the
+    /// standard policy: what the regulator's standard asks of the plan).
+    TimelyAnywhere,
+    /// The treating clinician's next own time, however late; other clinicians only when the
+    /// treating one has no time in the horizon at all (a clinic that books returns on the
+    /// therapist's own calendar).
+    TreatingClinician,
+}
+
+/// Direct time an internal clinician keeps for new patients: a follow-up with the treating
+/// clinician (a continuity offer) may take direct time in a week only while the week keeps
+/// `share` of its bookable direct time free, unless it starts within `release_days` of the
+/// search (reserved time nobody new took by then opens to the clinician's own patients). New
+/// patients, and follow-ups offered to another clinician (new to that one), may take any free
+/// time. Weeks run from Monday 00:00 UTC: Sunday afternoon in the Americas, between working
+/// weeks. Network providers keep no reserve: they give the plan a few hours a week.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct IntakeReserve {
+    /// The share of a week's bookable direct time kept for new patients, 0 to 1.
+    pub share: f64,
+    /// Days before its start that reserved time opens to the clinician's own patients.
+    pub release_days: u32,
+}
+
+impl IntakeReserve {
+    /// No reserve: every free minute goes to whoever asks first.
+    pub const NONE: IntakeReserve = IntakeReserve {
+        share: 0.0,
+        release_days: 0,
+    };
 }
 
 impl FindPolicy {
@@ -124,6 +166,9 @@ impl FindPolicy {
         lengths: ServiceLengths::STANDARD,
         max_travel_km: 24.0,
         interpreters: Interpreters::Available,
+        intake_reserve: IntakeReserve::NONE,
+        referral_days: 0,
+        follow_ups: FollowUps::TimelyAnywhere,
     };
 }
 
@@ -824,27 +869,46 @@ pub fn urgency_of(kind: RequestKind) -> Urgency {
 ///
 /// This is the engine's one per-clinician question, asked by the continuity offer of
 /// [`find_within`] and by the provider census ([`crate::report::census`]), so that whatever
-/// decides which time a request kind may use (its length, urgent-hold time before its release)
-/// decides it for both. Nothing about a member is asked here (modality, language, travel,
-/// preferences other than `starts`): those are the callers' filters.
+/// decides which time a request kind may use (its length, urgent-hold time before its release,
+/// the intake reserve for an internal clinician's own patients) decides it for both. Nothing
+/// about a member is asked here (modality, language, travel, preferences other than `starts`):
+/// those are the callers' filters.
+#[allow(clippy::too_many_arguments)]
 pub fn earliest_for_kind(
     availability: &Availability,
-    lengths: &ServiceLengths,
-    clinician: ClinicianId,
+    policy: &FindPolicy,
+    clinician: &Clinician,
     kind: RequestKind,
+    patient: Patient,
     not_before: Minute,
     now: Minute,
     starts: Option<&[bool]>,
 ) -> Result<Option<(Minute, FreeKind)>, AvailabilityError> {
-    availability.earliest_before(
-        clinician,
-        not_before,
-        Minute(i64::MAX),
-        lengths.minutes(kind),
-        urgency_of(kind),
-        now,
-        starts,
+    let reserve = match (patient, clinician.affiliation) {
+        (Patient::Own, Affiliation::Internal) => policy.intake_reserve,
+        _ => IntakeReserve::NONE,
+    };
+    earliest_for_own_patient(
+        availability,
+        clinician.id,
+        &reserve,
+        OwnSearch {
+            not_before,
+            length: policy.lengths.minutes(kind),
+            urgency: urgency_of(kind),
+            now,
+            starts,
+        },
     )
+}
+
+/// Whose patient a request is, for the clinician asked ([`earliest_for_kind`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Patient {
+    /// New to the clinician: may take the intake reserve.
+    New,
+    /// The clinician's own patient (they are the treating clinician): may not.
+    Own,
 }
 
 /// Business days from the deadline's last day to `start`'s date (see [`Timeliness::Late`]).
@@ -925,6 +989,76 @@ impl Masks<'_> {
 /// Whether any ranked offer is timely (ranks below 9).
 fn has_timely_offer(offers: &[(u8, Offer)]) -> bool {
     offers.iter().any(|(rank, _)| *rank < 9)
+}
+
+/// A search of one clinician's time for one of their own patients
+/// ([`earliest_for_own_patient`]).
+#[derive(Clone, Copy, Debug)]
+pub struct OwnSearch<'a> {
+    /// Earliest start.
+    pub not_before: Minute,
+    /// Appointment length in minutes, a multiple of the index's grid.
+    pub length: u32,
+    /// Who may use urgent-hold time.
+    pub urgency: Urgency,
+    /// The time of the search (urgent-hold and intake-reserve releases count from it).
+    pub now: Minute,
+    /// Starts the member accepts, as slot indexes; `None` accepts every start.
+    pub starts: Option<&'a [bool]>,
+}
+
+/// Minutes in a week.
+const WEEK_MINUTES: i64 = 7 * 24 * 60;
+/// The first Monday 00:00 UTC after the Unix epoch (a Thursday), in minutes.
+const FIRST_MONDAY: i64 = 4 * 24 * 60;
+
+/// The earliest start the clinician can give one of their own patients: the earliest free time
+/// ([`Availability::earliest_before`]) in a week that still keeps the intake reserve after it, or
+/// any free time starting within the reserve's release. Urgent-hold time is never part of the
+/// reserve. A week whose free direct time is down to the reserve is skipped whole.
+pub fn earliest_for_own_patient(
+    availability: &Availability,
+    clinician: ClinicianId,
+    reserve: &IntakeReserve,
+    search: OwnSearch<'_>,
+) -> Result<Option<(Minute, FreeKind)>, AvailabilityError> {
+    let OwnSearch {
+        mut not_before,
+        length,
+        urgency,
+        now,
+        starts,
+    } = search;
+    let released = Minute(
+        now.0
+            .saturating_add(i64::from(reserve.release_days) * 24 * 60),
+    );
+    loop {
+        let Some((start, kind)) = availability.earliest_before(
+            clinician,
+            not_before,
+            Minute(i64::MAX),
+            length,
+            urgency,
+            now,
+            starts,
+        )?
+        else {
+            return Ok(None);
+        };
+        if reserve.share <= 0.0 || kind == FreeKind::UrgentHold || start < released {
+            return Ok(Some((start, kind)));
+        }
+        let week_start =
+            Minute((start.0 - FIRST_MONDAY).div_euclid(WEEK_MINUTES) * WEEK_MINUTES + FIRST_MONDAY);
+        let week_end = Minute(week_start.0 + WEEK_MINUTES);
+        let week = availability.direct_minutes(clinician, week_start, week_end)?;
+        let kept = f64::from(week.free.saturating_sub(length));
+        if kept >= reserve.share * f64::from(week.bookable) {
+            return Ok(Some((start, kind)));
+        }
+        not_before = week_end;
+    }
 }
 
 /// Finds offers for `request` at `now`. Pure: reads the index, changes nothing.
@@ -1051,9 +1185,10 @@ pub fn find_within<'r>(
         if fits
             && let Some((start, kind)) = earliest_for_kind(
                 availability,
-                &policy.lengths,
-                treating,
+                policy,
+                clinician,
                 request.kind,
+                Patient::Own,
                 not_before,
                 now_minute,
                 starts,
@@ -1072,8 +1207,10 @@ pub fn find_within<'r>(
     }
 
     // A timely offer from the treating clinician is the best there can be: the searches of the
-    // other clinicians (and the filters they need) are skipped, which is most follow-ups.
-    if !has_timely_offer(&offers) {
+    // other clinicians (and the filters they need) are skipped, which is most follow-ups. A
+    // clinic that books returns on the therapist's calendar offers that time, however late.
+    let treating_only = policy.follow_ups == FollowUps::TreatingClinician && !offers.is_empty();
+    if !has_timely_offer(&offers) && !treating_only {
         // 2-3. Internal, then network, within the deadline: language-concordant first. Each
         // side's filters (who the member can reach, who speaks the language) are built the first
         // time that side is searched: a timely internal offer spares the network's.
@@ -1126,7 +1263,15 @@ pub fn find_within<'r>(
         let has_timely = has_timely_offer;
         // Where each pool's late search may start: a timely search that found nothing for `anyone`
         // has already covered every start before the deadline.
-        let mut late_from = [not_before, not_before];
+        // A network offer waits for the referral (its delay counts from the request).
+        let referred = request
+            .requested
+            .checked_add(jiff::SignedDuration::from_hours(
+                i64::from(policy.referral_days) * 24,
+            ))
+            .map_or(not_before, |at| Minute(not_before.0.max(ceil_minute(at).0)));
+        let from = [not_before, referred];
+        let mut late_from = from;
         for (side, route, pool, rank) in [
             (0, Route::Internal, internal_pool, 1),
             (1, Route::Network, network_pool, 3),
@@ -1138,8 +1283,8 @@ pub fn find_within<'r>(
             let anyone = side_masks.anyone(policy.interpreters, concordant_of);
             // Anyone first: when nobody is timely, no language-concordant clinician is either (the
             // common case when capacity is short, so it is the case to make cheap).
-            let Some(earliest) = search(pool, anyone, anyone_tag, not_before, before)? else {
-                late_from[side] = Minute(not_before.0.max(before.0));
+            let Some(earliest) = search(pool, anyone, anyone_tag, from[side], before)? else {
+                late_from[side] = Minute(from[side].0.max(before.0));
                 continue;
             };
             let speaks = |found: &Found| {
@@ -1154,7 +1299,7 @@ pub fn find_within<'r>(
                     pool,
                     side_masks.concordant(concordant_of),
                     concordant_tag,
-                    not_before,
+                    from[side],
                     before,
                 )? {
                     Some(concordant_found) => (concordant_found, rank),

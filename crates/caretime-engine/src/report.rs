@@ -208,8 +208,9 @@ pub struct ComplianceRow {
     pub label: String,
     /// Requests with an offer.
     pub offers: u64,
-    /// Requests with no offer at all: nobody in network had time within the book's horizon (an
-    /// out-of-network arrangement was recorded). They count as not offered within the standard.
+    /// Requests with no booking in network, only an out-of-network arrangement: nobody in
+    /// network had time within the book's horizon, or every offer was late and the plan arranged
+    /// care out of network instead. They count as not offered within the standard.
     pub unserved: u64,
     /// Offers within the standard.
     pub timely: u64,
@@ -377,6 +378,9 @@ pub struct Workforce {
     pub weekly_minutes: Vec<(BlockKind, u64)>,
     /// Visits with internal clinicians that took place in the period.
     pub sessions: u64,
+    /// Appointments with internal clinicians the member missed in the period: the sessions
+    /// booked are `sessions + no_shows`.
+    pub no_shows: u64,
     /// Working days of internal clinicians in the period (template days that are business days
     /// of their facility, less the days their schedule in the book takes away: leave, a strike).
     pub clinician_days: u64,
@@ -409,6 +413,12 @@ impl Workforce {
     /// Visits per internal clinician working day.
     pub fn sessions_per_clinician_day(&self) -> Option<f64> {
         (self.clinician_days > 0).then(|| self.sessions as f64 / self.clinician_days as f64)
+    }
+
+    /// Sessions booked (kept or missed) per internal clinician working day.
+    pub fn booked_per_clinician_day(&self) -> Option<f64> {
+        (self.clinician_days > 0)
+            .then(|| (self.sessions + self.no_shows) as f64 / self.clinician_days as f64)
     }
 }
 
@@ -715,6 +725,7 @@ pub fn access_report(
     let mut routes = Routes::default();
     let mut attendance = Attendance::default();
     let mut internal_sessions = 0;
+    let mut internal_no_shows = 0;
     // Members' languages as indexes into the few languages there are, in one dense table read in
     // member order: looking each member up in the region (about 70 bytes a record, millions of
     // them) cost a cache and TLB miss per appointment, most of the report's time on a
@@ -759,7 +770,11 @@ pub fn access_report(
                     let clinician = &region.clinicians[appointment.clinician.index()];
                     internal_sessions += u64::from(clinician.affiliation == Affiliation::Internal);
                 }
-                AppointmentStatus::NoShow => attendance.no_show += 1,
+                AppointmentStatus::NoShow => {
+                    attendance.no_show += 1;
+                    let clinician = &region.clinicians[appointment.clinician.index()];
+                    internal_no_shows += u64::from(clinician.affiliation == Affiliation::Internal);
+                }
                 AppointmentStatus::Cancelled => match appointment.cancellation.map(|c| c.by) {
                     Some(CancelledBy::Member) => attendance.cancelled_by_member += 1,
                     Some(CancelledBy::Plan) => attendance.cancelled_by_plan += 1,
@@ -886,7 +901,7 @@ pub fn access_report(
             region,
             days.dates_between(period.first, period.last)
                 .ok_or(ReportError::OutOfRange)?,
-            internal_sessions,
+            (internal_sessions, internal_no_shows),
         ),
     })
 }
@@ -937,7 +952,12 @@ fn group_sessions(book: &Book, in_period: &dyn Fn(Timestamp) -> bool) -> GroupSe
 }
 
 /// The internal workforce over the period's `dates` (in order, every date once).
-fn workforce(book: &Book, region: &Region, dates: &[Date], sessions: u64) -> Workforce {
+fn workforce(
+    book: &Book,
+    region: &Region,
+    dates: &[Date],
+    (sessions, no_shows): (u64, u64),
+) -> Workforce {
     let mut weekly = [0u64; BlockKind::ALL.len()];
     let mut therapists = 0;
     let mut fte = 0;
@@ -1014,6 +1034,7 @@ fn workforce(book: &Book, region: &Region, dates: &[Date], sessions: u64) -> Wor
         therapist_fte_hundredths: fte,
         weekly_minutes: BlockKind::ALL.into_iter().zip(weekly).collect(),
         sessions,
+        no_shows,
         clinician_days,
     }
 }

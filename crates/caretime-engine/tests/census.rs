@@ -12,7 +12,7 @@ use caretime_core::slug::Slug;
 use caretime_core::template::WeeklyHours;
 use caretime_engine::availability::{Availability, Horizon, Minute};
 use caretime_engine::book::{Book, BookPolicy};
-use caretime_engine::find::{ServiceLengths, schedules};
+use caretime_engine::find::{FindPolicy, schedules};
 use caretime_engine::report::census::{
     Census, Grouping, ProviderType, Question, census, census_csv, census_of,
 };
@@ -287,7 +287,7 @@ fn routine_questions_wait_for_the_urgent_hold_release_and_urgent_ones_do_not() {
     let next = |survey: &str, question: Question| {
         let census = census_of(
             &availability,
-            &ServiceLengths::STANDARD,
+            &FindPolicy::STANDARD,
             &region,
             rules(),
             at(survey),
@@ -370,7 +370,7 @@ proptest! {
         // From Monday 2025-11-03 00:00 PST on.
         let survey = at("2025-11-03T08:00:00Z") + jiff::SignedDuration::from_hours(survey_hours);
         let take = |availability: &Availability| {
-            census_of(availability, &ServiceLengths::STANDARD, &region, rules(), survey)
+            census_of(availability, &FindPolicy::STANDARD, &region, rules(), survey)
                 .expect("valid")
         };
         let before = take(&availability);

@@ -36,8 +36,8 @@ use caretime_core::rules::DeadlineInstants;
 use caretime_core::template::BlockKind;
 use caretime_engine::availability::{Horizon, Minute};
 use caretime_engine::book::{
-    ApplyError, Appointment, AppointmentBrief, AppointmentStatus, Book, BookPolicy,
-    CancellationReason, CancelledBy, Choice, Outcome, Take, TakeOffer,
+    ApplyError, Appointment, AppointmentBrief, AppointmentStatus, Book, CancellationReason,
+    CancelledBy, Choice, Outcome, Take, TakeOffer,
 };
 use caretime_engine::episode::{Cadence, LongerWait, next_follow_up};
 use caretime_engine::find::Route;
@@ -55,7 +55,7 @@ use jiff::{SignedDuration, Span, Timestamp, ToSpan};
 
 use crate::SimError;
 use crate::census::CensusPool;
-use crate::scenario::Scenario;
+use crate::scenario::{LateOffers, Scenario};
 
 /// What one replication counted besides the report.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -87,6 +87,13 @@ pub struct RunCounts {
     /// Displaced appointments the replanner arranged out of network (SB 855); their episodes
     /// leave the plan's book.
     pub arranged_out_of_network: u64,
+    /// Late offers the plan arranged out of network instead of booking ([`LateOffers::Arrange`]).
+    pub arranged_instead_of_late: u64,
+    /// Network referrals the member did not take (booked, then cancelled by the member at once:
+    /// the offer still counts, as the regulator counts it).
+    pub declined_network: u64,
+    /// Episodes the clinic discharged after missed appointments in a row.
+    pub discharged_after_missing: u64,
     /// Groups run (one per facilitator).
     pub groups: u64,
     /// Members referred to a group who got a seat.
@@ -263,6 +270,8 @@ impl EventQueue {
 struct EpisodeState {
     sessions: u32,
     done: u32,
+    /// Appointments missed since the last one kept.
+    missed_in_a_row: u32,
 }
 
 const NO_EPISODE: u32 = u32::MAX;
@@ -369,7 +378,7 @@ pub fn run(
             last: dates.horizon_last,
         },
         &leave,
-        BookPolicy::STANDARD,
+        scenario.clinic.book_policy(),
     )?;
     let start = midnight(dates.start)?;
     let end = midnight(dates.end)?;
@@ -630,7 +639,11 @@ impl Run<'_> {
         let attach = self.book.decide_attach(episode, appointment);
         self.apply(&attach)?;
         let sessions = self.episode_length();
-        self.episodes.push(EpisodeState { sessions, done: 0 });
+        self.episodes.push(EpisodeState {
+            sessions,
+            done: 0,
+            missed_in_a_row: 0,
+        });
         self.member_episode[member.index()] = episode.0;
         self.counts.episodes += 1;
         Ok(())
@@ -658,7 +671,7 @@ impl Run<'_> {
         now: Timestamp,
     ) -> Result<Option<AppointmentId>, SimError> {
         let rules = &self.scenario.rules;
-        let offers = match deadline {
+        let mut offers = match deadline {
             Some(deadline) => {
                 self.book
                     .find_within(self.region, rules, request, deadline, not_before, now)?
@@ -675,6 +688,23 @@ impl Run<'_> {
             self.apply(&arrange)?;
             return Ok(None);
         };
+        let clinic = &self.scenario.clinic;
+        if let LateOffers::Arrange(chance) = clinic.late_offers
+            && !best.timeliness.is_met()
+        {
+            if self.draws.chance(chance) {
+                self.counts.arranged_instead_of_late += 1;
+                let arrange = self.book.decide_arrange(&offers);
+                self.apply(&arrange)?;
+                return Ok(None);
+            }
+            // The member books the late offer; the plan arranges nothing.
+            offers.arrangement = None;
+        }
+        let best = offers.best().expect("the offers checked above");
+        let declines = best.route == Route::Network
+            && clinic.network_acceptance < 1.0
+            && !self.draws.chance(clinic.network_acceptance);
         let choice = match request.treating_clinician {
             Some(treating)
                 if best.route != Route::Continuity
@@ -703,6 +733,18 @@ impl Run<'_> {
         let decision = self.book.decide_take(self.region, &taking, now);
         self.apply(&decision)?;
         let id = AppointmentId(self.book.appointment_count() as u32 - 1);
+        if declines {
+            // The referral was made (the offer counts) and the member does not take it up.
+            self.counts.declined_network += 1;
+            let cancel = self.book.decide_cancel(
+                id,
+                CancellationReason::MemberRequest,
+                CancelledBy::Member,
+                now,
+            );
+            self.apply(&cancel)?;
+            return Ok(None);
+        }
         let appointment = self.brief(id)?;
         let (start, length) = (appointment.start, appointment.length);
         let visit_end = start + SignedDuration::from_mins(i64::from(length));
@@ -760,6 +802,7 @@ impl Run<'_> {
         };
         let state = &mut self.episodes[episode.index()];
         if came {
+            state.missed_in_a_row = 0;
             state.done += 1;
             let intake = state.done == 1;
             if intake
@@ -779,12 +822,20 @@ impl Run<'_> {
                 let change = self.book.decide_cadence(episode, Cadence::Biweekly);
                 self.apply(&change)?;
             }
-        } else if self
-            .draws
-            .chance(self.scenario.attendance.dropout_after_no_show)
-        {
-            self.counts.dropouts += 1;
-            return self.discharge(episode, now);
+        } else {
+            state.missed_in_a_row += 1;
+            let limit = self.scenario.attendance.discharge_after_missed_in_a_row;
+            if limit > 0 && state.missed_in_a_row >= limit {
+                self.counts.discharged_after_missing += 1;
+                return self.discharge(episode, now);
+            }
+            if self
+                .draws
+                .chance(self.scenario.attendance.dropout_after_no_show)
+            {
+                self.counts.dropouts += 1;
+                return self.discharge(episode, now);
+            }
         }
         // The next session counts from this one, kept or missed (an assumption: a missed
         // appointment restarts the follow-up clock, since the member, not the plan, missed it).

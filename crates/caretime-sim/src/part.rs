@@ -609,6 +609,7 @@ struct WorkforceWire {
     /// (block kind slug, minutes).
     weekly_minutes: Vec<(String, u64)>,
     sessions: u64,
+    no_shows: u64,
     clinician_days: u64,
 }
 
@@ -671,6 +672,7 @@ impl From<&AccessReport> for ReportWire {
             therapist_fte_hundredths,
             weekly_minutes,
             sessions,
+            no_shows,
             clinician_days,
         } = workforce;
         ReportWire {
@@ -720,6 +722,7 @@ impl From<&AccessReport> for ReportWire {
                     .map(|(kind, minutes)| (kind.slug().to_owned(), *minutes))
                     .collect(),
                 sessions: *sessions,
+                no_shows: *no_shows,
                 clinician_days: *clinician_days,
             },
         }
@@ -808,6 +811,7 @@ impl ReportWire {
                 therapist_fte_hundredths: self.workforce.therapist_fte_hundredths,
                 weekly_minutes,
                 sessions: self.workforce.sessions,
+                no_shows: self.workforce.no_shows,
                 clinician_days: self.workforce.clinician_days,
             },
         })
@@ -829,6 +833,9 @@ struct CountsWire {
     events: u64,
     displaced: u64,
     arranged_out_of_network: u64,
+    arranged_instead_of_late: u64,
+    declined_network: u64,
+    discharged_after_missing: u64,
     groups: u64,
     group_referrals: u64,
     group_referrals_unplaced: u64,
@@ -849,6 +856,9 @@ impl From<&RunCounts> for CountsWire {
             events,
             displaced,
             arranged_out_of_network,
+            arranged_instead_of_late,
+            declined_network,
+            discharged_after_missing,
             groups,
             group_referrals,
             group_referrals_unplaced,
@@ -866,6 +876,9 @@ impl From<&RunCounts> for CountsWire {
             events,
             displaced,
             arranged_out_of_network,
+            arranged_instead_of_late,
+            declined_network,
+            discharged_after_missing,
             groups,
             group_referrals,
             group_referrals_unplaced,
@@ -888,6 +901,9 @@ impl From<CountsWire> for RunCounts {
             events: counts.events,
             displaced: counts.displaced,
             arranged_out_of_network: counts.arranged_out_of_network,
+            arranged_instead_of_late: counts.arranged_instead_of_late,
+            declined_network: counts.declined_network,
+            discharged_after_missing: counts.discharged_after_missing,
             groups: counts.groups,
             group_referrals: counts.group_referrals,
             group_referrals_unplaced: counts.group_referrals_unplaced,

@@ -41,9 +41,19 @@
 //! no-show-beyond = 0.33
 //! member-cancellation = 0.08
 //! dropout-after-no-show = 0.25
+//! attend-odds-per-week-beyond = 0.95   # optional: past the curve, per week of waiting
+//! discharge-after-missed-in-a-row = 2  # optional: the clinic's discharge rule
 //!
 //! [leave]
 //! weeks-per-year = 5
+//!
+//! [clinic]                      # optional: how the plan's clinics and network book
+//! intake-reserve-share = 0.2    # of each week's direct time, kept for new patients
+//! intake-reserve-release-days = 2
+//! follow-ups = "treating-clinician"   # or "timely-anywhere" (the default)
+//! referral-days = 5             # a network referral's delay
+//! network-acceptance = 0.7      # members who take a network referral
+//! arranges-out-of-network = 0.05  # late offers the plan arranges out of network instead
 //!
 //! [wages]                       # for the staffing planner
 //! annual-cost-per-fte = 185000
@@ -74,6 +84,8 @@ use caretime_core::quote::quote;
 use caretime_core::rules::RuleSet;
 use caretime_core::slug::Slug;
 use caretime_core::time_input::parse_date;
+use caretime_engine::book::BookPolicy;
+use caretime_engine::find::{FindPolicy, FollowUps, IntakeReserve};
 use caretime_region::generate::RegionParams;
 
 use crate::model::Dates;
@@ -127,6 +139,8 @@ pub struct Scenario {
     pub groups: GroupModel,
     /// When the provider census (the PAAS question for every provider) is taken.
     pub census: CensusPlan,
+    /// How the plan's clinics and network book.
+    pub clinic: ClinicPolicy,
 }
 
 /// When a simulation takes the provider census: at `time` (local, the rule set's zone) on the
@@ -183,6 +197,61 @@ impl CensusPlan {
             month = month.checked_add(jiff::Span::new().months(1)).ok()?;
         }
         Some(instants)
+    }
+}
+
+/// How the plan's clinics and network book: the mechanisms that shape who waits. Without a
+/// `[clinic]` section every free minute goes to whoever asks first, a follow-up goes to whoever is
+/// timely, the network takes a referral at once, and a late offer is booked with an
+/// out-of-network arrangement recorded beside it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ClinicPolicy {
+    /// Internal clinicians' direct time kept for new patients.
+    pub intake_reserve: IntakeReserve,
+    /// Where follow-ups are offered.
+    pub follow_ups: FollowUps,
+    /// A network referral's delay, in days from the request.
+    pub referral_days: u32,
+    /// Chance that a member offered a network provider (and no internal time first) takes the
+    /// referral; the others take the best internal offer, however late, or go unserved.
+    pub network_acceptance: f64,
+    /// What happens to a request whose best offer is late.
+    pub late_offers: LateOffers,
+}
+
+/// What the plan does with a request whose best offer misses the deadline.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum LateOffers {
+    /// The member books the late offer and an out-of-network arrangement is recorded beside it
+    /// (the engine's record of every late offer, SB 855).
+    BookAndRecord,
+    /// With this chance the plan arranges care out of network (the member leaves the plan's
+    /// book for it); otherwise the member books the late offer and no arrangement is made.
+    Arrange(f64),
+}
+
+impl ClinicPolicy {
+    /// No reserve, follow-ups to whoever is timely, no referral delay, every member takes the
+    /// network, late offers booked with an arrangement recorded.
+    pub const OPEN: ClinicPolicy = ClinicPolicy {
+        intake_reserve: IntakeReserve::NONE,
+        follow_ups: FollowUps::TimelyAnywhere,
+        referral_days: 0,
+        network_acceptance: 1.0,
+        late_offers: LateOffers::BookAndRecord,
+    };
+
+    /// The book's policy: the standard one with this clinic's find.
+    pub fn book_policy(&self) -> BookPolicy {
+        BookPolicy {
+            find: FindPolicy {
+                intake_reserve: self.intake_reserve,
+                follow_ups: self.follow_ups,
+                referral_days: self.referral_days,
+                ..FindPolicy::STANDARD
+            },
+            ..BookPolicy::STANDARD
+        }
     }
 }
 
@@ -319,15 +388,34 @@ pub struct AttendanceModel {
     pub member_cancellation: f64,
     /// Chance that a member who did not come ends the episode.
     pub dropout_after_no_show: f64,
+    /// Past the curve's last step, the odds of attending are multiplied by this for each whole
+    /// week beyond it (1: the curve's last share holds however long the wait).
+    pub attend_odds_per_week_beyond: f64,
+    /// The clinic discharges a member who missed this many appointments in a row (0: never).
+    pub discharge_after_missed_in_a_row: u32,
 }
 
 impl AttendanceModel {
     /// The no-show chance for an appointment booked `lead_days` whole days ahead.
     pub fn no_show_share(&self, lead_days: u32) -> f64 {
-        self.no_show
+        if let Some(step) = self
+            .no_show
             .iter()
             .find(|step| lead_days <= step.up_to_days)
-            .map_or(self.no_show_beyond, |step| step.share)
+        {
+            return step.share;
+        }
+        let beyond = self.no_show_beyond;
+        let last = self.no_show.last().map_or(0, |step| step.up_to_days);
+        let weeks = lead_days.saturating_sub(last) / 7;
+        if weeks == 0 || self.attend_odds_per_week_beyond == 1.0 || beyond <= 0.0 || beyond >= 1.0 {
+            return beyond;
+        }
+        let odds = (1.0 - beyond) / beyond
+            * self
+                .attend_odds_per_week_beyond
+                .powi(weeks.min(1_000) as i32);
+        1.0 / (1.0 + odds)
     }
 }
 
@@ -355,6 +443,7 @@ struct ScenarioFile {
     disruption: Option<DisruptionFile>,
     groups: Option<GroupsFile>,
     census: Option<CensusFile>,
+    clinic: Option<ClinicFile>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -362,6 +451,23 @@ struct ScenarioFile {
 struct CensusFile {
     business_day: Option<u32>,
     time: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct ClinicFile {
+    #[serde(default)]
+    intake_reserve_share: f64,
+    #[serde(default)]
+    intake_reserve_release_days: u32,
+    #[serde(default)]
+    follow_ups: Option<String>,
+    #[serde(default)]
+    referral_days: u32,
+    #[serde(default)]
+    network_acceptance: Option<f64>,
+    #[serde(default)]
+    arranges_out_of_network: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -440,6 +546,8 @@ struct AttendanceFile {
     no_show_beyond: f64,
     member_cancellation: f64,
     dropout_after_no_show: f64,
+    attend_odds_per_week_beyond: Option<f64>,
+    discharge_after_missed_in_a_row: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -707,6 +815,28 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
                 "attendance.dropout-after-no-show",
                 spec.dropout_after_no_show,
             )?,
+            attend_odds_per_week_beyond: match spec.attend_odds_per_week_beyond {
+                None => 1.0,
+                Some(factor) if factor > 0.0 && factor <= 1.0 => factor,
+                Some(_) => {
+                    return Err(FileError::field(
+                        file,
+                        "attendance.attend-odds-per-week-beyond",
+                        "expected a factor above 0 and at most 1 (1: no change with the wait)",
+                    ));
+                }
+            },
+            discharge_after_missed_in_a_row: match spec.discharge_after_missed_in_a_row {
+                None => 0,
+                Some(count) if count <= 100 => count,
+                Some(_) => {
+                    return Err(FileError::field(
+                        file,
+                        "attendance.discharge-after-missed-in-a-row",
+                        "expected at most 100 appointments (0: never)",
+                    ));
+                }
+            },
         }
     };
     if parsed.leave.weeks_per_year > 26 {
@@ -847,6 +977,55 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
             CensusPlan { business_day, time }
         }
     };
+    let clinic = match &parsed.clinic {
+        None => ClinicPolicy::OPEN,
+        Some(spec) => {
+            let follow_ups = match spec.follow_ups.as_deref() {
+                None | Some("timely-anywhere") => FollowUps::TimelyAnywhere,
+                Some("treating-clinician") => FollowUps::TreatingClinician,
+                Some(other) => {
+                    return Err(FileError::field(
+                        file,
+                        "clinic.follow-ups",
+                        format!(
+                            "unknown policy `{}` (expected timely-anywhere or treating-clinician)",
+                            quote(other)
+                        ),
+                    ));
+                }
+            };
+            if spec.referral_days > 365 || spec.intake_reserve_release_days > 365 {
+                return Err(FileError::field(
+                    file,
+                    "clinic",
+                    "referral-days and intake-reserve-release-days are at most 365",
+                ));
+            }
+            ClinicPolicy {
+                intake_reserve: IntakeReserve {
+                    share: share(
+                        file,
+                        "clinic.intake-reserve-share",
+                        spec.intake_reserve_share,
+                    )?,
+                    release_days: spec.intake_reserve_release_days,
+                },
+                follow_ups,
+                referral_days: spec.referral_days,
+                network_acceptance: share(
+                    file,
+                    "clinic.network-acceptance",
+                    spec.network_acceptance.unwrap_or(1.0),
+                )?,
+                late_offers: match spec.arranges_out_of_network {
+                    None => LateOffers::BookAndRecord,
+                    Some(chance) => {
+                        LateOffers::Arrange(share(file, "clinic.arranges-out-of-network", chance)?)
+                    }
+                },
+            }
+        }
+    };
     let mut region = region;
     region.group_facilitator_share = groups.facilitator_share;
     let scenario = Scenario {
@@ -865,6 +1044,7 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
         disruption,
         groups,
         census,
+        clinic,
     };
     if Dates::of(&scenario).is_err() {
         return Err(FileError::field(

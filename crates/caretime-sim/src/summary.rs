@@ -213,15 +213,16 @@ const GROUPS: [Column; 2] = [
     column("seats", "seats", Unit::Count),
 ];
 
-const WORKFORCE: [Column; 5] = [
+const WORKFORCE: [Column; 6] = [
     column("therapists", "internal therapists", Unit::Count),
     column("members-per-fte", "members per FTE", Unit::Number),
     column("direct-share", "direct share of paid time", Unit::Share),
     column("protected-hours", "protected h per FTE week", Unit::Number),
     column("sessions-per-day", "visits per clinician-day", Unit::Number),
+    column("booked-per-day", "booked per clinician-day", Unit::Number),
 ];
 
-const RUN: [Column; 13] = [
+const RUN: [Column; 16] = [
     column("arrivals", "new requests", Unit::Count),
     column("busy-members", "already in care", Unit::Count),
     column("episodes", "episodes", Unit::Count),
@@ -231,6 +232,21 @@ const RUN: [Column; 13] = [
     column("visits", "visits", Unit::Count),
     column("displaced", "displaced by the disruption", Unit::Count),
     column("out-of-network", "of which out of network", Unit::Count),
+    column(
+        "arranged-instead-of-late",
+        "arranged out of network instead of late",
+        Unit::Count,
+    ),
+    column(
+        "declined-network",
+        "network referral not taken",
+        Unit::Count,
+    ),
+    column(
+        "discharged-after-missing",
+        "discharged after missed in a row",
+        Unit::Count,
+    ),
     column("groups", "groups", Unit::Count),
     column("group-referrals", "referred to a group", Unit::Count),
     column("group-referrals-unplaced", "no group had room", Unit::Count),
@@ -399,6 +415,7 @@ fn raw_tables(replication: &Replication) -> Vec<RawTable> {
                         / workforce.therapist_fte_hundredths as f64
                 }),
                 workforce.sessions_per_clinician_day(),
+                workforce.booked_per_clinician_day(),
             ],
         )],
     ));
@@ -419,6 +436,9 @@ fn raw_tables(replication: &Replication) -> Vec<RawTable> {
                 counts.visits,
                 counts.displaced,
                 counts.arranged_out_of_network,
+                counts.arranged_instead_of_late,
+                counts.declined_network,
+                counts.discharged_after_missing,
                 counts.groups,
                 counts.group_referrals,
                 counts.group_referrals_unplaced,

@@ -96,7 +96,7 @@ fn regions_beyond_what_memory_holds_are_refused() {
 #[test]
 fn counts_the_model_loops_over_are_bounded() {
     refused(
-        &with("weekly-sessions = 4", "weekly-sessions = 4294967295"),
+        &with("weekly-sessions = 0", "weekly-sessions = 4294967295"),
         "episodes.weekly-sessions",
     );
     refused(
@@ -118,5 +118,40 @@ fn names_from_the_file_are_escaped() {
     refused(
         &with(r#"preset = "socal""#, r#"preset = "a\nb""#),
         "region.preset",
+    );
+}
+
+#[test]
+fn clinic_policies_out_of_range_are_refused_by_name() {
+    let shown = refused(
+        &with(
+            "follow-ups = \"treating-clinician\"",
+            "follow-ups = \"whoever\"",
+        ),
+        "clinic.follow-ups",
+    );
+    assert!(shown.contains("treating-clinician"), "{shown}");
+    refused(
+        &with("intake-reserve-share = 0.16", "intake-reserve-share = 1.5"),
+        "clinic.intake-reserve-share",
+    );
+    refused(
+        &with("network-acceptance = 0.8", "network-acceptance = -0.1"),
+        "clinic.network-acceptance",
+    );
+    refused(&with("referral-days = 5", "referral-days = 400"), "clinic");
+    refused(
+        &with(
+            "attend-odds-per-week-beyond = 0.95",
+            "attend-odds-per-week-beyond = 1.2",
+        ),
+        "attendance.attend-odds-per-week-beyond",
+    );
+    refused(
+        &with(
+            "discharge-after-missed-in-a-row = 2",
+            "discharge-after-missed-in-a-row = 1000",
+        ),
+        "attendance.discharge-after-missed-in-a-row",
     );
 }

@@ -79,7 +79,7 @@ use jiff::Timestamp;
 
 use crate::availability::{Availability, AvailabilityError, FreeKind, Minute};
 use crate::book::Book;
-use crate::find::{ServiceLengths, earliest_for_kind};
+use crate::find::{FindPolicy, Patient, earliest_for_kind};
 
 /// A question of the survey.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -245,20 +245,14 @@ pub fn census(
     rules: &RuleSet,
     at: Timestamp,
 ) -> Result<Census, CensusError> {
-    census_of(
-        book.availability(),
-        &book.policy().find.lengths,
-        region,
-        rules,
-        at,
-    )
+    census_of(book.availability(), &book.policy().find, region, rules, at)
 }
 
-/// [`census`] over an availability index and appointment lengths (a book's, or an index built
-/// apart, as tests do).
+/// [`census`] over an availability index and a find policy (a book's, or an index built apart,
+/// as tests do): its appointment lengths and intake reserve.
 pub fn census_of(
     availability: &Availability,
-    lengths: &ServiceLengths,
+    policy: &FindPolicy,
     region: &Region,
     rules: &RuleSet,
     at: Timestamp,
@@ -329,11 +323,18 @@ pub fn census_of(
             .map(|(question, _, standard)| (*question, standard))
         {
             let kind = question.kind(provider_type);
+            // The follow-up question asks for an existing patient of the provider's: the intake
+            // reserve, where the book keeps one, is not theirs to take.
+            let patient = match question {
+                Question::FollowUp => Patient::Own,
+                Question::Urgent | Question::NonUrgent => Patient::New,
+            };
             let found = earliest_for_kind(
                 availability,
-                lengths,
-                clinician.id,
+                policy,
+                clinician,
                 kind,
+                patient,
                 not_before,
                 now,
                 None,
