@@ -29,6 +29,7 @@ mod serve;
 mod simulate;
 mod store;
 mod template;
+mod validate;
 mod workload;
 
 use std::process::ExitCode;
@@ -95,6 +96,10 @@ enum Command {
     /// compliance, waits, follow-ups, visits, and the appointments a week each protected hour
     /// costs.
     Compare(compare::CompareArgs),
+    /// The model beside the published record: each published figure (intake timeliness,
+    /// follow-up interval, sessions per therapist-week, no-shows, what a protected hour costs)
+    /// with its source, the model's figure with a 95 % confidence interval, and their ratio.
+    Validate(validate::ValidateArgs),
     /// Combine the part files of a sharded `simulate` or `compare` (`--shard K/N`) into the
     /// report one run prints, byte for byte, in every format: refuses parts of different runs, a
     /// shard missing or given twice, a damaged or truncated file and another format version.
@@ -152,6 +157,7 @@ fn main() -> ExitCode {
         Command::Replan(args) => replan::run(&args, cli.format),
         Command::Simulate(args) => simulate::run(&args, cli.format),
         Command::Compare(args) => compare::run(&args, cli.format),
+        Command::Validate(args) => validate::run(&args, cli.format),
         Command::Merge(args) => merge::run(&args, cli.format),
         Command::Plan(args) => plan::run(&args, cli.format),
         Command::Db(command) => store::run_db(&command, cli.format),

@@ -321,7 +321,7 @@ fn repository_text_files() -> Vec<(std::path::PathBuf, String)> {
 fn help_texts_and_files_cite_only_what_the_repository_holds() {
     // The design brief is not in the repository: a citation of it leads a new user nowhere.
     let brief = ["DESIGN", ".md"].concat();
-    let commands: [&[&str]; 18] = [
+    let commands: [&[&str]; 19] = [
         &["--help"],
         &["deadline", "--help"],
         &["rules", "list", "--help"],
@@ -339,6 +339,7 @@ fn help_texts_and_files_cite_only_what_the_repository_holds() {
         &["compare", "--help"],
         &["plan", "--help"],
         &["merge", "--help"],
+        &["validate", "--help"],
         &["demo", "--help"],
     ];
     for args in commands {
@@ -858,4 +859,54 @@ fn names_from_files_reach_stdout_escaped_and_error_lines_stay_short() {
     ];
     assert_one_error_line(&caretime(&args), &args, "two outputs are the same file");
     assert!(!std::path::Path::new(same).exists());
+}
+
+#[test]
+fn validate_lines_the_model_up_with_each_published_figure_and_its_source() {
+    let doc = json(&caretime(&[
+        "validate",
+        "socal-2024",
+        "--scale",
+        "0.005",
+        "--warm-up-months",
+        "1",
+        "--months",
+        "1",
+        "--replications",
+        "2",
+        "--format",
+        "json",
+    ]));
+    let figures = doc["figures"].as_array().expect("figures");
+    assert!(figures.len() >= 5, "{doc}");
+    for figure in figures {
+        let measure = figure["measure"].as_str().expect("a measure");
+        assert!(
+            !figure["source"].as_str().expect("a source").is_empty(),
+            "{measure}"
+        );
+        let mean = figure["model"]["mean"].as_f64().expect("a model figure");
+        let (low, high) = (
+            figure["published"]["low"].as_f64(),
+            figure["published"]["high"].as_f64(),
+        );
+        // The ratio is the model over the middle of the range, or over its one bound.
+        let reference = match (low, high) {
+            (Some(low), Some(high)) => (low + high) / 2.0,
+            (Some(bound), None) | (None, Some(bound)) => bound,
+            (None, None) => panic!("{measure}: no bound"),
+        };
+        let ratio = figure["ratio"].as_f64().expect("a ratio");
+        assert!((ratio - mean / reference).abs() < 1e-9, "{measure}");
+        let holds = low.is_none_or(|low| mean >= low) && high.is_none_or(|high| mean <= high);
+        assert_eq!(figure["holds"].as_bool(), Some(holds), "{measure}");
+    }
+    // socal-2025 (5 protected hours) is compared with employer-2024 (6) for the hour's cost.
+    assert_eq!(doc["contract"], "socal-2025");
+    assert!(
+        figures
+            .iter()
+            .any(|figure| figure["measure"] == "protected-hour-cost"
+                && figure["model"]["mean"].as_f64().is_some())
+    );
 }

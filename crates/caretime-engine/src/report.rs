@@ -327,9 +327,9 @@ pub struct Routes {
     pub internal: u64,
     /// With a network provider (a referral).
     pub network: u64,
-    /// Out-of-network arrangements (SB 855): requests whose best offer missed the deadline (the
-    /// book records an arrangement with each; the booking itself still counts in its route),
-    /// and requests with no offer at all.
+    /// Out-of-network arrangements (SB 855) the book records: with a booking whose best offer
+    /// missed the deadline (the booking itself still counts in its route), and alone for a
+    /// request with no booking in network.
     pub arrangements: u64,
 }
 
@@ -726,6 +726,13 @@ pub fn access_report(
     let mut attendance = Attendance::default();
     let mut internal_sessions = 0;
     let mut internal_no_shows = 0;
+    // Requests the plan arranged out of network for (SB 855), to count with their bookings.
+    let mut arranged: Vec<caretime_core::id::RequestId> = book
+        .arrangements()
+        .iter()
+        .map(|arrangement| arrangement.request)
+        .collect();
+    arranged.sort_unstable();
     // Members' languages as indexes into the few languages there are, in one dense table read in
     // member order: looking each member up in the region (about 70 bytes a record, millions of
     // them) cost a cache and TLB miss per appointment, most of the report's time on a
@@ -835,9 +842,9 @@ pub fn access_report(
                 format!("{:04}-{:02}", request_date.year(), request_date.month())
             }),
         ];
-        // The book records an out-of-network arrangement with every booking whose best offer
-        // missed the deadline (SB 855), so the period's arrangements are its late offers.
-        routes.arrangements += u64::from(!timely);
+        // The engine records an arrangement with a booking whose best offer missed the deadline
+        // (SB 855) when the caller asks for it (the simulator's scenarios may not).
+        routes.arrangements += u64::from(arranged.binary_search(&request.id).is_ok());
         for row in rows {
             row.offers += 1;
             row.timely += u64::from(timely);

@@ -477,7 +477,7 @@ fn weeks(period: (Date, Date)) -> f64 {
 }
 
 /// The protected hours per full-time week of a built-in contract.
-fn protected_hours(contract: &str) -> Option<f64> {
+pub(crate) fn protected_hours(contract: &str) -> Option<f64> {
     builtin::contract(contract).map(|found| f64::from(found.terms().protected_minutes) / 60.0)
 }
 

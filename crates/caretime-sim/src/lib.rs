@@ -34,6 +34,7 @@ pub mod render;
 pub mod scenario;
 pub mod shard;
 pub mod summary;
+pub mod validate;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

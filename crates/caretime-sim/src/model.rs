@@ -40,7 +40,7 @@ use caretime_engine::book::{
     CancelledBy, Choice, Outcome, Take, TakeOffer,
 };
 use caretime_engine::episode::{Cadence, LongerWait, next_follow_up};
-use caretime_engine::find::Route;
+use caretime_engine::find::{FollowUps, Route};
 use caretime_engine::group::NewGroup;
 use caretime_engine::perf;
 use caretime_engine::report::census::census as census_at;
@@ -692,7 +692,14 @@ impl Run<'_> {
         if let LateOffers::Arrange(chance) = clinic.late_offers
             && !best.timeliness.is_met()
         {
-            if self.draws.chance(chance) {
+            // A return booked on the therapist's own calendar is not searched for elsewhere, nor
+            // arranged out of network: the chance is for requests without a treating clinician
+            // there (new requests, and every request when follow-ups go to whoever is timely).
+            let arranges = match (clinic.follow_ups, request.treating_clinician) {
+                (FollowUps::TreatingClinician, Some(_)) => false,
+                _ => self.draws.chance(chance),
+            };
+            if arranges {
                 self.counts.arranged_instead_of_late += 1;
                 let arrange = self.book.decide_arrange(&offers);
                 self.apply(&arrange)?;

@@ -226,7 +226,9 @@ pub enum LateOffers {
     /// (the engine's record of every late offer, SB 855).
     BookAndRecord,
     /// With this chance the plan arranges care out of network (the member leaves the plan's
-    /// book for it); otherwise the member books the late offer and no arrangement is made.
+    /// book for it); otherwise the member books the late offer and no arrangement is made. A
+    /// return booked on the treating therapist's calendar ([`FollowUps::TreatingClinician`]) is
+    /// never arranged out of network.
     Arrange(f64),
 }
 

@@ -26,7 +26,10 @@ fn past_the_curve_the_odds_of_attending_fall_each_week_of_waiting() {
     let mut last = 0.0;
     for days in (0..2_000).step_by(7) {
         let share = attendance.no_show_share(days);
-        assert!((0.0..1.0).contains(&share) && share >= last, "{days}: {share}");
+        assert!(
+            (0.0..1.0).contains(&share) && share >= last,
+            "{days}: {share}"
+        );
         last = share;
     }
 }
