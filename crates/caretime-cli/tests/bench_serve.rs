@@ -68,6 +68,12 @@ fn clients_find_and_book_over_http_and_the_report_says_how_fast() {
         .expect("a rate");
     let seconds = report["book"]["seconds"].as_f64().expect("seconds");
     assert!((rate * seconds - book("booked") as f64).abs() < 1e-6 * rate.max(1.0));
+    let answers = report["book"]["book_answers_per_second"]
+        .as_f64()
+        .expect("a rate");
+    let answered = (book("booked") + book("conflicts")) as f64;
+    assert!((answers * seconds - answered).abs() < 1e-6 * answers.max(1.0));
+    assert_eq!(report["start_within_days"], 0);
     assert_eq!(report["pgbench"], serde_json::Value::Null);
 
     // The table says the same.
@@ -82,9 +88,17 @@ fn clients_find_and_book_over_http_and_the_report_says_how_fast() {
         "10",
         "--books",
         "2",
+        "--start-within",
+        "7",
     ]);
     assert_eq!(text.status, 0, "{}", text.stderr);
-    for field in ["$find latency", "p99", "bookings a second", "$book latency"] {
+    for field in [
+        "$find latency",
+        "p99",
+        "bookings a second",
+        "$book latency",
+        "from a start within 7 days",
+    ] {
         assert!(text.stdout.contains(field), "{field}: {}", text.stdout);
     }
 }
@@ -97,4 +111,11 @@ fn pgbench_needs_a_postgres_database() {
         &args,
         "--pgbench needs a PostgreSQL --database",
     );
+}
+
+#[test]
+fn members_start_within_at_most_sixty_days() {
+    let run = caretime(&["bench", "serve", "--start-within", "61"]);
+    assert_ne!(run.status, 0);
+    assert!(run.stderr.contains("--start-within"), "{}", run.stderr);
 }
