@@ -740,7 +740,8 @@ impl Run<'_> {
         let decision = self.book.decide_take(self.region, &taking, now);
         self.apply(&decision)?;
         let id = AppointmentId(self.book.appointment_count() as u32 - 1);
-        if declines {
+        // A member who keeps their own clinician (a choice) took no referral to decline.
+        if declines && choice.is_none() {
             // The referral was made (the offer counts) and the member does not take it up.
             self.counts.declined_network += 1;
             let cancel = self.book.decide_cancel(
