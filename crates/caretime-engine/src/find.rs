@@ -888,18 +888,41 @@ pub fn earliest_for_kind(
         (Patient::Own, Affiliation::Internal) => policy.intake_reserve,
         _ => IntakeReserve::NONE,
     };
-    earliest_for_own_patient(
-        availability,
-        clinician.id,
-        &reserve,
-        OwnSearch {
+    let (length, urgency) = (policy.lengths.minutes(kind), urgency_of(kind));
+    let released = Minute(
+        now.0
+            .saturating_add(i64::from(reserve.release_days) * 24 * 60),
+    );
+    let mut not_before = not_before;
+    // The earliest free time in a week that still keeps the intake reserve after it, or any free
+    // time starting within the reserve's release; urgent-hold time is never part of the reserve.
+    // A week whose free direct time is down to the reserve is skipped whole.
+    loop {
+        let Some((start, time)) = availability.earliest_before(
+            clinician.id,
             not_before,
-            length: policy.lengths.minutes(kind),
-            urgency: urgency_of(kind),
+            Minute(i64::MAX),
+            length,
+            urgency,
             now,
             starts,
-        },
-    )
+        )?
+        else {
+            return Ok(None);
+        };
+        if reserve.share <= 0.0 || time == FreeKind::UrgentHold || start < released {
+            return Ok(Some((start, time)));
+        }
+        let week_start =
+            Minute((start.0 - FIRST_MONDAY).div_euclid(WEEK_MINUTES) * WEEK_MINUTES + FIRST_MONDAY);
+        let week_end = Minute(week_start.0 + WEEK_MINUTES);
+        let week = availability.direct_minutes(clinician.id, week_start, week_end)?;
+        let kept = f64::from(week.free.saturating_sub(length));
+        if kept >= reserve.share * f64::from(week.bookable) {
+            return Ok(Some((start, time)));
+        }
+        not_before = week_end;
+    }
 }
 
 /// Whose patient a request is, for the clinician asked ([`earliest_for_kind`]).
@@ -991,75 +1014,10 @@ fn has_timely_offer(offers: &[(u8, Offer)]) -> bool {
     offers.iter().any(|(rank, _)| *rank < 9)
 }
 
-/// A search of one clinician's time for one of their own patients
-/// ([`earliest_for_own_patient`]).
-#[derive(Clone, Copy, Debug)]
-pub struct OwnSearch<'a> {
-    /// Earliest start.
-    pub not_before: Minute,
-    /// Appointment length in minutes, a multiple of the index's grid.
-    pub length: u32,
-    /// Who may use urgent-hold time.
-    pub urgency: Urgency,
-    /// The time of the search (urgent-hold and intake-reserve releases count from it).
-    pub now: Minute,
-    /// Starts the member accepts, as slot indexes; `None` accepts every start.
-    pub starts: Option<&'a [bool]>,
-}
-
 /// Minutes in a week.
 const WEEK_MINUTES: i64 = 7 * 24 * 60;
 /// The first Monday 00:00 UTC after the Unix epoch (a Thursday), in minutes.
 const FIRST_MONDAY: i64 = 4 * 24 * 60;
-
-/// The earliest start the clinician can give one of their own patients: the earliest free time
-/// ([`Availability::earliest_before`]) in a week that still keeps the intake reserve after it, or
-/// any free time starting within the reserve's release. Urgent-hold time is never part of the
-/// reserve. A week whose free direct time is down to the reserve is skipped whole.
-pub fn earliest_for_own_patient(
-    availability: &Availability,
-    clinician: ClinicianId,
-    reserve: &IntakeReserve,
-    search: OwnSearch<'_>,
-) -> Result<Option<(Minute, FreeKind)>, AvailabilityError> {
-    let OwnSearch {
-        mut not_before,
-        length,
-        urgency,
-        now,
-        starts,
-    } = search;
-    let released = Minute(
-        now.0
-            .saturating_add(i64::from(reserve.release_days) * 24 * 60),
-    );
-    loop {
-        let Some((start, kind)) = availability.earliest_before(
-            clinician,
-            not_before,
-            Minute(i64::MAX),
-            length,
-            urgency,
-            now,
-            starts,
-        )?
-        else {
-            return Ok(None);
-        };
-        if reserve.share <= 0.0 || kind == FreeKind::UrgentHold || start < released {
-            return Ok(Some((start, kind)));
-        }
-        let week_start =
-            Minute((start.0 - FIRST_MONDAY).div_euclid(WEEK_MINUTES) * WEEK_MINUTES + FIRST_MONDAY);
-        let week_end = Minute(week_start.0 + WEEK_MINUTES);
-        let week = availability.direct_minutes(clinician, week_start, week_end)?;
-        let kept = f64::from(week.free.saturating_sub(length));
-        if kept >= reserve.share * f64::from(week.bookable) {
-            return Ok(Some((start, kind)));
-        }
-        not_before = week_end;
-    }
-}
 
 /// Finds offers for `request` at `now`. Pure: reads the index, changes nothing.
 pub fn find<'r>(
