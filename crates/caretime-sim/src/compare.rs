@@ -688,7 +688,7 @@ fn internal_visits_per_week(summary: &Summary, replications: &[Replication]) -> 
 }
 
 /// The same value in every replication (a property of the region): an interval of width zero.
-fn constant(value: f64, replications: u32) -> Estimate {
+pub(crate) fn constant(value: f64, replications: u32) -> Estimate {
     Estimate::of(&vec![Some(value); replications as usize])
 }
 

@@ -238,7 +238,7 @@ pub fn validate(
                     .first()
                     .filter(|_| comparison.scale > 0.0)
                     .map(|cost| {
-                        constant(
+                        compare::constant(
                             cost.hour_appointments / comparison.scale,
                             summary.replications,
                         )
@@ -262,11 +262,6 @@ pub fn validate(
         lines,
         attended_per_therapist_week: attended,
     })
-}
-
-/// A figure the same in every replication (a property of the templates).
-fn constant(value: f64, replications: u32) -> Estimate {
-    Estimate::of(&vec![Some(value); replications as usize])
 }
 
 #[cfg(test)]
