@@ -8,7 +8,9 @@
 //! questions), adds a scheduler's token, and then runs two phases from `--clients` tasks, each
 //! with its own HTTP connection, each waiting for an answer before it asks again:
 //! `$find` for members drawn from the seed (visit-type initial), timed end to end per request;
-//! then `$find` and `$book` of the first proposal, counted by outcome. The requests are the same
+//! `$book` of the proposals those finds answered, with no `$find` between (the throughput of
+//! `$book` itself, set beside pgbench's transactions); then `$find` and `$book` of the first
+//! proposal, as a scheduler at a screen does, counted by outcome. The requests are the same
 //! for a seed; what is booked depends on how the clients interleave, and the times on the
 //! machine. Server and clients share this process's cores: the figures include the clients' own
 //! work (small beside the server's: build a body, read the answer).
@@ -47,15 +49,20 @@ no rate limit, its clock set to 09:00 on the book's first day (a Monday); a sche
 added to the database. Each client is a task with its own HTTP connection that waits for each \
 answer before it asks again. Phase one: --finds POST /Appointment/$find (visit-type initial, \
 members drawn from the seed), each timed from sending the request to the last byte of the \
-answer. Phase two: --books times $find, then POST /Appointment/$book of the first proposal; \
-counted as booked (200), conflict (409), no offer (an empty Bundle) and other statuses, and \
-bookings a second over the phase. With --start-within 0 (the default) every member asks for the \
+answer. Phase two: POST /Appointment/$book of --book-found of those finds' proposals, each client \
+booking its own, with no $find between: the throughput of $book itself. Each find books the first \
+of its proposals whose clinician and start no earlier find took (bookings of distinct times, as \
+pgbench updates random accounts). Phase three: \
+--books times $find, then $book of the first proposal, as a scheduler at a screen does. Bookings \
+are counted as booked (200), conflict (409: another booking took the time first), no offer (an \
+empty Bundle) and other statuses, and bookings a second over each phase. With --start-within 0 (the default) every member asks for the \
 earliest time, so concurrent clients race for one proposal and most lose (409); --start-within \
 DAYS spreads the members' starts, as pgbench spreads its updates over random accounts. Every $find is audited (a write) as the server always does. \
 The full-scale import takes minutes: --reuse serves the region a database already holds (its \
 bookings stay). With --pgbench (a postgres:// database), pgbench -i -s 8, then pgbench -b \
 simple-update -c CLIENTS -j 2 -T 20, runs on a scratch database of the same server (created and \
-dropped) after the phases, and its transactions a second are printed beside the bookings a second."
+dropped) after the phases, and its transactions a second are printed beside phase two's bookings \
+a second (the ratio) and phase three's."
 )]
 pub(crate) struct BenchServeArgs {
     /// The database: sqlite://FILE or postgres://USER@HOST:PORT/DB. It must hold no region
@@ -75,7 +82,11 @@ pub(crate) struct BenchServeArgs {
     /// Timed $find requests of phase one, dealt to the clients in turn, 1 to 1,000,000.
     #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     finds: u32,
-    /// $find-then-$book attempts of phase two, dealt to the clients in turn, 0 to 1,000,000.
+    /// $book requests of phase two: the first proposals of this many of phase one's finds (each
+    /// client books its own), 0 to 1,000,000 (at most --finds).
+    #[arg(long, value_name = "N", default_value_t = 5_000, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    book_found: u32,
+    /// $find-then-$book attempts of phase three, dealt to the clients in turn, 0 to 1,000,000.
     #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
     books: u32,
     /// Connections the server keeps to a PostgreSQL database (`caretime serve` keeps
@@ -131,8 +142,12 @@ struct ServeReport {
     /// `--start-within`: the days over which the members' starts are drawn (0: the earliest).
     start_within_days: u32,
     find: FindPhase,
+    /// Phase two: `$book` of proposals phase one found.
+    book_found: BookFoundPhase,
     book: BookPhase,
     pgbench: Option<PgbenchReport>,
+    /// Phase three's bookings a second over pgbench's transactions a second.
+    find_then_book_ratio: Option<f64>,
 }
 
 /// Phase one: `$find` alone.
@@ -151,7 +166,27 @@ struct FindPhase {
     latency: Option<Millis>,
 }
 
-/// Phase two: `$find`, then `$book` of its first proposal.
+/// Phase two: `$book` of a proposal phase one found, no `$find` between.
+#[derive(Debug, Default, Serialize)]
+struct BookFoundPhase {
+    /// `$book` requests sent (phase one's finds with offers, up to `--book-found`).
+    requests: u32,
+    /// Phase one's finds whose every proposal took a clinician and start an earlier find had
+    /// claimed (not booked).
+    unclaimed: u32,
+    booked: u32,
+    /// Answered 409: an earlier booking took the time.
+    conflicts: u32,
+    /// Any other answer, by status.
+    other_statuses: BTreeMap<String, u32>,
+    seconds: f64,
+    bookings_per_second: f64,
+    /// `$book` answers (booked or conflict) a second over the phase.
+    book_answers_per_second: f64,
+    latency: Option<Millis>,
+}
+
+/// Phase three: `$find`, then `$book` of its first proposal.
 #[derive(Debug, Default, Serialize)]
 struct BookPhase {
     attempts: u32,
@@ -267,7 +302,9 @@ fn bench(
         for _ in 0..args.clients {
             clients.push(Client::connect(address, &token).await?);
         }
-        let (clients, find) = find_phase(clients, &find_members, format).await?;
+        let (clients, find, found) = find_phase(clients, &find_members, format).await?;
+        let (clients, book_found) =
+            book_found_phase(clients, found, args.book_found, format).await?;
         let book = book_phase(clients, &book_members, format).await?;
 
         let _ = stop.send(());
@@ -289,8 +326,10 @@ fn bench(
             connections: args.connections,
             start_within_days: args.start_within,
             find,
+            book_found,
             book,
             pgbench: None,
+            find_then_book_ratio: None,
         };
         anyhow::Ok((report, store))
     })?;
@@ -302,12 +341,19 @@ fn bench(
                 tools,
                 url,
                 args.clients,
-                report.book.bookings_per_second,
+                report.book_found.bookings_per_second,
                 format,
             )
         })
         .transpose()?;
-    let report = ServeReport { pgbench, ..report };
+    let find_then_book_ratio = pgbench
+        .as_ref()
+        .map(|pgbench| report.book.bookings_per_second / pgbench.tps());
+    let report = ServeReport {
+        pgbench,
+        find_then_book_ratio,
+        ..report
+    };
     match format {
         Format::Json => print_json(&report)?,
         Format::Text => print(&text(&report))?,
@@ -438,15 +484,56 @@ fn dealt(asks: &[Ask], index: usize, clients: usize) -> Vec<Ask> {
 
 /// The number of proposals a `$find` Bundle holds (its `total`), and the first one's id.
 fn proposals(body: &[u8]) -> anyhow::Result<(u64, Option<String>)> {
+    let (total, offers) = offers(body)?;
+    Ok((total, offers.into_iter().next().map(|offer| offer.id)))
+}
+
+/// A proposal of a `$find` answer: its id, and the clinician and time it takes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Offer {
+    id: String,
+    /// The practitioner's reference, as the Appointment spells it.
+    practitioner: String,
+    start: Timestamp,
+    end: Timestamp,
+}
+
+/// The `total` of a `$find` Bundle and its proposals, in the order given.
+fn offers(body: &[u8]) -> anyhow::Result<(u64, Vec<Offer>)> {
     let bundle: serde_json::Value =
         serde_json::from_slice(body).context("$find answered something else than JSON")?;
     let total = bundle["total"]
         .as_u64()
         .context("$find answered a Bundle without total")?;
-    let first = bundle["entry"][0]["resource"]["id"]
-        .as_str()
-        .map(str::to_owned);
-    Ok((total, first))
+    let entries = bundle["entry"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+    let offers = entries
+        .iter()
+        .map(|entry| {
+            let resource = &entry["resource"];
+            let id = resource["id"].as_str().context("a proposal without id")?;
+            let time = |field: &str| -> anyhow::Result<Timestamp> {
+                resource[field]
+                    .as_str()
+                    .with_context(|| format!("a proposal without {field}"))?
+                    .parse()
+                    .with_context(|| format!("a proposal's {field} is not an instant"))
+            };
+            let practitioner = resource["participant"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|participant| participant["actor"]["reference"].as_str())
+                .find(|reference| reference.starts_with("Practitioner/"))
+                .context("a proposal without a Practitioner")?;
+            Ok(Offer {
+                id: id.to_owned(),
+                practitioner: practitioner.to_owned(),
+                start: time("start")?,
+                end: time("end")?,
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok((total, offers))
 }
 
 /// What one client saw in phase one.
@@ -456,13 +543,16 @@ struct FindRun {
     without_offers: u32,
     other_statuses: BTreeMap<u16, u32>,
     micros: Vec<f64>,
+    /// The proposals of each find with offers, in order.
+    offers: Vec<Vec<Offer>>,
 }
 
+/// Phase one: the clients (in order), and what each client's finds offered, in its order.
 async fn find_phase(
     clients: Vec<Client>,
     members: &[Ask],
     format: Format,
-) -> anyhow::Result<(Vec<Client>, FindPhase)> {
+) -> anyhow::Result<(Vec<Client>, FindPhase, Vec<Vec<Vec<Offer>>>)> {
     let bar = progress_bar(format, members.len() as u64, "$find");
     let count = clients.len();
     let started = Instant::now();
@@ -476,8 +566,13 @@ async fn find_phase(
                 let answer = client.find(&member).await?;
                 run.micros.push(answer.took.as_secs_f64() * 1e6);
                 match answer.status {
-                    200 if proposals(&answer.body)?.0 > 0 => run.with_offers += 1,
-                    200 => run.without_offers += 1,
+                    200 => match offers(&answer.body)? {
+                        (total, offers) if total > 0 && !offers.is_empty() => {
+                            run.with_offers += 1;
+                            run.offers.push(offers);
+                        }
+                        _ => run.without_offers += 1,
+                    },
                     status => *run.other_statuses.entry(status).or_default() += 1,
                 }
                 bar.inc(1);
@@ -491,9 +586,11 @@ async fn find_phase(
         ..FindPhase::default()
     };
     let mut micros = Vec::with_capacity(members.len());
+    let mut found = Vec::with_capacity(count);
     for task in tasks {
         let (client, run) = task.await.context("a client task")??;
         clients.push(client);
+        found.push(run.offers);
         phase.with_offers += run.with_offers;
         phase.without_offers += run.without_offers;
         for (status, n) in run.other_statuses {
@@ -505,7 +602,132 @@ async fn find_phase(
     bar.finish_and_clear();
     phase.per_second = f64::from(phase.requests) / phase.seconds;
     phase.latency = Millis::of(micros);
+    Ok((clients, phase, found))
+}
+
+/// Phase two: each client books, for its own finds, a proposal of each, `limit` in all (as
+/// evenly as the clients' finds allow), with no `$find` between.
+async fn book_found_phase(
+    clients: Vec<Client>,
+    found: Vec<Vec<Vec<Offer>>>,
+    limit: u32,
+    format: Format,
+) -> anyhow::Result<(Vec<Client>, BookFoundPhase)> {
+    let count = clients.len();
+    let (found, unclaimed) = claimed(found);
+    let shares = shares(
+        &found.iter().map(Vec::len).collect::<Vec<_>>(),
+        limit as usize,
+    );
+    let bar = progress_bar(format, shares.iter().sum::<usize>() as u64, "$book");
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(count);
+    for ((client, mut proposals), share) in clients.into_iter().zip(found).zip(shares) {
+        proposals.truncate(share);
+        let bar = bar.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut run = BookRun::default();
+            for id in proposals {
+                let answer = client.book(&id).await?;
+                run.micros.push(answer.took.as_secs_f64() * 1e6);
+                match answer.status {
+                    200 => run.booked += 1,
+                    409 => run.conflicts += 1,
+                    status => {
+                        *run.other_statuses.entry(status.to_string()).or_default() += 1;
+                    }
+                }
+                bar.inc(1);
+            }
+            anyhow::Ok((client, run))
+        }));
+    }
+    let mut clients = Vec::with_capacity(count);
+    let mut phase = BookFoundPhase {
+        unclaimed,
+        ..BookFoundPhase::default()
+    };
+    let mut micros = Vec::new();
+    for task in tasks {
+        let (client, run) = task.await.context("a client task")??;
+        clients.push(client);
+        phase.booked += run.booked;
+        phase.conflicts += run.conflicts;
+        for (status, n) in run.other_statuses {
+            *phase.other_statuses.entry(status).or_default() += n;
+        }
+        phase.requests += run.micros.len() as u32;
+        micros.extend(run.micros);
+    }
+    phase.seconds = started.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    phase.bookings_per_second = rate(phase.booked, phase.seconds);
+    phase.book_answers_per_second = rate(phase.booked + phase.conflicts, phase.seconds);
+    phase.latency = Millis::of(micros);
     Ok((clients, phase))
+}
+
+/// For each find, in the order the members were drawn, the first of its proposals whose time
+/// overlaps no time an earlier find claimed with the same clinician: the ids to book, each
+/// client's in its order, and the number of finds left without one. pgbench's simple-update
+/// spreads its writes over random accounts so that its clients do not wait on each other's
+/// rows; bookings of times nobody else books are the same load.
+fn claimed(found: Vec<Vec<Vec<Offer>>>) -> (Vec<Vec<String>>, u32) {
+    let mut taken: std::collections::HashMap<String, Vec<(Timestamp, Timestamp)>> =
+        std::collections::HashMap::new();
+    let mut claim = |offer: &Offer| {
+        let times = taken.entry(offer.practitioner.clone()).or_default();
+        let free = times
+            .iter()
+            .all(|&(start, end)| offer.end <= start || end <= offer.start);
+        if free {
+            times.push((offer.start, offer.end));
+        }
+        free
+    };
+    let mut unclaimed = 0;
+    let mut ids: Vec<Vec<String>> = found.iter().map(|_| Vec::new()).collect();
+    let mut finds: Vec<_> = found.into_iter().map(Vec::into_iter).collect();
+    // The members were dealt to the clients in turn: find k of client i is member k * clients + i.
+    loop {
+        let mut any = false;
+        for (client, finds) in finds.iter_mut().enumerate() {
+            let Some(offers) = finds.next() else { continue };
+            any = true;
+            match offers.into_iter().find(|offer| claim(offer)) {
+                Some(offer) => ids[client].push(offer.id),
+                None => unclaimed += 1,
+            }
+        }
+        if !any {
+            return (ids, unclaimed);
+        }
+    }
+}
+
+/// How many of each client's proposals to book so that `limit` are booked in all, as evenly as
+/// the clients' counts allow: rounds of one from each client that still has one.
+fn shares(available: &[usize], limit: usize) -> Vec<usize> {
+    let mut shares = vec![0; available.len()];
+    let mut left = limit.min(available.iter().sum());
+    while left > 0 {
+        for (share, &has) in shares.iter_mut().zip(available) {
+            if left > 0 && *share < has {
+                *share += 1;
+                left -= 1;
+            }
+        }
+    }
+    shares
+}
+
+/// `count` over `seconds`, 0 for an empty phase.
+fn rate(count: u32, seconds: f64) -> f64 {
+    if seconds > 0.0 {
+        f64::from(count) / seconds
+    } else {
+        0.0
+    }
 }
 
 /// What one client saw in phase two.
@@ -577,15 +799,8 @@ async fn book_phase(
     }
     phase.seconds = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
-    let per_second = |count: u32| {
-        if phase.seconds > 0.0 {
-            f64::from(count) / phase.seconds
-        } else {
-            0.0
-        }
-    };
-    phase.bookings_per_second = per_second(phase.booked);
-    phase.book_answers_per_second = per_second(phase.booked + phase.conflicts);
+    phase.bookings_per_second = rate(phase.booked, phase.seconds);
+    phase.book_answers_per_second = rate(phase.booked + phase.conflicts, phase.seconds);
     phase.book_latency = Millis::of(micros);
     Ok(phase)
 }
@@ -613,6 +828,7 @@ fn text(report: &ServeReport) -> String {
         }
     };
     let find = &report.find;
+    let found = &report.book_found;
     let book = &report.book;
     let mut rows = vec![
         vec![
@@ -655,7 +871,34 @@ fn text(report: &ServeReport) -> String {
         ],
         vec!["$find latency".to_owned(), latency(&find.latency)],
         vec![
-            "$book".to_owned(),
+            "$book of found".to_owned(),
+            format!(
+                "{} requests (a proposal of each of phase one's finds, distinct times; {} finds \
+                 had none left) in {:.2} s: {} booked, {} conflicts; {}",
+                found.requests,
+                found.unclaimed,
+                found.seconds,
+                found.booked,
+                found.conflicts,
+                others(
+                    found
+                        .other_statuses
+                        .iter()
+                        .map(|(status, n)| format!("{n} x {status}"))
+                        .collect()
+                )
+            ),
+        ],
+        vec![
+            "$book throughput".to_owned(),
+            format!(
+                "{:.0} bookings a second ({:.0} $book answers a second, conflicts included)",
+                found.bookings_per_second, found.book_answers_per_second
+            ),
+        ],
+        vec!["$book latency".to_owned(), latency(&found.latency)],
+        vec![
+            "$find, $book".to_owned(),
             format!(
                 "{} attempts ($find, then $book of the first proposal) in {:.2} s: {} booked, \
                  {} conflicts, {} without offer; {}",
@@ -679,10 +922,71 @@ fn text(report: &ServeReport) -> String {
                 book.bookings_per_second, book.book_answers_per_second
             ),
         ],
-        vec!["$book latency".to_owned(), latency(&book.book_latency)],
+        vec!["its $book latency".to_owned(), latency(&book.book_latency)],
     ];
     if let Some(pgbench) = &report.pgbench {
         rows.push(vec!["pgbench".to_owned(), pgbench.line()]);
     }
+    if let Some(ratio) = report.find_then_book_ratio {
+        rows.push(vec![
+            "$find, $book".to_owned(),
+            format!("caretime's bookings with a $find each are {ratio:.2}x pgbench"),
+        ]);
+    }
     table(&rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Offer, claimed, shares};
+
+    fn offer(id: &str, clinician: &str, start: &str, end: &str) -> Offer {
+        let at = |time: &str| {
+            format!("2025-01-06T{time}:00Z")
+                .parse()
+                .expect("an instant")
+        };
+        Offer {
+            id: id.to_owned(),
+            practitioner: clinician.to_owned(),
+            start: at(start),
+            end: at(end),
+        }
+    }
+
+    #[test]
+    fn each_find_claims_the_first_time_no_earlier_find_overlaps() {
+        let nine = |id| offer(id, "Practitioner/1", "09:00", "10:00");
+        let quarter_past = |id| offer(id, "Practitioner/1", "09:15", "10:15");
+        let ten = |id| offer(id, "Practitioner/1", "10:00", "11:00");
+        let other = |id| offer(id, "Practitioner/2", "09:00", "10:00");
+        // Client 0 found [nine, ten] then [quarter past, nine]; client 1 found [nine, other]. The
+        // members were drawn in the order 0, 1, 0: the first claims nine, the second the other
+        // clinician (nine is taken), the third nothing (a quarter past nine overlaps nine).
+        let found = vec![
+            vec![
+                vec![nine("0a"), ten("0b")],
+                vec![quarter_past("2a"), nine("2b")],
+            ],
+            vec![vec![nine("1a"), other("1b")]],
+        ];
+        let (ids, unclaimed) = claimed(found);
+        assert_eq!(ids, vec![vec!["0a".to_owned()], vec!["1b".to_owned()]]);
+        assert_eq!(unclaimed, 1);
+        // Back to back is no overlap.
+        let (ids, unclaimed) = claimed(vec![vec![vec![nine("a")], vec![ten("b")]]]);
+        assert_eq!(ids, vec![vec!["a".to_owned(), "b".to_owned()]]);
+        assert_eq!(unclaimed, 0);
+    }
+
+    #[test]
+    fn shares_deal_the_limit_evenly_over_what_each_client_has() {
+        assert_eq!(shares(&[5, 5, 5], 7), vec![3, 2, 2]);
+        // A client with fewer gives what it has; the others make up the rest.
+        assert_eq!(shares(&[1, 9, 9], 9), vec![1, 4, 4]);
+        // Never more than there is.
+        assert_eq!(shares(&[2, 3], 100), vec![2, 3]);
+        assert_eq!(shares(&[0, 0], 4), vec![0, 0]);
+        assert_eq!(shares(&[4, 4], 0), vec![0, 0]);
+    }
 }

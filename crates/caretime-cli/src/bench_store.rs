@@ -158,6 +158,11 @@ impl PgbenchReport {
         })
     }
 
+    /// pgbench's transactions a second.
+    pub(crate) fn tps(&self) -> f64 {
+        self.tps
+    }
+
     /// One line for a table: pgbench's figure and the ratio.
     pub(crate) fn line(&self) -> String {
         format!(

@@ -16,6 +16,8 @@ fn clients_find_and_book_over_http_and_the_report_says_how_fast() {
         "4",
         "--finds",
         "20",
+        "--book-found",
+        "8",
         "--books",
         "5",
         "--format",
@@ -52,6 +54,29 @@ fn clients_find_and_book_over_http_and_the_report_says_how_fast() {
     latency("find", "latency");
     assert!(report["find"]["per_second"].as_f64().expect("a rate") > 0.0);
 
+    // Phase two books up to 8 of the times phase one's finds offered, one a find, none
+    // overlapping another with the same clinician. Everyone asked for the earliest time, so
+    // most finds offered times an earlier find had claimed.
+    let found = |name: &str| count("book_found", name);
+    let claimed = count("find", "with_offers") - found("unclaimed");
+    assert_eq!(found("requests"), claimed.min(8), "{report}");
+    assert_eq!(
+        found("booked") + found("conflicts"),
+        found("requests"),
+        "{report}"
+    );
+    assert!(found("booked") >= 1, "{report}");
+    assert_eq!(
+        report["book_found"]["other_statuses"],
+        serde_json::json!({})
+    );
+    latency("book_found", "latency");
+    let seconds = report["book_found"]["seconds"].as_f64().expect("seconds");
+    let rate = report["book_found"]["bookings_per_second"]
+        .as_f64()
+        .expect("a rate");
+    assert!((rate * seconds - found("booked") as f64).abs() < 1e-6 * rate.max(1.0));
+
     // Every attempt is counted once. Clients asking at once are offered the same earliest times,
     // so some lose the race (409): at least the first booking of each time commits.
     let book = |name: &str| count("book", name);
@@ -75,6 +100,7 @@ fn clients_find_and_book_over_http_and_the_report_says_how_fast() {
     assert!((answers * seconds - answered).abs() < 1e-6 * answers.max(1.0));
     assert_eq!(report["start_within_days"], 0);
     assert_eq!(report["pgbench"], serde_json::Value::Null);
+    assert_eq!(report["find_then_book_ratio"], serde_json::Value::Null);
 
     // The table says the same.
     let text = caretime(&[
@@ -96,6 +122,7 @@ fn clients_find_and_book_over_http_and_the_report_says_how_fast() {
         "$find latency",
         "p99",
         "bookings a second",
+        "$book of found",
         "$book latency",
         "from a start within 7 days",
     ] {

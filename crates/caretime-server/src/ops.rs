@@ -336,9 +336,11 @@ async fn find(
         }
     };
     let audit_id = member.0.to_string();
+    // A search for free time: it may see a batch's bookings before they commit (a time shown
+    // taken a moment early), never miss one committed before it arrived.
     let found = state
         .book
-        .read(now, move |ctx| {
+        .read_ahead(now, move |ctx| {
             if member.0 as usize >= ctx.region.members.len() {
                 return Err(ApiError::NotFound(format!(
                     "there is no Patient {}",

@@ -15,7 +15,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{AssertSqlSafe, Postgres, Sqlite, Transaction};
+use sqlx::{AssertSqlSafe, Postgres, Row, Sqlite, Transaction};
 
 use crate::StoreError;
 
@@ -326,6 +326,83 @@ pub(crate) const MAX_PARAMETERS: usize = 30_000;
 /// 1,000, 4.3 s.
 pub(crate) const SQLITE_MAX_PARAMETERS: usize = 1_000;
 
+/// An error if `statement` says how many rows it changes and `rows` is another number.
+fn changed_as_expected(statement: &Statement, rows: u64) -> Result<(), StoreError> {
+    match statement.expect_rows {
+        Some(expected) if rows != expected => Err(StoreError::Disagree(format!(
+            "a statement changed {rows} rows, not {expected}: {}",
+            first_words(&statement.sql)
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The statements as one PostgreSQL statement, each part a data-modifying `WITH` query and the
+/// answer one row of the rows each changed, in order (`WITH w0 AS (INSERT ... RETURNING 1), ...
+/// SELECT (SELECT count(*) FROM w0), ...`); `None` unless there are two or more, each inserts
+/// rows (or is the `book` row's update of the journal's head, which no other part touches), and
+/// their parameters fit one statement. The parts of one statement see the database as it was
+/// before it, so a part must not read what another writes: inserts do not (their constraints,
+/// foreign keys among them, are checked when the whole statement has run), but an update of a
+/// row inserted by another part would not find it, hence only inserts.
+pub(crate) fn combined(statements: &[Statement]) -> Option<String> {
+    let parameters: usize = statements
+        .iter()
+        .map(|statement| statement.args.len())
+        .sum();
+    let combinable = |sql: &str| {
+        (sql.starts_with("INSERT INTO ") || sql.starts_with("UPDATE book SET journal_seq "))
+            && !sql.contains("RETURNING")
+            && !sql.contains("WITH")
+    };
+    if statements.len() < 2
+        || parameters > MAX_PARAMETERS
+        || !statements
+            .iter()
+            .all(|statement| combinable(&statement.sql))
+    {
+        return None;
+    }
+    let mut sql = String::with_capacity(
+        statements
+            .iter()
+            .map(|statement| statement.sql.len() + 48)
+            .sum(),
+    );
+    let mut offset = 0;
+    for (part, statement) in statements.iter().enumerate() {
+        sql.push_str(if part == 0 { "WITH " } else { ", " });
+        sql.push_str(&format!("w{part} AS ("));
+        push_renumbered(&mut sql, &statement.sql, offset);
+        sql.push_str(" RETURNING 1)");
+        offset += statement.args.len();
+    }
+    sql.push_str(" SELECT ");
+    for part in 0..statements.len() {
+        if part > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!("(SELECT count(*) FROM w{part})"));
+    }
+    Some(sql)
+}
+
+/// Appends `sql` with each parameter `$N` written `$(N + offset)`.
+fn push_renumbered(out: &mut String, sql: &str, offset: usize) {
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..=at]);
+        rest = &rest[at + 1..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        match rest[..digits].parse::<usize>() {
+            Ok(n) => out.push_str(&(n + offset).to_string()),
+            Err(_) => out.push_str(&rest[..digits]),
+        }
+        rest = &rest[digits..];
+    }
+    out.push_str(rest);
+}
+
 /// `prefix` (`INSERT INTO t (a, b) VALUES `) followed by `rows` tuples of `width` parameters.
 pub(crate) fn values_sql(prefix: &str, width: usize, rows: usize) -> String {
     let mut sql = String::with_capacity(prefix.len() + rows * width * 6);
@@ -571,15 +648,32 @@ impl Tx {
                 .await?
                 .rows_affected(),
         };
-        if let Some(expected) = statement.expect_rows
-            && rows != expected
-        {
-            return Err(StoreError::Disagree(format!(
-                "a statement changed {rows} rows, not {expected}: {}",
-                first_words(&statement.sql)
-            )));
-        }
+        changed_as_expected(statement, rows)?;
         Ok(rows)
+    }
+
+    /// Runs the statements in order. On PostgreSQL, statements that only insert ([`combined`])
+    /// go as one, a round trip for all of them (a batch's journal, table and audit rows).
+    pub(crate) async fn run_all(&mut self, statements: &[Statement]) -> Result<(), StoreError> {
+        if let Tx::Postgres(tx) = self
+            && let Some(sql) = combined(statements)
+        {
+            let row = bind_all!(
+                sqlx::query(AssertSqlSafe(sql)),
+                statements.iter().flat_map(|statement| &statement.args)
+            )
+            .fetch_one(&mut **tx)
+            .await?;
+            for (column, statement) in statements.iter().enumerate() {
+                let rows: i64 = row.try_get(column)?;
+                changed_as_expected(statement, u64::try_from(rows).unwrap_or(0))?;
+            }
+            return Ok(());
+        }
+        for statement in statements {
+            self.run(statement).await?;
+        }
+        Ok(())
     }
 
     /// A count (`SELECT count(*) ...`) read inside the transaction.
@@ -642,6 +736,37 @@ mod tests {
             "INSERT INTO t (a, b) VALUES ($1, $2)",
             vec![a.into(), "x".into()],
         )
+    }
+
+    #[test]
+    fn inserts_and_the_head_combine_into_one_statement_with_parameters_renumbered() {
+        let merged = batched(vec![insert(1), insert(2)], MAX_PARAMETERS);
+        let head = Statement::new(
+            "UPDATE book SET journal_seq = $1 WHERE id = 1 AND journal_seq = $2",
+            vec![5i64.into(), 3i64.into()],
+        )
+        .one_row();
+        let audit = Statement::new("INSERT INTO audit (x) VALUES ($1::text)", vec!["a".into()]);
+        let parts = [merged[0].clone(), head, audit];
+        assert_eq!(
+            combined(&parts).expect("combinable"),
+            "WITH w0 AS (INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4) RETURNING 1), \
+             w1 AS (UPDATE book SET journal_seq = $5 WHERE id = 1 AND journal_seq = $6 \
+             RETURNING 1), w2 AS (INSERT INTO audit (x) VALUES ($7::text) RETURNING 1) \
+             SELECT (SELECT count(*) FROM w0), (SELECT count(*) FROM w1), \
+             (SELECT count(*) FROM w2)"
+        );
+        // One statement runs as it is; an update of another table could read what an insert of
+        // the same statement wrote, so it runs apart; and so does anything past the limit.
+        assert_eq!(combined(&parts[..1]), None);
+        let status = Statement::new("UPDATE appointment SET status = $1", vec!["x".into()]);
+        assert_eq!(combined(&[parts[0].clone(), status]), None);
+        let wide = Statement {
+            sql: "INSERT INTO t (a) VALUES ($1)".into(),
+            args: vec![Value::Int(0); MAX_PARAMETERS],
+            expect_rows: None,
+        };
+        assert_eq!(combined(&[parts[0].clone(), wide]), None);
     }
 
     #[test]

@@ -427,26 +427,27 @@ impl LiveBook {
         })
     }
 
-    /// Decides a batch of queued decisions under one write lock and commits them in one
-    /// transaction (group commit: one catch-up, one fsync). Each is decided on the book with
-    /// the ones before it applied; the cache is rebuilt from the database if the commit fails.
-    /// The outer error is the batch's (nothing was committed); the inner ones are each
-    /// decision's own.
+    /// Decides a batch of queued decisions in `begun`'s transaction (which holds the database's
+    /// write lock) and applies them to the cache as if they were committed; [`Batch::commit`]
+    /// then commits them all at once (group commit: one catch-up, one fsync), and if that fails
+    /// the caller rebuilds the cache ([`LiveBook::rebuild`]). Each decision is decided on the book
+    /// with the ones before it applied. The error is the batch's (nothing was decided); a
+    /// decision's own error is in its place in [`Batch::commit`]'s answer.
     pub(crate) async fn decide_batch(
         &mut self,
+        begun: Begun,
         jobs: Vec<Queued>,
-    ) -> Result<Vec<Result<Decision, BoxError>>, StoreError> {
-        if let Some(latest) = jobs.iter().map(|job| job.now).max() {
-            self.roll(latest).await?;
-        }
-        let asked = Instant::now();
-        let (mut tx, head) = Tx::begin(self.store.pool()).await?;
-        if head != self.seen {
-            let rows = read_journal(self.store.pool(), Some(&mut tx), self.seen, i64::MAX).await;
-            if let Err(error) = rows.and_then(|rows| self.apply_rows(rows)) {
-                tx.rollback().await?;
-                return Err(error);
-            }
+    ) -> Result<Batch, StoreError> {
+        let Begun {
+            mut tx,
+            head,
+            asked,
+        } = begun;
+        let latest = jobs.iter().map(|job| job.now).max();
+        let prepared = self.prepare(&mut tx, head, latest).await;
+        if let Err(error) = prepared {
+            tx.rollback().await?;
+            return Err(error);
         }
         let mut writes = Writes::default();
         let mut results = Vec::with_capacity(jobs.len());
@@ -480,26 +481,45 @@ impl LiveBook {
                 }
             }
         }
-        let rows = writes.rows();
-        let written = match writes.run(&mut tx, head).await {
-            Ok(()) => tx.commit().await,
-            Err(error) => tx.rollback().await.and(Err(error)),
-        };
-        if let Err(error) = written {
-            // The cache holds decisions the database does not: start it again from the database.
-            if rows > 0 {
-                let horizon = self.book.availability().horizon();
-                self.book = Book::new(&self.stored.region, horizon, &[], BookPolicy::STANDARD)
-                    .map_err(|error| StoreError::Book(error.to_string()))?;
-                self.restore().await?;
-            }
-            return Err(error);
-        }
-        self.seen = head + rows;
+        // The batch's rows are the journal's next ones: no other process can write any before
+        // the batch commits (its transaction holds the write lock), so a catch-up made before
+        // then finds nothing new, and one made after starts past them.
+        self.seen = head + writes.rows();
         // The transaction read the head under the write lock, after `asked`: every commit
         // before then is in the journal up to `head`, now applied.
         self.current_as_of = Some(asked);
-        Ok(results)
+        Ok(Batch {
+            tx,
+            head,
+            writes,
+            results,
+        })
+    }
+
+    /// Brings the cache to the journal's `head` as `tx` sees it, rolled forward to `latest`
+    /// (the latest `now` of a batch's decisions).
+    async fn prepare(
+        &mut self,
+        tx: &mut Tx,
+        head: i64,
+        latest: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        if let Some(latest) = latest {
+            self.roll(latest).await?;
+        }
+        if head != self.seen {
+            let rows = read_journal(self.store.pool(), Some(tx), self.seen, i64::MAX).await?;
+            self.apply_rows(rows)?;
+        }
+        Ok(())
+    }
+
+    /// Starts the cache again from the database (after a batch it applied failed to commit).
+    pub(crate) async fn rebuild(&mut self) -> Result<(), StoreError> {
+        let horizon = self.book.availability().horizon();
+        self.book = Book::new(&self.stored.region, horizon, &[], BookPolicy::STANDARD)
+            .map_err(|error| StoreError::Book(error.to_string()))?;
+        self.restore().await
     }
 
     /// Applies journal rows (whole decisions, in order) to the cache.
@@ -554,6 +574,59 @@ enum Committed<E> {
     Done { changes: Vec<Change>, seq: i64 },
     Refused(Vec<Refusal>),
     Failed(E),
+}
+
+/// A batch's transaction, begun: it holds the database's write lock.
+pub(crate) struct Begun {
+    tx: Tx,
+    /// The journal's head under the lock.
+    head: i64,
+    /// When the transaction was asked for.
+    asked: Instant,
+}
+
+impl Begun {
+    /// Begins a transaction that takes the write lock and reads the journal's head.
+    pub(crate) async fn new(store: &Store) -> Result<Begun, StoreError> {
+        let asked = Instant::now();
+        let (tx, head) = Tx::begin(store.pool()).await?;
+        Ok(Begun { tx, head, asked })
+    }
+}
+
+/// A batch decided and applied to the cache, not yet committed.
+pub(crate) struct Batch {
+    tx: Tx,
+    head: i64,
+    writes: Writes,
+    results: Vec<Result<Decision, BoxError>>,
+}
+
+impl Batch {
+    /// Whether the cache holds decisions of this batch (which it must forget if the commit
+    /// fails).
+    pub(crate) fn changed_the_book(&self) -> bool {
+        self.writes.rows() > 0
+    }
+
+    /// Writes and commits the batch: each decision's answer, or the batch's error (nothing of
+    /// it was committed).
+    pub(crate) async fn commit(self) -> Result<Vec<Result<Decision, BoxError>>, StoreError> {
+        let Batch {
+            mut tx,
+            head,
+            writes,
+            results,
+        } = self;
+        match writes.run(&mut tx, head).await {
+            Ok(()) => tx.commit().await?,
+            Err(error) => {
+                tx.rollback().await?;
+                return Err(error);
+            }
+        }
+        Ok(results)
+    }
 }
 
 /// The UTC date of `now`.
@@ -669,31 +742,25 @@ impl Writes {
         self.rows
     }
 
-    /// Runs everything in `tx`, whose journal head was `head`.
+    /// Runs everything in `tx`, whose journal head was `head` (on PostgreSQL a batch of
+    /// bookings is one statement: [`Tx::run_all`]).
     pub(crate) async fn run(self, tx: &mut Tx, head: i64) -> Result<(), StoreError> {
         // The journal first: table rows name the journal row that wrote them.
         let max = tx.max_parameters();
-        for statement in batched(self.journal, max)
-            .iter()
-            .chain(&batched(self.tables, max))
-            .chain(&batched(self.requests, max))
-        {
-            tx.run(statement).await?;
-        }
+        let mut statements = batched(self.journal, max);
+        statements.extend(batched(self.tables, max));
+        statements.extend(batched(self.requests, max));
         if self.rows > 0 {
-            tx.run(
-                &Statement::new(
+            statements.push(
+                Statement::new(
                     "UPDATE book SET journal_seq = $1 WHERE id = 1 AND journal_seq = $2",
                     vec![(head + self.rows).into(), head.into()],
                 )
                 .one_row(),
-            )
-            .await?;
+            );
         }
-        for statement in batched(self.audits, max) {
-            tx.run(&statement).await?;
-        }
-        Ok(())
+        statements.extend(batched(self.audits, max));
+        tx.run_all(&statements).await
     }
 }
 

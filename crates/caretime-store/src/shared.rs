@@ -6,15 +6,22 @@
 //! before it applied, and commits them all in one transaction (one fsync). Under load a
 //! batch holds many decisions, so the lock and the fsync are paid once for all of them; alone,
 //! a decision is a batch of one.
+//!
+//! The book itself is locked only while a batch is decided, not while its rows are written and
+//! committed (most of a batch's time). Reads wait for a batch in flight to commit ([`SharedBook::read`]:
+//! what they show has been committed), except searches for free time ([`SharedBook::read_ahead`]),
+//! which see its decisions already: a time a batch took shows as taken a few milliseconds early,
+//! and if the batch fails to commit the book is rebuilt from the database.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use caretime_engine::book::Outcome;
 use jiff::Timestamp;
-use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::sync::{Mutex, RwLock, mpsc, oneshot};
 
-use crate::live::{BoxError, Context, Decision, LiveBook, Queued};
+use crate::db::Backend;
+use crate::live::{Batch, Begun, BoxError, Context, Decision, LiveBook, Queued};
 use crate::{Actor, AuditEvent, StoreError};
 
 /// At most this many decisions commit in one transaction.
@@ -44,6 +51,9 @@ struct Job {
 pub struct SharedBook {
     queue: mpsc::UnboundedSender<Job>,
     live: Arc<Mutex<LiveBook>>,
+    /// Held for writing by the writer from a batch's start to its commit: [`SharedBook::read`]
+    /// takes it for reading (before the book), so it never sees a decision not yet committed.
+    committed: Arc<RwLock<()>>,
 }
 
 impl std::fmt::Debug for Job {
@@ -56,9 +66,16 @@ impl SharedBook {
     /// Starts the writer task (on the current tokio runtime) over `live`.
     pub fn start(live: LiveBook) -> SharedBook {
         let (queue, mut jobs) = mpsc::unbounded_channel::<Job>();
+        let store = live.store().clone();
         let live = Arc::new(Mutex::new(live));
+        let committed = Arc::new(RwLock::new(()));
         let writer = Arc::clone(&live);
+        let gate = Arc::clone(&committed);
+        // PostgreSQL queues a transaction for the book row's lock and hands it over at the
+        // commit; SQLite's busy handler would poll for it, sleeping.
+        let begin_early = store.backend() == Backend::Postgres;
         tokio::spawn(async move {
+            let mut next: Option<Result<Begun, StoreError>> = None;
             while let Some(first) = jobs.recv().await {
                 let mut batch = vec![first];
                 while batch.len() < MAX_BATCH {
@@ -69,7 +86,29 @@ impl SharedBook {
                 }
                 let (queued, replies): (Vec<Queued>, Vec<_>) =
                     batch.into_iter().map(|job| (job.queued, job.reply)).unzip();
-                let results = writer.lock().await.decide_batch(queued).await;
+                let _writing = gate.write().await;
+                let begun = match next.take() {
+                    Some(begun) => begun,
+                    None => Begun::new(&store).await,
+                };
+                let results = match begun {
+                    Ok(begun) => {
+                        let decided = writer.lock().await.decide_batch(begun, queued).await;
+                        match decided {
+                            Ok(batch) if begin_early && !jobs.is_empty() => {
+                                // More decisions wait: the next batch's transaction asks for the
+                                // write lock now and gets it the moment this one commits.
+                                let (committed, begun) =
+                                    tokio::join!(commit(batch, &writer), Begun::new(&store));
+                                next = Some(begun);
+                                committed
+                            }
+                            Ok(batch) => commit(batch, &writer).await,
+                            Err(error) => Err(error),
+                        }
+                    }
+                    Err(error) => Err(error),
+                };
                 match results {
                     Ok(results) => {
                         for (reply, result) in replies.into_iter().zip(results) {
@@ -86,7 +125,11 @@ impl SharedBook {
                 }
             }
         });
-        SharedBook { queue, live }
+        SharedBook {
+            queue,
+            live,
+            committed,
+        }
     }
 
     /// Queues a decision and waits for its commit. `decide` runs once, under the write lock,
@@ -116,17 +159,56 @@ impl SharedBook {
     }
 
     /// Reads the book as of `now`: rolled forward if `now` needs it, with every decision
-    /// committed before the call (by any process) applied. Reads that wait for the book
-    /// together share one catch-up on the journal ([`LiveBook::catch_up_since`]).
+    /// committed before the call (by any process) applied, and none that is not yet committed
+    /// (it waits for a batch in flight). Reads that wait for the book together share one
+    /// catch-up on the journal ([`LiveBook::catch_up_since`]).
     pub async fn read<T>(
         &self,
         now: Timestamp,
         read: impl FnOnce(Context<'_>) -> T,
     ) -> Result<T, StoreError> {
         let arrived = Instant::now();
+        let _committed = self.committed.read().await;
+        self.read_from(arrived, now, read).await
+    }
+
+    /// [`SharedBook::read`] without waiting for a batch in flight, whose decisions it may see
+    /// before they commit (or fail to): for searches of free time, such as `$find`, which
+    /// then miss a time a moment before it is taken, or, if the batch fails, until the book is
+    /// rebuilt.
+    pub async fn read_ahead<T>(
+        &self,
+        now: Timestamp,
+        read: impl FnOnce(Context<'_>) -> T,
+    ) -> Result<T, StoreError> {
+        self.read_from(Instant::now(), now, read).await
+    }
+
+    async fn read_from<T>(
+        &self,
+        arrived: Instant,
+        now: Timestamp,
+        read: impl FnOnce(Context<'_>) -> T,
+    ) -> Result<T, StoreError> {
         let mut live = self.live.lock().await;
         live.roll(now).await?;
         live.catch_up_since(arrived).await?;
         Ok(read(live.context()))
     }
+}
+
+/// Commits a decided batch without holding the book; if the commit fails, the book forgets the
+/// batch's decisions (rebuilt from the database).
+async fn commit(
+    batch: Batch,
+    live: &Mutex<LiveBook>,
+) -> Result<Vec<Result<Decision, BoxError>>, StoreError> {
+    let changed = batch.changed_the_book();
+    let committed = batch.commit().await;
+    if committed.is_err() && changed {
+        // The rebuild's own failure leaves the batch's error to report; the next catch-up
+        // continues from what the rebuild did read.
+        let _ = live.lock().await.rebuild().await;
+    }
+    committed
 }

@@ -639,6 +639,120 @@ async fn reads_that_share_a_catch_up_see_every_commit_made_before_them() {
     }
 }
 
+/// Runs `statements` in order on one new connection to `db` (temporary tables last as long).
+async fn run_sql(db: &support::TestDb, statements: &[String]) {
+    use sqlx::Connection;
+    if db.url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(&db.url)
+            .await
+            .expect("connects");
+        for statement in statements {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(statement.as_str()))
+                .execute(&mut conn)
+                .await
+                .expect("runs");
+        }
+    } else {
+        let mut conn = sqlx::PgConnection::connect(&db.url)
+            .await
+            .expect("connects");
+        for statement in statements {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(statement.as_str()))
+                .execute(&mut conn)
+                .await
+                .expect("runs");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_batch_the_database_refuses_leaves_nothing_in_the_book() {
+    use caretime_store::shared::{SharedBook, SharedError};
+    for db in support::databases("refused-batch").await {
+        let store = imported(&db).await;
+        let live = LiveBook::load(&store, now(), &actor("server"))
+            .await
+            .expect("loads");
+        let shared = SharedBook::start(live);
+        let members: Vec<u32> = {
+            let probe = LiveBook::load(&store, now(), &actor("probe"))
+                .await
+                .expect("loads");
+            (100..)
+                .filter(|&member| !offers_for(&probe, member).is_empty())
+                .take(2)
+                .collect()
+        };
+        let decide = |member: u32| {
+            let shared = shared.clone();
+            async move {
+                shared
+                    .decide(now(), actor("server"), booking(), move |ctx| {
+                        book(ctx, member, None).map_err(Into::into)
+                    })
+                    .await
+            }
+        };
+        let first = committed_appointment(&decide(members[0]).await.expect("commits"));
+        // Behind the book's back, a row takes the time the second member would be booked into
+        // (a copy of the first booking, moved there): the database refuses the batch.
+        let next = shared
+            .read(now(), |ctx| {
+                let request = request(ctx, members[1]);
+                let offers = ctx.book.find(ctx.region, ctx.rules, &request, now());
+                offers.expect("a find").best().expect("an offer").clone()
+            })
+            .await
+            .expect("reads");
+        let (start, end) = (
+            next.start.as_second(),
+            next.start.as_second() + i64::from(next.length) * 60,
+        );
+        run_sql(
+            &db,
+            &[
+                format!(
+                    "CREATE TEMP TABLE planted AS SELECT * FROM appointment WHERE id = {}",
+                    first.0
+                ),
+                format!(
+                    "UPDATE planted SET id = 900000, clinician = {}, start_at = {start}, \
+                     end_at = {end}",
+                    next.clinician.0
+                ),
+                "INSERT INTO appointment SELECT * FROM planted".to_owned(),
+            ],
+        )
+        .await;
+        let refused = decide(members[1]).await;
+        assert!(matches!(refused, Err(SharedError::Store(_))), "{refused:?}");
+        // The book forgot the refused booking: reads, and searches for free time, agree with the
+        // database.
+        let count = shared
+            .read(now(), |ctx| ctx.book.appointment_count())
+            .await
+            .expect("reads");
+        let ahead = shared
+            .read_ahead(now(), |ctx| ctx.book.appointment_count())
+            .await
+            .expect("reads");
+        assert_eq!((count, ahead), (1, 1), "{}", db.backend);
+        // Without the planted row, the same booking commits.
+        run_sql(
+            &db,
+            &["DELETE FROM appointment WHERE id = 900000".to_owned()],
+        )
+        .await;
+        committed_appointment(&decide(members[1]).await.expect("commits"));
+        assert_eq!(
+            store.check(&actor("check"), now()).await.expect("checks"),
+            Vec::new()
+        );
+        store.close().await;
+        db.finish().await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_book_loaded_from_a_snapshot_is_the_book_the_journal_replays() {
     for db in support::databases("snapshot").await {
