@@ -337,66 +337,204 @@ fn changed_as_expected(statement: &Statement, rows: u64) -> Result<(), StoreErro
     }
 }
 
-/// The statements as one PostgreSQL statement, each part a data-modifying `WITH` query and the
-/// answer one row of the rows each changed, in order (`WITH w0 AS (INSERT ... RETURNING 1), ...
-/// SELECT (SELECT count(*) FROM w0), ...`); `None` unless there are two or more, each inserts
-/// rows (or is the `book` row's update of the journal's head, which no other part touches), and
-/// their parameters fit one statement. The parts of one statement see the database as it was
-/// before it, so a part must not read what another writes: inserts do not (their constraints,
-/// foreign keys among them, are checked when the whole statement has run), but an update of a
-/// row inserted by another part would not find it, hence only inserts.
-pub(crate) fn combined(statements: &[Statement]) -> Option<String> {
-    let parameters: usize = statements
-        .iter()
-        .map(|statement| statement.args.len())
-        .sum();
-    let combinable = |sql: &str| {
-        (sql.starts_with("INSERT INTO ") || sql.starts_with("UPDATE book SET journal_seq "))
-            && !sql.contains("RETURNING")
-            && !sql.contains("WITH")
-    };
-    if statements.len() < 2
-        || parameters > MAX_PARAMETERS
-        || !statements
-            .iter()
-            .all(|statement| combinable(&statement.sql))
-    {
-        return None;
-    }
-    let mut sql = String::with_capacity(
-        statements
-            .iter()
-            .map(|statement| statement.sql.len() + 48)
-            .sum(),
-    );
-    let mut offset = 0;
-    for (part, statement) in statements.iter().enumerate() {
-        sql.push_str(if part == 0 { "WITH " } else { ", " });
-        sql.push_str(&format!("w{part} AS ("));
-        push_renumbered(&mut sql, &statement.sql, offset);
-        sql.push_str(" RETURNING 1)");
-        offset += statement.args.len();
-    }
-    sql.push_str(" SELECT ");
-    for part in 0..statements.len() {
-        if part > 0 {
-            sql.push_str(", ");
+/// A parameter of a [`Combined`] statement.
+#[derive(Debug, PartialEq)]
+enum Parameter<'a> {
+    One(&'a Value),
+    Column(Column),
+}
+
+/// One column of a run of inserts, as an array.
+#[derive(Debug, PartialEq)]
+enum Column {
+    Ints(Vec<Option<i64>>),
+    Reals(Vec<Option<f64>>),
+    Texts(Vec<Option<String>>),
+    Bools(Vec<Option<bool>>),
+    Bytes(Vec<Option<Vec<u8>>>),
+}
+
+impl Column {
+    /// The column of `values` (one type, and nulls), or `None` if they mix types. A column of
+    /// nulls only is of the type its nulls say (`NoInt`, `NoText`).
+    fn of<'a>(values: impl Iterator<Item = &'a Value> + Clone) -> Option<Column> {
+        let typed = values
+            .clone()
+            .find(|value| !matches!(value, Value::NoInt | Value::NoText))
+            .or_else(|| values.clone().next())?;
+        fn gather<'a, T>(
+            values: impl Iterator<Item = &'a Value>,
+            get: impl Fn(&Value) -> Option<T>,
+        ) -> Option<Vec<Option<T>>> {
+            values
+                .map(|value| match value {
+                    Value::NoInt | Value::NoText => Some(None),
+                    value => get(value).map(Some),
+                })
+                .collect()
         }
-        sql.push_str(&format!("(SELECT count(*) FROM w{part})"));
+        Some(match typed {
+            Value::Int(_) | Value::NoInt => Column::Ints(gather(values, |value| match value {
+                Value::Int(v) => Some(*v),
+                _ => None,
+            })?),
+            Value::Real(_) => Column::Reals(gather(values, |value| match value {
+                Value::Real(v) => Some(*v),
+                _ => None,
+            })?),
+            Value::Text(_) | Value::NoText => Column::Texts(gather(values, |value| match value {
+                Value::Text(v) => Some(v.clone()),
+                _ => None,
+            })?),
+            Value::Bool(_) => Column::Bools(gather(values, |value| match value {
+                Value::Bool(v) => Some(*v),
+                _ => None,
+            })?),
+            Value::Bytes(_) => Column::Bytes(gather(values, |value| match value {
+                Value::Bytes(v) => Some(v.clone()),
+                _ => None,
+            })?),
+        })
     }
-    Some(sql)
+
+    /// Its array type in PostgreSQL.
+    fn array_type(&self) -> &'static str {
+        match self {
+            Column::Ints(_) => "int8[]",
+            Column::Reals(_) => "float8[]",
+            Column::Texts(_) => "text[]",
+            Column::Bools(_) => "bool[]",
+            Column::Bytes(_) => "bytea[]",
+        }
+    }
+}
+
+/// Single-row statements as one PostgreSQL statement whose text depends only on which statement
+/// texts there are, not on how many of each: every statement of one text becomes one part, a
+/// data-modifying `WITH` query inserting from arrays (`INSERT INTO t (a, b) SELECT u.c1, u.c2
+/// FROM unnest($1::int8[], $2::text[]) AS u (c1, c2)`), and the answer is one row of the rows
+/// each part changed. A server's batches of bookings are then one prepared statement, planned
+/// once, however many bookings each holds. Only for inserts (and the `book` row's update of the
+/// journal's head, which no other part touches): the parts of one statement see the database as
+/// it was before it, so a part must not read what another writes. Inserts do not: their
+/// constraints, foreign keys among them, are checked once the whole statement has run.
+#[derive(Debug)]
+struct Combined<'a> {
+    sql: String,
+    parameters: Vec<Parameter<'a>>,
+    /// Each part's text and how many rows it must change, in the answer's order.
+    parts: Vec<(&'a str, Option<u64>)>,
+}
+
+impl<'a> Combined<'a> {
+    fn of(statements: &'a [Statement]) -> Option<Combined<'a>> {
+        // The texts in the order they first come, each with its statements.
+        let mut texts: Vec<(&str, Vec<&Statement>)> = Vec::new();
+        for statement in statements {
+            match texts.iter_mut().find(|(sql, _)| *sql == statement.sql) {
+                Some((_, run)) => run.push(statement),
+                None => texts.push((&statement.sql, vec![statement])),
+            }
+        }
+        if statements.len() < 2 {
+            return None;
+        }
+        let mut sql = String::new();
+        let mut parameters = Vec::new();
+        let mut parts = Vec::new();
+        for (part, (text, run)) in texts.into_iter().enumerate() {
+            sql.push_str(if part == 0 { "WITH " } else { ", " });
+            sql.push_str(&format!("w{part} AS ("));
+            let expected = run
+                .iter()
+                .map(|statement| statement.expect_rows)
+                .sum::<Option<u64>>();
+            if run.iter().any(|statement| statement.expect_rows.is_some()) && expected.is_none() {
+                return None;
+            }
+            if text.starts_with("UPDATE book SET journal_seq ") && run.len() == 1 {
+                push_renumbered(&mut sql, text, parameters.len());
+                parameters.extend(run[0].args.iter().map(Parameter::One));
+            } else {
+                let shape = tuple(run[0]).filter(|shape| !shape.update)?;
+                if text.contains("RETURNING") || text.contains("WITH") {
+                    return None;
+                }
+                let width = run[0].args.len();
+                let columns = (0..width)
+                    .map(|column| {
+                        Column::of(run.iter().map(move |statement| &statement.args[column]))
+                    })
+                    .collect::<Option<Vec<_>>>()?;
+                // `INSERT INTO t (a, b) VALUES ` without its `VALUES`, then the tuple's
+                // expressions over the arrays' columns.
+                sql.push_str(shape.head.strip_suffix("VALUES ")?);
+                sql.push_str("SELECT ");
+                let expressions = shape.tuple.strip_prefix('(')?.strip_suffix(')')?;
+                let mut columns_sql = String::new();
+                push_renumbered_as(&mut columns_sql, expressions, |n| format!("u.c{n}"));
+                sql.push_str(&columns_sql);
+                sql.push_str(" FROM unnest(");
+                for (column, values) in columns.iter().enumerate() {
+                    if column > 0 {
+                        sql.push_str(", ");
+                    }
+                    sql.push_str(&format!(
+                        "${}::{}",
+                        parameters.len() + column + 1,
+                        values.array_type()
+                    ));
+                }
+                sql.push_str(") AS u (");
+                for column in 1..=width {
+                    if column > 1 {
+                        sql.push_str(", ");
+                    }
+                    sql.push_str(&format!("c{column}"));
+                }
+                sql.push(')');
+                sql.push_str(shape.tail);
+                parameters.extend(columns.into_iter().map(Parameter::Column));
+            }
+            sql.push_str(" RETURNING 1)");
+            parts.push((text, expected));
+        }
+        if parameters.len() > MAX_PARAMETERS {
+            return None;
+        }
+        sql.push_str(" SELECT ");
+        for part in 0..parts.len() {
+            if part > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("(SELECT count(*) FROM w{part})"));
+        }
+        Some(Combined {
+            sql,
+            parameters,
+            parts,
+        })
+    }
 }
 
 /// Appends `sql` with each parameter `$N` written `$(N + offset)`.
 fn push_renumbered(out: &mut String, sql: &str, offset: usize) {
+    push_renumbered_as(out, sql, |n| format!("${}", n + offset));
+}
+
+/// Appends `sql` with each parameter `$N` written as `name(N)`.
+fn push_renumbered_as(out: &mut String, sql: &str, name: impl Fn(usize) -> String) {
     let mut rest = sql;
     while let Some(at) = rest.find('$') {
-        out.push_str(&rest[..=at]);
+        out.push_str(&rest[..at]);
         rest = &rest[at + 1..];
         let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
         match rest[..digits].parse::<usize>() {
-            Ok(n) => out.push_str(&(n + offset).to_string()),
-            Err(_) => out.push_str(&rest[..digits]),
+            Ok(n) => out.push_str(&name(n)),
+            Err(_) => {
+                out.push('$');
+                out.push_str(&rest[..digits]);
+            }
         }
         rest = &rest[digits..];
     }
@@ -652,26 +790,48 @@ impl Tx {
         Ok(rows)
     }
 
-    /// Runs the statements in order. On PostgreSQL, statements that only insert ([`combined`])
-    /// go as one, a round trip for all of them (a batch's journal, table and audit rows).
-    pub(crate) async fn run_all(&mut self, statements: &[Statement]) -> Result<(), StoreError> {
+    /// Runs single-row statements in order, runs of one text merged ([`batched`]). On
+    /// PostgreSQL, statements that only insert go as one ([`Combined`]): a round trip for a
+    /// batch's journal, table and audit rows, of a text that does not change with their number.
+    pub(crate) async fn run_all(&mut self, statements: Vec<Statement>) -> Result<(), StoreError> {
         if let Tx::Postgres(tx) = self
-            && let Some(sql) = combined(statements)
+            && let Some(combined) = Combined::of(&statements)
         {
-            let row = bind_all!(
-                sqlx::query(AssertSqlSafe(sql)),
-                statements.iter().flat_map(|statement| &statement.args)
-            )
-            .fetch_one(&mut **tx)
-            .await?;
-            for (column, statement) in statements.iter().enumerate() {
+            let mut query = sqlx::query(AssertSqlSafe(combined.sql));
+            for parameter in combined.parameters {
+                query = match parameter {
+                    Parameter::One(Value::Int(v)) => query.bind(*v),
+                    Parameter::One(Value::Real(v)) => query.bind(*v),
+                    Parameter::One(Value::Text(v)) => query.bind(v.clone()),
+                    Parameter::One(Value::Bool(v)) => query.bind(*v),
+                    Parameter::One(Value::Bytes(v)) => query.bind(v.clone()),
+                    Parameter::One(Value::NoInt) => query.bind(None::<i64>),
+                    Parameter::One(Value::NoText) => query.bind(None::<String>),
+                    Parameter::Column(Column::Ints(v)) => query.bind(v),
+                    Parameter::Column(Column::Reals(v)) => query.bind(v),
+                    Parameter::Column(Column::Texts(v)) => query.bind(v),
+                    Parameter::Column(Column::Bools(v)) => query.bind(v),
+                    Parameter::Column(Column::Bytes(v)) => query.bind(v),
+                };
+            }
+            let row = query.fetch_one(&mut **tx).await?;
+            for (column, (sql, expected)) in combined.parts.iter().enumerate() {
                 let rows: i64 = row.try_get(column)?;
-                changed_as_expected(statement, u64::try_from(rows).unwrap_or(0))?;
+                let rows = u64::try_from(rows).unwrap_or(0);
+                if let Some(expected) = expected
+                    && rows != *expected
+                {
+                    return Err(StoreError::Disagree(format!(
+                        "a statement changed {rows} rows, not {expected}: {}",
+                        first_words(sql)
+                    )));
+                }
             }
             return Ok(());
         }
-        for statement in statements {
-            self.run(statement).await?;
+        let max = self.max_parameters();
+        for statement in batched(statements, max) {
+            self.run(&statement).await?;
         }
         Ok(())
     }
@@ -739,34 +899,80 @@ mod tests {
     }
 
     #[test]
-    fn inserts_and_the_head_combine_into_one_statement_with_parameters_renumbered() {
-        let merged = batched(vec![insert(1), insert(2)], MAX_PARAMETERS);
+    fn inserts_and_the_head_combine_into_one_statement_of_arrays() {
         let head = Statement::new(
             "UPDATE book SET journal_seq = $1 WHERE id = 1 AND journal_seq = $2",
             vec![5i64.into(), 3i64.into()],
         )
         .one_row();
-        let audit = Statement::new("INSERT INTO audit (x) VALUES ($1::text)", vec!["a".into()]);
-        let parts = [merged[0].clone(), head, audit];
+        let audit = |who: Value| {
+            Statement::new(
+                "INSERT INTO audit (x, n) VALUES ($1::text, $2)",
+                vec![who, Value::NoInt],
+            )
+            .one_row()
+        };
+        let statements = [
+            insert(1),
+            audit("a".into()),
+            insert(2),
+            head.clone(),
+            audit(Value::NoText),
+        ];
+        let combined = Combined::of(&statements).expect("combinable");
         assert_eq!(
-            combined(&parts).expect("combinable"),
-            "WITH w0 AS (INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4) RETURNING 1), \
-             w1 AS (UPDATE book SET journal_seq = $5 WHERE id = 1 AND journal_seq = $6 \
-             RETURNING 1), w2 AS (INSERT INTO audit (x) VALUES ($7::text) RETURNING 1) \
+            combined.sql,
+            "WITH w0 AS (INSERT INTO t (a, b) SELECT u.c1, u.c2 FROM unnest($1::int8[], \
+             $2::text[]) AS u (c1, c2) RETURNING 1), \
+             w1 AS (INSERT INTO audit (x, n) SELECT u.c1::text, u.c2 FROM unnest($3::text[], \
+             $4::int8[]) AS u (c1, c2) RETURNING 1), \
+             w2 AS (UPDATE book SET journal_seq = $5 WHERE id = 1 AND journal_seq = $6 \
+             RETURNING 1) \
              SELECT (SELECT count(*) FROM w0), (SELECT count(*) FROM w1), \
              (SELECT count(*) FROM w2)"
         );
+        assert_eq!(
+            combined.parameters,
+            vec![
+                Parameter::Column(Column::Ints(vec![Some(1), Some(2)])),
+                Parameter::Column(Column::Texts(vec![Some("x".into()), Some("x".into())])),
+                Parameter::Column(Column::Texts(vec![Some("a".into()), None])),
+                Parameter::Column(Column::Ints(vec![None, None])),
+                Parameter::One(&Value::Int(5)),
+                Parameter::One(&Value::Int(3)),
+            ]
+        );
+        assert_eq!(
+            combined
+                .parts
+                .iter()
+                .map(|(_, rows)| *rows)
+                .collect::<Vec<_>>(),
+            vec![None, Some(2), Some(1)]
+        );
+        // The text does not change with the number of rows.
+        let more = [
+            insert(1),
+            insert(2),
+            insert(3),
+            audit("a".into()),
+            head.clone(),
+        ];
+        let fewer = [insert(1), audit("a".into()), head.clone()];
+        assert_eq!(
+            Combined::of(&more).expect("combinable").sql,
+            Combined::of(&fewer).expect("combinable").sql
+        );
         // One statement runs as it is; an update of another table could read what an insert of
-        // the same statement wrote, so it runs apart; and so does anything past the limit.
-        assert_eq!(combined(&parts[..1]), None);
+        // the same statement wrote, so it runs apart; so do types that mix in a column.
+        assert!(Combined::of(&statements[..1]).is_none());
         let status = Statement::new("UPDATE appointment SET status = $1", vec!["x".into()]);
-        assert_eq!(combined(&[parts[0].clone(), status]), None);
-        let wide = Statement {
-            sql: "INSERT INTO t (a) VALUES ($1)".into(),
-            args: vec![Value::Int(0); MAX_PARAMETERS],
-            expect_rows: None,
-        };
-        assert_eq!(combined(&[parts[0].clone(), wide]), None);
+        assert!(Combined::of(&[insert(1), status]).is_none());
+        let mixed = Statement::new(
+            "INSERT INTO t (a, b) VALUES ($1, $2)",
+            vec![1i64.into(), 2i64.into()],
+        );
+        assert!(Combined::of(&[insert(1), mixed]).is_none());
     }
 
     #[test]

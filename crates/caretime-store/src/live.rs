@@ -16,7 +16,7 @@ use std::time::Instant;
 use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan};
 
-use crate::db::{Pool, Statement, Tx, batched};
+use crate::db::{Pool, Statement, Tx};
 use crate::record::Record;
 use crate::region::StoredRegion;
 use crate::{Actor, AuditEvent, Store, StoreError, audit_statement, snapshot, tables, wire};
@@ -746,10 +746,9 @@ impl Writes {
     /// bookings is one statement: [`Tx::run_all`]).
     pub(crate) async fn run(self, tx: &mut Tx, head: i64) -> Result<(), StoreError> {
         // The journal first: table rows name the journal row that wrote them.
-        let max = tx.max_parameters();
-        let mut statements = batched(self.journal, max);
-        statements.extend(batched(self.tables, max));
-        statements.extend(batched(self.requests, max));
+        let mut statements = self.journal;
+        statements.extend(self.tables);
+        statements.extend(self.requests);
         if self.rows > 0 {
             statements.push(
                 Statement::new(
@@ -759,8 +758,8 @@ impl Writes {
                 .one_row(),
             );
         }
-        statements.extend(batched(self.audits, max));
-        tx.run_all(&statements).await
+        statements.extend(self.audits);
+        tx.run_all(statements).await
     }
 }
 
