@@ -520,14 +520,9 @@ async fn a_second_import_and_a_newer_schema_are_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_shared_book_commits_queued_decisions_together_and_books_a_slot_once() {
-    use caretime_store::shared::SharedBook;
     for db in support::databases("shared").await {
-        let store = imported(&db).await;
-        let live = LiveBook::load(&store, now(), &actor("server"))
-            .await
-            .expect("loads");
+        let (store, shared) = shared_book(&db).await;
         let (choice, members) = contested(&store, 96).await;
-        let shared = SharedBook::start(live);
         let mut tasks = Vec::new();
         // 64 want the same slot; 32 more want their own best offers.
         for (task, member) in members.into_iter().enumerate() {
@@ -595,11 +590,7 @@ async fn a_shared_book_commits_queued_decisions_together_and_books_a_slot_once()
 async fn reads_that_share_a_catch_up_see_every_commit_made_before_them() {
     use caretime_store::shared::SharedBook;
     for db in support::databases("reads").await {
-        let store = imported(&db).await;
-        let live = LiveBook::load(&store, now(), &actor("server"))
-            .await
-            .expect("loads");
-        let shared = SharedBook::start(live);
+        let (store, shared) = shared_book(&db).await;
         let mut other = LiveBook::load(&store, now(), &actor("other"))
             .await
             .expect("loads");
@@ -639,6 +630,15 @@ async fn reads_that_share_a_catch_up_see_every_commit_made_before_them() {
     }
 }
 
+/// A store on `db` holding a small region, and a server's book of it.
+async fn shared_book(db: &support::TestDb) -> (Store, caretime_store::shared::SharedBook) {
+    let store = imported(db).await;
+    let live = LiveBook::load(&store, now(), &actor("server"))
+        .await
+        .expect("loads");
+    (store, caretime_store::shared::SharedBook::start(live))
+}
+
 /// Runs `statements` in order on one new connection to `db` (temporary tables last as long).
 async fn run_sql(db: &support::TestDb, statements: &[String]) {
     use sqlx::Connection;
@@ -667,13 +667,9 @@ async fn run_sql(db: &support::TestDb, statements: &[String]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_batch_the_database_refuses_leaves_nothing_in_the_book() {
-    use caretime_store::shared::{SharedBook, SharedError};
+    use caretime_store::shared::SharedError;
     for db in support::databases("refused-batch").await {
-        let store = imported(&db).await;
-        let live = LiveBook::load(&store, now(), &actor("server"))
-            .await
-            .expect("loads");
-        let shared = SharedBook::start(live);
+        let (store, shared) = shared_book(&db).await;
         let members: Vec<u32> = {
             let probe = LiveBook::load(&store, now(), &actor("probe"))
                 .await
