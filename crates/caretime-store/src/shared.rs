@@ -87,9 +87,11 @@ impl SharedBook {
                 let (queued, replies): (Vec<Queued>, Vec<_>) =
                     batch.into_iter().map(|job| (job.queued, job.reply)).unzip();
                 let _writing = gate.write().await;
+                // A transaction begun early, or a new one (also when beginning early failed: the
+                // database may be back, and these decisions have not been tried).
                 let begun = match next.take() {
-                    Some(begun) => begun,
-                    None => Begun::new(&store).await,
+                    Some(Ok(begun)) => Ok(begun),
+                    Some(Err(_)) | None => Begun::new(&store).await,
                 };
                 let results = match begun {
                     Ok(begun) => {
