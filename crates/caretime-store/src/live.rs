@@ -241,13 +241,19 @@ impl LiveBook {
     /// Makes sure the book reaches [`LOOKAHEAD_DAYS`] past `now`, rebuilding it from the
     /// database when it does not (the horizon rolls forward with the date).
     pub async fn roll(&mut self, now: Timestamp) -> Result<bool, StoreError> {
-        let today = utc_date(now);
-        if today.saturating_add(LOOKAHEAD_DAYS.days()) <= self.book.availability().horizon().last {
+        if !self.needs_roll(now) {
             return Ok(false);
         }
         self.book = empty_book(&self.stored, now)?;
         self.restore().await?;
         Ok(true)
+    }
+
+    /// Whether the book falls short of [`LOOKAHEAD_DAYS`] past `now` ([`LiveBook::roll`] would
+    /// rebuild it).
+    pub fn needs_roll(&self, now: Timestamp) -> bool {
+        utc_date(now).saturating_add(LOOKAHEAD_DAYS.days())
+            > self.book.availability().horizon().last
     }
 
     /// Decides with `decide` on the caught-up book and commits what it accepts. `audit`
@@ -428,7 +434,8 @@ impl LiveBook {
     }
 
     /// Decides a batch of queued decisions in `begun`'s transaction (which holds the database's
-    /// write lock) and applies them to the cache as if they were committed; [`Batch::commit`]
+    /// write lock; the book rolled forward to their latest `now` before it began) and applies
+    /// them to the cache as if they were committed; [`Batch::commit`]
     /// then commits them all at once (group commit: one catch-up, one fsync), and if that fails
     /// the caller rebuilds the cache ([`LiveBook::rebuild`]). Each decision is decided on the book
     /// with the ones before it applied. The error is the batch's (nothing was decided); a
@@ -443,8 +450,7 @@ impl LiveBook {
             head,
             asked,
         } = begun;
-        let latest = jobs.iter().map(|job| job.now).max();
-        let prepared = self.prepare(&mut tx, head, latest).await;
+        let prepared = self.prepare(&mut tx, head).await;
         if let Err(error) = prepared {
             tx.rollback().await?;
             return Err(error);
@@ -496,17 +502,10 @@ impl LiveBook {
         })
     }
 
-    /// Brings the cache to the journal's `head` as `tx` sees it, rolled forward to `latest`
-    /// (the latest `now` of a batch's decisions).
-    async fn prepare(
-        &mut self,
-        tx: &mut Tx,
-        head: i64,
-        latest: Option<Timestamp>,
-    ) -> Result<(), StoreError> {
-        if let Some(latest) = latest {
-            self.roll(latest).await?;
-        }
+    /// Brings the cache to the journal's `head` as `tx` sees it. The caller rolls the book
+    /// forward first ([`LiveBook::roll`]), before it takes the write lock: a roll reads the
+    /// whole book again.
+    async fn prepare(&mut self, tx: &mut Tx, head: i64) -> Result<(), StoreError> {
         if head != self.seen {
             let rows = read_journal(self.store.pool(), Some(tx), self.seen, i64::MAX).await?;
             self.apply_rows(rows)?;
@@ -591,6 +590,11 @@ impl Begun {
         let asked = Instant::now();
         let (tx, head) = Tx::begin(store.pool()).await?;
         Ok(Begun { tx, head, asked })
+    }
+
+    /// Ends the transaction without writing, releasing the write lock.
+    pub(crate) async fn rollback(self) -> Result<(), StoreError> {
+        self.tx.rollback().await
     }
 }
 

@@ -87,11 +87,30 @@ impl SharedBook {
                 let (queued, replies): (Vec<Queued>, Vec<_>) =
                     batch.into_iter().map(|job| (job.queued, job.reply)).unzip();
                 let _writing = gate.write().await;
+                // The book rolls forward (monthly: it is read again) before the write lock is
+                // taken, so that other processes do not wait for the read; a transaction begun
+                // early is given up for it.
+                let latest = queued.iter().map(|queued| queued.now).max();
+                let rolled = match latest {
+                    Some(latest) => {
+                        let mut live = writer.lock().await;
+                        if live.needs_roll(latest)
+                            && let Some(Ok(early)) = next.take()
+                        {
+                            // Ended now, not when its connection is next used: it holds the
+                            // write lock. Its failure only means the lock went with it.
+                            let _ = early.rollback().await;
+                        }
+                        live.roll(latest).await
+                    }
+                    None => Ok(false),
+                };
                 // A transaction begun early, or a new one (also when beginning early failed: the
                 // database may be back, and these decisions have not been tried).
-                let begun = match next.take() {
-                    Some(Ok(begun)) => Ok(begun),
-                    Some(Err(_)) | None => Begun::new(&store).await,
+                let begun = match (rolled, next.take()) {
+                    (Err(error), _) => Err(error),
+                    (Ok(_), Some(Ok(begun))) => Ok(begun),
+                    (Ok(_), Some(Err(_)) | None) => Begun::new(&store).await,
                 };
                 let results = match begun {
                     Ok(begun) => {

@@ -749,6 +749,52 @@ async fn a_batch_the_database_refuses_leaves_nothing_in_the_book() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_batch_that_needs_the_book_rolled_forward_rolls_it_and_commits() {
+    for db in support::databases("shared-roll").await {
+        let (store, shared) = shared_book(&db).await;
+        let member = {
+            let probe = LiveBook::load(&store, now(), &actor("probe"))
+                .await
+                .expect("loads");
+            (100..)
+                .find(|&member| !offers_for(&probe, member).is_empty())
+                .expect("a member with offers")
+        };
+        // A decision made 40 days on: the book then reaches too short a way ahead, and the
+        // writer rebuilds it (before it takes the write lock) and still decides on it.
+        let later = now()
+            .checked_add(jiff::SignedDuration::from_hours(40 * 24))
+            .expect("in range");
+        let horizon = |shared: caretime_store::shared::SharedBook| async move {
+            shared
+                .read_ahead(now(), |ctx| ctx.book.availability().horizon().last)
+                .await
+                .expect("reads")
+        };
+        let before = horizon(shared.clone()).await;
+        let decision = shared
+            .decide(later, actor("server"), booking(), move |ctx| {
+                book(ctx, member, None).map_err(Into::into)
+            })
+            .await
+            .expect("no store error");
+        committed_appointment(&decision);
+        assert!(horizon(shared.clone()).await > before, "{}", db.backend);
+        let count = shared
+            .read(later, |ctx| ctx.book.appointment_count())
+            .await
+            .expect("reads");
+        assert_eq!(count, 1, "{}", db.backend);
+        assert_eq!(
+            store.check(&actor("check"), now()).await.expect("checks"),
+            Vec::new()
+        );
+        store.close().await;
+        db.finish().await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_book_loaded_from_a_snapshot_is_the_book_the_journal_replays() {
     for db in support::databases("snapshot").await {
