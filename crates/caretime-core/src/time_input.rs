@@ -67,10 +67,19 @@ pub fn parse_instant(text: &str) -> Result<Timestamp, TimeInputError> {
                 .to_time_zone()
                 .map_err(|_| TimeInputError::UnknownZone)?;
             // jiff's default for a zoned time is RFC 9557's: an offset in conflict with the
-            // zone is an error.
-            Zoned::from_str(text)
-                .map(|zoned| zoned.timestamp())
-                .map_err(|_| TimeInputError::OffsetConflict)
+            // zone is an error. An offset the zone does not have at that instant is one too,
+            // checked here as well: jiff let `0000-01-01 00:00Z[America/Los_Angeles]` through,
+            // where the zone's offset is local mean time, -07:52:58 (found by the fuzz test).
+            let zoned = Zoned::from_str(text).map_err(|_| TimeInputError::OffsetConflict)?;
+            let given = match pieces.offset() {
+                Some(PiecesOffset::Numeric(offset)) => Some(offset.offset()),
+                Some(PiecesOffset::Zulu) => Some(jiff::tz::Offset::UTC),
+                _ => None,
+            };
+            match given {
+                Some(given) if given != zoned.offset() => Err(TimeInputError::OffsetConflict),
+                _ => Ok(zoned.timestamp()),
+            }
         }
         (Some(_), None) => Timestamp::from_str(text).map_err(|_| TimeInputError::Invalid),
     }
@@ -93,6 +102,23 @@ pub fn parse_date(text: &str) -> Result<Date, TimeInputError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_offset_the_zone_does_not_have_is_a_conflict() {
+        // Local mean time in Los Angeles before 1883 is -07:52:58, not UTC.
+        assert_eq!(
+            parse_instant("0000-01-01 00:00Z[America/Los_Angeles]"),
+            Err(TimeInputError::OffsetConflict)
+        );
+        assert_eq!(
+            parse_instant("2025-11-26T00:30:00Z[America/Los_Angeles]"),
+            Err(TimeInputError::OffsetConflict)
+        );
+        assert_eq!(
+            parse_instant("2025-11-26T00:30:00Z[UTC]").map(|at| at.to_string()),
+            Ok("2025-11-26T00:30:00Z".to_owned())
+        );
+    }
 
     #[test]
     fn zoned_and_offset_times_are_read() {
