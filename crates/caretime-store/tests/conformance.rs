@@ -670,15 +670,7 @@ async fn a_batch_the_database_refuses_leaves_nothing_in_the_book() {
     use caretime_store::shared::SharedError;
     for db in support::databases("refused-batch").await {
         let (store, shared) = shared_book(&db).await;
-        let members: Vec<u32> = {
-            let probe = LiveBook::load(&store, now(), &actor("probe"))
-                .await
-                .expect("loads");
-            (100..)
-                .filter(|&member| !offers_for(&probe, member).is_empty())
-                .take(2)
-                .collect()
-        };
+        let (_, members) = contested(&store, 2).await;
         let decide = |member: u32| {
             let shared = shared.clone();
             async move {
@@ -753,14 +745,8 @@ async fn a_batch_the_database_refuses_leaves_nothing_in_the_book() {
 async fn a_batch_that_needs_the_book_rolled_forward_rolls_it_and_commits() {
     for db in support::databases("shared-roll").await {
         let (store, shared) = shared_book(&db).await;
-        let member = {
-            let probe = LiveBook::load(&store, now(), &actor("probe"))
-                .await
-                .expect("loads");
-            (100..)
-                .find(|&member| !offers_for(&probe, member).is_empty())
-                .expect("a member with offers")
-        };
+        let (_, members) = contested(&store, 1).await;
+        let member = members[0];
         // A decision made 40 days on: the book then reaches too short a way ahead, and the
         // writer rebuilds it (before it takes the write lock) and still decides on it.
         let later = now()
