@@ -61,6 +61,12 @@ pub(crate) enum Pool {
 /// How long a writer waits for another's write lock before it reports the database busy.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// A PostgreSQL connection idle for longer than this is pinged before it is handed out; one in
+/// steady use is not. sqlx pings at every acquire by default, a round trip that was one of the
+/// two a served request's token lookup made. A server restarted or a connection cut while in
+/// use shows as an error of the statement it was running, and sqlx closes that connection.
+const PING_WHEN_IDLE: Duration = Duration::from_secs(30);
+
 impl Pool {
     /// Connects to `url` (`sqlite://FILE`, `sqlite::memory:`, `postgres://...`). A SQLite file is
     /// created if `create` and it does not exist, and runs in WAL mode (readers do not wait for
@@ -109,6 +115,15 @@ impl Pool {
             let pool = PgPoolOptions::new()
                 .max_connections(max)
                 .acquire_timeout(BUSY_TIMEOUT)
+                .test_before_acquire(false)
+                .before_acquire(|connection, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for > PING_WHEN_IDLE {
+                            sqlx::Connection::ping(connection).await?;
+                        }
+                        Ok(true)
+                    })
+                })
                 .connect_with(options)
                 .await
                 .map_err(|error| StoreError::connect(url, error))?;
