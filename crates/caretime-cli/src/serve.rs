@@ -51,7 +51,9 @@ pub(crate) enum UserCommand {
     /// opens only their GET /Practitioner/ID/calendar.ics?token=..., for calendar programs that
     /// subscribe to a URL and cannot send an Authorization header.
     Feed(UserNameArgs),
-    /// Revoke every token of a user (feed tokens too).
+    /// Revoke every token of a user (feed tokens too). Running servers stop taking them when
+    /// the database tells them (PostgreSQL: a notification, milliseconds; SQLite: at once, as
+    /// a server there reads the token at every request).
     Revoke(UserNameArgs),
     /// List the users and their roles.
     List(StoreArgs),

@@ -83,9 +83,11 @@ pub struct AppState {
 
 impl AppState {
     /// The state of a server on `store` and its cached `book`, with fresh metrics and the
-    /// default rate limit ([`DEFAULT_RATE_LIMIT`]). Starts the audit writer: call it within a
-    /// Tokio runtime.
+    /// default rate limit ([`DEFAULT_RATE_LIMIT`]). Starts the audit writer and, on
+    /// PostgreSQL, the token cache ([`Store::with_token_cache`]; `state.store` has it, so a
+    /// revocation through it takes effect at once): call it within a Tokio runtime.
     pub fn new(store: Store, book: SharedBook, clock: Clock) -> AppState {
+        let store = store.with_token_cache();
         AppState {
             audit: AuditQueue::start(store.clone()),
             store,

@@ -20,6 +20,7 @@ pub mod region;
 pub mod shared;
 pub mod snapshot;
 mod tables;
+mod tokens;
 pub mod users;
 pub mod wire;
 
@@ -209,6 +210,8 @@ fn audit_statement(actor: &Actor, at: Timestamp, event: &AuditEvent) -> Statemen
 pub struct Store {
     pool: Pool,
     url: String,
+    /// A server's cache of API tokens (PostgreSQL only; [`Store::with_token_cache`]).
+    tokens: Option<std::sync::Arc<tokens::TokenCache>>,
 }
 
 impl Store {
@@ -236,6 +239,7 @@ impl Store {
         let store = Store {
             pool,
             url: db::shown_url(url),
+            tokens: None,
         };
         store.pool.migrate().await?;
         Ok(store)
@@ -248,7 +252,33 @@ impl Store {
         Ok(Store {
             pool,
             url: db::shown_url(url),
+            tokens: None,
         })
+    }
+
+    /// This store (and its clones) keeps the users of the API tokens it looks up, on
+    /// PostgreSQL, where a connection of its own listens for changes to users and tokens and
+    /// each change empties the cache: a server's requests then skip the token's round trip. A
+    /// revocation made elsewhere takes effect when its notification arrives (milliseconds), one
+    /// made through this store at once; while that connection is lost, every lookup asks the
+    /// database. On SQLite, the same store (no cache). Call within a Tokio runtime.
+    #[must_use]
+    pub fn with_token_cache(mut self) -> Store {
+        if let Pool::Postgres(pool) = &self.pool
+            && self.tokens.is_none()
+        {
+            let options = (*pool.connect_options()).clone();
+            self.tokens = Some(tokens::TokenCache::start(options));
+        }
+        self
+    }
+
+    /// How many tokens the cache keeps, and whether it answers (listens for changes); `None`
+    /// without a cache.
+    pub fn token_cache(&self) -> Option<(usize, bool)> {
+        self.tokens
+            .as_ref()
+            .map(|cache| (cache.len(), cache.is_listening()))
     }
 
     /// The database's URL, without a password.

@@ -219,15 +219,31 @@ impl Store {
         tx.run(&audit_statement(actor, now, &user_audit("revoke", name)))
             .await?;
         tx.commit().await?;
+        // The notification reaches this process's cache too, but not before this returns.
+        if let Some(cache) = &self.tokens {
+            cache.forget();
+        }
         Ok(revoked)
     }
 
-    /// The user a live (unrevoked) API token with this hash belongs to.
+    /// The user a live (unrevoked) API token with this hash belongs to (from the token cache
+    /// when this store keeps one: [`Store::with_token_cache`]).
     pub async fn user_by_token(&self, token_hash: &str) -> Result<Option<UserRow>, StoreError> {
         let sql = "SELECT u.id, u.name, u.role, u.clinician, u.password_hash FROM api_token t \
                    JOIN app_user u ON u.id = t.user_id WHERE t.hash = $1 AND t.revoked_at IS NULL \
                    AND t.scope = 'api'";
-        one_user(self.pool(), sql, token_hash).await
+        let Some(cache) = &self.tokens else {
+            return one_user(self.pool(), sql, token_hash).await;
+        };
+        let lookup = match cache.get(token_hash) {
+            Ok(user) => return Ok(Some(user)),
+            Err(lookup) => lookup,
+        };
+        let user = one_user(self.pool(), sql, token_hash).await?;
+        if let Some(user) = &user {
+            cache.keep(lookup, token_hash, user);
+        }
+        Ok(user)
     }
 
     /// The user a live calendar feed token with this hash belongs to.

@@ -1355,3 +1355,144 @@ async fn each_request_is_kept_once_as_first_carried_and_an_older_journal_gives_t
         db.finish().await;
     }
 }
+
+/// Waits (up to ten seconds) for `check` to hold.
+async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !check().await {
+        assert!(std::time::Instant::now() < deadline, "never: {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_s_cached_token_ends_when_any_process_revokes_it() {
+    use caretime_store::users::NewUser;
+    for db in support::databases("token-cache").await {
+        let admin = actor("admin");
+        // Another process (`caretime user ...`) and a server, with its cache.
+        let other = imported(&db).await;
+        let server = Store::open(&db.url)
+            .await
+            .expect("opens")
+            .with_token_cache();
+        let alice = |token_hash| NewUser {
+            name: "alice",
+            role: "scheduler",
+            clinician: None,
+            password_hash: None,
+            token_hash,
+        };
+        other
+            .add_user(&alice("t1"), &admin, now())
+            .await
+            .expect("adds");
+        let name = async |store: &Store, hash| {
+            store
+                .user_by_token(hash)
+                .await
+                .expect("reads")
+                .map(|user| user.name)
+        };
+        if db.backend == "sqlite" {
+            assert_eq!(server.token_cache(), None, "no cache on SQLite");
+            assert_eq!(name(&server, "t1").await.as_deref(), Some("alice"));
+            other
+                .revoke_tokens("alice", &admin, now())
+                .await
+                .expect("revokes");
+            assert_eq!(name(&server, "t1").await, None);
+            db.finish().await;
+            continue;
+        }
+        eventually("the cache listens", async || {
+            server.token_cache() == Some((0, true))
+        })
+        .await;
+        assert_eq!(name(&server, "t1").await.as_deref(), Some("alice"));
+        assert_eq!(server.token_cache(), Some((1, true)), "kept");
+        assert_eq!(name(&server, "unknown").await, None);
+        assert_eq!(
+            server.token_cache(),
+            Some((1, true)),
+            "an unknown token is not kept"
+        );
+
+        // The cache answers without the database: with the trigger off, a revocation in plain
+        // SQL goes unseen (until the entry's age runs out).
+        let mut sql = sqlx::PgConnection::connect(&db.url)
+            .await
+            .expect("connects");
+        for statement in [
+            "ALTER TABLE api_token DISABLE TRIGGER api_token_changed",
+            "UPDATE api_token SET revoked_at = 1 WHERE hash = 't1'",
+            "ALTER TABLE api_token ENABLE TRIGGER api_token_changed",
+        ] {
+            sqlx::query(statement)
+                .execute(&mut sql)
+                .await
+                .expect(statement);
+        }
+        assert_eq!(name(&other, "t1").await, None, "revoked in the database");
+        assert_eq!(
+            name(&server, "t1").await.as_deref(),
+            Some("alice"),
+            "cached"
+        );
+
+        // With the trigger on, any change reaches the cache: here a new token from another
+        // process, then a revocation by another process, then one in plain SQL.
+        other
+            .add_token("alice", "t2", &admin, now())
+            .await
+            .expect("a token");
+        eventually("the cache forgets t1", async || {
+            name(&server, "t1").await.is_none()
+        })
+        .await;
+        assert_eq!(name(&server, "t2").await.as_deref(), Some("alice"));
+        other
+            .revoke_tokens("alice", &admin, now())
+            .await
+            .expect("revokes");
+        eventually("a revocation elsewhere ends t2", async || {
+            name(&server, "t2").await.is_none()
+        })
+        .await;
+        other
+            .add_token("alice", "t3", &admin, now())
+            .await
+            .expect("a token");
+        eventually("t3 is kept", async || {
+            name(&server, "t3").await.is_some() && server.token_cache() == Some((1, true))
+        })
+        .await;
+        sqlx::query("UPDATE api_token SET revoked_at = 2 WHERE hash = 't3'")
+            .execute(&mut sql)
+            .await
+            .expect("revokes in SQL");
+        eventually("a revocation in plain SQL ends t3", async || {
+            name(&server, "t3").await.is_none()
+        })
+        .await;
+
+        // A revocation through the server's own store takes effect at once.
+        other
+            .add_token("alice", "t4", &admin, now())
+            .await
+            .expect("a token");
+        eventually("t4 is kept", async || {
+            name(&server, "t4").await.is_some() && server.token_cache() == Some((1, true))
+        })
+        .await;
+        server
+            .revoke_tokens("alice", &admin, now())
+            .await
+            .expect("revokes");
+        assert_eq!(name(&server, "t4").await, None, "at once");
+        sql.close().await.ok();
+        drop(server);
+        other.close().await;
+        db.finish().await;
+    }
+}

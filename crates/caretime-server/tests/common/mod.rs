@@ -116,12 +116,16 @@ pub(crate) async fn start_limited(db: &TestDb, per_second: u32) -> Running {
     let clock = Clock::system();
     let mut state = AppState::new(store.clone(), book, clock.clone());
     state.rate_limit = caretime_server::metrics::RateLimit::per_second(per_second);
+    let state_store = state.store.clone();
     let served = tokio::spawn(serve(listener, state, async {
         let _ = stopped.await;
     }));
     Running {
         base,
-        store,
+        // The server's own store (with its token cache): a revocation through it takes
+        // effect at once, as one through `caretime user revoke` does when its notification
+        // arrives.
+        store: state_store,
         tokens,
         stop,
         clock,
