@@ -288,6 +288,16 @@ impl RowSet {
         fill_bits(&mut self.words, start - offset, end - offset);
     }
 
+    /// Takes a row out (a row outside the set's window is not in it).
+    pub fn remove(&mut self, row: usize) {
+        if let Some(word) = (row / 64)
+            .checked_sub(self.first_word)
+            .and_then(|idx| self.words.get_mut(idx))
+        {
+            *word &= !(1 << (row % 64));
+        }
+    }
+
     /// Whether the set holds `row`.
     pub fn contains(&self, row: usize) -> bool {
         self.word(row / 64) & (1 << (row % 64)) != 0
@@ -304,6 +314,13 @@ impl RowSet {
     pub fn intersect_with(&mut self, other: &RowSet) {
         for (word, other) in self.paired(other) {
             *word &= other;
+        }
+    }
+
+    /// Takes out every row also in `other`.
+    pub fn difference_with(&mut self, other: &RowSet) {
+        for (word, other) in self.paired(other) {
+            *word &= !other;
         }
     }
 

@@ -30,7 +30,7 @@ use jiff::{SignedDuration, Timestamp};
 use smallvec::{SmallVec, smallvec};
 
 use crate::availability::{
-    Availability, AvailabilityError, FreeKind, Horizon, Minute, Schedule, Urgency,
+    Availability, AvailabilityError, FreeKind, Horizon, Minute, Pool, RowSet, Schedule, Urgency,
 };
 use crate::episode::{
     Cadence, Episode, EpisodeAppointments, EpisodeRefusal, FollowUp, LongerWait, next_follow_up,
@@ -585,6 +585,11 @@ pub struct Book {
     /// The episode of each appointment, by appointment index (`u32::MAX`: none; appointments
     /// past the end have none).
     episode_of: Vec<u32>,
+    /// Each clinician's open episodes, by clinician index.
+    caseloads: Vec<u32>,
+    /// The rows of internal clinicians at the policy's caseload cap, and how many they are.
+    closed_to_new: RowSet,
+    n_closed_to_new: usize,
 }
 
 /// A slot the member chose instead of the offer's start (same clinician or another).
@@ -610,6 +615,7 @@ impl Book {
             Availability::build(&schedules, horizon, policy.urgent_hold_release_minutes)?;
         let directory = Directory::new(region, &availability);
         availability.set_tags(directory.n_tags(), |clinician| directory.tags_of(clinician))?;
+        let closed_to_new = RowSet::empty(availability.n_rows());
         Ok(Book {
             schedules,
             availability,
@@ -624,7 +630,56 @@ impl Book {
             by_clinician: vec![Vec::new(); region.clinicians.len()],
             member_episodes: HashMap::new(),
             episode_of: Vec::new(),
+            caseloads: vec![0; region.clinicians.len()],
+            closed_to_new,
+            n_closed_to_new: 0,
         })
+    }
+
+    /// The open episodes `clinician` treats.
+    pub fn caseload(&self, clinician: ClinicianId) -> u32 {
+        self.caseloads.get(clinician.index()).copied().unwrap_or(0)
+    }
+
+    /// Whether `clinician` takes new patients: false for an internal clinician at the policy's
+    /// caseload cap.
+    pub fn takes_new_patients(&self, clinician: ClinicianId) -> bool {
+        self.availability
+            .row_of(clinician)
+            .is_none_or(|row| !self.closed_to_new.contains(row))
+    }
+
+    /// Counts an episode of `clinician` opening (`opens`) or closing, and opens or closes them
+    /// to new patients at the cap.
+    fn count_episode(&mut self, clinician: ClinicianId, opens: bool) {
+        let Some(caseload) = self.caseloads.get_mut(clinician.index()) else {
+            return;
+        };
+        if opens {
+            *caseload += 1;
+        } else {
+            *caseload = caseload.saturating_sub(1);
+        }
+        let Some(cap) = self.policy.find.caseload_cap else {
+            return;
+        };
+        let Some(row) = self.availability.row_of(clinician) else {
+            return;
+        };
+        let pool = self.availability.pool_of_row(row);
+        if pool != Pool::INTERNAL_THERAPY && pool != Pool::INTERNAL_PSYCHIATRY {
+            return;
+        }
+        let at_cap = *caseload >= cap;
+        if at_cap != self.closed_to_new.contains(row) {
+            if at_cap {
+                self.closed_to_new.insert(row);
+                self.n_closed_to_new += 1;
+            } else {
+                self.closed_to_new.remove(row);
+                self.n_closed_to_new -= 1;
+            }
+        }
     }
 
     /// Free time.
@@ -827,6 +882,7 @@ impl Book {
             directory: &self.directory,
             policy: &self.policy.find,
             rules,
+            closed_to_new: (self.n_closed_to_new > 0).then_some(&self.closed_to_new),
         }
     }
 
@@ -1609,6 +1665,9 @@ impl Book {
                     .entry(episode.member)
                     .or_default()
                     .push(episode.id);
+                if episode.discharged.is_none() {
+                    self.count_episode(episode.clinician, true);
+                }
                 Ok(Undo::Opened)
             }
             Change::Attach {
@@ -1652,6 +1711,8 @@ impl Book {
                     .filter(|known| known.discharged.is_none())
                     .ok_or(ApplyError::StaleEpisode(*episode))?;
                 known.discharged = Some(*at);
+                let clinician = known.clinician;
+                self.count_episode(clinician, false);
                 Ok(Undo::Discharged(*episode))
             }
             Change::Reschedule {
@@ -1817,12 +1878,15 @@ impl Book {
                 }
             }
             Undo::Opened => {
-                if let Some(episode) = self.episodes.pop()
-                    && let Some(of_member) = self.member_episodes.get_mut(&episode.member)
-                {
-                    of_member.pop();
-                    if of_member.is_empty() {
-                        self.member_episodes.remove(&episode.member);
+                if let Some(episode) = self.episodes.pop() {
+                    if episode.discharged.is_none() {
+                        self.count_episode(episode.clinician, false);
+                    }
+                    if let Some(of_member) = self.member_episodes.get_mut(&episode.member) {
+                        of_member.pop();
+                        if of_member.is_empty() {
+                            self.member_episodes.remove(&episode.member);
+                        }
                     }
                 }
             }
@@ -1830,7 +1894,12 @@ impl Book {
                 self.episodes[episode.index()].appointments.pop();
                 self.episode_of[appointment.index()] = u32::MAX;
             }
-            Undo::Discharged(episode) => self.episodes[episode.index()].discharged = None,
+            Undo::Discharged(episode) => {
+                let known = &mut self.episodes[episode.index()];
+                known.discharged = None;
+                let clinician = known.clinician;
+                self.count_episode(clinician, true);
+            }
             Undo::Cadence(episode, before) => self.episodes[episode.index()].cadence = before,
             Undo::Rescheduled { idx, before, from } => {
                 let clinician = before.clinician;

@@ -120,6 +120,9 @@ pub struct FindPolicy {
     pub referral_days: u32,
     /// Where a follow-up with a treating clinician is offered.
     pub follow_ups: FollowUps,
+    /// Open episodes an internal clinician may treat before taking no new patient (their own
+    /// patients' follow-ups still come to them); `None`: no cap (the standard policy).
+    pub caseload_cap: Option<u32>,
 }
 
 /// Where a request with a treating clinician (a follow-up) is offered.
@@ -169,6 +172,7 @@ impl FindPolicy {
         intake_reserve: IntakeReserve::NONE,
         referral_days: 0,
         follow_ups: FollowUps::TimelyAnywhere,
+        caseload_cap: None,
     };
 }
 
@@ -975,6 +979,9 @@ pub struct FindContext<'a, 'r> {
     pub policy: &'a FindPolicy,
     /// The timely-access rules (offers borrow their names).
     pub rules: &'r RuleSet,
+    /// The rows of clinicians who take no new patient (at their caseload cap), if any: only
+    /// a request's treating clinician may offer them.
+    pub closed_to_new: Option<&'a RowSet>,
 }
 
 /// A find's filters for one pool.
@@ -1057,6 +1064,7 @@ pub fn find_within<'r>(
         directory,
         policy,
         rules,
+        closed_to_new,
     } = *context;
     debug_assert_eq!(
         rules.deadline_instants(&request.deadline_query()).ok(),
@@ -1182,9 +1190,18 @@ pub fn find_within<'r>(
             }
             concordant
         };
-        let masks_for = |pool: Pool| Masks {
-            reachable: directory.reachable(member, policy.max_travel_km, pool),
-            concordant: None,
+        let masks_for = |pool: Pool| {
+            let mut reachable = directory.reachable(member, policy.max_travel_km, pool);
+            // The cap is internal clinicians' (a network provider gives the plan a few hours).
+            if let Some(closed) = closed_to_new
+                && (pool == Pool::INTERNAL_THERAPY || pool == Pool::INTERNAL_PSYCHIATRY)
+            {
+                reachable.to_mut().difference_with(closed);
+            }
+            Masks {
+                reachable,
+                concordant: None,
+            }
         };
         let mut masks: [Option<Masks>; 2] = [None, None];
         // Every row of the concordant filter speaks the member's language, so its searches may

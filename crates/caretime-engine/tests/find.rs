@@ -947,6 +947,7 @@ proptest! {
                     directory: &directory,
                     policy: &policy,
                     rules: &rules,
+                    closed_to_new: None,
                 };
                 find(&context, &request, now).expect("a valid request")
             };

@@ -1,6 +1,6 @@
 //! The find's clinic policies, each against a hand count on the shared test region (one direct
 //! hour a weekday, 09:00-10:00, per clinician): the intake reserve, returns booked on the
-//! treating clinician's calendar, and the network referral's delay.
+//! treating clinician's calendar, the network referral's delay, and the caseload cap.
 
 mod support;
 
@@ -208,4 +208,85 @@ fn a_network_offer_waits_for_the_referral() {
             "referral {referral_days} days"
         );
     }
+}
+
+/// Applies what the book decided.
+fn apply(book: &mut Book, outcome: Outcome) {
+    match outcome {
+        Outcome::Accepted(changes) => book.apply(&changes).expect("decided on this book"),
+        Outcome::Refused(refusals) => panic!("refused: {refusals:?}"),
+    }
+}
+
+#[test]
+fn a_clinician_at_the_caseload_cap_takes_no_new_patient_but_keeps_their_own() {
+    use caretime_core::id::{EpisodeId, MemberId};
+    use caretime_core::request::Preferences;
+    use caretime_engine::episode::{Cadence, LongerWait};
+    let region = region();
+    let mut book = book(
+        &region,
+        FindPolicy {
+            caseload_cap: Some(2),
+            ..FindPolicy::STANDARD
+        },
+    );
+    let open = |book: &mut Book, member: u32, clinician: u32| {
+        let outcome = book.decide_open_episode(
+            MemberId(member),
+            ClinicianId(clinician),
+            Cadence::Weekly,
+            LongerWait::NotDocumented,
+            Preferences::default(),
+        );
+        apply(book, outcome);
+    };
+    let initial = request(1, 0, RequestKind::Initial, MONDAY_8AM);
+    let first = |book: &Book| starts(&offers(book, &region, &initial)[..1]);
+    // Every clinician is free Monday 09:00; ties go to the lowest clinician id.
+    let monday = "2025-12-01T17:00:00Z".to_owned();
+    assert_eq!(first(&book), vec![(0, monday.clone(), Route::Internal)]);
+    // One open episode is under the cap of two: clinician 0 still takes new patients.
+    open(&mut book, 10, 0);
+    assert_eq!(
+        (
+            book.caseload(ClinicianId(0)),
+            book.takes_new_patients(ClinicianId(0))
+        ),
+        (1, true)
+    );
+    assert_eq!(first(&book), vec![(0, monday.clone(), Route::Internal)]);
+    // Two: at the cap, so a new patient is offered clinician 1 at the same time.
+    open(&mut book, 11, 0);
+    assert!(!book.takes_new_patients(ClinicianId(0)));
+    assert_eq!(first(&book), vec![(1, monday.clone(), Route::Internal)]);
+    // Clinician 0's own patient still gets clinician 0 (a follow-up is not a new patient).
+    let own = offers(&book, &region, &follow_up(2, "2025-11-24T09:00:00-08:00"));
+    assert_eq!(
+        (own[0].clinician, own[0].route),
+        (ClinicianId(0), Route::Continuity)
+    );
+    // Both internal clinicians at the cap: the network therapist (no cap) is offered.
+    open(&mut book, 12, 1);
+    open(&mut book, 13, 1);
+    assert_eq!(first(&book), vec![(2, monday.clone(), Route::Network)]);
+    // A discharge opens clinician 0 again; undoing it (rolling back) closes them again.
+    let discharge = book.decide_discharge(EpisodeId(0), at(MONDAY_8AM));
+    let Outcome::Accepted(changes) = discharge else {
+        panic!("an open episode discharges");
+    };
+    let mut after = book.clone();
+    after.apply(&changes).expect("applies");
+    assert_eq!(after.caseload(ClinicianId(0)), 1);
+    assert_eq!(first(&after), vec![(0, monday.clone(), Route::Internal)]);
+    // Applied with a change the book refuses, the whole decision rolls back.
+    let mut refused = changes.to_vec();
+    refused.push(caretime_engine::book::Change::Discharge {
+        episode: EpisodeId(99),
+        at: at(MONDAY_8AM),
+    });
+    let mut rolled = book.clone();
+    assert!(rolled.apply(&refused).is_err());
+    assert_eq!(rolled.caseload(ClinicianId(0)), 2);
+    assert_eq!(first(&rolled), vec![(2, monday, Route::Network)]);
 }

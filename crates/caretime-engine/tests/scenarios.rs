@@ -421,6 +421,7 @@ fn check(fixture: &str) {
                     directory: &book.directory,
                     policy: &world.policy,
                     rules: &rules,
+                    closed_to_new: None,
                 };
                 last = Some(
                     find(&context, &request, now)

@@ -54,6 +54,7 @@
 //! referral-days = 5             # a network referral's delay
 //! network-acceptance = 0.7      # members who take a network referral
 //! arranges-out-of-network = 0.05  # late offers the plan arranges out of network instead
+//! caseload-cap = 60             # optional: open episodes before a therapist takes no new patient
 //!
 //! [wages]                       # for the staffing planner
 //! annual-cost-per-fte = 185000
@@ -217,6 +218,9 @@ pub struct ClinicPolicy {
     pub network_acceptance: f64,
     /// What happens to a request whose best offer is late.
     pub late_offers: LateOffers,
+    /// Open episodes an internal clinician treats before taking no new patient (`None`: no
+    /// cap).
+    pub caseload_cap: Option<u32>,
 }
 
 /// What the plan does with a request whose best offer misses the deadline.
@@ -241,6 +245,7 @@ impl ClinicPolicy {
         referral_days: 0,
         network_acceptance: 1.0,
         late_offers: LateOffers::BookAndRecord,
+        caseload_cap: None,
     };
 
     /// The book's policy: the standard one with this clinic's find.
@@ -250,6 +255,7 @@ impl ClinicPolicy {
                 intake_reserve: self.intake_reserve,
                 follow_ups: self.follow_ups,
                 referral_days: self.referral_days,
+                caseload_cap: self.caseload_cap,
                 ..FindPolicy::STANDARD
             },
             ..BookPolicy::STANDARD
@@ -468,6 +474,8 @@ struct ClinicFile {
     referral_days: u32,
     #[serde(default)]
     network_acceptance: Option<f64>,
+    #[serde(default)]
+    caseload_cap: Option<u32>,
     #[serde(default)]
     arranges_out_of_network: Option<f64>,
 }
@@ -996,6 +1004,13 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
                     ));
                 }
             };
+            if spec.caseload_cap == Some(0) {
+                return Err(FileError::field(
+                    file,
+                    "clinic.caseload-cap",
+                    "a cap of 0 would take no patient at all; leave it out for no cap",
+                ));
+            }
             if spec.referral_days > 365 || spec.intake_reserve_release_days > 365 {
                 return Err(FileError::field(
                     file,
@@ -1025,6 +1040,7 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
                         LateOffers::Arrange(share(file, "clinic.arranges-out-of-network", chance)?)
                     }
                 },
+                caseload_cap: spec.caseload_cap,
             }
         }
     };

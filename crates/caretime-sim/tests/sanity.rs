@@ -738,3 +738,40 @@ fn waits_explode_as_utilisation_approaches_one() {
         "excess wait at 0.95: {excess_95} (waits {waits:?})"
     );
 }
+
+/// Where the replications' requests were booked, summed: (continuity, internal, network).
+fn routes(replications: &[Replication]) -> (u64, u64, u64) {
+    replications
+        .iter()
+        .fold((0, 0, 0), |(c, i, n), replication| {
+            let routes = &replication.report.routes;
+            (
+                c + routes.continuity,
+                i + routes.internal,
+                n + routes.network,
+            )
+        })
+}
+
+#[test]
+fn a_caseload_cap_sends_new_patients_to_the_network() {
+    // The fixture has about eight internal therapists for 24,000 members, 10-13 % of whom start
+    // an episode a year and stay in it for weeks: each therapist's open episodes run into the
+    // dozens. A cap of 5 closes every therapist to new patients most of the time, so new
+    // patients go to other internal clinicians less and to the network more; a cap nobody
+    // reaches changes nothing, byte for byte.
+    let (_, open) = simulate(&small());
+    let mut capped = small();
+    capped.clinic.caseload_cap = Some(5);
+    let (_, capped) = simulate(&capped);
+    let (_, open_internal, open_network) = routes(&open);
+    let (_, capped_internal, capped_network) = routes(&capped);
+    assert!(
+        capped_internal < open_internal / 2 && capped_network > open_network,
+        "internal {open_internal} -> {capped_internal}, network {open_network} -> {capped_network}"
+    );
+    let mut unreached = small();
+    unreached.clinic.caseload_cap = Some(1_000_000);
+    let (unreached, _) = simulate(&unreached);
+    assert_eq!(json_text(&unreached), json_text(&simulate(&small()).0));
+}

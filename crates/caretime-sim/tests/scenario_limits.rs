@@ -141,6 +141,10 @@ fn clinic_policies_out_of_range_are_refused_by_name() {
     );
     refused(&with("referral-days = 5", "referral-days = 400"), "clinic");
     refused(
+        &with("referral-days = 5", "referral-days = 5\ncaseload-cap = 0"),
+        "clinic.caseload-cap",
+    );
+    refused(
         &with(
             "attend-odds-per-week-beyond = 0.95",
             "attend-odds-per-week-beyond = 1.2",
