@@ -20,6 +20,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -52,6 +53,8 @@ pub struct Metrics {
     durations: Family<RouteLabels, Histogram>,
     decisions: Family<DecisionLabels, Counter>,
     limited: Counter,
+    token_cache_entries: Gauge,
+    token_cache_listening: Gauge,
 }
 
 impl Default for Metrics {
@@ -86,12 +89,27 @@ impl Default for Metrics {
             "Requests refused by the per-client rate limit",
             limited.clone(),
         );
+        let token_cache_entries = Gauge::default();
+        registry.register(
+            "token_cache_entries",
+            "API tokens whose users this server keeps (PostgreSQL; 0 on SQLite, which keeps none)",
+            token_cache_entries.clone(),
+        );
+        let token_cache_listening = Gauge::default();
+        registry.register(
+            "token_cache_listening",
+            "1 while the token cache listens for changes to users and tokens (and so answers); \
+             0 while every lookup asks the database",
+            token_cache_listening.clone(),
+        );
         Metrics {
             registry,
             requests,
             durations,
             decisions,
             limited,
+            token_cache_entries,
+            token_cache_listening,
         }
     }
 }
@@ -117,6 +135,12 @@ impl Metrics {
 
 /// `GET /metrics`.
 pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
+    let (entries, listening) = state.store.token_cache().unwrap_or((0, false));
+    let metrics = &state.metrics;
+    metrics
+        .token_cache_entries
+        .set(i64::try_from(entries).unwrap_or(i64::MAX));
+    metrics.token_cache_listening.set(i64::from(listening));
     (
         [(
             header::CONTENT_TYPE,

@@ -152,6 +152,30 @@ async fn roles_decide_who_reads_what_and_every_refusal_is_audited() {
             "reading the audit log is audited"
         );
 
+        // On PostgreSQL the server keeps the tokens it has checked (see /metrics).
+        if backend == "postgres" {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while server.store.token_cache().map(|(_, listening)| listening) != Some(true) {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the token cache never listens"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            let (status, _, _) = server.get("/Practitioner/3", Some(&tokens.scheduler)).await;
+            assert_eq!(status, StatusCode::OK);
+            let text = reqwest::get(format!("{}/metrics", server.base))
+                .await
+                .expect("answers")
+                .text()
+                .await
+                .expect("text");
+            assert!(
+                text.contains("caretime_token_cache_listening 1")
+                    && !text.contains("caretime_token_cache_entries 0"),
+                "{text}"
+            );
+        }
         // A revoked token stops working at once.
         server
             .store
@@ -1462,6 +1486,14 @@ async fn metrics_count_requests_by_route_and_a_fast_client_is_throttled() {
         "{text}"
     );
     assert!(!text.contains("/Practitioner/3"), "no ids in the metrics");
+    assert_eq!(
+        (
+            line("caretime_token_cache_entries"),
+            line("caretime_token_cache_listening")
+        ),
+        (Some(0.0), Some(0.0)),
+        "SQLite keeps no token cache"
+    );
     assert!(
         text.ends_with("# EOF\n"),
         "OpenMetrics text ends with # EOF"
