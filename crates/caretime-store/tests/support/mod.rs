@@ -74,7 +74,10 @@ pub async fn postgres(test: &str) -> Option<TestDb> {
             .append(true)
             .open(log)
             .expect("the PostgreSQL test log");
-        writeln!(file, "{test}").expect("the PostgreSQL test log");
+        // One write of the whole line: `writeln!` may write the name and the newline apart, and
+        // concurrent tests then run their names together.
+        file.write_all(format!("{test}\n").as_bytes())
+            .expect("the PostgreSQL test log");
     }
     let query = if params.is_empty() {
         String::new()
