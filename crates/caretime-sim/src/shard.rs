@@ -353,16 +353,15 @@ pub fn run_part(
             replications.extend(ran.into_iter().map(|replication| (0, replication)));
         }
         Some(variants) => {
-            for (variant_idx, variant) in variants.iter().enumerate() {
-                let indices: Vec<u32> = mine
-                    .iter()
-                    .filter(|(of, _)| *of == variant_idx)
-                    .map(|(_, index)| *index)
-                    .collect();
-                if indices.is_empty() {
-                    continue;
-                }
-                let run = compare::run_variant(&scenario, variant, &indices, &tick)?;
+            let indices: Vec<Vec<u32>> = (0..variants.len())
+                .map(|variant_idx| {
+                    mine.iter()
+                        .filter(|(of, _)| *of == variant_idx)
+                        .map(|(_, index)| *index)
+                        .collect()
+                })
+                .collect();
+            for (variant_idx, run) in compare::run_variants(&scenario, variants, &indices, &tick)? {
                 regions.push((variant_idx, run.region));
                 replications.extend(
                     run.replications
