@@ -20,7 +20,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
@@ -28,10 +28,10 @@ use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use crate::users::UserRow;
 
 /// The channel the trigger of migration 0007 notifies.
-pub(crate) const CHANNEL: &str = "caretime_users";
+const CHANNEL: &str = "caretime_users";
 
 /// How long an entry is trusted without a fresh read.
-pub(crate) const MAX_AGE: Duration = Duration::from_secs(60);
+const MAX_AGE: Duration = Duration::from_secs(60);
 
 /// At most this many tokens are kept.
 const MAX_ENTRIES: usize = 10_000;
@@ -64,13 +64,24 @@ impl TokenCache {
     /// A cache whose listener connects with `options`; it answers once the listener listens.
     /// Call within a Tokio runtime: the listener is a task that ends when the cache is dropped.
     pub(crate) fn start(options: PgConnectOptions) -> Arc<TokenCache> {
-        let cache = Arc::new(TokenCache {
+        let cache = Arc::new(TokenCache::empty());
+        tokio::spawn(listen(Arc::downgrade(&cache), options));
+        cache
+    }
+
+    /// An empty cache, not listening.
+    fn empty() -> TokenCache {
+        TokenCache {
             entries: Mutex::new(HashMap::new()),
             generation: AtomicU64::new(0),
             listening: AtomicBool::new(false),
-        });
-        tokio::spawn(listen(Arc::downgrade(&cache), options));
-        cache
+        }
+    }
+
+    /// The entries (a panic elsewhere while they were locked leaves them whole: every change to
+    /// them is one call).
+    fn entries(&self) -> MutexGuard<'_, HashMap<String, (UserRow, Instant)>> {
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The user of the token `hash`, if kept and fresh; else the lookup to make.
@@ -81,8 +92,7 @@ impl TokenCache {
         if !self.listening.load(Ordering::Acquire) {
             return Err(lookup);
         }
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        match entries.get(hash) {
+        match self.entries().get(hash) {
             Some((user, read)) if read.elapsed() < MAX_AGE => Ok(user.clone()),
             _ => Err(lookup),
         }
@@ -90,7 +100,7 @@ impl TokenCache {
 
     /// Keeps what the database answered for `lookup`, unless anything changed since it began.
     pub(crate) fn keep(&self, lookup: Lookup, hash: &str, user: &UserRow) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let mut entries = self.entries();
         // Checked under the lock `forget` empties the entries under, after moving the
         // generation: either this sees the move, or `forget` empties what this keeps.
         if !self.listening.load(Ordering::Acquire)
@@ -107,10 +117,7 @@ impl TokenCache {
     /// Forgets every entry (a notification, or a change this process made).
     pub(crate) fn forget(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
-        self.entries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        self.entries().clear();
     }
 
     /// Starts or stops answering; either way, forgets everything.
@@ -121,7 +128,7 @@ impl TokenCache {
 
     /// How many tokens are kept (for tests and metrics).
     pub(crate) fn len(&self) -> usize {
-        self.entries.lock().unwrap_or_else(|e| e.into_inner()).len()
+        self.entries().len()
     }
 
     /// Whether the cache answers (its listener listens).
@@ -198,11 +205,9 @@ mod tests {
     use super::*;
 
     fn cache(listening: bool) -> TokenCache {
-        TokenCache {
-            entries: Mutex::new(HashMap::new()),
-            generation: AtomicU64::new(0),
-            listening: AtomicBool::new(listening),
-        }
+        let cache = TokenCache::empty();
+        cache.listening.store(listening, Ordering::Release);
+        cache
     }
 
     fn user() -> UserRow {
