@@ -1370,12 +1370,10 @@ async fn a_server_s_cached_token_ends_when_any_process_revokes_it() {
     use caretime_store::users::NewUser;
     for db in support::databases("token-cache").await {
         let admin = actor("admin");
-        // Another process (`caretime user ...`) and a server, with its cache.
+        // Another process (`caretime user ...`) adds alice before the server starts: a change's
+        // notification reaches only connections that listen when it commits, so none of it can
+        // empty the cache below after the test has filled it.
         let other = imported(&db).await;
-        let server = Store::open(&db.url)
-            .await
-            .expect("opens")
-            .with_token_cache();
         let alice = |token_hash| NewUser {
             name: "alice",
             role: "scheduler",
@@ -1387,6 +1385,10 @@ async fn a_server_s_cached_token_ends_when_any_process_revokes_it() {
             .add_user(&alice("t1"), &admin, now())
             .await
             .expect("adds");
+        let server = Store::open(&db.url)
+            .await
+            .expect("opens")
+            .with_token_cache();
         let name = async |store: &Store, hash| {
             store
                 .user_by_token(hash)
