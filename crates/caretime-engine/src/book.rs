@@ -226,6 +226,12 @@ pub struct Appointment {
     pub cancellation: Option<Cancellation>,
     /// The plan-cancelled appointment this one replaces, if any.
     pub replaces: Option<AppointmentId>,
+    /// The appointment this one is booked on top of, when the clinic books over expected
+    /// no-shows ([`Book::decide_overbook`]): same clinician, start and length, and no free time
+    /// of its own. The pair's time goes back only when neither holds it. The server never
+    /// overbooks (its database keeps one appointment to a clinician's time); the simulator
+    /// does where a scenario's clinic does.
+    pub overbooks: Option<AppointmentId>,
 }
 
 /// The fields of an appointment its events read most ([`Book::appointment_brief`]), without
@@ -427,6 +433,9 @@ pub enum Refusal {
     Displaces(Vec<AppointmentId>),
     /// An episode decision's refusal.
     Episode(EpisodeRefusal),
+    /// The appointment cannot take another on top of it: it is not booked, has started, is
+    /// itself on top of another, already carries one, or is the member's own.
+    NotOverbookable(AppointmentId),
 }
 
 impl std::fmt::Display for Refusal {
@@ -458,6 +467,9 @@ impl std::fmt::Display for Refusal {
             Refusal::HasOffers(id) => write!(f, "{id} has a timely offer: book it"),
             Refusal::Group(refusal) => refusal.fmt(f),
             Refusal::Episode(refusal) => refusal.fmt(f),
+            Refusal::NotOverbookable(id) => {
+                write!(f, "{id} cannot take an appointment on top of it")
+            }
             Refusal::Displaces(ids) => write!(
                 f,
                 "the new schedule leaves {} appointment(s) outside the clinician's time",
@@ -518,6 +530,9 @@ pub enum ApplyError {
     /// An episode change that no longer fits the episodes.
     #[error("{0}: the episode changed")]
     StaleEpisode(EpisodeId),
+    /// An appointment booked on top of one that cannot take it (see [`Refusal::NotOverbookable`]).
+    #[error("{0} cannot take an appointment on top of it")]
+    NotOverbookable(AppointmentId),
 }
 
 /// How long holds and proposals last.
@@ -590,6 +605,10 @@ pub struct Book {
     /// The rows of internal clinicians at the policy's caseload cap, and how many they are.
     closed_to_new: RowSet,
     n_closed_to_new: usize,
+    /// Overbooked pairs, each way: a host's guest and a guest's host ([`Appointment::overbooks`]).
+    /// Looked up, never iterated.
+    guest_of: HashMap<AppointmentId, AppointmentId>,
+    host_of: HashMap<AppointmentId, AppointmentId>,
 }
 
 /// A slot the member chose instead of the offer's start (same clinician or another).
@@ -633,6 +652,8 @@ impl Book {
             caseloads: vec![0; region.clinicians.len()],
             closed_to_new,
             n_closed_to_new: 0,
+            guest_of: HashMap::new(),
+            host_of: HashMap::new(),
         })
     }
 
@@ -697,7 +718,18 @@ impl Book {
     pub fn appointments(
         &self,
     ) -> impl ExactSizeIterator<Item = Appointment> + DoubleEndedIterator + '_ {
-        self.appointments.iter()
+        self.appointments
+            .iter()
+            .map(|appointment| self.with_host(appointment))
+    }
+
+    /// `appointment` as read from the table, with the host it is on top of (kept by the book in
+    /// its map of overbooked pairs, not in the table: few appointments have one).
+    fn with_host(&self, mut appointment: Appointment) -> Appointment {
+        if !self.host_of.is_empty() {
+            appointment.overbooks = self.host_of.get(&appointment.id).copied();
+        }
+        appointment
     }
 
     /// How many appointments the book has (the next one's id is this).
@@ -707,7 +739,9 @@ impl Book {
 
     /// An appointment.
     pub fn appointment(&self, id: AppointmentId) -> Option<Appointment> {
-        self.appointments.get(id)
+        self.appointments
+            .get(id)
+            .map(|appointment| self.with_host(appointment))
     }
 
     /// An appointment's request, member, clinician, times and status, without reading out the
@@ -1005,11 +1039,129 @@ impl Book {
             expires,
             cancellation: None,
             replaces: self.replaced_by(request),
+            overbooks: None,
         }))];
         if let Some(arrangement) = &offers.arrangement {
             changes.push(Change::Arrange(arrangement.clone()));
         }
         Outcome::Accepted(changes)
+    }
+
+    /// Decides to book `request` on top of `host`, a booked appointment of the clinician that
+    /// has not started: a clinic booking over the no-shows it expects (which appointment, and
+    /// whether at all, is the caller's policy). The new appointment has the host's clinician,
+    /// start, length and kind of time and takes no free time ([`Appointment::overbooks`]). It
+    /// answers the find `offers` made for the request: the deadline is recorded, the host's
+    /// slot is the offer compliance counts, and the find's out-of-network arrangement is
+    /// recorded when that slot is late too.
+    pub fn decide_overbook(
+        &self,
+        region: &Region,
+        rules: &RuleSet,
+        request: &Request,
+        offers: &Offers<'_>,
+        host: AppointmentId,
+        now: Timestamp,
+    ) -> Outcome {
+        let Some(slot) = self.appointments.brief(host) else {
+            return Outcome::Refused(vec![Refusal::UnknownAppointment(host)]);
+        };
+        let Some(clinician) = region.clinicians.get(slot.clinician.index()) else {
+            return Outcome::Refused(vec![Refusal::UnknownClinician(slot.clinician)]);
+        };
+        let Some(member) = region.members.get(request.member.index()) else {
+            return Outcome::Refused(vec![Refusal::NotOverbookable(host)]);
+        };
+        let established = request.treating_clinician == Some(slot.clinician);
+        let modality = find::modality_for(
+            region,
+            member,
+            clinician,
+            self.policy.find.max_travel_km,
+            established,
+        );
+        let (Some(modality), true) = (modality, self.can_host(&slot, host, request, now)) else {
+            return Outcome::Refused(vec![Refusal::NotOverbookable(host)]);
+        };
+        let timeliness = find::timeliness(offers.deadline, offers.last_day, rules, slot.start);
+        let member_language = member.language;
+        let mut changes: Changes = smallvec![Change::Create(Box::new(Appointment {
+            id: self.next_appointment_id(),
+            request: request.clone(),
+            deadline: offers.deadline,
+            offered: OfferRecord {
+                clinician: slot.clinician,
+                start: slot.start,
+                timeliness,
+            },
+            clinician: slot.clinician,
+            facility: clinician.facility,
+            start: slot.start,
+            length: slot.length,
+            time: slot.time,
+            modality,
+            interpreter: (!self.directory.speaks(clinician, member_language))
+                .then_some(member_language),
+            route: match (established, clinician.affiliation) {
+                (true, _) => Route::Continuity,
+                (false, caretime_core::region::Affiliation::Internal) => Route::Internal,
+                (false, caretime_core::region::Affiliation::Network) => Route::Network,
+            },
+            status: AppointmentStatus::Booked,
+            expires: None,
+            cancellation: None,
+            replaces: self.replaced_by(request),
+            overbooks: Some(host),
+        }))];
+        if let (Some(arrangement), false) = (&offers.arrangement, timeliness.is_met()) {
+            changes.push(Change::Arrange(arrangement.clone()));
+        }
+        Outcome::Accepted(changes)
+    }
+
+    /// Whether `host` (whose brief is `slot`) can take `request` on top of it at `now`: booked,
+    /// not started, neither on top of another nor carrying one, and another member's.
+    fn can_host(
+        &self,
+        slot: &AppointmentBrief,
+        host: AppointmentId,
+        request: &Request,
+        now: Timestamp,
+    ) -> bool {
+        slot.status == AppointmentStatus::Booked
+            && slot.start >= now
+            && slot.member != request.member
+            && !self.host_of.contains_key(&host)
+            && !self.guest_of.contains_key(&host)
+    }
+
+    /// The appointment on top of `id` or under it, if any ([`Appointment::overbooks`]).
+    pub fn overbooked_with(&self, id: AppointmentId) -> Option<AppointmentId> {
+        self.guest_of
+            .get(&id)
+            .or_else(|| self.host_of.get(&id))
+            .copied()
+    }
+
+    /// Whether `id`'s time is also held by the other appointment of its overbooked pair, so
+    /// that a change of `id`'s status neither gives the time back nor takes it again.
+    fn shares_time(&self, id: AppointmentId) -> bool {
+        if self.guest_of.is_empty() {
+            return false;
+        }
+        self.overbooked_with(id)
+            .and_then(|other| self.appointments.brief(other))
+            .is_some_and(|other| other.status.holds_time())
+    }
+
+    /// The host `id` is on top of, when that host still holds their shared time (so `id` takes
+    /// none of its own).
+    fn riding_on(&self, id: AppointmentId) -> Option<AppointmentId> {
+        let host = *self.host_of.get(&id)?;
+        self.appointments
+            .brief(host)
+            .is_some_and(|slot| slot.status.holds_time())
+            .then_some(host)
     }
 
     /// The latest plan-cancelled appointment of the same request, which a new one replaces.
@@ -1450,11 +1602,19 @@ impl Book {
             .timestamp();
         let mut displaced = Vec::new();
         let mut alone = alone;
-        for appointment in self.holding(clinician, from_instant) {
+        for (id, appointment) in self.holding(clinician, from_instant) {
+            // On top of an appointment that holds the time (an earlier id, seen already): it
+            // goes where its host goes.
+            if let Some(host) = self.riding_on(id) {
+                if displaced.contains(&host) {
+                    displaced.push(id);
+                }
+                continue;
+            }
             let start = Minute::from_timestamp(appointment.start);
             // Reserve as we go, so two appointments cannot both claim one free hour.
             if alone.free_kind(clinician, start, appointment.length)? != Some(appointment.time) {
-                displaced.push(appointment.id);
+                displaced.push(id);
             } else {
                 alone.reserve(clinician, start, appointment.length)?;
             }
@@ -1469,17 +1629,16 @@ impl Book {
         }]))
     }
 
-    /// The clinician's appointments that hold time and start at or after `from`.
+    /// The clinician's appointments that hold time and start at or after `from`, in id order.
     fn holding(
         &self,
         clinician: ClinicianId,
         from: Timestamp,
-    ) -> impl Iterator<Item = Appointment> + '_ {
-        self.appointments.iter().filter(move |appointment| {
-            appointment.clinician == clinician
-                && appointment.status.holds_time()
-                && appointment.start >= from
-        })
+    ) -> impl Iterator<Item = (AppointmentId, AppointmentBrief)> + '_ {
+        self.appointments_of(clinician)
+            .filter(move |(_, appointment)| {
+                appointment.status.holds_time() && appointment.start >= from
+            })
     }
 
     /// Applies a new schedule and reserves the clinician's appointments in it again.
@@ -1497,7 +1656,8 @@ impl Book {
             .timestamp();
         let held: Vec<(Minute, u32, FreeKind)> = self
             .holding(clinician, from_instant)
-            .map(|appointment| {
+            .filter(|(id, _)| self.riding_on(*id).is_none())
+            .map(|(_, appointment)| {
                 (
                     Minute::from_timestamp(appointment.start),
                     appointment.length,
@@ -1556,13 +1716,36 @@ impl Book {
                 if appointment.id != self.next_appointment_id() {
                     return Err(ApplyError::StaleId(appointment.id));
                 }
-                // The time must still be free, and of the kind the decision saw.
-                self.availability.reserve_as(
-                    appointment.clinician,
-                    Minute::from_timestamp(appointment.start),
-                    appointment.length,
-                    appointment.time,
-                )?;
+                match appointment.overbooks {
+                    // On top of another: that one must still be able to take it, at the same
+                    // time; no free time is taken.
+                    Some(host) => {
+                        let fits = self.appointments.brief(host).is_some_and(|slot| {
+                            slot.clinician == appointment.clinician
+                                && slot.start == appointment.start
+                                && slot.length == appointment.length
+                                && slot.time == appointment.time
+                                && self.can_host(
+                                    &slot,
+                                    host,
+                                    &appointment.request,
+                                    appointment.request.requested,
+                                )
+                        });
+                        if !fits {
+                            return Err(ApplyError::NotOverbookable(host));
+                        }
+                        self.guest_of.insert(host, appointment.id);
+                        self.host_of.insert(appointment.id, host);
+                    }
+                    // The time must still be free, and of the kind the decision saw.
+                    None => self.availability.reserve_as(
+                        appointment.clinician,
+                        Minute::from_timestamp(appointment.start),
+                        appointment.length,
+                        appointment.time,
+                    )?,
+                }
                 self.appointments.push(appointment);
                 let index = appointment.clinician.index();
                 if self.by_clinician.len() <= index {
@@ -1594,7 +1777,7 @@ impl Book {
                     .appointments
                     .cancellation_and_expiry(*id)
                     .ok_or(ApplyError::UnknownAppointment(*id))?;
-                let releases = from.holds_time() && !to.holds_time();
+                let releases = from.holds_time() && !to.holds_time() && !self.shares_time(*id);
                 if releases {
                     self.availability.release(
                         before.clinician,
@@ -1803,6 +1986,10 @@ impl Book {
                 if let Some(of_clinician) = self.by_clinician.get_mut(appointment.clinician.index())
                 {
                     of_clinician.pop();
+                }
+                if let Some(host) = self.host_of.remove(&appointment.id) {
+                    self.guest_of.remove(&host);
+                    return;
                 }
                 self.availability
                     .release(

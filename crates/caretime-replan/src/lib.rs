@@ -389,6 +389,7 @@ impl Replan {
                         expires: original.expires,
                         cancellation: None,
                         replaces: Some(original.id),
+                        overbooks: None,
                     })));
                     next_id += 1;
                 }

@@ -53,7 +53,8 @@
 //!
 //! - an appointment: `id`, `request`, `deadline`, `offered` (`clinician`, `start`,
 //!   `timeliness`), `clinician`, `facility`, `start`, `length` (minutes), `time`, `modality`,
-//!   `interpreter?`, `route`, `status`, `expires?`, `cancellation?`, `replaces?`;
+//!   `interpreter?`, `route`, `status`, `expires?`, `cancellation?`, `replaces?`, `overbooks?` (the appointment
+//!   it is booked on top of: the simulator's overbooking; the server makes none);
 //! - a request: `id`, `member`, `kind`, `requested`, `prior_appointment?`,
 //!   `clinical_exception?` (a date), `treating_clinician?`, `preferences?` (`weekdays`,
 //!   `earliest_start`, `latest_start`);
@@ -796,6 +797,8 @@ struct AppointmentWire {
     cancellation: Option<CancellationWire>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     replaces: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    overbooks: Option<u32>,
 }
 
 impl From<&Appointment> for AppointmentWire {
@@ -820,6 +823,7 @@ impl From<&Appointment> for AppointmentWire {
                 .as_ref()
                 .map(CancellationWire::from),
             replaces: appointment.replaces.map(|id| id.0),
+            overbooks: appointment.overbooks.map(|id| id.0),
         }
     }
 }
@@ -843,6 +847,7 @@ impl From<AppointmentWire> for Appointment {
             expires: wire.expires.map(|at| at.0),
             cancellation: wire.cancellation.map(Cancellation::from),
             replaces: wire.replaces.map(AppointmentId),
+            overbooks: wire.overbooks.map(AppointmentId),
         }
     }
 }

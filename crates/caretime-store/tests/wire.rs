@@ -595,6 +595,7 @@ fn one_of_each() -> Vec<Change> {
         expires: Some(at("2025-12-01T16:15:00Z")),
         cancellation: None,
         replaces: Some(AppointmentId(5)),
+        overbooks: Some(AppointmentId(11)),
     };
     let block = |day, start: (i8, i8), end: (i8, i8), kind| Block {
         day,
@@ -1031,7 +1032,7 @@ fn a_bad_row_is_refused_with_the_path_of_its_field_and_without_its_value() {
                 "appointment",
                 "unknown field, expected one of `id`, `request`, `deadline`, `offered`, \
                  `clinician`, `facility`, `start`, `length`, `time`, `modality`, `interpreter`, \
-                 `route`, `status`, `expires`, `cancellation`, `replaces`",
+                 `route`, `status`, `expires`, `cancellation`, `replaces`, `overbooks`",
             ),
         ),
         (
@@ -1155,6 +1156,7 @@ proptest! {
         appointment.expires = some(present[1], deadline);
         appointment.interpreter = present[2].then_some(Language::SPANISH);
         appointment.replaces = present[3].then_some(AppointmentId(fourth));
+        appointment.overbooks = present[2].then_some(AppointmentId(fourth));
         let cancellation = present[0].then_some(Cancellation {
             reason: CancellationReason::Strike,
             by: CancelledBy::Plan,

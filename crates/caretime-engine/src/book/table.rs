@@ -373,6 +373,8 @@ impl Table {
             expires: instant(parts, Instant::Expires, rest.expires),
             cancellation: cancellation(parts, rest),
             replaces: rest.replaces,
+            // Kept by the book, in its map of overbooked pairs (few appointments have one).
+            overbooks: None,
         }
     }
 }
@@ -441,6 +443,7 @@ mod tests {
             expires: Some(start - jiff::SignedDuration::from_hours(1)),
             cancellation: None,
             replaces: Some(AppointmentId(0)),
+            overbooks: None,
         }
     }
 

@@ -27,7 +27,8 @@ use caretime_core::request::RequestKind;
 use caretime_engine::find::Route;
 
 /// The packed form's version, stored with every snapshot.
-pub(crate) const PACKED_VERSION: i64 = 1;
+/// Version 2 added an appointment's `overbooks`.
+pub(crate) const PACKED_VERSION: i64 = 2;
 
 /// One change, packed.
 #[derive(Serialize, Deserialize)]
@@ -110,6 +111,7 @@ pub(crate) struct PackedAppointment {
     expires: Option<Instant>,
     cancellation: Option<CancellationWire>,
     replaces: Option<u32>,
+    overbooks: Option<u32>,
 }
 
 impl From<AppointmentWire> for PackedAppointment {
@@ -131,6 +133,7 @@ impl From<AppointmentWire> for PackedAppointment {
             expires: wire.expires,
             cancellation: wire.cancellation,
             replaces: wire.replaces,
+            overbooks: wire.overbooks,
         }
     }
 }
@@ -154,6 +157,7 @@ impl From<PackedAppointment> for AppointmentWire {
             expires: packed.expires,
             cancellation: packed.cancellation,
             replaces: packed.replaces,
+            overbooks: packed.overbooks,
         }
     }
 }
