@@ -162,7 +162,7 @@ fn merge_refuses_parts_that_are_not_one_whole_sweep() {
     let truncated = write("truncated.json", &whole[..whole.len() / 2]);
     let version = write(
         "version-next.json",
-        &whole.replacen("\"version\":2,", "\"version\":3,", 1),
+        &whole.replacen("\"version\":3,", "\"version\":4,", 1),
     );
     let edited = write(
         "edited.json",
@@ -185,7 +185,7 @@ fn merge_refuses_parts_that_are_not_one_whole_sweep() {
         (vec![first, arg(&truncated)], "the part file is truncated"),
         (
             vec![first, arg(&version)],
-            "a part file of format version 3; this caretime reads version 2",
+            "a part file of format version 4; this caretime reads version 3",
         ),
         (
             vec![first, arg(&edited)],

@@ -37,10 +37,10 @@ use caretime_core::template::BlockKind;
 use caretime_engine::availability::{Horizon, Minute};
 use caretime_engine::book::{
     ApplyError, Appointment, AppointmentBrief, AppointmentStatus, Book, CancellationReason,
-    CancelledBy, Choice, Outcome, Take, TakeOffer,
+    CancelledBy, Change, Choice, Outcome, Take, TakeOffer,
 };
 use caretime_engine::episode::{Cadence, LongerWait, next_follow_up};
-use caretime_engine::find::{FollowUps, Route};
+use caretime_engine::find::{FollowUps, Offers, Route};
 use caretime_engine::group::NewGroup;
 use caretime_engine::perf;
 use caretime_engine::report::census::census as census_at;
@@ -55,7 +55,8 @@ use jiff::{SignedDuration, Span, Timestamp, ToSpan};
 
 use crate::SimError;
 use crate::census::CensusPool;
-use crate::scenario::{LateOffers, Scenario};
+use crate::overbook::Tally;
+use crate::scenario::{LateOffers, Overbooking, Scenario};
 
 /// What one replication counted besides the report.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -100,6 +101,9 @@ pub struct RunCounts {
     pub group_referrals: u64,
     /// Members referred to a group who found none with room at their clinician's facility.
     pub group_referrals_unplaced: u64,
+    /// Returns booked on top of another appointment (the clinic's overbooking, warm-up
+    /// included).
+    pub overbooked: u64,
 }
 
 /// The result of one replication.
@@ -295,6 +299,8 @@ struct Run<'a> {
     member_episode: Vec<u32>,
     episodes: Vec<EpisodeState>,
     counts: RunCounts,
+    /// Expected no-shows and guests per therapist-day, when the clinic overbooks.
+    tally: Tally,
 }
 
 /// Draws each internal clinician's planned leave: `weeks_per_year` pro-rated over the dates, as
@@ -382,6 +388,16 @@ pub fn run(
     )?;
     let start = midnight(dates.start)?;
     let end = midnight(dates.end)?;
+    let tally_days = dates
+        .start
+        .until(dates.horizon_last)
+        .map_or(0, |span| span.get_days().max(0) as usize + 1);
+    let tally = Tally::new(
+        region,
+        start,
+        tally_days,
+        scenario.clinic.overbooking == Overbooking::ExpectedNoShows,
+    );
     let mut run = Run {
         scenario,
         region,
@@ -394,6 +410,7 @@ pub fn run(
         member_episode: member_table(region.members.len()),
         episodes: Vec::new(),
         counts: RunCounts::default(),
+        tally,
     };
     run.start_groups(start)?;
     if let Some(spec) = &scenario.disruption {
@@ -730,18 +747,21 @@ impl Run<'_> {
             }
             _ => None,
         };
-        let taking = TakeOffer {
-            request,
-            offers: &offers,
-            offer: best,
-            choice,
-            take: Take::Book,
-        };
-        let decision = self.book.decide_take(self.region, &taking, now);
-        self.apply(&decision)?;
+        let overbooked = self.overbook(request, &offers, choice, not_before, now)?;
+        if !overbooked {
+            let taking = TakeOffer {
+                request,
+                offers: &offers,
+                offer: best,
+                choice,
+                take: Take::Book,
+            };
+            let decision = self.book.decide_take(self.region, &taking, now);
+            self.apply(&decision)?;
+        }
         let id = AppointmentId(self.book.appointment_count() as u32 - 1);
         // A member who keeps their own clinician (a choice) took no referral to decline.
-        if declines && choice.is_none() {
+        if declines && choice.is_none() && !overbooked {
             // The referral was made (the offer counts) and the member does not take it up.
             self.counts.declined_network += 1;
             let cancel = self.book.decide_cancel(
@@ -768,13 +788,128 @@ impl Run<'_> {
         Ok(Some(id))
     }
 
+    /// When the clinic overbooks: books a return with its treating therapist on top of an
+    /// appointment on an earlier day than the free time the find gave (from `not_before` on), if
+    /// a day has room ([`crate::overbook`]). Whether it did.
+    fn overbook(
+        &mut self,
+        request: &Request,
+        offers: &Offers<'_>,
+        choice: Option<Choice>,
+        not_before: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool, SimError> {
+        let Some(treating) = request.treating_clinician else {
+            return Ok(false);
+        };
+        let Some(best) = offers.best() else {
+            return Ok(false);
+        };
+        let (clinician, start) = choice.map_or((best.clinician, best.start), |choice| {
+            (choice.clinician, choice.start)
+        });
+        if !self.tally.is_on() || clinician != treating {
+            return Ok(false);
+        }
+        let from = not_before.max(now);
+        let book = &self.book;
+        let host = self.tally.host(treating, from, start, |id| {
+            book.appointment_brief(id)
+                .is_some_and(|host| host.start >= from && host.member != request.member)
+        });
+        let Some(host) = host else {
+            return Ok(false);
+        };
+        let decision = self.book.decide_overbook(
+            self.region,
+            &self.scenario.rules,
+            request,
+            offers,
+            host,
+            now,
+        );
+        if let Outcome::Refused(_) = decision {
+            return Ok(false);
+        }
+        self.apply(&decision)?;
+        self.counts.overbooked += 1;
+        Ok(true)
+    }
+
     /// Applies an accepted decision (by reference: a decision is a few hundred bytes, and moving
     /// it here was a copy per decision).
     fn apply(&mut self, outcome: &Outcome) -> Result<(), SimError> {
         match outcome {
-            Outcome::Accepted(changes) => Ok(self.book.apply(changes)?),
+            Outcome::Accepted(changes) => self.apply_changes(changes),
             Outcome::Refused(refusals) => Err(SimError::Refused(refusals.clone())),
         }
+    }
+
+    /// Applies changes to the book, and counts in the overbooking tally (when the clinic
+    /// overbooks) the appointments they book and cancel.
+    fn apply_changes(&mut self, changes: &[Change]) -> Result<(), SimError> {
+        if !self.tally.is_on() {
+            return Ok(self.book.apply(changes)?);
+        }
+        // Cancellations are read before they apply (the appointment as it was counted).
+        let mut released = Vec::new();
+        for change in changes {
+            if let Change::SetStatus {
+                appointment,
+                from,
+                to,
+                ..
+            } = change
+                && from.holds_time()
+                && !to.holds_time()
+            {
+                let brief = self.brief(*appointment)?;
+                // A guest's host is an earlier appointment.
+                let guest = self
+                    .book
+                    .overbooked_with(*appointment)
+                    .is_some_and(|other| other < *appointment);
+                released.push((*appointment, brief, guest));
+            }
+        }
+        self.book.apply(changes)?;
+        for (id, brief, guest) in released {
+            let chance = self.no_show_chance(&brief);
+            self.tally
+                .cancelled(id, brief.clinician, brief.start, chance, guest);
+        }
+        for change in changes {
+            if let Change::Create(appointment) = change
+                && appointment.status.holds_time()
+            {
+                match appointment.overbooks {
+                    Some(host) => {
+                        self.tally
+                            .guest(host, appointment.clinician, appointment.start);
+                    }
+                    None => {
+                        let brief = self.brief(appointment.id)?;
+                        let chance = self.no_show_chance(&brief);
+                        self.tally
+                            .booked(appointment.id, brief.clinician, brief.start, chance);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The chance the member misses `appointment`, by its lead time (the scenario's curve).
+    fn no_show_chance(&self, appointment: &AppointmentBrief) -> f64 {
+        let lead_days = appointment
+            .start
+            .duration_since(appointment.requested)
+            .as_secs()
+            .max(0)
+            / 86_400;
+        self.scenario
+            .attendance
+            .no_show_share(lead_days.min(i64::from(u32::MAX)) as u32)
     }
 
     fn visit_end(&mut self, id: AppointmentId, now: Timestamp) -> Result<(), SimError> {
@@ -782,16 +917,7 @@ impl Run<'_> {
         if appointment.status != AppointmentStatus::Booked {
             return Ok(());
         }
-        let lead_days = appointment
-            .start
-            .duration_since(appointment.requested)
-            .as_secs()
-            .max(0)
-            / 86_400;
-        let share = self
-            .scenario
-            .attendance
-            .no_show_share(lead_days.min(i64::from(u32::MAX)) as u32);
+        let share = self.no_show_chance(&appointment);
         let came = !self.draws.chance(share);
         let status = if came {
             AppointmentStatus::Fulfilled
@@ -917,7 +1043,7 @@ impl Run<'_> {
         )?;
         let first_new = self.book.appointment_count();
         let changes = replan.changes(&self.book, now);
-        self.book.apply(&changes)?;
+        self.apply_changes(&changes)?;
         self.counts.displaced += replan.moves.len() as u64;
         for moved in &replan.moves {
             if moved.to.is_none() {

@@ -46,7 +46,7 @@ use crate::shard::{Part, RunInputs, Shard};
 pub const FORMAT: &str = "caretime-part";
 
 /// This format's version; raised whenever the layout or the meaning of a field changes.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// Why a part file could not be read. The caller adds the file's name.
 #[derive(Debug, thiserror::Error)]
@@ -839,6 +839,7 @@ struct CountsWire {
     groups: u64,
     group_referrals: u64,
     group_referrals_unplaced: u64,
+    overbooked: u64,
 }
 
 impl From<&RunCounts> for CountsWire {
@@ -862,6 +863,7 @@ impl From<&RunCounts> for CountsWire {
             groups,
             group_referrals,
             group_referrals_unplaced,
+            overbooked,
         } = *counts;
         CountsWire {
             arrivals,
@@ -882,6 +884,7 @@ impl From<&RunCounts> for CountsWire {
             groups,
             group_referrals,
             group_referrals_unplaced,
+            overbooked,
         }
     }
 }
@@ -907,6 +910,7 @@ impl From<CountsWire> for RunCounts {
             groups: counts.groups,
             group_referrals: counts.group_referrals,
             group_referrals_unplaced: counts.group_referrals_unplaced,
+            overbooked: counts.overbooked,
         }
     }
 }

@@ -55,6 +55,7 @@
 //! network-acceptance = 0.7      # members who take a network referral
 //! arranges-out-of-network = 0.05  # late offers the plan arranges out of network instead
 //! caseload-cap = 60             # optional: open episodes before a therapist takes no new patient
+//! overbook = "expected-no-shows"  # or "none" (the default): returns booked over expected no-shows
 //!
 //! [wages]                       # for the staffing planner
 //! annual-cost-per-fte = 185000
@@ -221,6 +222,20 @@ pub struct ClinicPolicy {
     /// Open episodes an internal clinician treats before taking no new patient (`None`: no
     /// cap).
     pub caseload_cap: Option<u32>,
+    /// Whether internal therapists' days take returns on top of booked appointments.
+    pub overbooking: Overbooking,
+}
+
+/// Whether the plan's clinics book over the no-shows they expect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Overbooking {
+    /// One appointment to a clinician's time.
+    None,
+    /// A return that would wait past a day of the treating therapist's with room goes on top of
+    /// an appointment that day: a day has room for as many such returns as its booked
+    /// appointments' expected no-shows (from the scenario's lead-time curve) round down to, and
+    /// the appointment most likely to be missed takes one (see `overbook`).
+    ExpectedNoShows,
 }
 
 /// What the plan does with a request whose best offer misses the deadline.
@@ -246,6 +261,7 @@ impl ClinicPolicy {
         network_acceptance: 1.0,
         late_offers: LateOffers::BookAndRecord,
         caseload_cap: None,
+        overbooking: Overbooking::None,
     };
 
     /// The book's policy: the standard one with this clinic's find.
@@ -478,6 +494,8 @@ struct ClinicFile {
     caseload_cap: Option<u32>,
     #[serde(default)]
     arranges_out_of_network: Option<f64>,
+    #[serde(default)]
+    overbook: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -1004,6 +1022,20 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
                     ));
                 }
             };
+            let overbooking = match spec.overbook.as_deref() {
+                None | Some("none") => Overbooking::None,
+                Some("expected-no-shows") => Overbooking::ExpectedNoShows,
+                Some(other) => {
+                    return Err(FileError::field(
+                        file,
+                        "clinic.overbook",
+                        format!(
+                            "unknown policy `{}` (expected none or expected-no-shows)",
+                            quote(other)
+                        ),
+                    ));
+                }
+            };
             if spec.caseload_cap == Some(0) {
                 return Err(FileError::field(
                     file,
@@ -1041,6 +1073,7 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
                     }
                 },
                 caseload_cap: spec.caseload_cap,
+                overbooking,
             }
         }
     };

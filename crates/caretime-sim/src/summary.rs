@@ -222,7 +222,7 @@ const WORKFORCE: [Column; 6] = [
     column("booked-per-day", "booked per clinician-day", Unit::Number),
 ];
 
-const RUN: [Column; 16] = [
+const RUN: [Column; 17] = [
     column("arrivals", "new requests", Unit::Count),
     column("busy-members", "already in care", Unit::Count),
     column("episodes", "episodes", Unit::Count),
@@ -247,6 +247,7 @@ const RUN: [Column; 16] = [
         "discharged after missed in a row",
         Unit::Count,
     ),
+    column("overbooked", "returns booked over a no-show", Unit::Count),
     column("groups", "groups", Unit::Count),
     column("group-referrals", "referred to a group", Unit::Count),
     column("group-referrals-unplaced", "no group had room", Unit::Count),
@@ -439,6 +440,7 @@ fn raw_tables(replication: &Replication) -> Vec<RawTable> {
                 counts.arranged_instead_of_late,
                 counts.declined_network,
                 counts.discharged_after_missing,
+                counts.overbooked,
                 counts.groups,
                 counts.group_referrals,
                 counts.group_referrals_unplaced,

@@ -775,3 +775,58 @@ fn a_caseload_cap_sends_new_patients_to_the_network() {
     let (unreached, _) = simulate(&unreached);
     assert_eq!(json_text(&unreached), json_text(&simulate(&small()).0));
 }
+
+/// Mean booked sessions per internal clinician-day and mean follow-up interval (business days)
+/// over the replications.
+fn booked_and_interval(replications: &[Replication]) -> (f64, f64) {
+    let n = replications.len() as f64;
+    replications
+        .iter()
+        .fold((0.0, 0.0), |(booked, interval), replication| {
+            let report = &replication.report;
+            (
+                booked
+                    + report
+                        .workforce
+                        .booked_per_clinician_day()
+                        .expect("working days")
+                        / n,
+                interval + report.follow_ups.business_days.mean().expect("follow-ups") / n,
+            )
+        })
+}
+
+#[test]
+fn overbooking_over_expected_no_shows_books_more_and_returns_sooner() {
+    // Returns on the treating therapist's calendar in the fixture's overloaded clinic wait past
+    // their cadence; booked over the no-shows each day expects (about a third of appointments
+    // booked weeks ahead are missed, so a day of five or six expects one or two), they come
+    // sooner and the therapists' days hold more booked sessions.
+    let mut plain = small();
+    plain.clinic.follow_ups = caretime_engine::find::FollowUps::TreatingClinician;
+    let (_, without) = simulate(&plain);
+    let mut overbooking = plain.clone();
+    overbooking.clinic.overbooking = caretime_sim::scenario::Overbooking::ExpectedNoShows;
+    let (_, with) = simulate(&overbooking);
+    assert!(without.iter().all(|r| r.counts.overbooked == 0));
+    let overbooked: u64 = with.iter().map(|r| r.counts.overbooked).sum();
+    let (booked_without, interval_without) = booked_and_interval(&without);
+    let (booked_with, interval_with) = booked_and_interval(&with);
+    assert!(
+        overbooked > 0 && booked_with > booked_without && interval_with < interval_without,
+        "{overbooked} overbooked; booked per day {booked_without:.2} -> {booked_with:.2}, \
+         follow-up interval {interval_without:.1} -> {interval_with:.1} business days"
+    );
+    // Members who never miss: no day expects a no-show, so nothing is overbooked and the run is
+    // the same, byte for byte, as without the policy.
+    let mut attending = plain.clone();
+    perfect_attendance(&mut attending);
+    let mut attending_overbooking = attending.clone();
+    attending_overbooking.clinic.overbooking = caretime_sim::scenario::Overbooking::ExpectedNoShows;
+    let (attending_overbooking, runs) = simulate(&attending_overbooking);
+    assert!(runs.iter().all(|r| r.counts.overbooked == 0));
+    assert_eq!(
+        json_text(&attending_overbooking),
+        json_text(&simulate(&attending).0)
+    );
+}
