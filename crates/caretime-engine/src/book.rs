@@ -605,10 +605,9 @@ pub struct Book {
     /// The rows of internal clinicians at the policy's caseload cap, and how many they are.
     closed_to_new: RowSet,
     n_closed_to_new: usize,
-    /// Overbooked pairs, each way: a host's guest and a guest's host ([`Appointment::overbooks`]).
+    /// Each host's guest ([`Appointment::overbooks`]; the table keeps each guest's host).
     /// Looked up, never iterated.
     guest_of: HashMap<AppointmentId, AppointmentId>,
-    host_of: HashMap<AppointmentId, AppointmentId>,
 }
 
 /// A slot the member chose instead of the offer's start (same clinician or another).
@@ -653,7 +652,6 @@ impl Book {
             closed_to_new,
             n_closed_to_new: 0,
             guest_of: HashMap::new(),
-            host_of: HashMap::new(),
         })
     }
 
@@ -718,18 +716,7 @@ impl Book {
     pub fn appointments(
         &self,
     ) -> impl ExactSizeIterator<Item = Appointment> + DoubleEndedIterator + '_ {
-        self.appointments
-            .iter()
-            .map(|appointment| self.with_host(appointment))
-    }
-
-    /// `appointment` as read from the table, with the host it is on top of (kept by the book in
-    /// its map of overbooked pairs, not in the table: few appointments have one).
-    fn with_host(&self, mut appointment: Appointment) -> Appointment {
-        if !self.host_of.is_empty() {
-            appointment.overbooks = self.host_of.get(&appointment.id).copied();
-        }
-        appointment
+        self.appointments.iter()
     }
 
     /// How many appointments the book has (the next one's id is this).
@@ -739,9 +726,7 @@ impl Book {
 
     /// An appointment.
     pub fn appointment(&self, id: AppointmentId) -> Option<Appointment> {
-        self.appointments
-            .get(id)
-            .map(|appointment| self.with_host(appointment))
+        self.appointments.get(id)
     }
 
     /// An appointment's request, member, clinician, times and status, without reading out the
@@ -1131,7 +1116,7 @@ impl Book {
         slot.status == AppointmentStatus::Booked
             && slot.start >= now
             && slot.member != request.member
-            && !self.host_of.contains_key(&host)
+            && self.appointments.host_of(host).is_none()
             && !self.guest_of.contains_key(&host)
     }
 
@@ -1139,8 +1124,8 @@ impl Book {
     pub fn overbooked_with(&self, id: AppointmentId) -> Option<AppointmentId> {
         self.guest_of
             .get(&id)
-            .or_else(|| self.host_of.get(&id))
             .copied()
+            .or_else(|| self.appointments.host_of(id))
     }
 
     /// Whether `id`'s time is also held by the other appointment of its overbooked pair, so
@@ -1157,7 +1142,7 @@ impl Book {
     /// The host `id` is on top of, when that host still holds their shared time (so `id` takes
     /// none of its own).
     fn riding_on(&self, id: AppointmentId) -> Option<AppointmentId> {
-        let host = *self.host_of.get(&id)?;
+        let host = self.appointments.host_of(id)?;
         self.appointments
             .brief(host)
             .is_some_and(|slot| slot.status.holds_time())
@@ -1736,7 +1721,6 @@ impl Book {
                             return Err(ApplyError::NotOverbookable(host));
                         }
                         self.guest_of.insert(host, appointment.id);
-                        self.host_of.insert(appointment.id, host);
                     }
                     // The time must still be free, and of the kind the decision saw.
                     None => self.availability.reserve_as(
@@ -1987,7 +1971,7 @@ impl Book {
                 {
                     of_clinician.pop();
                 }
-                if let Some(host) = self.host_of.remove(&appointment.id) {
+                if let Some(host) = appointment.overbooks {
                     self.guest_of.remove(&host);
                     return;
                 }

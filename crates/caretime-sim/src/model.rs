@@ -874,7 +874,7 @@ impl Run<'_> {
         }
         self.book.apply(changes)?;
         for (id, brief, guest) in released {
-            let chance = self.no_show_chance(&brief);
+            let chance = self.no_show_chance(brief.start, brief.requested);
             self.tally
                 .cancelled(id, brief.clinician, brief.start, chance, guest);
         }
@@ -888,10 +888,14 @@ impl Run<'_> {
                             .guest(host, appointment.clinician, appointment.start);
                     }
                     None => {
-                        let brief = self.brief(appointment.id)?;
-                        let chance = self.no_show_chance(&brief);
-                        self.tally
-                            .booked(appointment.id, brief.clinician, brief.start, chance);
+                        let chance = self
+                            .no_show_chance(appointment.start, appointment.request.requested);
+                        self.tally.booked(
+                            appointment.id,
+                            appointment.clinician,
+                            appointment.start,
+                            chance,
+                        );
                     }
                 }
             }
@@ -899,14 +903,10 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// The chance the member misses `appointment`, by its lead time (the scenario's curve).
-    fn no_show_chance(&self, appointment: &AppointmentBrief) -> f64 {
-        let lead_days = appointment
-            .start
-            .duration_since(appointment.requested)
-            .as_secs()
-            .max(0)
-            / 86_400;
+    /// The chance a member misses an appointment at `start` asked for at `requested`, by its
+    /// lead time (the scenario's curve).
+    fn no_show_chance(&self, start: Timestamp, requested: Timestamp) -> f64 {
+        let lead_days = start.duration_since(requested).as_secs().max(0) / 86_400;
         self.scenario
             .attendance
             .no_show_share(lead_days.min(i64::from(u32::MAX)) as u32)
@@ -917,7 +917,7 @@ impl Run<'_> {
         if appointment.status != AppointmentStatus::Booked {
             return Ok(());
         }
-        let share = self.no_show_chance(&appointment);
+        let share = self.no_show_chance(appointment.start, appointment.requested);
         let came = !self.draws.chance(share);
         let status = if came {
             AppointmentStatus::Fulfilled

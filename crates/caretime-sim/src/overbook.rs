@@ -33,21 +33,28 @@ struct Slot {
     chance: u32,
 }
 
-/// One clinician-day.
+/// One clinician-day's sums: eight bytes, so that a return's search over its therapist's days
+/// reads a cache line for eight days.
 #[derive(Clone, Copy, Debug, Default)]
-struct Cell {
+struct Room {
     /// The booked appointments' chances of a no-show, in millionths.
     expected: u32,
     guests: u16,
+    /// Candidates in the day's [`Slots`].
     len: u16,
-    slots: [Slot; SLOTS],
 }
 
-impl Cell {
+impl Room {
     fn has_room(&self) -> bool {
         u64::from(self.expected) / PPM as u64 > u64::from(self.guests)
     }
 }
+
+/// One clinician-day's candidates to carry a guest, in booking order: one cache line, read only
+/// for a day with room (and by each booking and cancellation of the day).
+#[derive(Clone, Copy, Debug, Default)]
+#[repr(align(64))]
+struct Slots([Slot; SLOTS]);
 
 /// Expected no-shows, guests and candidate hosts per internal therapist and day (empty when the
 /// clinic does not overbook: every call is then a no-op).
@@ -60,7 +67,9 @@ pub(crate) struct Tally {
     days: usize,
     /// Each clinician's row (by clinician index), [`NO_ROW`] for those not counted.
     rows: Vec<u32>,
-    cells: Vec<Cell>,
+    /// By row, then day.
+    rooms: Vec<Room>,
+    slots: Vec<Slots>,
 }
 
 impl Tally {
@@ -89,13 +98,14 @@ impl Tally {
             origin: origin.as_second(),
             days,
             rows,
-            cells: vec![Cell::default(); n_rows as usize * days],
+            rooms: vec![Room::default(); n_rows as usize * days],
+            slots: vec![Slots::default(); n_rows as usize * days],
         }
     }
 
     /// Whether the clinic overbooks at all.
     pub(crate) fn is_on(&self) -> bool {
-        !self.cells.is_empty()
+        !self.rooms.is_empty()
     }
 
     /// The day `at` falls in, if within the tally.
@@ -104,13 +114,18 @@ impl Tally {
         usize::try_from(day).ok().filter(|&day| day < self.days)
     }
 
-    fn cell_mut(&mut self, clinician: ClinicianId, start: Timestamp) -> Option<&mut Cell> {
+    /// The clinician-day's sums and candidates.
+    fn cell_mut(
+        &mut self,
+        clinician: ClinicianId,
+        start: Timestamp,
+    ) -> Option<(&mut Room, &mut [Slot; SLOTS])> {
         let row = *self.rows.get(clinician.index())?;
         if row == NO_ROW {
             return None;
         }
-        let day = self.day(start)?;
-        self.cells.get_mut(row as usize * self.days + day)
+        let idx = row as usize * self.days + self.day(start)?;
+        Some((self.rooms.get_mut(idx)?, &mut self.slots.get_mut(idx)?.0))
     }
 
     /// A booked appointment (not on top of another) with its chance of a no-show.
@@ -122,24 +137,24 @@ impl Tally {
         chance: f64,
     ) {
         let chance = ppm(chance);
-        let Some(cell) = self.cell_mut(clinician, start) else {
+        let Some((room, slots)) = self.cell_mut(clinician, start) else {
             return;
         };
-        cell.expected += chance;
-        if usize::from(cell.len) < SLOTS {
-            cell.slots[usize::from(cell.len)] = Slot { id: id.0, chance };
-            cell.len += 1;
+        room.expected += chance;
+        if usize::from(room.len) < SLOTS {
+            slots[usize::from(room.len)] = Slot { id: id.0, chance };
+            room.len += 1;
         }
     }
 
     /// A guest booked on top of `host`.
     pub(crate) fn guest(&mut self, host: AppointmentId, clinician: ClinicianId, start: Timestamp) {
-        let Some(cell) = self.cell_mut(clinician, start) else {
+        let Some((room, slots)) = self.cell_mut(clinician, start) else {
             return;
         };
-        cell.guests += 1;
-        let len = usize::from(cell.len);
-        if let Some(slot) = cell.slots[..len].iter_mut().find(|slot| slot.id == host.0) {
+        room.guests += 1;
+        let len = usize::from(room.len);
+        if let Some(slot) = slots[..len].iter_mut().find(|slot| slot.id == host.0) {
             slot.chance |= CARRIES;
         }
     }
@@ -155,19 +170,19 @@ impl Tally {
         guest: bool,
     ) {
         let chance = ppm(chance);
-        let Some(cell) = self.cell_mut(clinician, start) else {
+        let Some((room, slots)) = self.cell_mut(clinician, start) else {
             return;
         };
         if guest {
-            cell.guests = cell.guests.saturating_sub(1);
+            room.guests = room.guests.saturating_sub(1);
             return;
         }
-        cell.expected = cell.expected.saturating_sub(chance);
-        let len = usize::from(cell.len);
-        if let Some(at) = cell.slots[..len].iter().position(|slot| slot.id == id.0) {
+        room.expected = room.expected.saturating_sub(chance);
+        let len = usize::from(room.len);
+        if let Some(at) = slots[..len].iter().position(|slot| slot.id == id.0) {
             // Order kept, so ties between hosts go the same way on every run.
-            cell.slots.copy_within(at + 1..len, at);
-            cell.len -= 1;
+            slots.copy_within(at + 1..len, at);
+            room.len -= 1;
         }
     }
 
@@ -187,13 +202,14 @@ impl Tally {
         }
         let first = self.day(from)?;
         let last = self.day(before).unwrap_or(self.days);
-        let cells = &self.cells[row as usize * self.days..][..self.days];
-        for cell in &cells[first..last.max(first)] {
-            if !cell.has_room() {
+        let base = row as usize * self.days;
+        for day in first..last.max(first) {
+            let room = &self.rooms[base + day];
+            if !room.has_room() {
                 continue;
             }
             let mut best: Option<Slot> = None;
-            for slot in &cell.slots[..usize::from(cell.len)] {
+            for slot in &self.slots[base + day].0[..usize::from(room.len)] {
                 if slot.chance & CARRIES != 0
                     || best.is_some_and(|best| best.chance >= slot.chance)
                     || !fits(AppointmentId(slot.id))
@@ -226,7 +242,8 @@ mod tests {
             origin: origin.as_second(),
             days: 3,
             rows: vec![0, NO_ROW],
-            cells: vec![Cell::default(); 3],
+            rooms: vec![Room::default(); 3],
+            slots: vec![Slots::default(); 3],
         }
     }
 

@@ -74,6 +74,8 @@ struct Hot {
     /// Whether the rest holds an expiry or a cancellation (else a status change need not read
     /// it).
     expiry_or_cancellation: bool,
+    /// Whether it is booked on top of another ([`Table::host_of`] says which).
+    overbooks: bool,
 }
 
 /// A list in fixed blocks that are never moved: a block is allocated whole when the one before
@@ -157,6 +159,9 @@ pub(super) struct Table {
     rests: Vec<Rest>,
     /// The sub-second parts of the rests that have any, by index (looked up, never iterated).
     sub_seconds: HashMap<u32, SubSeconds>,
+    /// The host of each appointment booked on top of another, by index (few have one: looked up
+    /// only for those whose brief says so).
+    hosts: HashMap<u32, AppointmentId>,
 }
 
 impl Table {
@@ -211,7 +216,11 @@ impl Table {
                 status: appointment.status,
             },
             expiry_or_cancellation: appointment.expires.is_some() || cancellation.is_some(),
+            overbooks: appointment.overbooks.is_some(),
         });
+        if let Some(host) = appointment.overbooks {
+            self.hosts.insert(index, host);
+        }
         self.rests.push(rest);
     }
 
@@ -222,6 +231,7 @@ impl Table {
         self.hot.pop();
         self.rests.pop();
         self.sub_seconds.remove(&last.0);
+        self.hosts.remove(&last.0);
         appointment
     }
 
@@ -229,7 +239,7 @@ impl Table {
     pub(super) fn get(&self, id: AppointmentId) -> Option<Appointment> {
         let hot = self.hot.get(id.index())?;
         let rest = self.rests.get(id.index())?;
-        Some(self.decode(id, &hot.brief, rest))
+        Some(self.decode(id, hot, rest))
     }
 
     /// Every appointment in id order, put together.
@@ -240,10 +250,18 @@ impl Table {
         (0..self.len()).map(|index| {
             self.decode(
                 AppointmentId(index as u32),
-                &self.hot[index].brief,
+                &self.hot[index],
                 &self.rests[index],
             )
         })
+    }
+
+    /// The appointment `id` is booked on top of, if any.
+    pub(super) fn host_of(&self, id: AppointmentId) -> Option<AppointmentId> {
+        if !self.hot.get(id.index())?.overbooks {
+            return None;
+        }
+        self.hosts.get(&id.0).copied()
     }
 
     /// The appointment's brief.
@@ -334,7 +352,8 @@ impl Table {
         }
     }
 
-    fn decode(&self, id: AppointmentId, brief: &AppointmentBrief, rest: &Rest) -> Appointment {
+    fn decode(&self, id: AppointmentId, hot: &Hot, rest: &Rest) -> Appointment {
+        let brief = &hot.brief;
         let parts = self.sub_seconds_of(id.0);
         // Every appointment has a deadline and an offered start.
         let given =
@@ -373,8 +392,11 @@ impl Table {
             expires: instant(parts, Instant::Expires, rest.expires),
             cancellation: cancellation(parts, rest),
             replaces: rest.replaces,
-            // Kept by the book, in its map of overbooked pairs (few appointments have one).
-            overbooks: None,
+            overbooks: if hot.overbooks {
+                self.hosts.get(&id.0).copied()
+            } else {
+                None
+            },
         }
     }
 }
@@ -443,7 +465,7 @@ mod tests {
             expires: Some(start - jiff::SignedDuration::from_hours(1)),
             cancellation: None,
             replaces: Some(AppointmentId(0)),
-            overbooks: None,
+            overbooks: Some(AppointmentId(0)),
         }
     }
 
@@ -472,6 +494,7 @@ mod tests {
         second.interpreter = None;
         second.expires = None;
         second.replaces = None;
+        second.overbooks = None;
         second.offered.timeliness = Timeliness::Met;
         table.push(&first);
         table.push(&second);
