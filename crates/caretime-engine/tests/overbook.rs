@@ -10,7 +10,7 @@ use caretime_core::request::{Request, RequestKind};
 use caretime_engine::availability::{FreeKind, Horizon, Minute};
 use caretime_engine::book::{
     ApplyError, AppointmentStatus, Book, BookPolicy, CancellationReason, CancelledBy, Change,
-    Choice, Outcome, Refusal, Take, TakeOffer,
+    Outcome, Refusal,
 };
 use caretime_engine::find::{Route, Timeliness};
 use jiff::civil::date;
@@ -37,27 +37,7 @@ fn apply(book: &mut Book, outcome: Outcome) {
 
 /// Books `member`'s initial visit with clinician 0 at `start`; its id.
 fn book_at(book: &mut Book, region: &Region, id: u32, member: u32, start: &str) -> AppointmentId {
-    let request = request(id, member, RequestKind::Initial, MONDAY_8AM);
-    let offers = book
-        .find(region, rules(), &request, at(MONDAY_8AM))
-        .expect("find works");
-    let offer = offers.best().expect("an offer").clone();
-    let decision = book.decide_take(
-        region,
-        &TakeOffer {
-            request: &request,
-            offers: &offers,
-            offer: &offer,
-            choice: Some(Choice {
-                clinician: ClinicianId(0),
-                start: at(start),
-            }),
-            take: Take::Book,
-        },
-        at(MONDAY_8AM),
-    );
-    apply(book, decision);
-    AppointmentId(book.appointment_count() as u32 - 1)
+    support::book_chosen(book, region, (id, member), 0, start, MONDAY_8AM)
 }
 
 /// `member`'s follow-up with clinician 0, asked on Monday.

@@ -8,7 +8,7 @@ use caretime_core::id::{ClinicianId, RequestId};
 use caretime_core::region::{Discipline, Region};
 use caretime_core::request::{Request, RequestKind};
 use caretime_engine::availability::Horizon;
-use caretime_engine::book::{Book, BookPolicy, Choice, Outcome, Take, TakeOffer};
+use caretime_engine::book::{Book, BookPolicy, Outcome};
 use caretime_engine::find::{FindPolicy, FollowUps, IntakeReserve, Offer, Route};
 use jiff::civil::date;
 use support::{at, region, request, rules};
@@ -32,29 +32,7 @@ fn book(region: &Region, find: FindPolicy) -> Book {
 
 /// Books member 1's initial visit with `clinician` at `start` (a time the member chose).
 fn book_at(book: &mut Book, region: &Region, id: u32, clinician: u32, start: &str) {
-    let request = request(id, 1, RequestKind::Initial, MONDAY_8AM);
-    let offers = book
-        .find(region, rules(), &request, at(MONDAY_8AM))
-        .expect("find works");
-    let offer = offers.best().expect("an offer").clone();
-    let decision = book.decide_take(
-        region,
-        &TakeOffer {
-            request: &request,
-            offers: &offers,
-            offer: &offer,
-            choice: Some(Choice {
-                clinician: ClinicianId(clinician),
-                start: at(start),
-            }),
-            take: Take::Book,
-        },
-        at(MONDAY_8AM),
-    );
-    match decision {
-        Outcome::Accepted(changes) => book.apply(&changes).expect("decided on this book"),
-        Outcome::Refused(refusals) => panic!("refused: {refusals:?}"),
-    }
+    support::book_chosen(book, region, (id, 1), clinician, start, MONDAY_8AM);
 }
 
 /// Member 0's follow-up with clinician 0, whose prior session was at `prior`.

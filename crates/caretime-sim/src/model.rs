@@ -888,8 +888,8 @@ impl Run<'_> {
                             .guest(host, appointment.clinician, appointment.start);
                     }
                     None => {
-                        let chance = self
-                            .no_show_chance(appointment.start, appointment.request.requested);
+                        let chance =
+                            self.no_show_chance(appointment.start, appointment.request.requested);
                         self.tally.booked(
                             appointment.id,
                             appointment.clinician,

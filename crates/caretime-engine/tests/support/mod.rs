@@ -129,3 +129,40 @@ pub fn request(id: u32, member: u32, kind: RequestKind, requested: &str) -> Requ
         preferences: Preferences::ANY,
     }
 }
+
+/// Books `member`'s initial visit (request `id`, asked at `asked`) with `clinician` at `start`, a
+/// time the member chose over the find's best offer; the new appointment's id.
+pub fn book_chosen(
+    book: &mut caretime_engine::book::Book,
+    region: &Region,
+    (id, member): (u32, u32),
+    clinician: u32,
+    start: &str,
+    asked: &str,
+) -> caretime_core::id::AppointmentId {
+    use caretime_engine::book::{Choice, Outcome, Take, TakeOffer};
+    let request = request(id, member, RequestKind::Initial, asked);
+    let offers = book
+        .find(region, rules(), &request, at(asked))
+        .expect("find works");
+    let offer = offers.best().expect("an offer").clone();
+    let decision = book.decide_take(
+        region,
+        &TakeOffer {
+            request: &request,
+            offers: &offers,
+            offer: &offer,
+            choice: Some(Choice {
+                clinician: ClinicianId(clinician),
+                start: at(start),
+            }),
+            take: Take::Book,
+        },
+        at(asked),
+    );
+    match decision {
+        Outcome::Accepted(changes) => book.apply(&changes).expect("decided on this book"),
+        Outcome::Refused(refusals) => panic!("refused: {refusals:?}"),
+    }
+    caretime_core::id::AppointmentId(book.appointment_count() as u32 - 1)
+}
