@@ -28,7 +28,7 @@ pub mod census;
 pub mod compare;
 pub mod html;
 pub mod model;
-mod overbook;
+pub mod overbook;
 pub mod part;
 pub mod plan;
 pub mod render;

@@ -12,7 +12,9 @@
 //!   the scenario's curve says). After a visit the clinician books the next follow-up at the
 //!   episode's cadence (weekly, then biweekly), within SB 221's standard when the cadence allows;
 //!   a member offered another clinician keeps their own, later, with the scenario's chance (the
-//!   regulator counts the offer, the member lives the wait). After a no-show the member drops out
+//!   regulator counts the offer, the member lives the wait). Where the clinic overbooks, a
+//!   return that would wait past a day of the therapist's with room goes on top of an
+//!   appointment that day instead ([`crate::overbook`]). After a no-show the member drops out
 //!   or books again, counting from the missed appointment. The last session discharges.
 //! - **member cancellation**: a member cancels a booked appointment (at a uniform time before it)
 //!   and asks again at once.

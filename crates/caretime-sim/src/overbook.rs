@@ -8,7 +8,7 @@
 //! on top of others are not counted in it. Nothing here is a fitted amount: the number of guests
 //! follows from the curve and the calendar.
 //!
-//! [`Tally`] keeps, per internal non-physician clinician and local day, the sum of those chances,
+//! The tally keeps, per internal non-physician clinician and local day, the sum of those chances,
 //! the guests booked, and the live appointments that could carry one, updated as the run books
 //! and cancels. A return that would otherwise wait past a day with room then asks only the
 //! treating clinician's days between its cadence and its free slot, never their whole calendar.
