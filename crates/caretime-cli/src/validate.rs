@@ -16,7 +16,8 @@ built-in contract with the next more protected hours at the same ratio, for what
 costs), then prints each published figure (crates/caretime-sim/data/published.toml: figure, \
 source) beside the model's figure with its 95 % confidence interval and their ratio (model over \
 the middle of the published range, or over its bound). `holds` says whether the model's mean lies \
-in the published range or on the bound's side. Booked sessions count kept and missed ones; the \
+in the published range or on the bound's side. Booked sessions count kept and missed ones, \
+returns booked over an expected no-show among them (where the scenario's clinic overbooks); the \
 sessions attended are shown beside them. The model is never fitted to these figures."
 )]
 pub(crate) struct ValidateArgs {
