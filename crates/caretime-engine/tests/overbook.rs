@@ -10,10 +10,12 @@ use caretime_core::request::{Request, RequestKind};
 use caretime_engine::availability::{FreeKind, Horizon, Minute};
 use caretime_engine::book::{
     ApplyError, AppointmentStatus, Book, BookPolicy, CancellationReason, CancelledBy, Change,
-    Outcome, Refusal,
+    Choice, Outcome, Refusal, Take, TakeOffer,
 };
 use caretime_engine::find::{Route, Timeliness};
+use jiff::Timestamp;
 use jiff::civil::date;
+use proptest::prelude::*;
 use support::{at, region, request, rules};
 
 const MONDAY_8AM: &str = "2025-12-01T08:00:00-08:00";
@@ -248,4 +250,132 @@ fn a_new_schedule_displaces_a_guest_with_its_host() {
     cancel(&mut book, host);
     cancel(&mut book, guest);
     assert_eq!(tuesday(&book), Some(FreeKind::Direct));
+}
+
+/// The weekdays of the test book's two weeks, as clinician 0's 09:00 Los Angeles start.
+fn weekday_nine(day: usize) -> Timestamp {
+    let dates = [1, 2, 3, 4, 5, 8, 9, 10, 11, 12];
+    at(&format!(
+        "2025-12-{:02}T09:00:00-08:00",
+        dates[day % dates.len()]
+    ))
+}
+
+/// One step of the property below: book a day, put a guest on an appointment, cancel one, or
+/// record a visit.
+#[derive(Clone, Debug)]
+enum Step {
+    Book(usize),
+    Overbook(usize),
+    Cancel(usize),
+    Visit(usize),
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        (0..10usize).prop_map(Step::Book),
+        (0..64usize).prop_map(Step::Overbook),
+        (0..64usize).prop_map(Step::Cancel),
+        (0..64usize).prop_map(Step::Visit),
+    ]
+}
+
+/// Applies `outcome` if accepted (an accepted decision always applies); whether it was.
+fn apply_if_accepted(book: &mut Book, outcome: Outcome) -> bool {
+    match outcome {
+        Outcome::Accepted(changes) => {
+            book.apply(&changes).expect("an accepted decision applies");
+            true
+        }
+        Outcome::Refused(_) => false,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        if std::env::var_os("CARETIME_SLOW_TESTS").is_some() { 512 } else { 64 }
+    ))]
+
+    /// Whatever is booked, overbooked, cancelled and visited in whatever order, clinician 0's
+    /// hour on a day is free exactly when no appointment that day holds time, and two hold it
+    /// only as a host and its guest.
+    #[test]
+    fn an_hour_is_free_exactly_when_nobody_holds_it(steps in proptest::collection::vec(step(), 1..40)) {
+        let region = region();
+        let mut book = book(&region);
+        let mut next_request = 1;
+        for step in steps {
+            let n = book.appointment_count();
+            match step {
+                Step::Book(day) => {
+                    let start = weekday_nine(day);
+                    let request = request(next_request, 1, RequestKind::Initial, MONDAY_8AM);
+                    next_request += 1;
+                    let offers = book
+                        .find(&region, rules(), &request, at(MONDAY_8AM))
+                        .expect("find works");
+                    if let Some(offer) = offers.best().cloned() {
+                        let decision = book.decide_take(
+                            &region,
+                            &TakeOffer {
+                                request: &request,
+                                offers: &offers,
+                                offer: &offer,
+                                choice: Some(Choice { clinician: ClinicianId(0), start }),
+                                take: Take::Book,
+                            },
+                            at(MONDAY_8AM),
+                        );
+                        apply_if_accepted(&mut book, decision);
+                    }
+                }
+                Step::Overbook(k) if n > 0 => {
+                    let host = AppointmentId((k % n) as u32);
+                    let member = 1 - book.appointment_brief(host).expect("known").member.0;
+                    let guest = Request {
+                        treating_clinician: Some(ClinicianId(0)),
+                        ..request(next_request, member, RequestKind::FollowUp, MONDAY_8AM)
+                    };
+                    next_request += 1;
+                    let outcome = overbook(&book, &region, &guest, host);
+                    apply_if_accepted(&mut book, outcome);
+                }
+                Step::Cancel(k) if n > 0 => {
+                    let id = AppointmentId((k % n) as u32);
+                    let outcome = book.decide_cancel(
+                        id,
+                        CancellationReason::MemberRequest,
+                        CancelledBy::Member,
+                        at(MONDAY_8AM),
+                    );
+                    apply_if_accepted(&mut book, outcome);
+                }
+                Step::Visit(k) if n > 0 => {
+                    let id = AppointmentId((k % n) as u32);
+                    let start = book.appointment_brief(id).expect("known").start;
+                    let after = start + jiff::SignedDuration::from_hours(1);
+                    let outcome = book.decide_attendance(id, AppointmentStatus::Fulfilled, after);
+                    apply_if_accepted(&mut book, outcome);
+                }
+                _ => {}
+            }
+            for day in 0..10 {
+                let start = weekday_nine(day);
+                let holding: Vec<_> = book
+                    .appointments()
+                    .filter(|a| a.clinician == ClinicianId(0) && a.start == start)
+                    .filter(|a| a.status.holds_time())
+                    .collect();
+                let free = book
+                    .availability()
+                    .free_kind(ClinicianId(0), Minute::from_timestamp(start), 60)
+                    .expect("a known clinician");
+                prop_assert_eq!(free == Some(FreeKind::Direct), holding.is_empty(), "day {}", day);
+                prop_assert!(holding.len() <= 2);
+                if let [host, guest] = &holding[..] {
+                    prop_assert_eq!(guest.overbooks, Some(host.id));
+                }
+            }
+        }
+    }
 }
