@@ -265,11 +265,10 @@ impl<'r> Workload<'r> {
                         modality,
                         interpreter: (!clinician.speaks(member.language))
                             .then_some(member.language),
-                        route: match (request.treating_clinician, clinician.affiliation) {
-                            (Some(_), _) => Route::Continuity,
-                            (None, Affiliation::Internal) => Route::Internal,
-                            (None, Affiliation::Network) => Route::Network,
-                        },
+                        route: Route::of(
+                            request.treating_clinician.is_some(),
+                            clinician.affiliation,
+                        ),
                         time: FreeKind::Direct,
                         timeliness: met,
                     };

@@ -1013,10 +1013,7 @@ impl Book {
             interpreter: (!self.directory.speaks(clinician, member_language))
                 .then_some(member_language),
             route: if choice.is_some_and(|c| c.clinician != offer.clinician) {
-                match clinician.affiliation {
-                    caretime_core::region::Affiliation::Internal => Route::Internal,
-                    caretime_core::region::Affiliation::Network => Route::Network,
-                }
+                Route::of(false, clinician.affiliation)
             } else {
                 offer.route
             },
@@ -1087,11 +1084,7 @@ impl Book {
             modality,
             interpreter: (!self.directory.speaks(clinician, member_language))
                 .then_some(member_language),
-            route: match (established, clinician.affiliation) {
-                (true, _) => Route::Continuity,
-                (false, caretime_core::region::Affiliation::Internal) => Route::Internal,
-                (false, caretime_core::region::Affiliation::Network) => Route::Network,
-            },
+            route: Route::of(established, clinician.affiliation),
             status: AppointmentStatus::Booked,
             expires: None,
             cancellation: None,

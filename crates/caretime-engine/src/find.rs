@@ -187,6 +187,18 @@ pub enum Route {
     Network,
 }
 
+impl Route {
+    /// The route of an appointment with a clinician of `affiliation`: continuity when the
+    /// clinician already treats the member (`established`), else internal or network.
+    pub fn of(established: bool, affiliation: Affiliation) -> Route {
+        match (established, affiliation) {
+            (true, _) => Route::Continuity,
+            (false, Affiliation::Internal) => Route::Internal,
+            (false, Affiliation::Network) => Route::Network,
+        }
+    }
+}
+
 impl Slug for Route {
     const VARIANTS: &'static [Route] = &[Route::Continuity, Route::Internal, Route::Network];
 

@@ -1087,11 +1087,7 @@ pub fn plan(
                 start: start.to_timestamp()?,
                 modality,
                 interpreter: (!who.speaks(member.language)).then_some(member.language),
-                route: match (established, who.affiliation) {
-                    (true, _) => Route::Continuity,
-                    (false, Affiliation::Internal) => Route::Internal,
-                    (false, Affiliation::Network) => Route::Network,
-                },
+                route: Route::of(established, who.affiliation),
             });
         }
     }
