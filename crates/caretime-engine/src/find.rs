@@ -137,6 +137,19 @@ pub enum FollowUps {
     TreatingClinician,
 }
 
+impl Slug for FollowUps {
+    const VARIANTS: &'static [FollowUps] =
+        &[FollowUps::TimelyAnywhere, FollowUps::TreatingClinician];
+
+    /// The name a scenario file uses.
+    fn slug(self) -> &'static str {
+        match self {
+            FollowUps::TimelyAnywhere => "timely-anywhere",
+            FollowUps::TreatingClinician => "treating-clinician",
+        }
+    }
+}
+
 /// Direct time an internal clinician keeps for new patients: a follow-up with the treating
 /// clinician (a continuity offer) may take direct time in a week only while the week keeps
 /// `share` of its bookable direct time free, unless it starts within `release_days` of the

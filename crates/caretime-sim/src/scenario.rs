@@ -238,6 +238,18 @@ pub enum Overbooking {
     ExpectedNoShows,
 }
 
+impl Slug for Overbooking {
+    const VARIANTS: &'static [Overbooking] = &[Overbooking::None, Overbooking::ExpectedNoShows];
+
+    /// The name a scenario file uses.
+    fn slug(self) -> &'static str {
+        match self {
+            Overbooking::None => "none",
+            Overbooking::ExpectedNoShows => "expected-no-shows",
+        }
+    }
+}
+
 /// What the plan does with a request whose best offer misses the deadline.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum LateOffers {
@@ -589,6 +601,29 @@ struct LeaveFile {
 struct WagesFile {
     annual_cost_per_fte: f64,
     yearly_raises: Vec<f64>,
+}
+
+/// The policy `name` names (`default` when the file leaves it out).
+fn policy<T: Slug>(
+    file: &str,
+    field: &str,
+    name: Option<&str>,
+    default: T,
+) -> Result<T, FileError> {
+    let Some(name) = name else {
+        return Ok(default);
+    };
+    T::from_slug(name).ok_or_else(|| {
+        FileError::field(
+            file,
+            field,
+            format!(
+                "unknown policy `{}` (expected one of {})",
+                quote(name),
+                T::names()
+            ),
+        )
+    })
 }
 
 fn share(file: &str, field: &str, value: f64) -> Result<f64, FileError> {
@@ -1008,34 +1043,18 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<Scenario, FileError> {
     let clinic = match &parsed.clinic {
         None => ClinicPolicy::OPEN,
         Some(spec) => {
-            let follow_ups = match spec.follow_ups.as_deref() {
-                None | Some("timely-anywhere") => FollowUps::TimelyAnywhere,
-                Some("treating-clinician") => FollowUps::TreatingClinician,
-                Some(other) => {
-                    return Err(FileError::field(
-                        file,
-                        "clinic.follow-ups",
-                        format!(
-                            "unknown policy `{}` (expected timely-anywhere or treating-clinician)",
-                            quote(other)
-                        ),
-                    ));
-                }
-            };
-            let overbooking = match spec.overbook.as_deref() {
-                None | Some("none") => Overbooking::None,
-                Some("expected-no-shows") => Overbooking::ExpectedNoShows,
-                Some(other) => {
-                    return Err(FileError::field(
-                        file,
-                        "clinic.overbook",
-                        format!(
-                            "unknown policy `{}` (expected none or expected-no-shows)",
-                            quote(other)
-                        ),
-                    ));
-                }
-            };
+            let follow_ups = policy(
+                file,
+                "clinic.follow-ups",
+                spec.follow_ups.as_deref(),
+                FollowUps::TimelyAnywhere,
+            )?;
+            let overbooking = policy(
+                file,
+                "clinic.overbook",
+                spec.overbook.as_deref(),
+                Overbooking::None,
+            )?;
             if spec.caseload_cap == Some(0) {
                 return Err(FileError::field(
                     file,

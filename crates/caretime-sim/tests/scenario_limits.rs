@@ -131,6 +131,11 @@ fn clinic_policies_out_of_range_are_refused_by_name() {
         "clinic.follow-ups",
     );
     assert!(shown.contains("treating-clinician"), "{shown}");
+    let shown = refused(
+        &with("overbook = \"expected-no-shows\"", "overbook = \"always\""),
+        "clinic.overbook",
+    );
+    assert!(shown.contains("expected-no-shows"), "{shown}");
     refused(
         &with("intake-reserve-share = 0.16", "intake-reserve-share = 1.5"),
         "clinic.intake-reserve-share",
