@@ -428,11 +428,44 @@ pub struct Availability {
     /// Bookable time as the templates made it, so that a release can never create time.
     capacity_direct: Vec<u64>,
     capacity_urgent: Vec<u64>,
+    /// Per row and week (Monday 00:00 UTC to the next, [`week_start`]): how many of its direct
+    /// slots are free and how many the template made bookable (`row * n_weeks + week`), kept as
+    /// time is reserved and released, so that a week's direct time is read without counting
+    /// its bits ([`Availability::week_direct_minutes`]).
+    weeks: Vec<WeekSlots>,
+    n_weeks: usize,
+    /// Slots from the start of slot 0's week to slot 0.
+    week_offset: usize,
     urgent_hold_release_minutes: i64,
     horizon: Horizon,
     /// How many tags there are (at most 64), and each row's tags as bits (empty: no tags).
     n_tags: usize,
     row_tags: Vec<u64>,
+}
+
+/// A row's direct slots in one week: free now, and bookable as the template made them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct WeekSlots {
+    free: u16,
+    bookable: u16,
+}
+
+/// Minutes in a week.
+const WEEK_MINUTES: i64 = 7 * 24 * 60;
+/// Slots in a week.
+const WEEK_SLOTS: usize = (WEEK_MINUTES / GRID_MINUTES) as usize;
+/// The first Monday 00:00 UTC after the Unix epoch (a Thursday), in minutes.
+const FIRST_MONDAY: i64 = 4 * 24 * 60;
+
+/// The start of the week (Monday 00:00 UTC to the next) that holds `minute`: the weeks the
+/// intake reserve is kept over ([`Availability::week_direct_minutes`]).
+pub fn week_start(minute: Minute) -> Minute {
+    Minute((minute.0 - FIRST_MONDAY).div_euclid(WEEK_MINUTES) * WEEK_MINUTES + FIRST_MONDAY)
+}
+
+/// The start of the week after the one that holds `minute`.
+pub fn next_week_start(minute: Minute) -> Minute {
+    Minute(week_start(minute).0.saturating_add(WEEK_MINUTES))
 }
 
 #[derive(Clone, Debug)]
@@ -538,6 +571,9 @@ impl Availability {
             urgent: empty_bits(),
             capacity_direct: Vec::new(),
             capacity_urgent: Vec::new(),
+            weeks: Vec::new(),
+            n_weeks: 0,
+            week_offset: 0,
             clinicians,
             urgent_hold_release_minutes,
             horizon,
@@ -570,6 +606,14 @@ impl Availability {
         index.derive_from_rows();
         index.capacity_direct = sparse_copy(&index.direct.rows);
         index.capacity_urgent = sparse_copy(&index.urgent.rows);
+        // Slot 0 and `base` are on the grid, as are the weeks' starts.
+        index.week_offset =
+            ((base - FIRST_MONDAY).rem_euclid(WEEK_MINUTES) / GRID_MINUTES) as usize;
+        index.n_weeks = (index.week_offset + n_slots).div_ceil(WEEK_SLOTS);
+        index.weeks = vec![WeekSlots::default(); index.n_weeks * index.n_rows()];
+        for row in 0..index.n_rows() {
+            index.count_weeks(row);
+        }
         Ok(index)
     }
 
@@ -620,6 +664,7 @@ impl Availability {
             self.capacity_urgent[idx] =
                 (self.capacity_urgent[idx] & keep) | (self.urgent.rows[idx] & !keep);
         }
+        self.count_weeks(row);
         Ok(())
     }
 
@@ -721,6 +766,23 @@ impl Availability {
         }
     }
 
+    /// Counts row `row`'s free and bookable direct slots week by week, from its bits.
+    fn count_weeks(&mut self, row: usize) {
+        let (row_words, n_slots, week_offset) = (self.row_words, self.n_slots, self.week_offset);
+        let words = row * row_words..(row + 1) * row_words;
+        let count = |bits: &[u64], week: usize| -> u16 {
+            let first = (week * WEEK_SLOTS).saturating_sub(week_offset);
+            let end = ((week + 1) * WEEK_SLOTS - week_offset).min(n_slots);
+            count_bits(bits, first, end) as u16
+        };
+        for week in 0..self.n_weeks {
+            self.weeks[row * self.n_weeks + week] = WeekSlots {
+                free: count(&self.direct.rows[words.clone()], week),
+                bookable: count(&self.capacity_direct[words.clone()], week),
+            };
+        }
+    }
+
     fn bits(&self, kind: FreeKind) -> &Bits {
         match kind {
             FreeKind::Direct => &self.direct,
@@ -739,10 +801,14 @@ impl Availability {
         );
         let pool = self.row_pool[row].index();
         let (n_tags, row_tags) = (self.n_tags, self.row_tags.get(row).copied().unwrap_or(0));
-        let bits = match kind {
-            FreeKind::Direct => &mut self.direct,
-            FreeKind::UrgentHold => &mut self.urgent,
+        let (bits, mut weeks) = match kind {
+            FreeKind::Direct => {
+                let row_weeks = row * self.n_weeks..(row + 1) * self.n_weeks;
+                (&mut self.direct, Some(&mut self.weeks[row_weeks]))
+            }
+            FreeKind::UrgentHold => (&mut self.urgent, None),
         };
+        let week_offset = self.week_offset;
         let column_word_idx = row / 64;
         let column_bit = 1u64 << (row % 64);
         let summary_bit = 1u64 << (column_word_idx % 64);
@@ -753,6 +819,14 @@ impl Availability {
                 continue;
             }
             *row_word ^= row_bit;
+            if let Some(weeks) = weeks.as_deref_mut() {
+                let week = &mut weeks[(week_offset + slot) / WEEK_SLOTS];
+                if free {
+                    week.free += 1;
+                } else {
+                    week.free -= 1;
+                }
+            }
             let column_word = &mut bits.columns[slot * column_words + column_word_idx];
             *column_word ^= column_bit;
             let summary_word = &mut bits.summary[slot * summary_words + column_word_idx / 64];
@@ -863,6 +937,8 @@ impl Availability {
                 && slot < self.n_slots
             {
                 prefetch(word);
+                // The week's counts, which the intake reserve reads first.
+                prefetch(&self.weeks[row * self.n_weeks + (self.week_offset + slot) / WEEK_SLOTS]);
             }
         }
     }
@@ -1255,30 +1331,41 @@ impl Availability {
         let row = self.row(clinician)?;
         let words = row * self.row_words..(row + 1) * self.row_words;
         let (first, end) = (self.first_slot_from(from), self.first_slot_from(before));
-        let count = |bits: &[u64]| -> u32 {
-            if first >= end {
-                return 0;
-            }
-            let (first_word, last_word) = (first / 64, (end - 1) / 64);
-            let mut total = 0;
-            for (word, bits) in bits[first_word..=last_word].iter().enumerate() {
-                let word = first_word + word;
-                let mut mask = !0u64;
-                if word == first_word {
-                    mask &= !0u64 << (first % 64);
-                }
-                if word == last_word && end % 64 != 0 {
-                    mask &= !0u64 >> (64 - end % 64);
-                }
-                total += (bits & mask).count_ones();
-            }
-            total
-        };
         let minutes = GRID_MINUTES as u32;
         Ok(DirectMinutes {
-            free: count(&self.direct.rows[words.clone()]) * minutes,
-            bookable: count(&self.capacity_direct[words]) * minutes,
+            free: count_bits(&self.direct.rows[words.clone()], first, end) * minutes,
+            bookable: count_bits(&self.capacity_direct[words], first, end) * minutes,
         })
+    }
+
+    /// The clinician's direct time in the week that holds `minute` ([`week_start`]): what
+    /// [`Availability::direct_minutes`] gives over that week, read from counts kept as time is
+    /// reserved and released instead of counted from the bits. Nothing in a week outside the
+    /// index.
+    pub fn week_direct_minutes(
+        &self,
+        clinician: ClinicianId,
+        minute: Minute,
+    ) -> Result<DirectMinutes, AvailabilityError> {
+        let row = self.row(clinician)?;
+        let first_week = week_start(self.slot_start(0)).0;
+        let week = (week_start(minute).0 - first_week).div_euclid(WEEK_MINUTES);
+        let counts = usize::try_from(week)
+            .ok()
+            .filter(|&week| week < self.n_weeks)
+            .map_or(WeekSlots::default(), |week| {
+                self.weeks[row * self.n_weeks + week]
+            });
+        let minutes = GRID_MINUTES as u32;
+        Ok(DirectMinutes {
+            free: u32::from(counts.free) * minutes,
+            bookable: u32::from(counts.bookable) * minutes,
+        })
+    }
+
+    /// Minutes before its start that urgent-hold time opens to routine requests.
+    pub fn urgent_hold_release_minutes(&self) -> i64 {
+        self.urgent_hold_release_minutes
     }
 
     /// How many appointments of `length` minutes fit, one after another, in the clinician's free
@@ -1413,6 +1500,27 @@ fn sparse_copy(words: &[u64]) -> Vec<u64> {
         }
     }
     copy
+}
+
+/// How many bits of `bits` in `[first, end)` are set.
+fn count_bits(bits: &[u64], first: usize, end: usize) -> u32 {
+    if first >= end {
+        return 0;
+    }
+    let (first_word, last_word) = (first / 64, (end - 1) / 64);
+    let mut total = 0;
+    for (word, bits) in bits[first_word..=last_word].iter().enumerate() {
+        let word = first_word + word;
+        let mut mask = !0u64;
+        if word == first_word {
+            mask &= !0u64 << (first % 64);
+        }
+        if word == last_word && !end.is_multiple_of(64) {
+            mask &= !0u64 >> (64 - end % 64);
+        }
+        total += (bits & mask).count_ones();
+    }
+    total
 }
 
 /// The first slot `>= from` that starts a run of at least `n` set bits in `row` (`n_slots` bits).

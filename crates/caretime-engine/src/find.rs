@@ -38,8 +38,8 @@ use jiff::tz::TimeZone;
 use smallvec::SmallVec;
 
 use crate::availability::{
-    Availability, AvailabilityError, Found, FreeKind, Minute, Pool, RowSet, Schedule, Search,
-    Urgency,
+    Availability, AvailabilityError, DirectMinutes, Found, FreeKind, Minute, Pool, RowSet,
+    Schedule, Search, Urgency, next_week_start, week_start,
 };
 
 /// The pool a clinician's availability is searched in: by affiliation, and psychiatrists apart
@@ -922,11 +922,40 @@ pub fn earliest_for_kind(
         now.0
             .saturating_add(i64::from(reserve.release_days) * 24 * 60),
     );
+    let keeps_reserve = |week: DirectMinutes| {
+        f64::from(week.free.saturating_sub(length)) >= reserve.share * f64::from(week.bookable)
+    };
+    // From where every start is past the reserve's release and, for a routine request, past the
+    // release of urgent-hold time (so only direct time is left to find), a week that cannot keep
+    // the reserve is skipped on its counts alone, before its bits are searched.
+    let counted_from = match urgency {
+        Urgency::Routine if reserve.share > 0.0 => Some(Minute(
+            released.0.max(
+                now.0
+                    .saturating_add(availability.urgent_hold_release_minutes())
+                    .saturating_add(1),
+            ),
+        )),
+        _ => None,
+    };
     let mut not_before = not_before;
     // The earliest free time in a week that still keeps the intake reserve after it, or any free
     // time starting within the reserve's release; urgent-hold time is never part of the reserve.
     // A week whose free direct time is down to the reserve is skipped whole.
     loop {
+        if let Some(counted_from) = counted_from {
+            let horizon_end = availability.slot_start(availability.n_slots());
+            loop {
+                let week = week_start(not_before);
+                if not_before < counted_from
+                    || week >= horizon_end
+                    || keeps_reserve(availability.week_direct_minutes(clinician.id, week)?)
+                {
+                    break;
+                }
+                not_before = next_week_start(week);
+            }
+        }
         let Some((start, time)) = availability.earliest_before(
             clinician.id,
             not_before,
@@ -942,15 +971,10 @@ pub fn earliest_for_kind(
         if reserve.share <= 0.0 || time == FreeKind::UrgentHold || start < released {
             return Ok(Some((start, time)));
         }
-        let week_start =
-            Minute((start.0 - FIRST_MONDAY).div_euclid(WEEK_MINUTES) * WEEK_MINUTES + FIRST_MONDAY);
-        let week_end = Minute(week_start.0 + WEEK_MINUTES);
-        let week = availability.direct_minutes(clinician.id, week_start, week_end)?;
-        let kept = f64::from(week.free.saturating_sub(length));
-        if kept >= reserve.share * f64::from(week.bookable) {
+        if keeps_reserve(availability.week_direct_minutes(clinician.id, start)?) {
             return Ok(Some((start, time)));
         }
-        not_before = week_end;
+        not_before = next_week_start(start);
     }
 }
 
@@ -1045,11 +1069,6 @@ impl Masks<'_> {
 fn has_timely_offer(offers: &[(u8, Offer)]) -> bool {
     offers.iter().any(|(rank, _)| *rank < 9)
 }
-
-/// Minutes in a week.
-const WEEK_MINUTES: i64 = 7 * 24 * 60;
-/// The first Monday 00:00 UTC after the Unix epoch (a Thursday), in minutes.
-const FIRST_MONDAY: i64 = 4 * 24 * 60;
 
 /// Finds offers for `request` at `now`. Pure: reads the index, changes nothing.
 pub fn find<'r>(

@@ -24,7 +24,7 @@ pub fn prefetch_episode(book: &Book, id: EpisodeId) {
 }
 
 /// Asks for the word of the clinician's row of free direct time that holds the first slot at or
-/// after `minute`, for a caller about to search the row there.
+/// after `minute`, and the counts of its week, for a caller about to search the row there.
 pub fn prefetch_direct_row(availability: &Availability, clinician: ClinicianId, minute: Minute) {
     availability.prefetch_direct_row(clinician, minute);
 }

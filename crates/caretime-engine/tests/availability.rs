@@ -9,7 +9,7 @@ use caretime_core::region::Fte;
 use caretime_core::template::{Block, BlockKind, DayRange, Template};
 use caretime_engine::availability::{
     Availability, AvailabilityError, FreeInterval, FreeKind, GRID_MINUTES, Horizon, Minute, Pool,
-    RowSet, Schedule, Search, Urgency,
+    RowSet, Schedule, Search, Urgency, next_week_start, week_start,
 };
 use jiff::civil::{Date, Time, Weekday, date};
 use jiff::tz::TimeZone;
@@ -235,6 +235,51 @@ impl Oracle {
     }
 }
 
+/// The week counts the index keeps equal a count of the bits, in every week of the horizon and
+/// the weeks on either side of it (partly or wholly outside the index).
+fn week_counts_agree(
+    index: &Availability,
+    clinicians: &[ClinicianId],
+    horizon: Horizon,
+) -> Result<(), TestCaseError> {
+    let utc_minute = |date: Date| {
+        Minute(
+            date.to_zoned(TimeZone::UTC)
+                .expect("in range")
+                .timestamp()
+                .as_second()
+                / 60,
+        )
+    };
+    let last = Minute(utc_minute(horizon.last).0 + 14 * 24 * 60);
+    let mut week = week_start(Minute(utc_minute(horizon.first).0 - 14 * 24 * 60));
+    while week <= last {
+        let next = next_week_start(week);
+        for &clinician in clinicians {
+            let counted = index
+                .week_direct_minutes(clinician, week)
+                .expect("known clinician");
+            let scanned = index
+                .direct_minutes(clinician, week, next)
+                .expect("known clinician");
+            prop_assert_eq!(
+                counted,
+                scanned,
+                "clinician {:?}, week of {:?}",
+                clinician,
+                week
+            );
+            // Any minute of the week reads the same counts.
+            let inside = index
+                .week_direct_minutes(clinician, Minute(next.0 - 1))
+                .expect("known clinician");
+            prop_assert_eq!(inside, counted);
+        }
+        week = next;
+    }
+    Ok(())
+}
+
 fn california() -> BusinessCalendar {
     BusinessCalendar::new(
         WeekdayMask::MONDAY_TO_FRIDAY,
@@ -382,6 +427,8 @@ proptest! {
                     index.release(clinician, start, length, kind),
                     Err(AvailabilityError::NotReserved { clinician })
                 );
+                let clinicians: Vec<ClinicianId> = schedules.iter().map(|s| s.clinician).collect();
+                week_counts_agree(&index, &clinicians, horizon)?;
                 continue;
             }
             if let (Some(start), true) = (found, query.reserve) {
@@ -412,6 +459,8 @@ proptest! {
                     index.reserve(clinician, start, query.length),
                     Err(AvailabilityError::NotFree { clinician })
                 );
+                let clinicians: Vec<ClinicianId> = schedules.iter().map(|s| s.clinician).collect();
+                week_counts_agree(&index, &clinicians, horizon)?;
             }
         }
     }
@@ -572,6 +621,7 @@ proptest! {
             .collect();
         expected.extend(slots(after.free(ClinicianId(5)).expect("known")));
         prop_assert_eq!(slots(index.free(ClinicianId(5)).expect("known")), expected);
+        week_counts_agree(&index, &[ClinicianId(5)], Horizon { first, last })?;
         // New time can be taken and given back (it is template time now).
         if let Some(interval) = index.free(ClinicianId(5)).expect("known").into_iter().find(|i| i.start >= cutoff) {
             let kind = index.reserve(ClinicianId(5), interval.start, 15).expect("free");
