@@ -186,24 +186,32 @@ enum Event {
     GroupLeave(GroupId, MemberId),
 }
 
-/// An event queue's entry: when, the order it was scheduled in (ties run in that order), what.
-type Entry = (Timestamp, u64, Event);
+/// An event queue's entry: when (whole seconds after the queue's start), what. Ties run in
+/// the order they were scheduled, which a bucket's list keeps by itself (entries are pushed in
+/// that order and sorted stably): 16 bytes, where a timestamp and a sequence number beside the
+/// event made 40, and the queue holds every booked visit.
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    at: u32,
+    event: Event,
+}
 
 /// Future events in time order, ties in the order they were scheduled: a bucket per quarter
 /// hour of the simulated dates. The bucket being run is sorted when it opens, and the events
-/// scheduled into it while it runs go to a small heap beside it. Every event is scheduled at or
-/// after the one being handled, so buckets before the current one stay empty (a binary heap of
-/// every booked visit cost a tenth of the run in cache misses), and the next events of the
-/// current bucket are known in order, so the run can read ahead of them ([`EventQueue::ahead`]).
+/// scheduled into it while it runs go to a small heap beside it (with their order of
+/// scheduling, later than any of the bucket's). Every event is scheduled at or after the one
+/// being handled, so buckets before the current one stay empty (a binary heap of every booked
+/// visit cost a tenth of the run in cache misses), and the next events of the current bucket
+/// are known in order, so the run can read ahead of them ([`EventQueue::ahead`]).
 struct EventQueue {
-    /// The first bucket's start, in seconds since the Unix epoch.
+    /// The queue's start, in seconds since the Unix epoch.
     base: i64,
     buckets: Vec<Vec<Entry>>,
     current: usize,
     /// The current bucket's events as it opened, not yet run, latest first (the next is last).
     sorted: Vec<Entry>,
-    /// Events scheduled into the current bucket while it runs.
-    heap: BinaryHeap<Reverse<Entry>>,
+    /// Events scheduled into the current bucket while it runs: (when, order scheduled, what).
+    heap: BinaryHeap<Reverse<(u32, u64, Event)>>,
     seq: u64,
 }
 
@@ -224,14 +232,22 @@ impl EventQueue {
         }
     }
 
+    /// Schedules `event` at `at`, which must be a whole second at or after the queue's start.
     fn push(&mut self, at: Timestamp, event: Event) {
-        let entry = (at, self.seq, event);
-        self.seq += 1;
-        let bucket = ((at.as_second() - self.base).max(0) / Self::BUCKET_SECONDS) as usize;
+        debug_assert_eq!(at.subsec_nanosecond(), 0, "events fall on whole seconds");
+        let offset = (at.as_second() - self.base).max(0);
+        let bucket = (offset / Self::BUCKET_SECONDS) as usize;
+        // Past the last bucket (beyond the queue's end): dropped. The buckets end before u32's
+        // seconds do (136 years).
+        if bucket >= self.buckets.len() {
+            return;
+        }
+        let at = offset as u32;
         if bucket <= self.current {
-            self.heap.push(Reverse(entry));
-        } else if let Some(events) = self.buckets.get_mut(bucket) {
-            events.push(entry);
+            self.heap.push(Reverse((at, self.seq, event)));
+            self.seq += 1;
+        } else {
+            self.buckets[bucket].push(Entry { at, event });
         }
     }
 
@@ -246,19 +262,24 @@ impl EventQueue {
                     // stable sort by time alone puts ties in that order; most share a time (visits
                     // end on the quarter hour), which a stable sort takes as runs. Reversed, the
                     // next event is last.
-                    self.sorted.sort_by_key(|&(at, _, _)| at);
+                    self.sorted.sort_by_key(|entry| entry.at);
                     self.sorted.reverse();
                     continue;
                 }
                 (Some(_), None) => true,
                 (None, Some(_)) => false,
-                (Some(sorted), Some(Reverse(scheduled))) => sorted < scheduled,
+                // At a tie the bucket's event goes first: it was scheduled before the bucket
+                // opened, the heap's after.
+                (Some(sorted), Some(Reverse((at, _, _)))) => sorted.at <= *at,
             };
-            let (at, _, event) = if from_sorted {
-                self.sorted.pop()?
+            let (at, event) = if from_sorted {
+                let entry = self.sorted.pop()?;
+                (entry.at, entry.event)
             } else {
-                self.heap.pop()?.0
+                let Reverse((at, _, event)) = self.heap.pop()?;
+                (at, event)
             };
+            let at = Timestamp::from_second(self.base + i64::from(at)).ok()?;
             return Some((at, event));
         }
     }
@@ -267,7 +288,7 @@ impl EventQueue {
     /// with (events scheduled into it since may come between).
     fn ahead(&self, distance: usize) -> Option<Event> {
         let idx = self.sorted.len().checked_sub(distance + 1)?;
-        Some(self.sorted[idx].2)
+        Some(self.sorted[idx].event)
     }
 }
 
