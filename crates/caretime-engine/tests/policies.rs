@@ -125,6 +125,72 @@ fn the_intake_reserve_keeps_a_share_of_the_week_from_the_clinicians_own_patients
     }
 }
 
+/// The reserve's week walk skips a week short of the reserve on its counts alone only where
+/// every start is past both releases: urgent-hold time already open to routine requests in
+/// that week is still offered.
+#[test]
+fn a_week_short_of_the_intake_reserve_still_offers_released_urgent_hold_time() {
+    let region = region();
+    let reserve = FindPolicy {
+        intake_reserve: IntakeReserve {
+            share: 0.4,
+            release_days: 0,
+        },
+        ..FindPolicy::STANDARD
+    };
+    // A return searched from Wednesday 08:00 at Monday 08:00, with clinician 0's Monday to
+    // Wednesday direct hours booked: the first week keeps too little direct time (as above).
+    for (urgent_release_minutes, expected) in [
+        // Urgent-hold time (11:00-12:00) never opens before its start: the week is skipped
+        // whole, and the next own time is Monday 2025-12-08 09:00.
+        (0, "2025-12-08T17:00:00Z"),
+        // Opened four days ahead (to Friday 08:00): Wednesday 11:00 is open to the return,
+        // in the week the reserve closes to direct time.
+        (4 * 24 * 60, "2025-12-03T19:00:00Z"),
+    ] {
+        let horizon = Horizon {
+            first: date(2025, 12, 1),
+            last: date(2025, 12, 12),
+        };
+        let policy = BookPolicy {
+            find: reserve,
+            urgent_hold_release_minutes: urgent_release_minutes,
+            ..BookPolicy::STANDARD
+        };
+        let mut book = Book::new(&region, horizon, &[], policy).expect("valid templates");
+        for (id, day) in [(10, "01"), (11, "02"), (12, "03")] {
+            book_at(
+                &mut book,
+                &region,
+                id,
+                0,
+                &format!("2025-12-{day}T09:00:00-08:00"),
+            );
+        }
+        let found = book
+            .find_from(
+                &region,
+                rules(),
+                &follow_up(1, "2025-11-24T09:00:00-08:00"),
+                at("2025-12-03T08:00:00-08:00"),
+                at(MONDAY_8AM),
+            )
+            .expect("find works");
+        let continuity: Vec<_> = found
+            .offers
+            .iter()
+            .filter(|offer| offer.route == Route::Continuity)
+            .map(|offer| offer.start)
+            .collect();
+        assert_eq!(
+            continuity,
+            vec![at(expected)],
+            "urgent-hold release {urgent_release_minutes} min: {:?}",
+            starts(&found.offers)
+        );
+    }
+}
+
 #[test]
 fn returns_on_the_treating_clinicians_calendar_are_offered_however_late() {
     let region = region();
