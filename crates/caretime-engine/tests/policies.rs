@@ -35,6 +35,19 @@ fn book_at(book: &mut Book, region: &Region, id: u32, clinician: u32, start: &st
     support::book_chosen(book, region, (id, 1), clinician, start, MONDAY_8AM);
 }
 
+/// Books clinician 0's direct hours of Monday 2025-12-01 to Wednesday (members 1, ids 10-12).
+fn book_monday_to_wednesday(book: &mut Book, region: &Region) {
+    for (id, day) in [(10, "01"), (11, "02"), (12, "03")] {
+        book_at(
+            book,
+            region,
+            id,
+            0,
+            &format!("2025-12-{day}T09:00:00-08:00"),
+        );
+    }
+}
+
 /// Member 0's follow-up with clinician 0, whose prior session was at `prior`.
 fn follow_up(id: u32, prior: &str) -> Request {
     Request {
@@ -78,15 +91,7 @@ fn the_intake_reserve_keeps_a_share_of_the_week_from_the_clinicians_own_patients
         (4, "2025-12-04T17:00:00Z"),
     ] {
         let mut book = book(&region, reserve(release_days));
-        for (id, day) in [(10, "01"), (11, "02"), (12, "03")] {
-            book_at(
-                &mut book,
-                &region,
-                id,
-                0,
-                &format!("2025-12-{day}T09:00:00-08:00"),
-            );
-        }
+        book_monday_to_wednesday(&mut book, &region);
         let found = offers(&book, &region, &follow_up(1, "2025-11-24T09:00:00-08:00"));
         let continuity: Vec<_> = found
             .iter()
@@ -158,15 +163,7 @@ fn a_week_short_of_the_intake_reserve_still_offers_released_urgent_hold_time() {
             ..BookPolicy::STANDARD
         };
         let mut book = Book::new(&region, horizon, &[], policy).expect("valid templates");
-        for (id, day) in [(10, "01"), (11, "02"), (12, "03")] {
-            book_at(
-                &mut book,
-                &region,
-                id,
-                0,
-                &format!("2025-12-{day}T09:00:00-08:00"),
-            );
-        }
+        book_monday_to_wednesday(&mut book, &region);
         let found = book
             .find_from(
                 &region,
