@@ -1348,7 +1348,8 @@ impl Availability {
         minute: Minute,
     ) -> Result<DirectMinutes, AvailabilityError> {
         let row = self.row(clinician)?;
-        let first_week = week_start(self.slot_start(0)).0;
+        // The start of slot 0's week: `week_offset` slots before it.
+        let first_week = self.base - self.week_offset as i64 * GRID_MINUTES;
         let week = (week_start(minute).0 - first_week).div_euclid(WEEK_MINUTES);
         let counts = usize::try_from(week)
             .ok()

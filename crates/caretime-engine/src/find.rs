@@ -938,13 +938,13 @@ pub fn earliest_for_kind(
         )),
         _ => None,
     };
+    let horizon_end = availability.slot_start(availability.n_slots());
     let mut not_before = not_before;
     // The earliest free time in a week that still keeps the intake reserve after it, or any free
     // time starting within the reserve's release; urgent-hold time is never part of the reserve.
     // A week whose free direct time is down to the reserve is skipped whole.
     loop {
         if let Some(counted_from) = counted_from {
-            let horizon_end = availability.slot_start(availability.n_slots());
             loop {
                 let week = week_start(not_before);
                 if not_before < counted_from
