@@ -22,7 +22,7 @@ use caretime_core::request::Request;
 use caretime_core::rules::{DeadlineInstants, RuleSet};
 use caretime_core::slug::Slug;
 use caretime_core::template::Template;
-use caretime_hint::{prefetch, prefetch_all};
+use caretime_hint::{prefetch, prefetch_all, prefetch_push};
 use std::collections::HashMap;
 
 use jiff::civil::Date;
@@ -595,8 +595,13 @@ pub struct Book {
     /// Each clinician's appointments, by clinician index, in id order (so a clinician's calendar,
     /// Slots or patients read theirs, not the whole book).
     by_clinician: Vec<Vec<AppointmentId>>,
-    /// Each member's episodes, oldest first (looked up, never iterated).
-    member_episodes: HashMap<MemberId, SmallVec<[EpisodeId; 1]>>,
+    /// Each member's latest episode, by member index for the region's members (`u32::MAX`:
+    /// none) and looked up for any other member id, and each episode's member's episode before
+    /// it, by episode index: a member's episodes newest first, without a hash lookup for each
+    /// one a region's member opens.
+    latest_episode: Vec<u32>,
+    latest_episode_beyond: HashMap<MemberId, u32>,
+    previous_episode: Vec<u32>,
     /// The episode of each appointment, by appointment index (`u32::MAX`: none; appointments
     /// past the end have none).
     episode_of: Vec<u32>,
@@ -646,7 +651,9 @@ impl Book {
             plan_cancelled: HashMap::new(),
             episodes: Vec::new(),
             by_clinician: vec![Vec::new(); region.clinicians.len()],
-            member_episodes: HashMap::new(),
+            latest_episode: vec![u32::MAX; region.members.len()],
+            latest_episode_beyond: HashMap::new(),
+            previous_episode: Vec::new(),
             episode_of: Vec::new(),
             caseloads: vec![0; region.clinicians.len()],
             closed_to_new,
@@ -1374,6 +1381,30 @@ impl Book {
         }
     }
 
+    /// See [`crate::perf::prefetch_booking`].
+    pub(crate) fn prefetch_booking(&self, offer: &Offer, choice: Option<Choice>) {
+        let (clinician, start) = choice.map_or((offer.clinician, offer.start), |choice| {
+            (choice.clinician, choice.start)
+        });
+        if let Some(appointments) = self.by_clinician.get(clinician.index()) {
+            prefetch_push(appointments);
+        }
+        // A choice of another time may be of the other kind; the offer's is the likely one.
+        self.availability.prefetch_reserve(
+            clinician,
+            Minute::from_timestamp(start),
+            offer.length,
+            offer.time,
+        );
+    }
+
+    /// See [`crate::perf::prefetch_clinician`].
+    pub(crate) fn prefetch_clinician(&self, clinician: ClinicianId) {
+        if let Some(appointments) = self.by_clinician.get(clinician.index()) {
+            prefetch(appointments);
+        }
+    }
+
     /// See [`crate::perf::prefetch_episode`].
     pub(crate) fn prefetch_episode(&self, id: EpisodeId) {
         if let Some(episode) = self.episodes.get(id.index()) {
@@ -1381,15 +1412,40 @@ impl Book {
         }
     }
 
+    /// The index of the member's latest episode (`u32::MAX`: none).
+    fn latest_episode_of(&self, member: MemberId) -> u32 {
+        match self.latest_episode.get(member.index()) {
+            Some(latest) => *latest,
+            None => self
+                .latest_episode_beyond
+                .get(&member)
+                .copied()
+                .unwrap_or(u32::MAX),
+        }
+    }
+
+    fn set_latest_episode(&mut self, member: MemberId, episode: u32) {
+        if let Some(latest) = self.latest_episode.get_mut(member.index()) {
+            *latest = episode;
+        } else if episode == u32::MAX {
+            self.latest_episode_beyond.remove(&member);
+        } else {
+            self.latest_episode_beyond.insert(member, episode);
+        }
+    }
+
     /// The member's latest episode that has not ended: the treating clinician a follow-up
     /// goes to first (continuity).
     pub fn open_episode_of(&self, member: MemberId) -> Option<&Episode> {
-        self.member_episodes
-            .get(&member)?
-            .iter()
-            .rev()
-            .map(|id| &self.episodes[id.index()])
-            .find(|episode| episode.discharged.is_none())
+        let mut at = self.latest_episode_of(member);
+        while at != u32::MAX {
+            let episode = &self.episodes[at as usize];
+            if episode.discharged.is_none() {
+                return Some(episode);
+            }
+            at = self.previous_episode[at as usize];
+        }
+        None
     }
 
     /// The episode an appointment belongs to.
@@ -1820,11 +1876,10 @@ impl Book {
                 if episode.id.index() != self.episodes.len() {
                     return Err(ApplyError::StaleEpisode(episode.id));
                 }
+                self.previous_episode
+                    .push(self.latest_episode_of(episode.member));
+                self.set_latest_episode(episode.member, episode.id.0);
                 self.episodes.push((**episode).clone());
-                self.member_episodes
-                    .entry(episode.member)
-                    .or_default()
-                    .push(episode.id);
                 if episode.discharged.is_none() {
                     self.count_episode(episode.clinician, true);
                 }
@@ -2046,11 +2101,8 @@ impl Book {
                     if episode.discharged.is_none() {
                         self.count_episode(episode.clinician, false);
                     }
-                    if let Some(of_member) = self.member_episodes.get_mut(&episode.member) {
-                        of_member.pop();
-                        if of_member.is_empty() {
-                            self.member_episodes.remove(&episode.member);
-                        }
+                    if let Some(previous) = self.previous_episode.pop() {
+                        self.set_latest_episode(episode.member, previous);
                     }
                 }
             }

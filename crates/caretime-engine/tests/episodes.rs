@@ -335,4 +335,52 @@ fn the_book_keeps_episodes_and_proposes_each_follow_up_from_the_latest_session()
             .refusals(),
         [Refusal::Episode(EpisodeRefusal::Discharged)]
     );
+
+    // A member's episodes are looked up newest first: a second episode is the open one, and
+    // once it ends too, the member has none open (the first stays discharged).
+    let second = book.decide_open_episode(
+        MemberId(1),
+        ClinicianId(1),
+        Cadence::Biweekly,
+        LongerWait::NotDocumented,
+        Preferences::ANY,
+    );
+    apply(&mut book, second);
+    assert_eq!(
+        book.open_episode_of(MemberId(1)).map(|episode| episode.id),
+        Some(EpisodeId(1))
+    );
+    // A member the region does not have (past its members) has none, and can open one.
+    let stranger = MemberId(u32::MAX - 1);
+    assert!(book.open_episode_of(stranger).is_none());
+    let open_stranger = book.decide_open_episode(
+        stranger,
+        ClinicianId(1),
+        Cadence::Biweekly,
+        LongerWait::NotDocumented,
+        Preferences::ANY,
+    );
+    apply(&mut book, open_stranger);
+    assert_eq!(
+        book.open_episode_of(stranger).map(|episode| episode.id),
+        Some(EpisodeId(2))
+    );
+    let discharge = book.decide_discharge(EpisodeId(1), at("2025-12-03T10:00:00-08:00"));
+    apply(&mut book, discharge);
+    assert!(book.open_episode_of(MemberId(1)).is_none());
+    // A newer episode of the stranger's that ends leaves the older open one theirs.
+    let newer = book.decide_open_episode(
+        stranger,
+        ClinicianId(1),
+        Cadence::Biweekly,
+        LongerWait::NotDocumented,
+        Preferences::ANY,
+    );
+    apply(&mut book, newer);
+    let discharge = book.decide_discharge(EpisodeId(3), at("2025-12-03T11:00:00-08:00"));
+    apply(&mut book, discharge);
+    assert_eq!(
+        book.open_episode_of(stranger).map(|episode| episode.id),
+        Some(EpisodeId(2))
+    );
 }

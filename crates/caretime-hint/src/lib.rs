@@ -38,6 +38,15 @@ pub fn prefetch_all<T>(value: &T) {
     }
 }
 
+/// Asks for the cache line the next `push` onto `values` writes (nothing when it would grow
+/// the vector: that write goes to new memory).
+#[inline(always)]
+pub fn prefetch_push<T>(values: &Vec<T>) {
+    if values.len() < values.capacity() {
+        prefetch_address(values.as_ptr().wrapping_add(values.len()).cast::<u8>());
+    }
+}
+
 #[inline(always)]
 fn prefetch_address(address: *const u8) {
     #[cfg(target_arch = "x86_64")]
@@ -87,7 +96,7 @@ pub fn huge_pages<T>(values: &Vec<T>) {
 
 #[cfg(test)]
 mod tests {
-    use super::{huge_pages, prefetch, prefetch_all};
+    use super::{huge_pages, prefetch, prefetch_all, prefetch_push};
 
     #[test]
     fn huge_pages_change_nothing() {
@@ -114,6 +123,12 @@ mod tests {
             prefetch_all(value);
         }
         prefetch_all(&values);
+        // Past the end of a vector with room, and of a full one (nothing asked).
+        let mut room: Vec<u64> = Vec::with_capacity(4);
+        prefetch_push(&room);
+        room.push(1);
+        prefetch_push(&values);
         assert!(values.iter().flatten().all(|&value| value == 7));
+        assert_eq!(room, [1]);
     }
 }

@@ -585,6 +585,12 @@ impl Run<'_> {
             let days = known.cadence.days().unwrap_or(30);
             let target = Minute::from_timestamp(appointment.start).0 + days * 24 * 60;
             perf::prefetch_direct_row(self.book.availability(), known.clinician, Minute(target));
+            // The booking then writes the clinician's list of appointments, and the overbooking
+            // check reads the tally from that day.
+            perf::prefetch_clinician(&self.book, known.clinician);
+            if let Ok(at) = Timestamp::from_second(target * 60) {
+                self.tally.prefetch(known.clinician, at);
+            }
         }
     }
 
@@ -770,6 +776,13 @@ impl Run<'_> {
             }
             _ => None,
         };
+        // What the booking will write besides the appointment, asked for while the overbooking
+        // check and the decision run.
+        perf::prefetch_booking(&self.book, best, choice);
+        let (clinician, start) = choice.map_or((best.clinician, best.start), |choice| {
+            (choice.clinician, choice.start)
+        });
+        self.tally.prefetch(clinician, start);
         let overbooked = self.overbook(request, &offers, choice, not_before, now)?;
         if !overbooked {
             let taking = TakeOffer {

@@ -128,6 +128,25 @@ impl Tally {
         Some((self.rooms.get_mut(idx)?, &mut self.slots.get_mut(idx)?.0))
     }
 
+    /// Asks for the clinician-day's sums and candidates, which booking there will change
+    /// ([`caretime_hint::prefetch`]: reads and changes nothing).
+    pub(crate) fn prefetch(&self, clinician: ClinicianId, start: Timestamp) {
+        let Some(&row) = self.rows.get(clinician.index()) else {
+            return;
+        };
+        if row == NO_ROW {
+            return;
+        }
+        let Some(day) = self.day(start) else {
+            return;
+        };
+        let idx = row as usize * self.days + day;
+        if let (Some(room), Some(slots)) = (self.rooms.get(idx), self.slots.get(idx)) {
+            caretime_hint::prefetch(room);
+            caretime_hint::prefetch(slots);
+        }
+    }
+
     /// A booked appointment (not on top of another) with its chance of a no-show.
     pub(crate) fn booked(
         &mut self,
