@@ -943,51 +943,6 @@ impl Availability {
         }
     }
 
-    /// Asks for the derived tables a reservation of `[start, start + length)` as `kind` time
-    /// changes ([`Availability::reserve_as`]): each slot's column word and summary word, and the
-    /// free counts of the row's pool and tags at the run's first slot. (The row itself was just
-    /// searched.)
-    pub(crate) fn prefetch_reserve(
-        &self,
-        clinician: ClinicianId,
-        start: Minute,
-        length: u32,
-        kind: FreeKind,
-    ) {
-        let Ok((row, Some(slots))) = self.run_of(clinician, start, length) else {
-            return;
-        };
-        let bits = match kind {
-            FreeKind::Direct => &self.direct,
-            FreeKind::UrgentHold => &self.urgent,
-        };
-        let column_word_idx = row / 64;
-        let first = slots.start;
-        for slot in slots {
-            if let Some(word) = bits.columns.get(slot * self.column_words + column_word_idx) {
-                prefetch(word);
-            }
-            if let Some(word) = bits
-                .summary
-                .get(slot * self.summary_words + column_word_idx / 64)
-            {
-                prefetch(word);
-            }
-        }
-        let pool = self.row_pool[row].index();
-        if let Some(count) = bits.pool_counts.get(pool * self.n_slots + first) {
-            prefetch(count);
-        }
-        let mut tags = self.row_tags.get(row).copied().unwrap_or(0);
-        while tags != 0 {
-            let pair = pool * self.n_tags + tags.trailing_zeros() as usize;
-            tags &= tags - 1;
-            if let Some(count) = bits.tag_counts.get(pair * self.n_slots + first) {
-                prefetch(count);
-            }
-        }
-    }
-
     /// Number of rows (clinicians) in the index; rows are numbered `0..n_rows`.
     pub fn n_rows(&self) -> usize {
         self.clinicians.len()

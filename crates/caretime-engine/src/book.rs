@@ -1382,26 +1382,9 @@ impl Book {
     }
 
     /// See [`crate::perf::prefetch_booking`].
-    pub(crate) fn prefetch_booking(&self, offer: &Offer, choice: Option<Choice>) {
-        let (clinician, start) = choice.map_or((offer.clinician, offer.start), |choice| {
-            (choice.clinician, choice.start)
-        });
+    pub(crate) fn prefetch_booking(&self, clinician: ClinicianId) {
         if let Some(appointments) = self.by_clinician.get(clinician.index()) {
             prefetch_push(appointments);
-        }
-        // A choice of another time may be of the other kind; the offer's is the likely one.
-        self.availability.prefetch_reserve(
-            clinician,
-            Minute::from_timestamp(start),
-            offer.length,
-            offer.time,
-        );
-    }
-
-    /// See [`crate::perf::prefetch_clinician`].
-    pub(crate) fn prefetch_clinician(&self, clinician: ClinicianId) {
-        if let Some(appointments) = self.by_clinician.get(clinician.index()) {
-            prefetch(appointments);
         }
     }
 

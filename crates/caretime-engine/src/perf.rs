@@ -10,8 +10,7 @@
 use caretime_core::id::{AppointmentId, ClinicianId, EpisodeId};
 
 use crate::availability::{Availability, Minute};
-use crate::book::{Book, Choice};
-use crate::find::Offer;
+use crate::book::Book;
 
 /// Asks for the appointment's brief and its episode's number, for a caller that will read the
 /// brief ([`Book::appointment_brief`]).
@@ -30,15 +29,9 @@ pub fn prefetch_direct_row(availability: &Availability, clinician: ClinicianId, 
     availability.prefetch_direct_row(clinician, minute);
 }
 
-/// Asks for what booking `offer` (or the member's `choice` of another time) writes besides the
-/// appointment itself: the end of the clinician's list of appointments and the index's derived
-/// tables at that time, for a caller that has found the time and will book it after some work.
-pub fn prefetch_booking(book: &Book, offer: &Offer, choice: Option<Choice>) {
-    book.prefetch_booking(offer, choice);
-}
-
-/// Asks for where the clinician's list of appointments is kept, for a caller that will book
-/// with them soon ([`prefetch_booking`] then finds its end without waiting).
-pub fn prefetch_clinician(book: &Book, clinician: ClinicianId) {
-    book.prefetch_clinician(clinician);
+/// Asks for where booking an appointment with `clinician` writes besides the appointment
+/// itself (the end of the clinician's list of appointments), for a caller that has found the
+/// time and will book it after some work.
+pub fn prefetch_booking(book: &Book, clinician: ClinicianId) {
+    book.prefetch_booking(clinician);
 }
