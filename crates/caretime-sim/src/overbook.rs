@@ -120,28 +120,25 @@ impl Tally {
         clinician: ClinicianId,
         start: Timestamp,
     ) -> Option<(&mut Room, &mut [Slot; SLOTS])> {
+        let idx = self.cell(clinician, start)?;
+        Some((self.rooms.get_mut(idx)?, &mut self.slots.get_mut(idx)?.0))
+    }
+
+    /// The index of the clinician-day `start` falls in, if the tally counts both.
+    fn cell(&self, clinician: ClinicianId, start: Timestamp) -> Option<usize> {
         let row = *self.rows.get(clinician.index())?;
         if row == NO_ROW {
             return None;
         }
-        let idx = row as usize * self.days + self.day(start)?;
-        Some((self.rooms.get_mut(idx)?, &mut self.slots.get_mut(idx)?.0))
+        Some(row as usize * self.days + self.day(start)?)
     }
 
     /// Asks for the clinician-day's sums and candidates, which booking there will change
     /// ([`caretime_hint::prefetch`]: reads and changes nothing).
     pub(crate) fn prefetch(&self, clinician: ClinicianId, start: Timestamp) {
-        let Some(&row) = self.rows.get(clinician.index()) else {
-            return;
-        };
-        if row == NO_ROW {
-            return;
-        }
-        let Some(day) = self.day(start) else {
-            return;
-        };
-        let idx = row as usize * self.days + day;
-        if let (Some(room), Some(slots)) = (self.rooms.get(idx), self.slots.get(idx)) {
+        if let Some(idx) = self.cell(clinician, start)
+            && let (Some(room), Some(slots)) = (self.rooms.get(idx), self.slots.get(idx))
+        {
             caretime_hint::prefetch(room);
             caretime_hint::prefetch(slots);
         }
@@ -304,7 +301,11 @@ mod tests {
         // Appointment 3 cancelled: 0.7 expected, no room.
         tally.cancelled(AppointmentId(3), me, at(35), 0.4, false);
         assert_eq!(tally.host(me, at(0), at(50), |_| true), None);
-        // A clinician not counted, and instants outside the days, are no-ops.
+        // A clinician not counted, and instants outside the days, are no-ops (prefetches too).
+        tally.prefetch(me, at(34));
+        tally.prefetch(me, at(-1));
+        tally.prefetch(ClinicianId(1), at(33));
+        tally.prefetch(ClinicianId(7), at(33));
         tally.booked(AppointmentId(4), ClinicianId(1), at(33), 0.9);
         tally.booked(AppointmentId(5), me, at(-1), 0.9);
         tally.booked(AppointmentId(6), me, at(80), 0.9);
