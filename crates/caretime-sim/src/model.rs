@@ -780,14 +780,14 @@ impl Run<'_> {
             }
             _ => None,
         };
-        // What the booking will write besides the appointment, asked for while the overbooking
-        // check and the decision run.
+        // The time the member takes; what booking it will write besides the appointment is
+        // asked for while the overbooking check and the decision run.
         let (clinician, start) = choice.map_or((best.clinician, best.start), |choice| {
             (choice.clinician, choice.start)
         });
         perf::prefetch_booking(&self.book, clinician);
         self.tally.prefetch(clinician, start);
-        let overbooked = self.overbook(request, &offers, choice, not_before, now)?;
+        let overbooked = self.overbook(request, &offers, (clinician, start), not_before, now)?;
         if !overbooked {
             let taking = TakeOffer {
                 request,
@@ -829,25 +829,20 @@ impl Run<'_> {
     }
 
     /// When the clinic overbooks: books a return with its treating therapist on top of an
-    /// appointment on an earlier day than the free time the find gave (from `not_before` on), if
-    /// a day has room ([`crate::overbook`]). Whether it did.
+    /// appointment on an earlier day than the free time the member would take (`taken`: the
+    /// clinician and start of the best offer, or of the member's choice), from `not_before` on,
+    /// if a day has room ([`crate::overbook`]). Whether it did.
     fn overbook(
         &mut self,
         request: &Request,
         offers: &Offers<'_>,
-        choice: Option<Choice>,
+        (clinician, start): (ClinicianId, Timestamp),
         not_before: Timestamp,
         now: Timestamp,
     ) -> Result<bool, SimError> {
         let Some(treating) = request.treating_clinician else {
             return Ok(false);
         };
-        let Some(best) = offers.best() else {
-            return Ok(false);
-        };
-        let (clinician, start) = choice.map_or((best.clinician, best.start), |choice| {
-            (choice.clinician, choice.start)
-        });
         if !self.tally.is_on() || clinician != treating {
             return Ok(false);
         }
